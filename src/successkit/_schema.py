@@ -1,0 +1,214 @@
+"""What storage needs to know about a record class: its columns and their types.
+
+Backends stay ignorant of the domain: they receive `KindSchema` objects, derived
+once from the attrs classes in :mod:`successkit.records`, and convert records
+to rows and back through the codec built here.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
+from operator import attrgetter
+from typing import Any
+
+import attrs
+
+from .errors import ValidationError
+
+__all__ = ["Column", "FieldType", "KindSchema", "dump_datetime", "schema_of"]
+
+
+class FieldType(enum.Enum):
+    """The storage types a field can have; custom fields map onto the same set."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    LIST = "list"  # a list of text values (multi-select, id lists)
+    JSON = "json"  # an opaque mapping (the custom ``fields`` bag)
+
+    @property
+    def sortable(self) -> bool:
+        return self not in (FieldType.LIST, FieldType.JSON)
+
+
+_SCALARS: dict[Any, FieldType] = {
+    str: FieldType.TEXT,
+    int: FieldType.INTEGER,
+    float: FieldType.FLOAT,
+    bool: FieldType.BOOLEAN,
+    date: FieldType.DATE,
+    datetime: FieldType.DATETIME,
+}
+
+
+def dump_datetime(value: datetime) -> str:
+    """A fixed-width UTC ISO string, so that text order equals time order."""
+    if value.tzinfo is None:
+        raise ValidationError("timestamps must be timezone-aware", value=value)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _load_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _field_type(tp: Any) -> tuple[FieldType, bool]:
+    """Map a resolved annotation to (storage type, nullable)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported union annotation {tp!r}")
+        return _field_type(args[0])[0], True
+    if tp in _SCALARS:
+        return _SCALARS[tp], False
+    if origin in (tuple, list):
+        return FieldType.LIST, False
+    if origin in (dict, Mapping, typing.Mapping) or tp is dict:
+        return FieldType.JSON, False
+    if origin is typing.Literal:
+        return _SCALARS[type(typing.get_args(tp)[0])], False
+    raise TypeError(f"unsupported annotation {tp!r}")
+
+
+@attrs.frozen
+class Column:
+    """One stored field of a record kind."""
+
+    name: str
+    type: FieldType
+    nullable: bool
+
+
+@attrs.frozen(eq=False)
+class KindSchema:
+    """The storage view of one record class, with a fast row codec."""
+
+    kind: str
+    cls: type[Any]
+    columns: tuple[Column, ...]
+    indexes: tuple[tuple[str, ...], ...]
+    by_name: Mapping[str, Column]
+    _to_row: Callable[[Any], tuple[Any, ...]]
+    _from_row: Callable[[tuple[Any, ...]], Any]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def to_row(self, record: Any) -> tuple[Any, ...]:
+        """The record as a tuple of storage scalars, in column order."""
+        return self._to_row(record)
+
+    def from_row(self, row: tuple[Any, ...]) -> Any:
+        """Rebuild a record from a tuple of storage scalars."""
+        return self._from_row(row)
+
+
+def _dump_list(value: Any) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+def _dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else "{}"
+
+
+def _load_list(text: str) -> tuple[Any, ...]:
+    return tuple(json.loads(text))
+
+
+def _load_json(text: str) -> dict[str, Any]:
+    return json.loads(text) if text != "{}" else {}
+
+
+def _load_bool(value: Any) -> bool:
+    return bool(value)
+
+
+_DUMP: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.DATE: date.isoformat,
+    FieldType.DATETIME: dump_datetime,
+    FieldType.LIST: _dump_list,
+    FieldType.JSON: _dump_json,
+}
+_LOAD: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.DATE: date.fromisoformat,
+    FieldType.DATETIME: _load_datetime,
+    FieldType.LIST: _load_list,
+    FieldType.JSON: _load_json,
+    FieldType.BOOLEAN: _load_bool,
+}
+
+
+def storage_scalar(ftype: FieldType, value: Any) -> Any:
+    """One value as it is stored (dates as ISO text, booleans as 0/1)."""
+    if value is None:
+        return None
+    if ftype is FieldType.BOOLEAN:
+        return int(value)
+    dump = _DUMP.get(ftype)
+    return dump(value) if dump else value
+
+
+def _build_codec(
+    cls: type[Any], columns: tuple[Column, ...]
+) -> tuple[Callable[[Any], tuple[Any, ...]], Callable[[tuple[Any, ...]], Any]]:
+    names = [c.name for c in columns]
+    getter = attrgetter(*names)
+    dumps = [(i, _DUMP[c.type], c.nullable) for i, c in enumerate(columns) if c.type in _DUMP]
+    loads = [(i, _LOAD[c.type]) for i, c in enumerate(columns) if c.type in _LOAD]
+
+    def to_row(record: Any) -> tuple[Any, ...]:
+        values = list(getter(record))
+        for i, dump, nullable in dumps:
+            v = values[i]
+            if v is not None or not nullable:
+                values[i] = dump(v)
+        return tuple(values)
+
+    def from_row(row: tuple[Any, ...]) -> Any:
+        values = list(row)
+        for i, load in loads:
+            v = values[i]
+            if v is not None:
+                values[i] = load(v)
+        return cls(**dict(zip(names, values)))
+
+    return to_row, from_row
+
+
+_CACHE: dict[type[Any], KindSchema] = {}
+
+
+def schema_of(cls: type[Any]) -> KindSchema:
+    """The (cached) storage schema of a record class."""
+    cached = _CACHE.get(cls)
+    if cached is not None:
+        return cached
+    hints = typing.get_type_hints(cls)
+    columns = []
+    for f in attrs.fields(cls):
+        ftype, nullable = _field_type(hints[f.name])
+        columns.append(Column(f.name, ftype, nullable))
+    cols = tuple(columns)
+    to_row, from_row = _build_codec(cls, cols)
+    schema = KindSchema(
+        kind=cls.__kind__,
+        cls=cls,
+        columns=cols,
+        indexes=tuple(getattr(cls, "__indexes__", ())),
+        by_name={c.name: c for c in cols},
+        to_row=to_row,
+        from_row=from_row,
+    )
+    _CACHE[cls] = schema
+    return schema

@@ -1,0 +1,103 @@
+"""What every record service shares: stamping, fetching, updating, listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from .errors import ValidationError
+from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
+from .records import Record
+from .results import RecordList
+
+if TYPE_CHECKING:
+    from .kit import Kit
+
+__all__ = ["Service"]
+
+R = TypeVar("R", bound=Record)
+Where = Sequence[Condition | Sequence[Any]] | Query | None
+GroupBy = str | ByField | CalendarQuarter | FiscalQuarter
+
+
+class Service(Generic[R]):
+    """Base of ``kit.companies``, ``kit.users``...: one record class, its rules."""
+
+    record_class: type[R]
+
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+
+    @property
+    def kind(self) -> str:
+        return self.record_class.__kind__
+
+    # ----------------------------------------------------------------- reading
+    def get(self, ref: R | str) -> R:
+        """The current stored record (a record argument is re-read by id)."""
+        record: R = self.kit.store.get(self.kind, self.id_of(ref))
+        return record
+
+    def get_many(self, refs: Sequence[R | str]) -> list[R]:
+        return self.kit.store.get_many(self.kind, [self.id_of(r) for r in refs])
+
+    def id_of(self, ref: Any) -> str:
+        """The id of a record of this kind, or the string given."""
+        if isinstance(ref, self.record_class):
+            return ref.id
+        if isinstance(ref, str) and ref:
+            return ref
+        raise ValidationError(f"expected a {self.kind} or its id", value=ref)
+
+    def list(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> RecordList[R]:
+        """Records matching numbered conditions and logic, sorted and paged."""
+        return RecordList(self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset))
+
+    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> Iterator[R]:
+        """Like :meth:`list`, streamed: memory stays flat however many rows match."""
+        bound = self.kit.bind(self.kind, _query(where, logic, sort, limit, offset))
+        return self.kit.store.query(bound)
+
+    def count(self, where: Where = None, *, logic: str | None = None) -> int:
+        return self.kit.store.count(self.kit.bind(self.kind, _query(where, logic)))
+
+    def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> list[tuple[Any, int]]:
+        """(group, count) pairs: by a field's value, a calendar or a fiscal quarter."""
+        bound = self.kit.bind(self.kind, _query(where, logic))
+        return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))
+
+    # ----------------------------------------------------------------- writing
+    def _stamp(self) -> dict[str, Any]:
+        now = self.kit.now()
+        return {"created_at": now, "updated_at": now, "created_by": self.kit.actor_id}
+
+    def _new(self, **values: Any) -> R:
+        try:
+            return self.record_class(**self._stamp(), **values)
+        except TypeError as e:
+            raise ValidationError(f"bad fields for a {self.kind}: {e}", value=sorted(values)) from None
+
+    def _changed(self, record: R, changes: Mapping[str, Any]) -> R:
+        """A new version of ``record`` with ``changes`` (not yet stored)."""
+        return attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
+
+    def _save(self, record: R, changes: Mapping[str, Any]) -> R:
+        """Store ``record`` with ``changes``, refusing if it is stale (STORE_04)."""
+        new = self._changed(record, changes)
+        self.kit.store.update(new, record.version)
+        return new
+
+    def _current(self, ref: R | str) -> R:
+        """The caller's record if given (so a stale one conflicts), else the stored one."""
+        return ref if isinstance(ref, self.record_class) else self.get(ref)
+
+
+def _query(where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None,
+           offset: int = 0) -> Query:
+    if isinstance(where, Query):
+        return where
+    return Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)

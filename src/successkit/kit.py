@@ -1,0 +1,201 @@
+"""The Kit: one handle on a store, the plugins, the clock and the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+
+import attrs
+import pluggy
+
+from ._schema import FieldType
+from .clock import Clock, to_clock
+from .errors import QueryError, ValidationError
+from .plugins import make_plugin_manager
+from .query import BoundGroup, BoundQuery, Query, bind, bind_group
+from .records import RECORD_CLASSES, CustomField, Record, User
+from .statuses import StatusRegistry
+from .storage.base import Store
+from .storage.registry import StorageRegistry
+
+__all__ = ["Kit", "open"]
+
+
+@attrs.define(eq=False)
+class _Core:
+    """State shared by a kit and its ``as_user`` views."""
+
+    store: Store
+    plugins: pluggy.PluginManager
+    statuses: StatusRegistry
+    clock: Clock
+    custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
+    after_commit: list[Callable[[], None]] = attrs.field(factory=list)
+
+
+class Kit:
+    """Everything successkit does, reached through services such as ``kit.companies``."""
+
+    def __init__(self, core: _Core, actor: str | None = None) -> None:
+        self._core = core
+        self.actor_id = actor
+
+    # -------------------------------------------------------------- the basics
+    @property
+    def store(self) -> Store:
+        return self._core.store
+
+    @property
+    def plugins(self) -> pluggy.PluginManager:
+        return self._core.plugins
+
+    @property
+    def statuses(self) -> StatusRegistry:
+        return self._core.statuses
+
+    def now(self) -> datetime:
+        """The kit clock's current moment (timezone-aware)."""
+        return self._core.clock()
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def as_user(self, user: User | str | None) -> Kit:
+        """The same kit acting as ``user`` (who creates and changes records)."""
+        actor = user.id if isinstance(user, User) else user
+        return Kit(self._core, actor)
+
+    @property
+    def actor(self) -> User | None:
+        return None if self.actor_id is None else self.users.get(self.actor_id)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Kit]:
+        """All writes in the block commit together or not at all (STORE_03).
+
+        Callbacks queued with :meth:`after_commit` run once the outermost block
+        has committed, and are dropped if it rolls back.
+        """
+        store = self.store
+        outer = not store.in_transaction
+        try:
+            with store.transaction():
+                yield self
+        except BaseException:
+            if outer:
+                self._core.after_commit.clear()
+            raise
+        if outer:
+            callbacks, self._core.after_commit[:] = list(self._core.after_commit), []
+            for callback in callbacks:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the current transaction commits (now, if none is open)."""
+        if self.store.in_transaction:
+            self._core.after_commit.append(callback)
+        else:
+            callback()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Kit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- queries
+    def custom_field_decls(self, kind: str, *, refresh: bool = False) -> dict[str, CustomField]:
+        """Declared custom fields of a record kind, by name (cached per kit)."""
+        cache = self._core.custom
+        if kind == CustomField.__kind__:
+            return {}  # declarations have no custom fields of their own
+        if refresh or kind not in cache:
+            cache[kind] = self.custom_fields.declared(kind)
+        return cache[kind]
+
+    def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
+        return {n: FIELD_TYPES[d.type] for n, d in self.custom_field_decls(kind, refresh=refresh).items()}
+
+    def bind(self, kind: str, query: Query) -> BoundQuery:
+        """Check a query against a record kind, resolving relative dates with the clock."""
+        schema = self.store.schema(kind)
+        try:
+            return bind(query, schema, self.custom_field_types(kind), self.now())
+        except QueryError:
+            return bind(query, schema, self.custom_field_types(kind, refresh=True), self.now())
+
+    def bind_group(self, kind: str, group: Any) -> BoundGroup:
+        schema = self.store.schema(kind)
+        try:
+            return bind_group(group, schema, self.custom_field_types(kind))
+        except QueryError:
+            return bind_group(group, schema, self.custom_field_types(kind, refresh=True))
+
+    # ---------------------------------------------------------------- services
+    @cached_property
+    def companies(self) -> CompanyService:
+        return CompanyService(self)
+
+    @cached_property
+    def relationship_types(self) -> RelationshipTypeService:
+        return RelationshipTypeService(self)
+
+    @cached_property
+    def relationships(self) -> RelationshipService:
+        return RelationshipService(self)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(self)
+
+    @cached_property
+    def people(self) -> PersonService:
+        return PersonService(self)
+
+    @cached_property
+    def custom_fields(self) -> CustomFieldService:
+        return CustomFieldService(self)
+
+    def record(self, kind: str, id: str) -> Record:
+        """Any record by kind and id."""
+        record: Record = self.store.get(kind, id)
+        return record
+
+
+def open(  # noqa: A001 - the natural name: successkit.open(url)
+    url: str | None = None,
+    *,
+    clock: Clock | datetime | date | None = None,
+    actor: User | str | None = None,
+    plugins: Iterable[Any] = (),
+    entry_points: bool = True,
+) -> Kit:
+    """Open a kit on ``url``: ``memory://`` (the default), ``sqlite:///file.db``,
+    ``sqlite:////abs/file.db`` or any scheme a plugin registers.
+
+    ``clock`` is a callable returning an aware datetime (or a fixed datetime or
+    date); ``actor`` is the acting user; ``plugins`` are registered for this kit
+    only, beside the built-ins and the installed entry points.
+    """
+    if url is not None and not isinstance(url, str):
+        raise ValidationError("the storage URL must be a string", value=url)
+    pm = make_plugin_manager(plugins, entry_points=entry_points)
+    storage = StorageRegistry()
+    pm.hook.successkit_register_storage(register=storage.register)
+    statuses = StatusRegistry()
+    pm.hook.successkit_register_statuses(register=statuses.register)
+    store = storage.open(url or "memory://", RECORD_CLASSES)
+    core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock))
+    actor_id = actor.id if isinstance(actor, User) else actor
+    return Kit(core, actor_id)
+
+
+from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
+from .customfields import FIELD_TYPES, CustomFieldService  # noqa: E402
+from .people import PersonService, UserService  # noqa: E402

@@ -1,0 +1,170 @@
+"""Internal users (USER_01, USER_02) and external people (PERSON_01)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._schema import FieldType
+from ._service import Service
+from .errors import RuleViolation, ValidationError
+from .records import LICENSES, OWNER_LICENSES, Person, User
+from .validate import check_attributes, require_text
+
+__all__ = ["ErasureReport", "PersonService", "Reference", "UserService"]
+
+
+class UserService(Service[User]):
+    """``kit.users``: the customer-success team, with license types."""
+
+    record_class = User
+
+    def create(self, name: str, *, email: str | None = None, license: str = "full",
+               active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
+        self._check_license(license)
+        user = self._new(name=require_text(self.kind, "name", name), email=email, license=license,
+                         active=bool(active), licensed=bool(licensed),
+                         fields=self.kit.custom_fields.check(self.kind, fields))
+        self.kit.store.insert(user)
+        return user
+
+    def update(self, user: User | str, **attributes: Any) -> User:
+        """Change name, email, license, active or licensed."""
+        changes = check_attributes(self.kind, attributes,
+                                   {"name": str, "email": str, "license": str, "active": bool,
+                                    "licensed": bool})
+        if "license" in changes:
+            self._check_license(changes["license"])
+        if "name" in changes:
+            changes["name"] = require_text(self.kind, "name", changes["name"])
+        return self._save(self._current(user), changes)
+
+    def deactivate(self, user: User | str) -> User:
+        return self.update(user, active=False)
+
+    def can_own(self, user: User) -> bool:
+        """Whether the user may be given new ownership (USER_01 and USER_02)."""
+        return user.license in OWNER_LICENSES and user.active and user.licensed
+
+    def check_owner(self, user: User | str, *, what: str = "record") -> User:
+        """The user, if they may be given ownership of a plan, objective or task.
+
+        Refused with USER_01 for an internal collaborator and USER_02 for an
+        inactive or unlicensed user.
+        """
+        u = self.get(user)
+        if u.license not in OWNER_LICENSES:
+            raise RuleViolation("USER_01", f"a user with the {u.license} license can never own a {what}",
+                                value=u.name)
+        if not u.active or not u.licensed:
+            state = "inactive" if not u.active else "unlicensed"
+            raise RuleViolation("USER_02", f"an {state} user cannot be given a {what}", value=u.name)
+        return u
+
+    def by_email(self, email: str) -> User | None:
+        found = self.list([("email", "=", email)], limit=1)
+        return found[0] if found else None
+
+    @staticmethod
+    def _check_license(license: Any) -> None:
+        if license not in LICENSES:
+            raise ValidationError(f"license must be one of {', '.join(LICENSES)}", value=license)
+
+
+@attrs.frozen
+class Reference:
+    """One place a record points at a person: which record, which field."""
+
+    kind: str
+    id: str
+    field: str
+
+
+@attrs.frozen
+class ErasureReport:
+    """What an erasure changed (PERSON_01)."""
+
+    person_id: str
+    references: tuple[Reference, ...]
+
+
+class PersonService(Service[Person]):
+    """``kit.people``: external contacts at customers."""
+
+    record_class = Person
+
+    def create(self, name: str, *, company: Any = None, email: str | None = None,
+               title: str | None = None, phone: str | None = None, sponsor: bool = False,
+               fields: Mapping[str, Any] | None = None) -> Person:
+        company_id = None if company is None else self.kit.companies.get(company).id
+        values = check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
+                                              "sponsor": sponsor},
+                                  {"email": str, "title": str, "phone": str, "sponsor": bool})
+        person = self._new(name=require_text(self.kind, "name", name), company_id=company_id,
+                           fields=self.kit.custom_fields.check(self.kind, fields), **values)
+        self.kit.store.insert(person)
+        return person
+
+    def update(self, person: Person | str, **attributes: Any) -> Person:
+        changes = check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
+                                                           "phone": str, "sponsor": bool})
+        if "company" in attributes:
+            raise ValidationError("move a person with company_id", value="company")
+        return self._save(self._current(person), changes)
+
+    def of_company(self, company: Any) -> list[Person]:
+        return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
+
+    def references(self, person: Person | str) -> list[Reference]:
+        """Every record field that points at the person (PERSON_01).
+
+        One query per referencing field of the schema, whatever the data size.
+        """
+        pid = self.id_of(person)
+        refs: list[Reference] = []
+        for kind, field, ftype in self._reference_fields():
+            op = "contains" if ftype is FieldType.LIST else "="
+            for record in self.kit.store.query(self.kit.bind(kind, _where(field, op, pid))):
+                refs.append(Reference(kind, record.id, field))
+        return refs
+
+    def erase(self, person: Person | str) -> ErasureReport:
+        """Erase a person: clear every reference, then delete the record (PERSON_01).
+
+        All in one transaction: either every trace is gone or nothing changed.
+        """
+        with self.kit.transaction():
+            target = self.get(person)
+            refs = self.references(target)
+            by_record: dict[tuple[str, str], list[str]] = {}
+            for r in refs:
+                by_record.setdefault((r.kind, r.id), []).append(r.field)
+            updates = []
+            for (kind, rid), names in by_record.items():
+                record = self.kit.store.get(kind, rid)
+                changes: dict[str, Any] = {}
+                for name in names:
+                    value = getattr(record, name)
+                    changes[name] = tuple(v for v in value if v != target.id) if isinstance(value, tuple) else None
+                new = attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
+                updates.append((new, record.version))
+            self.kit.store.update_many(updates)
+            self.kit.store.delete(self.kind, target.id)
+        return ErasureReport(target.id, tuple(refs))
+
+    def _reference_fields(self) -> list[tuple[str, str, FieldType]]:
+        out = []
+        for schema in self.kit.store.schemas.values():
+            for f in attrs.fields(schema.cls):
+                targets = f.metadata.get("ref")
+                if targets == "person" or (isinstance(targets, tuple) and "person" in targets):
+                    out.append((schema.kind, f.name, schema.by_name[f.name].type))
+        return out
+
+
+def _where(field: str, op: str, value: str) -> Any:
+    from .query import Query
+
+    return Query(conditions=[(field, op, value)])

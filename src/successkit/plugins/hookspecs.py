@@ -1,0 +1,51 @@
+"""Every hook a successkit plugin can implement.
+
+Registration hooks receive a ``register`` callable, so the host decides how
+registrations are checked and stored.  Plugins are found through the
+``successkit`` entry-point group or registered by hand; the built-in storage
+backends and default statuses are themselves plugins (``builtin_*.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ..statuses import StatusRegistrar
+    from ..storage.registry import StorageRegistrar
+
+__all__ = ["hookimpl", "hookspec"]
+
+hookspec = pluggy.HookspecMarker("successkit")
+hookimpl = pluggy.HookimplMarker("successkit")
+
+
+@hookspec
+def successkit_register_storage(register: StorageRegistrar) -> None:
+    """Register storage backends by URL scheme.
+
+    Call ``register(scheme, factory)`` once per scheme; ``factory(url, classes)``
+    returns a :class:`successkit.storage.Store` holding records of ``classes``.
+    A scheme registered twice is an error.
+    """
+
+
+@hookspec
+def successkit_register_statuses(register: StatusRegistrar) -> None:
+    """Register statuses for plans, objectives, CTAs, tasks or goals.
+
+    Call ``register(kind, key, label, category)``; the category decides the
+    behaviour (PLAN_04, CTA_01): ``draft``/``active``/``closed`` for plans,
+    ``open``/``closed_success``/``closed_lost`` for the other kinds.
+    """
+
+
+@hookspec
+def successkit_deliver(notification: Any, kit: Any) -> None:
+    """Deliver one notification (email, chat, webhook...).
+
+    Called only after the change that caused it was committed (NOTIF_03).  An
+    exception raised here is logged and does not stop the other notifiers.
+    """

@@ -1,0 +1,288 @@
+"""The storage contract every backend fulfils.
+
+:class:`Store` holds the bookkeeping every backend shares (transaction nesting,
+a thread lock, per-call statistics for round-trip tests, a fault-injection
+point for atomicity tests, version checks) and leaves the actual reading and
+writing to a handful of abstract methods, each documented below.  A backend
+knows record *kinds* and their columns (:class:`~successkit._schema.KindSchema`),
+never plans or goals: the rules live above it.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+from .._schema import KindSchema, schema_of
+from ..errors import ConflictError, NotFound, StorageError, ValidationError
+from ..query import BoundGroup, BoundQuery
+
+__all__ = ["Store", "StoreStats"]
+
+#: Called before every write with the operation's name; raise to inject a fault.
+FaultHook = Callable[[str], None]
+
+
+@attrs.define
+class StoreStats:
+    """How many calls reached the backend, by operation (for bounded-query tests)."""
+
+    calls: Counter[str] = attrs.field(factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+class Store(abc.ABC):
+    """A backend that stores records of the kinds it was opened with."""
+
+    #: The URL scheme(s) this backend serves, for messages.
+    scheme: str = ""
+
+    def __init__(self, classes: Iterable[type[Any]]) -> None:
+        self.schemas: dict[str, KindSchema] = {}
+        self._by_class: dict[type[Any], KindSchema] = {}
+        for cls in classes:
+            s = schema_of(cls)
+            self.schemas[s.kind] = s
+            self._by_class[cls] = s
+        self.stats = StoreStats()
+        self.fault: FaultHook | None = None
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._savepoints = 0
+
+    # ------------------------------------------------------------------ public API
+    def schema(self, kind: str) -> KindSchema:
+        try:
+            return self.schemas[kind]
+        except KeyError:
+            raise ValidationError(f"unknown record kind; known: {sorted(self.schemas)}", value=kind) from None
+
+    def schema_for(self, record: Any) -> KindSchema:
+        try:
+            return self._by_class[type(record)]
+        except KeyError:
+            raise ValidationError("this store does not hold records of this class", value=type(record)) from None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block atomically.  Nested blocks become savepoints, so an
+        inner failure the caller catches undoes only the inner block."""
+        with self._lock:
+            if self._depth == 0:
+                self._count("begin")
+                self._begin()
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._depth = 0
+                    self._safe_rollback()
+                    raise
+                self._depth = 0
+                try:
+                    self._commit()
+                except BaseException:
+                    self._safe_rollback()
+                    raise
+                return
+            self._savepoints += 1
+            name = f"sk_{self._savepoints}"
+            self._savepoint(name)
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                self._rollback_to(name)
+                raise
+            self._depth -= 1
+            self._release(name)
+
+    def _safe_rollback(self) -> None:
+        try:
+            self._rollback()
+        except BaseException as exc:  # the connection is in an unknown state
+            self._reset_connection()
+            raise StorageError("rollback failed; the connection was reset") from exc
+
+    def get(self, kind: str, id: str) -> Any:
+        """The record of ``kind`` with ``id``; :class:`NotFound` if there is none."""
+        schema = self.schema(kind)
+        self._count("get")
+        with self._lock:
+            found = self._get_many(schema, [id])
+        if not found:
+            raise NotFound(kind, id)
+        return found[0]
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> list[Any]:
+        """The records with these ids, in the order asked, missing ones skipped."""
+        schema = self.schema(kind)
+        if not ids:
+            return []
+        self._count("get_many")
+        with self._lock:
+            found = {r.id: r for r in self._get_many(schema, list(dict.fromkeys(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    def insert(self, record: Any) -> Any:
+        self.insert_many([record])
+        return record
+
+    def insert_many(self, records: Sequence[Any]) -> None:
+        """Insert new records (of one or several kinds) in one bulk write each."""
+        if not records:
+            return
+        groups: dict[str, list[Any]] = {}
+        for r in records:
+            groups.setdefault(self.schema_for(r).kind, []).append(r)
+        with self.transaction():
+            for kind, rows in groups.items():
+                self._write("insert_many")
+                self._insert_many(self.schemas[kind], rows)
+
+    def update(self, record: Any, expected_version: int) -> Any:
+        """Replace a record whose stored version is ``expected_version`` (STORE_04)."""
+        self.update_many([(record, expected_version)])
+        return record
+
+    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+        """Replace several records, each only if its stored version is the one
+        expected; any stale one raises :class:`ConflictError` and writes nothing."""
+        if not items:
+            return
+        groups: dict[str, list[tuple[Any, int]]] = {}
+        for record, expected in items:
+            if record.version != expected + 1:
+                raise ValidationError("an update must carry version expected_version + 1",
+                                      value=(record.id, record.version, expected))
+            groups.setdefault(self.schema_for(record).kind, []).append((record, expected))
+        with self.transaction():
+            for kind, rows in groups.items():
+                self._write("update_many")
+                stale = self._update_many(self.schemas[kind], rows)
+                if stale:
+                    missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
+                    if missing:
+                        raise NotFound(kind, sorted(missing)[0])
+                    raise ConflictError(
+                        f"STORE_04: {kind} {stale[0]} was changed by someone else; reload and retry",
+                        rule="STORE_04", value=stale[0])
+
+    def delete(self, kind: str, id: str) -> None:
+        """Delete one record; :class:`NotFound` if it does not exist."""
+        if not self.delete_many(kind, [id]):
+            raise NotFound(kind, id)
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        """Delete the records with these ids; returns how many existed."""
+        schema = self.schema(kind)
+        if not ids:
+            return 0
+        with self.transaction():
+            self._write("delete_many")
+            return self._delete_many(schema, list(dict.fromkeys(ids)))
+
+    def query(self, query: BoundQuery) -> Iterator[Any]:
+        """Stream the records matching a bound query, in its order."""
+        schema = self.schema(query.kind)
+        self._count("query")
+        return self._query(schema, query)
+
+    def count(self, query: BoundQuery) -> int:
+        """How many records match (limit and offset ignored)."""
+        schema = self.schema(query.kind)
+        self._count("count")
+        with self._lock:
+            return self._count_matching(schema, query)
+
+    def group_counts(self, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        """(group key, count) pairs for the matching records, keys ascending, empty key last."""
+        schema = self.schema(query.kind)
+        self._count("group_counts")
+        with self._lock:
+            return self._group_counts(schema, query, group)
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+
+    # --------------------------------------------------------------- bookkeeping
+    def _count(self, op: str) -> None:
+        self.stats.calls[op] += 1
+
+    def _write(self, op: str) -> None:
+        self._count(op)
+        if self.fault is not None:
+            self.fault(op)
+
+    # ------------------------------------------------------- what backends write
+    @abc.abstractmethod
+    def _begin(self) -> None:
+        """Open a write transaction (SQL backends: take the write lock now)."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Make the open transaction durable; translate driver errors."""
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Undo the open transaction."""
+
+    @abc.abstractmethod
+    def _savepoint(self, name: str) -> None:
+        """Mark a point inside the open transaction."""
+
+    @abc.abstractmethod
+    def _release(self, name: str) -> None:
+        """Forget a savepoint, keeping its changes."""
+
+    @abc.abstractmethod
+    def _rollback_to(self, name: str) -> None:
+        """Undo everything since a savepoint, and forget it."""
+
+    def _reset_connection(self) -> None:
+        """Called when a rollback failed: leave no connection inside a transaction."""
+
+    @abc.abstractmethod
+    def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
+        """The existing records among ``ids`` (distinct), in any order."""
+
+    @abc.abstractmethod
+    def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
+        """Insert new records; an existing id raises :class:`ConflictError`."""
+
+    @abc.abstractmethod
+    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+        """Replace records whose stored version matches; return the ids that did not."""
+
+    @abc.abstractmethod
+    def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
+        """Delete by id; return how many existed."""
+
+    @abc.abstractmethod
+    def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
+        """Stream matching records in the query's order (ties by id)."""
+
+    @abc.abstractmethod
+    def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
+        """Count matching records, ignoring limit and offset."""
+
+    @abc.abstractmethod
+    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        """Count matching records per group key (see :class:`BoundGroup`)."""

@@ -1,0 +1,114 @@
+"""The in-memory backend: dictionaries, an undo log, and the reference evaluator.
+
+Used by default (``memory://``) and in tests; it is the executable
+specification the SQL backends are compared against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .._schema import KindSchema
+from ..errors import ConflictError
+from ..query import BoundGroup, BoundQuery
+from . import evaluate
+from .base import Store
+
+__all__ = ["MemoryStore"]
+
+# (kind, id, record before the change or None if it did not exist)
+_Undo = tuple[str, str, Any]
+
+
+class MemoryStore(Store):
+    """Records in dictionaries; transactions by undo log."""
+
+    scheme = "memory"
+
+    def __init__(self, classes: Iterable[type[Any]]) -> None:
+        super().__init__(classes)
+        self._tables: dict[str, dict[str, Any]] = {kind: {} for kind in self.schemas}
+        self._undo: list[_Undo] = []
+        self._marks: dict[str, int] = {}
+
+    # transactions
+    def _begin(self) -> None:
+        self._undo = []
+
+    def _commit(self) -> None:
+        self._undo = []
+        self._marks.clear()
+
+    def _rollback(self) -> None:
+        self._undo_to(0)
+        self._marks.clear()
+
+    def _savepoint(self, name: str) -> None:
+        self._marks[name] = len(self._undo)
+
+    def _release(self, name: str) -> None:
+        self._marks.pop(name, None)
+
+    def _rollback_to(self, name: str) -> None:
+        self._undo_to(self._marks.pop(name))
+
+    def _undo_to(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            kind, id, before = self._undo.pop()
+            table = self._tables[kind]
+            if before is None:
+                table.pop(id, None)
+            else:
+                table[id] = before
+
+    # records
+    def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
+        table = self._tables[schema.kind]
+        return [table[i] for i in ids if i in table]
+
+    def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
+        table = self._tables[schema.kind]
+        seen: set[str] = set()
+        for r in records:
+            if r.id in table or r.id in seen:
+                raise ConflictError(f"a {schema.kind} with this id already exists", value=r.id)
+            seen.add(r.id)
+        for r in records:
+            table[r.id] = r
+            self._undo.append((schema.kind, r.id, None))
+
+    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+        table = self._tables[schema.kind]
+        stale = [r.id for r, v in items if r.id not in table or table[r.id].version != v]
+        if stale:
+            return stale
+        for r, _ in items:
+            self._undo.append((schema.kind, r.id, table[r.id]))
+            table[r.id] = r
+        return []
+
+    def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
+        table = self._tables[schema.kind]
+        n = 0
+        for i in ids:
+            before = table.pop(i, None)
+            if before is not None:
+                self._undo.append((schema.kind, i, before))
+                n += 1
+        return n
+
+    # queries
+    def _matching(self, schema: KindSchema, query: BoundQuery) -> list[Any]:
+        return [r for r in self._tables[schema.kind].values() if evaluate.matches(query.where, r)]
+
+    def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
+        with self._lock:
+            rows = evaluate.sort_records(self._matching(schema, query), query)
+        return iter(evaluate.page(rows, query))
+
+    def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
+        return len(self._matching(schema, query))
+
+    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        return evaluate.group_counts(self._matching(schema, query), group)

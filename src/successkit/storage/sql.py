@@ -1,0 +1,161 @@
+"""What the SQL backends share: compiling a bound query to parameterised SQL.
+
+Every value travels as a parameter; identifiers come only from the record
+schemas, never from user input.  The compiled SQL follows the reference
+semantics of :mod:`successkit.storage.evaluate` exactly: a ``NOT`` is compiled
+as ``NOT COALESCE(x, 0)`` so that SQL's three-valued logic never leaks out, and
+sorting puts nulls last in both directions, ties broken by id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._schema import FieldType, KindSchema
+from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
+
+__all__ = ["Compiled", "Dialect", "quote"]
+
+Compiled = tuple[str, list[Any]]
+
+_COMPARE = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def quote(name: str) -> str:
+    """Quote an identifier taken from a schema (never from user input)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"bad identifier {name!r}")
+    return f'"{name}"'
+
+
+class Dialect:
+    """SQL spelling; subclasses adjust placeholders and JSON access."""
+
+    placeholder = "?"
+    column_types = {
+        FieldType.TEXT: "TEXT",
+        FieldType.INTEGER: "INTEGER",
+        FieldType.FLOAT: "REAL",
+        FieldType.BOOLEAN: "INTEGER",
+        FieldType.DATE: "TEXT",
+        FieldType.DATETIME: "TEXT",
+        FieldType.LIST: "TEXT",
+        FieldType.JSON: "TEXT",
+    }
+
+    # --- hooks for the dialects
+    def custom(self, field: FieldRef) -> Compiled:
+        """The SQL expression reading a custom field's value."""
+        raise NotImplementedError
+
+    def lower(self, expr: str) -> str:
+        """Lower-case text the way Python's ``str.lower`` does; NULL for non-text."""
+        raise NotImplementedError
+
+    def empty(self, field: FieldRef, expr: str, params: list[Any]) -> Compiled:
+        """Whether a value is missing, '' or an empty list."""
+        raise NotImplementedError
+
+    def list_items(self, field: FieldRef) -> Compiled:
+        """A sub-select of the elements of a list value (column ``value``);
+        yields nothing when the value is not a list."""
+        raise NotImplementedError
+
+    def ids_param(self, ids: list[str]) -> Compiled:
+        """``IN``-list for many ids with one parameter."""
+        raise NotImplementedError
+
+    # --- shared compilation
+    def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
+        sql, params = self.custom(f) if f.custom else (quote(f.name), [])
+        if datepart:
+            sql = f"substr({sql}, 1, 10)"
+        return sql, params
+
+    def where(self, node: Node | None) -> Compiled:
+        if node is None:
+            return "1=1", []
+        return self._node(node)
+
+    def _node(self, node: Node) -> Compiled:
+        if isinstance(node, Pred):
+            return self._pred(node)
+        if isinstance(node, Not):
+            sql, params = self._node(node.item)
+            return f"NOT COALESCE(({sql}), 0)", params
+        joiner = " AND " if isinstance(node, And) else " OR "
+        assert isinstance(node, (And, Or))
+        parts, params = [], []
+        for item in node.items:
+            s, p = self._node(item)
+            parts.append(f"({s})")
+            params.extend(p)
+        return joiner.join(parts), params
+
+    def _pred(self, p: Pred) -> Compiled:
+        ph = self.placeholder
+        x, params = self.field(p.field, p.datepart)
+        op = p.op
+        if op in ("empty", "not_empty"):
+            sql, params = self.empty(p.field, x, params)
+            return (sql if op == "empty" else f"NOT ({sql})"), params
+        if op in ("has", "has_any", "has_none"):
+            sub, sparams = self.list_items(p.field)
+            values = [p.value] if op == "has" else list(p.value)
+            marks = ", ".join([ph] * len(values))
+            exists = f"EXISTS ({sub} AND value IN ({marks}))"
+            return (f"NOT {exists}" if op == "has_none" else exists), sparams + values
+        if op in _COMPARE:
+            return f"{x} {_COMPARE[op]} {ph}", [*params, p.value]
+        if op == "ne":
+            return f"({x} IS NULL OR {x} <> {ph})", [*params, *params, p.value]
+        if op in ("in", "not_in"):
+            marks = ", ".join([ph] * len(p.value))
+            if op == "in":
+                return f"{x} IN ({marks})", [*params, *p.value]
+            return f"({x} IS NULL OR {x} NOT IN ({marks}))", [*params, *params, *p.value]
+        if op == "between":
+            return f"{x} BETWEEN {ph} AND {ph}", [*params, *p.value]
+        if op == "contains":
+            return f"{self.strpos(self.lower(x), ph)} > 0", [*params, p.value]
+        if op == "starts_with":
+            return f"substr({self.lower(x)}, 1, {ph}) = {ph}", [*params, len(p.value), p.value]
+        raise AssertionError(f"unknown operator {op}")
+
+    def strpos(self, haystack: str, needle: str) -> str:
+        return f"instr({haystack}, {needle})"
+
+    def order_by(self, query: BoundQuery) -> Compiled:
+        parts, params = [], []
+        for f, desc in query.sort:
+            x, p = self.field(f)
+            parts.append(f"({x}) IS NULL")
+            parts.append(f"{x} DESC" if desc else x)
+            params.extend(p + p)
+        parts.append('"id"')
+        return ", ".join(parts), params
+
+    def select(self, schema: KindSchema, query: BoundQuery) -> Compiled:
+        cols = ", ".join(quote(c) for c in schema.names)
+        where, params = self.where(query.where)
+        order, oparams = self.order_by(query)
+        sql = f"SELECT {cols} FROM {quote(schema.kind)} WHERE {where} ORDER BY {order}"
+        params = params + oparams
+        if query.limit is not None or query.offset:
+            sql += f" LIMIT {self.placeholder} OFFSET {self.placeholder}"
+            params += [query.limit if query.limit is not None else -1, query.offset]
+        return sql, params
+
+    def count(self, schema: KindSchema, query: BoundQuery) -> Compiled:
+        where, params = self.where(query.where)
+        return f"SELECT COUNT(*) FROM {quote(schema.kind)} WHERE {where}", params
+
+    def group(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
+        """Counts per value, or per (year, month) for quarters (folded in Python)."""
+        x, xp = self.field(group.field)
+        where, params = self.where(query.where)
+        table = quote(schema.kind)
+        if group.mode == "value":
+            return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
+        ym = f"substr({x}, 1, 7)"
+        return f"SELECT {ym}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params

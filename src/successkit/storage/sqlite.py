@@ -1,0 +1,292 @@
+"""The SQLite backend (the embedded default), on the standard library's ``sqlite3``.
+
+Durability trade-off: the database runs in WAL mode with ``synchronous=NORMAL``.
+A committed transaction survives a crash of the application; after a power
+loss or OS crash the last few transactions before it may be rolled back, but
+the file is never corrupted.  Write transactions start with ``BEGIN IMMEDIATE``
+so that a second process waits (up to the busy timeout) for the write lock
+instead of failing halfway with ``SQLITE_BUSY``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._schema import FieldType, KindSchema, storage_scalar
+from ..errors import ConflictError, SchemaError, StorageError
+from ..query import BoundGroup, BoundQuery, FieldRef, quarter_label
+from .base import Store
+from .evaluate import sorted_groups
+from .sql import Compiled, Dialect, quote
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+#: The version of the table layout this library writes.  A file written by a
+#: newer version is refused; an older one is brought up to date on open.
+SCHEMA_VERSION = 1
+
+_CHUNK = 1000
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else None
+
+
+class SQLiteDialect(Dialect):
+    """SQLite spelling: JSON1 functions for custom fields and lists."""
+
+    def custom(self, field: FieldRef) -> Compiled:
+        return "json_extract(\"fields\", ?)", [_path(field.name)]
+
+    def lower(self, expr: str) -> str:
+        return f"sk_lower({expr})"
+
+    def empty(self, field: FieldRef, expr: str, params: list[Any]) -> Compiled:
+        if field.custom:
+            p = _path(field.name)
+            t = 'json_type("fields", ?)'
+            return (
+                f"(COALESCE({t}, 'null') = 'null' OR ({t} = 'text' AND json_extract(\"fields\", ?) = '')"
+                f" OR ({t} = 'array' AND json_array_length(\"fields\", ?) = 0))",
+                [p, p, p, p, p],
+            )
+        if field.type is FieldType.TEXT:
+            return f"({expr} IS NULL OR {expr} = '')", params + params
+        if field.type is FieldType.LIST:
+            return f"({expr} IS NULL OR {expr} = '[]')", params + params
+        return f"{expr} IS NULL", params
+
+    def list_items(self, field: FieldRef) -> Compiled:
+        if field.custom:
+            p = _path(field.name)
+            return ('SELECT 1 FROM json_each("fields", ?) WHERE json_type("fields", ?) = \'array\'',
+                    [p, p])
+        return f"SELECT 1 FROM json_each({quote(field.name)}) WHERE 1=1", []
+
+
+def _path(name: str) -> str:
+    return "$." + json.dumps(name)
+
+
+def _url_path(url: str) -> str:
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/"):
+        raise StorageError("a SQLite URL is sqlite:///relative.db or sqlite:////absolute.db", value=url)
+    path = rest[1:].split("?", 1)[0]
+    if not path:
+        raise StorageError("the SQLite URL names no file", value=url)
+    return path
+
+
+class SQLiteStore(Store):
+    """Records in one SQLite file (or ``:memory:``), one table per record kind."""
+
+    scheme = "sqlite"
+
+    def __init__(self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0) -> None:
+        super().__init__(classes)
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        self.dialect = SQLiteDialect()
+        self._conn = self._connect()
+        self._ensure_schema()
+
+    @classmethod
+    def from_url(cls, url: str, classes: Iterable[type[Any]]) -> SQLiteStore:
+        return cls(classes, _url_path(url))
+
+    # ------------------------------------------------------------- connection
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with _translate():
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=self.busy_timeout)
+            conn.create_function("sk_lower", 1, _lower, deterministic=True)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _reset_connection(self) -> None:
+        try:
+            self._conn.close()  # closing discards any open transaction
+        finally:
+            self._conn = self._connect()
+
+    def _ensure_schema(self) -> None:
+        with _translate(), self._lock:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute('CREATE TABLE IF NOT EXISTS "sk_meta" (key TEXT PRIMARY KEY, value TEXT)')
+                row = c.execute("SELECT value FROM sk_meta WHERE key = 'schema_version'").fetchone()
+                found = int(row[0]) if row else None
+                if found is not None and found > SCHEMA_VERSION:
+                    raise SchemaError(
+                        f"{self.path} was written by a newer successkit (schema version {found}); "
+                        f"this one understands up to {SCHEMA_VERSION}", value=found)
+                for schema in self.schemas.values():
+                    self._create_table(c, schema)
+                c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
+                          (str(SCHEMA_VERSION),))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def _create_table(self, c: sqlite3.Connection, schema: KindSchema) -> None:
+        types = self.dialect.column_types
+        table = quote(schema.kind)
+        cols = ", ".join(
+            f"{quote(col.name)} {types[col.type]}" + (" PRIMARY KEY" if col.name == "id" else "")
+            for col in schema.columns
+        )
+        c.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+        have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
+        for col, field in zip(schema.columns, attrs.fields(schema.cls)):
+            if col.name not in have:  # a column added by a newer library version
+                default = field.default
+                value = storage_scalar(col.type, default) if not isinstance(
+                    default, (type(attrs.NOTHING), attrs.Factory)) else None
+                c.execute(f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {types[col.type]}")
+                if value is not None:
+                    c.execute(f"UPDATE {table} SET {quote(col.name)} = ?", (value,))
+        for index in schema.indexes:
+            name = quote(f"ix_{schema.kind}_{'_'.join(index)}")
+            c.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, index))})")
+
+    # ----------------------------------------------------------- transactions
+    def _begin(self) -> None:
+        with _translate():
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        with _translate():
+            self._conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        with _translate():
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def _savepoint(self, name: str) -> None:
+        with _translate():
+            self._conn.execute(f"SAVEPOINT {name}")
+
+    def _release(self, name: str) -> None:
+        with _translate():
+            self._conn.execute(f"RELEASE {name}")
+
+    def _rollback_to(self, name: str) -> None:
+        with _translate():
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
+
+    # ----------------------------------------------------------------- records
+    def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
+        cols = ", ".join(quote(c) for c in schema.names)
+        sql = f'SELECT {cols} FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))'
+        with _translate():
+            rows = self._conn.execute(sql, (json.dumps(ids),)).fetchall()
+        return [schema.from_row(r) for r in rows]
+
+    def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
+        marks = ", ".join("?" * len(schema.columns))
+        cols = ", ".join(quote(c) for c in schema.names)
+        sql = f"INSERT INTO {quote(schema.kind)} ({cols}) VALUES ({marks})"
+        with _translate():
+            self._conn.executemany(sql, map(schema.to_row, records))
+
+    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+        names = [n for n in schema.names if n != "id"]
+        sets = ", ".join(f"{quote(n)} = ?" for n in names)
+        sql = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = ? AND "version" = ?'
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for record, expected in items:
+                row = schema.to_row(record)
+                yield (*row[1:], row[0], expected)
+
+        with _translate():
+            cur = self._conn.executemany(sql, rows())
+            if cur.rowcount == len(items):
+                return []
+            ids = [r.id for r, _ in items]
+            found = dict(self._conn.execute(
+                f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" IN '
+                "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchall())
+        return [r.id for r, expected in items if found.get(r.id) != r.version]
+
+    def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
+        sql = f'DELETE FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))'
+        with _translate():
+            return self._conn.execute(sql, (json.dumps(ids),)).rowcount
+
+    # ----------------------------------------------------------------- queries
+    def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
+        sql, params = self.dialect.select(schema, query)
+        with self._lock, _translate():
+            cur = self._conn.execute(sql, params)
+        return self._stream(cur, schema)
+
+    def _stream(self, cur: sqlite3.Cursor, schema: KindSchema) -> Iterator[Any]:
+        from_row = schema.from_row
+        try:
+            while True:
+                with self._lock, _translate():
+                    rows = cur.fetchmany(_CHUNK)
+                if not rows:
+                    return
+                for row in rows:
+                    yield from_row(row)
+        finally:
+            cur.close()
+
+    def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
+        sql, params = self.dialect.count(schema, query)
+        with _translate():
+            return int(self._conn.execute(sql, params).fetchone()[0])
+
+    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        sql, params = self.dialect.group(schema, query, group)
+        with _translate():
+            rows = self._conn.execute(sql, params).fetchall()
+        return _fold(rows, group)
+
+
+def _fold(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int]]:
+    """Turn SQL group rows into the same (key, count) list the memory backend gives."""
+    merged: dict[Any, int] = {}
+    for value, n in rows:
+        if group.mode != "value" and value is not None:
+            value = quarter_label(int(value[0:4]), int(value[5:7]), group.mode, group.start_month)
+        merged[value] = merged.get(value, 0) + n
+    return sorted_groups(merged, group)
+
+
+@contextmanager
+def _translate() -> Iterator[None]:
+    """Turn driver errors into successkit errors, keeping the cause."""
+    try:
+        yield
+    except sqlite3.IntegrityError as e:
+        raise ConflictError(f"storage refused a duplicate or invalid row: {e}") from e
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise StorageError(f"the database is busy (another writer holds it): {e}") from e
+        raise StorageError(f"SQLite error: {e}") from e
+    except sqlite3.Error as e:
+        raise StorageError(f"SQLite error: {e}") from e
+

@@ -1,0 +1,54 @@
+"""Small input checks shared by the services; each refusal names the value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from .errors import ValidationError
+
+__all__ = ["check_attributes", "require_text"]
+
+
+def require_text(kind: str, field: str, value: Any) -> str:
+    """A required, non-blank text value, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{kind} {field} is required and must be non-blank text", value=value)
+    return value.strip()
+
+
+def check_attributes(kind: str, given: Mapping[str, Any], allowed: Mapping[str, type]) -> dict[str, Any]:
+    """Check attribute names and types; numbers may be ints where floats are expected."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        expected = allowed.get(name)
+        if expected is None:
+            raise ValidationError(f"{kind} has no attribute {name!r}; known: {', '.join(sorted(allowed))}",
+                                  value=name)
+        if value is not None:
+            out[name] = _typed(kind, name, value, expected)
+        else:
+            out[name] = None
+    return out
+
+
+def _typed(kind: str, name: str, value: Any, expected: type) -> Any:
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValidationError(f"{kind} {name} must be a number", value=value)
+        return float(value)
+    if expected is date:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValidationError(f"{kind} {name} must be a date (YYYY-MM-DD)", value=value) from None
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise ValidationError(f"{kind} {name} must be a date", value=value)
+        return value
+    if expected is str and hasattr(value, "id") and isinstance(value.id, str):
+        return value.id  # a record given where its id is stored (csm_id=alice)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ValidationError(f"{kind} {name} must be {expected.__name__}", value=value)
+    return value
