@@ -8,7 +8,7 @@ queries (one per level), whatever the number of companies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -65,6 +65,58 @@ class CompanyService(Service[Company]):
                                 fields=self.kit.custom_fields.check(self.kind, fields), **values)
             self.kit.store.insert(company)
         return company
+
+    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
+        """Create many companies in one transaction and one bulk insert.
+
+        Each row holds ``name``, optionally ``parent`` (an existing company or
+        id), ``fields`` and attributes.  The parents' depth is checked with at
+        most four batched reads, whatever the number of rows (HIER_01).
+        """
+        stamp = self._stamp()
+        records: list[Company] = []
+        parents: set[str] = set()
+        for row in rows:
+            values = dict(row)
+            name = require_text(self.kind, "name", values.pop("name", None))
+            parent = values.pop("parent", None)
+            fields = self.kit.custom_fields.check(self.kind, values.pop("fields", None))
+            attrs_ = check_attributes(self.kind, values, _COMPANY_ATTRS)
+            parent_id = None if parent is None else self.id_of(parent)
+            if parent_id is not None:
+                parents.add(parent_id)
+            records.append(Company(**stamp, name=name, parent_id=parent_id, fields=fields, **attrs_))
+        with self.kit.transaction():
+            self._check_parent_levels(parents)
+            csms = {r.csm_id for r in records if r.csm_id is not None}
+            found = {u.id for u in self.kit.users.get_many(sorted(csms))}
+            if csms - found:
+                raise ValidationError("csm_id names no user", value=sorted(csms - found)[0])
+            self.kit.store.insert_many(records)
+        return records
+
+    def _check_parent_levels(self, parent_ids: set[str]) -> None:
+        """Every parent exists and has room for a child level (batched reads)."""
+        chains = [(pid, pid) for pid in parent_ids]  # (current head, parent it started from)
+        depth = dict.fromkeys(parent_ids, 1)
+        first = True
+        while chains:
+            heads = sorted({head for head, _ in chains})
+            found = {c.id: c for c in self.get_many(heads)}
+            if first and len(found) < len(heads):
+                raise ValidationError("parent names no company", value=sorted(set(heads) - set(found))[0])
+            first = False
+            nxt = []
+            for head, start in chains:
+                c = found.get(head)
+                if c is not None and c.parent_id is not None:
+                    depth[start] += 1
+                    nxt.append((c.parent_id, start))
+            chains = nxt
+        for pid, d in depth.items():
+            if d + 1 > MAX_LEVELS:
+                raise RuleViolation("HIER_01", f"a hierarchy is at most {MAX_LEVELS} levels deep; "
+                                    "the parent is already on the last level", value=pid)
 
     def update(self, company: Company | str, *, fields: Mapping[str, Any] | None = None,
                **attributes: Any) -> Company:
