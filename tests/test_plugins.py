@@ -25,7 +25,8 @@ class OnHoldPlugin:
 class SecondMemoryScheme:
     """A plugin adding a storage scheme."""
 
-    opened: list[str] = []
+    def __init__(self) -> None:
+        self.opened: list[str] = []
 
     @hookimpl
     def successkit_register_storage(self, register: Any) -> None:

@@ -37,7 +37,7 @@ def test_relative_and_absolute_urls__STORE_01(tmp_path: Path, monkeypatch: pytes
 
 
 def test_bad_sqlite_url_is_a_clear_error__STORE_01() -> None:
-    with pytest.raises(sk.StorageError, match="sqlite:///relative.db"):
+    with pytest.raises(sk.StorageError, match=r"sqlite:///relative\.db"):
         sk.open("sqlite://nohost.db", entry_points=False)
 
 
@@ -70,6 +70,16 @@ def test_wal_and_synchronous_normal__STORE_01(tmp_path: Path) -> None:
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
 
 
+def test_url_options_set_durability_and_timeout__STORE_01(tmp_path: Path) -> None:
+    kit = sk.open(f"sqlite:///{tmp_path}/full.db?synchronous=full&busy_timeout=2.5", entry_points=False)
+    store = kit.store
+    assert isinstance(store, SQLiteStore)
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.busy_timeout == 2.5
+    with pytest.raises(sk.StorageError, match="unknown SQLite URL option"):
+        sk.open(f"sqlite:///{tmp_path}/x.db?journal=off", entry_points=False)
+
+
 def test_writer_waits_then_fails_cleanly_when_file_is_locked__STORE_03(tmp_path: Path) -> None:
     path = tmp_path / "busy.db"
     sk.open(f"sqlite:///{path}", entry_points=False).close()
@@ -77,9 +87,8 @@ def test_writer_waits_then_fails_cleanly_when_file_is_locked__STORE_03(tmp_path:
     kit_conn = sqlite3.connect(path, isolation_level=None)
     kit_conn.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        with pytest.raises(sk.StorageError, match="busy"):
-            with store.transaction():
-                pass
+        with pytest.raises(sk.StorageError, match="busy"), store.transaction():
+            pass
         assert not store._conn.in_transaction
     finally:
         kit_conn.execute("ROLLBACK")
@@ -97,10 +106,9 @@ def test_failed_rollback_leaves_no_open_transaction__STORE_03(tmp_path: Path, mo
         raise sk.StorageError("rollback broke")
 
     monkeypatch.setattr(store, "_rollback", broken_rollback)
-    with pytest.raises(sk.StorageError, match="rollback failed"):
-        with kit.transaction():
-            kit.companies.create("Half")
-            raise RuntimeError("boom")
+    with pytest.raises(sk.StorageError, match="rollback failed"), kit.transaction():
+        kit.companies.create("Half")
+        raise RuntimeError("boom")
     monkeypatch.undo()
     assert not store._conn.in_transaction
     assert [c.name for c in kit.companies.list()] == ["Before"]

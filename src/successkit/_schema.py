@@ -181,7 +181,7 @@ def _build_codec(
             v = values[i]
             if v is not None:
                 values[i] = load(v)
-        return cls(**dict(zip(names, values)))
+        return cls(**dict(zip(names, values, strict=True)))
 
     return to_row, from_row
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -40,7 +41,7 @@ class Service(Generic[R]):
         record: R = self.kit.store.get(self.kind, self.id_of(ref))
         return record
 
-    def get_many(self, refs: Sequence[R | str]) -> list[R]:
+    def get_many(self, refs: Sequence[R | str]) -> builtins.list[R]:
         return self.kit.store.get_many(self.kind, [self.id_of(r) for r in refs])
 
     def id_of(self, ref: Any) -> str:
@@ -65,7 +66,7 @@ class Service(Generic[R]):
     def count(self, where: Where = None, *, logic: str | None = None) -> int:
         return self.kit.store.count(self.kit.bind(self.kind, _query(where, logic)))
 
-    def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> list[tuple[Any, int]]:
+    def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> builtins.list[tuple[Any, int]]:
         """(group, count) pairs: by a field's value, a calendar or a fiscal quarter."""
         bound = self.kit.bind(self.kind, _query(where, logic))
         return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))

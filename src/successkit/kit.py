@@ -168,7 +168,7 @@ class Kit:
         return record
 
 
-def open(  # noqa: A001 - the natural name: successkit.open(url)
+def open(
     url: str | None = None,
     *,
     clock: Clock | datetime | date | None = None,

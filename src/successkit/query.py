@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -118,19 +118,8 @@ class FiscalQuarter:
     start_month: int = 4
 
 
-GroupSpec = Union[ByField, CalendarQuarter, FiscalQuarter]
-ConditionLike = Union[Condition, Sequence[Any]]
-
-
-@attrs.frozen
-class Query:
-    """A whole query: conditions, logic over their numbers, sort and paging."""
-
-    conditions: tuple[Condition, ...] = attrs.field(default=(), converter=lambda cs: _conditions(cs))
-    logic: str | None = None
-    sort: tuple[Sort, ...] = attrs.field(default=(), converter=lambda ss: _sorts(ss))
-    limit: int | None = None
-    offset: int = 0
+GroupSpec = ByField | CalendarQuarter | FiscalQuarter
+ConditionLike = Condition | Sequence[Any]
 
 
 def _conditions(items: Iterable[ConditionLike]) -> tuple[Condition, ...]:
@@ -151,6 +140,17 @@ def _sorts(items: Iterable[Any] | str | None) -> tuple[Sort, ...]:
     if isinstance(items, (str, Sort)):
         items = [items]
     return tuple(Sort.parse(s) for s in items)
+
+
+@attrs.frozen
+class Query:
+    """A whole query: conditions, logic over their numbers, sort and paging."""
+
+    conditions: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    logic: str | None = None
+    sort: tuple[Sort, ...] = attrs.field(default=(), converter=_sorts)
+    limit: int | None = None
+    offset: int = 0
 
 
 # ----------------------------------------------------------------------------- bound form
@@ -189,7 +189,7 @@ class Not:
     item: Node
 
 
-Node = Union[Pred, And, Or, Not]
+Node = Pred | And | Or | Not
 
 
 @attrs.frozen
@@ -314,7 +314,7 @@ def parse_logic(text: str, count: int) -> Node:
 
 def _substitute(node: Node, preds: Sequence[Pred]) -> Node:
     if isinstance(node, Pred):
-        return preds[node.value]
+        return preds[int(node.value)]
     if isinstance(node, Not):
         return Not(_substitute(node.item, preds))
     items = tuple(_substitute(i, preds) for i in node.items)
@@ -404,13 +404,10 @@ def _bind_condition(i: int, cond: Condition, schema: KindSchema, custom: Mapping
                     now: datetime) -> Pred:
     field = resolve_field(cond.field, schema, custom)
     op, value = _canonical_op(cond.op, cond.value)
-    t = field.type
     try:
         return _bind_op(field, op, value, now)
     except QueryError as e:
         raise QueryError(f"condition {i + 1}: {e.message}", value=e.value) from None
-    finally:
-        del t
 
 
 def _bind_op(field: FieldRef, op: str, value: Any, now: datetime) -> Pred:
@@ -443,10 +440,10 @@ def _bind_op(field: FieldRef, op: str, value: Any, now: datetime) -> Pred:
         return Pred(field, op, _scalar(field, value, op)[0].lower())
     if op in ("in", "not_in"):
         values = _many(field, value, op)
-        dp = {_scalar(field, v, op)[1] for v in _raw_many(value)}
-        if len(dp) > 1:
+        dateparts = {_scalar(field, v, op)[1] for v in _raw_many(value)}
+        if len(dateparts) > 1:
             raise QueryError(f"mix of dates and timestamps for {field.name!r}", value=value)
-        return Pred(field, op, values, datepart=dp.pop() if dp else False)
+        return Pred(field, op, values, datepart=dateparts.pop())
     if op == "between":
         if not isinstance(value, (tuple, list)) or len(value) != 2:
             raise QueryError("between takes a pair (low, high)", value=value)

@@ -219,7 +219,7 @@ class Store(abc.ABC):
         with self._lock:
             return self._group_counts(schema, query, group)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for backends holding nothing
         """Release the backend's resources."""
 
     # --------------------------------------------------------------- bookkeeping
@@ -256,7 +256,7 @@ class Store(abc.ABC):
     def _rollback_to(self, name: str) -> None:
         """Undo everything since a savepoint, and forget it."""
 
-    def _reset_connection(self) -> None:
+    def _reset_connection(self) -> None:  # noqa: B027 - optional for connectionless backends
         """Called when a rollback failed: leave no connection inside a transaction."""
 
     @abc.abstractmethod

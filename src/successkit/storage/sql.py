@@ -9,7 +9,7 @@ sorting puts nulls last in both directions, ties broken by id.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .._schema import FieldType, KindSchema
 from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
@@ -32,7 +32,7 @@ class Dialect:
     """SQL spelling; subclasses adjust placeholders and JSON access."""
 
     placeholder = "?"
-    column_types = {
+    column_types: ClassVar[dict[FieldType, str]] = {
         FieldType.TEXT: "TEXT",
         FieldType.INTEGER: "INTEGER",
         FieldType.FLOAT: "REAL",

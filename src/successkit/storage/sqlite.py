@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
@@ -90,17 +91,32 @@ class SQLiteStore(Store):
 
     scheme = "sqlite"
 
-    def __init__(self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0,
+                 synchronous: str = "normal") -> None:
         super().__init__(classes)
+        if synchronous.lower() not in ("normal", "full"):
+            raise StorageError("synchronous is 'normal' or 'full'", value=synchronous)
         self.path = str(path)
         self.busy_timeout = busy_timeout
+        self.synchronous = synchronous.upper()
         self.dialect = SQLiteDialect()
         self._conn = self._connect()
         self._ensure_schema()
 
     @classmethod
     def from_url(cls, url: str, classes: Iterable[type[Any]]) -> SQLiteStore:
-        return cls(classes, _url_path(url))
+        """``sqlite:///file.db?busy_timeout=10&synchronous=full`` (both options optional)."""
+        options = dict(parse_qsl(urlsplit(url).query))
+        unknown = set(options) - {"busy_timeout", "synchronous"}
+        if unknown:
+            raise StorageError("unknown SQLite URL option; known: busy_timeout, synchronous",
+                               value=sorted(unknown)[0])
+        try:
+            timeout = float(options.get("busy_timeout", 10.0))
+        except ValueError:
+            raise StorageError("busy_timeout is a number of seconds", value=options["busy_timeout"]) from None
+        return cls(classes, _url_path(url), busy_timeout=timeout,
+                   synchronous=options.get("synchronous", "normal"))
 
     # ------------------------------------------------------------- connection
     def _connect(self) -> sqlite3.Connection:
@@ -113,7 +129,7 @@ class SQLiteStore(Store):
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         return conn
 
     def close(self) -> None:
@@ -155,11 +171,11 @@ class SQLiteStore(Store):
         )
         c.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
         have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
-        for col, field in zip(schema.columns, attrs.fields(schema.cls)):
+        for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
             if col.name not in have:  # a column added by a newer library version
                 default = field.default
-                value = storage_scalar(col.type, default) if not isinstance(
-                    default, (type(attrs.NOTHING), attrs.Factory)) else None
+                plain = default is not attrs.NOTHING and not hasattr(default, "factory")
+                value = storage_scalar(col.type, default) if plain else None
                 c.execute(f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {types[col.type]}")
                 if value is not None:
                     c.execute(f"UPDATE {table} SET {quote(col.name)} = ?", (value,))
@@ -219,15 +235,16 @@ class SQLiteStore(Store):
                 row = schema.to_row(record)
                 yield (*row[1:], row[0], expected)
 
+        ids = [r.id for r, _ in items]
         with _translate():
-            cur = self._conn.executemany(sql, rows())
-            if cur.rowcount == len(items):
-                return []
-            ids = [r.id for r, _ in items]
+            # Inside the write transaction, so nobody can change a version in between.
             found = dict(self._conn.execute(
                 f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" IN '
                 "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchall())
-        return [r.id for r, expected in items if found.get(r.id) != r.version]
+            stale = [r.id for r, expected in items if found.get(r.id) != expected]
+            if not stale:
+                self._conn.executemany(sql, rows())
+        return stale
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
         sql = f'DELETE FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))'

@@ -46,7 +46,7 @@ class StoreConformance:
         assert e.value.id == "nope"
 
     def test_get_many_keeps_order_and_skips_missing__STORE_01(self, kit: sk.Kit) -> None:
-        a, b, c = _companies(kit, 3)
+        a, _, c = _companies(kit, 3)
         got = kit.store.get_many("company", [c.id, "missing", a.id])
         assert [r.id for r in got] == [c.id, a.id]
 
@@ -136,11 +136,11 @@ class StoreConformance:
         while True:  # fail at write 0, 1, 2... until a run gets through every write
             seen = 0
 
-            def fail(op: str) -> None:
+            def fail(op: str, at: int = points) -> None:
                 nonlocal seen
                 seen += 1
-                if seen > points:
-                    raise sk.StorageError(f"injected fault at write {points}")
+                if seen > at:
+                    raise sk.StorageError(f"injected fault at write {at}")
 
             kit.store.fault = fail
             try:

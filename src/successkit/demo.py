@@ -1,0 +1,142 @@
+"""The demo workspace: a realistic book of business, built on SQLite and printed.
+
+It grows with the library; every run rebuilds the workspace from scratch, so
+rerunning on the same file is always clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from .companies import TreeNode
+from .kit import Kit, open
+from .query import FiscalQuarter
+from .records import Company, User
+
+__all__ = ["build", "main"]
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def build(kit: Kit) -> dict[str, Company]:
+    """Fill an empty kit with the demo's team, companies, relationships and people."""
+    today = kit.today()
+    users = kit.users
+    alice = users.create("Alice Kim", email="alice@cs.example", license="full")
+    bruno = users.create("Bruno Diaz", email="bruno@cs.example", license="full")
+    users.create("Chen Li", email="chen@cs.example", license="viewer")
+    users.create("Dana Wu", email="dana@cs.example", license="internal_collaborator")
+    kit.custom_fields.declare("company", "segment", "dropdown", options=["Enterprise", "Mid-market", "SMB"])
+
+    def soon(days: int) -> date:
+        return today + timedelta(days=days)
+
+    companies = kit.companies
+    acme = companies.create("Acme Holdings", stage="Adoption", industry="Manufacturing", arr=1_200_000,
+                            health_score=78, nps=42, renewal_date=soon(95), csm_id=alice.id,
+                            fields={"segment": "Enterprise"})
+    acme_jp = companies.create("Acme Japan", parent=acme, stage="Adoption", arr=420_000, health_score=71,
+                               renewal_date=soon(95), csm_id=alice.id, fields={"segment": "Enterprise"})
+    companies.create("Acme Tokyo", parent=acme_jp, stage="Onboarding", arr=150_000, health_score=64,
+                     renewal_date=soon(300), csm_id=alice.id)
+    companies.create("Acme Osaka", parent=acme_jp, stage="Adoption", arr=90_000, health_score=82,
+                     renewal_date=soon(40), csm_id=bruno.id)
+    companies.create("Acme US", parent=acme, stage="Renewal", arr=380_000, health_score=55,
+                     renewal_date=soon(25), csm_id=bruno.id, fields={"segment": "Enterprise"})
+    globex = companies.create("Globex", stage="Onboarding", industry="Retail", arr=240_000,
+                              health_score=66, nps=18, renewal_date=soon(200), csm_id=bruno.id,
+                              fields={"segment": "Mid-market"})
+    initech = companies.create("Initech", stage="Renewal", industry="Software", arr=60_000,
+                               health_score=38, nps=-12, renewal_date=soon(70), csm_id=alice.id,
+                               fields={"segment": "SMB"})
+
+    product = kit.relationship_types.create("Product line", description="One licensed product")
+    region = kit.relationship_types.create("Region")
+    rels = kit.relationships
+    rels.create(acme, product, "Acme · Analytics Cloud", arr=700_000, health_score=81, csm_id=alice.id,
+                renewal_date=soon(95))
+    rels.create(acme, product, "Acme · Field Service", arr=500_000, health_score=69, csm_id=bruno.id,
+                renewal_date=soon(180))
+    rels.create(globex, region, "Globex EMEA", arr=140_000, health_score=61, csm_id=bruno.id)
+
+    people = kit.people
+    people.create("Hiro Tanaka", company=acme_jp, email="hiro@acme.example", title="CIO", sponsor=True)
+    people.create("Maria Lopez", company=acme, email="maria@acme.example", title="VP Operations",
+                  sponsor=True)
+    people.create("Sam Patel", company=acme, email="sam@acme.example", title="Admin")
+    people.create("Ivy Chen", company=globex, email="ivy@globex.example", title="Head of CX", sponsor=True)
+    people.create("Tom Baker", company=initech, email="tom@initech.example", title="IT Manager")
+    return {"acme": acme, "globex": globex, "initech": initech}
+
+
+def show(kit: Kit, out: TextIO) -> None:
+    """Print the workspace readably."""
+    w = out.write
+    users = {u.id: u for u in kit.users.list(sort=["name"])}
+    w("Team\n")
+    for u in users.values():
+        may = "may own plans" if kit.users.can_own(u) else "cannot own plans (USER_01)"
+        w(f"  {u.name:<12} {u.license:<22} {may}\n")
+
+    w("\nCompany hierarchy (HIER_01: at most 5 levels)\n")
+    for root in kit.companies.roots():
+        tree = kit.companies.tree(root)
+        _print_tree(tree, "  ", users, w)
+
+    w("\nRelationships (REL_01: one company, one type each)\n")
+    types = {t.id: t.name for t in kit.relationship_types.list()}
+    names = {c.id: c.name for c in kit.companies.list()}
+    for r in kit.relationships.list(sort=["name"]):
+        csm = users[r.csm_id].name if r.csm_id else "-"
+        w(f"  {r.name:<26} {types[r.type_id]:<13} of {names[r.company_id]:<14} "
+          f"ARR {_money(r.arr):>10}  health {_score(r.health_score)}  CSM {csm}\n")
+
+    w("\nPeople (external contacts)\n")
+    for p in kit.people.list(sort=["name"]):
+        sponsor = "  ★ sponsor" if p.sponsor else ""
+        w(f"  {p.name:<12} {p.title or '':<15} {names.get(p.company_id or '', '-'):<14} {p.email}{sponsor}\n")
+
+    w("\nQueries\n")
+    due = kit.companies.list([("renewal_date", "within next 120 days"), ("health_score", "<", 70)],
+                             logic="1 AND 2", sort=["renewal_date"])
+    w("  At-risk renewals (renewal within 120 days AND health < 70):\n")
+    for c in due:
+        w(f"    {c.name:<14} renews {c.renewal_date}  health {c.health_score:.0f}\n")
+    w("  Companies by fiscal quarter of renewal (fiscal year starts in April):\n")
+    for label, n in kit.companies.group(FiscalQuarter("renewal_date", start_month=4)):
+        w(f"    {label or '(none)':<10} {n}\n")
+    w("  Enterprise segment, by ARR:\n")
+    for c in kit.companies.list([("segment", "=", "Enterprise")], sort=["-arr"]):
+        w(f"    {c.name:<14} {_money(c.arr):>11}\n")
+
+
+def _print_tree(node: TreeNode, indent: str, users: dict[str, User], w: Callable[[str], object]) -> None:
+    c = node.company
+    csm = users[c.csm_id].name if c.csm_id in users else "-"
+    label = f"{indent}{c.name}"
+    w(f"{label:<22} {c.stage or '-':<11} ARR {_money(c.arr):>11}  health {_score(c.health_score)}  "
+      f"renews {c.renewal_date}  CSM {csm}\n")
+    for child in node.children:
+        _print_tree(child, indent + "  ", users, w)
+
+
+def _score(value: float | None) -> str:
+    return "  -" if value is None else f"{value:>3.0f}"
+
+
+def main(path: str | Path, out: TextIO) -> Kit:
+    """Rebuild the demo workspace in the SQLite file ``path`` and print it."""
+    db = Path(path).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    kit = open(f"sqlite:///{db}")
+    with kit.transaction():
+        build(kit)
+    out.write(f"successkit demo: workspace built in {db} (SQLite)\n\n")
+    show(kit, out)
+    return kit
