@@ -34,6 +34,7 @@ class _Core:
     clock: Clock
     custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
     after_commit: list[Callable[[], None]] = attrs.field(factory=list)
+    cache: dict[str, Any] = attrs.field(factory=dict)
 
 
 class Kit:
@@ -162,6 +163,34 @@ class Kit:
     def custom_fields(self) -> CustomFieldService:
         return CustomFieldService(self)
 
+    @cached_property
+    def config(self) -> ConfigService:
+        return ConfigService(self)
+
+    @cached_property
+    def plans(self) -> PlanService:
+        return PlanService(self)
+
+    @cached_property
+    def objectives(self) -> ObjectiveService:
+        return ObjectiveService(self)
+
+    @cached_property
+    def ctas(self) -> CtaService:
+        return CtaService(self)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self)
+
+    @cached_property
+    def playbooks(self) -> PlaybookService:
+        return PlaybookService(self)
+
+    @cached_property
+    def plan_templates(self) -> PlanTemplateService:
+        return PlanTemplateService(self)
+
     def record(self, kind: str, id: str) -> Record:
         """Any record by kind and id."""
         record: Record = self.store.get(kind, id)
@@ -193,9 +222,20 @@ def open(
     store = storage.open(url or "memory://", RECORD_CLASSES)
     core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock))
     actor_id = actor.id if isinstance(actor, User) else actor
-    return Kit(core, actor_id)
+    kit = Kit(core, actor_id)
+    defaults: list[tuple[str, dict[str, Any]]] = []
+    pm.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
+    kit.config.seed(defaults)
+    return kit
 
 
 from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
+from .config import ConfigService  # noqa: E402
+from .ctas import CtaService  # noqa: E402
 from .customfields import FIELD_TYPES, CustomFieldService  # noqa: E402
+from .objectives import ObjectiveService  # noqa: E402
 from .people import PersonService, UserService  # noqa: E402
+from .plans import PlanService  # noqa: E402
+from .playbooks import PlaybookService  # noqa: E402
+from .tasks import TaskService  # noqa: E402
+from .templates import PlanTemplateService  # noqa: E402

@@ -43,6 +43,18 @@ def successkit_register_statuses(register: StatusRegistrar) -> None:
 
 
 @hookspec
+def successkit_register_defaults(register: Any) -> None:
+    """Register default configuration seeded into a new store.
+
+    Call ``register(kind, key, **values)`` with ``kind`` one of ``plan_type``,
+    ``config_item`` (give ``category``: cta_type, priority, reason or
+    objective_category) or ``setting``.  A kit seeds every default that its
+    store does not hold yet when it opens; administrators may then change or
+    deactivate them like any configuration record.
+    """
+
+
+@hookspec
 def successkit_deliver(notification: Any, kit: Any) -> None:
     """Deliver one notification (email, chat, webhook...).
 

@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "successkit"
 BUILTIN_PLUGINS = (
     "successkit.plugins.builtin_storage",
     "successkit.plugins.builtin_statuses",
+    "successkit.plugins.builtin_config",
 )
 
 

@@ -181,9 +181,10 @@ class Store(abc.ABC):
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
                         raise NotFound(kind, sorted(missing)[0])
+                    expected = next(v for r, v in rows if r.id == stale[0])
                     raise ConflictError(
-                        f"STORE_04: {kind} {stale[0]} was changed by someone else; reload and retry",
-                        rule="STORE_04", value=stale[0])
+                        f"{kind} {stale[0]} has changed since version {expected} was read; "
+                        "reload it (or pass its id) and retry", rule="STORE_04", value=stale[0])
 
     def delete(self, kind: str, id: str) -> None:
         """Delete one record; :class:`NotFound` if it does not exist."""

@@ -1,0 +1,99 @@
+"""Playbooks and email templates (OBJ_03, OBJ_04, OBJ_09)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._service import Service
+from .errors import ValidationError
+from .query import Query
+from .records import EmailTemplate, Playbook, PlaybookTask
+from .validate import require_text
+
+__all__ = ["PlaybookService"]
+
+
+class PlaybookService(Service[Playbook]):
+    """``kit.playbooks``: named lists of task templates, and email templates."""
+
+    record_class = Playbook
+
+    def create(self, name: str, steps: Sequence[Mapping[str, Any]], *, all_cta_types: bool = True,
+               cta_types: Sequence[str] = (), description: str | None = None) -> Playbook:
+        """A playbook with its steps.
+
+        Each step is a mapping with ``name`` and optionally ``key`` (default:
+        its position), ``due_days``, ``start_days``, ``business_days``,
+        ``priority``, ``description``, ``depends_on`` (keys of earlier steps)
+        and ``email_template`` (an email template or its id).  A playbook not
+        configured for all CTA types cannot be used on objectives (OBJ_04).
+        """
+        name = require_text(self.kind, "name", name)
+        for t in cta_types:
+            self.kit.config.check("cta_type", t, what="CTA type")
+        if not all_cta_types and not cta_types:
+            raise ValidationError("a playbook is for all CTA types or for listed ones", value=name)
+        with self.kit.transaction():
+            if self.count([("name", "=", name)]):
+                raise ValidationError("a playbook with this name exists", value=name)
+            book = self._new(name=name, description=description, all_cta_types=bool(all_cta_types),
+                             cta_types=tuple(cta_types))
+            records = self._steps(book, steps)
+            self.kit.store.insert_many([book, *records])
+        return book
+
+    def _steps(self, book: Playbook, steps: Sequence[Mapping[str, Any]]) -> list[PlaybookTask]:
+        stamp = self._stamp()
+        out: list[PlaybookTask] = []
+        keys: set[str] = set()
+        for i, raw in enumerate(steps):
+            step = dict(raw)
+            key = str(step.pop("key", i + 1))
+            if key in keys:
+                raise ValidationError(f"playbook step key {key!r} is used twice", value=key)
+            deps = tuple(str(d) for d in step.pop("depends_on", ()))
+            for d in deps:
+                if d not in keys:
+                    raise ValidationError(f"step {key!r} depends on {d!r}, which is not an earlier step", value=d)
+            keys.add(key)
+            template = step.pop("email_template", None)
+            template_id = None if template is None else self.email_template(template).id
+            if "priority" in step:
+                self.kit.config.check("priority", step["priority"])
+            try:
+                out.append(PlaybookTask(**stamp, playbook_id=book.id, key=key, position=i, depends_on=deps,
+                                        email_template_id=template_id,
+                                        name=require_text("playbook step", "name", step.pop("name", None)),
+                                        **step))
+            except TypeError as e:
+                raise ValidationError(f"bad playbook step {key!r}: {e}", value=sorted(raw)) from None
+        return out
+
+    def steps(self, playbook: Playbook | str) -> list[PlaybookTask]:
+        """A playbook's steps in order."""
+        query = Query(conditions=[("playbook_id", "=", self.id_of(playbook))], sort=["position", "key"])
+        return list(self.kit.store.query(self.kit.bind("playbook_task", query)))
+
+    def by_name(self, name: str) -> Playbook:
+        found = self.list([("name", "=", name)], limit=1)
+        if not found:
+            raise ValidationError("no playbook with this name", value=name)
+        return found[0]
+
+    # -------------------------------------------------------------- email
+    def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:
+        now = self.kit.now()
+        template = EmailTemplate(name=require_text("email template", "name", name),
+                                 subject=require_text("email template", "subject", subject), body=body,
+                                 created_at=now, updated_at=now, created_by=self.kit.actor_id)
+        self.kit.store.insert(template)
+        return template
+
+    def email_template(self, ref: EmailTemplate | str | None) -> EmailTemplate:
+        if isinstance(ref, EmailTemplate):
+            ref = ref.id
+        if not isinstance(ref, str):
+            raise ValidationError("expected an email template or its id", value=ref)
+        template: EmailTemplate = self.kit.store.get("email_template", ref)
+        return template

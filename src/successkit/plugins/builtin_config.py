@@ -1,0 +1,55 @@
+"""The default configuration: plan types, CTA types, priorities, reasons,
+objective categories and settings, so that ``successkit.open()`` works with no setup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .hookspecs import hookimpl
+
+PLAN_TYPES: list[dict[str, Any]] = [
+    {"key": "onboarding", "name": "Onboarding", "sharing_enabled": True, "objective_type": "objective",
+     "objective_priority": "medium", "objective_category": "adoption", "objective_due_days": 14},
+    {"key": "renewal", "name": "Renewal", "sharing_enabled": True, "objective_type": "objective",
+     "objective_priority": "high", "objective_category": "renewal", "objective_due_days": 14},
+    {"key": "roi", "name": "ROI", "sharing_enabled": True, "objective_type": "objective",
+     "objective_priority": "medium", "objective_category": "value", "objective_due_days": 30},
+    {"key": "business_review", "name": "Business review", "sharing_enabled": True,
+     "objective_type": "objective", "objective_priority": "medium", "objective_category": "value",
+     "objective_due_days": 14},
+    {"key": "internal", "name": "Internal", "sharing_enabled": False, "objective_type": "objective",
+     "objective_priority": "low", "objective_category": "adoption", "objective_due_days": 14},
+]
+
+CONFIG_ITEMS: dict[str, list[tuple[str, str]]] = {
+    "cta_type": [("objective", "Objective"), ("risk", "Risk"), ("expansion", "Expansion"),
+                 ("lifecycle", "Lifecycle"), ("activity", "Activity"), ("renewal", "Renewal")],
+    "priority": [("high", "High"), ("medium", "Medium"), ("low", "Low")],
+    "reason": [("onboarding", "Onboarding"), ("low_usage", "Low usage"), ("renewal_due", "Renewal due"),
+               ("health_drop", "Health score drop"), ("business_review", "Business review"),
+               ("expansion_opportunity", "Expansion opportunity"), ("other", "Other")],
+    "objective_category": [("adoption", "Adoption"), ("value", "Value realisation"),
+                           ("renewal", "Renewal"), ("relationship", "Relationship"),
+                           ("technical", "Technical")],
+}
+
+#: Settings: default statuses for new objectives and tasks (CLONE_08 uses them too),
+#: and the statuses open items get when their plan closes (PLAN_05).
+SETTINGS = {
+    "objective.default_status": "new",
+    "task.default_status": "open",
+    "cta.default_status": "new",
+    "objective.close_status": "closed_lost",
+    "task.close_status": "cancelled",
+}
+
+
+@hookimpl
+def successkit_register_defaults(register: Any) -> None:
+    for values in PLAN_TYPES:
+        register("plan_type", **values)
+    for category, items in CONFIG_ITEMS.items():
+        for order, (key, name) in enumerate(items):
+            register("config_item", key=key, name=name, category=category, order=order)
+    for key, value in SETTINGS.items():
+        register("setting", key=key, value=value)
