@@ -26,12 +26,37 @@ from .errors import (
     ValidationError,
 )
 from .kit import Kit, open
+from .objectives import natural_key
+from .outcome import Notice, Outcome
 from .people import ErasureReport, Reference
+from .plans import PlanCounts, PlanView
 from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
-from .records import Company, CustomField, Person, Record, Relationship, RelationshipType, User
+from .records import (
+    Company,
+    ConfigItem,
+    Cta,
+    CustomField,
+    EmailTemplate,
+    Objective,
+    Person,
+    PlanTemplate,
+    PlanType,
+    Playbook,
+    PlaybookTask,
+    Record,
+    Relationship,
+    RelationshipType,
+    Setting,
+    SuccessPlan,
+    Task,
+    TemplateItem,
+    User,
+)
 from .results import RecordList
+from .schedule import ScheduleRow
 from .statuses import Status, StatusRegistry
 from .storage import Store
+from .templates import ALL
 
 try:
     __version__ = _version("successkit")
@@ -39,6 +64,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "ALL",
     "MAX_LEVELS",
     "AccessDenied",
     "ByField",
@@ -46,14 +72,26 @@ __all__ = [
     "Clock",
     "Company",
     "Condition",
+    "ConfigItem",
     "ConflictError",
+    "Cta",
     "CustomField",
+    "EmailTemplate",
     "ErasureReport",
     "FiscalQuarter",
     "FixedClock",
     "Kit",
     "NotFound",
+    "Notice",
+    "Objective",
+    "Outcome",
     "Person",
+    "PlanCounts",
+    "PlanTemplate",
+    "PlanType",
+    "PlanView",
+    "Playbook",
+    "PlaybookTask",
     "Query",
     "QueryError",
     "ReadOnlyError",
@@ -63,19 +101,25 @@ __all__ = [
     "Relationship",
     "RelationshipType",
     "RuleViolation",
+    "ScheduleRow",
     "SchemaError",
+    "Setting",
     "Sort",
     "Status",
     "StatusRegistry",
     "StorageError",
     "Store",
     "SuccessKitError",
+    "SuccessPlan",
+    "Task",
+    "TemplateItem",
     "TreeNode",
     "User",
     "ValidationError",
     "__version__",
     "from_dict",
     "make_converter",
+    "natural_key",
     "open",
     "to_dict",
 ]

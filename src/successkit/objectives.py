@@ -150,6 +150,7 @@ class ObjectiveService(WorkService[Objective]):
         if search:
             extra.append(("name", "contains", search))
         items = list(self.iter(combine(extra, where, logic)))
+        items.sort(key=lambda o: (o.position, o.created_at, o.id))  # ties keep the plan's order
         if sort != "none":
             items.sort(key=self._sort_key(sort, items), reverse=descending)
             if sort in ("due_date", "next_task_due_date"):  # missing dates last either way
@@ -164,26 +165,26 @@ class ObjectiveService(WorkService[Objective]):
         if sort == "name":
             return lambda o: natural_key(o.name)
         if sort == "created_date":
-            return lambda o: (o.created_at, o.id)
+            return lambda o: o.created_at
         if sort == "due_date":
-            return lambda o: (o.due_date or date.max, o.id)
+            return lambda o: o.due_date or date.max
         if sort in ("priority", "type", "category", "reason"):
             category = {"type": "cta_type", "category": "objective_category"}.get(sort, sort)
             order = {i.key: n for n, i in enumerate(kit.config.items(category, include_inactive=True))}
-            return lambda o: (getattr(o, sort) is None, order.get(getattr(o, sort), len(order)), o.id)
+            return lambda o: (getattr(o, sort) is None, order.get(getattr(o, sort), len(order)))
         if sort == "status":
             order = {s.key: n for n, s in enumerate(kit.statuses.of(self.kind))}
-            return lambda o: (order.get(o.status, len(order)), o.id)
+            return lambda o: order.get(o.status, len(order))
         if sort == "source":
-            return lambda o: (o.source, o.id)
+            return lambda o: o.source
         if sort in ("relationship", "company_relationship"):
             companies = {c.id: c.name for c in kit.companies.get_many(sorted({o.company_id for o in items}))}
             rel_ids = sorted({o.relationship_id for o in items if o.relationship_id})
             rels = {r.id: r.name for r in kit.relationships.get_many(rel_ids)}
             if sort == "relationship":
-                return lambda o: (o.relationship_id is None, rels.get(o.relationship_id or "", "").casefold(), o.id)
+                return lambda o: (o.relationship_id is None, rels.get(o.relationship_id or "", "").casefold())
             return lambda o: (companies.get(o.company_id, "").casefold(),
-                              rels.get(o.relationship_id or "", "").casefold(), o.id)
+                              rels.get(o.relationship_id or "", "").casefold())
         # next_task_due_date: the earliest due date among each objective's open tasks (one query)
         open_keys = kit.statuses.in_category("task", "open")
         self._next_due: dict[str, date] = {}
@@ -193,7 +194,7 @@ class ObjectiveService(WorkService[Objective]):
                 best = self._next_due.get(t.parent_id)
                 if t.due_date is not None and (best is None or t.due_date < best):
                     self._next_due[t.parent_id] = t.due_date
-        return lambda o: (self._next_due.get(o.id, date.max), o.id)
+        return lambda o: self._next_due.get(o.id, date.max)
 
     # ------------------------------------------------------------------ email
     def send_email(self, objective: Objective | str, *, subject: str, body: str = "", to: Sequence[str] = (),
