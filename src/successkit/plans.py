@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,6 +18,9 @@ from .errors import ReadOnlyError, RuleViolation, ValidationError
 from .outcome import Outcome
 from .records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
 from .schedule import ScheduleRow, reschedule, schedule
+
+if TYPE_CHECKING:
+    from .cloning import CloneResult
 from .validate import check_attributes, require_text
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
@@ -254,6 +257,18 @@ class PlanService(Service[SuccessPlan]):
     def apply_template(self, plan: SuccessPlan | str, template: Any, **options: Any) -> Outcome[SuccessPlan]:
         """Apply a plan template (TPL_02, TPL_03); see :meth:`PlanTemplateService.apply`."""
         return self.kit.plan_templates.apply(plan, template, **options)
+
+    def clone(self, plan: SuccessPlan | str, *, to: Any, **options: Any) -> CloneResult:
+        """Clone a plan to a company or relationship (CLONE_01-CLONE_16).
+
+        Options: ``name`` (default ``Copy of <name>``), ``status``, ``owner``,
+        ``due_date``, ``copy_plan_info``, ``objectives`` and ``tasks`` (``"all"``,
+        ``None`` or ``ByStatus(...)``), ``objective_owner``, ``task_owner``, and
+        ``dry_run=True`` for a preview that writes nothing.
+        """
+        from .cloning import clone_plan
+
+        return clone_plan(self.kit, plan, to=to, **options)
 
     def schedule(self, plan: SuccessPlan | str) -> list[ScheduleRow]:
         """The plan's objectives and tasks as ordered rows for a chart (GANTT_01)."""
