@@ -166,7 +166,8 @@ def test_dates_and_dependencies_copied__CLONE_09(cw: CloneWorld) -> None:
 
 
 def test_dependency_on_item_not_copied_is_dropped__CLONE_09(cw: CloneWorld) -> None:
-    result = cw.kit.plans.clone(cw.plan_, to=cw.other, tasks=ByStatus("open"), objectives=ByStatus("new", "closed_success"))
+    result = cw.kit.plans.clone(cw.plan_, to=cw.other, tasks=ByStatus("open"),
+                                objectives=ByStatus("new", "closed_success"))
     follow_up = by_name(result.tasks)["Late follow-up"]
     assert follow_up.depends_on == (by_name(result.tasks)["SSO"].id,)
     no_sso = cw.kit.plans.clone(cw.plan_, to=cw.other, name="No configure",
@@ -324,8 +325,9 @@ def test_clone_costs_bounded_storage_calls(kit: sk.Kit) -> None:
     for size in (2, 20):
         plan = w.plan(f"Plan {size}", due_date=date(2028, 1, 1))
         tpl = kit.plan_templates.create(f"T{size}", "onboarding", [
-            {"name": f"O{i}", "due_days": i, "tasks": [{"name": f"T{j}", "due_days": i, "depends_on": [str(j)] if j else []}
-                                                       for j in range(1, 6)]} for i in range(size)])
+            {"name": f"O{i}", "due_days": i,
+             "tasks": [{"name": f"T{j}", "due_days": i, "depends_on": [str(j - 1)] if j > 1 else []}
+                       for j in range(1, 6)]} for i in range(size)])
         kit.plans.apply_template(plan, tpl)
         kit.plans.clone(plan, to=w.other, name=f"warm {size}")
         kit.store.stats.reset()
