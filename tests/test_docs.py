@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-RUNNABLE = ["getting-started.md", "queries.md", "plans.md"]
+RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md"]
 
 
 def blocks(path: Path) -> list[str]:

@@ -288,13 +288,19 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
                        tuple(warnings), dry_run, {v: k for k, v in ids.items()})
 
 
-def describe(result: CloneResult) -> list[str]:
-    """The preview as lines of text, for people."""
+def describe(result: CloneResult, kit: Kit | None = None) -> list[str]:
+    """The preview as lines of text, for people (owner names looked up when ``kit`` is given)."""
+    names: dict[str, str] = {}
+    if kit is not None:
+        for kind in ("user", "person"):
+            ids = sorted({c.owner_id for c in result.owners if c.owner_kind == kind and c.owner_id})
+            names.update({r.id: r.name for r in kit.store.get_many(kind, ids)})
     lines = [f"{'Would create' if result.dry_run else 'Created'} plan {result.plan.name!r} "
              f"(status {result.plan.status}, due {result.plan.due_date})"]
     lines.append(f"  {len(result.objectives)} objectives, {len(result.tasks)} tasks")
     for choice in result.owners:
-        lines.append(f"  owner of {choice.kind} {choice.name!r}: {choice.owner_id} [{choice.rule}] {choice.reason}")
+        who = names.get(choice.owner_id or "", choice.owner_id)
+        lines.append(f"  owner of {choice.kind} {choice.name!r}: {who} [{choice.rule}] {choice.reason}")
     for item in result.left_out:
         lines.append(f"  left out: {item.kind} of {item.name!r} [{item.rule}] {item.reason}")
     for notice in result.warnings:
