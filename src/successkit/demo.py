@@ -71,7 +71,37 @@ def build(kit: Kit) -> dict[str, Company]:
     people.create("Sam Patel", company=acme, email="sam@acme.example", title="Admin")
     people.create("Ivy Chen", company=globex, email="ivy@globex.example", title="Head of CX", sponsor=True)
     people.create("Tom Baker", company=initech, email="tom@initech.example", title="IT Manager")
+    _plans(kit, acme_jp, globex, initech, alice, bruno)
     return {"acme": acme, "globex": globex, "initech": initech}
+
+
+def _plans(kit: Kit, acme_jp: Company, globex: Company, initech: Company, alice: User, bruno: User) -> None:
+    """A plan built from a template with a playbook, a cockpit CTA and a clone."""
+    welcome = kit.playbooks.create_email_template(
+        "Welcome", "Welcome to Acme Cloud, {first_name}", "Here is what the next 90 days look like...")
+    kickoff = kit.playbooks.create("Kickoff", [
+        {"name": "Agree goals with the sponsor", "due_days": 3},
+        {"name": "Send the welcome email", "due_days": 4, "email_template": welcome, "depends_on": [1]},
+        {"name": "Hold the kickoff call", "due_days": 7, "depends_on": [2]},
+    ])
+    template = kit.plan_templates.create("Standard onboarding", "onboarding", [
+        {"key": "kickoff", "name": "1. Kickoff", "due_days": 7, "priority": "high", "playbook": kickoff},
+        {"key": "config", "name": "2. Configure the workspace", "start_days": 5, "due_days": 25,
+         "depends_on": ["kickoff"], "tasks": [
+             {"key": "sso", "name": "Single sign-on", "start_days": 5, "due_days": 12},
+             {"key": "import", "name": "Import users", "start_days": 10, "due_days": 20, "depends_on": ["sso"]}]},
+        {"key": "train", "name": "3. Train the admins", "start_days": 15, "due_days": 35, "depends_on": ["config"]},
+        {"key": "live", "name": "10. Go live", "start_days": 35, "due_days": 60, "depends_on": ["train"]},
+    ], business_days=True)
+    plan = kit.plans.create("Acme Japan onboarding", company=acme_jp, plan_type="onboarding", owner=alice,
+                            due_date=kit.today() + timedelta(days=45), highlights="Go live before fiscal year end")
+    kit.plans.apply_template(plan, template)
+    kit.plans.set_status(plan.id, "active")
+    kit.ctas.create("Usage dropped 30% in a month", company=initech, type="risk", reason="low_usage",
+                    priority="high", owner=alice, due_date=kit.today() + timedelta(days=5))
+    kit.ctas.create("Expansion: Field Service", company=globex, type="expansion", owner=bruno,
+                    reason="expansion_opportunity", due_date=kit.today() + timedelta(days=20))
+    kit.plans.clone(plan.id, to=globex, name="Globex onboarding")
 
 
 def show(kit: Kit, out: TextIO) -> None:
@@ -113,6 +143,41 @@ def show(kit: Kit, out: TextIO) -> None:
     w("  Enterprise segment, by ARR:\n")
     for c in kit.companies.list([("segment", "=", "Enterprise")], sort=["-arr"]):
         w(f"    {c.name:<14} {_money(c.arr):>11}\n")
+    _show_plans(kit, users, names, w)
+
+
+def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Callable[[str], object]) -> None:
+    w("\nSuccess plans (PLAN_07 counts: total / open / overdue)\n")
+    plans = kit.plans.list(sort=["name"])
+    counts = kit.plans.counts_many(plans)
+    for p in plans:
+        c = counts[p.id]
+        w(f"  {p.name:<24} {names[p.company_id]:<12} {p.status:<7} due {p.due_date}  owner {users[p.owner_id].name:<11}"
+          f" objectives {c.total} / {c.open} / {c.overdue}\n")
+    plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
+    w(f"\nSchedule of {plan.name!r} (GANTT_01; one column a week from {kit.today()})\n")
+    for row in kit.plans.schedule(plan):
+        bar = _bar(row.start, row.due or row.start, kit.today())
+        label = ("  " * row.level + row.name)[:34]
+        w(f"  {label:<34} {row.start} → {row.due}  {bar}\n")
+    me = kit.as_user(plan.owner_id)
+    w(f"\nCockpit of {users[plan.owner_id].name} (open CTAs and objectives of active plans)\n")
+    for item in me.ctas.cockpit(limit=6):
+        w(f"  {item.__kind__:<9} {item.name:<32} due {item.due_date}  priority {item.priority}\n")
+    globex = kit.companies.list([("name", "=", "Globex")])[0]
+    preview = kit.plans.clone(plan.id, to=globex, name="Globex onboarding, second wave", dry_run=True)
+    w("\nClone preview (dry run: nothing written)\n")
+    from .cloning import describe
+
+    for line in describe(preview, kit)[:6]:
+        w(f"  {line}\n")
+
+
+def _bar(start: date, due: date, today: date) -> str:
+    """A text Gantt bar, one character a week."""
+    first = max(0, (start - today).days // 7)
+    length = max(1, (due - start).days // 7 + 1)
+    return " " * first + "█" * length
 
 
 def _print_tree(node: TreeNode, indent: str, users: dict[str, User], w: Callable[[str], object]) -> None:
