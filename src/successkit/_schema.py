@@ -91,31 +91,29 @@ class Column:
 
 @attrs.frozen(eq=False)
 class KindSchema:
-    """The storage view of one record class, with a fast row codec."""
+    """The storage view of one record class, with a fast row codec.
+
+    ``to_row(record)`` gives the record as a tuple of storage scalars in
+    column order; ``from_row(row)`` rebuilds the record from such a tuple.
+    Both are plain functions built once per class (see :func:`_build_codec`),
+    called directly for every row a backend reads or writes.
+    """
 
     kind: str
     cls: type[Any]
     columns: tuple[Column, ...]
     indexes: tuple[tuple[str, ...], ...]
     by_name: Mapping[str, Column]
-    _to_row: Callable[[Any], tuple[Any, ...]]
-    _from_row: Callable[[tuple[Any, ...]], Any]
+    to_row: Callable[[Any], tuple[Any, ...]]
+    from_row: Callable[[tuple[Any, ...]], Any]
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
-    def to_row(self, record: Any) -> tuple[Any, ...]:
-        """The record as a tuple of storage scalars, in column order."""
-        return self._to_row(record)
-
-    def from_row(self, row: tuple[Any, ...]) -> Any:
-        """Rebuild a record from a tuple of storage scalars."""
-        return self._from_row(row)
-
 
 def _dump_list(value: Any) -> str:
-    return json.dumps(list(value), ensure_ascii=False)
+    return json.dumps(list(value), ensure_ascii=False) if value else "[]"
 
 
 def _dump_json(value: Any) -> str:
@@ -123,7 +121,7 @@ def _dump_json(value: Any) -> str:
 
 
 def _load_list(text: str) -> tuple[Any, ...]:
-    return tuple(json.loads(text))
+    return tuple(json.loads(text)) if text != "[]" else ()
 
 
 def _load_json(text: str) -> dict[str, Any]:
@@ -159,19 +157,77 @@ def storage_scalar(ftype: FieldType, value: Any) -> Any:
     return dump(value) if dump else value
 
 
+_UNSET: Any = object()
+
+
+def _remember_last_object(dump: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``dump`` with a one-entry cache keyed by identity.
+
+    Records written together usually share one timestamp object (a bulk
+    create stamps every record with the same ``now``), so one remembered
+    conversion spares almost every call.  The entry is a single tuple,
+    replaced whole, so concurrent callers never see a half-updated pair.
+    """
+    last: tuple[Any, Any] = (_UNSET, None)
+
+    def cached(value: Any) -> Any:
+        nonlocal last
+        key, result = last
+        if value is key:
+            return result
+        result = dump(value)
+        last = (value, result)
+        return result
+
+    return cached
+
+
+def _remember_last_text(load: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``load`` with a one-entry cache keyed by the stored text (see above);
+    rows that share a timestamp then also share one immutable object."""
+    last: tuple[Any, Any] = (_UNSET, None)
+
+    def cached(text: Any) -> Any:
+        nonlocal last
+        key, result = last
+        if text == key:
+            return result
+        result = load(text)
+        last = (text, result)
+        return result
+
+    return cached
+
+
+def _column_dump(column: Column) -> Callable[[Any], Any]:
+    dump = _DUMP[column.type]
+    return _remember_last_object(dump) if column.type is FieldType.DATETIME else dump
+
+
+def _column_load(column: Column) -> Callable[[Any], Any]:
+    load = _LOAD[column.type]
+    return _remember_last_text(load) if column.type is FieldType.DATETIME else load
+
+
 def _build_codec(
     cls: type[Any], columns: tuple[Column, ...]
 ) -> tuple[Callable[[Any], tuple[Any, ...]], Callable[[tuple[Any, ...]], Any]]:
     names = [c.name for c in columns]
     getter = attrgetter(*names)
-    dumps = [(i, _DUMP[c.type], c.nullable) for i, c in enumerate(columns) if c.type in _DUMP]
-    loads = [(i, _LOAD[c.type]) for i, c in enumerate(columns) if c.type in _LOAD]
+    # Columns whose values need converting: always (not nullable), or unless None.
+    dump_always = [(i, _column_dump(c)) for i, c in enumerate(columns)
+                   if c.type in _DUMP and not c.nullable]
+    dump_present = [(i, _column_dump(c)) for i, c in enumerate(columns)
+                    if c.type in _DUMP and c.nullable]
+    loads = [(i, _column_load(c)) for i, c in enumerate(columns) if c.type in _LOAD]
 
     def to_row(record: Any) -> tuple[Any, ...]:
         values = list(getter(record))
-        for i, dump, nullable in dumps:
+        for i, dump in dump_always:
+            values[i] = dump(values[i])
+        for i, dump in dump_present:
             v = values[i]
-            if v is not None or not nullable:
+            if v is not None:
                 values[i] = dump(v)
         return tuple(values)
 

@@ -73,19 +73,23 @@ class CompanyService(Service[Company]):
         id), ``fields`` and attributes.  The parents' depth is checked with at
         most four batched reads, whatever the number of rows (HIER_01).
         """
-        stamp = self._stamp()
+        kind = self.kind
+        check_fields = self.kit.custom_fields.check
+        stamp = self._stamp()  # one timestamp object for all: the codec dumps it once
         records: list[Company] = []
+        add = records.append
         parents: set[str] = set()
         for row in rows:
             values = dict(row)
-            name = require_text(self.kind, "name", values.pop("name", None))
+            name = require_text(kind, "name", values.pop("name", None))
             parent = values.pop("parent", None)
-            fields = self.kit.custom_fields.check(self.kind, values.pop("fields", None))
-            attrs_ = check_attributes(self.kind, values, _COMPANY_ATTRS)
+            fields = check_fields(kind, values.pop("fields", None))
+            kwargs = check_attributes(kind, values, _COMPANY_ATTRS)  # the record's keyword arguments
             parent_id = None if parent is None else self.id_of(parent)
             if parent_id is not None:
                 parents.add(parent_id)
-            records.append(Company(**stamp, name=name, parent_id=parent_id, fields=fields, **attrs_))
+            kwargs.update(stamp, name=name, parent_id=parent_id, fields=fields)
+            add(Company(**kwargs))
         with self.kit.transaction():
             self._check_parent_levels(parents)
             csms = {r.csm_id for r in records if r.csm_id is not None}

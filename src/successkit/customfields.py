@@ -8,7 +8,7 @@ Undeclared keys are stored as given (JSON-ready) but cannot be queried.
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -51,8 +51,8 @@ class CustomFieldService(Service[CustomField]):
         opts = tuple(options)
         if type in ("dropdown", "multiselect") and not opts:
             raise ValidationError(f"a {type} field needs options", value=name)
-        if not all(isinstance(o, str) for o in opts):
-            raise ValidationError("options are text", value=opts)
+        if not all(isinstance(o, str) and _plain_text(o) for o in opts):
+            raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
         with self.kit.transaction():
             if name in self.declared(record_kind):
@@ -88,25 +88,58 @@ class CustomFieldService(Service[CustomField]):
         return out
 
 
+def _plain_text(value: str) -> bool:
+    """Text every backend stores and compares whole: no NUL, no lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_data(value: Any) -> bool:
+    """Whether a value is JSON data that comes back unchanged from JSON text:
+    mappings with text keys, lists, text, finite numbers, True/False, None."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return _plain_text(value)
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_text(k) and _json_data(v) for k, v in value.items())
+    return False
+
+
 def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:
     if value is None:
         return None
     if decl is None:
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"custom field {key!r} must be JSON-ready", value=value) from None
+        if not _json_data(value):
+            raise ValidationError(
+                f"custom field {key!r} must be JSON data: mappings with text keys, lists, text, "
+                "finite numbers, True/False or None", value=value)
         return value
     t = decl.type
     if t in ("text", "dropdown"):
         if not isinstance(value, str):
             raise ValidationError(f"custom field {key!r} takes text", value=value)
+        if not _plain_text(value):
+            raise ValidationError(f"custom field {key!r}: text may not hold NUL characters or "
+                                  "lone surrogates", value=value)
         if t == "dropdown" and value not in decl.options:
             raise ValidationError(f"{key!r} is one of {', '.join(decl.options)}", value=value)
         return value
     if t == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise ValidationError(f"custom field {key!r} takes numbers", value=value)
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (isinstance(value, float) and not math.isfinite(value))):
+            raise ValidationError(f"custom field {key!r} takes finite numbers", value=value)
         return value
     if t == "boolean":
         if not isinstance(value, bool):

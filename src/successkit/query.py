@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -58,6 +58,11 @@ _UNARY = {"empty", "not_empty"}
 _ORDERED = {"lt", "le", "gt", "ge", "between"}
 _MAX_LOGIC_DEPTH = 64
 _MAX_LOGIC_LENGTH = 4000
+#: The range of a stored integer (SQLite's, and most databases'); numbers
+#: outside it are compared as floats, the way SQLite reads them from JSON.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+#: The year and month a date or timestamp in storage form starts with.
+_YEAR_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 # ----------------------------------------------------------------------- what callers write
@@ -348,11 +353,17 @@ def _scalar(field: FieldRef, value: Any, op: str) -> tuple[Any, bool]:
             raise QueryError(f"{where} takes text values", value=value)
         if "\x00" in value:
             raise QueryError(f"{where}: text values may not contain NUL characters", value=value)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise QueryError(f"{where}: text values must be valid Unicode (no lone surrogates)",
+                                 value=value) from None
         return value, False
     if t in (FieldType.INTEGER, FieldType.FLOAT):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise QueryError(f"{where} takes numbers", value=value)
-        return value, False
+        return _number_storage(value), False
     if t is FieldType.BOOLEAN:
         if not isinstance(value, bool):
             raise QueryError(f"{where} takes True or False", value=value)
@@ -369,7 +380,10 @@ def _scalar(field: FieldRef, value: Any, op: str) -> tuple[Any, bool]:
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 raise QueryError(f"{where} takes timezone-aware timestamps", value=value)
-            return dump_datetime(value), False
+            try:
+                return dump_datetime(value), False
+            except OverflowError:
+                raise QueryError(f"{where}: the timestamp is out of range in UTC", value=value) from None
         if isinstance(value, str):
             value = _parse_date(where, value)
         if isinstance(value, date):
@@ -391,7 +405,10 @@ def _canonical_op(op: Any, value: Any) -> tuple[str, Any]:
     text = " ".join(op.lower().split())
     m = _RELATIVE.match(text)
     if m:
-        return ("next_days" if m.group(1) == "next" else "last_days"), int(m.group(2))
+        digits = m.group(2).lstrip("0") or "0"
+        # int() refuses thousands of digits; any such number is past the calendar's end anyway
+        days = int(digits) if len(digits) <= 100 else 10**100
+        return ("next_days" if m.group(1) == "next" else "last_days"), days
     if text in ("within next", "within last"):
         text += " n days"
     canonical = OPERATORS.get(text)
@@ -426,12 +443,15 @@ def _bind_op(field: FieldRef, op: str, value: Any, now: datetime) -> Pred:
             raise QueryError(f"'within ... days' needs a date field, {field.name!r} is {t.value}", value=op)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise QueryError("'within ... days' takes a whole number of days >= 0", value=value)
-        days = timedelta(days=value)
+        forward = op == "next_days"
         if t is FieldType.DATE:
             today = now.date()
-            lo, hi = (today, today + days) if op == "next_days" else (today - days, today)
+            other = _shift_date(today, value, forward)
+            lo, hi = (today, other) if forward else (other, today)
             return Pred(field, "between", (lo.isoformat(), hi.isoformat()))
-        lo_t, hi_t = (now, now + days) if op == "next_days" else (now - days, now)
+        utc_now = now.astimezone(timezone.utc)
+        other_t = _shift_moment(utc_now, value, forward)
+        lo_t, hi_t = (utc_now, other_t) if forward else (other_t, utc_now)
         return Pred(field, "between", (dump_datetime(lo_t), dump_datetime(hi_t)))
     if op in ("contains", "starts_with"):
         if t is not FieldType.TEXT:
@@ -455,6 +475,34 @@ def _bind_op(field: FieldRef, op: str, value: Any, now: datetime) -> Pred:
         raise QueryError(f"field {field.name!r} (boolean) supports only = and !=", value=op)
     scalar, dp = _scalar(field, value, op)
     return Pred(field, op, scalar, datepart=dp)
+
+
+def _shift_date(day: date, days: int, forward: bool) -> date:
+    """``day`` moved by ``days``, stopping at the ends of the calendar."""
+    try:
+        return day + timedelta(days=days) if forward else day - timedelta(days=days)
+    except OverflowError:
+        return date.max if forward else date.min
+
+
+def _shift_moment(moment: datetime, days: int, forward: bool) -> datetime:
+    """A UTC ``moment`` moved by ``days``, stopping at the ends of the calendar."""
+    try:
+        return moment + timedelta(days=days) if forward else moment - timedelta(days=days)
+    except OverflowError:
+        end = datetime.max if forward else datetime.min
+        return end.replace(tzinfo=timezone.utc)
+
+
+def _number_storage(value: int | float) -> int | float:
+    """A number as storage compares it: integers beyond 64 bits become floats
+    (infinite past the float range), as SQLite reads them."""
+    if type(value) is int and not _INT_MIN <= value <= _INT_MAX:
+        try:
+            return float(value)
+        except OverflowError:
+            return float("inf") if value > 0 else float("-inf")
+    return value
 
 
 def _raw_many(value: Any) -> list[Any]:
@@ -494,7 +542,11 @@ def bind(query: Query, schema: KindSchema, custom: Mapping[str, FieldType], now:
         raise QueryError("limit must be a whole number >= 0", value=limit)
     if isinstance(query.offset, bool) or not isinstance(query.offset, int) or query.offset < 0:
         raise QueryError("offset must be a whole number >= 0", value=query.offset)
-    return BoundQuery(schema.kind, where, tuple(sort), limit, query.offset)
+    # Past 2**63 - 1 rows a limit is no limit and an offset skips everything;
+    # clamping keeps the numbers within what a database accepts.
+    if limit is not None and limit > _INT_MAX:
+        limit = None
+    return BoundQuery(schema.kind, where, tuple(sort), limit, min(query.offset, _INT_MAX))
 
 
 def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, FieldType]) -> BoundGroup:
@@ -529,14 +581,52 @@ def quarter_label(year: int, month: int, mode: str, start_month: int) -> str:
     return f"FY{fiscal_year}-Q{shifted // 3 + 1}"
 
 
+def quarter_of(value: Any, mode: str, start_month: int) -> str | None:
+    """The quarter label of a date or timestamp in storage form (only its first
+    seven characters, ``YYYY-MM``, are read); None for a value that is not a date."""
+    m = _YEAR_MONTH.match(value[:7]) if isinstance(value, str) else None
+    if m is None:
+        return None
+    return quarter_label(int(m.group(1)), int(m.group(2)), mode, start_month)
+
+
 def to_storage(field: FieldRef, value: Any) -> Any:
-    """A record's value for ``field`` in the storage form predicates compare with."""
+    """A record's value for ``field`` in the storage form predicates compare with.
+
+    A custom value of the wrong shape for its declared type (a list or mapping
+    where one value is declared, a single value where a list is) was stored
+    before the field was declared; it reads as missing.
+    """
     if field.custom:
+        if field.type is FieldType.LIST:
+            return tuple(value) if isinstance(value, (list, tuple)) else None
+        if isinstance(value, (list, tuple, Mapping)):
+            return None
         if isinstance(value, bool):
             return int(value)
-        if isinstance(value, list):
-            return tuple(value)
+        if isinstance(value, int):
+            return _number_storage(value)
         return value
     if field.type is FieldType.LIST:
         return tuple(value) if value is not None else None
     return storage_scalar(field.type, value)
+
+
+def combine(extra: Sequence[ConditionLike], where: Iterable[ConditionLike] | Query | None = None,
+            logic: str | None = None, sort: Any = None, limit: int | None = None, offset: int = 0) -> Query:
+    """A query holding the caller's conditions and logic plus ``extra``
+    conditions that must all hold too (views add their own filters this way)."""
+    if isinstance(where, Query):
+        base = where
+    else:
+        base = Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)
+    n = len(base.conditions)
+    extra_conds = _conditions(extra)
+    if not extra_conds:
+        return base
+    if base.logic is not None and base.logic.strip():
+        numbers = " AND ".join(str(n + i + 1) for i in range(len(extra_conds)))
+        new_logic: str | None = f"({base.logic}) AND {numbers}"
+    else:
+        new_logic = None
+    return attrs.evolve(base, conditions=base.conditions + extra_conds, logic=new_logic)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -35,9 +36,15 @@ def check_attributes(kind: str, given: Mapping[str, Any], allowed: Mapping[str, 
 
 def _typed(kind: str, name: str, value: Any, expected: type) -> Any:
     if expected is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValidationError(f"{kind} {name} must be a number", value=value)
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):  # JSON has no NaN or infinity (DATA_01)
+            raise ValidationError(f"{kind} {name} must be a finite number", value=value)
+        return number
     if expected is date:
         if isinstance(value, str):
             try:

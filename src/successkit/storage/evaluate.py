@@ -1,11 +1,27 @@
 """The reference semantics of a bound query, evaluated in Python.
 
 The memory backend uses this directly; the SQL backends compile the same tree
-to SQL and are tested to give the same answers.  Values are compared in their
-storage form.  Mixed types order as SQLite orders them: numbers before text.
+to SQL and are tested to give the same answers (STORE_02).  The rules:
+
+Values are compared in their storage form: dates and timestamps as ISO text
+(timestamps in UTC), booleans as 0/1.  ``=``, ``<`` and the rest compare text
+exactly, by code point; ``contains`` and ``starts with`` compare ``str.lower()``
+of both sides, so they ignore case the same way on every backend.
 
 Null rules: a condition on a missing value is false, except ``!=`` and
-``not in`` (a missing value is not equal to anything) and ``is empty``.
+``not in`` (a missing value is not equal to anything) and ``is empty``
+(missing, ``""`` or an empty list).  ``NOT`` is plain negation: ``NOT 1``
+matches exactly the records ``1`` does not.
+
+Sorting puts missing values last in both directions and breaks ties by id.
+Grouping gives keys ascending with the empty key last.
+
+Custom values stored before their field was declared can be of another
+type.  Mixed types order as SQLite orders them: numbers (booleans count as
+0/1) before text.  A value of the wrong *shape* -- a list or mapping where one
+value is declared, a single value where a multi-select list is -- reads as
+missing, and so does, for quarters, a value that is not a date.  Integers
+beyond 64 bits compare as floats, as SQLite reads them.
 """
 
 from __future__ import annotations
@@ -13,8 +29,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._schema import FieldType
-from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred, quarter_label, to_storage
+from .._schema import _LOAD, FieldType
+from ..query import (
+    And,
+    BoundGroup,
+    BoundQuery,
+    FieldRef,
+    Node,
+    Not,
+    Or,
+    Pred,
+    quarter_of,
+    to_storage,
+)
 
 __all__ = ["group_counts", "matches", "page", "sort_records", "sorted_groups", "value_of"]
 
@@ -41,7 +68,7 @@ def _pred(p: Pred, record: Any) -> bool:
         return v is None or v == "" or v == ()
     if op == "not_empty":
         return not (v is None or v == "" or v == ())
-    if p.field.type is FieldType.LIST or isinstance(v, tuple):
+    if p.field.type is FieldType.LIST:
         items = v if isinstance(v, tuple) else ()
         if op == "has":
             return p.value in items
@@ -124,7 +151,7 @@ def group_key(record: Any, group: BoundGroup) -> Any:
     v = value_of(record, group.field)
     if v is None or group.mode == "value":
         return v
-    return quarter_label(int(v[0:4]), int(v[5:7]), group.mode, group.start_month)
+    return quarter_of(v, group.mode, group.start_month)
 
 
 def group_counts(records: Iterable[Any], group: BoundGroup) -> list[tuple[Any, int]]:
@@ -145,10 +172,12 @@ def sorted_groups(counts: dict[Any, int], group: BoundGroup) -> list[tuple[Any, 
 
 def _decoder(group: BoundGroup) -> Callable[[Any], Any]:
     """Turn a group key back from storage form into the value users see."""
-    from .._schema import _LOAD
-
-    if group.mode != "value" or group.field.custom:
+    if group.mode != "value":
         return lambda v: v
+    if group.field.custom:
+        if group.field.type is FieldType.BOOLEAN:  # True/False, as for built-in flags
+            return lambda v: bool(v) if type(v) is int and v in (0, 1) else v
+        return lambda v: v  # custom values are JSON values already (dates as ISO text)
     load = _LOAD.get(group.field.type)
     if load is None:
         return lambda v: v

@@ -5,6 +5,10 @@ schemas, never from user input.  The compiled SQL follows the reference
 semantics of :mod:`successkit.storage.evaluate` exactly: a ``NOT`` is compiled
 as ``NOT COALESCE(x, 0)`` so that SQL's three-valued logic never leaks out, and
 sorting puts nulls last in both directions, ties broken by id.
+
+Whatever its size, a query stays within the limits databases put on one
+statement: long AND/OR chains are nested as balanced trees (SQLite refuses
+expressions deeper than 1000), and long ``in`` lists travel as one parameter.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ __all__ = ["Compiled", "Dialect", "quote"]
 Compiled = tuple[str, list[Any]]
 
 _COMPARE = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+#: AND/OR chains longer than this are split in halves, recursively.
+_FLAT = 8
 
 
 def quote(name: str) -> str:
@@ -26,6 +32,15 @@ def quote(name: str) -> str:
     if not name.replace("_", "").isalnum():
         raise ValueError(f"bad identifier {name!r}")
     return f'"{name}"'
+
+
+def _balanced(parts: list[str], joiner: str) -> str:
+    """Join conditions, nesting a long chain as a balanced tree of halves so
+    that its depth grows with the logarithm of its length."""
+    if len(parts) <= _FLAT:
+        return joiner.join(parts)
+    mid = len(parts) // 2
+    return f"({_balanced(parts[:mid], joiner)}){joiner}({_balanced(parts[mid:], joiner)})"
 
 
 class Dialect:
@@ -65,6 +80,14 @@ class Dialect:
         """``IN``-list for many ids with one parameter."""
         raise NotImplementedError
 
+    #: ``in`` lists longer than this go through :meth:`many_values`.
+    inline_values = 500
+
+    def many_values(self, values: list[Any]) -> Compiled:
+        """A sub-select (column ``value``) of many query values from one parameter,
+        equal value for value to the values themselves."""
+        raise NotImplementedError
+
     # --- shared compilation
     def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
         sql, params = self.custom(f) if f.custom else (quote(f.name), [])
@@ -90,7 +113,14 @@ class Dialect:
             s, p = self._node(item)
             parts.append(f"({s})")
             params.extend(p)
-        return joiner.join(parts), params
+        return _balanced(parts, joiner), params
+
+    def values(self, values: list[Any]) -> Compiled:
+        """What goes inside ``IN (...)``: a placeholder per value, or one
+        parameter for a long list (databases cap the parameters of a statement)."""
+        if len(values) <= self.inline_values:
+            return ", ".join([self.placeholder] * len(values)), list(values)
+        return self.many_values(values)
 
     def _pred(self, p: Pred) -> Compiled:
         ph = self.placeholder
@@ -101,8 +131,7 @@ class Dialect:
             return (sql if op == "empty" else f"NOT ({sql})"), params
         if op in ("has", "has_any", "has_none"):
             sub, sparams = self.list_items(p.field)
-            values = [p.value] if op == "has" else list(p.value)
-            marks = ", ".join([ph] * len(values))
+            marks, values = self.values([p.value] if op == "has" else list(p.value))
             exists = f"EXISTS ({sub} AND value IN ({marks}))"
             return (f"NOT {exists}" if op == "has_none" else exists), sparams + values
         if op in _COMPARE:
@@ -110,10 +139,10 @@ class Dialect:
         if op == "ne":
             return f"({x} IS NULL OR {x} <> {ph})", [*params, *params, p.value]
         if op in ("in", "not_in"):
-            marks = ", ".join([ph] * len(p.value))
+            marks, values = self.values(list(p.value))
             if op == "in":
-                return f"{x} IN ({marks})", [*params, *p.value]
-            return f"({x} IS NULL OR {x} NOT IN ({marks}))", [*params, *params, *p.value]
+                return f"{x} IN ({marks})", [*params, *values]
+            return f"({x} IS NULL OR {x} NOT IN ({marks}))", [*params, *params, *values]
         if op == "between":
             return f"{x} BETWEEN {ph} AND {ph}", [*params, *p.value]
         if op == "contains":

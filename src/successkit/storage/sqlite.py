@@ -11,6 +11,7 @@ instead of failing halfway with ``SQLITE_BUSY``.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ import attrs
 
 from .._schema import FieldType, KindSchema, storage_scalar
 from ..errors import ConflictError, SchemaError, StorageError
-from ..query import BoundGroup, BoundQuery, FieldRef, quarter_label
+from ..query import BoundGroup, BoundQuery, FieldRef, quarter_of
 from .base import Store
 from .evaluate import sorted_groups
 from .sql import Compiled, Dialect, quote
@@ -44,7 +45,12 @@ class SQLiteDialect(Dialect):
     """SQLite spelling: JSON1 functions for custom fields and lists."""
 
     def custom(self, field: FieldRef) -> Compiled:
-        return "json_extract(\"fields\", ?)", [_path(field.name)]
+        p = _path(field.name)
+        if field.type is FieldType.LIST:  # read only through list_items() and empty()
+            return 'json_extract("fields", ?)', [p]
+        # a list or mapping where one value is declared reads as missing (see evaluate)
+        return ("CASE WHEN json_type(\"fields\", ?) IN ('array', 'object') THEN NULL"
+                " ELSE json_extract(\"fields\", ?) END", [p, p])
 
     def lower(self, expr: str) -> str:
         return f"sk_lower({expr})"
@@ -53,11 +59,11 @@ class SQLiteDialect(Dialect):
         if field.custom:
             p = _path(field.name)
             t = 'json_type("fields", ?)'
-            return (
-                f"(COALESCE({t}, 'null') = 'null' OR ({t} = 'text' AND json_extract(\"fields\", ?) = '')"
-                f" OR ({t} = 'array' AND json_array_length(\"fields\", ?) = 0))",
-                [p, p, p, p, p],
-            )
+            if field.type is FieldType.LIST:  # anything but a non-empty list
+                return (f"(COALESCE({t}, 'null') <> 'array'"
+                        " OR json_array_length(\"fields\", ?) = 0)", [p, p])
+            return (f"(COALESCE({t}, 'null') IN ('null', 'array', 'object')"
+                    f" OR ({t} = 'text' AND json_extract(\"fields\", ?) = ''))", [p, p, p])
         if field.type is FieldType.TEXT:
             return f"({expr} IS NULL OR {expr} = '')", params + params
         if field.type is FieldType.LIST:
@@ -65,15 +71,32 @@ class SQLiteDialect(Dialect):
         return f"{expr} IS NULL", params
 
     def list_items(self, field: FieldRef) -> Compiled:
+        # only text items: query values for lists are text, and a nested list
+        # or mapping would otherwise be compared as its JSON text
         if field.custom:
             p = _path(field.name)
-            return ('SELECT 1 FROM json_each("fields", ?) WHERE json_type("fields", ?) = \'array\'',
-                    [p, p])
-        return f"SELECT 1 FROM json_each({quote(field.name)}) WHERE 1=1", []
+            return ('SELECT 1 FROM json_each("fields", ?)'
+                    " WHERE json_type(\"fields\", ?) = 'array' AND type = 'text'", [p, p])
+        return f"SELECT 1 FROM json_each({quote(field.name)}) WHERE type = 'text'", []
+
+    def many_values(self, values: list[Any]) -> Compiled:
+        return "SELECT value FROM json_each(?)", [_json_array(values)]
 
 
 def _path(name: str) -> str:
     return "$." + json.dumps(name)
+
+
+def _json_array(values: list[Any]) -> str:
+    """Query values (text and numbers) as a JSON array that SQLite reads back
+    value for value; an infinity is written as a number past the float range."""
+    items = []
+    for v in values:
+        if isinstance(v, float) and not math.isfinite(v):
+            items.append("9e999" if v > 0 else "-9e999")
+        else:
+            items.append(json.dumps(v, ensure_ascii=False))
+    return "[" + ",".join(items) + "]"
 
 
 def _url_path(url: str) -> str:
@@ -287,8 +310,8 @@ def _fold(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int
     """Turn SQL group rows into the same (key, count) list the memory backend gives."""
     merged: dict[Any, int] = {}
     for value, n in rows:
-        if group.mode != "value" and value is not None:
-            value = quarter_label(int(value[0:4]), int(value[5:7]), group.mode, group.start_month)
+        if group.mode != "value":
+            value = quarter_of(value, group.mode, group.start_month)
         merged[value] = merged.get(value, 0) + n
     return sorted_groups(merged, group)
 
