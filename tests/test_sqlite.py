@@ -137,3 +137,21 @@ def test_two_processes_share_one_file__STORE_03(tmp_path: Path) -> None:
     kit = sk.open(url, entry_points=False)
     assert kit.companies.count() == 300
     assert kit.store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # type: ignore[attr-defined]
+
+
+def test_odd_values_are_clear_errors_not_crashes__STORE_01(tmp_path: Path) -> None:
+    kit = sk.open(f"sqlite:///{tmp_path}/odd.db", entry_points=False)
+    a = kit.companies.create("A")
+    assert kit.store.get_many("company", [a.id + "\x00zzz"]) == []  # never the record "a..."
+    with pytest.raises(sk.NotFound):
+        kit.store.get("company", a.id + "\x00")
+    assert kit.store.delete_many("company", [a.id + "\x00"]) == 0
+    assert kit.companies.get(a.id).name == "A"
+    with pytest.raises(sk.ValidationError, match="surrogate"):
+        kit.companies.create("bad \ud800 name")
+    with pytest.raises(sk.ValidationError, match="NUL"):
+        kit.store.insert(sk.records.Company(id="x\x00y", name="n", created_at=kit.now(), updated_at=kit.now()))
+    twice = [(kit.companies._changed(a, {"stage": s}), a.version) for s in ("x", "y")]
+    with pytest.raises(sk.ValidationError, match="only once"):
+        kit.store.update_many(twice)
+    assert [c.name for c in kit.companies.list()] == ["A"]

@@ -126,7 +126,7 @@ class Store(abc.ABC):
         schema = self.schema(kind)
         self._count("get")
         with self._lock:
-            found = self._get_many(schema, [id])
+            found = self._get_many(schema, _lookups([id]))
         if not found:
             raise NotFound(kind, id)
         return found[0]
@@ -138,7 +138,7 @@ class Store(abc.ABC):
             return []
         self._count("get_many")
         with self._lock:
-            found = {r.id: r for r in self._get_many(schema, list(dict.fromkeys(ids)))}
+            found = {r.id: r for r in self._get_many(schema, _lookups(ids))}
         return [found[i] for i in ids if i in found]
 
     def insert(self, record: Any) -> Any:
@@ -151,6 +151,8 @@ class Store(abc.ABC):
             return
         groups: dict[str, list[Any]] = {}
         for r in records:
+            if not isinstance(r.id, str) or not r.id or "\x00" in r.id:
+                raise ValidationError("a record id is non-empty text without NUL characters", value=r.id)
             groups.setdefault(self.schema_for(r).kind, []).append(r)
         with self.transaction():
             for kind, rows in groups.items():
@@ -168,7 +170,11 @@ class Store(abc.ABC):
         if not items:
             return
         groups: dict[str, list[tuple[Any, int]]] = {}
+        seen: set[tuple[type[Any], str]] = set()
         for record, expected in items:
+            if (type(record), record.id) in seen:
+                raise ValidationError("one update_many call may change a record only once", value=record.id)
+            seen.add((type(record), record.id))
             if record.version != expected + 1:
                 raise ValidationError("an update must carry version expected_version + 1",
                                       value=(record.id, record.version, expected))
@@ -198,7 +204,7 @@ class Store(abc.ABC):
             return 0
         with self.transaction():
             self._write("delete_many")
-            return self._delete_many(schema, list(dict.fromkeys(ids)))
+            return self._delete_many(schema, _lookups(ids))
 
     def query(self, query: BoundQuery) -> Iterator[Any]:
         """Stream the records matching a bound query, in its order."""
@@ -287,3 +293,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
         """Count matching records per group key (see :class:`BoundGroup`)."""
+
+
+def _lookups(ids: Sequence[str]) -> list[str]:
+    """Distinct ids worth looking up: an id that is not text, or holds NUL, names nothing."""
+    return [i for i in dict.fromkeys(ids) if isinstance(i, str) and "\x00" not in i]

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 
 from .._schema import FieldType, KindSchema, storage_scalar
-from ..errors import ConflictError, SchemaError, StorageError
+from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, quarter_of
 from .base import Store
 from .evaluate import sorted_groups
@@ -329,4 +329,8 @@ def _translate() -> Iterator[None]:
         raise StorageError(f"SQLite error: {e}") from e
     except sqlite3.Error as e:
         raise StorageError(f"SQLite error: {e}") from e
+    except UnicodeEncodeError as e:
+        raise ValidationError("text with unpaired surrogate characters cannot be stored", value=e.object) from e
+    except OverflowError as e:
+        raise ValidationError(f"a number is too large to store (at most 64-bit integers): {e}") from e
 
