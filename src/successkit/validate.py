@@ -27,10 +27,11 @@ def check_attributes(kind: str, given: Mapping[str, Any], allowed: Mapping[str, 
         if expected is None:
             raise ValidationError(f"{kind} has no attribute {name!r}; known: {', '.join(sorted(allowed))}",
                                   value=name)
-        if value is not None:
-            out[name] = _typed(kind, name, value, expected)
+        t = type(value)
+        if value is None or (t is expected and (t is not float or math.isfinite(value))):
+            out[name] = value  # the common case: exactly the expected type
         else:
-            out[name] = None
+            out[name] = _typed(kind, name, value, expected)
     return out
 
 
