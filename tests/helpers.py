@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import successkit as sk
-from successkit.query import Query
+from successkit.testing import faults
 
-
-def snapshot(kit: sk.Kit) -> dict[str, list[dict[str, Any]]]:
-    """Every record of every kind as dicts: to prove a refusal changed nothing."""
-    return {kind: [sk.to_dict(r) for r in kit.store.query(kit.bind(kind, Query(sort=["id"])))]
-            for kind in sorted(kit.store.schemas)}
+snapshot = faults.snapshot  # every record of every kind: proves a refusal changed nothing
 
 
 def chain(kit: sk.Kit, levels: int, prefix: str = "L") -> list[sk.Company]:

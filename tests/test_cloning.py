@@ -9,6 +9,7 @@ import pytest
 
 import successkit as sk
 from successkit.cloning import ByStatus
+from successkit.testing.faults import fail_each_write
 
 from .helpers import World, snapshot
 
@@ -212,8 +213,9 @@ def test_shares_not_copied__CLONE_12(cw: CloneWorld) -> None:
 def test_inactive_plan_owner_gives_way_to_acting_user__CLONE_13(cw: CloneWorld) -> None:
     kit = cw.kit
     kit.users.deactivate(cw.alice)
-    result = kit.as_user(cw.bob).plans.clone(cw.plan_.id, to=cw.other)
-    assert result.plan.owner_id == cw.bob.id
+    dan = kit.users.create("Dan")  # a full license: viewers may not create plans (docs/sharing.md)
+    result = kit.as_user(dan).plans.clone(cw.plan_.id, to=cw.other)
+    assert result.plan.owner_id == dan.id
     assert result.owners[0].rule == "CLONE_13"
     kit.users.update(cw.alice.id, active=True, licensed=False)
     assert kit.as_user(cw.carol).plans.clone(cw.plan_.id, to=cw.other, name="Again").plan.owner_id == cw.carol.id
@@ -245,29 +247,7 @@ def test_other_customer_drops_external_owners_persons_links__CLONE_15(cw: CloneW
 
 
 def test_clone_is_one_transaction_at_every_write__CLONE_16(cw: CloneWorld) -> None:
-    kit = cw.kit
-    before = snapshot(kit)
-    point = 0
-    while True:
-        seen = 0
-
-        def fail(op: str, at: int = point) -> None:
-            nonlocal seen
-            seen += 1
-            if seen > at:
-                raise sk.StorageError(f"injected at write {at}")
-
-        kit.store.fault = fail
-        try:
-            kit.plans.clone(cw.plan_, to=cw.other)
-        except sk.StorageError:
-            kit.store.fault = None
-            assert snapshot(kit) == before, f"write {point} left changes"
-            assert not kit.store.in_transaction
-            point += 1
-            continue
-        kit.store.fault = None
-        break
+    point = fail_each_write(cw.kit, lambda: cw.kit.plans.clone(cw.plan_, to=cw.other))
     assert point >= 3  # plan, objectives, tasks
 
 

@@ -12,5 +12,6 @@ in its own tests and providing a ``kit`` fixture opened on its URL::
 """
 
 from .conformance import StoreConformance
+from .faults import fail_each_write, snapshot
 
-__all__ = ["StoreConformance"]
+__all__ = ["StoreConformance", "fail_each_write", "snapshot"]

@@ -7,13 +7,14 @@ opened on an empty store of the backend under test.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import attrs
 import pytest
 
 import successkit as sk
-from successkit.query import ByField, CalendarQuarter, FiscalQuarter, Query
+from successkit.query import ByField, CalendarQuarter, FiscalQuarter
+
+from .faults import fail_each_write, snapshot
 
 __all__ = ["StoreConformance"]
 
@@ -25,10 +26,7 @@ def _companies(kit: sk.Kit, n: int = 5) -> list[sk.Company]:
          for i in range(n)])
 
 
-def _snapshot(kit: sk.Kit) -> dict[str, list[dict[str, Any]]]:
-    """Every record of every kind, as dicts: storage's whole state."""
-    return {kind: [sk.to_dict(r) for r in kit.store.query(kit.bind(kind, Query(sort=["id"])))]
-            for kind in sorted(kit.store.schemas)}
+_snapshot = snapshot
 
 
 class StoreConformance:
@@ -132,28 +130,7 @@ class StoreConformance:
                 kit.companies.update(a, stage="x")
                 kit.store.delete("company", a.id)
 
-        points = 0
-        while True:  # fail at write 0, 1, 2... until a run gets through every write
-            seen = 0
-
-            def fail(op: str, at: int = points) -> None:
-                nonlocal seen
-                seen += 1
-                if seen > at:
-                    raise sk.StorageError(f"injected fault at write {at}")
-
-            kit.store.fault = fail
-            try:
-                work()
-            except sk.StorageError as e:
-                assert "injected" in str(e)
-                assert _snapshot(kit) == before, f"a fault at write {points} left changes behind"
-                assert not kit.store.in_transaction
-                points += 1
-                continue
-            finally:
-                kit.store.fault = None
-            break
+        points = fail_each_write(kit, work)
         assert points >= 4  # create, bulk create, update, delete
         assert _snapshot(kit) != before  # and the run without faults did write
 
