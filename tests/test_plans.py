@@ -275,3 +275,14 @@ def test_plan_type_may_limit_its_statuses__PLAN_04(w: World) -> None:
     assert plan.status == "active"
     with pytest.raises(sk.ValidationError, match="use the statuses"):
         w.kit.plans.set_status(plan.id, "draft")
+
+
+def test_fault_at_any_write_of_closing_leaves_nothing__PLAN_05(w: World) -> None:
+    from successkit.testing import fail_each_write
+
+    kit = w.kit
+    plan = w.plan()
+    for i in range(3):
+        kit.tasks.create(kit.objectives.create(plan.id, f"O{i}").record, "T")
+    assert fail_each_write(kit, lambda: kit.plans.set_status(plan.id, "closed")) >= 3
+    assert kit.plans.counts(plan).open == 0

@@ -193,3 +193,13 @@ def test_schedule_costs_bounded_queries__GANTT_01(w: World) -> None:
     view = kit.plans.open(plan)
     assert view.counts.total == 30 and sum(len(v) for v in view.tasks.values()) == 150
     assert kit.store.stats.total <= 3
+
+
+def test_fault_at_any_write_of_apply_leaves_nothing__TPL_02(w: World) -> None:
+    from successkit.testing import fail_each_write
+
+    kit = w.kit
+    plan = w.plan(due_date=date(2026, 12, 1))  # the template moves it: one more write (PLAN_09)
+    template = onboarding_template(kit)
+    assert fail_each_write(kit, lambda: kit.plans.apply_template(plan.id, template)) >= 2
+    assert kit.objectives.count([("plan_id", "=", plan.id)]) == 3
