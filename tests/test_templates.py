@@ -203,3 +203,16 @@ def test_fault_at_any_write_of_apply_leaves_nothing__TPL_02(w: World) -> None:
     template = onboarding_template(kit)
     assert fail_each_write(kit, lambda: kit.plans.apply_template(plan.id, template)) >= 2
     assert kit.objectives.count([("plan_id", "=", plan.id)]) == 3
+
+
+def test_apply_costs_the_same_storage_calls_whatever_the_size__TPL_02(w: World) -> None:
+    kit = w.kit
+    calls = []
+    for size in (5, 50):
+        plan = w.plan(f"Plan {size}", due_date=date(2028, 1, 1))
+        tpl = kit.plan_templates.create(f"T{size}", "onboarding", [
+            {"name": f"O{i}", "tasks": [{"name": f"T{j}"} for j in range(size // 5)]} for i in range(size)])
+        kit.store.stats.reset()
+        kit.plans.apply_template(plan.id, tpl)
+        calls.append(kit.store.stats.total)
+    assert calls[0] == calls[1], calls

@@ -157,6 +157,15 @@ class PlanTemplateService(Service[PlanTemplate]):
             objectives: dict[str, Objective] = {}
             tasks: list[Task] = []
             steps: dict[str, Any] = {}
+            owners: dict[tuple[str, Any], tuple[str, str]] = {}
+
+            def owner_of(ref: Any, what: str) -> tuple[str, str]:
+                """Each distinct owner is checked once, however many items it owns."""
+                key = (what, ref.id if hasattr(ref, "id") else ref)
+                if key not in owners:
+                    owners[key] = resolve_owner(kit, ref, what=what, allow_person=True)
+                return owners[key]
+
             for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first
                 o = overrides.get(item.key, {})
                 start = o.get("start_date") or shifter.shift(item.start_days)
@@ -165,8 +174,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                     raise ValidationError(f"item {item.key!r} would be due before it starts", value=due)
                 deps = tuple(ids[d] for d in item.depends_on if d in ids)
                 if item.parent_key is None:
-                    owner_id, owner_kind = resolve_owner(kit, o.get("owner", target.owner_id), what="objective",
-                                                         allow_person=True)
+                    owner_id, owner_kind = owner_of(o.get("owner", target.owner_id), "objective")
                     obj = Objective(
                         id=ids[item.key], **stamp, name=require_text("objective", "name", o.get("name", item.name)),
                         plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
@@ -192,7 +200,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                     parent = objectives[item.parent_key]
                     task_owner: tuple[str | None, str] = (
                         (parent.owner_id, parent.owner_kind) if "owner" not in o
-                        else resolve_owner(kit, o["owner"], what="task", allow_person=True))
+                        else owner_of(o["owner"], "task"))
                     email = item.email_template_id
                     template_mail = kit.playbooks.email_template(email) if email else None
                     tasks.append(Task(
