@@ -207,6 +207,7 @@ def test_fault_at_any_write_of_apply_leaves_nothing__TPL_02(w: World) -> None:
 
 def test_apply_costs_the_same_storage_calls_whatever_the_size__TPL_02(w: World) -> None:
     kit = w.kit
+    kit.plans.apply_template(w.plan("Warm-up"), kit.plan_templates.create("W", "onboarding", [{"name": "x"}]))
     calls = []
     for size in (5, 50):
         plan = w.plan(f"Plan {size}", due_date=date(2028, 1, 1))
