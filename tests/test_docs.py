@@ -28,3 +28,12 @@ def test_guide_code_runs(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
             exec(compile(block, f"{name}[block {i + 1}]", "exec"), namespace)
         except Exception as e:  # pragma: no cover - the message is the point
             pytest.fail(f"{name} block {i + 1} failed: {e!r}\n{block}")
+
+
+def test_readme_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's example runs as written (in a scratch folder)."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for i, block in enumerate(blocks(DOCS.parent / "README.md")):
+        exec(compile(block, f"README.md[block {i + 1}]", "exec"), namespace)
+    assert (tmp_path / "cs.db").exists()
