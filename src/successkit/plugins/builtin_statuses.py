@@ -5,20 +5,18 @@ from __future__ import annotations
 from ..statuses import StatusRegistrar
 from .hookspecs import hookimpl
 
+#: Objectives are objective CTAs: both kinds start with the same statuses.
+CTA_STATUSES = [
+    ("new", "New", "open"),
+    ("work_in_progress", "Work in progress", "open"),
+    ("closed_success", "Closed success", "closed_success"),
+    ("closed_lost", "Closed lost", "closed_lost"),
+]
+
 DEFAULTS = {
     "plan": [("draft", "Draft", "draft"), ("active", "Active", "active"), ("closed", "Closed", "closed")],
-    "objective": [
-        ("new", "New", "open"),
-        ("work_in_progress", "Work in progress", "open"),
-        ("closed_success", "Closed success", "closed_success"),
-        ("closed_lost", "Closed lost", "closed_lost"),
-    ],
-    "cta": [
-        ("new", "New", "open"),
-        ("work_in_progress", "Work in progress", "open"),
-        ("closed_success", "Closed success", "closed_success"),
-        ("closed_lost", "Closed lost", "closed_lost"),
-    ],
+    "objective": CTA_STATUSES,
+    "cta": CTA_STATUSES,
     "task": [
         ("open", "Open", "open"),
         ("in_progress", "In progress", "open"),
