@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +13,10 @@ import pytest
 import successkit as sk
 
 #: Every backend the conformance suite and the rule tests run on.
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
+
+#: The PostgreSQL server the tests use; each test works in a schema of its own.
+PG_URL = os.environ.get("SUCCESSKIT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
@@ -24,10 +29,42 @@ def backend_url(name: str, tmp_path: Path) -> str:
     raise ValueError(name)
 
 
+@functools.cache
+def postgres_missing() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install 'successkit[postgres]')"
+    try:
+        psycopg.connect(PG_URL, connect_timeout=5).close()
+    except psycopg.Error as e:
+        return f"no PostgreSQL server at {PG_URL}: {e}"
+    return None
+
+
+def postgres_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema on the test server, dropped after the test."""
+    reason = postgres_missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs every test on PostgreSQL, but {reason}")
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"sk_test_{os.urandom(6).hex()}"
+    yield f"{PG_URL}?schema={schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 @pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, empty store on each backend."""
-    return backend_url(request.param, tmp_path)
+    if request.param == "postgres":
+        yield from postgres_schema_url(request)
+    else:
+        yield backend_url(request.param, tmp_path)
 
 
 @pytest.fixture

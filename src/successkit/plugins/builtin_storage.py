@@ -1,4 +1,4 @@
-"""The built-in storage backends: ``memory://`` and ``sqlite:///path``."""
+"""The built-in storage backends: ``memory://``, ``sqlite:///path`` and ``postgresql://...``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,17 @@ def _sqlite(url: str, classes: Iterable[type[Any]]) -> Store:
     return SQLiteStore.from_url(url, classes)
 
 
+def _postgres(url: str, classes: Iterable[type[Any]]) -> Store:
+    try:
+        from ..storage.postgres import PostgresStore
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("the PostgreSQL backend needs psycopg: pip install 'successkit[postgres]'") from e
+    return PostgresStore.from_url(url, classes)
+
+
 @hookimpl
 def successkit_register_storage(register: StorageRegistrar) -> None:
     register("memory", _memory)
     register("sqlite", _sqlite)
+    register("postgresql", _postgres)
+    register("postgres", _postgres)

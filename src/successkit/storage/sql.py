@@ -47,6 +47,10 @@ class Dialect:
     """SQL spelling; subclasses adjust placeholders and JSON access."""
 
     placeholder = "?"
+    #: The literal for false where a condition may be NULL.
+    false = "0"
+    #: What LIMIT takes to mean "no limit" when only an offset is given.
+    no_limit: Any = -1
     column_types: ClassVar[dict[FieldType, str]] = {
         FieldType.TEXT: "TEXT",
         FieldType.INTEGER: "INTEGER",
@@ -105,7 +109,7 @@ class Dialect:
             return self._pred(node)
         if isinstance(node, Not):
             sql, params = self._node(node.item)
-            return f"NOT COALESCE(({sql}), 0)", params
+            return f"NOT COALESCE(({sql}), {self.false})", params
         joiner = " AND " if isinstance(node, And) else " OR "
         assert isinstance(node, (And, Or))
         parts, params = [], []
@@ -172,7 +176,7 @@ class Dialect:
         params = params + oparams
         if query.limit is not None or query.offset:
             sql += f" LIMIT {self.placeholder} OFFSET {self.placeholder}"
-            params += [query.limit if query.limit is not None else -1, query.offset]
+            params += [query.limit if query.limit is not None else self.no_limit, query.offset]
         return sql, params
 
     def count(self, schema: KindSchema, query: BoundQuery) -> Compiled:

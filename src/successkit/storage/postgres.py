@@ -1,0 +1,448 @@
+"""The PostgreSQL backend, on psycopg 3 with a ``psycopg_pool`` connection pool.
+
+``postgresql://user@host:5432/db?schema=name`` (``schema`` is optional: the
+tables go into that PostgreSQL schema, created if needed; default ``public``).
+Custom fields live in a JSONB column and are read with typed, parameterised
+expressions; bulk inserts go through ``COPY``; text columns use the "C"
+collation so that text sorts by code point, exactly as on the other backends.
+The pool checks a connection before handing it out, so connections the server
+dropped are replaced instead of failing the next operation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool
+
+from .._schema import FieldType, KindSchema, storage_scalar
+from ..errors import ConflictError, SchemaError, StorageError, ValidationError
+from ..query import BoundGroup, BoundQuery, FieldRef, Pred
+from .base import Store
+from .sql import Compiled, Dialect, quote
+from .sqlite import SCHEMA_VERSION, _fold
+
+__all__ = ["PostgresStore"]
+
+_CHUNK = 1000
+_LOCK_KEY = 0x5C5C_0001  # advisory lock serialising schema creation across processes
+_names = itertools.count(1)
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL spelling: ``%s`` placeholders, JSONB for custom fields and lists."""
+
+    placeholder = "%s"
+    false = "FALSE"
+    no_limit = None
+    column_types = {  # noqa: RUF012 - a class-level table, like the base class's
+        FieldType.TEXT: 'TEXT COLLATE "C"',
+        FieldType.INTEGER: "BIGINT",
+        FieldType.FLOAT: "DOUBLE PRECISION",
+        FieldType.BOOLEAN: "BOOLEAN",
+        FieldType.DATE: 'TEXT COLLATE "C"',
+        FieldType.DATETIME: 'TEXT COLLATE "C"',
+        FieldType.LIST: "JSONB",
+        FieldType.JSON: "JSONB",
+    }
+
+    def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
+        if not f.custom and f.type is FieldType.BOOLEAN:
+            return f"({quote(f.name)})::int", []  # booleans compare as 0/1, as query values are
+        return super().field(f, datepart)
+
+    # A custom value is JSON: under a declared field it may still hold another
+    # scalar type (written before the field was declared).  The other backends
+    # compare such values as stored, numbers (and flags as 0/1) before text, so
+    # here a custom scalar is read as two typed parts: its number and its text.
+    _V = '"fields" -> %s'
+
+    def _num(self, k: str) -> Compiled:
+        return (f"(CASE jsonb_typeof({self._V}) WHEN 'number' THEN (\"fields\" ->> %s)::double precision "
+                "WHEN 'boolean' THEN (\"fields\" ->> %s)::boolean::int END)", [k, k, k])
+
+    def _txt(self, k: str, datepart: bool = False) -> Compiled:
+        sql = f"((CASE WHEN jsonb_typeof({self._V}) = 'string' THEN \"fields\" ->> %s END) COLLATE \"C\")"
+        return (f"substr({sql}, 1, 10)" if datepart else sql), [k, k]
+
+    def custom(self, field: FieldRef) -> Compiled:
+        """A custom field's text part (lists: the JSON value); see :meth:`_custom_pred`."""
+        if field.type is FieldType.LIST:
+            return self._V, [field.name]
+        return self._txt(field.name)
+
+    def _pred(self, p: Pred) -> Compiled:
+        if p.field.custom and p.field.type is not FieldType.LIST and p.op in _SCALAR_OPS:
+            return self._custom_pred(p)
+        return super()._pred(p)
+
+    def _custom_pred(self, p: Pred) -> Compiled:
+        num, num_p = self._num(p.field.name)
+        txt, txt_p = self._txt(p.field.name, p.datepart)
+
+        def compare(op: str, value: Any) -> Compiled:
+            sql_op = _SQL_OPS[op]
+            if isinstance(value, (int, float)):  # numbers below text
+                text_side = "FALSE" if op in ("lt", "le", "eq") else f"{txt} IS NOT NULL"
+                return f"(({num} {sql_op} %s) OR {text_side})", [*num_p, value, *(txt_p if op in ("gt", "ge") else [])]
+            num_side = f"{num} IS NOT NULL" if op in ("lt", "le") else "FALSE"
+            return f"(({num_side}) OR ({txt} {sql_op} %s))", [*(num_p if op in ("lt", "le") else []), *txt_p, value]
+
+        op = p.op
+        if op in _SQL_OPS:
+            return compare(op, p.value)
+        if op == "between":
+            lo, lo_p = compare("ge", p.value[0])
+            hi, hi_p = compare("le", p.value[1])
+            return f"({lo} AND {hi})", lo_p + hi_p
+        if op in ("ne", "not_in"):
+            inner, params = self._custom_pred(attrs.evolve(p, op="eq" if op == "ne" else "in"))
+            return f"NOT COALESCE({inner}, FALSE)", params
+        parts, params = [], []  # in
+        for value in p.value:
+            sql, ps = compare("eq", value)
+            parts.append(sql)
+            params.extend(ps)
+        return "(" + " OR ".join(parts) + ")", params
+
+    def order_by(self, query: BoundQuery) -> Compiled:
+        plain = [(f, d) for f, d in query.sort if not f.custom]
+        if len(plain) == len(query.sort):
+            return super().order_by(query)
+        parts: list[str] = []
+        params: list[Any] = []
+        for f, desc in query.sort:
+            direction = " DESC" if desc else ""
+            if not f.custom:
+                x, p = self.field(f)
+                parts += [f"({x}) IS NULL", x + direction]
+                params += p + p
+                continue
+            num, num_p = self._num(f.name)
+            txt, txt_p = self._txt(f.name)
+            rank = f"(CASE WHEN {num} IS NOT NULL THEN 1 WHEN {txt} IS NOT NULL THEN 2 END)"
+            parts += [f"{rank} IS NULL", rank + direction, num + direction, txt + direction]
+            params += [*num_p, *txt_p, *num_p, *txt_p, *num_p, *txt_p]
+        parts.append('"id"')
+        return ", ".join(parts), params
+
+    def group_parts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
+        """For a custom field grouped by value: (number, text, count) rows."""
+        num, num_p = self._num(group.field.name)
+        txt, txt_p = self._txt(group.field.name)
+        where, params = self.where(query.where)
+        return (f"SELECT {num}, {txt}, COUNT(*) FROM {quote(schema.kind)} WHERE {where} GROUP BY 1, 2",
+                num_p + txt_p + params)
+
+    #: The collation lower() uses: ICU's root locale lower-cases like Python's str.lower.
+    lower_collation = "und-x-icu"
+
+    def lower(self, expr: str) -> str:
+        return f'lower(({expr})::text COLLATE "{self.lower_collation}")'
+
+    def strpos(self, haystack: str, needle: str) -> str:
+        return f"strpos({haystack}, {needle})"
+
+    def empty(self, field: FieldRef, expr: str, params: list[Any]) -> Compiled:
+        if field.custom and field.type is not FieldType.LIST:
+            num, num_p = self._num(field.name)
+            return f"({num} IS NULL AND ({expr} IS NULL OR {expr} = ''))", num_p + params + params
+        if field.type is FieldType.LIST:
+            return (f"(jsonb_typeof({expr}) IS DISTINCT FROM 'array' OR jsonb_array_length({expr}) = 0)",
+                    params + params)
+        if field.type is FieldType.TEXT:
+            return f"({expr} IS NULL OR {expr} = '')", params + params
+        return f"{expr} IS NULL", params
+
+    def list_items(self, field: FieldRef) -> Compiled:
+        source, params = self.custom(field) if field.custom else (quote(field.name), [])
+        return (f"SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({source}) = 'array' THEN {source} "
+                "ELSE '[]'::jsonb END) AS e(item), LATERAL (SELECT e.item #>> '{}' AS value) AS v "
+                "WHERE jsonb_typeof(e.item) = 'string'", params + params)
+
+    def many_values(self, values: list[Any]) -> Compiled:
+        if all(isinstance(v, str) for v in values):
+            return "SELECT unnest(%s::text[]) COLLATE \"C\"", [list(values)]
+        return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """(conninfo without our own options, schema name)."""
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    schema = options.pop("schema", "public")
+    if not schema.replace("_", "").isalnum():
+        raise StorageError("the schema option is letters, digits and _", value=schema)
+    scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment)), schema
+
+
+class PostgresStore(Store):
+    """Records in PostgreSQL tables, one per record kind."""
+
+    scheme = "postgresql"
+
+    def __init__(self, classes: Iterable[type[Any]], url: str, *, max_connections: int = 8) -> None:
+        super().__init__(classes)
+        self.dialect = PostgresDialect()
+        conninfo, self.schema_name = _split_url(url)
+        self._tx: psycopg.Connection[Any] | None = None
+        self._pool = ConnectionPool(
+            conninfo, min_size=1, max_size=max_connections, open=False, check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "options": f"-c search_path={self.schema_name}",
+                    "application_name": f"successkit/{self.schema_name}"},
+            configure=_configure, name=f"successkit-{next(_names)}")
+        with _translate():
+            try:
+                self._pool.open(wait=True, timeout=10)
+            except Exception as e:
+                self._pool.close()
+                raise StorageError(f"cannot connect to PostgreSQL at {conninfo}: {e}") from e
+        try:
+            self._ensure_schema()
+            self._choose_lower_collation()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @classmethod
+    def from_url(cls, url: str, classes: Iterable[type[Any]]) -> PostgresStore:
+        return cls(classes, url)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # ------------------------------------------------------------- connections
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        """The transaction's connection, or a pooled one for a single statement."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    def _ensure_schema(self) -> None:
+        with _translate(), self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema_name)}")
+            conn.execute('CREATE TABLE IF NOT EXISTS "sk_meta" (key TEXT PRIMARY KEY, value TEXT)')
+            row = conn.execute("SELECT value FROM sk_meta WHERE key = 'schema_version'").fetchone()
+            found = int(row[0]) if row else None
+            if found is not None and found > SCHEMA_VERSION:
+                raise SchemaError(f"schema {self.schema_name} was written by a newer successkit (schema version "
+                                  f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
+            for schema in self.schemas.values():
+                self._create_table(conn, schema)
+            conn.execute("INSERT INTO sk_meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+                         "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+
+    def _choose_lower_collation(self) -> None:
+        """Prefer ICU (same lower-casing as Python); a server without ICU uses its C.UTF-8 locale."""
+        with _translate(), self._pool.connection() as conn:
+            names = {r[0] for r in conn.execute(
+                "SELECT collname FROM pg_collation WHERE collname IN ('und-x-icu', 'C.utf8', 'C.UTF-8')")}
+        for candidate in ("und-x-icu", "C.utf8", "C.UTF-8"):
+            if candidate in names:
+                self.dialect.lower_collation = candidate
+                return
+        self.dialect.lower_collation = "default"
+
+    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema) -> None:
+        types = self.dialect.column_types
+        table = quote(schema.kind)
+        cols = ", ".join(f"{quote(c.name)} {types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
+                         for c in schema.columns)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+        have = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (self.schema_name, schema.kind))}
+        for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
+            if col.name not in have:  # a column added by a newer library version
+                default = field.default
+                plain = default is not attrs.NOTHING and not hasattr(default, "factory")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {types[col.type]}")
+                if plain and default is not None:
+                    conn.execute(f"UPDATE {table} SET {quote(col.name)} = %s", (storage_scalar(col.type, default),))
+        for index in schema.indexes:
+            name = quote(f"ix_{schema.kind}_{'_'.join(index)}")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, index))})")
+
+    # ----------------------------------------------------------- transactions
+    def _begin(self) -> None:
+        conn = self._pool.getconn()
+        try:
+            with _translate():
+                conn.execute("BEGIN")
+        except BaseException:
+            self._pool.putconn(conn)
+            raise
+        self._tx = conn
+
+    def _finish(self, statement: str) -> None:
+        conn = self._tx
+        assert conn is not None
+        with _translate():
+            conn.execute(statement)
+        self._tx = None
+        self._pool.putconn(conn)
+
+    def _commit(self) -> None:
+        self._finish("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._tx is not None:
+            self._finish("ROLLBACK")
+
+    def _reset_connection(self) -> None:
+        conn, self._tx = self._tx, None
+        if conn is not None:
+            conn.close()  # closing discards the open transaction; the pool replaces the connection
+            self._pool.putconn(conn)
+
+    def _savepoint(self, name: str) -> None:
+        with _translate(), self._conn() as conn:
+            conn.execute(f"SAVEPOINT {name}")
+
+    def _release(self, name: str) -> None:
+        with _translate(), self._conn() as conn:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+
+    def _rollback_to(self, name: str) -> None:
+        with _translate(), self._conn() as conn:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+
+    # ----------------------------------------------------------------- records
+    def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
+        cols = ", ".join(quote(c) for c in schema.names)
+        sql = f'SELECT {cols} FROM {quote(schema.kind)} WHERE "id" = ANY(%s)'
+        with _translate(), self._conn() as conn:
+            rows = conn.execute(sql, (ids,)).fetchall()
+        return [schema.from_row(r) for r in rows]
+
+    def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
+        cols = ", ".join(quote(c) for c in schema.names)
+        to_row = schema.to_row
+        statement = f"COPY {quote(schema.kind)} ({cols}) FROM STDIN"
+        with _translate(), self._conn() as conn, conn.cursor() as cur, cur.copy(statement) as copy:
+            for record in records:
+                copy.write_row(to_row(record))
+
+    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+        names = [n for n in schema.names if n != "id"]
+        sets = ", ".join(f"{quote(n)} = %s" for n in names)
+        sql = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = %s'
+        ids = [r.id for r, _ in items]
+        with _translate(), self._conn() as conn:
+            found = dict(conn.execute(f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" = ANY(%s) '
+                                      "FOR UPDATE", (ids,)).fetchall())
+            stale = [r.id for r, expected in items if found.get(r.id) != expected]
+            if not stale:
+                rows = [(*row[1:], row[0]) for row in (schema.to_row(r) for r, _ in items)]
+                with conn.cursor() as cur:
+                    cur.executemany(sql, rows)
+        return stale
+
+    def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
+        with _translate(), self._conn() as conn:
+            return conn.execute(f'DELETE FROM {quote(schema.kind)} WHERE "id" = ANY(%s)', (ids,)).rowcount
+
+    # ----------------------------------------------------------------- queries
+    def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
+        sql, params = self.dialect.select(schema, query)
+        with self._lock:
+            if self._tx is not None:
+                with _translate():
+                    rows = self._tx.execute(sql, params).fetchall()
+                return (schema.from_row(r) for r in rows)
+            conn = self._pool.getconn()
+            try:
+                with _translate():
+                    conn.execute("BEGIN READ ONLY")
+                    cur = conn.cursor(name=f"sk_stream_{next(_names)}")
+                    cur.itersize = _CHUNK
+                    cur.execute(sql, params)
+            except BaseException:
+                self._give_back(conn)
+                raise
+        return self._stream(conn, cur, schema)
+
+    def _stream(self, conn: psycopg.Connection[Any], cur: Any, schema: KindSchema) -> Iterator[Any]:
+        from_row = schema.from_row
+        try:
+            while True:
+                with _translate():
+                    rows = cur.fetchmany(_CHUNK)
+                if not rows:
+                    return
+                for row in rows:
+                    yield from_row(row)
+        finally:
+            self._give_back(conn)
+
+    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            conn.execute("ROLLBACK")
+        except psycopg.Error:
+            conn.close()
+        self._pool.putconn(conn)
+
+    def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
+        sql, params = self.dialect.count(schema, query)
+        with _translate(), self._conn() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        if group.field.custom and group.mode == "value":
+            sql, params = self.dialect.group_parts(schema, query, group)
+            with _translate(), self._conn() as conn:
+                parts = conn.execute(sql, params).fetchall()
+            rows = [(_number(num) if num is not None else txt, int(n)) for num, txt, n in parts]
+        else:
+            sql, params = self.dialect.group(schema, query, group)
+            with _translate(), self._conn() as conn:
+                rows = [(v, int(n)) for v, n in conn.execute(sql, params).fetchall()]
+        return _fold(rows, group)
+
+
+def _number(value: float) -> int | float:
+    """A whole number read back as float, as an int (JSON keeps 3 and 3.0 apart; users see 3)."""
+    return int(value) if value.is_integer() else value
+
+
+_SQL_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_SCALAR_OPS = {*_SQL_OPS, "ne", "in", "not_in", "between"}
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Read JSONB as text, the way the row codec expects it."""
+    conn.adapters.register_loader("jsonb", TextLoader)
+    conn.adapters.register_loader("json", TextLoader)
+
+
+@contextmanager
+def _translate() -> Iterator[None]:
+    """Turn driver errors into successkit errors, keeping the cause."""
+    try:
+        yield
+    except pg_errors.UniqueViolation as e:
+        raise ConflictError(f"storage refused a duplicate row: {e.diag.message_primary}") from e
+    except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as e:
+        raise ConflictError(f"a concurrent transaction got in the way; retry: {e.diag.message_primary}") from e
+    except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
+        raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
+    except psycopg.Error as e:
+        raise StorageError(f"PostgreSQL error: {e}") from e
+
+
+
