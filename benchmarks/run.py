@@ -20,6 +20,10 @@ report, not a gate.
     ties by id) run with ``sqlite3``, rows fetched as tuples; best of R runs.
 (c) streaming: the tracemalloc peak while iterating all M companies with
     ``kit.companies.iter()`` against the peak while iterating M / 10.
+(d), (e) plan template and clone figures: see ``plan_figures.py``.
+(f) the goal list view over M / 2 goals: see ``goal_figures.py``.
+(g), (h) PostgreSQL: bulk insert against raw ``COPY`` and the list query of
+    (b) against the same SQL: see ``pg_figures.py``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ import successkit as sk
 from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
+from goal_figures import bench_goal_list
+from pg_figures import bench_postgres
 from plan_figures import bench_apply, bench_clone
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
@@ -460,6 +466,11 @@ def main(argv: list[str]) -> int:
         figures.append(bench_apply(workdir, sizes.plan_repeats, Figure))
         print("(e) cloning a 200x10 plan ...", flush=True)
         figures.extend(bench_clone(workdir, sizes.plan_repeats, Figure))
+        goal_rows = sizes.query_rows // 2
+        print(f"(f) listing {goal_rows:,} goals grouped by fiscal quarter ...", flush=True)
+        figures.append(bench_goal_list(workdir, goal_rows, sizes.query_repeats, Figure))
+        print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
+        figures.extend(bench_postgres(company_rows, sizes.insert_rows, sizes.query_rows, 3, Figure))
 
     report(figures)
     gated = [f for f in figures if f.target != float("inf")]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md"]
+RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md",
+            "sharing.md", "goals.md"]
 
 
 def blocks(path: Path) -> list[str]:

@@ -10,6 +10,7 @@ Open a kit with :func:`open` and work through its services::
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from .access import ShareAccess
 from .clock import Clock, FixedClock
 from .companies import MAX_LEVELS, TreeNode
 from .convert import from_dict, make_converter, to_dict
@@ -25,18 +26,27 @@ from .errors import (
     SuccessKitError,
     ValidationError,
 )
+from .goal_views import GoalRow, GoalView
+from .goals import GoalProgress
 from .kit import Kit, open
+from .notifications import Notification
 from .objectives import natural_key
 from .outcome import Notice, Outcome
 from .people import ErasureReport, Reference
 from .plans import PlanCounts, PlanView
 from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
 from .records import (
+    Activity,
     Company,
     ConfigItem,
     Cta,
     CustomField,
+    DigestItem,
     EmailTemplate,
+    Goal,
+    GoalHistory,
+    GoalLink,
+    GoalTemplate,
     Objective,
     Person,
     PlanTemplate,
@@ -47,6 +57,8 @@ from .records import (
     Relationship,
     RelationshipType,
     Setting,
+    Share,
+    Subscription,
     SuccessPlan,
     Task,
     TemplateItem,
@@ -54,9 +66,11 @@ from .records import (
 )
 from .results import RecordList
 from .schedule import ScheduleRow
+from .sharing import SharedPlan, ShareGrant
 from .statuses import Status, StatusRegistry
 from .storage import Store
 from .templates import ALL
+from .timeline import ActivityTypes, TimelineItem, TimelinePage
 
 try:
     __version__ = _version("successkit")
@@ -67,6 +81,8 @@ __all__ = [
     "ALL",
     "MAX_LEVELS",
     "AccessDenied",
+    "Activity",
+    "ActivityTypes",
     "ByField",
     "CalendarQuarter",
     "Clock",
@@ -76,13 +92,22 @@ __all__ = [
     "ConflictError",
     "Cta",
     "CustomField",
+    "DigestItem",
     "EmailTemplate",
     "ErasureReport",
     "FiscalQuarter",
     "FixedClock",
+    "Goal",
+    "GoalHistory",
+    "GoalLink",
+    "GoalProgress",
+    "GoalRow",
+    "GoalTemplate",
+    "GoalView",
     "Kit",
     "NotFound",
     "Notice",
+    "Notification",
     "Objective",
     "Outcome",
     "Person",
@@ -104,15 +129,22 @@ __all__ = [
     "ScheduleRow",
     "SchemaError",
     "Setting",
+    "Share",
+    "ShareAccess",
+    "ShareGrant",
+    "SharedPlan",
     "Sort",
     "Status",
     "StatusRegistry",
     "StorageError",
     "Store",
+    "Subscription",
     "SuccessKitError",
     "SuccessPlan",
     "Task",
     "TemplateItem",
+    "TimelineItem",
+    "TimelinePage",
     "TreeNode",
     "User",
     "ValidationError",

@@ -62,7 +62,13 @@ def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool) -> tup
 
 
 def check_open_plan(kit: Kit, plan: SuccessPlan, *, what: str) -> None:
-    """Refuse any change inside a closed plan (PLAN_06)."""
+    """Refuse any change inside a plan the acting user may not change (SHARE_04,
+    the license matrix of ``docs/sharing.md``), or inside a closed plan (PLAN_06).
+
+    Every change to a plan, its objectives and tasks passes here, which makes
+    it the one place where changes are checked.
+    """
+    kit.access.check_actor("change", plan)
     if kit.statuses.get("plan", plan.status).category == "closed":
         raise ReadOnlyError("PLAN_06", f"plan {plan.name!r} is closed: {what} is not allowed until the plan "
                             "is set back to an active status", value=plan.name)

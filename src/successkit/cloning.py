@@ -103,8 +103,10 @@ def clone_plan(kit: Kit, plan: SuccessPlan | str, *, to: Company | Relationship 
         result = _plan_clone(kit, plan, to, name, status, owner, due_date, plan_type, copy_plan_info, objectives,
                              tasks, objective_owner, task_owner, dry_run)
         if not dry_run:
+            kit.access.check_actor("change", result.plan)
             kit.store.insert_many([result.plan, *result.objectives, *result.tasks])
             kit.plans._assigned(None, result.plan)
+            kit.notifications.work_created(result.objectives)
     return result
 
 

@@ -72,6 +72,7 @@ class CtaService(WorkService[Cta]):
                 due_date=values["due_date"], source=values["source"], comments=values["comments"],
                 associated_person_ids=tuple(p.id for p in persons),
                 fields=self.kit.custom_fields.check(self.kind, fields))
+            self.kit.access.check_actor("change", cta)
             self.kit.store.insert(cta)
             created: tuple[Any, ...] = ()
             if playbook is not None:

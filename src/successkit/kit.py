@@ -20,6 +20,7 @@ from .records import RECORD_CLASSES, CustomField, Record, User
 from .statuses import StatusRegistry
 from .storage.base import Store
 from .storage.registry import StorageRegistry
+from .timeline import ActivityTypes
 
 __all__ = ["Kit", "open"]
 
@@ -32,6 +33,7 @@ class _Core:
     plugins: pluggy.PluginManager
     statuses: StatusRegistry
     clock: Clock
+    activity_types: ActivityTypes = attrs.field(factory=lambda: ActivityTypes())
     custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
     after_commit: list[Callable[[], None]] = attrs.field(factory=list)
     cache: dict[str, Any] = attrs.field(factory=dict)
@@ -57,6 +59,11 @@ class Kit:
     def statuses(self) -> StatusRegistry:
         return self._core.statuses
 
+    @property
+    def activity_types(self) -> ActivityTypes:
+        """Timeline activity types: the built-ins and those plugins registered (TL_01)."""
+        return self._core.activity_types
+
     def now(self) -> datetime:
         """The kit clock's current moment (timezone-aware)."""
         return self._core.clock()
@@ -78,16 +85,17 @@ class Kit:
         """All writes in the block commit together or not at all (STORE_03).
 
         Callbacks queued with :meth:`after_commit` run once the outermost block
-        has committed, and are dropped if it rolls back.
+        has committed, and are dropped if it rolls back.  A nested block that
+        fails drops the callbacks it queued, since its writes are undone too.
         """
         store = self.store
         outer = not store.in_transaction
+        queued = len(self._core.after_commit)
         try:
             with store.transaction():
                 yield self
         except BaseException:
-            if outer:
-                self._core.after_commit.clear()
+            del self._core.after_commit[0 if outer else queued:]
             raise
         if outer:
             callbacks, self._core.after_commit[:] = list(self._core.after_commit), []
@@ -191,6 +199,38 @@ class Kit:
     def plan_templates(self) -> PlanTemplateService:
         return PlanTemplateService(self)
 
+    @cached_property
+    def access(self) -> AccessService:
+        return AccessService(self)
+
+    @cached_property
+    def timeline(self) -> TimelineService:
+        return TimelineService(self)
+
+    @cached_property
+    def sharing(self) -> SharingService:
+        return SharingService(self)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(self)
+
+    @cached_property
+    def goals(self) -> GoalService:
+        return GoalService(self)
+
+    @cached_property
+    def goal_templates(self) -> GoalTemplateService:
+        return GoalTemplateService(self)
+
+    @cached_property
+    def goal_links(self) -> GoalLinkService:
+        return GoalLinkService(self)
+
+    @cached_property
+    def goal_history(self) -> GoalHistoryService:
+        return GoalHistoryService(self)
+
     def record(self, kind: str, id: str) -> Record:
         """Any record by kind and id."""
         record: Record = self.store.get(kind, id)
@@ -219,8 +259,10 @@ def open(
     pm.hook.successkit_register_storage(register=storage.register)
     statuses = StatusRegistry()
     pm.hook.successkit_register_statuses(register=statuses.register)
+    activity_types = ActivityTypes()
+    pm.hook.successkit_register_activity_types(register=activity_types.register)
     store = storage.open(url or "memory://", RECORD_CLASSES)
-    core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock))
+    core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock), activity_types=activity_types)
     actor_id = actor.id if isinstance(actor, User) else actor
     kit = Kit(core, actor_id)
     defaults: list[tuple[str, dict[str, Any]]] = []
@@ -229,13 +271,18 @@ def open(
     return kit
 
 
+from .access import AccessService  # noqa: E402
 from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
 from .config import ConfigService  # noqa: E402
 from .ctas import CtaService  # noqa: E402
 from .customfields import FIELD_TYPES, CustomFieldService  # noqa: E402
+from .goals import GoalHistoryService, GoalLinkService, GoalService, GoalTemplateService  # noqa: E402
+from .notifications import NotificationService  # noqa: E402
 from .objectives import ObjectiveService  # noqa: E402
 from .people import PersonService, UserService  # noqa: E402
 from .plans import PlanService  # noqa: E402
 from .playbooks import PlaybookService  # noqa: E402
+from .sharing import SharingService  # noqa: E402
 from .tasks import TaskService  # noqa: E402
 from .templates import PlanTemplateService  # noqa: E402
+from .timeline import TimelineService  # noqa: E402

@@ -244,7 +244,9 @@ class ObjectiveService(WorkService[Objective]):
             raise NotFound(self.kind, link) from None
 
     def _forget_dependencies(self, ids: Sequence[str]) -> None:
+        """Drop dependencies on deleted objectives and delete their timeline activities."""
         self.kit.tasks._forget(ids)
+        self.kit.timeline._forget("objective_id", ids)
 
 
 def _check_criteria(text: str | None) -> None:

@@ -10,6 +10,7 @@ import attrs
 from ._schema import FieldType
 from ._service import Service
 from .errors import RuleViolation, ValidationError
+from .query import Query
 from .records import LICENSES, OWNER_LICENSES, Person, User
 from .validate import check_attributes, require_text
 
@@ -118,53 +119,80 @@ class PersonService(Service[Person]):
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 
     def references(self, person: Person | str) -> list[Reference]:
-        """Every record field that points at the person (PERSON_01).
+        """Every record field that points at the person (PERSON_01): owners,
+        associated persons, shares, timeline participants...
 
-        One query per referencing field of the schema, whatever the data size.
+        Found generically from the ``ref`` metadata of the record classes, so a
+        new kind of reference is covered without a hand-kept list.  One query
+        per referencing field of the schema, whatever the data size.
         """
         pid = self.id_of(person)
         refs: list[Reference] = []
-        for kind, field, ftype in self._reference_fields():
-            op = "contains" if ftype is FieldType.LIST else "="
-            for record in self.kit.store.query(self.kit.bind(kind, _where(field, op, pid))):
-                refs.append(Reference(kind, record.id, field))
+        for spec in self._reference_fields():
+            conditions: list[tuple[str, str, str]] = [(spec.field, "contains" if spec.is_list else "=", pid)]
+            if spec.kind_field is not None:
+                conditions.append((spec.kind_field, "=", self.kind))
+            for record in self.kit.store.query(self.kit.bind(spec.kind, Query(conditions=conditions))):
+                refs.append(Reference(spec.kind, record.id, spec.field))
         return refs
 
     def erase(self, person: Person | str) -> ErasureReport:
         """Erase a person: clear every reference, then delete the record (PERSON_01).
 
-        All in one transaction: either every trace is gone or nothing changed.
+        A single reference becomes empty (and its ``kind_field`` returns to its
+        default), a list loses the id, and a record whose reference says
+        ``on_erase="delete"`` (a share) is deleted.  All in one transaction:
+        either every trace is gone or nothing changed.
         """
         with self.kit.transaction():
             target = self.get(person)
             refs = self.references(target)
-            by_record: dict[tuple[str, str], list[str]] = {}
+            specs = {(s.kind, s.field): s for s in self._reference_fields()}
+            by_record: dict[tuple[str, str], list[_RefField]] = {}
             for r in refs:
-                by_record.setdefault((r.kind, r.id), []).append(r.field)
+                by_record.setdefault((r.kind, r.id), []).append(specs[(r.kind, r.field)])
             updates = []
-            for (kind, rid), names in by_record.items():
+            deletes: dict[str, list[str]] = {}
+            for (kind, rid), fields in by_record.items():
+                if any(f.on_erase == "delete" for f in fields):
+                    deletes.setdefault(kind, []).append(rid)
+                    continue
                 record = self.kit.store.get(kind, rid)
                 changes: dict[str, Any] = {}
-                for name in names:
-                    value = getattr(record, name)
-                    changes[name] = tuple(v for v in value if v != target.id) if isinstance(value, tuple) else None
+                for f in fields:
+                    value = getattr(record, f.field)
+                    changes[f.field] = tuple(v for v in value if v != target.id) if isinstance(value, tuple) else None
+                    if f.kind_field is not None:
+                        changes[f.kind_field] = f.kind_default
                 new = attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
                 updates.append((new, record.version))
             self.kit.store.update_many(updates)
+            for kind, ids in deletes.items():
+                self.kit.store.delete_many(kind, ids)
             self.kit.store.delete(self.kind, target.id)
         return ErasureReport(target.id, tuple(refs))
 
-    def _reference_fields(self) -> list[tuple[str, str, FieldType]]:
+    def _reference_fields(self) -> list[_RefField]:
         out = []
         for schema in self.kit.store.schemas.values():
+            defaults = {f.name: f.default for f in attrs.fields(schema.cls)}
             for f in attrs.fields(schema.cls):
                 targets = f.metadata.get("ref")
-                if targets == "person" or (isinstance(targets, tuple) and "person" in targets):
-                    out.append((schema.kind, f.name, schema.by_name[f.name].type))
+                if targets == self.kind or (isinstance(targets, tuple) and self.kind in targets):
+                    kind_field = f.metadata.get("kind_field")
+                    out.append(_RefField(schema.kind, f.name, schema.by_name[f.name].type is FieldType.LIST,
+                                         f.metadata.get("on_erase", "clear"), kind_field,
+                                         defaults.get(kind_field) if kind_field else None))
         return out
 
 
-def _where(field: str, op: str, value: str) -> Any:
-    from .query import Query
+@attrs.frozen
+class _RefField:
+    """A field that may refer to a person, with what erasure does to it."""
 
-    return Query(conditions=[(field, op, value)])
+    kind: str
+    field: str
+    is_list: bool
+    on_erase: str
+    kind_field: str | None
+    kind_default: Any

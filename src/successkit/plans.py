@@ -80,6 +80,7 @@ class PlanService(Service[SuccessPlan]):
                              relationship_id=rel.id if rel else None, plan_type=ptype.key, status=status_key,
                              owner_id=owner_id, closed_at=self.kit.now() if closed else None,
                              fields=self.kit.custom_fields.check(self.kind, fields), **values)
+            self.kit.access.check_actor("change", plan)
             self.kit.store.insert(plan)
             self._assigned(None, plan)
         return plan
@@ -168,6 +169,7 @@ class PlanService(Service[SuccessPlan]):
         """
         with self.kit.transaction():
             current = self._current(plan)
+            self.kit.access.check_actor("change", current)
             key = self._check_status(current.plan_type, status)
             old = self.kit.statuses.get("plan", current.status).category
             new_category = self.kit.statuses.get("plan", key).category
@@ -195,7 +197,8 @@ class PlanService(Service[SuccessPlan]):
         return changed
 
     def delete(self, plan: SuccessPlan | str) -> None:
-        """Delete a plan with its objectives and tasks (refused while closed, PLAN_06)."""
+        """Delete a plan with its objectives, tasks, timeline activities and
+        shares (refused while closed, PLAN_06)."""
         with self.kit.transaction():
             current = self.get(plan)
             check_open_plan(self.kit, current, what="deleting the plan")
@@ -203,6 +206,8 @@ class PlanService(Service[SuccessPlan]):
             objectives = self.kit.objectives.list([("plan_id", "=", current.id)])
             self.kit.store.delete_many("task", [t.id for t in tasks])
             self.kit.store.delete_many("objective", [o.id for o in objectives])
+            self.kit.timeline._forget("plan_id", [current.id])
+            self.kit.sharing._forget_plan(current.id)
             self.kit.store.delete(self.kind, current.id)
 
     # ------------------------------------------------------------------ read
@@ -278,9 +283,11 @@ class PlanService(Service[SuccessPlan]):
         """Move an objective's or task's dates from the chart (GANTT_02; PLAN_09 applies)."""
         return reschedule(self.kit, item, start=start, due=due)
 
-    # --------------------------------------------------- hooks for later rules
+    # ------------------------------------------------------- notification hooks
     def _assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
-        """Called when a plan gets an owner (notifications hang here)."""
+        """Called when a plan gets an owner: the ``plan_assigned`` event (NOTIF_01)."""
+        self.kit.notifications.plan_assigned(old, new)
 
     def _due_date_changed(self, old: SuccessPlan, new: SuccessPlan) -> None:
-        """Called when a plan's due date moves (notifications hang here)."""
+        """Called when a plan's due date moves: the ``plan_due_date_changed`` event (NOTIF_01)."""
+        self.kit.notifications.plan_due_date_changed(old, new)

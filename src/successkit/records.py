@@ -9,7 +9,8 @@ generic code (erasure, PERSON_01) can find every reference to a record.
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -17,27 +18,51 @@ from typing import Any, ClassVar
 import attrs
 
 __all__ = [
+    "ACTIVITY_LEVELS",
     "LICENSES",
     "OWNER_LICENSES",
+    "Activity",
     "Company",
     "CustomField",
+    "DigestItem",
+    "Goal",
+    "GoalHistory",
+    "GoalLink",
+    "GoalTemplate",
     "Person",
     "Record",
     "Relationship",
     "RelationshipType",
+    "Share",
+    "Subscription",
     "User",
     "new_id",
 ]
 
 
 def new_id() -> str:
-    """A random, unguessable record id (32 hex characters)."""
-    return uuid.uuid4().hex
+    """A random, unguessable record id: 128 random bits as 32 hex characters."""
+    return os.urandom(16).hex()
 
 
-def ref(kind: str | tuple[str, ...], *, default: Any = None) -> Any:
-    """An attrs field that refers to a record of ``kind``."""
-    return attrs.field(default=default, metadata={"ref": kind})
+def ref(kind: str | tuple[str, ...], *, default: Any = None, on_erase: str = "clear",
+        kind_field: str | None = None) -> Any:
+    """An attrs field that refers to a record of ``kind``.
+
+    Erasure of a person (PERSON_01) reads the metadata: ``on_erase="delete"``
+    deletes the referring record instead of clearing the field (a share to the
+    person means nothing without them); ``kind_field`` names the sibling field
+    that says which kind a multi-kind reference points at (``owner_kind``), so
+    only references of the erased kind are listed and the sibling is reset.
+    """
+    if on_erase not in ("clear", "delete"):
+        raise ValueError(f"on_erase is 'clear' or 'delete', not {on_erase!r}")
+    metadata: dict[str, Any] = {"ref": kind}
+    if on_erase != "clear":
+        metadata["on_erase"] = on_erase
+    if kind_field is not None:
+        metadata["kind_field"] = kind_field
+    return attrs.field(default=default, metadata=metadata)
 
 
 @attrs.frozen(kw_only=True)
@@ -252,7 +277,7 @@ class _Work(Record):
     name: str
     company_id: str = ref("company", default=attrs.NOTHING)
     relationship_id: str | None = ref("relationship")
-    owner_id: str | None = ref(("user", "person"))
+    owner_id: str | None = ref(("user", "person"), kind_field="owner_kind")
     owner_kind: str = "user"
     type: str | None = None
     priority: str | None = None
@@ -313,7 +338,7 @@ class Task(Record):
     parent_id: str
     plan_id: str | None = ref("plan")
     company_id: str = ref("company", default=attrs.NOTHING)
-    owner_id: str | None = ref(("user", "person"))
+    owner_id: str | None = ref(("user", "person"), kind_field="owner_kind")
     owner_kind: str = "user"
     status: str
     priority: str | None = None
@@ -418,6 +443,181 @@ class TemplateItem(Record):
     email_template_id: str | None = ref("email_template")
 
 
+# ------------------------------------------------------------ timeline, sharing
+#: The levels an activity is logged at (TL_01).
+ACTIVITY_LEVELS = ("company", "relationship", "plan", "objective")
+
+
+@attrs.frozen(kw_only=True)
+class Activity(Record):
+    """One timeline entry: a call, meeting, email, update, note... (TL_01).
+
+    ``level`` says where it was logged; ``company_id`` is always set (the
+    company timeline is one indexed query), the other ids down to the level.
+    Participants are internal users and external people; the person list is
+    a ``ref("person")`` so erasure finds it (PERSON_01).
+    """
+
+    __kind__ = "activity"
+    __indexes__ = (("company_id", "occurred_at"), ("relationship_id", "occurred_at"),
+                   ("plan_id", "occurred_at"), ("objective_id", "occurred_at"))
+
+    type: str
+    subject: str
+    notes: str | None = None
+    occurred_at: datetime
+    author_id: str | None = ref("user")
+    participant_user_ids: tuple[str, ...] = ref("user", default=())
+    participant_person_ids: tuple[str, ...] = ref("person", default=())
+    draft: bool = False
+    published_at: datetime | None = None
+    level: str
+    company_id: str = ref("company", default=attrs.NOTHING)
+    relationship_id: str | None = ref("relationship")
+    plan_id: str | None = ref("plan")
+    objective_id: str | None = ref("objective")
+
+
+@attrs.frozen(kw_only=True)
+class Share(Record):
+    """A plan shared by link with an internal user or by email with an external
+    contact (SHARE_01).  Only the SHA-256 of the token is stored (SHARE_02); the
+    token itself is handed out once.  Erasing the person deletes the share."""
+
+    __kind__ = "share"
+    __indexes__ = (("plan_id",), ("person_id",), ("user_id",))
+    __unique__ = (("token_hash",),)
+
+    plan_id: str = ref("plan", default=attrs.NOTHING)
+    audience: str
+    user_id: str | None = ref("user")
+    person_id: str | None = ref("person", on_erase="delete")
+    email: str | None = None
+    token_hash: str
+    expires_on: date | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = ref("user")
+
+
+@attrs.frozen(kw_only=True)
+class Subscription(Record):
+    """A user's choice to receive one event, and how: ``realtime``, ``daily`` or
+    ``weekly`` digest (NOTIF_02, NOTIF_04)."""
+
+    __kind__ = "subscription"
+    __indexes__ = (("user_id", "event"),)
+    __unique__ = (("user_id", "event"),)
+
+    user_id: str = ref("user", default=attrs.NOTHING)
+    event: str
+    delivery: str = "realtime"
+
+
+@attrs.frozen(kw_only=True)
+class DigestItem(Record):
+    """A notification waiting for its user's daily or weekly digest (NOTIF_04).
+
+    Written in the same transaction as the change that caused it, so a
+    rolled-back change leaves none behind (NOTIF_03).
+    """
+
+    __kind__ = "digest_item"
+    __indexes__ = (("delivery", "created_at"), ("user_id",))
+
+    user_id: str = ref("user", default=attrs.NOTHING)
+    event: str
+    delivery: str
+    title: str
+    message: str = ""
+    record_kind: str | None = None
+    record_id: str | None = None
+    actor_id: str | None = ref("user")
+
+
+# ---------------------------------------------------------------- customer goals
+@attrs.frozen(kw_only=True)
+class Goal(Record):
+    """A customer goal of a company or one of its relationships (GOAL_01).
+
+    ``company_id`` is always set, so a company's goals and its relationships'
+    goals are one indexed query (GOAL_14).  Progress is not stored: it is
+    computed from the linked CTAs and plans when read (GOAL_06).
+    """
+
+    __kind__ = "goal"
+    __indexes__ = (("company_id",), ("relationship_id",), ("due_date",), ("status",), ("created_at",))
+
+    name: str
+    company_id: str = ref("company", default=attrs.NOTHING)
+    relationship_id: str | None = ref("relationship")
+    opportunity_id: str | None = None
+    status: str
+    due_date: date | None = None
+    description: str | None = None
+    template_id: str | None = ref("goal_template")
+
+
+@attrs.frozen(kw_only=True)
+class GoalTemplate(Record):
+    """A goal of the goal library: default values for new goals (GOAL_02).
+
+    ``due_days`` puts the new goal's due date that many days after the day it
+    is created; ``default_fields`` are default custom-field values of the goal.
+    """
+
+    __kind__ = "goal_template"
+    __indexes__ = (("name",),)
+
+    name: str
+    description: str | None = None
+    status: str | None = None
+    due_days: int | None = None
+    default_fields: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    active: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class GoalLink(Record):
+    """A cockpit CTA or a success plan linked to a goal (GOAL_03); ``item_kind``
+    is ``cta`` or ``plan``."""
+
+    __kind__ = "goal_link"
+    __indexes__ = (("goal_id",), ("item_id",), ("company_id",))
+    __unique__ = (("goal_id", "item_kind", "item_id"),)
+
+    goal_id: str = ref("goal", default=attrs.NOTHING)
+    item_kind: str
+    item_id: str
+    company_id: str = ref("company", default=attrs.NOTHING)
+
+
+@attrs.frozen(kw_only=True)
+class GoalHistory(Record):
+    """One entry of a goal's activity history (GOAL_11): who (``created_by``),
+    when (``created_at``), what (``action``: created, changed, linked,
+    unlinked), which ``field``, and the old and new values as JSON text."""
+
+    __kind__ = "goal_history"
+    __indexes__ = (("goal_id", "seq"),)
+
+    goal_id: str = ref("goal", default=attrs.NOTHING)
+    seq: int = 0
+    action: str
+    field: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+
+    @property
+    def old(self) -> Any:
+        """The old value, decoded from JSON (None when there was none)."""
+        return None if self.old_value is None else json.loads(self.old_value)
+
+    @property
+    def new(self) -> Any:
+        """The new value, decoded from JSON (None when there is none)."""
+        return None if self.new_value is None else json.loads(self.new_value)
+
+
 #: Every record class the library stores, by kind.
 RECORD_CLASSES: tuple[type[Record], ...] = (
     User,
@@ -438,4 +638,12 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     PlaybookTask,
     PlanTemplate,
     TemplateItem,
+    Activity,
+    Share,
+    Subscription,
+    DigestItem,
+    Goal,
+    GoalTemplate,
+    GoalLink,
+    GoalHistory,
 )

@@ -41,9 +41,12 @@ class TaskService(Service[Task]):
         return self.kit.plans.get(parent.plan_id) if isinstance(parent, Objective) else None
 
     def _guard(self, task: Task, what: str) -> SuccessPlan | None:
+        """The acting user may change the task, and its plan (if any) is open (PLAN_06)."""
         plan = self.kit.plans.get(task.plan_id) if task.plan_id else None
         if plan is not None:
             check_open_plan(self.kit, plan, what=what)
+        else:
+            self.kit.access.check_actor("change", task)
         return plan
 
     # ------------------------------------------------------------------ create
@@ -61,6 +64,8 @@ class TaskService(Service[Task]):
             plan = self._plan(host)
             if plan is not None:
                 check_open_plan(self.kit, plan, what="adding a task")
+            else:
+                self.kit.access.check_actor("change", host)
             start = values["start_date"] or self.kit.today()
             due = values["due_date"]
             if due is not None and due < start:

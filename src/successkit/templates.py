@@ -213,6 +213,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                         email_body=template_mail.body if template_mail else None,
                         email_state="verify" if email else None))
             kit.store.insert_many([*objectives.values(), *tasks])
+            kit.notifications.work_created(list(objectives.values()))
             plan_now, warnings = extend_plan_due(
                 kit, target, [(f"objective {o.name!r}", o.due_date) for o in objectives.values()]
                 + [(f"task {t.name!r}", t.due_date) for t in tasks])

@@ -48,9 +48,12 @@ class WorkService(Service[W]):
         return None
 
     def _guard(self, item: W, what: str) -> SuccessPlan | None:
+        """The acting user may change the item, and its plan (if any) is open (PLAN_06)."""
         plan = self._plan_of(item)
         if plan is not None:
             check_open_plan(self.kit, plan, what=what)
+        else:
+            self.kit.access.check_actor("change", item)
         return plan
 
     def _extra_editable(self) -> dict[str, type]:
@@ -222,4 +225,5 @@ class WorkService(Service[W]):
         return self.kit.tasks.list([("parent_id", "=", self.id_of(item))], sort=["position", "due_date", "name"])
 
     def _assigned(self, old: W | None, new: W) -> None:
-        """Called when an item gets an owner (notifications hang here)."""
+        """Called when an item gets an owner: the ``cta_assigned`` event (NOTIF_01)."""
+        self.kit.notifications.work_assigned(old, new)

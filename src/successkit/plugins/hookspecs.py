@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..statuses import StatusRegistrar
     from ..storage.registry import StorageRegistrar
 
+#: ``register(key, label=None)``: adds one activity type.
+ActivityTypeRegistrar = Any
+
 __all__ = ["hookimpl", "hookspec"]
 
 hookspec = pluggy.HookspecMarker("successkit")
@@ -55,9 +58,22 @@ def successkit_register_defaults(register: Any) -> None:
 
 
 @hookspec
+def successkit_register_activity_types(register: ActivityTypeRegistrar) -> None:
+    """Register timeline activity types beside the built-in ones.
+
+    Call ``register(key, label)``; a key is lowercase letters, digits and
+    ``_``.  The built-ins (call, meeting, email, update, note, ebr) are
+    registered the same way; a key registered twice is an error when the kit
+    opens.
+    """
+
+
+@hookspec
 def successkit_deliver(notification: Any, kit: Any) -> None:
     """Deliver one notification (email, chat, webhook...).
 
-    Called only after the change that caused it was committed (NOTIF_03).  An
+    ``notification`` is a :class:`successkit.notifications.Notification`: one
+    event, or a digest whose ``items`` are the events.  Called only after the
+    change that caused it was committed (NOTIF_03), once per notifier: an
     exception raised here is logged and does not stop the other notifiers.
     """

@@ -27,6 +27,8 @@ BUILTIN_PLUGINS = (
     "successkit.plugins.builtin_storage",
     "successkit.plugins.builtin_statuses",
     "successkit.plugins.builtin_config",
+    "successkit.plugins.builtin_activity_types",
+    "successkit.plugins.builtin_logging_notifier",
 )
 
 
