@@ -166,6 +166,8 @@ class FieldRef:
     name: str
     type: FieldType
     custom: bool = False
+    #: False for a column that always holds a value (SQL may then skip its null handling).
+    nullable: bool = attrs.field(default=True, eq=False)
 
 
 @attrs.frozen
@@ -334,7 +336,7 @@ def resolve_field(name: Any, schema: KindSchema, custom: Mapping[str, FieldType]
         raise QueryError("a field name must be a string", value=name)
     column = schema.by_name.get(name)
     if column is not None and column.type is not FieldType.JSON:
-        return FieldRef(name, column.type)
+        return FieldRef(name, column.type, nullable=column.nullable)
     key = name[len("fields.") :] if name.startswith("fields.") else name
     if key in custom:
         return FieldRef(key, custom[key], custom=True)

@@ -159,13 +159,18 @@ class Dialect:
         return f"instr({haystack}, {needle})"
 
     def order_by(self, query: BoundQuery) -> Compiled:
+        """Nulls last in both directions, ties by id.  A column that is never
+        null needs no null test, which lets the database order by its index."""
         parts, params = [], []
         for f, desc in query.sort:
             x, p = self.field(f)
-            parts.append(f"({x}) IS NULL")
+            if f.custom or f.nullable:
+                parts.append(f"({x}) IS NULL")
+                params.extend(p)
             parts.append(f"{x} DESC" if desc else x)
-            params.extend(p + p)
-        parts.append('"id"')
+            params.extend(p)
+        if not query.sort or query.sort[-1][0].name != "id" or query.sort[-1][0].custom:
+            parts.append('"id"')
         return ", ".join(parts), params
 
     def select(self, schema: KindSchema, query: BoundQuery) -> Compiled:
