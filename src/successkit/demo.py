@@ -102,6 +102,23 @@ def _plans(kit: Kit, acme_jp: Company, globex: Company, initech: Company, alice:
     kit.ctas.create("Expansion: Field Service", company=globex, type="expansion", owner=bruno,
                     reason="expansion_opportunity", due_date=kit.today() + timedelta(days=20))
     kit.plans.clone(plan.id, to=globex, name="Globex onboarding")
+    _goals_and_timeline(kit, acme_jp, plan.id, initech, alice)
+
+
+def _goals_and_timeline(kit: Kit, acme_jp: Company, plan_id: str, initech: Company, alice: User) -> None:
+    """Goals linked to the work, and a few timeline activities."""
+    live = kit.goals.create("Live before fiscal year end", company=acme_jp, due_date=kit.today() + timedelta(days=90),
+                            description="All 400 seats active by March")
+    kit.goals.link(live, kit.plans.get(plan_id))
+    save = kit.goals.create("Keep Initech", company=initech, due_date=kit.today() + timedelta(days=70))
+    calls = [kit.goals.create_cta(save, f"Call the sponsor ({n})", type="risk", owner=alice,
+                                  due_date=kit.today() + timedelta(days=days)).record
+             for n, days in (("first", 2), ("second", 9))]
+    kit.ctas.set_status(calls[0], "closed_success")
+    sponsor = kit.people.list([("name", "=", "Hiro Tanaka")])[0]
+    kit.timeline.log("call", "Quarterly check-in with the CIO", company=acme_jp, participants=[sponsor, alice])
+    kit.timeline.log("update", "Kickoff held; workspace next", plan=plan_id, notes="SSO owner confirmed")
+    kit.timeline.log("note", "Draft: agenda for the go-live review", plan=plan_id, draft=True)
 
 
 def show(kit: Kit, out: TextIO) -> None:
@@ -164,6 +181,17 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
     w(f"\nCockpit of {users[plan.owner_id].name} (open CTAs and objectives of active plans)\n")
     for item in me.ctas.cockpit(limit=6):
         w(f"  {item.__kind__:<9} {item.name:<32} due {item.due_date}  priority {item.priority}\n")
+    w("\nCustomer goals (GOAL_06 progress: closed linked items / linked items)\n")
+    goals = kit.goals.list(sort=["name"])
+    progress = kit.goals.progress_many(goals)
+    for g in goals:
+        done = progress[g.id]
+        shown = "-" if done.percent is None else f"{done.percent:.0f}% ({done.closed}/{done.linked})"
+        w(f"  {g.name:<30} {names[g.company_id]:<12} due {g.due_date}  progress {shown}\n")
+    w(f"\nTimeline of {names[plan.company_id]} (TL_03: its own and its plans' activities; SP = plan level)\n")
+    for line in kit.timeline.company(plan.company_id):
+        a = line.activity
+        w(f"  {line.label or '  '} {a.type:<7} {a.subject}{'  [draft]' if a.draft else ''}\n")
     globex = kit.companies.list([("name", "=", "Globex")])[0]
     preview = kit.plans.clone(plan.id, to=globex, name="Globex onboarding, second wave", dry_run=True)
     w("\nClone preview (dry run: nothing written)\n")
