@@ -189,9 +189,9 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
         shown = "-" if done.percent is None else f"{done.percent:.0f}% ({done.closed}/{done.linked})"
         w(f"  {g.name:<30} {names[g.company_id]:<12} due {g.due_date}  progress {shown}\n")
     w(f"\nTimeline of {names[plan.company_id]} (TL_03: its own and its plans' activities; SP = plan level)\n")
-    for line in kit.timeline.company(plan.company_id):
-        a = line.activity
-        w(f"  {line.label or '  '} {a.type:<7} {a.subject}{'  [draft]' if a.draft else ''}\n")
+    for entry in kit.timeline.company(plan.company_id):
+        a = entry.activity
+        w(f"  {entry.label or '  '} {a.type:<7} {a.subject}{'  [draft]' if a.draft else ''}\n")
     globex = kit.companies.list([("name", "=", "Globex")])[0]
     preview = kit.plans.clone(plan.id, to=globex, name="Globex onboarding, second wave", dry_run=True)
     w("\nClone preview (dry run: nothing written)\n")
