@@ -65,6 +65,7 @@ from .records import (
     User,
 )
 from .results import RecordList
+from .retry import retry
 from .schedule import ScheduleRow
 from .sharing import SharedPlan, ShareGrant
 from .statuses import Status, StatusRegistry
@@ -153,5 +154,6 @@ __all__ = [
     "make_converter",
     "natural_key",
     "open",
+    "retry",
     "to_dict",
 ]

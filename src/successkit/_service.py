@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .errors import ValidationError
+from .errors import NotFound, ValidationError
 from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
 from .records import Record
 from .results import RecordList
@@ -51,6 +51,20 @@ class Service(Generic[R]):
         if isinstance(ref, str) and ref:
             return ref
         raise ValidationError(f"expected a {self.kind} or its id", value=ref)
+
+    def ids_of(self, refs: Any) -> tuple[str, ...]:
+        """The ids of existing records of this kind, checked with one read;
+        None means none, and a bare string (one id, not a list) is refused."""
+        if refs is None:
+            return ()
+        if isinstance(refs, (str, bytes, Record)) or not isinstance(refs, Iterable):
+            raise ValidationError(f"expected a list of {self.kind} records or ids", value=refs)
+        ids = tuple(dict.fromkeys(self.id_of(r) for r in refs))
+        found = {r.id for r in self.kit.store.get_many(self.kind, list(ids))}
+        for i in ids:
+            if i not in found:
+                raise NotFound(self.kind, i)
+        return ids
 
     def list(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
              limit: int | None = None, offset: int = 0) -> RecordList[R]:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from .calendar import DateShifter
 from .errors import NotFound, ReadOnlyError, RuleViolation, ValidationError
 from .outcome import Notice
 from .records import Cta, Objective, Person, Playbook, PlaybookTask, SuccessPlan, Task, User, new_id
+from .validate import check_attributes
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -151,6 +152,40 @@ def playbook_tasks(kit: Kit, work: Work, playbook: Playbook, steps: Sequence[Pla
             email_subject=template.subject if template else None, email_body=template.body if template else None,
             email_template_id=step.email_template_id, email_state="verify" if email else None))
     return tasks
+
+
+def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """A dependency cycle in ``graph`` (node -> nodes it waits for), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(graph.get(start, ())))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, deps = stack[-1]
+            nxt = next(deps, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(graph.get(nxt, ()))))
+    return None
+
+
+def as_date(kind: str, field: str, value: Any, *, required: bool = False) -> date | None:
+    """A date from a date or an ISO string; None passes unless ``required``."""
+    if value is None:
+        if required:
+            raise ValidationError(f"{kind} {field} is required", value=value)
+        return None
+    return check_attributes(kind, {field: value}, {field: date})[field]  # type: ignore[no-any-return]
 
 
 def today_or(kit: Kit, value: date | datetime | None) -> date:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._work import resolve_owner
+from ._work import as_date, resolve_owner
 from .errors import RuleViolation, ValidationError
 from .outcome import Notice
 from .plans import name_key
@@ -133,6 +133,7 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
                 due_date: date | None, plan_type: str | None, copy_info: bool, which_objectives: Any,
                 which_tasks: Any, objective_owner: Any, task_owner: Any, dry_run: bool) -> CloneResult:
     source = kit.plans.get(plan)
+    due_date = as_date("clone", "due_date", due_date)
     if plan_type is not None and kit.config.plan_type(plan_type).key != source.plan_type:
         raise RuleViolation("CLONE_01", f"a plan can only be cloned into a plan of the same type "
                             f"({source.plan_type})", value=plan_type)
@@ -223,6 +224,10 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
     stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "created_by": kit.actor_id}
     objective_status = kit.config.default_status("objective")
     task_status = kit.config.default_status("task")
+    born_closed = kit.statuses.get("plan", status_key).category == "closed"
+    if born_closed:  # a clone created closed is closed through and through (PLAN_05)
+        objective_status, task_status = kit.config.close_status("objective"), kit.config.close_status("task")
+    closed_at = now if born_closed else None
 
     def remap(depends_on: Iterable[str], item: Objective | Task) -> tuple[str, ...]:
         out = []
@@ -248,7 +253,7 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
             reason=o.reason, source=o.source, start_date=o.start_date, due_date=o.due_date, comments=o.comments,
             playbook_ids=o.playbook_ids, category=o.category, success_criteria=o.success_criteria,
             associated_person_ids=o.associated_person_ids if same_target else (),
-            sharing_enabled=o.sharing_enabled, external=False, depends_on=remap(o.depends_on, o),
+            sharing_enabled=o.sharing_enabled, external=False, depends_on=remap(o.depends_on, o), closed_at=closed_at,
             links=o.links if same_target else (), position=o.position, template_item_id=o.template_item_id,
             fields=dict(o.fields)))
     new_tasks: list[Task] = []
@@ -266,7 +271,8 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
             id=ids[t.id], **stamp, name=t.name, parent_kind="objective", parent_id=ids[t.parent_id], plan_id="",
             company_id=company_id, owner_id=owner_id, owner_kind=owner_kind, status=task_status,
             priority=t.priority, start_date=t.start_date, due_date=t.due_date, depends_on=remap(t.depends_on, t),
-            position=t.position, playbook_id=t.playbook_id, description=t.description, **email))
+            position=t.position, playbook_id=t.playbook_id, description=t.description, closed_at=closed_at,
+            **email))
 
     # the plan itself (CLONE_04, CLONE_07, CLONE_12)
     due = due_date if due_date is not None else source.due_date

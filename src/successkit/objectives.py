@@ -13,10 +13,10 @@ from .outcome import Outcome
 from .query import combine
 from .records import Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import check_attributes, require_text
+from .validate import check_attributes, require_text, text_list
 from .work import WorkService
 
-__all__ = ["OBJECTIVE_SORTS", "SUCCESS_CRITERIA_LIMIT", "ObjectiveService", "natural_key"]
+__all__ = ["OBJECTIVE_SORTS", "SUCCESS_CRITERIA_LIMIT", "ObjectiveService", "check_criteria", "natural_key"]
 
 #: Longest success criteria an objective may have (OBJ_02).
 SUCCESS_CRITERIA_LIMIT = 1000
@@ -55,7 +55,7 @@ class ObjectiveService(WorkService[Objective]):
         if "category" in values:
             self.kit.config.check("objective_category", values["category"])
         if "success_criteria" in values:
-            _check_criteria(values["success_criteria"])
+            check_criteria(values["success_criteria"])
 
     # ------------------------------------------------------------------ create
     def create(self, plan: SuccessPlan | str | None, name: str, *, owner: Any = None, due_date: date | None = None,
@@ -79,7 +79,7 @@ class ObjectiveService(WorkService[Objective]):
                                               "success_criteria": success_criteria, "source": source},
                                   {"due_date": date, "start_date": date, "comments": str,
                                    "success_criteria": str, "source": str})
-        _check_criteria(values["success_criteria"])
+        check_criteria(values["success_criteria"])
         with self.kit.transaction():
             target = self.kit.plans.get(plan)
             check_open_plan(self.kit, target, what="adding an objective")
@@ -95,7 +95,7 @@ class ObjectiveService(WorkService[Objective]):
             status_obj = self.kit.statuses.get(self.kind, status_key)
             owner_id, owner_kind = resolve_owner(self.kit, owner if owner is not None else target.owner_id,
                                                  what="objective", allow_person=True)
-            persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in associated_persons])
+            person_ids = self.kit.people.ids_of(associated_persons)
             position = self.count([("plan_id", "=", target.id)])
             deps = self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else ()
             objective = self._new(
@@ -107,8 +107,9 @@ class ObjectiveService(WorkService[Objective]):
                 reason=config.check("reason", reason), status=status_obj.key,
                 closed_at=self.kit.now() if status_obj.is_closed else None, start_date=start, due_date=due,
                 success_criteria=values["success_criteria"], comments=values["comments"], source=values["source"],
-                associated_person_ids=tuple(p.id for p in persons), sharing_enabled=bool(sharing_enabled),
-                external=target.external, links=tuple(links), position=position, depends_on=deps,
+                associated_person_ids=person_ids, sharing_enabled=bool(sharing_enabled),
+                external=target.external, links=text_list(self.kind, "links", links), position=position,
+                depends_on=deps,
                 fields=self.kit.custom_fields.check(self.kind, fields))
             self.kit.store.insert(objective)
             created: list[Task] = []
@@ -217,7 +218,7 @@ class ObjectiveService(WorkService[Objective]):
                 name=subject, parent_kind=self.kind, parent_id=current.id, plan_id=current.plan_id,
                 company_id=current.company_id, owner_id=current.owner_id, owner_kind=current.owner_kind,
                 status=status, start_date=today, due_date=today, position=position, email_subject=subject,
-                email_body=body, email_to=tuple(to), email_state="verify" if draft else "sent",
+                email_body=body, email_to=text_list("email", "to", to), email_state="verify" if draft else "sent",
                 closed_at=None if draft else self.kit.now())
             self.kit.store.insert(task)
         return Outcome(task, plan=plan)
@@ -249,7 +250,7 @@ class ObjectiveService(WorkService[Objective]):
         self.kit.timeline._forget("objective_id", ids)
 
 
-def _check_criteria(text: str | None) -> None:
+def check_criteria(text: str | None) -> None:
     if text is not None and len(text) > SUCCESS_CRITERIA_LIMIT:
         raise RuleViolation("OBJ_02", f"success criteria are limited to {SUCCESS_CRITERIA_LIMIT} characters; "
                             f"got {len(text)}", value=text[:40] + "...")

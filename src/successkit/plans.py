@@ -151,7 +151,7 @@ class PlanService(Service[SuccessPlan]):
             if "owner" in changes:
                 values["owner_id"] = resolve_owner(self.kit, changes["owner"], what="success plan",
                                                    allow_person=False)[0]
-            if "fields" in changes:
+            if changes.get("fields") is not None:
                 values["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **changes["fields"]})
             new = self._save(current, values)
             self._assigned(current, new)

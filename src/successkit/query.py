@@ -88,6 +88,8 @@ class Sort:
         if isinstance(spec, Sort):
             return spec
         if isinstance(spec, tuple):
+            if len(spec) != 2:
+                raise QueryError("a sort key tuple is (field, 'asc'|'desc')", value=spec)
             field, direction = spec
             if str(direction).lower() not in ("asc", "desc"):
                 raise QueryError("sort direction must be 'asc' or 'desc'", value=direction)

@@ -12,7 +12,7 @@ from ._work import check_open_plan, evolve, extend_plan_due, resolve_owner, stat
 from .errors import NotFound, RuleViolation, ValidationError
 from .outcome import Notice, Outcome
 from .records import Cta, Objective, SuccessPlan, Task
-from .validate import check_attributes, require_text
+from .validate import as_list, check_attributes, require_text
 
 __all__ = ["TaskService"]
 
@@ -104,6 +104,8 @@ class TaskService(Service[Task]):
             if "owner" in changes:
                 values["owner_id"], values["owner_kind"] = resolve_owner(self.kit, changes["owner"], what="task",
                                                                          allow_person=True)
+            if values.get("start_date", current.start_date) is None:
+                raise ValidationError("a task's start date cannot be cleared", value=None)
             start = values.get("start_date", current.start_date)
             due = values.get("due_date", current.due_date)
             if due is not None and due < start:
@@ -161,13 +163,13 @@ class TaskService(Service[Task]):
         same plan (or the same CTA); a dependency that closes a cycle is refused
         (TASK_01)."""
         with self.kit.transaction():
-            current = self.kit.store.get(item.__kind__, item.id)
-            target = self.kit.store.get(on.__kind__, on.id)
+            current = self._item(item)
+            target = self._item(on)
             plan_id = _plan_id(current)
             if plan_id is not None:
                 check_open_plan(self.kit, self.kit.plans.get(plan_id), what="changing dependencies")
             if target.id in current.depends_on:
-                return current  # type: ignore[no-any-return]
+                return current
             graph = self._graph(current)
             if target.id not in graph:
                 raise ValidationError("dependencies link items of the same plan (or CTA)", value=target.id)
@@ -179,17 +181,29 @@ class TaskService(Service[Task]):
         return new  # type: ignore[no-any-return]
 
     def remove_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
-        current = self.kit.store.get(item.__kind__, item.id)
+        current = self._item(item)
+        on_id = self._item(on).id
         plan_id = _plan_id(current)
         if plan_id is not None:
             check_open_plan(self.kit, self.kit.plans.get(plan_id), what="changing dependencies")
-        new = evolve(self.kit, current, depends_on=tuple(d for d in current.depends_on if d != on.id))
+        new = evolve(self.kit, current, depends_on=tuple(d for d in current.depends_on if d != on_id))
         self.kit.store.update(new, current.version)
         return new  # type: ignore[no-any-return]
 
+    def _item(self, ref: Any) -> Task | Objective:
+        """A task or objective (record or id), read fresh."""
+        if isinstance(ref, (Task, Objective)):
+            return self.kit.store.get(ref.__kind__, ref.id)  # type: ignore[no-any-return]
+        if not isinstance(ref, str) or not ref:
+            raise ValidationError("dependencies link tasks and objectives (records or ids)", value=ref)
+        found = self.kit.store.get_many("task", [ref]) or self.kit.store.get_many("objective", [ref])
+        if not found:
+            raise NotFound("task or objective", ref)
+        return found[0]  # type: ignore[no-any-return]
+
     def dependency_ids(self, plan_id: str, items: Iterable[Any]) -> tuple[str, ...]:
         """Ids of tasks or objectives of ``plan_id``, checked to exist there."""
-        wanted = [i.id if isinstance(i, (Task, Objective)) else i for i in items]
+        wanted = [i.id if isinstance(i, (Task, Objective)) else i for i in as_list("task", "depends_on", items)]
         known = self._plan_items(plan_id)
         for i in wanted:
             if i not in known:
@@ -199,7 +213,7 @@ class TaskService(Service[Task]):
     def _dependency_ids_for(self, host: Objective | Cta, items: Iterable[Any]) -> tuple[str, ...]:
         if isinstance(host, Objective):
             return self.dependency_ids(host.plan_id, items)
-        wanted = [i.id if isinstance(i, Task) else i for i in items]
+        wanted = [i.id if isinstance(i, Task) else i for i in as_list("task", "depends_on", items)]
         known = {t.id for t in self.list([("parent_id", "=", host.id)])}
         for i in wanted:
             if i not in known:

@@ -10,13 +10,14 @@ from typing import Any
 import attrs
 
 from ._service import Service
-from ._work import check_open_plan, extend_plan_due, playbook_tasks, resolve_owner, today_or
+from ._work import check_open_plan, extend_plan_due, find_cycle, playbook_tasks, resolve_owner, today_or
 from .calendar import DateShifter
 from .errors import RuleViolation, ValidationError
+from .objectives import check_criteria
 from .outcome import Outcome
 from .query import Query
 from .records import Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
-from .validate import require_text
+from .validate import check_attributes, require_text
 
 __all__ = ["ALL", "PlanTemplateService"]
 
@@ -95,7 +96,11 @@ class PlanTemplateService(Service[PlanTemplate]):
                     email_template_id=None if template_ref is None else
                     self.kit.playbooks.email_template(template_ref).id))
         items = [attrs.evolve(i, depends_on=tuple(_resolve(d, i, keys) for d in i.depends_on)) for i in items]
+        cycle = find_cycle({i.key: i.depends_on for i in items})
+        if cycle:
+            raise RuleViolation("TASK_01", f"template dependencies make a cycle: {' -> '.join(cycle)}", value=cycle[0])
         for item in items:
+            check_criteria(item.success_criteria)
             for offset in (item.start_days, item.due_days):
                 if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
                     raise ValidationError(f"template item {item.key!r}: offsets are whole days >= 0", value=offset)
@@ -145,6 +150,11 @@ class PlanTemplateService(Service[PlanTemplate]):
                 if key not in by_key:
                     raise ValidationError("overrides name no item of the template", value=key)
                 _only(values, _OVERRIDABLE, f"override of {key!r}")
+                dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
+                values = {**values, **check_attributes("template override", dates,
+                                                       {"start_date": date, "due_date": date})}
+                overrides[key] = values
+                check_criteria(values.get("success_criteria"))
             kept = [i for i in items if i.key not in skipped]
             ids = {i.key: new_id() for i in kept}
             shifter = DateShifter(today_or(kit, on), business_days=tpl.business_days if business_days is None

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import ValidationError
 
-__all__ = ["check_attributes", "require_text"]
+__all__ = ["as_list", "check_attributes", "require_text", "text_list"]
 
 
 def require_text(kind: str, field: str, value: Any) -> str:
@@ -60,3 +60,22 @@ def _typed(kind: str, name: str, value: Any, expected: type) -> Any:
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ValidationError(f"{kind} {name} must be {expected.__name__}", value=value)
     return value
+
+
+def as_list(kind: str, field: str, value: Any) -> list[Any]:
+    """A list given as any iterable; None means empty; a bare string is refused
+    (it would otherwise be taken as a list of its characters)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValidationError(f"{kind} {field} is a list", value=value)
+    return list(value)
+
+
+def text_list(kind: str, field: str, value: Any) -> tuple[str, ...]:
+    """A list of non-empty text values."""
+    items = as_list(kind, field, value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValidationError(f"{kind} {field} holds non-empty text values", value=item)
+    return tuple(items)

@@ -96,10 +96,11 @@ class WorkService(Service[W]):
             if "owner" in changes:
                 values["owner_id"], values["owner_kind"] = resolve_owner(
                     self.kit, changes["owner"], what=self.kind, allow_person=self.allow_person_owner)
+            if values.get("start_date", current.start_date) is None:
+                raise ValidationError(f"a {self.kind}'s start date cannot be cleared", value=None)
             if "associated_persons" in changes:
-                values["associated_person_ids"] = tuple(p.id for p in self.kit.people.get_many(
-                    [self.kit.people.id_of(p) for p in changes["associated_persons"]]))
-            if "fields" in changes:
+                values["associated_person_ids"] = self.kit.people.ids_of(changes["associated_persons"])
+            if changes.get("fields") is not None:
                 values["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **changes["fields"]})
             start = values.get("start_date", current.start_date)
             due = values.get("due_date", current.due_date)
