@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from itertools import islice
+from typing import Any
 
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule, rruleset
 
@@ -27,7 +28,10 @@ class DateShifter:
     def __init__(self, start: date, *, business_days: bool = False, holidays: Iterable[date] = ()) -> None:
         self.start = start
         self.business_days = business_days
-        self.holidays = tuple(holidays)
+        given: Any = holidays
+        if isinstance(given, (str, bytes)) or not hasattr(given or (), "__iter__"):
+            raise ValidationError("holidays are a list of dates", value=given)
+        self.holidays = tuple(given or ())
         for h in self.holidays:
             if not isinstance(h, date):
                 raise ValidationError("holidays are dates", value=h)

@@ -43,6 +43,10 @@ class ByStatus:
 #: Copy every objective (or task).
 ALL_ITEMS = "all"
 
+#: The keyword options of a clone.
+CLONE_OPTIONS = frozenset({"name", "status", "owner", "due_date", "plan_type", "copy_plan_info", "objectives",
+                           "tasks", "objective_owner", "task_owner", "dry_run"})
+
 
 @attrs.frozen
 class OwnerChoice:

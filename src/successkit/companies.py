@@ -17,7 +17,7 @@ import attrs
 from ._service import Service
 from .errors import RuleViolation, ValidationError
 from .records import Company, Relationship, RelationshipType
-from .validate import check_attributes, require_text
+from .validate import as_list, check_attributes, require_text
 
 __all__ = ["MAX_LEVELS", "CompanyService", "RelationshipService", "RelationshipTypeService", "TreeNode"]
 
@@ -79,7 +79,9 @@ class CompanyService(Service[Company]):
         records: list[Company] = []
         add = records.append
         parents: set[str] = set()
-        for row in rows:
+        for row in as_list(self.kind, "rows", rows):
+            if not isinstance(row, Mapping):
+                raise ValidationError("each row of create_many is a mapping of company fields", value=row)
             values = dict(row)
             name = require_text(kind, "name", values.pop("name", None))
             parent = values.pop("parent", None)

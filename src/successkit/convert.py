@@ -6,6 +6,7 @@ carries a ``kind`` key so :func:`from_dict` knows which record class to build.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +40,8 @@ def register_record_class(cls: type[Record]) -> None:
 
 def to_dict(record: Record) -> dict[str, Any]:
     """A JSON-ready dict of the record, with its ``kind``."""
+    if not isinstance(record, Record):
+        raise ValidationError("to_dict takes a successkit record", value=record)
     data: dict[str, Any] = converter.unstructure(record)
     data["fields"] = dict(record.fields)
     data["kind"] = record.__kind__
@@ -47,6 +50,8 @@ def to_dict(record: Record) -> dict[str, Any]:
 
 def from_dict(data: dict[str, Any], cls: type[Record] | None = None) -> Any:
     """Rebuild a record from :func:`to_dict`'s output."""
+    if not isinstance(data, Mapping):
+        raise ValidationError("from_dict takes a mapping made by to_dict", value=data)
     data = dict(data)
     kind = data.pop("kind", None)
     if cls is None:

@@ -87,6 +87,8 @@ class CtaService(WorkService[Cta]):
         *active* plans (PLAN_04), snoozed ones left out (OBJ_08), filtered and
         sorted with the query language over the fields CTAs and objectives
         share.  Three queries, whatever the numbers."""
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValidationError("limit must be a whole number >= 0", value=limit)
         who = self.kit.users.id_of(user) if user is not None else self.kit.actor_id
         if who is None:
             raise ValidationError("the cockpit belongs to a user: pass user= or act as a user", value=user)

@@ -25,8 +25,9 @@ class UserService(Service[User]):
     def create(self, name: str, *, email: str | None = None, license: str = "full",
                active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
         self._check_license(license)
-        user = self._new(name=require_text(self.kind, "name", name), email=email, license=license,
-                         active=bool(active), licensed=bool(licensed),
+        values = check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
+                                  {"email": str, "active": bool, "licensed": bool})
+        user = self._new(name=require_text(self.kind, "name", name), license=license, **values,
                          fields=self.kit.custom_fields.check(self.kind, fields))
         self.kit.store.insert(user)
         return user
@@ -40,7 +41,20 @@ class UserService(Service[User]):
             self._check_license(changes["license"])
         if "name" in changes:
             changes["name"] = require_text(self.kind, "name", changes["name"])
-        return self._save(self._current(user), changes)
+        with self.kit.transaction():
+            current = self._current(user)
+            if changes.get("license") not in (None, *OWNER_LICENSES) and current.license in OWNER_LICENSES:
+                owned = self._owned(current.id)
+                if owned:
+                    raise RuleViolation("USER_01", f"{current.name} still owns {owned}; an internal collaborator can "
+                                        "never own work, so reassign it first", value=current.name)
+            return self._save(current, changes)
+
+    def _owned(self, user_id: str) -> str:
+        """What the user owns, in words ("2 plans, 1 task"), or ''."""
+        counts = [(kind, self.kit.store.count(self.kit.bind(kind, Query(conditions=[("owner_id", "=", user_id)]))))
+                  for kind in ("plan", "objective", "task")]
+        return ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts if n)
 
     def deactivate(self, user: User | str) -> User:
         return self.update(user, active=False)
@@ -134,6 +148,11 @@ class PersonService(Service[Person]):
                 conditions.append((spec.kind_field, "=", self.kind))
             for record in self.kit.store.query(self.kit.bind(spec.kind, Query(conditions=conditions))):
                 refs.append(Reference(spec.kind, record.id, spec.field))
+        found = self.get_many([pid]) if isinstance(person, str) else [person]
+        email = found[0].email if found else None
+        if email:  # recipients of emails recorded on tasks hold the address itself
+            query = Query(conditions=[("email_to", "contains", email)])
+            refs.extend(Reference("task", t.id, "email_to") for t in self.kit.store.query(self.kit.bind("task", query)))
         return refs
 
     def erase(self, person: Person | str) -> ErasureReport:
@@ -148,6 +167,7 @@ class PersonService(Service[Person]):
             target = self.get(person)
             refs = self.references(target)
             specs = {(s.kind, s.field): s for s in self._reference_fields()}
+            specs[("task", "email_to")] = _RefField("task", "email_to", True, "clear", None, None)
             by_record: dict[tuple[str, str], list[_RefField]] = {}
             for r in refs:
                 by_record.setdefault((r.kind, r.id), []).append(specs[(r.kind, r.field)])
@@ -161,7 +181,8 @@ class PersonService(Service[Person]):
                 changes: dict[str, Any] = {}
                 for f in fields:
                     value = getattr(record, f.field)
-                    changes[f.field] = tuple(v for v in value if v != target.id) if isinstance(value, tuple) else None
+                    gone = target.email if f.field == "email_to" else target.id
+                    changes[f.field] = tuple(v for v in value if v != gone) if isinstance(value, tuple) else None
                     if f.kind_field is not None:
                         changes[f.kind_field] = f.kind_default
                 new = attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())

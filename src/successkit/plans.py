@@ -271,8 +271,12 @@ class PlanService(Service[SuccessPlan]):
         ``None`` or ``ByStatus(...)``), ``objective_owner``, ``task_owner``, and
         ``dry_run=True`` for a preview that writes nothing.
         """
-        from .cloning import clone_plan
+        from .cloning import CLONE_OPTIONS, clone_plan
 
+        unknown = sorted(set(options) - CLONE_OPTIONS)
+        if unknown:
+            raise ValidationError(f"clone has no option {unknown[0]!r}; options: {', '.join(sorted(CLONE_OPTIONS))}",
+                                  value=unknown[0])
         return clone_plan(self.kit, plan, to=to, **options)
 
     def schedule(self, plan: SuccessPlan | str) -> list[ScheduleRow]:

@@ -9,7 +9,7 @@ from ._service import Service
 from .errors import ValidationError
 from .query import Query
 from .records import EmailTemplate, Playbook, PlaybookTask
-from .validate import require_text
+from .validate import as_list, require_text, text_list
 
 __all__ = ["PlaybookService"]
 
@@ -19,7 +19,7 @@ class PlaybookService(Service[Playbook]):
 
     record_class = Playbook
 
-    def create(self, name: str, steps: Sequence[Mapping[str, Any]], *, all_cta_types: bool = True,
+    def create(self, name: str, steps: Sequence[Mapping[str, Any]], *, all_cta_types: bool | None = None,
                cta_types: Sequence[str] = (), description: str | None = None) -> Playbook:
         """A playbook with its steps.
 
@@ -30,6 +30,11 @@ class PlaybookService(Service[Playbook]):
         configured for all CTA types cannot be used on objectives (OBJ_04).
         """
         name = require_text(self.kind, "name", name)
+        cta_types = text_list(self.kind, "cta_types", cta_types)
+        if all_cta_types is None:
+            all_cta_types = not cta_types  # listing types means only those types
+        elif all_cta_types and cta_types:
+            raise ValidationError("a playbook is for all CTA types or for listed ones, not both", value=cta_types)
         for t in cta_types:
             self.kit.config.check("cta_type", t, what="CTA type")
         if not all_cta_types and not cta_types:
@@ -47,8 +52,14 @@ class PlaybookService(Service[Playbook]):
         stamp = self._stamp()
         out: list[PlaybookTask] = []
         keys: set[str] = set()
-        for i, raw in enumerate(steps):
+        for i, raw in enumerate(as_list("playbook", "steps", steps)):
+            if not isinstance(raw, Mapping):
+                raise ValidationError("a playbook step is a mapping with at least a name", value=raw)
             step = dict(raw)
+            for offset in ("start_days", "due_days"):
+                days = step.get(offset, 0)
+                if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+                    raise ValidationError(f"playbook step {offset} is a whole number of days >= 0", value=days)
             key = str(step.pop("key", i + 1))
             if key in keys:
                 raise ValidationError(f"playbook step key {key!r} is used twice", value=key)

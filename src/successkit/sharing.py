@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -121,6 +121,8 @@ class SharingService(Service[Share]):
         return target
 
     def _grant(self, plan: SuccessPlan, audience: str, expires_on: date | None, **who: Any) -> ShareGrant:
+        if isinstance(expires_on, datetime):
+            expires_on = expires_on.date()
         if expires_on is not None and (not isinstance(expires_on, date) or expires_on < self.kit.today()):
             raise ValidationError("a share expires on a date from today on", value=expires_on)
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -156,8 +158,8 @@ class SharingService(Service[Share]):
         principal = self.access(token, plan=plan)
         share = principal.share
         plans = self.kit.store.get_many("plan", [share.plan_id])
-        if not plans:
-            raise AccessDenied(_DENIED, rule="SHARE_02")
+        if not plans or not self.kit.config.plan_type(plans[0].plan_type).sharing_enabled:
+            raise AccessDenied(_DENIED, rule="SHARE_02")  # sharing turned off for the type: links open nothing
         objectives = self.kit.objectives.list([("plan_id", "=", share.plan_id)],
                                               sort=["start_date", "due_date", "position", "name"])
         tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])

@@ -17,7 +17,7 @@ from .objectives import check_criteria
 from .outcome import Outcome
 from .query import Query
 from .records import Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
-from .validate import check_attributes, require_text
+from .validate import as_list, check_attributes, require_text
 
 __all__ = ["ALL", "PlanTemplateService"]
 
@@ -69,7 +69,7 @@ class PlanTemplateService(Service[PlanTemplate]):
             keys.add(key)
             return key
 
-        for i, raw in enumerate(objectives):
+        for i, raw in enumerate(as_list("plan template", "objectives", objectives)):
             _only(raw, _OBJECTIVE_FIELDS, "template objective")
             okey = key_of(raw, str(i + 1))
             playbook = raw.get("playbook")
@@ -83,7 +83,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                 priority=config.check("priority", raw.get("priority")),
                 category=config.check("objective_category", raw.get("category")),
                 success_criteria=raw.get("success_criteria"), playbook_id=playbook_id, depends_on=deps))
-            for j, traw in enumerate(raw.get("tasks", ())):
+            for j, traw in enumerate(as_list("template objective", "tasks", raw.get("tasks"))):
                 _only(traw, _TASK_FIELDS, "template task")
                 tkey = key_of(traw, str(j + 1), prefix=f"{okey}.")
                 tdeps = tuple(str(d) for d in traw.get("depends_on", ()))

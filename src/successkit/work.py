@@ -5,7 +5,7 @@ reassignment (CTA_02, CTA_03), statuses, playbooks (OBJ_03, OBJ_04), snoozing
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from ._service import Service
@@ -153,6 +153,8 @@ class WorkService(Service[W]):
 
     def snooze(self, item: W | str, until: date, *, reason: str | None = None) -> W:
         """Hide an open item from open cockpit views until ``until`` (OBJ_08)."""
+        if isinstance(until, datetime):
+            until = until.date()
         if not isinstance(until, date) or until <= self.kit.today():
             raise ValidationError("snooze until a date after today", value=until)
         with self.kit.transaction():
@@ -168,11 +170,13 @@ class WorkService(Service[W]):
             self._guard(current, f"changing {self.kind} {current.name!r}")
             return self._save(current, {"snoozed_until": None, "snooze_reason": None})
 
-    def is_snoozed(self, item: W) -> bool:
+    def is_snoozed(self, item: W | str) -> bool:
+        item = self._current(item)
         return item.snoozed_until is not None and item.snoozed_until > self.kit.today()
 
-    def age(self, item: W) -> int:
+    def age(self, item: W | str) -> int:
         """Days open: closed date minus created date, or today minus created date (OBJ_05)."""
+        item = self._current(item)
         end = item.closed_at.date() if item.closed_at is not None else self.kit.today()
         return (end - item.created_at.date()).days
 

@@ -1,0 +1,145 @@
+"""Rules at the edges: inputs that once slipped through, each refused (or handled) as the rules say."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+import successkit as sk
+
+from .helpers import World, snapshot
+
+
+@pytest.fixture
+def w(kit: sk.Kit) -> World:
+    return World(kit)
+
+
+def test_template_dependency_cycle_is_refused__TASK_01(w: World) -> None:
+    before = snapshot(w.kit)
+    for items in ([{"key": "a", "name": "a", "depends_on": ["b"]}, {"key": "b", "name": "b", "depends_on": ["a"]}],
+                  [{"key": "a", "name": "a", "depends_on": ["a"]}]):
+        with pytest.raises(sk.RuleViolation) as e:
+            w.kit.plan_templates.create("Cyclic", "onboarding", items)
+        assert e.value.rule == "TASK_01"
+    assert snapshot(w.kit) == before
+
+
+def test_template_success_criteria_limit__OBJ_02(w: World) -> None:
+    with pytest.raises(sk.RuleViolation) as e:
+        w.kit.plan_templates.create("Long", "onboarding", [{"name": "a", "success_criteria": "c" * 1001}])
+    assert e.value.rule == "OBJ_02"
+    tpl = w.kit.plan_templates.create("Ok", "onboarding", [{"key": "a", "name": "a"}])
+    plan = w.plan()
+    before = snapshot(w.kit)
+    with pytest.raises(sk.RuleViolation):
+        w.kit.plans.apply_template(plan, tpl, overrides={"a": {"success_criteria": "c" * 1001}})
+    with pytest.raises(sk.ValidationError, match="date"):
+        w.kit.plans.apply_template(plan, tpl, overrides={"a": {"due_date": "not a date"}})
+    assert snapshot(w.kit) == before
+    out = w.kit.plans.apply_template(plan, tpl, overrides={"a": {"due_date": "2027-01-05"}})
+    assert out.created[0].due_date == date(2027, 1, 5)
+
+
+def test_clone_checks_its_due_date_and_closes_a_closed_clone__PLAN_05(w: World) -> None:
+    kit = w.kit
+    plan = w.plan()
+    kit.tasks.create(kit.objectives.create(plan.id, "O").record, "T")
+    with pytest.raises(sk.ValidationError, match="due_date"):
+        kit.plans.clone(plan, to=w.other, due_date="garbage")
+    with pytest.raises(sk.ValidationError, match="no option"):
+        kit.plans.clone(plan, to=w.other, nme="typo")
+    closed = kit.plans.clone(plan, to=w.other, status="closed")
+    assert all(kit.statuses.get("objective", o.status).is_closed for o in closed.objectives)
+    assert all(kit.statuses.get("task", t.status).is_closed and t.closed_at for t in closed.tasks)
+    assert kit.plans.counts(closed.plan).open == 0
+
+
+def test_start_dates_cannot_be_cleared__TASK_01(w: World) -> None:
+    kit = w.kit
+    obj = kit.objectives.create(w.plan().id, "O").record
+    task = kit.tasks.create(obj, "T").record
+    before = snapshot(kit)
+    with pytest.raises(sk.ValidationError, match="start date"):
+        kit.objectives.update(obj.id, start_date=None)
+    with pytest.raises(sk.ValidationError, match="start date"):
+        kit.tasks.update(task.id, start_date=None)
+    assert snapshot(kit) == before
+
+
+def test_owner_cannot_become_internal_collaborator__USER_01(w: World) -> None:
+    kit = w.kit
+    w.plan()
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.users.update(w.alice.id, license="internal_collaborator")
+    assert e.value.rule == "USER_01" and "1 plan" in str(e.value)
+    assert kit.users.update(w.bob.id, license="internal_collaborator").license == "internal_collaborator"
+
+
+def test_erasure_removes_email_recipients__PERSON_01(w: World) -> None:
+    kit = w.kit
+    obj = kit.objectives.create(w.plan().id, "O").record
+    mail = kit.objectives.send_email(obj, subject="Hi", to=[w.pat.email, "other@acme.example"]).record
+    assert any(r.field == "email_to" for r in kit.people.references(w.pat))
+    kit.people.erase(w.pat)
+    assert kit.tasks.get(mail.id).email_to == ("other@acme.example",)
+
+
+def test_links_open_nothing_once_sharing_is_off__SHARE_01(w: World) -> None:
+    kit = w.kit
+    plan = w.plan()
+    grant = kit.sharing.share_with_user(plan, w.bob)
+    assert kit.sharing.open(grant.token).plan.id == plan.id
+    kit.config.update_plan_type("onboarding", sharing_enabled=False)
+    with pytest.raises(sk.AccessDenied):
+        kit.sharing.open(grant.token)
+
+
+def test_listed_cta_types_mean_only_those__OBJ_04(w: World) -> None:
+    kit = w.kit
+    book = kit.playbooks.create("Risk", [{"name": "Call"}], cta_types=["risk"])
+    assert not book.all_cta_types
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.objectives.create(w.plan().id, "O", playbook=book)
+    assert e.value.rule == "OBJ_04"
+    with pytest.raises(sk.ValidationError, match="whole number"):
+        kit.playbooks.create("Bad", [{"name": "x", "due_days": -5}])
+    with pytest.raises(sk.ValidationError, match="mapping"):
+        kit.playbooks.create("Bad", ["x"])
+
+
+def test_odd_inputs_are_clear_errors(w: World) -> None:
+    kit = w.kit
+    plan = w.plan()
+    obj = kit.objectives.create(plan.id, "O").record
+    a = kit.tasks.create(obj, "A").record
+    b = kit.tasks.create(obj, "B").record
+    assert kit.tasks.add_dependency(b.id, a.id).depends_on == (a.id,)  # ids work as well as records
+    with pytest.raises(sk.ValidationError):
+        kit.tasks.add_dependency(b, None)  # type: ignore[arg-type]
+    snoozed = kit.objectives.snooze(obj.id, datetime(2026, 12, 30, tzinfo=timezone.utc))
+    assert snoozed.snoozed_until == date(2026, 12, 30) and kit.objectives.is_snoozed(obj.id)
+    assert kit.objectives.age(obj.id) == 0
+    with pytest.raises(sk.ValidationError, match="list"):
+        kit.objectives.create(plan.id, "L", links="abc")  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError, match="list"):
+        kit.objectives.send_email(obj.id, subject="s", to="a@b.c")  # type: ignore[arg-type]
+    with pytest.raises(sk.NotFound):
+        kit.objectives.create(plan.id, "P", associated_persons=["bogus"])
+    assert kit.companies.create_many(None) == []  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError, match="mapping"):
+        kit.companies.create_many([None])  # type: ignore[list-item]
+    with pytest.raises(sk.ValidationError):
+        sk.to_dict(None)  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError):
+        sk.from_dict(None)  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError, match="limit"):
+        kit.ctas.cockpit(w.alice, limit=-1)
+    with pytest.raises(sk.ValidationError):
+        kit.users.create("U", email=5)  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError, match="holidays"):
+        kit.plans.apply_template(plan, kit.plan_templates.create("T", "onboarding", [{"name": "x"}]),
+                                 holidays="2026-12-25")  # type: ignore[arg-type]
+    kit.plans.update(plan.id, fields=None)  # None means no change
+    kit.objectives.update(obj.id, associated_persons=None, due_date=kit.today() + timedelta(days=3))
