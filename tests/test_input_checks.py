@@ -143,3 +143,13 @@ def test_odd_inputs_are_clear_errors(w: World) -> None:
                                  holidays="2026-12-25")  # type: ignore[arg-type]
     kit.plans.update(plan.id, fields=None)  # None means no change
     kit.objectives.update(obj.id, associated_persons=None, due_date=kit.today() + timedelta(days=3))
+
+
+def test_unknown_plan_or_status_is_an_error_not_an_empty_answer__CLONE_05(w: World) -> None:
+    from successkit.cloning import ByStatus
+
+    plan = w.plan()
+    with pytest.raises(sk.NotFound):
+        w.kit.plans.counts("no-such-plan")
+    with pytest.raises(sk.ValidationError, match="unknown objective status"):
+        w.kit.plans.clone(plan, to=w.other, objectives=ByStatus("bogus"))

@@ -103,6 +103,10 @@ def clone_plan(kit: Kit, plan: SuccessPlan | str, *, to: Company | Relationship 
     """Clone ``plan`` to a company or relationship ``to``; see the module docstring."""
     objectives = _selector(objectives, "objectives")
     tasks = _selector(tasks, "tasks")
+    for kind, chosen in (("objective", objectives), ("task", tasks)):
+        if isinstance(chosen, ByStatus):
+            for key in chosen.statuses:
+                kit.statuses.get(kind, key)  # an unknown status is an error, not "copy nothing"
     with kit.transaction():
         result = _plan_clone(kit, plan, to, name, status, owner, due_date, plan_type, copy_plan_info, objectives,
                              tasks, objective_owner, task_owner, dry_run)

@@ -214,8 +214,8 @@ class PlanService(Service[SuccessPlan]):
     def counts(self, plan: SuccessPlan | str) -> PlanCounts:
         """Total, open, overdue, closed-success and closed-lost objectives (PLAN_07).
 
-        One query, whatever the plan holds."""
-        return self.counts_many([plan])[self.id_of(plan)]
+        Two queries (the plan, its objectives), whatever the plan holds."""
+        return self.counts_many([self.get(plan)])[self.id_of(plan)]
 
     def counts_many(self, plans: Sequence[SuccessPlan | str]) -> dict[str, PlanCounts]:
         """Counts for many plans with one query."""
