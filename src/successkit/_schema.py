@@ -106,6 +106,8 @@ class KindSchema:
     by_name: Mapping[str, Column]
     to_row: Callable[[Any], tuple[Any, ...]]
     from_row: Callable[[tuple[Any, ...]], Any]
+    #: Column sets no two records may share (backends enforce them).
+    unique: tuple[tuple[str, ...], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -265,6 +267,7 @@ def schema_of(cls: type[Any]) -> KindSchema:
         by_name={c.name: c for c in cols},
         to_row=to_row,
         from_row=from_row,
+        unique=tuple(getattr(cls, "__unique__", ())),
     )
     _CACHE[cls] = schema
     return schema

@@ -74,6 +74,7 @@ class MemoryStore(Store):
             if r.id in table or r.id in seen:
                 raise ConflictError(f"a {schema.kind} with this id already exists", value=r.id)
             seen.add(r.id)
+        self._check_unique(schema, records, replacing=set())
         for r in records:
             table[r.id] = r
             self._undo.append((schema.kind, r.id, None))
@@ -83,10 +84,22 @@ class MemoryStore(Store):
         stale = [r.id for r, v in items if r.id not in table or table[r.id].version != v]
         if stale:
             return stale
+        self._check_unique(schema, [r for r, _ in items], replacing={r.id for r, _ in items})
         for r, _ in items:
             self._undo.append((schema.kind, r.id, table[r.id]))
             table[r.id] = r
         return []
+
+    def _check_unique(self, schema: KindSchema, records: list[Any], *, replacing: set[str]) -> None:
+        """Refuse records whose unique columns clash with each other or with stored ones."""
+        for columns in schema.unique:
+            taken = {tuple(getattr(r, c) for c in columns) for i, r in self._tables[schema.kind].items()
+                     if i not in replacing}
+            for r in records:
+                key = tuple(getattr(r, c) for c in columns)
+                if None not in key and key in taken:
+                    raise ConflictError(f"a {schema.kind} with this {', '.join(columns)} already exists", value=key)
+                taken.add(key)
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
         table = self._tables[schema.kind]

@@ -275,6 +275,9 @@ class PostgresStore(Store):
         for index in schema.indexes:
             name = quote(f"ix_{schema.kind}_{'_'.join(index)}")
             conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, index))})")
+        for columns in schema.unique:  # the last guard against duplicates from concurrent writers
+            name = quote(f"ux_{schema.kind}_{'_'.join(columns)}")
+            conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, columns))})")
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
