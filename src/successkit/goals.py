@@ -20,7 +20,7 @@ from .outcome import Outcome
 from .query import Query
 from .records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import check_attributes, require_text
+from .validate import check_attributes, check_names, require_text
 
 if TYPE_CHECKING:
     from .goal_views import GoalView
@@ -111,10 +111,7 @@ class GoalTemplateService(Service[GoalTemplate]):
     def update(self, template: GoalTemplate | str, **changes: Any) -> GoalTemplate:
         """Edit name, description, status, due_days, fields or active."""
         allowed = {"name", "description", "status", "due_days", "fields", "active"}
-        unknown = sorted(set(changes) - allowed)
-        if unknown:
-            raise ValidationError(f"goal templates have no editable field {unknown[0]!r}; editable: "
-                                  f"{', '.join(sorted(allowed))}", value=unknown[0])
+        check_names("goal templates have no editable field", changes, allowed)
         values: dict[str, Any] = {}
         if "name" in changes:
             values["name"] = require_text(self.kind, "name", changes["name"])
@@ -244,10 +241,7 @@ class GoalService(Service[Goal]):
                                 value=system[0])
         if "opportunity" in changes:
             changes["opportunity_id"] = changes.pop("opportunity")
-        unknown = sorted(set(changes) - set(_EDITABLE) - {"fields"})
-        if unknown:
-            raise ValidationError(f"goals have no editable field {unknown[0]!r}; editable: "
-                                  f"{', '.join(sorted([*_EDITABLE, 'fields']))}", value=unknown[0])
+        check_names("goals have no editable field", changes, [*_EDITABLE, "fields"])
         values = check_attributes(self.kind, {k: v for k, v in changes.items() if k != "fields"}, _EDITABLE)
         if "name" in values:
             if not isinstance(values["name"], str) or not values["name"].strip():

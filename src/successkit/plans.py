@@ -21,7 +21,7 @@ from .schedule import ScheduleRow, reschedule, schedule
 
 if TYPE_CHECKING:
     from .cloning import CloneResult
-from .validate import check_attributes, require_text
+from .validate import check_attributes, check_names, require_text
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
 
@@ -126,10 +126,7 @@ class PlanService(Service[SuccessPlan]):
             raise ValidationError("change a plan's status with kit.plans.set_status()", value="status")
         allowed = {"name": str, "plan_type": str, "due_date": date, "owner": object, "highlights": str,
                    "fields": dict}
-        unknown = set(changes) - set(allowed)
-        if unknown:
-            raise ValidationError(f"plans have no editable field {sorted(unknown)[0]!r}; editable: "
-                                  f"{', '.join(sorted(allowed))}", value=sorted(unknown)[0])
+        check_names("plans have no editable field", changes, allowed)
         with self.kit.transaction():
             current = self._current(plan)
             check_open_plan(self.kit, current, what="editing the plan")
@@ -273,10 +270,7 @@ class PlanService(Service[SuccessPlan]):
         """
         from .cloning import CLONE_OPTIONS, clone_plan
 
-        unknown = sorted(set(options) - CLONE_OPTIONS)
-        if unknown:
-            raise ValidationError(f"clone has no option {unknown[0]!r}; options: {', '.join(sorted(CLONE_OPTIONS))}",
-                                  value=unknown[0])
+        check_names("clone has no option", options, CLONE_OPTIONS)
         return clone_plan(self.kit, plan, to=to, **options)
 
     def schedule(self, plan: SuccessPlan | str) -> list[ScheduleRow]:

@@ -25,7 +25,7 @@ from .errors import ValidationError
 from .outcome import Notice, Outcome
 from .query import Query, Sort
 from .records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
-from .validate import require_text
+from .validate import check_names, require_text
 
 __all__ = ["ActivityTypes", "TimelineItem", "TimelinePage", "TimelineService"]
 
@@ -145,10 +145,7 @@ class TimelineService(Service[Activity]):
     def update(self, activity: Activity | str, **changes: Any) -> Activity:
         """Edit type, subject, notes, occurred_at or participants."""
         allowed = {"type", "subject", "notes", "occurred_at", "participants"}
-        unknown = sorted(set(changes) - allowed)
-        if unknown:
-            raise ValidationError(f"activities have no editable field {unknown[0]!r}; editable: "
-                                  f"{', '.join(sorted(allowed))}", value=unknown[0])
+        check_names("activities have no editable field", changes, allowed)
         values: dict[str, Any] = {}
         if "type" in changes:
             values["type"] = self._check_type(changes["type"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -79,3 +79,11 @@ def text_list(kind: str, field: str, value: Any) -> tuple[str, ...]:
         if not isinstance(item, str) or not item:
             raise ValidationError(f"{kind} {field} holds non-empty text values", value=item)
     return tuple(items)
+
+
+def check_names(what: str, given: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuse names outside ``allowed`` ("plans have no editable field 'x'; editable: ...")."""
+    known = sorted(allowed)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ValidationError(f"{what} {unknown[0]!r}; known: {', '.join(known)}", value=unknown[0])
