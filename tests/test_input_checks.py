@@ -153,3 +153,20 @@ def test_unknown_plan_or_status_is_an_error_not_an_empty_answer__CLONE_05(w: Wor
         w.kit.plans.counts("no-such-plan")
     with pytest.raises(sk.ValidationError, match="unknown objective status"):
         w.kit.plans.clone(plan, to=w.other, objectives=ByStatus("bogus"))
+
+
+def test_external_owner_is_a_contact_of_the_customer__OBJ_02(w: World) -> None:
+    kit = w.kit
+    stranger = kit.people.create("Zed", company=w.other)
+    plan = w.plan()
+    before = snapshot(kit)
+    with pytest.raises(sk.ValidationError, match="same customer"):
+        kit.objectives.create(plan.id, "O", owner=stranger)
+    assert snapshot(kit) == before
+    obj = kit.objectives.create(plan.id, "O", owner=w.pat).record  # Acme's own contact
+    with pytest.raises(sk.ValidationError, match="same customer"):
+        kit.tasks.create(obj, "T", owner=stranger)
+    with pytest.raises(sk.ValidationError, match="needs a type"):
+        kit.ctas.create("No type", company=w.acme, type=None, owner=w.alice)  # type: ignore[arg-type]
+    with pytest.raises(sk.ValidationError, match="sharing_enabled"):
+        kit.objectives.create(plan.id, "S", sharing_enabled="no")  # type: ignore[arg-type]

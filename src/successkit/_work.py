@@ -41,17 +41,19 @@ def evolve(kit: Kit, record: Any, **changes: Any) -> Any:
     return attrs.evolve(record, **changes, version=record.version + 1, updated_at=kit.now())
 
 
-def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool) -> tuple[str, str]:
+def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool,
+                  company_id: str | None = None) -> tuple[str, str]:
     """(owner id, owner kind) for a user or, where allowed, an external person.
 
-    Users must pass USER_01 and USER_02; a person must exist.
+    Users must pass USER_01 and USER_02; a person must exist and, when
+    ``company_id`` is given, be a contact of that customer (or of none).
     """
     if isinstance(owner, User):
         return kit.users.check_owner(owner.id, what=what).id, "user"
     if isinstance(owner, Person):
         if not allow_person:
             raise ValidationError(f"a {what} is owned by a user, not an external person", value=owner.name)
-        return kit.people.get(owner.id).id, "person"
+        return _contact(kit, owner.id, what, company_id), "person"
     if not isinstance(owner, str) or not owner:
         raise ValidationError(f"a {what} owner is a user (or person) or its id", value=owner)
     try:
@@ -59,7 +61,14 @@ def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool) -> tup
     except NotFound:
         if not allow_person:
             raise
-    return kit.people.get(owner).id, "person"
+    return _contact(kit, owner, what, company_id), "person"
+
+
+def _contact(kit: Kit, person_id: str, what: str, company_id: str | None) -> str:
+    person = kit.people.get(person_id)
+    if company_id is not None and person.company_id not in (None, company_id):
+        raise ValidationError(f"an external owner of a {what} is a contact of the same customer", value=person.name)
+    return person.id
 
 
 def check_open_plan(kit: Kit, plan: SuccessPlan, *, what: str) -> None:

@@ -37,6 +37,8 @@ class CtaService(WorkService[Cta]):
         only in success plans (OBJ_01).
         """
         name = require_text(self.kind, "name", name)
+        if not isinstance(type, str) or not type:
+            raise ValidationError("a CTA needs a type", value=type)
         if type == "objective":
             raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan, not from a "
                                 "cockpit", value=name)

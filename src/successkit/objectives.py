@@ -76,9 +76,10 @@ class ObjectiveService(WorkService[Objective]):
             raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan", value=name)
         name = require_text(self.kind, "name", name)
         values = check_attributes(self.kind, {"due_date": due_date, "start_date": start_date, "comments": comments,
-                                              "success_criteria": success_criteria, "source": source},
+                                              "success_criteria": success_criteria, "source": source,
+                                              "sharing_enabled": sharing_enabled},
                                   {"due_date": date, "start_date": date, "comments": str,
-                                   "success_criteria": str, "source": str})
+                                   "success_criteria": str, "source": str, "sharing_enabled": bool})
         check_criteria(values["success_criteria"])
         with self.kit.transaction():
             target = self.kit.plans.get(plan)
@@ -94,7 +95,7 @@ class ObjectiveService(WorkService[Objective]):
             status_key = status or ptype.objective_status or config.default_status(self.kind)
             status_obj = self.kit.statuses.get(self.kind, status_key)
             owner_id, owner_kind = resolve_owner(self.kit, owner if owner is not None else target.owner_id,
-                                                 what="objective", allow_person=True)
+                                                 what="objective", allow_person=True, company_id=target.company_id)
             person_ids = self.kit.people.ids_of(associated_persons)
             position = self.count([("plan_id", "=", target.id)])
             deps = self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else ()

@@ -71,7 +71,8 @@ class TaskService(Service[Task]):
             if due is not None and due < start:
                 raise ValidationError("task due date is before its start date", value=due)
             status_obj = self.kit.statuses.get(self.kind, status or self.kit.config.default_status(self.kind))
-            owner_id, owner_kind = (resolve_owner(self.kit, owner, what="task", allow_person=True)
+            owner_id, owner_kind = (resolve_owner(self.kit, owner, what="task", allow_person=True,
+                                                  company_id=host.company_id)
                                     if owner is not None else (host.owner_id, host.owner_kind))
             deps = self._dependency_ids_for(host, depends_on) if depends_on else ()
             task = self._new(
@@ -102,8 +103,8 @@ class TaskService(Service[Task]):
             current = self._current(task)
             plan = self._guard(current, f"editing task {current.name!r}")
             if "owner" in changes:
-                values["owner_id"], values["owner_kind"] = resolve_owner(self.kit, changes["owner"], what="task",
-                                                                         allow_person=True)
+                values["owner_id"], values["owner_kind"] = resolve_owner(
+                    self.kit, changes["owner"], what="task", allow_person=True, company_id=current.company_id)
             if values.get("start_date", current.start_date) is None:
                 raise ValidationError("a task's start date cannot be cleared", value=None)
             start = values.get("start_date", current.start_date)

@@ -173,7 +173,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                 """Each distinct owner is checked once, however many items it owns."""
                 key = (what, ref.id if hasattr(ref, "id") else ref)
                 if key not in owners:
-                    owners[key] = resolve_owner(kit, ref, what=what, allow_person=True)
+                    owners[key] = resolve_owner(kit, ref, what=what, allow_person=True, company_id=target.company_id)
                 return owners[key]
 
             for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first

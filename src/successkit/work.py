@@ -95,7 +95,8 @@ class WorkService(Service[W]):
             plan = self._guard(current, f"editing {self.kind} {current.name!r}")
             if "owner" in changes:
                 values["owner_id"], values["owner_kind"] = resolve_owner(
-                    self.kit, changes["owner"], what=self.kind, allow_person=self.allow_person_owner)
+                    self.kit, changes["owner"], what=self.kind, allow_person=self.allow_person_owner,
+                    company_id=current.company_id)
             if values.get("start_date", current.start_date) is None:
                 raise ValidationError(f"a {self.kind}'s start date cannot be cleared", value=None)
             if "associated_persons" in changes:
