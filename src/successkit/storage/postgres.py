@@ -23,7 +23,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from .._schema import FieldType, KindSchema, storage_scalar
+from .._schema import FieldType, KindSchema
 from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, Pred
 from .base import Store
@@ -257,27 +257,12 @@ class PostgresStore(Store):
         self.dialect.lower_collation = "default"
 
     def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema) -> None:
-        types = self.dialect.column_types
-        table = quote(schema.kind)
-        cols = ", ".join(f"{quote(c.name)} {types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
-                         for c in schema.columns)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+        conn.execute(self.dialect.create_table(schema))
         have = {r[0] for r in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
             (self.schema_name, schema.kind))}
-        for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
-            if col.name not in have:  # a column added by a newer library version
-                default = field.default
-                plain = default is not attrs.NOTHING and not hasattr(default, "factory")
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {types[col.type]}")
-                if plain and default is not None:
-                    conn.execute(f"UPDATE {table} SET {quote(col.name)} = %s", (storage_scalar(col.type, default),))
-        for index in schema.indexes:
-            name = quote(f"ix_{schema.kind}_{'_'.join(index)}")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, index))})")
-        for columns in schema.unique:  # the last guard against duplicates from concurrent writers
-            name = quote(f"ux_{schema.kind}_{'_'.join(columns)}")
-            conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, columns))})")
+        for sql, params in self.dialect.upgrade_table(schema, have):
+            conn.execute(sql, params)
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:

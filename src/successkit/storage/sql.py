@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._schema import FieldType, KindSchema
+import attrs
+
+from .._schema import FieldType, KindSchema, storage_scalar
 from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
 
 __all__ = ["Compiled", "Dialect", "quote"]
@@ -91,6 +93,33 @@ class Dialect:
         """A sub-select (column ``value``) of many query values from one parameter,
         equal value for value to the values themselves."""
         raise NotImplementedError
+
+    # --- schema
+    def create_table(self, schema: KindSchema) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for a record kind, one column per field."""
+        cols = ", ".join(f"{quote(c.name)} {self.column_types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
+                         for c in schema.columns)
+        return f"CREATE TABLE IF NOT EXISTS {quote(schema.kind)} ({cols})"
+
+    def upgrade_table(self, schema: KindSchema, existing: set[str]) -> list[Compiled]:
+        """Statements that add the columns a newer library version brought (filled
+        with the field's default) and create the indexes, unique ones included."""
+        table = quote(schema.kind)
+        out: list[Compiled] = []
+        for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
+            if col.name in existing:
+                continue
+            out.append((f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {self.column_types[col.type]}", []))
+            default = field.default
+            if default is not attrs.NOTHING and not hasattr(default, "factory") and default is not None:
+                out.append((f"UPDATE {table} SET {quote(col.name)} = {self.placeholder}",
+                            [storage_scalar(col.type, default)]))
+        for prefix, unique, sets in (("ix", "", schema.indexes), ("ux", "UNIQUE ", schema.unique)):
+            for columns in sets:  # unique indexes are the last guard against concurrent duplicates
+                name = quote(f"{prefix}_{schema.kind}_{'_'.join(columns)}")
+                out.append((f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table} "
+                            f"({', '.join(map(quote, columns))})", []))
+        return out
 
     # --- shared compilation
     def field(self, f: FieldRef, datepart: bool = False) -> Compiled:

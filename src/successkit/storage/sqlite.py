@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import attrs
-
-from .._schema import FieldType, KindSchema, storage_scalar
+from .._schema import FieldType, KindSchema
 from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, quarter_of
 from .base import Store
@@ -186,28 +184,10 @@ class SQLiteStore(Store):
                 raise
 
     def _create_table(self, c: sqlite3.Connection, schema: KindSchema) -> None:
-        types = self.dialect.column_types
-        table = quote(schema.kind)
-        cols = ", ".join(
-            f"{quote(col.name)} {types[col.type]}" + (" PRIMARY KEY" if col.name == "id" else "")
-            for col in schema.columns
-        )
-        c.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
-        have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
-        for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
-            if col.name not in have:  # a column added by a newer library version
-                default = field.default
-                plain = default is not attrs.NOTHING and not hasattr(default, "factory")
-                value = storage_scalar(col.type, default) if plain else None
-                c.execute(f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {types[col.type]}")
-                if value is not None:
-                    c.execute(f"UPDATE {table} SET {quote(col.name)} = ?", (value,))
-        for index in schema.indexes:
-            name = quote(f"ix_{schema.kind}_{'_'.join(index)}")
-            c.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, index))})")
-        for columns in schema.unique:  # the last guard against duplicates from concurrent writers
-            name = quote(f"ux_{schema.kind}_{'_'.join(columns)}")
-            c.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(map(quote, columns))})")
+        c.execute(self.dialect.create_table(schema))
+        have = {r[1] for r in c.execute(f"PRAGMA table_info({quote(schema.kind)})")}
+        for sql, params in self.dialect.upgrade_table(schema, have):
+            c.execute(sql, params)
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
