@@ -231,6 +231,18 @@ class Kit:
     def goal_history(self) -> GoalHistoryService:
         return GoalHistoryService(self)
 
+    @cached_property
+    def c360(self) -> Customer360Service:
+        return Customer360Service(self)
+
+    @cached_property
+    def rules(self) -> RuleService:
+        return RuleService(self)
+
+    @cached_property
+    def bundles(self) -> BundleService:
+        return BundleService(self)
+
     def record(self, kind: str, id: str) -> Record:
         """Any record by kind and id."""
         record: Record = self.store.get(kind, id)
@@ -272,6 +284,8 @@ def open(
 
 
 from .access import AccessService  # noqa: E402
+from .bundles import BundleService  # noqa: E402
+from .c360 import Customer360Service  # noqa: E402
 from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
 from .config import ConfigService  # noqa: E402
 from .ctas import CtaService  # noqa: E402
@@ -282,6 +296,7 @@ from .objectives import ObjectiveService  # noqa: E402
 from .people import PersonService, UserService  # noqa: E402
 from .plans import PlanService  # noqa: E402
 from .playbooks import PlaybookService  # noqa: E402
+from .rules import RuleService  # noqa: E402
 from .sharing import SharingService  # noqa: E402
 from .tasks import TaskService  # noqa: E402
 from .templates import PlanTemplateService  # noqa: E402
