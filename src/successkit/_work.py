@@ -18,11 +18,12 @@ import attrs
 from .calendar import DateShifter
 from .errors import NotFound, ReadOnlyError, RuleViolation, ValidationError
 from .outcome import Notice
-from .records import Cta, Objective, Person, Playbook, PlaybookTask, SuccessPlan, Task, User, new_id
+from .records import Cta, Objective, Person, Playbook, SuccessPlan, Task, User, new_id
 from .validate import check_attributes
 
 if TYPE_CHECKING:
     from .kit import Kit
+    from .playbooks import PlaybookContent
 
 __all__ = [
     "check_open_plan",
@@ -133,23 +134,23 @@ def check_playbook_for(kit: Kit, work: Work, playbook: Playbook) -> None:
                             value=playbook.name)
 
 
-def playbook_tasks(kit: Kit, work: Work, playbook: Playbook, steps: Sequence[PlaybookTask], on: date,
-                   *, first_position: int = 0) -> list[Task]:
+def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, first_position: int = 0) -> list[Task]:
     """The tasks a playbook creates under ``work`` when applied on day ``on`` (OBJ_03).
 
     Owners are the work item's owner; due dates come from the steps' offsets;
     dependencies between steps become dependencies between the new tasks;
-    email steps become email tasks waiting in the ``verify`` state.
+    email steps become email tasks waiting in the ``verify`` state.  No
+    storage call: ``content`` holds everything needed.
     """
     shifter = DateShifter(on, holidays=())
     now = kit.now()
     status = kit.config.default_status("task")
+    steps = sorted(content.steps, key=lambda s: (s.position, s.key))
     ids = {s.key: new_id() for s in steps}
     plan_id = work.plan_id if isinstance(work, Objective) else None
     tasks = []
-    for i, step in enumerate(sorted(steps, key=lambda s: (s.position, s.key))):
-        email = step.email_template_id is not None
-        template = kit.playbooks.email_template(step.email_template_id) if email else None
+    for i, step in enumerate(steps):
+        template = content.emails.get(step.email_template_id) if step.email_template_id else None
         tasks.append(Task(
             id=ids[step.key], created_at=now, updated_at=now, created_by=kit.actor_id,
             name=step.name, parent_kind=work.__kind__, parent_id=work.id, plan_id=plan_id,
@@ -157,9 +158,10 @@ def playbook_tasks(kit: Kit, work: Work, playbook: Playbook, steps: Sequence[Pla
             priority=step.priority, start_date=shifter.shift(step.start_days, business_days=step.business_days),
             due_date=shifter.shift(step.due_days, business_days=step.business_days),
             depends_on=tuple(ids[k] for k in step.depends_on if k in ids), position=first_position + i,
-            playbook_id=playbook.id, description=step.description,
+            playbook_id=content.playbook.id, description=step.description,
             email_subject=template.subject if template else None, email_body=template.body if template else None,
-            email_template_id=step.email_template_id, email_state="verify" if email else None))
+            email_template_id=step.email_template_id,
+            email_state="verify" if step.email_template_id else None))
     return tasks
 
 

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from ._service import Service
-from .errors import ValidationError
+from .errors import NotFound, ValidationError
 from .query import Query
 from .records import EmailTemplate, Playbook, PlaybookTask
 from .validate import as_list, require_text, text_list
 
-__all__ = ["PlaybookService"]
+__all__ = ["PlaybookContent", "PlaybookService"]
+
+
+@attrs.frozen
+class PlaybookContent:
+    """A playbook with its steps and their email templates, read once and
+    applied to any number of work items without another storage call."""
+
+    playbook: Playbook
+    steps: tuple[PlaybookTask, ...]
+    emails: Mapping[str, EmailTemplate]
 
 
 class PlaybookService(Service[Playbook]):
@@ -85,6 +97,29 @@ class PlaybookService(Service[Playbook]):
         """A playbook's steps in order."""
         query = Query(conditions=[("playbook_id", "=", self.id_of(playbook))], sort=["position", "key"])
         return list(self.kit.store.query(self.kit.bind("playbook_task", query)))
+
+    def contents(self, playbooks: Iterable[Playbook | str]) -> dict[str, PlaybookContent]:
+        """Playbooks by id with their steps and email templates: three storage
+        calls however many playbooks and steps."""
+        ids = list(dict.fromkeys(self.id_of(p) for p in playbooks))
+        if not ids:
+            return {}
+        books = self.kit.store.get_many(self.kind, ids)
+        query = Query(conditions=[("playbook_id", "in", ids)], sort=["position", "key"])
+        steps: dict[str, list[PlaybookTask]] = {}
+        for step in self.kit.store.query(self.kit.bind("playbook_task", query)):
+            steps.setdefault(step.playbook_id, []).append(step)
+        email_ids = list(dict.fromkeys(s.email_template_id for ss in steps.values() for s in ss
+                                       if s.email_template_id))
+        emails = {e.id: e for e in self.kit.store.get_many("email_template", email_ids)} if email_ids else {}
+        return {b.id: PlaybookContent(b, tuple(steps.get(b.id, ())), emails) for b in books}
+
+    def content(self, playbook: Playbook | str) -> PlaybookContent:
+        """One playbook with its steps and email templates."""
+        found = self.contents([playbook]).get(self.id_of(playbook))
+        if found is None:
+            raise NotFound(self.kind, self.id_of(playbook))
+        return found
 
     def by_name(self, name: str) -> Playbook:
         found = self.list([("name", "=", name)], limit=1)

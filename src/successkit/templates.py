@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,10 +16,14 @@ from .errors import RuleViolation, ValidationError
 from .objectives import check_criteria
 from .outcome import Outcome
 from .query import Query
-from .records import Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
+from .records import EmailTemplate, Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
 from .validate import as_list, check_attributes, require_text
 
-__all__ = ["ALL", "PlanTemplateService"]
+if TYPE_CHECKING:
+    from .kit import Kit
+    from .playbooks import PlaybookContent
+
+__all__ = ["ALL", "PlanTemplateService", "PreparedTemplate"]
 
 #: The template category offered to plans of every type (TPL_01).
 ALL = "ALL"
@@ -134,39 +138,7 @@ class PlanTemplateService(Service[PlanTemplate]):
         with kit.transaction():
             target = kit.plans.get(plan)
             check_open_plan(kit, target, what="applying a template")
-            tpl = self.get(template)
-            if tpl.plan_type not in (ALL, target.plan_type):
-                raise RuleViolation("TPL_01", f"template {tpl.name!r} is for {tpl.plan_type} plans, not "
-                                    f"{target.plan_type}", value=tpl.name)
-            items = self.items(tpl)
-            by_key = {i.key: i for i in items}
-            skipped = set(skip)
-            unknown = skipped - set(by_key)
-            if unknown:
-                raise ValidationError("skip names no item of the template", value=sorted(unknown)[0])
-            skipped |= {i.key for i in items if i.parent_key in skipped}
-            overrides = dict(overrides or {})
-            for key, values in overrides.items():
-                if key not in by_key:
-                    raise ValidationError("overrides name no item of the template", value=key)
-                _only(values, _OVERRIDABLE, f"override of {key!r}")
-                dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
-                values = {**values, **check_attributes("template override", dates,
-                                                       {"start_date": date, "due_date": date})}
-                overrides[key] = values
-                check_criteria(values.get("success_criteria"))
-            kept = [i for i in items if i.key not in skipped]
-            ids = {i.key: new_id() for i in kept}
-            shifter = DateShifter(today_or(kit, on), business_days=tpl.business_days if business_days is None
-                                  else business_days, holidays=holidays)
-            ptype = kit.config.plan_type(target.plan_type)
-            status_o = kit.config.default_status("objective")
-            status_t = kit.config.default_status("task")
-            position = kit.objectives.count([("plan_id", "=", target.id)])
-            stamp = self._stamp()
-            objectives: dict[str, Objective] = {}
-            tasks: list[Task] = []
-            steps: dict[str, Any] = {}
+            prepared = self.prepare(template)
             owners: dict[tuple[str, Any], tuple[str, str]] = {}
 
             def owner_of(ref: Any, what: str) -> tuple[str, str]:
@@ -176,58 +148,115 @@ class PlanTemplateService(Service[PlanTemplate]):
                     owners[key] = resolve_owner(kit, ref, what=what, allow_person=True, company_id=target.company_id)
                 return owners[key]
 
-            for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first
-                o = overrides.get(item.key, {})
-                start = o.get("start_date") or shifter.shift(item.start_days)
-                due = o.get("due_date") or shifter.shift(item.due_days)
-                if due < start:
-                    raise ValidationError(f"item {item.key!r} would be due before it starts", value=due)
-                deps = tuple(ids[d] for d in item.depends_on if d in ids)
-                if item.parent_key is None:
-                    owner_id, owner_kind = owner_of(o.get("owner", target.owner_id), "objective")
-                    obj = Objective(
-                        id=ids[item.key], **stamp, name=require_text("objective", "name", o.get("name", item.name)),
-                        plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
-                        owner_id=owner_id, owner_kind=owner_kind,
-                        type=kit.config.check("cta_type", o.get("type", item.type or ptype.objective_type)),
-                        priority=kit.config.check("priority", o.get("priority", item.priority
-                                                                     or ptype.objective_priority)),
-                        category=kit.config.check("objective_category", o.get("category", item.category
-                                                                              or ptype.objective_category)),
-                        status=ptype.objective_status or status_o, start_date=start, due_date=due,
-                        success_criteria=o.get("success_criteria", item.success_criteria), source="template",
-                        depends_on=deps, position=position + item.position, template_item_id=item.id,
-                        external=target.external,
-                        playbook_ids=(item.playbook_id,) if item.playbook_id else ())
-                    objectives[item.key] = obj
-                    if item.playbook_id:
-                        if item.playbook_id not in steps:
-                            steps[item.playbook_id] = (kit.playbooks.get(item.playbook_id),
-                                                       kit.playbooks.steps(item.playbook_id))
-                        book, book_steps = steps[item.playbook_id]
-                        tasks.extend(playbook_tasks(kit, obj, book, book_steps, start, first_position=1000))
-                else:
-                    parent = objectives[item.parent_key]
-                    task_owner: tuple[str | None, str] = (
-                        (parent.owner_id, parent.owner_kind) if "owner" not in o
-                        else owner_of(o["owner"], "task"))
-                    email = item.email_template_id
-                    template_mail = kit.playbooks.email_template(email) if email else None
-                    tasks.append(Task(
-                        id=ids[item.key], **stamp, name=require_text("task", "name", o.get("name", item.name)),
-                        parent_kind="objective", parent_id=parent.id, plan_id=target.id,
-                        company_id=target.company_id, owner_id=task_owner[0], owner_kind=task_owner[1], status=status_t,
-                        priority=kit.config.check("priority", o.get("priority", item.priority)), start_date=start,
-                        due_date=due, depends_on=deps, position=item.position, email_template_id=email,
-                        email_subject=template_mail.subject if template_mail else None,
-                        email_body=template_mail.body if template_mail else None,
-                        email_state="verify" if email else None))
-            kit.store.insert_many([*objectives.values(), *tasks])
-            kit.notifications.work_created(list(objectives.values()))
+            objectives, tasks = prepared.build(
+                kit, target, on=today_or(kit, on), skip=skip, overrides=overrides, business_days=business_days,
+                holidays=holidays, position=kit.objectives.count([("plan_id", "=", target.id)]), owner_of=owner_of)
+            kit.store.insert_many([*objectives, *tasks])
+            kit.notifications.work_created(objectives)
             plan_now, warnings = extend_plan_due(
-                kit, target, [(f"objective {o.name!r}", o.due_date) for o in objectives.values()]
+                kit, target, [(f"objective {o.name!r}", o.due_date) for o in objectives]
                 + [(f"task {t.name!r}", t.due_date) for t in tasks])
-        return Outcome(plan_now, tuple(warnings), (*objectives.values(), *tasks), plan_now)
+        return Outcome(plan_now, tuple(warnings), (*objectives, *tasks), plan_now)
+
+    def prepare(self, template: PlanTemplate | str) -> PreparedTemplate:
+        """A template with its items, playbooks and email templates, read in a
+        bounded number of storage calls and applicable to many plans."""
+        tpl = self.get(template)
+        items = tuple(self.items(tpl))
+        books = self.kit.playbooks.contents(i.playbook_id for i in items if i.playbook_id)
+        email_ids = list(dict.fromkeys(i.email_template_id for i in items if i.email_template_id))
+        emails = {e.id: e for e in self.kit.store.get_many("email_template", email_ids)} if email_ids else {}
+        return PreparedTemplate(tpl, items, books, emails)
+
+
+@attrs.frozen
+class PreparedTemplate:
+    """What applying a template needs, read once (see :meth:`PlanTemplateService.prepare`)."""
+
+    template: PlanTemplate
+    items: tuple[TemplateItem, ...]
+    playbooks: Mapping[str, PlaybookContent]
+    emails: Mapping[str, EmailTemplate]
+
+    def build(self, kit: Kit, target: SuccessPlan, *, on: date, owner_of: Callable[[Any, str], tuple[str, str]],
+              skip: Iterable[str] = (), overrides: Mapping[str, Mapping[str, Any]] | None = None,
+              business_days: bool | None = None, holidays: Iterable[date] = (), position: int = 0,
+              ) -> tuple[list[Objective], list[Task]]:
+        """The objectives and tasks the template gives ``target``, not yet stored.
+
+        Storage is only read through ``owner_of`` (to check override owners)."""
+        tpl = self.template
+        if tpl.plan_type not in (ALL, target.plan_type):
+            raise RuleViolation("TPL_01", f"template {tpl.name!r} is for {tpl.plan_type} plans, not "
+                                f"{target.plan_type}", value=tpl.name)
+        by_key = {i.key: i for i in self.items}
+        skipped = set(as_list("template", "skip", skip))
+        unknown = skipped - set(by_key)
+        if unknown:
+            raise ValidationError("skip names no item of the template", value=sorted(unknown)[0])
+        skipped |= {i.key for i in self.items if i.parent_key in skipped}
+        overrides = dict(overrides or {})
+        for key, values in overrides.items():
+            if key not in by_key:
+                raise ValidationError("overrides name no item of the template", value=key)
+            _only(values, _OVERRIDABLE, f"override of {key!r}")
+            dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
+            values = {**values, **check_attributes("template override", dates,
+                                                   {"start_date": date, "due_date": date})}
+            overrides[key] = values
+            check_criteria(values.get("success_criteria"))
+        kept = [i for i in self.items if i.key not in skipped]
+        ids = {i.key: new_id() for i in kept}
+        shifter = DateShifter(on, business_days=tpl.business_days if business_days is None else business_days,
+                              holidays=holidays)
+        ptype = kit.config.plan_type(target.plan_type)
+        status_o = kit.config.default_status("objective")
+        status_t = kit.config.default_status("task")
+        stamp: dict[str, Any] = {"created_at": kit.now(), "updated_at": kit.now(), "created_by": kit.actor_id}
+        objectives: dict[str, Objective] = {}
+        tasks: list[Task] = []
+        for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first
+            o = overrides.get(item.key, {})
+            start = o.get("start_date") or shifter.shift(item.start_days)
+            due = o.get("due_date") or shifter.shift(item.due_days)
+            if due < start:
+                raise ValidationError(f"item {item.key!r} would be due before it starts", value=due)
+            deps = tuple(ids[d] for d in item.depends_on if d in ids)
+            if item.parent_key is None:
+                owner_id, owner_kind = owner_of(o.get("owner", target.owner_id), "objective")
+                obj = Objective(
+                    id=ids[item.key], **stamp, name=require_text("objective", "name", o.get("name", item.name)),
+                    plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
+                    owner_id=owner_id, owner_kind=owner_kind,
+                    type=kit.config.check("cta_type", o.get("type", item.type or ptype.objective_type)),
+                    priority=kit.config.check("priority", o.get("priority", item.priority
+                                                                 or ptype.objective_priority)),
+                    category=kit.config.check("objective_category", o.get("category", item.category
+                                                                          or ptype.objective_category)),
+                    status=ptype.objective_status or status_o, start_date=start, due_date=due,
+                    success_criteria=o.get("success_criteria", item.success_criteria), source="template",
+                    depends_on=deps, position=position + item.position, template_item_id=item.id,
+                    external=target.external,
+                    playbook_ids=(item.playbook_id,) if item.playbook_id else ())
+                objectives[item.key] = obj
+                if item.playbook_id:
+                    tasks.extend(playbook_tasks(kit, obj, self.playbooks[item.playbook_id], start,
+                                                first_position=1000))
+            else:
+                parent = objectives[item.parent_key]
+                task_owner: tuple[str | None, str] = (
+                    (parent.owner_id, parent.owner_kind) if "owner" not in o else owner_of(o["owner"], "task"))
+                email = item.email_template_id
+                mail = self.emails.get(email) if email else None
+                tasks.append(Task(
+                    id=ids[item.key], **stamp, name=require_text("task", "name", o.get("name", item.name)),
+                    parent_kind="objective", parent_id=parent.id, plan_id=target.id,
+                    company_id=target.company_id, owner_id=task_owner[0], owner_kind=task_owner[1], status=status_t,
+                    priority=kit.config.check("priority", o.get("priority", item.priority)), start_date=start,
+                    due_date=due, depends_on=deps, position=item.position, email_template_id=email,
+                    email_subject=mail.subject if mail else None, email_body=mail.body if mail else None,
+                    email_state="verify" if email else None))
+        return list(objectives.values()), tasks
 
 
 def _resolve(dep: str, item: TemplateItem, keys: set[str]) -> str:

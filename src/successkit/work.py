@@ -193,7 +193,8 @@ class WorkService(Service[W]):
         with self.kit.transaction():
             current: W = self._current(item)
             plan = self._guard(current, f"applying a playbook to {self.kind} {current.name!r}")
-            book = self.kit.playbooks.get(playbook)
+            content = self.kit.playbooks.content(playbook)
+            book = content.playbook
             check_playbook_for(self.kit, current, book)
             existing = self.kit.tasks.list([("parent_id", "=", current.id)])
             removed: list[str] = []
@@ -201,8 +202,7 @@ class WorkService(Service[W]):
                 open_keys = set(self.kit.statuses.in_category("task", "open"))
                 removed = [t.id for t in existing if t.playbook_id is not None and t.status in open_keys]
                 self.kit.tasks._drop(removed)
-            steps = self.kit.playbooks.steps(book)
-            tasks = playbook_tasks(self.kit, current, book, steps, today_or(self.kit, on),
+            tasks = playbook_tasks(self.kit, current, content, today_or(self.kit, on),
                                    first_position=len(existing) - len(removed))
             self.kit.store.insert_many(tasks)
             ids = (book.id,) if replace else (*current.playbook_ids, book.id)
