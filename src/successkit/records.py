@@ -33,6 +33,7 @@ __all__ = [
     "Record",
     "Relationship",
     "RelationshipType",
+    "Rule",
     "Share",
     "Subscription",
     "User",
@@ -618,6 +619,24 @@ class GoalHistory(Record):
         return None if self.new_value is None else json.loads(self.new_value)
 
 
+@attrs.frozen(kw_only=True)
+class Rule(Record):
+    """A stored rule (RULE_01): which companies or relationships it selects and
+    what it does for each.  ``definition`` is the checked, JSON-ready form of
+    ``where``, ``logic``, ``without_activity`` and ``actions`` (see
+    ``docs/rules.md``); ``bundle`` names the solution bundle that installed it."""
+
+    __kind__ = "rule"
+    __unique__ = (("name",),)
+
+    name: str
+    description: str | None = None
+    target: str = "company"
+    definition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    active: bool = True
+    bundle: str | None = None
+
+
 #: Every record class the library stores, by kind.
 RECORD_CLASSES: tuple[type[Record], ...] = (
     User,
@@ -646,4 +665,5 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     GoalTemplate,
     GoalLink,
     GoalHistory,
+    Rule,
 )

@@ -1,17 +1,611 @@
-"""Rules (RULE_01-03): select companies or relationships, then raise CTAs, plans, activities."""
+"""Rules (RULE_01-03): select companies or relationships with the query
+language, then raise CTAs, create plans from templates or log activities.
+
+A run is idempotent (RULE_02): what a rule would create is first looked up in
+bulk, and an open CTA of the same target, type and reason is updated instead of
+duplicated, while a snoozed one suppresses it (OBJ_08).  The dry run (RULE_03)
+takes every decision the real run takes and only skips the writes, so the
+report it gives is the one the real run would give.  Storage calls are bounded
+per action kind, not per target: a run over 10,000 companies reads each kind
+once and writes it with one bulk insert.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._service import Service
+from ._work import check_playbook_for, playbook_tasks
+from .errors import NotFound, QueryError, RuleViolation, SuccessKitError, ValidationError
+from .plans import name_key
+from .query import Query
+from .records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
+from .validate import require_text
 
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["RuleService"]
+__all__ = ["ACTIONS", "TARGETS", "RuleRun", "RuleService", "RuleStep", "check_definition"]
+
+#: What a rule selects.
+TARGETS = ("company", "relationship")
+
+#: The keys each action takes; ``do`` names the action.
+ACTIONS: dict[str, frozenset[str]] = {
+    "create_cta": frozenset({"do", "name", "type", "reason", "priority", "owner", "playbook", "due_days",
+                             "comments", "cooldown_days"}),
+    "create_plan": frozenset({"do", "name", "plan_type", "template", "owner", "due_days"}),
+    "log_activity": frozenset({"do", "type", "subject", "notes", "cooldown_days"}),
+}
+_REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"),
+             "log_activity": ("type", "subject")}
+_DEFINITION = frozenset({"where", "logic", "without_activity", "actions"})
+_ABSENCE = frozenset({"types", "days", "since"})
+_PLACEHOLDERS = frozenset({"name", "company"})
 
 
-class RuleService:
+# ------------------------------------------------------------------------------ report
+@attrs.frozen
+class RuleStep:
+    """What one action did (or, in a dry run, would do) for one target.
+
+    ``result`` is ``created``, ``updated``, ``unchanged``, ``suppressed``
+    (a snoozed or recently closed CTA holds it back) or ``skipped`` (it could
+    not be done: ``detail`` says why, naming the rule that refused)."""
+
+    action: str
+    result: str
+    target_kind: str
+    target_id: str
+    target_name: str
+    record_id: str | None = None
+    detail: str = ""
+
+
+@attrs.frozen
+class RuleRun:
+    """The report of one rule run (a dry run holds the same steps, nothing written)."""
+
+    rule: str
+    dry_run: bool
+    matched: int
+    steps: tuple[RuleStep, ...]
+
+    def count(self, result: str, action: str | None = None) -> int:
+        return sum(1 for s in self.steps if s.result == result and action in (None, s.action))
+
+    @property
+    def created(self) -> int:
+        return self.count("created")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Counts per action and result: ``{"create_cta": {"created": 3, ...}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for s in self.steps:
+            out.setdefault(s.action, {}).setdefault(s.result, 0)
+            out[s.action][s.result] += 1
+        return out
+
+    def describe(self) -> list[str]:
+        """One line per step, worded for a dry run ("would create") or a real one."""
+        verb = {"created": "create", "updated": "update", "unchanged": "leave", "suppressed": "hold back",
+                "skipped": "skip"}
+        head = f"Rule {self.rule!r}: {self.matched} {'target' if self.matched == 1 else 'targets'} matched"
+        lines = [head + (" (dry run, nothing written)" if self.dry_run else "")]
+        for s in self.steps:
+            word = f"would {verb[s.result]}" if self.dry_run else s.result
+            what = s.action.replace("_", " ")
+            lines.append(f"  {word}: {what} for {s.target_kind} {s.target_name!r}"
+                         + (f" ({s.detail})" if s.detail else ""))
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
+
+
+# -------------------------------------------------------------------------- definitions
+def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked, JSON-ready definition of rule ``name``; every refusal is a
+    RULE_01 error naming the rule and the bad entry."""
+
+    def bad(message: str, value: Any) -> RuleViolation:
+        return RuleViolation("RULE_01", f"rule {name!r}: {message}", value=value)
+
+    if target not in TARGETS:
+        raise bad(f"a rule selects one of {', '.join(TARGETS)}", target)
+    if not isinstance(definition, Mapping):
+        raise bad("a rule definition is a mapping", definition)
+    unknown = set(definition) - _DEFINITION
+    if unknown:
+        raise bad(f"unknown key; known: {', '.join(sorted(_DEFINITION))}", sorted(unknown)[0])
+    where = definition.get("where") or []
+    if isinstance(where, (str, bytes)) or not isinstance(where, Sequence):
+        raise bad("'where' is a list of conditions (field, operator, value)", where)
+    logic = definition.get("logic")
+    try:
+        query = Query(conditions=[_plain(c) for c in where], logic=logic)
+        kit.bind(target, query)
+    except QueryError as e:
+        raise bad(e.message, e.value) from None
+    out: dict[str, Any] = {"where": [list(c) for c in _json(where)], "logic": logic}
+    absence = definition.get("without_activity")
+    if absence is not None:
+        out["without_activity"] = _check_absence(kit, target, absence, bad)
+    actions = definition.get("actions")
+    if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence) or not actions:
+        raise bad("'actions' is a non-empty list of actions", actions)
+    out["actions"] = [_check_action(kit, i, a, bad) for i, a in enumerate(actions)]
+    result: dict[str, Any] = _json(out)
+    return result
+
+
+def _plain(condition: Any) -> Any:
+    return tuple(condition) if isinstance(condition, list) else condition
+
+
+def _json(value: Any) -> Any:
+    """The JSON-ready form (dates as ISO text), so every backend stores the same."""
+    try:
+        return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
+    except ValueError as e:
+        raise ValidationError(f"a rule definition must be JSON-ready: {e}", value=value) from None
+
+
+def _check_absence(kit: Kit, target: str, spec: Any, bad: Callable[[str, Any], RuleViolation]) -> dict[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise bad("'without_activity' is a mapping with types, days and optionally since", spec)
+    unknown = set(spec) - _ABSENCE
+    if unknown:
+        raise bad(f"unknown key in 'without_activity'; known: {', '.join(sorted(_ABSENCE))}", sorted(unknown)[0])
+    types = spec.get("types")
+    if isinstance(types, str) or not isinstance(types, Sequence) or not types:
+        raise bad("'without_activity' needs a list of activity types", types)
+    for t in types:
+        if t not in kit.activity_types:
+            raise bad(f"unknown activity type; known: {', '.join(kit.activity_types.keys())}", t)
+    days = _days(spec.get("days"), "'without_activity' days", bad, required=True)
+    since = spec.get("since")
+    if since is not None:
+        try:
+            kit.bind(target, Query(conditions=[(since, "within next 1 days")]))
+        except QueryError as e:
+            raise bad(f"'without_activity' since: {e.message}", since) from None
+    return {"types": list(types), "days": days, "since": since}
+
+
+def _days(value: Any, what: str, bad: Callable[[str, Any], RuleViolation], *, required: bool = False) -> int | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise bad(f"{what} is a whole number of days >= 0", value)
+    return value
+
+
+def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleViolation]) -> dict[str, Any]:
+    where = f"action {i + 1}"
+    if not isinstance(action, Mapping):
+        raise bad(f"{where} is a mapping with 'do'", action)
+    do = action.get("do")
+    if do not in ACTIONS:
+        raise bad(f"{where}: 'do' is one of {', '.join(ACTIONS)}", do)
+    unknown = set(action) - ACTIONS[do]
+    if unknown:
+        raise bad(f"{where} ({do}): unknown key; known: {', '.join(sorted(ACTIONS[do]))}", sorted(unknown)[0])
+    for key in _REQUIRED[do]:
+        if not isinstance(action.get(key), str) or not action[key].strip():
+            raise bad(f"{where} ({do}) needs {key!r}", action.get(key))
+    for key in ("name", "subject"):
+        if key in action:
+            _check_placeholders(action[key], f"{where} ({do}) {key}", bad)
+    for key in ("due_days", "cooldown_days"):
+        _days(action.get(key), f"{where} ({do}) {key}", bad)
+    try:
+        if do == "create_cta":
+            if action["type"] == "objective":
+                raise bad(f"{where}: objectives live in success plans (OBJ_01), not in a cockpit", action["type"])
+            kit.config.check("cta_type", action["type"], what="CTA type")
+            kit.config.check("reason", action.get("reason"))
+            kit.config.check("priority", action.get("priority"))
+            if action.get("playbook") is not None:
+                book = kit.playbooks.by_name(action["playbook"])
+                if not book.all_cta_types and action["type"] not in book.cta_types:
+                    raise RuleViolation("OBJ_04", f"playbook {book.name!r} is not configured for CTA type "
+                                        f"{action['type']!r}", value=book.name)
+        elif do == "create_plan":
+            ptype = kit.config.plan_type(action["plan_type"])
+            if action.get("template") is not None:
+                _template_by_name(kit, action["template"], ptype.key)
+        elif action["type"] not in kit.activity_types:
+            raise ValidationError(f"unknown activity type; known: {', '.join(kit.activity_types.keys())}",
+                                  value=action["type"])
+        if do != "log_activity":
+            _check_owner_spec(kit, action.get("owner", "csm"))
+    except SuccessKitError as e:
+        if isinstance(e, RuleViolation) and e.message.startswith("rule "):
+            raise
+        raise bad(f"{where} ({do}): {e.message}", e.value) from None
+    return dict(action)
+
+
+def _check_placeholders(text: str, what: str, bad: Callable[[str, Any], RuleViolation]) -> None:
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as e:
+        raise bad(f"{what}: {e}", text) from None
+    unknown = names - _PLACEHOLDERS
+    if unknown:
+        raise bad(f"{what}: unknown placeholder; known: {{name}}, {{company}}", sorted(unknown)[0])
+
+
+def _check_owner_spec(kit: Kit, owner: Any) -> None:
+    if owner == "csm" or (isinstance(owner, str) and owner.startswith("field:") and len(owner) > 6):
+        return
+    if not isinstance(owner, str) or not owner:
+        raise ValidationError("owner is 'csm', 'field:<custom field>', a user id or an email", value=owner)
+    user = kit.users.by_email(owner) if "@" in owner else kit.users.get(owner)
+    if user is None:
+        raise ValidationError("no user with this email", value=owner)
+    kit.users.check_owner(user, what="rule's work")
+
+
+def _template_by_name(kit: Kit, name: str, plan_type: str) -> Any:
+    found = kit.plan_templates.list([("name", "=", name)], limit=1)
+    if not found:
+        raise ValidationError("no plan template with this name", value=name)
+    tpl = found[0]
+    if tpl.plan_type not in ("ALL", plan_type):
+        raise RuleViolation("TPL_01", f"template {name!r} is for {tpl.plan_type} plans, not {plan_type}", value=name)
+    return tpl
+
+
+# ------------------------------------------------------------------------------ service
+class RuleService(Service[Rule]):
     """``kit.rules``: stored rules and their runs."""
 
-    def __init__(self, kit: Kit) -> None:
-        self.kit = kit
+    record_class = Rule
+
+    def create(self, name: str, *, actions: Sequence[Mapping[str, Any]], target: str = "company",
+               where: Sequence[Any] = (), logic: str | None = None,
+               without_activity: Mapping[str, Any] | None = None, description: str | None = None,
+               active: bool = True, bundle: str | None = None) -> Rule:
+        """A rule (RULE_01): ``where`` conditions (and ``logic``) over companies
+        or relationships, an optional ``without_activity`` test, and ``actions``
+        (``create_cta``, ``create_plan``, ``log_activity``); see ``docs/rules.md``."""
+        name = require_text(self.kind, "name", name)
+        definition = check_definition(self.kit, name, target, {
+            "where": list(where), "logic": logic, "without_activity": without_activity, "actions": actions})
+        with self.kit.transaction():
+            if self.count([("name", "=", name)]):
+                raise ValidationError("a rule with this name exists", value=name)
+            rule = self._new(name=name, description=description, target=target, definition=definition,
+                             active=bool(active), bundle=bundle)
+            self.kit.store.insert(rule)
+        return rule
+
+    def by_name(self, name: str) -> Rule:
+        found = self.list([("name", "=", name)], limit=1)
+        if not found:
+            raise ValidationError("no rule with this name", value=name)
+        return found[0]
+
+    def resolve(self, ref: Rule | str) -> Rule:
+        """A rule by record, id or name."""
+        if isinstance(ref, Rule):
+            return self.get(ref)
+        try:
+            return self.get(ref)
+        except NotFound:
+            return self.by_name(ref)
+
+    def set_active(self, rule: Rule | str, active: bool) -> Rule:
+        with self.kit.transaction():
+            return self._save(self.resolve(rule), {"active": bool(active)})
+
+    def delete(self, rule: Rule | str) -> None:
+        with self.kit.transaction():
+            self.kit.store.delete(self.kind, self.resolve(rule).id)
+
+    # -------------------------------------------------------------------- runs
+    def run(self, rule: Rule | str, *, dry_run: bool = False) -> RuleRun:
+        """Run one rule now, in one transaction (STORE_03); ``dry_run=True``
+        reports what it would do and writes nothing (RULE_03)."""
+        with nullcontext() if dry_run else self.kit.transaction():
+            return _Run(self.kit, self.resolve(rule), dry_run).execute()
+
+    def run_all(self, *, dry_run: bool = False) -> list[RuleRun]:
+        """Every active rule, in name order, in one transaction."""
+        with nullcontext() if dry_run else self.kit.transaction():
+            return [_Run(self.kit, r, dry_run).execute() for r in self.list([("active", "=", True)], sort=["name"])]
+
+
+# ------------------------------------------------------------------------------ one run
+Target = Company | Relationship
+
+
+class _Run:
+    """One rule run: the targets, then each action in bulk."""
+
+    def __init__(self, kit: Kit, rule: Rule, dry_run: bool) -> None:
+        self.kit, self.rule, self.dry_run = kit, rule, dry_run
+        self.today = kit.today()
+        self.kind = rule.target
+        self.key = "company_id" if self.kind == "company" else "relationship_id"
+        self.actor: User | None = None
+        self.companies: dict[str, Company] = {}
+        self.steps: list[RuleStep] = []
+
+    def execute(self) -> RuleRun:
+        d = self.rule.definition
+        if not self.rule.active:
+            raise ValidationError("the rule is not active", value=self.rule.name)
+        query = Query(conditions=[_plain(c) for c in d.get("where", [])], logic=d.get("logic"))
+        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, query)))
+        if d.get("without_activity") and targets:
+            targets = self._without_activity(targets, d["without_activity"])
+        if self.kind == "relationship" and targets:
+            ids = sorted({t.company_id for t in targets if isinstance(t, Relationship)})
+            self.companies = {c.id: c for c in self.kit.store.get_many("company", ids)}
+        if self.kit.actor_id is not None:
+            self.actor = self.kit.users.get(self.kit.actor_id)
+        for action in d["actions"]:
+            if targets:
+                getattr(self, "_" + action["do"])(targets, action)
+        return RuleRun(self.rule.name, self.dry_run, len(targets), tuple(self.steps))
+
+    # ------------------------------------------------------------------ helpers
+    def _scope(self, targets: Sequence[Target]) -> list[tuple[str, Any, Any]]:
+        """Conditions selecting records of these targets (a company's own, not its relationships')."""
+        ids = [t.id for t in targets]
+        if self.kind == "company":
+            return [("company_id", "in", ids), ("relationship_id", "is empty", None)]
+        return [("relationship_id", "in", ids)]
+
+    def _company(self, t: Target) -> Company:
+        return t if isinstance(t, Company) else self.companies[t.company_id]
+
+    def _text(self, template: str, t: Target) -> str:
+        return template.format(name=t.name, company=self._company(t).name)
+
+    def _step(self, action: str, result: str, t: Target, record_id: str | None = None, detail: str = "") -> None:
+        self.steps.append(RuleStep(action, result, self.kind, t.id, t.name, record_id, detail))
+
+    def _guard(self, records: Iterable[Record]) -> None:
+        """The acting user (if any) may make these changes (SHARE_04)."""
+        if self.actor is not None:
+            for r in records:
+                if not self.kit.access.can(self.actor, "change", r):
+                    self.kit.access.check_actor("change", r)
+
+    def _stamp(self) -> dict[str, Any]:
+        now = self.kit.now()
+        return {"created_at": now, "updated_at": now, "created_by": self.kit.actor_id}
+
+    def _owners(self, targets: Sequence[Target], spec: str) -> dict[str, str | RuleViolation | None]:
+        """Each target's owner (user id), or why it has none: two reads at most."""
+        wanted: dict[str, Any] = {}
+        for t in targets:
+            if spec == "csm":
+                wanted[t.id] = t.csm_id or (self._company(t).csm_id if isinstance(t, Relationship) else None)
+            elif spec.startswith("field:"):
+                wanted[t.id] = t.fields.get(spec[6:])
+            else:
+                wanted[t.id] = spec
+            if wanted[t.id] is None:
+                wanted[t.id] = self.kit.actor_id
+        refs = {v for v in wanted.values() if isinstance(v, str) and v}
+        emails = sorted(v for v in refs if "@" in v)
+        users = {u.id: u for u in self.kit.store.get_many("user", sorted(refs - set(emails)))}
+        if emails:
+            users.update({u.email: u for u in self.kit.users.list([("email", "in", emails)])})
+        out: dict[str, str | RuleViolation | None] = {}
+        for tid, ref in wanted.items():
+            user = users.get(ref) if isinstance(ref, str) else None
+            if ref is None:
+                out[tid] = None
+            elif user is None:
+                out[tid] = RuleViolation("USER_02", "the owner is not a user", value=ref)
+            elif not self.kit.users.can_own(user):
+                out[tid] = RuleViolation("USER_01" if user.license == "internal_collaborator" else "USER_02",
+                                         "this user cannot be given new work", value=user.name)
+            else:
+                out[tid] = user.id
+        return out
+
+    def _owner_or_skip(self, action: str, t: Target, owner: str | RuleViolation | None) -> str | None:
+        if isinstance(owner, RuleViolation):
+            self._step(action, "skipped", t, detail=str(owner))
+            return None
+        if owner is None:
+            self._step(action, "skipped", t, detail=f"no owner: the {self.kind} has no CSM and no user runs the rule")
+        return owner
+
+    # ------------------------------------------------------------ activity test
+    def _without_activity(self, targets: list[Target], spec: Mapping[str, Any]) -> list[Target]:
+        """Targets with no published activity of the types since their threshold:
+        ``days`` before today, or before the date field ``since`` (one query)."""
+        since, days = spec.get("since"), spec["days"]
+        thresholds: dict[str, date] = {}
+        for t in targets:
+            anchor = self.today if since is None else _date_field(t, since)
+            if anchor is not None:
+                thresholds[t.id] = anchor - timedelta(days=days)
+        kept = [t for t in targets if t.id in thresholds]
+        if not kept:
+            return []
+        earliest = datetime.combine(min(thresholds.values()), time(), tzinfo=timezone.utc)
+        latest: dict[str, date] = {}
+        where = [*self._scope(kept), ("type", "in", spec["types"]), ("draft", "=", False),
+                 ("occurred_at", ">=", earliest)]
+        if self.kind == "company":
+            where = [c for c in where if c[0] != "relationship_id"]  # any activity of the company counts
+        for a in self.kit.store.query(self.kit.bind("activity", Query(conditions=where))):
+            tid = a.company_id if self.kind == "company" else a.relationship_id
+            day = a.occurred_at.astimezone(timezone.utc).date()
+            latest[tid] = max(latest.get(tid, day), day)
+        return [t for t in kept if t.id not in latest or latest[t.id] < thresholds[t.id]]
+
+    # ------------------------------------------------------------------- CTAs
+    def _create_cta(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "create_cta"
+        ctype, reason = a["type"], a.get("reason")
+        existing: dict[str, list[Cta]] = {}
+        for c in kit.store.query(kit.bind("cta", Query(conditions=[*self._scope(targets), ("type", "=", ctype)]))):
+            if c.reason == reason:
+                existing.setdefault(getattr(c, self.key), []).append(c)
+        content = kit.playbooks.content(kit.playbooks.by_name(a["playbook"])) if a.get("playbook") else None
+        owners = self._owners(targets, a.get("owner", "csm"))
+        status = kit.statuses.get("cta", kit.config.default_status("cta"))
+        priority = a.get("priority") or "medium"
+        cooldown = a.get("cooldown_days")
+        new: list[Cta] = []
+        tasks: list[Task] = []
+        changed: list[tuple[Cta, int]] = []
+        for t in targets:
+            name = self._text(a["name"], t)
+            same = existing.get(t.id, [])
+            open_ = [c for c in same if not kit.statuses.get("cta", c.status).is_closed]
+            if open_:
+                cta = open_[0]
+                if cta.snoozed_until is not None and cta.snoozed_until > self.today:
+                    self._step(action, "suppressed", t, cta.id, f"OBJ_08: a similar CTA is snoozed until "
+                               f"{cta.snoozed_until}")
+                    continue
+                wanted = {"name": name, "priority": priority}
+                changes: dict[str, Any] = {k: v for k, v in wanted.items() if getattr(cta, k) != v}
+                if changes:
+                    changed.append((attrs.evolve(cta, **changes, version=cta.version + 1,
+                                                 updated_at=kit.now()), cta.version))
+                self._step(action, "updated" if changes else "unchanged", t, cta.id,
+                           "RULE_02: the open CTA " + (f"gets {', '.join(changes)}" if changes else "is current"))
+                continue
+            recent = [c for c in same if c.closed_at is not None and cooldown is not None
+                      and c.closed_at.date() > self.today - timedelta(days=cooldown)]
+            if recent:
+                self._step(action, "suppressed", t, recent[0].id, f"a similar CTA was closed on "
+                           f"{recent[0].closed_at.date() if recent[0].closed_at else ''} "
+                           f"(cooldown {cooldown} days)")
+                continue
+            owner = self._owner_or_skip(action, t, owners[t.id])
+            if owner is None:
+                continue
+            due = self.today + timedelta(days=a["due_days"]) if a.get("due_days") is not None else None
+            cta = Cta(**self._stamp(), name=name, company_id=self._company(t).id,
+                      relationship_id=t.id if isinstance(t, Relationship) else None, owner_id=owner,
+                      owner_kind="user", type=ctype, reason=reason, priority=priority, status=status.key,
+                      closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=due,
+                      source="rule", comments=a.get("comments"),
+                      playbook_ids=(content.playbook.id,) if content else ())
+            if content is not None:
+                check_playbook_for(kit, cta, content.playbook)
+                tasks.extend(playbook_tasks(kit, cta, content, self.today))
+            new.append(cta)
+            self._step(action, "created", t, None if self.dry_run else cta.id, name)
+        self._guard([*new, *(c for c, _ in changed)])
+        if not self.dry_run:
+            if new or tasks:
+                kit.store.insert_many([*new, *tasks])
+            if changed:
+                kit.store.update_many(changed)
+            kit.notifications.work_created(new)
+
+    # ------------------------------------------------------------------ plans
+    def _create_plan(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "create_plan"
+        ptype = kit.config.plan_type(a["plan_type"])
+        names = {t.id: self._text(a["name"], t) for t in targets}
+        keys = {t.id: name_key(self._company(t).id, t.id if isinstance(t, Relationship) else None, names[t.id])
+                for t in targets}
+        existing = {p.name_key: p for p in kit.store.query(kit.bind("plan", Query(
+            conditions=[("name_key", "in", sorted(keys.values()))])))}
+        prepared = (kit.plan_templates.prepare(_template_by_name(kit, a["template"], ptype.key))
+                    if a.get("template") else None)
+        owners = self._owners(targets, a.get("owner", "csm"))
+        status = kit.plans._initial_status(ptype.key)
+        closed = kit.statuses.get("plan", status).category == "closed"
+        plans: list[SuccessPlan] = []
+        items: list[Objective | Task] = []
+        for t in targets:
+            found = existing.get(keys[t.id])
+            if found is not None:
+                if found.plan_type == ptype.key:
+                    self._step(action, "unchanged", t, found.id, f"RULE_02: plan {found.name!r} exists")
+                else:
+                    self._step(action, "skipped", t, found.id, f"PLAN_02: a {found.plan_type} plan is named "
+                               f"{found.name!r}")
+                continue
+            owner = self._owner_or_skip(action, t, owners[t.id])
+            if owner is None:
+                continue
+            due = self.today + timedelta(days=a["due_days"]) if a.get("due_days") is not None else None
+            plan = SuccessPlan(**self._stamp(), name=names[t.id], name_key=keys[t.id],
+                               company_id=self._company(t).id,
+                               relationship_id=t.id if isinstance(t, Relationship) else None,
+                               plan_type=ptype.key, status=status, owner_id=owner, due_date=due,
+                               closed_at=kit.now() if closed else None)
+            if prepared is not None:
+                objectives, tasks = prepared.build(kit, plan, on=self.today, owner_of=lambda ref, what: (ref, "user"))
+                dues = [o.due_date for o in objectives] + [x.due_date for x in tasks]
+                latest = max((d for d in dues if d is not None), default=None)
+                if latest is not None and (plan.due_date is None or latest > plan.due_date):
+                    plan = attrs.evolve(plan, due_date=latest)  # PLAN_09
+                items.extend([*objectives, *tasks])
+            plans.append(plan)
+            self._step(action, "created", t, None if self.dry_run else plan.id, names[t.id])
+        self._guard(plans)
+        if not self.dry_run and plans:
+            kit.store.insert_many([*plans, *items])
+            kit.notifications.emit_many("plan_assigned", [
+                (p.owner_id, p, f"Success plan {p.name!r} was assigned to you", "") for p in plans])
+            kit.notifications.work_created([i for i in items if isinstance(i, Objective)])
+
+    # ------------------------------------------------------------- activities
+    def _log_activity(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "log_activity"
+        subjects = {t.id: self._text(a["subject"], t) for t in targets}
+        where: list[Any] = [*self._scope(targets), ("type", "=", a["type"]),
+                            ("subject", "in", sorted(set(subjects.values())))]
+        if a.get("cooldown_days") is not None:
+            where.append(("occurred_at", "within last n days", a["cooldown_days"]))
+        logged = {(getattr(x, self.key), x.subject): x for x in kit.store.query(kit.bind("activity",
+                                                                                        Query(conditions=where)))}
+        now = kit.now()
+        new: list[Activity] = []
+        for t in targets:
+            found = logged.get((t.id, subjects[t.id]))
+            if found is not None:
+                self._step(action, "unchanged", t, found.id, "RULE_02: already logged")
+                continue
+            activity = Activity(**self._stamp(), type=a["type"], subject=subjects[t.id], notes=a.get("notes"),
+                                occurred_at=now, author_id=kit.actor_id, published_at=now, level=self.kind,
+                                company_id=self._company(t).id,
+                                relationship_id=t.id if isinstance(t, Relationship) else None)
+            new.append(activity)
+            self._step(action, "created", t, None if self.dry_run else activity.id, subjects[t.id])
+        self._guard(new)
+        if not self.dry_run and new:
+            kit.store.insert_many(new)
+
+
+def _date_field(record: Target, field: str) -> date | None:
+    value = getattr(record, field) if attrs.has(type(record)) and hasattr(record, field) else record.fields.get(field)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
