@@ -77,7 +77,7 @@ def test_built_in_and_plugin_activity_types__TL_01(open_kit: Any) -> None:
             register("qbr", "Quarterly business review")
 
     kit = open_kit(plugins=[Qbr()])
-    assert sorted(kit.activity_types.keys()) == ["call", "ebr", "email", "meeting", "note", "qbr", "update"]
+    assert sorted(kit.activity_types.keys()) == ["call", "ebr", "email", "meeting", "note", "qbr", "renewal", "update"]
     assert kit.activity_types.label("qbr") == "Quarterly business review"
     acme = kit.companies.create("Acme")
     assert kit.timeline.log("qbr", "Q3 review", company=acme).type == "qbr"

@@ -1,17 +1,369 @@
-"""Solution bundles (VAULT_01-04): files of assets deployed in one transaction."""
+"""Solution bundles (VAULT_01-04): files of assets deployed in one transaction.
+
+A bundle is a JSON or TOML document (format described in ``docs/bundles.md``)
+listing CTA types, reasons, email templates, playbooks, plan templates, goal
+templates and rules.  References between assets are by name, so a bundle is
+portable between workspaces.  Deploying checks the whole bundle first, then
+creates what is missing in one transaction (an asset whose name already exists
+is left as it is, so a redeploy creates nothing twice); a failure anywhere
+leaves storage unchanged.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import NotFound, RuleViolation, SuccessKitError, ValidationError
+from .query import Query
+from .rules import TARGETS
 
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["BundleService"]
+__all__ = ["ASSET_KINDS", "FORMAT", "Bundle", "BundleService", "DeployStep", "Deployment"]
+
+#: The bundle format this library reads.
+FORMAT = 1
+
+#: Asset kinds in deploy order (an asset may refer to kinds before it), with
+#: their required and optional keys.
+ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "cta_types": (frozenset({"key", "name"}), frozenset()),
+    "reasons": (frozenset({"key", "name"}), frozenset()),
+    "email_templates": (frozenset({"name", "subject"}), frozenset({"body"})),
+    "playbooks": (frozenset({"name", "steps"}), frozenset({"description", "cta_types", "all_cta_types"})),
+    "plan_templates": (frozenset({"name", "plan_type", "objectives"}), frozenset({"description", "business_days"})),
+    "goal_templates": (frozenset({"name"}), frozenset({"description", "status", "due_days", "fields"})),
+    "rules": (frozenset({"name", "actions"}),
+              frozenset({"description", "target", "where", "logic", "without_activity", "active"})),
+}
+_HEADER = frozenset({"format", "name", "version", "title", "description"})
+_ID_KEY = {"cta_types": "key", "reasons": "key"}
 
 
+def _bad(bundle: str, message: str, value: Any) -> RuleViolation:
+    return RuleViolation("VAULT_01", f"bundle {bundle!r}: {message}", value=value)
+
+
+# ------------------------------------------------------------------------------ the file
+@attrs.frozen
+class Bundle:
+    """A checked bundle document: header and assets by kind, in file order."""
+
+    name: str
+    version: str
+    title: str
+    description: str
+    assets: Mapping[str, tuple[Mapping[str, Any], ...]]
+    source: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | None = None) -> Bundle:
+        """Check the document's shape: header, known asset kinds, required and
+        known keys of every entry, names unique per kind (VAULT_01)."""
+        label = source or "<bundle>"
+        if not isinstance(data, Mapping):
+            raise _bad(label, "a bundle is a mapping of header fields and asset lists", type(data).__name__)
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _bad(label, "the bundle needs a 'name'", name)
+        if data.get("format") != FORMAT:
+            raise _bad(name, f"unsupported format; this library reads format = {FORMAT}", data.get("format"))
+        unknown = set(data) - _HEADER - set(ASSET_KINDS)
+        if unknown:
+            raise _bad(name, f"unknown asset kind; known: {', '.join(ASSET_KINDS)}", sorted(unknown)[0])
+        version = data.get("version", "1")
+        if not isinstance(version, (str, int)):
+            raise _bad(name, "'version' is text", version)
+        assets: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        for kind, (required, optional) in ASSET_KINDS.items():
+            entries = data.get(kind, [])
+            if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
+                raise _bad(name, f"{kind} is a list of entries", entries)
+            seen: set[str] = set()
+            for i, entry in enumerate(entries):
+                where = f"{kind}[{i + 1}]"
+                if not isinstance(entry, Mapping):
+                    raise _bad(name, f"{where} is a mapping", entry)
+                ident = entry.get(_ID_KEY.get(kind, "name"))
+                if isinstance(ident, str) and ident:
+                    where = f"{where} {ident!r}"
+                missing = sorted(required - set(entry))
+                if missing:
+                    raise _bad(name, f"{where}: missing field {missing[0]!r}", missing[0])
+                extra = sorted(set(entry) - required - optional)
+                if extra:
+                    raise _bad(name, f"{where}: unknown field; known: {', '.join(sorted(required | optional))}",
+                               extra[0])
+                if not isinstance(ident, str) or not ident.strip():
+                    raise _bad(name, f"{where}: {_ID_KEY.get(kind, 'name')} is text", ident)
+                if ident in seen:
+                    raise _bad(name, f"{where}: listed twice", ident)
+                seen.add(ident)
+                if kind == "rules" and entry.get("target", "company") not in TARGETS:
+                    raise _bad(name, f"{where}: target is one of {', '.join(TARGETS)}", entry.get("target"))
+            assets[kind] = tuple(dict(e) for e in entries)
+        return cls(name=name, version=str(version), title=str(data.get("title") or name),
+                   description=str(data.get("description") or ""), assets=assets, source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Bundle:
+        """Read a ``.json`` or ``.toml`` bundle file."""
+        p = Path(path)
+        return cls.parse(p.read_text(encoding="utf-8"), "toml" if p.suffix.lower() == ".toml" else "json",
+                         source=str(p))
+
+    @classmethod
+    def parse(cls, text: str, syntax: str = "json", *, source: str | None = None) -> Bundle:
+        """A bundle from JSON or TOML text; a syntax error names the line."""
+        try:
+            data = tomllib.loads(text) if syntax == "toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+            raise _bad(source or "<bundle>", f"not valid {syntax.upper()}: {e}", syntax) from None
+        return cls.from_dict(data, source=source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document form (``json.dumps`` gives a loadable file)."""
+        return {"format": FORMAT, "name": self.name, "version": self.version, "title": self.title,
+                "description": self.description, **{k: [dict(e) for e in v] for k, v in self.assets.items() if v}}
+
+    def entries(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """(kind, name, entry) in deploy order."""
+        for kind in ASSET_KINDS:
+            for entry in self.assets.get(kind, ()):
+                yield kind, str(entry[_ID_KEY.get(kind, "name")]), entry
+
+
+# ------------------------------------------------------------------------------ report
+@attrs.frozen
+class DeployStep:
+    """One asset of a deployment: ``created``, ``exists`` (left as it is) or ``skipped``."""
+
+    kind: str
+    name: str
+    result: str
+    record_id: str | None = None
+
+
+@attrs.frozen
+class Deployment:
+    """What deploying a bundle did (or, for a dry run, would do)."""
+
+    bundle: str
+    version: str
+    dry_run: bool
+    steps: tuple[DeployStep, ...]
+
+    def count(self, result: str) -> int:
+        return sum(1 for s in self.steps if s.result == result)
+
+    @property
+    def created(self) -> int:
+        return self.count("created")
+
+    def describe(self) -> list[str]:
+        head = f"Bundle {self.bundle!r} {self.version}" + (" (dry run, nothing written)" if self.dry_run else "")
+        counts = ", ".join(f"{self.count(r)} {r}" for r in ("created", "exists", "skipped") if self.count(r))
+        lines = [f"{head}: {counts or 'nothing to do'}"]
+        lines += [f"  {s.result:<8} {s.kind[:-1].replace('_', ' ')} {s.name!r}" for s in self.steps]
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry-run deployment."""
+
+
+# ------------------------------------------------------------------------------ service
 class BundleService:
-    """``kit.bundles``: validate and deploy solution bundles."""
+    """``kit.bundles``: the bundles on offer, and deploying one."""
 
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
+
+    def available(self) -> dict[str, Bundle]:
+        """Bundles shipped with the library and by plugins (``successkit_register_bundles``), by name."""
+        found: dict[str, Bundle] = {}
+
+        def register(bundle: Bundle | Mapping[str, Any] | str | Path) -> None:
+            b = self.read(bundle)
+            if b.name in found:
+                raise ValidationError("a bundle with this name is registered twice", value=b.name)
+            found[b.name] = b
+
+        self.kit.plugins.hook.successkit_register_bundles(register=register)
+        return dict(sorted(found.items()))
+
+    def get(self, name: str) -> Bundle:
+        bundles = self.available()
+        if name not in bundles:
+            raise NotFound("bundle", name)
+        return bundles[name]
+
+    def read(self, bundle: Bundle | Mapping[str, Any] | str | Path) -> Bundle:
+        """A bundle from a Bundle, a document mapping, a file path or the name of an available bundle."""
+        if isinstance(bundle, Bundle):
+            return bundle
+        if isinstance(bundle, Mapping):
+            return Bundle.from_dict(bundle)
+        if isinstance(bundle, Path) or (isinstance(bundle, str) and bundle.endswith((".json", ".toml"))):
+            return Bundle.load(bundle)
+        if isinstance(bundle, str):
+            return self.get(bundle)
+        raise ValidationError("a bundle is a Bundle, a mapping, a .json/.toml path or a bundle name", value=bundle)
+
+    def deploy(self, bundle: Bundle | Mapping[str, Any] | str | Path, *, skip: Iterable[str] = (),
+               dry_run: bool = False) -> Deployment:
+        """Create the bundle's assets that do not exist yet, in one transaction
+        (VAULT_01, VAULT_03).  ``skip`` names asset kinds (``"rules"``) or single
+        assets (``"rules:Renewal follow-up"``) to leave out (VAULT_02).  A dry run
+        does everything, reports it, and rolls it back."""
+        b = self.read(bundle)
+        skipped = _skips(b, skip)
+        steps: list[DeployStep] = []
+        try:
+            with self.kit.transaction():
+                steps = _Deploy(self.kit, b, skipped).run()
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            steps = [attrs.evolve(s, record_id=None) for s in steps]
+        finally:
+            self.kit.config.refresh()  # the cache may hold what a rollback undid
+        return Deployment(b.name, b.version, dry_run, tuple(steps))
+
+
+def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
+    if isinstance(skip, str):
+        skip = [skip]
+    names = {(kind, name) for kind, name, _ in b.entries()}
+    out: set[tuple[str, str | None]] = set()
+    for item in skip:
+        kind, _, name = str(item).partition(":")
+        if kind not in ASSET_KINDS:
+            raise RuleViolation("VAULT_02", f"skip names an unknown asset kind; known: {', '.join(ASSET_KINDS)}",
+                                value=item)
+        if name and (kind, name) not in names:
+            raise RuleViolation("VAULT_02", f"bundle {b.name!r} has no {kind} entry {name!r}", value=item)
+        out.add((kind, name or None))
+    return out
+
+
+class _Deploy:
+    """One deployment: existing names read once per kind, then each missing asset created."""
+
+    def __init__(self, kit: Kit, bundle: Bundle, skipped: set[tuple[str, str | None]]) -> None:
+        self.kit, self.bundle, self.skipped = kit, bundle, skipped
+        self.ids: dict[tuple[str, str], str] = {}  # (kind, name) -> id of created or existing asset
+
+    def run(self) -> list[DeployStep]:
+        steps = []
+        existing = self._existing()
+        for kind, name, entry in self.bundle.entries():
+            if (kind, None) in self.skipped or (kind, name) in self.skipped:
+                steps.append(DeployStep(kind, name, "skipped"))
+                continue
+            if name in existing[kind]:
+                steps.append(DeployStep(kind, name, "exists", existing[kind][name]))
+                continue
+            try:
+                record_id = getattr(self, "_" + kind)(entry)
+            except SuccessKitError as e:
+                raise _bad(self.bundle.name, f"{kind} {name!r}: {e}", name) from e
+            self.ids[(kind, name)] = record_id
+            steps.append(DeployStep(kind, name, "created", record_id))
+        return steps
+
+    def _existing(self) -> dict[str, dict[str, str]]:
+        """Names already in storage, per kind (one read per kind)."""
+        kit, out = self.kit, {}
+        stored = {"email_templates": "email_template", "playbooks": "playbook", "plan_templates": "plan_template",
+                  "goal_templates": "goal_template", "rules": "rule"}
+        for kind in ASSET_KINDS:
+            names = [n for k, n, _ in self.bundle.entries() if k == kind]
+            if kind in _ID_KEY:
+                category = kind[:-1]
+                out[kind] = {i.key: i.id for i in kit.config.items(category, include_inactive=True) if i.key in names}
+            elif names:
+                query = Query(conditions=[("name", "in", names)])
+                out[kind] = {r.name: r.id for r in kit.store.query(kit.bind(stored[kind], query))}
+            else:
+                out[kind] = {}
+        return out
+
+    def _ref(self, kind: str, name: Any, record_kind: str) -> str:
+        """The id of an asset named in this bundle or already in storage."""
+        if (kind, name) in self.ids:
+            return self.ids[(kind, name)]
+        found = list(self.kit.store.query(self.kit.bind(record_kind, Query(conditions=[("name", "=", name)],
+                                                                               limit=1))))
+        if not found:
+            raise ValidationError(f"refers to {kind[:-1].replace('_', ' ')} {name!r}, which is neither in the "
+                                  "bundle nor in storage", value=name)
+        self.ids[(kind, name)] = found[0].id
+        return str(found[0].id)
+
+    # ---------------------------------------------------------------- kinds
+    def _cta_types(self, e: Mapping[str, Any]) -> str:
+        return self.kit.config.add_item("cta_type", e["key"], e["name"]).id
+
+    def _reasons(self, e: Mapping[str, Any]) -> str:
+        return self.kit.config.add_item("reason", e["key"], e["name"]).id
+
+    def _email_templates(self, e: Mapping[str, Any]) -> str:
+        return self.kit.playbooks.create_email_template(e["name"], e["subject"], e.get("body", "")).id
+
+    def _playbooks(self, e: Mapping[str, Any]) -> str:
+        steps = [self._with_email(dict(s)) for s in _entries(e["steps"], "steps")]
+        return self.kit.playbooks.create(e["name"], steps, all_cta_types=e.get("all_cta_types"),
+                                         cta_types=e.get("cta_types", ()), description=e.get("description")).id
+
+    def _plan_templates(self, e: Mapping[str, Any]) -> str:
+        objectives = []
+        for raw in _entries(e["objectives"], "objectives"):
+            o = dict(raw)
+            if o.get("playbook") is not None:
+                o["playbook"] = self._ref("playbooks", o["playbook"], "playbook")
+            o["tasks"] = [self._with_email(dict(t)) for t in _entries(o.get("tasks", []), "tasks")]
+            objectives.append(o)
+        return self.kit.plan_templates.create(e["name"], e["plan_type"], objectives,
+                                              business_days=bool(e.get("business_days", False)),
+                                              description=e.get("description")).id
+
+    def _goal_templates(self, e: Mapping[str, Any]) -> str:
+        return self.kit.goal_templates.create(e["name"], description=e.get("description"), status=e.get("status"),
+                                              due_days=e.get("due_days"), fields=e.get("fields")).id
+
+    def _rules(self, e: Mapping[str, Any]) -> str:
+        return self.kit.rules.create(e["name"], actions=e["actions"], target=e.get("target", "company"),
+                                     where=e.get("where", ()), logic=e.get("logic"),
+                                     without_activity=e.get("without_activity"), description=e.get("description"),
+                                     active=e.get("active", True), bundle=self.bundle.name).id
+
+    def _with_email(self, step: dict[str, Any]) -> dict[str, Any]:
+        if step.get("email_template") is not None:
+            step["email_template"] = self._ref("email_templates", step["email_template"], "email_template")
+        return step
+
+
+def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or \
+            not all(isinstance(v, Mapping) for v in value):
+        raise ValidationError(f"{what} is a list of mappings", value=value)
+    return list(value)
+
+
+def shipped() -> list[Bundle]:
+    """The bundles that come with the library (VAULT_04)."""
+    folder = resources.files("successkit") / "solutions"
+    return [Bundle.parse(f.read_text(encoding="utf-8"), "toml", source=f"successkit/solutions/{f.name}")
+            for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".toml")]

@@ -96,6 +96,8 @@ class Kit:
                 yield self
         except BaseException:
             del self._core.after_commit[0 if outer else queued:]
+            self._core.cache.clear()  # cached configuration may hold what the rollback undid
+            self._core.custom.clear()
             raise
         if outer:
             callbacks, self._core.after_commit[:] = list(self._core.after_commit), []

@@ -7,7 +7,7 @@ from typing import Any
 from .hookspecs import hookimpl
 
 TYPES = [("call", "Call"), ("meeting", "Meeting"), ("email", "Email"), ("update", "Update"), ("note", "Note"),
-         ("ebr", "Executive business review")]
+         ("ebr", "Executive business review"), ("renewal", "Renewal conversation")]
 
 
 @hookimpl

@@ -62,7 +62,7 @@ def successkit_register_activity_types(register: ActivityTypeRegistrar) -> None:
     """Register timeline activity types beside the built-in ones.
 
     Call ``register(key, label)``; a key is lowercase letters, digits and
-    ``_``.  The built-ins (call, meeting, email, update, note, ebr) are
+    ``_``.  The built-ins (call, meeting, email, update, note, ebr, renewal) are
     registered the same way; a key registered twice is an error when the kit
     opens.
     """
@@ -76,4 +76,15 @@ def successkit_deliver(notification: Any, kit: Any) -> None:
     event, or a digest whose ``items`` are the events.  Called only after the
     change that caused it was committed (NOTIF_03), once per notifier: an
     exception raised here is logged and does not stop the other notifiers.
+    """
+
+
+@hookspec
+def successkit_register_bundles(register: Any) -> None:
+    """Offer solution bundles (VAULT_01) through ``kit.bundles.available()``.
+
+    Call ``register(bundle)`` with a :class:`successkit.Bundle`, a bundle
+    document (mapping) or the path of a ``.json``/``.toml`` bundle file.  The
+    library's own bundles (onboarding, renewal, ebr) are registered the same
+    way; two bundles with one name are an error.
     """

@@ -29,6 +29,7 @@ BUILTIN_PLUGINS = (
     "successkit.plugins.builtin_config",
     "successkit.plugins.builtin_activity_types",
     "successkit.plugins.builtin_logging_notifier",
+    "successkit.plugins.builtin_bundles",
 )
 
 
