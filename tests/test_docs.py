@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md",
+RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md", "c360.md",
             "sharing.md", "goals.md"]
 
 

@@ -11,6 +11,8 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from .access import ShareAccess
+from .bundles import Bundle, Deployment, DeployStep
+from .c360 import Company360, GoalSummary, PlanSummary, Relationship360
 from .clock import Clock, FixedClock
 from .companies import MAX_LEVELS, TreeNode
 from .convert import from_dict, make_converter, to_dict
@@ -56,6 +58,7 @@ from .records import (
     Record,
     Relationship,
     RelationshipType,
+    Rule,
     Setting,
     Share,
     Subscription,
@@ -66,6 +69,7 @@ from .records import (
 )
 from .results import RecordList
 from .retry import retry
+from .rules import RuleRun, RuleStep
 from .schedule import ScheduleRow
 from .sharing import SharedPlan, ShareGrant
 from .statuses import Status, StatusRegistry
@@ -84,15 +88,19 @@ __all__ = [
     "AccessDenied",
     "Activity",
     "ActivityTypes",
+    "Bundle",
     "ByField",
     "CalendarQuarter",
     "Clock",
     "Company",
+    "Company360",
     "Condition",
     "ConfigItem",
     "ConflictError",
     "Cta",
     "CustomField",
+    "DeployStep",
+    "Deployment",
     "DigestItem",
     "EmailTemplate",
     "ErasureReport",
@@ -103,6 +111,7 @@ __all__ = [
     "GoalLink",
     "GoalProgress",
     "GoalRow",
+    "GoalSummary",
     "GoalTemplate",
     "GoalView",
     "Kit",
@@ -113,6 +122,7 @@ __all__ = [
     "Outcome",
     "Person",
     "PlanCounts",
+    "PlanSummary",
     "PlanTemplate",
     "PlanType",
     "PlanView",
@@ -125,7 +135,11 @@ __all__ = [
     "RecordList",
     "Reference",
     "Relationship",
+    "Relationship360",
     "RelationshipType",
+    "Rule",
+    "RuleRun",
+    "RuleStep",
     "RuleViolation",
     "ScheduleRow",
     "SchemaError",
