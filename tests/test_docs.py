@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md", "c360.md",
-            "sharing.md", "goals.md"]
+RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md",
+            "sharing.md", "goals.md", "c360.md", "gantt.md"]
 
 
 def blocks(path: Path) -> list[str]:

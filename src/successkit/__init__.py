@@ -28,6 +28,7 @@ from .errors import (
     SuccessKitError,
     ValidationError,
 )
+from .gantt import critical_path, render_svg, save_png
 from .goal_views import GoalRow, GoalView
 from .goals import GoalProgress
 from .kit import Kit, open
@@ -164,10 +165,13 @@ __all__ = [
     "User",
     "ValidationError",
     "__version__",
+    "critical_path",
     "from_dict",
     "make_converter",
     "natural_key",
     "open",
+    "render_svg",
     "retry",
+    "save_png",
     "to_dict",
 ]

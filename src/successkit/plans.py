@@ -6,7 +6,9 @@ plan service is the door to the operations that act on a whole plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import html
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ import attrs
 from ._service import Service
 from ._work import check_open_plan, evolve, resolve_owner, status_change
 from .errors import ReadOnlyError, RuleViolation, ValidationError
+from .gantt import render_svg, save_png
 from .outcome import Outcome
 from .records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
 from .schedule import ScheduleRow, reschedule, schedule
@@ -39,12 +42,25 @@ class PlanCounts:
 
 @attrs.frozen
 class PlanView:
-    """A plan opened whole: its objectives (in schedule order), their tasks and counts."""
+    """A plan opened whole: its objectives (in schedule order), their tasks and counts.
+
+    In a notebook it shows as a header, the counts and the Gantt chart
+    (GANTT_03); the chart is drawn when shown, so opening a plan costs no more.
+    """
 
     plan: SuccessPlan
     objectives: tuple[Objective, ...]
     tasks: Mapping[str, tuple[Task, ...]]
     counts: PlanCounts
+    _chart: Callable[[], str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def _repr_html_(self) -> str:
+        p, c = self.plan, self.counts
+        due = f" · due {p.due_date.isoformat()}" if p.due_date else ""
+        return (f"<div class=\"successkit-plan\"><h3>{html.escape(p.name)}</h3>"
+                f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
+                f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
+                f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>")
 
 
 def name_key(company_id: str, relationship_id: str | None, name: str) -> str:
@@ -242,7 +258,8 @@ class PlanService(Service[SuccessPlan]):
                                      sort=["position", "start_date", "due_date", "name"]):
             tasks.setdefault(t.parent_id, []).append(t)
         counts = self._counts([current.id], objectives)[current.id]
-        return PlanView(current, tuple(objectives), {k: tuple(v) for k, v in tasks.items()}, counts)
+        return PlanView(current, tuple(objectives), {k: tuple(v) for k, v in tasks.items()}, counts,
+                        chart=lambda: self.gantt(current))
 
     def of_company(self, company: Any, *, relationships: bool = True) -> list[SuccessPlan]:
         """A company's plans (and, by default, those of its relationships), by name."""
@@ -280,6 +297,19 @@ class PlanService(Service[SuccessPlan]):
     def reschedule(self, item: Any, *, start: date | None = None, due: date | None = None) -> Outcome[Any]:
         """Move an objective's or task's dates from the chart (GANTT_02; PLAN_09 applies)."""
         return reschedule(self.kit, item, start=start, due=due)
+
+    def gantt(self, plan: SuccessPlan | str, *, path: str | os.PathLike[str] | None = None) -> str:
+        """The plan's Gantt chart as SVG, also written to ``path`` when given:
+        as PNG when it ends in ``.png`` (needs matplotlib), else as SVG (GANTT_03)."""
+        current = self.get(plan)
+        rows, today = schedule(self.kit, current), self.kit.today()
+        svg = render_svg(rows, today=today, title=current.name)
+        if path is not None and os.fspath(path).lower().endswith(".png"):
+            save_png(rows, path, today=today, title=current.name)
+        elif path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(svg)
+        return svg
 
     # ------------------------------------------------------- notification hooks
     def _assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
