@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import NotFound, RuleViolation, SuccessKitError, ValidationError
+from .errors import NotFound, RuleViolation, ValidationError
 from .query import Query
 from .rules import TARGETS
 
@@ -277,7 +277,7 @@ class _Deploy:
                 continue
             try:
                 record_id = getattr(self, "_" + kind)(entry)
-            except SuccessKitError as e:
+            except (ValidationError, NotFound) as e:  # the entry is at fault, not storage
                 raise _bad(self.bundle.name, f"{kind} {name!r}: {e}", name) from e
             self.ids[(kind, name)] = record_id
             steps.append(DeployStep(kind, name, "created", record_id))

@@ -23,7 +23,7 @@ import attrs
 
 from ._service import Service
 from ._work import check_playbook_for, playbook_tasks
-from .errors import NotFound, QueryError, RuleViolation, SuccessKitError, ValidationError
+from .errors import NotFound, QueryError, RuleViolation, ValidationError
 from .plans import name_key
 from .query import Query
 from .records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
@@ -231,7 +231,7 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
                                   value=action["type"])
         if do != "log_activity":
             _check_owner_spec(kit, action.get("owner", "csm"))
-    except SuccessKitError as e:
+    except (ValidationError, NotFound) as e:  # the action is at fault, not storage
         if isinstance(e, RuleViolation) and e.message.startswith("rule "):
             raise
         raise bad(f"{where} ({do}): {e.message}", e.value) from None
