@@ -69,7 +69,8 @@ class Service(Generic[R]):
     def list(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
              limit: int | None = None, offset: int = 0) -> RecordList[R]:
         """Records matching numbered conditions and logic, sorted and paged."""
-        return RecordList(self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset))
+        return RecordList(self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset),
+                          record_class=self.record_class)
 
     def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
              limit: int | None = None, offset: int = 0) -> Iterator[R]:

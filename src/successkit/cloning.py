@@ -86,6 +86,12 @@ class CloneResult:
     dry_run: bool
     source_ids: dict[str, str] = attrs.field(factory=dict, eq=False)  # new id -> source id
 
+    def to_pandas(self) -> Any:
+        """The new objectives and tasks with their ``source_id`` as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from .frames import clone_frame
+
+        return clone_frame(self)
+
 
 def _selector(value: Any, what: str) -> Any:
     if value is None or value == ALL_ITEMS or isinstance(value, ByStatus):

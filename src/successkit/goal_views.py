@@ -96,13 +96,10 @@ class GoalView:
         return [{"id": r.goal.id, **({"group": r.group} if self.grouped else {}), **r.values} for r in self.rows]
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame of the rows (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install 'successkit[pandas]'") from e
-        columns = ["id", *(["group"] if self.grouped else []), *self.columns]
-        return pd.DataFrame(self.to_dicts(), columns=columns)
+        """A pandas DataFrame of the rows, typed like the goal's fields (needs the ``pandas`` extra)."""
+        from .frames import goal_view_frame
+
+        return goal_view_frame(self)
 
 
 # ------------------------------------------------------------------------------ building

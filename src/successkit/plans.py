@@ -20,6 +20,7 @@ from .errors import ReadOnlyError, RuleViolation, ValidationError
 from .gantt import render_svg, save_png
 from .outcome import Outcome
 from .records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
+from .results import RecordList
 from .schedule import ScheduleRow, reschedule, schedule
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ class PlanView:
     tasks: Mapping[str, tuple[Task, ...]]
     counts: PlanCounts
     _chart: Callable[[], str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def to_pandas(self) -> Any:
+        """Each objective followed by its tasks as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from .frames import plan_view_frame
+
+        return plan_view_frame(self)
 
     def _repr_html_(self) -> str:
         p, c = self.plan, self.counts
@@ -290,7 +297,7 @@ class PlanService(Service[SuccessPlan]):
         check_names("clone has no option", options, CLONE_OPTIONS)
         return clone_plan(self.kit, plan, to=to, **options)
 
-    def schedule(self, plan: SuccessPlan | str) -> list[ScheduleRow]:
+    def schedule(self, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
         """The plan's objectives and tasks as ordered rows for a chart (GANTT_01)."""
         return schedule(self.kit, plan)
 

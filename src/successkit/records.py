@@ -82,6 +82,12 @@ class Record:
     created_by: str | None = ref("user")
     fields: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
+    def _repr_html_(self) -> str:
+        """A field/value table in notebooks (DATA_01)."""
+        from .frames import record_html
+
+        return record_html(self)
+
 
 #: Every license type (USER_01).
 LICENSES = ("full", "viewer", "viewer_analytics", "internal_collaborator")

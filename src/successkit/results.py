@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar, overload
 
-from .convert import to_dict
+import attrs
+
+from .convert import converter, to_dict
+from .frames import CustomType, RecordClass, html_table, record_classes, records_frame
+from .records import CustomField, Record
+
+if TYPE_CHECKING:
+    from .kit import Kit
 
 __all__ = ["RecordList"]
 
@@ -14,36 +20,76 @@ T = TypeVar("T")
 
 
 class RecordList(list[T]):
-    """A list of records with dict and pandas export."""
+    """A list of records with dict, pandas and notebook export (DATA_01).
 
-    def __init__(self, items: Iterable[T] = ()) -> None:
+    ``record_class`` names the kind the list holds (a tuple of classes for a
+    list of several kinds), so that an empty list still has its columns;
+    ``custom_fields`` maps custom field names to their declarations
+    (``kit.custom_field_decls(kind)``) to type their columns.
+    Any attrs row class works too (schedule rows, clone owner choices...).
+    A slice of a record list is a record list with the same settings.
+    """
+
+    record_class: RecordClass | None
+    custom_fields: Mapping[str, CustomType] | None
+
+    def __init__(self, items: Iterable[T] = (), *, record_class: RecordClass | None = None,
+                 custom_fields: Mapping[str, CustomType] | None = None) -> None:
         super().__init__(items)
+        self.record_class = record_class
+        self.custom_fields = custom_fields
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RecordList[T]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> T | RecordList[T]:
+        if isinstance(index, slice):
+            return RecordList(super().__getitem__(index), record_class=self.record_class,
+                              custom_fields=self.custom_fields)
+        return super().__getitem__(index)
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """Every record as a JSON-ready dict."""
-        return [to_dict(r) for r in self]  # type: ignore[arg-type]
+        """Every record as a JSON-ready dict (rows of other attrs classes too)."""
+        out: list[dict[str, Any]] = []
+        for item in self:
+            if isinstance(item, Record):
+                out.append(to_dict(item))
+            elif attrs.has(type(item)):
+                out.append(converter.unstructure(item))
+            else:
+                out.append(dict(item))  # type: ignore[call-overload]
+        return out
 
-    def to_pandas(self) -> Any:
-        """A pandas DataFrame of the records (needs the ``pandas`` extra)."""
-        try:
-            import pandas as pd
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install 'successkit[pandas]'") from e
-        rows = []
-        for d in self.to_dicts():
-            custom = d.pop("fields", {})
-            d.pop("kind", None)
-            rows.append({**d, **{f"fields.{k}": v for k, v in custom.items()}})
-        return pd.DataFrame(rows)
+    def _custom(self, kit: Kit | None) -> Mapping[str, CustomType] | None:
+        if kit is None:
+            return self.custom_fields
+        kinds = [*record_classes(self.record_class), *(type(r) for r in self)]
+        merged: dict[str, CustomType] = {}
+        for kind in dict.fromkeys(k.__kind__ for k in kinds if issubclass(k, Record)):
+            for name, decl in kit.custom_field_decls(kind).items():
+                if name in merged and _type_name(merged[name]) != decl.type:
+                    merged[name] = "auto"  # two kinds declare it differently: infer
+                else:
+                    merged.setdefault(name, decl)
+        return merged
+
+    def to_pandas(self, *, kit: Kit | None = None) -> Any:
+        """A pandas DataFrame of the records (needs the ``pandas`` extra).
+
+        One row per record, one column per field (typed from the record
+        class, see :mod:`successkit.frames`), custom fields as
+        ``fields.<name>``.  With ``kit``, custom field columns are typed from
+        their declarations and every declared field has a column; without,
+        from the list's ``custom_fields`` or else inferred from the values.
+        """
+        return records_frame(self, record_class=self.record_class, custom_fields=self._custom(kit))
 
     def _repr_html_(self) -> str:
-        dicts = self.to_dicts()
-        if not dicts:
-            return "<p>(no records)</p>"
-        cols = [c for c in dicts[0] if c not in ("fields", "kind")]
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(d.get(c, '')))}</td>" for c in cols) + "</tr>"
-            for d in dicts
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return html_table(self, record_class=self.record_class, custom_fields=self.custom_fields)
+
+
+def _type_name(value: CustomType) -> str:
+    return value.type if isinstance(value, CustomField) else str(getattr(value, "value", value))

@@ -10,6 +10,7 @@ import attrs
 from .errors import ValidationError
 from .outcome import Outcome
 from .records import Objective, SuccessPlan, Task
+from .results import RecordList
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -40,7 +41,7 @@ class ScheduleRow:
         return self.category != "open"
 
 
-def schedule(kit: Kit, plan: SuccessPlan | str) -> list[ScheduleRow]:
+def schedule(kit: Kit, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
     """Objectives in order of start, due date and position, each followed by
     its tasks in the same order, with dependencies (three queries)."""
     view = kit.plans.open(plan)
@@ -60,7 +61,7 @@ def schedule(kit: Kit, plan: SuccessPlan | str) -> list[ScheduleRow]:
         rows.append(row(objective, 0, None))
         for task in sorted(view.tasks.get(objective.id, ()), key=order):
             rows.append(row(task, 1, objective.id))
-    return rows
+    return RecordList(rows, record_class=ScheduleRow)
 
 
 def reschedule(kit: Kit, item: Objective | Task | str, *, start: date | None = None,

@@ -92,6 +92,12 @@ class TimelinePage:
     def activities(self) -> list[Activity]:
         return [i.activity for i in self.items]
 
+    def to_pandas(self) -> Any:
+        """The page's activities with their labels as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from .frames import timeline_frame
+
+        return timeline_frame(self)
+
 
 class TimelineService(Service[Activity]):
     """``kit.timeline``: log activities and read the timelines of companies,
