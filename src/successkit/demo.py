@@ -222,8 +222,34 @@ def _score(value: float | None) -> str:
     return "  -" if value is None else f"{value:>3.0f}"
 
 
+def solutions(kit: Kit, out: TextIO) -> None:
+    """Deploy the shipped bundles, preview the rules, run them, and run them again."""
+    w = out.write
+    w("\nSolution bundles (VAULT_04: shipped with the library, deployed in one transaction each)\n")
+    for name in kit.bundles.available():
+        report = kit.bundles.deploy(name)
+        w(f"  {report.describe()[0]}\n")
+    w("\nRules, dry run first (RULE_03: nothing written)\n")
+    for run in kit.rules.run_all(dry_run=True):
+        w(f"  {run.describe()[0]}\n")
+        for line in run.describe()[1:4]:
+            w(f"  {line}\n")
+        if len(run.steps) > 3:
+            w(f"      ... and {len(run.steps) - 3} more\n")
+    w("\nRules, for real, then once more (RULE_02: nothing twice)\n")
+    for first, second in zip(kit.rules.run_all(), kit.rules.run_all(), strict=True):
+        w(f"  {first.rule:<30} first run {_summary(first.summary())}; second run {_summary(second.summary())}\n")
+
+
+def _summary(summary: dict[str, dict[str, int]]) -> str:
+    parts = [f"{action.replace('_', ' ')}: {n} {result}" for action, counts in summary.items()
+             for result, n in sorted(counts.items())]
+    return ", ".join(parts) or "no targets"
+
+
 def main(path: str | Path, out: TextIO) -> Kit:
-    """Rebuild the demo workspace in the SQLite file ``path`` and print it."""
+    """Rebuild the demo workspace in the SQLite file ``path``, print it, print a
+    360 view and write a Gantt chart next to the file."""
     db = Path(path).resolve()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -232,4 +258,14 @@ def main(path: str | Path, out: TextIO) -> Kit:
         build(kit)
     out.write(f"successkit demo: workspace built in {db} (SQLite)\n\n")
     show(kit, out)
+    solutions(kit, out)
+    japan = kit.companies.list([("name", "=", "Acme Japan")])[0]
+    out.write("\nCustomer 360 of Acme Japan (C360_01)\n")
+    out.write("".join(f"  {line}\n" for line in str(kit.c360.company(japan)).splitlines()))
+    plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
+    chart = db.with_name(f"{db.stem}-gantt.svg")
+    kit.plans.gantt(plan, path=str(chart))
+    out.write(f"\nGantt chart of {plan.name!r} (GANTT_03) written to {chart}\n"
+              "  open it in a browser: bars per objective and task, dependency arrows, today's line,\n"
+              "  overdue items in red, closed items muted, the critical path highlighted\n")
     return kit
