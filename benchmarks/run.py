@@ -24,6 +24,8 @@ report, not a gate.
 (f) the goal list view over M / 2 goals: see ``goal_figures.py``.
 (g), (h) PostgreSQL: bulk insert against raw ``COPY`` and the list query of
     (b) against the same SQL: see ``pg_figures.py``.
+(i) a rule run raising 10,000 CTAs against the same work in raw SQL: see
+    ``rule_figures.py``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from goal_figures import bench_goal_list
 from pg_figures import bench_postgres
 from plan_figures import bench_apply, bench_clone
+from rule_figures import bench_rule_run
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
@@ -469,6 +472,9 @@ def main(argv: list[str]) -> int:
         goal_rows = sizes.query_rows // 2
         print(f"(f) listing {goal_rows:,} goals grouped by fiscal quarter ...", flush=True)
         figures.append(bench_goal_list(workdir, goal_rows, sizes.query_repeats, Figure))
+        rule_rows = 10_000 if not args.quick else 1_000
+        print(f"(i) a rule raising a CTA for each of {rule_rows:,} companies ...", flush=True)
+        figures.append(bench_rule_run(workdir, rule_rows, sizes.plan_repeats, Figure))
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         figures.extend(bench_postgres(company_rows, sizes.insert_rows, sizes.query_rows, 3, Figure))
 
