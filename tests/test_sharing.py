@@ -519,3 +519,34 @@ def test_a_users_link_follows_the_users_own_rights__SHARE_04(sw: ShareWorld, cha
         sw.kit.sharing.open(grant.token)
     assert e.value.rule == "SHARE_02"
     assert not sw.kit.access.can(sw.kit.sharing.access(grant.token), "view", sw.sp)
+
+
+def test_acting_users_change_only_what_their_license_allows__SHARE_04(kit: sk.Kit) -> None:
+    """Beyond plan work, a viewer or an internal collaborator acting through the kit may not
+    change companies, people, goals, configuration, templates, rules or bundles; a full user
+    may; a refusal names SHARE_04 and changes nothing."""
+    w = World(kit)
+    goal = kit.goals.create("Reduce churn", company=w.acme)
+    linked = w.plan("Linked")
+    attempts = {
+        "company": lambda k: k.companies.create("Sneaky Co"),
+        "company update": lambda k: k.companies.update(w.acme, arr=1.0),
+        "person": lambda k: k.people.create("Eve", company=w.acme),
+        "goal": lambda k: k.goals.update(goal, name="Mine"),
+        "goal link": lambda k: k.goals.link(goal, linked),
+        "config": lambda k: k.config.add_item("reason", "sneaky", "Sneaky"),
+        "template": lambda k: k.plan_templates.create("T", "onboarding", [{"name": "O"}]),
+        "rule": lambda k: k.rules.create("R", actions=[{"do": "log_activity", "type": "note", "subject": "x"}]),
+        "bundle": lambda k: k.bundles.deploy("ebr"),
+        "user": lambda k: k.users.create("Mallory"),
+    }
+    for user in (w.bob, w.ian, w.gone):
+        for what, attempt in attempts.items():
+            before = snapshot(kit)
+            with pytest.raises(sk.AccessDenied) as e:
+                attempt(kit.as_user(user))
+            assert e.value.rule == "SHARE_04", what
+            assert snapshot(kit) == before, what
+    for attempt in attempts.values():
+        attempt(kit.as_user(w.alice))
+    assert kit.companies.count([("name", "=", "Sneaky Co")]) == 1

@@ -28,7 +28,7 @@ from .records import Activity, Cta, Objective, Person, Share, SuccessPlan, Task,
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["ACTIONS", "SHARE_LICENSES", "VIEW_LICENSES", "AccessService", "ShareAccess"]
+__all__ = ["ACTIONS", "SHARE_LICENSES", "VIEW_LICENSES", "AccessService", "GuardedStore", "ShareAccess"]
 
 #: What a principal may ask to do with an object.
 ACTIONS = ("view", "change")
@@ -37,6 +37,10 @@ VIEW_LICENSES = ("full", "viewer", "viewer_analytics")
 SHARE_LICENSES = VIEW_LICENSES
 #: Licenses that may change them.
 CHANGE_LICENSES = ("full",)
+#: Kinds whose services check every change in detail (plan work, timeline, shares), and
+#: records written as consequences of checked changes or for the user themself.
+_CHECKED_BY_SERVICES = frozenset({"plan", "objective", "task", "cta", "activity", "share", "goal_history",
+                                  "digest_item", "subscription"})
 #: Activity levels an internal collaborator may see and log (they have no access to plans).
 _COLLABORATOR_LEVELS = ("company", "relationship")
 
@@ -127,6 +131,23 @@ class AccessService:
         ctx.objectives.update({o.id: o for o in items if isinstance(o, Objective)})
         ctx.prefetch(items)
         return [o for o in items if _decide(ctx, principal, "view", o)]
+
+    def check_actor_kinds(self, kinds: Iterable[str]) -> None:
+        """Refuse writes to records of ``kinds`` outside the work items unless the
+        acting user has a full license: companies, people, goals, configuration,
+        templates, playbooks, rules... (SHARE_04; the work items' own checks are
+        finer and live in their services)."""
+        guarded = sorted(set(kinds) - _CHECKED_BY_SERVICES)
+        actor_id = self.kit.actor_id
+        if not guarded or actor_id is None:
+            return
+        try:
+            actor = self.kit.users.get(actor_id)
+        except NotFound:
+            raise AccessDenied("the acting user does not exist", rule="SHARE_04", value=actor_id) from None
+        if not (actor.active and actor.licensed and actor.license in CHANGE_LICENSES):
+            raise AccessDenied(f"{_who(actor)} may not change {guarded[0].replace('_', ' ')} records", rule="SHARE_04",
+                               value=actor.name)
 
     def check_actor(self, action: str, obj: Any) -> None:
         """Refuse ``action`` on ``obj`` unless the kit's acting user may do it.
@@ -224,3 +245,44 @@ def _who(principal: Any) -> str:
 
 def _kind(obj: Any) -> str:
     return str(getattr(obj, "__kind__", type(obj).__name__))
+
+
+class GuardedStore:
+    """The store as a kit acting for a user sees it: reads pass through, and
+    every write is first checked with :meth:`AccessService.check_actor_kinds`,
+    so no service can forget the license matrix."""
+
+    def __init__(self, kit: Kit, store: Any) -> None:
+        object.__setattr__(self, "_kit", kit)
+        object.__setattr__(self, "_store", store)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._store, name, value)
+
+    def insert(self, record: Any) -> Any:
+        self._kit.access.check_actor_kinds([record.__kind__])
+        return self._store.insert(record)
+
+    def insert_many(self, records: Sequence[Any]) -> None:
+        self._kit.access.check_actor_kinds({r.__kind__ for r in records})
+        self._store.insert_many(records)
+
+    def update(self, record: Any, expected_version: int) -> Any:
+        self._kit.access.check_actor_kinds([record.__kind__])
+        return self._store.update(record, expected_version)
+
+    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+        self._kit.access.check_actor_kinds({r.__kind__ for r, _ in items})
+        self._store.update_many(items)
+
+    def delete(self, kind: str, id: str) -> None:
+        self._kit.access.check_actor_kinds([kind])
+        self._store.delete(kind, id)
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        self._kit.access.check_actor_kinds([kind])
+        count: int = self._store.delete_many(kind, ids)
+        return count

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pluggy
@@ -49,7 +49,13 @@ class Kit:
     # -------------------------------------------------------------- the basics
     @property
     def store(self) -> Store:
-        return self._core.store
+        """The storage; for a kit acting as a user, writes are checked against
+        that user's license first (SHARE_04)."""
+        return self._core.store if self.actor_id is None else self._guarded_store
+
+    @cached_property
+    def _guarded_store(self) -> Store:
+        return cast(Store, GuardedStore(self, self._core.store))
 
     @property
     def plugins(self) -> pluggy.PluginManager:
@@ -285,7 +291,7 @@ def open(
     return kit
 
 
-from .access import AccessService  # noqa: E402
+from .access import AccessService, GuardedStore  # noqa: E402
 from .bundles import BundleService  # noqa: E402
 from .c360 import Customer360Service  # noqa: E402
 from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
