@@ -560,3 +560,31 @@ def test_company_goals_with_its_relationships_goals__GOAL_14(w: GoalWorld, clock
     assert names(kit.goals.view(company=w.acme)) == ["Relationship goal", "Company goal"]
     assert names(kit.goals.view(company=w.acme, relationships=False)) == ["Company goal"]
     assert names(kit.goals.view(relationship=w.rel)) == ["Relationship goal"]
+
+
+def test_goals_filter_and_group_by_computed_progress__GOAL_10_GOAL_08(w: GoalWorld) -> None:
+    """Progress is a field like any other in the list view: numbered conditions with logic,
+    grouping and sorting, with the query language's null rules (no links: empty)."""
+    kit = w.kit
+    done, half = w.goal("Done"), w.goal("Half")
+    w.goal("No links")
+    high = w.goal("High impact", fields={"impact": "High"})
+    for goal, closed, open_ in ((done, 2, 0), (half, 1, 1), (high, 0, 1)):
+        for i in range(closed + open_):
+            cta = w.cta(f"{goal.name} {i}")
+            kit.goals.link(goal, cta)
+            if i < closed:
+                kit.ctas.set_status(cta, "closed_success")
+    view = kit.goals.view([("progress", ">=", 50), ("impact", "=", "High")], logic="1 OR 2", sort=["name"])
+    assert [r.goal.name for r in view] == ["Done", "Half", "High impact"] and view.total == 3
+    assert [r.goal.name for r in kit.goals.view([("progress", "is empty")])] == ["No links"]
+    assert [r.goal.name for r in kit.goals.view([("progress", "between", (1, 99))])] == ["Half"]
+    paged = kit.goals.view([("progress", "is not empty")], sort=["-progress"], limit=2)
+    assert [r["progress"] for r in paged] == [100.0, 50.0] and paged.total == 3
+    grouped = kit.goals.view(group_by="progress", sort=["name"])
+    assert grouped.groups == ((0.0, 1), (50.0, 1), (100.0, 1), (None, 1))
+    assert [r.group for r in grouped] == [0.0, 50.0, 100.0, None]
+    with pytest.raises(sk.QueryError, match="progres"):
+        kit.goals.view([("progres", ">", 1)])
+    with pytest.raises(sk.QueryError):
+        kit.goals.view([("progress", ">", "lots")])

@@ -3,7 +3,9 @@ sorting and filtering with the query language.
 
 Everything except progress runs in the database: the filter, the sort, the
 limit and the group counts.  Progress is computed from the linked CTAs and
-plans (GOAL_06), so sorting by it is done in Python over the filtered goals.
+plans (GOAL_06), so a view that filters, groups or sorts by it reads the goals
+in scope, computes their progress (three more queries) and applies the same
+query semantics in Python (``successkit.storage.evaluate``).
 """
 
 from __future__ import annotations
@@ -14,22 +16,26 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._schema import FieldType
 from ._service import Where
 from .errors import QueryError
 from .goals import GoalProgress
 from .query import (
     BoundGroup,
+    ByField,
     CalendarQuarter,
     Condition,
     FieldRef,
     FiscalQuarter,
     Query,
     Sort,
+    bind,
+    bind_group,
     combine,
     resolve_field,
 )
 from .records import Goal
-from .storage.evaluate import _decoder, group_key, value_of
+from .storage.evaluate import _decoder, group_key, matches, value_of
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -40,6 +46,8 @@ __all__ = ["DEFAULT_COLUMNS", "GoalRow", "GoalView", "goal_view"]
 DEFAULT_COLUMNS = ("name", "due_date", "status", "progress")
 #: The default order: newest created first (GOAL_07).
 DEFAULT_SORT = ("-created_at",)
+#: The computed column (GOAL_06): filtered, grouped and sorted like a number field.
+PROGRESS = "progress"
 #: Custom field types whose columns cannot be sorted (GOAL_09).
 UNSORTABLE_TYPES = ("dropdown", "multiselect")
 
@@ -207,15 +215,23 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     base = combine(scope, base)
 
     names = list(dict.fromkeys([*(DEFAULT_COLUMNS if columns is None else columns), *extra_columns]))
-    fields = {n: (None if n == "progress" else _resolve(kit, n)) for n in names}
+    fields = {n: (None if n == PROGRESS else _resolve(kit, n)) for n in names}
     sorts = _check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
-    bgroup = None if group_by is None else kit.bind_group("goal", group_by)
     db_sort = tuple(s for s, f in sorts if f is not None)
     paged = attrs.evolve(base, sort=db_sort, limit=limit, offset=offset)
-    bound = kit.bind("goal", paged)  # checks conditions, logic, paging (GOAL_10)
+    computed = _by_progress(base, group_by)
+    if computed:  # progress is a number field of goals augmented with it
+        schema, types = kit.store.schema("goal"), {**kit.custom_field_types("goal", refresh=True),
+                                                   PROGRESS: FieldType.FLOAT}
+        bound = bind(paged, schema, types, kit.now())  # checks conditions, logic, paging (GOAL_10)
+        bgroup = None if group_by is None else bind_group(group_by, schema, types)
+    else:
+        bound = kit.bind("goal", paged)
+        bgroup = None if group_by is None else kit.bind_group("goal", group_by)
 
-    if any(f is None for _, f in sorts):
-        goals, groups, total = _in_python(kit, base, sorts, bgroup, limit, offset)
+    if computed or any(f is None for _, f in sorts):
+        goals, groups, total = _in_python(kit, combine(scope, Query()) if computed else base, sorts, bgroup,
+                                          limit, offset, where=bound.where if computed else None)
     elif bgroup is None:
         goals = [(g, None) for g in kit.store.query(bound)]
         groups, total = [], kit.store.count(bound)
@@ -263,12 +279,24 @@ def _grouped(kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, l
     return out, groups, total
 
 
+def _by_progress(base: Query, group_by: Any) -> bool:
+    """Whether the view filters or groups by the computed progress."""
+    grouped = group_by == PROGRESS or (isinstance(group_by, ByField) and group_by.field == PROGRESS)
+    return grouped or any(c.field == PROGRESS for c in base.conditions)
+
+
 def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | None]], group: BoundGroup | None,
-               limit: int | None, offset: int) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
-    """Sort by progress: every matching goal is read (one query) and its
-    progress computed (three more), then sorted, grouped and paged here."""
-    goals = list(kit.store.query(kit.bind("goal", base)))
-    progress = kit.goals.progress_many(goals)
+               limit: int | None, offset: int, *, where: Any = None,
+               ) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+    """Progress in the query: every goal of ``base`` is read (one query) and its
+    progress computed (three more); ``where`` (bound with progress as a field),
+    the sort, the grouping and the page are then applied here."""
+    stored = list(kit.store.query(kit.bind("goal", base)))
+    progress = kit.goals.progress_many(stored)
+    # each goal carries its progress as a field, so the query semantics apply to it unchanged
+    goals = [attrs.evolve(g, fields={**g.fields, PROGRESS: progress[g.id].percent}) for g in stored]
+    if where is not None:
+        goals = [g for g in goals if matches(where, g)]
     goals.sort(key=lambda g: g.id)
     for s, field in reversed(sorts):
         if field is None:
@@ -289,6 +317,8 @@ def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | Non
         labelled = sorted(zip(goals, raw, strict=True), key=lambda pair: rank[pair[1]])
         goals = [g for g, _ in labelled]
         labels = [decode(k) for _, k in labelled]
+    originals = {g.id: g for g in stored}
+    goals = [originals[g.id] for g in goals]
     pairs = list(zip(goals, labels, strict=True))
     end = None if limit is None else offset + limit
     return pairs[offset:end], groups, len(goals)
