@@ -20,6 +20,9 @@ import sys
 import venv
 from pathlib import Path
 
+if sys.version_info < (3, 11):
+    sys.exit(f"successkit needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
@@ -65,7 +68,7 @@ def main(argv: list[str]) -> int:
     if job == "test":
         return run(str(PY), "-m", "pytest", *rest)
     if job == "lint":
-        return run(str(PY), "-m", "ruff", "check", "src", "tests", "benchmarks") or run(
+        return run(str(PY), "-m", "ruff", "check", "src", "tests", "benchmarks", "tools") or run(
             str(PY), "-m", "mypy", "src/successkit"
         )
     return run(str(PY), "benchmarks/run.py", *rest)

@@ -9,7 +9,7 @@ import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
 RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md",
-            "sharing.md", "goals.md", "c360.md", "gantt.md", "notebooks.md", "rules.md", "bundles.md"]
+            "sharing.md", "goals.md", "c360.md", "gantt.md", "notebooks.md", "rules.md", "bundles.md", "guide.md"]
 
 
 def blocks(path: Path) -> list[str]:

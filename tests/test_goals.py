@@ -588,3 +588,16 @@ def test_goals_filter_and_group_by_computed_progress__GOAL_10_GOAL_08(w: GoalWor
         kit.goals.view([("progres", ">", 1)])
     with pytest.raises(sk.QueryError):
         kit.goals.view([("progress", ">", "lots")])
+
+
+def test_plugin_goal_status_does_not_change_the_default__GOAL_01(open_kit: Any) -> None:
+    """A plugin adding an open goal status does not make it the status new goals start in."""
+    class Blocked:
+        @hookimpl
+        def successkit_register_statuses(self, register: Any) -> None:
+            register("goal", "blocked", "Blocked", "open")
+
+    kit = open_kit(plugins=[Blocked()])
+    acme = kit.companies.create("Acme")
+    assert kit.goals.create("Reduce churn", company=acme).status == "not_started"
+    assert kit.goals.create("Stuck", company=acme, status="blocked").status == "blocked"

@@ -162,13 +162,16 @@ class Deployment:
     steps: tuple[DeployStep, ...]
 
     def count(self, result: str) -> int:
+        """How many assets had ``result``: ``created``, ``exists`` or ``skipped``."""
         return sum(1 for s in self.steps if s.result == result)
 
     @property
     def created(self) -> int:
+        """Assets created (or, in a dry run, that would be)."""
         return self.count("created")
 
     def describe(self) -> list[str]:
+        """A headline with the counts, then one line per asset."""
         head = f"Bundle {self.bundle!r} {self.version}" + (" (dry run, nothing written)" if self.dry_run else "")
         counts = ", ".join(f"{self.count(r)} {r}" for r in ("created", "exists", "skipped") if self.count(r))
         lines = [f"{head}: {counts or 'nothing to do'}"]
@@ -204,6 +207,7 @@ class BundleService:
         return dict(sorted(found.items()))
 
     def get(self, name: str) -> Bundle:
+        """An available bundle by name (:class:`NotFound` names the unknown one)."""
         bundles = self.available()
         if name not in bundles:
             raise NotFound("bundle", name)

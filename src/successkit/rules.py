@@ -79,14 +79,17 @@ class RuleRun:
     steps: tuple[RuleStep, ...]
 
     def count(self, result: str, action: str | None = None) -> int:
+        """How many steps had ``result`` (for one ``action`` kind, or all)."""
         return sum(1 for s in self.steps if s.result == result and action in (None, s.action))
 
     @property
     def created(self) -> int:
+        """Records created (or, in a dry run, that would be)."""
         return self.count("created")
 
     @property
     def updated(self) -> int:
+        """Open CTAs brought in line with the rule (RULE_02)."""
         return self.count("updated")
 
     def summary(self) -> dict[str, dict[str, int]]:
@@ -294,6 +297,7 @@ class RuleService(Service[Rule]):
         return rule
 
     def by_name(self, name: str) -> Rule:
+        """The rule with this name (names are unique)."""
         found = self.list([("name", "=", name)], limit=1)
         if not found:
             raise ValidationError("no rule with this name", value=name)
@@ -309,10 +313,12 @@ class RuleService(Service[Rule]):
             return self.by_name(ref)
 
     def set_active(self, rule: Rule | str, active: bool) -> Rule:
+        """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them."""
         with self.kit.transaction():
             return self._save(self.resolve(rule), {"active": bool(active)})
 
     def delete(self, rule: Rule | str) -> None:
+        """Delete a rule; what its runs created stays."""
         with self.kit.transaction():
             self.kit.store.delete(self.kind, self.resolve(rule).id)
 

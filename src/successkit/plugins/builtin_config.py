@@ -39,6 +39,7 @@ SETTINGS = {
     "objective.default_status": "new",
     "task.default_status": "open",
     "cta.default_status": "new",
+    "goal.default_status": "not_started",
     "objective.close_status": "closed_lost",
     "task.close_status": "cancelled",
 }
