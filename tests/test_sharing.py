@@ -550,3 +550,24 @@ def test_acting_users_change_only_what_their_license_allows__SHARE_04(kit: sk.Ki
     for attempt in attempts.values():
         attempt(kit.as_user(w.alice))
     assert kit.companies.count([("name", "=", "Sneaky Co")]) == 1
+
+
+def test_external_contacts_do_not_see_internal_notes_or_email_drafts__SHARE_04(sw: ShareWorld) -> None:
+    """A share to an external contact shows the work, not the team's comments, custom fields
+    or email drafts; an internal user's link shows the records whole."""
+    kit = sw.kit
+    kit.sharing.set_plan_external(sw.sp)
+    kit.objectives.update(sw.shown.id, comments="Customer is slow to respond")
+    mail = kit.playbooks.create_email_template("Nudge", "Please hurry", "Internal draft body")
+    kit.playbooks.create("Nudges", [{"name": "Nudge the sponsor", "email_template": mail.id}])
+    kit.objectives.apply_playbook(sw.shown.id, kit.playbooks.by_name("Nudges"))
+    person = kit.sharing.open(kit.sharing.share_with_person(sw.sp, sw.pat).token)
+    (go_live,) = [o for o in person.objectives if o.id == sw.shown.id]
+    assert go_live.comments is None and go_live.name == "Go live"
+    nudge = next(t for t in person.tasks[sw.shown.id] if t.name == "Nudge the sponsor")
+    assert (nudge.email_subject, nudge.email_body) == (None, None)
+    internal = kit.sharing.open(kit.sharing.share_with_user(sw.sp, sw.bob).token)
+    (whole,) = [o for o in internal.objectives if o.id == sw.shown.id]
+    assert whole.comments == "Customer is slow to respond"
+    assert next(t for t in internal.tasks[sw.shown.id] if t.name == "Nudge the sponsor").email_body == \
+        "Internal draft body"

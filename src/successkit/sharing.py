@@ -166,12 +166,14 @@ class SharingService(Service[Share]):
         seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks])
         if not seen or seen[0] is not plans[0]:
             raise AccessDenied(_DENIED, rule="SHARE_02")
+        if principal.external:
+            seen = [_for_customer(r) for r in seen]
         shown = tuple(o for o in seen if isinstance(o, Objective))
         by_parent: dict[str, list[Task]] = {o.id: [] for o in shown}
         for t in seen:
             if isinstance(t, Task) and t.parent_id in by_parent:
                 by_parent[t.parent_id].append(t)
-        return SharedPlan(plans[0], shown, MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
+        return SharedPlan(seen[0], shown, MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
                           share.audience, share.expires_on)
 
     def timeline(self, token: str, *, limit: int = 50, after: str | None = None) -> TimelinePage:
@@ -238,3 +240,18 @@ class SharingService(Service[Share]):
             current = self.kit.objectives._current(objective)
             check_open_plan(self.kit, self.kit.plans.get(current.plan_id), what="changing what is external")
             return self.kit.objectives._save(current, {"external": bool(external)})
+
+
+#: What an external contact's view leaves out: the team's internal notes, custom fields and
+#: email drafts (the rest of each record is what the customer works on with the team).
+_INTERNAL_ONLY: dict[type, dict[str, Any]] = {
+    SuccessPlan: {"fields": {}},
+    Objective: {"comments": None, "snooze_reason": None, "fields": {}},
+    Task: {"email_subject": None, "email_body": None, "email_to": (), "fields": {}},
+}
+
+
+def _for_customer(record: Any) -> Any:
+    """``record`` without its internal-only fields, for a share to an external contact."""
+    blank = _INTERNAL_ONLY.get(type(record))
+    return attrs.evolve(record, **blank) if blank else record
