@@ -170,3 +170,20 @@ def test_external_owner_is_a_contact_of_the_customer__OBJ_02(w: World) -> None:
         kit.ctas.create("No type", company=w.acme, type=None, owner=w.alice)  # type: ignore[arg-type]
     with pytest.raises(sk.ValidationError, match="sharing_enabled"):
         kit.objectives.create(plan.id, "S", sharing_enabled="no")  # type: ignore[arg-type]
+
+
+def test_loose_list_and_logic_inputs_are_clear_errors__GOAL_10_VAULT_02(w: World) -> None:
+    """Logic that is not text, a bare string for a list of columns, a number for the skip list:
+    each a successkit error naming the value, never a TypeError or AttributeError."""
+    kit = w.kit
+    with pytest.raises(sk.QueryError, match="logic is text") as e:
+        kit.companies.list([("name", "=", "x")], logic=7)  # type: ignore[arg-type]
+    assert e.value.value == 7
+    with pytest.raises(sk.ValidationError, match="columns is a list"):
+        kit.goals.view(columns="name")
+    assert kit.goals.view(extra_columns=None).columns == ("name", "due_date", "status", "progress")
+    with pytest.raises(sk.ValidationError, match="skip is a list"):
+        kit.bundles.deploy("ebr", skip=5)  # type: ignore[arg-type]
+    with pytest.raises(sk.RuleViolation, match="logic is text"):
+        kit.rules.create("Bad logic", logic=5,  # type: ignore[arg-type]
+                         actions=[{"do": "log_activity", "type": "note", "subject": "x"}])

@@ -23,6 +23,7 @@ import attrs
 from .errors import NotFound, RuleViolation, ValidationError
 from .query import Query
 from .rules import TARGETS
+from .validate import text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -247,8 +248,7 @@ class BundleService:
 
 
 def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
-    if isinstance(skip, str):
-        skip = [skip]
+    skip = [skip] if isinstance(skip, str) else text_list("bundle deploy", "skip", skip)
     names = {(kind, name) for kind, name, _ in b.entries()}
     out: set[tuple[str, str | None]] = set()
     for item in skip:

@@ -36,6 +36,7 @@ from .query import (
 )
 from .records import Goal
 from .storage.evaluate import _decoder, group_key, matches, value_of
+from .validate import text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -214,7 +215,8 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
         scope.append(("relationship_id", "=", kit.relationships.id_of(relationship)))
     base = combine(scope, base)
 
-    names = list(dict.fromkeys([*(DEFAULT_COLUMNS if columns is None else columns), *extra_columns]))
+    shown = DEFAULT_COLUMNS if columns is None else text_list("goal view", "columns", columns)
+    names = list(dict.fromkeys([*shown, *text_list("goal view", "extra_columns", extra_columns)]))
     fields = {n: (None if n == PROGRESS else _resolve(kit, n)) for n in names}
     sorts = _check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
     db_sort = tuple(s for s, f in sorts if f is not None)

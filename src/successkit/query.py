@@ -525,6 +525,8 @@ def _many(field: FieldRef, value: Any, op: str) -> tuple[Any, ...]:
 def bind(query: Query, schema: KindSchema, custom: Mapping[str, FieldType], now: datetime) -> BoundQuery:
     """Check ``query`` against a record kind and resolve it for the backends."""
     preds = [_bind_condition(i, c, schema, custom, now) for i, c in enumerate(query.conditions)]
+    if query.logic is not None and not isinstance(query.logic, str):
+        raise QueryError("logic is text such as '(1 AND 2) OR NOT 3'", value=query.logic)
     where: Node | None
     if query.logic is not None and query.logic.strip():
         if not preds:
