@@ -23,9 +23,17 @@ from typing import TypeVar
 
 from .errors import ConflictError, ValidationError
 
-__all__ = ["retry"]
+__all__ = ["backoff_delay", "retry"]
 
 T = TypeVar("T")
+
+
+def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
+    """How long to wait after failed attempt ``attempt`` (1, 2, ...): a random
+    time between 0 and ``min(max_delay, base_delay * 2**(attempt - 1))`` seconds
+    (exponential backoff with full jitter).  The storage backends' own retries
+    of transient database errors use it too."""
+    return random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
 
 
 def retry(operation: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.01,
@@ -58,5 +66,5 @@ def retry(operation: Callable[[], T], *, attempts: int = 5, base_delay: float = 
         except ConflictError:
             if attempt == attempts:
                 raise
-            time.sleep(random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1))))
+            time.sleep(backoff_delay(attempt, base_delay, max_delay))
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -7,14 +7,28 @@ expressions; bulk inserts go through ``COPY``; text columns use the "C"
 collation so that text sorts by code point, exactly as on the other backends.
 The pool checks a connection before handing it out, so connections the server
 dropped are replaced instead of failing the next operation.
+
+``options`` in the URL are passed to the server with the schema's search path
+(``?options=-c default_transaction_isolation=serializable``), and
+``retry_attempts`` bounds the store's own retries (default 3).
+
+Serialization failures (SQLSTATE 40001) and deadlocks (40P01) are retried by the
+store itself, with jittered exponential backoff, wherever that is safe: a read
+outside a transaction, or a write the store runs in a transaction of its own
+(``insert_many``, ``update_many``, ``delete_many`` called outside any
+transaction).  Inside a caller's transaction (every service method, every
+``kit.transaction()`` block) only the caller can rerun the whole unit: the
+error surfaces at once as :class:`TransientConflict`, a
+:class:`~successkit.errors.ConflictError` that :func:`successkit.retry` retries.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
@@ -26,15 +40,42 @@ from psycopg_pool import ConnectionPool
 from .._schema import FieldType, KindSchema
 from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, Pred
+from ..retry import backoff_delay
 from .base import Store
 from .sql import Compiled, Dialect, quote
 from .sqlite import SCHEMA_VERSION, _fold
 
-__all__ = ["PostgresStore"]
+__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict"]
+
+T = TypeVar("T")
 
 _CHUNK = 1000
 _LOCK_KEY = 0x5C5C_0001  # advisory lock serialising schema creation across processes
 _names = itertools.count(1)
+
+#: SQLSTATEs that mean "the transaction was rolled back because of a concurrent
+#: one; running it again may well succeed": serialization failure, deadlock.
+RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock detected"}
+#: The store's own retries: attempts in all, and the backoff bounds in seconds.
+RETRY_ATTEMPTS = 3
+RETRY_BASE_DELAY = 0.01
+RETRY_MAX_DELAY = 0.2
+
+
+class TransientConflict(ConflictError):
+    """PostgreSQL rolled a transaction back because of a concurrent one
+    (serialization failure, SQLSTATE 40001, or deadlock, 40P01).
+
+    ``sqlstate`` (also ``value``) names the SQLSTATE and ``attempts`` says how
+    many times the store ran the operation: more than 1 when the store retried
+    it itself, 1 when it ran inside a caller's transaction, which only the caller
+    can rerun (:func:`successkit.retry` does, as for any ConflictError).
+    """
+
+    def __init__(self, message: str, *, sqlstate: str, attempts: int = 1) -> None:
+        super().__init__(message, rule="STORE_04", value=sqlstate)
+        self.sqlstate = sqlstate
+        self.attempts = attempts
 
 
 class PostgresDialect(Dialect):
@@ -174,15 +215,28 @@ class PostgresDialect(Dialect):
         return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]
 
 
-def _split_url(url: str) -> tuple[str, str]:
-    """(conninfo without our own options, schema name)."""
+@attrs.frozen
+class _UrlOptions:
+    conninfo: str  #: the URL without the options below
+    schema: str
+    server_options: str  #: the URL's ``options`` (``-c name=value ...``), passed on with ours
+    retry_attempts: int | None
+
+
+def _split_url(url: str) -> _UrlOptions:
+    """The conninfo without our own options, and those options."""
     parts = urlsplit(url)
     options = dict(parse_qsl(parts.query))
     schema = options.pop("schema", "public")
     if not schema.replace("_", "").isalnum():
         raise StorageError("the schema option is letters, digits and _", value=schema)
+    attempts = options.pop("retry_attempts", None)
+    if attempts is not None and (not attempts.isdigit() or int(attempts) < 1):
+        raise StorageError("the retry_attempts option is a whole number >= 1", value=attempts)
+    server_options = options.pop("options", "")
     scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
-    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment)), schema
+    return _UrlOptions(urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment)),
+                       schema, server_options, None if attempts is None else int(attempts))
 
 
 class PostgresStore(Store):
@@ -190,14 +244,27 @@ class PostgresStore(Store):
 
     scheme = "postgresql"
 
-    def __init__(self, classes: Iterable[type[Any]], url: str, *, max_connections: int = 8) -> None:
+    def __init__(self, classes: Iterable[type[Any]], url: str, *, max_connections: int = 8,
+                 retry_attempts: int | None = None, retry_base_delay: float = RETRY_BASE_DELAY,
+                 retry_max_delay: float = RETRY_MAX_DELAY) -> None:
         super().__init__(classes)
         self.dialect = PostgresDialect()
-        conninfo, self.schema_name = _split_url(url)
+        parsed = _split_url(url)
+        conninfo, self.schema_name = parsed.conninfo, parsed.schema
+        attempts = retry_attempts if retry_attempts is not None else parsed.retry_attempts or RETRY_ATTEMPTS
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise ValidationError("retry_attempts must be a whole number >= 1", value=attempts)
+        if retry_base_delay < 0 or retry_max_delay < 0:
+            raise ValidationError("retry delays must be >= 0", value=(retry_base_delay, retry_max_delay))
+        #: Attempts in all for an operation the store may retry itself (1: never retry).
+        self.retry_attempts = attempts
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
         self._tx: psycopg.Connection[Any] | None = None
+        server_options = f"{parsed.server_options} -c search_path={self.schema_name}".strip()
         self._pool = ConnectionPool(
             conninfo, min_size=1, max_size=max_connections, open=False, check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "options": f"-c search_path={self.schema_name}",
+            kwargs={"autocommit": True, "options": server_options,
                     "application_name": f"successkit/{self.schema_name}"},
             configure=_configure, name=f"successkit-{next(_names)}")
         with _translate():
@@ -219,6 +286,54 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
+
+    # ------------------------------------------------------------- retrying
+    def _retrying(self, operation: Callable[[], T]) -> T:
+        """Run ``operation``; when it is the whole of a transaction the store owns
+        (no transaction was open), retry serialization failures and deadlocks, at
+        most :attr:`retry_attempts` times in all, sleeping a jittered, growing
+        delay between attempts.  Inside a caller's transaction it runs once: the
+        database rolled back the caller's work, so only the caller can redo it."""
+        if self.in_transaction:
+            return operation()
+        attempt = 1
+        while True:
+            try:
+                return operation()
+            except TransientConflict as e:
+                if attempt >= self.retry_attempts:
+                    if attempt == 1:
+                        raise
+                    raise TransientConflict(
+                        f"{e.message}; gave up after {attempt} attempts", sqlstate=e.sqlstate, attempts=attempt,
+                    ) from e.__cause__
+                time.sleep(backoff_delay(attempt, self.retry_base_delay, self.retry_max_delay))
+                attempt += 1
+
+    def get(self, kind: str, id: str) -> Any:
+        return self._retrying(lambda: super(PostgresStore, self).get(kind, id))
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> list[Any]:
+        return self._retrying(lambda: super(PostgresStore, self).get_many(kind, ids))
+
+    def insert_many(self, records: Sequence[Any]) -> None:
+        self._retrying(lambda: super(PostgresStore, self).insert_many(records))
+
+    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+        self._retrying(lambda: super(PostgresStore, self).update_many(items))
+
+    def delete_many(self, kind: str, ids: Sequence[str]) -> int:
+        return self._retrying(lambda: super(PostgresStore, self).delete_many(kind, ids))
+
+    def query(self, query: BoundQuery) -> Iterator[Any]:
+        # Only the opening of the stream is retried: rows already handed out cannot be taken back.
+        return self._retrying(lambda: super(PostgresStore, self).query(query))
+
+    def count(self, query: BoundQuery) -> int:
+        return self._retrying(lambda: super(PostgresStore, self).count(query))
+
+    def group_counts(self, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        return self._retrying(lambda: super(PostgresStore, self).group_counts(query, group))
 
     # ------------------------------------------------------------- connections
     @contextmanager
@@ -331,8 +446,9 @@ class PostgresStore(Store):
         sql = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = %s'
         ids = [r.id for r, _ in items]
         with _translate(), self._conn() as conn:
+            # Rows are locked in id order, so two writers of overlapping sets cannot deadlock here.
             found = dict(conn.execute(f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" = ANY(%s) '
-                                      "FOR UPDATE", (ids,)).fetchall())
+                                      'ORDER BY "id" FOR UPDATE', (ids,)).fetchall())
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
                 rows = [(*row[1:], row[0]) for row in (schema.to_row(r) for r, _ in items)]
@@ -426,11 +542,11 @@ def _translate() -> Iterator[None]:
     except pg_errors.UniqueViolation as e:
         raise ConflictError(f"storage refused a duplicate row: {e.diag.message_primary}") from e
     except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as e:
-        raise ConflictError(f"a concurrent transaction got in the way; retry: {e.diag.message_primary}") from e
+        state = e.sqlstate or ("40001" if isinstance(e, pg_errors.SerializationFailure) else "40P01")
+        detail = e.diag.message_primary or str(e)
+        raise TransientConflict(f"a concurrent transaction got in the way ({RETRY_SQLSTATES[state]}, SQLSTATE "
+                                f"{state}: {detail}); run the whole transaction again", sqlstate=state) from e
     except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
         raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
     except psycopg.Error as e:
         raise StorageError(f"PostgreSQL error: {e}") from e
-
-
-
