@@ -12,6 +12,8 @@ import pytest
 
 import successkit as sk
 
+from .helpers import opened_kits
+
 #: Every backend the conformance suite and the rule tests run on.
 BACKENDS = ["memory", "sqlite", "postgres"]
 
@@ -75,18 +77,8 @@ def clock() -> sk.FixedClock:
 @pytest.fixture
 def open_kit(url: str, clock: sk.FixedClock) -> Iterator[Callable[..., sk.Kit]]:
     """Open kits on the test's store; all are closed after the test."""
-    kits: list[sk.Kit] = []
-
-    def _open(**kwargs: object) -> sk.Kit:
-        kwargs.setdefault("clock", clock)
-        kwargs.setdefault("entry_points", False)
-        k = sk.open(url, **kwargs)  # type: ignore[arg-type]
-        kits.append(k)
-        return k
-
-    yield _open
-    for k in kits:
-        k.close()
+    with opened_kits(url, clock) as _open:
+        yield _open
 
 
 @pytest.fixture

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import successkit as sk
 from successkit.testing import faults
 
 snapshot = faults.snapshot  # every record of every kind: proves a refusal changed nothing
+
+
+@contextmanager
+def opened_kits(url: str, clock: Any) -> Iterator[Callable[..., sk.Kit]]:
+    """A function opening kits on ``url`` (or ``at=`` another URL) with the test clock
+    and no installed plugins; every kit it opened is closed at the end."""
+    kits: list[sk.Kit] = []
+
+    def _open(at: str | None = None, **kwargs: Any) -> sk.Kit:
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("entry_points", False)
+        kit = sk.open(at or url, **kwargs)
+        kits.append(kit)
+        return kit
+
+    try:
+        yield _open
+    finally:
+        for kit in kits:
+            kit.close()
 
 
 def chain(kit: sk.Kit, levels: int, prefix: str = "L") -> list[sk.Company]:

@@ -32,7 +32,7 @@ import successkit as sk
 from successkit.retry import backoff_delay
 
 from .conftest import PG_URL, postgres_schema_url
-from .helpers import snapshot
+from .helpers import opened_kits, snapshot
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
@@ -43,17 +43,9 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def kits() -> Iterator[Callable[..., sk.Kit]]:
-    opened: list[sk.Kit] = []
-
-    def _open(url: str) -> sk.Kit:
-        kit = sk.open(url, clock=NOW, entry_points=False)
-        opened.append(kit)
-        return kit
-
-    yield _open
-    for kit in opened:
-        kit.close()
+def kits(pg_url: str) -> Iterator[Callable[..., sk.Kit]]:
+    with opened_kits(pg_url, NOW) as _open:
+        yield _open
 
 
 @attrs.define
@@ -166,24 +158,32 @@ def test_real_deadlock_in_a_store_transaction_is_retried__STORE_03(
     assert {c.stage for c in kit.companies.get_many([first.id, second.id])} == {"Adoption"}
 
 
-def test_real_serialization_failure_in_a_store_transaction_is_retried__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any) -> None:
-    """STORE_03: a serializable update_many overtaken by a concurrent commit fails
-    with 40001; the store's second attempt sees the commit and goes through."""
-    kit = kits(with_options(pg_url, options="-c default_transaction_isolation=serializable"))
-    schema = _schema(pg_url)
-    acme = kit.companies.create("Acme")
+def _overtaken(kit: sk.Kit, schema: str, watcher: Any, row_id: str,
+               work: Callable[[], object]) -> list[BaseException]:
+    """Run ``work`` while another connection holds row ``row_id``, then let that
+    connection commit its own change first: under serializable isolation the
+    store's transaction can no longer commit (40001).  The errors ``work`` raised."""
     other = _admin(schema)
     try:
         other.execute("BEGIN")
-        other.execute("UPDATE company SET industry = 'Retail' WHERE id = %s", (acme.id,))
+        other.execute("UPDATE company SET industry = 'Retail' WHERE id = %s", (row_id,))
         kit.store.stats.reset()
-        thread, errors = _in_thread(lambda: kit.store.update_many([_bumped(acme)]))
+        thread, errors = _in_thread(work)
         _wait_until_blocked(watcher, schema)
         other.execute("COMMIT")  # the store's snapshot no longer holds: 40001
         thread.join(30)
     finally:
         other.close()
+    return errors
+
+
+def test_real_serialization_failure_in_a_store_transaction_is_retried__STORE_03(
+        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any) -> None:
+    """STORE_03: a serializable update_many overtaken by a concurrent commit fails
+    with 40001; the store's second attempt sees the commit and goes through."""
+    kit = kits(with_options(pg_url, options="-c default_transaction_isolation=serializable"))
+    acme = kit.companies.create("Acme")
+    errors = _overtaken(kit, _schema(pg_url), watcher, acme.id, lambda: kit.store.update_many([_bumped(acme)]))
     assert not errors, errors
     assert kit.store.stats.calls["begin"] == 2
     assert [a for a, *_ in backoffs.calls] == [1]
@@ -198,25 +198,14 @@ def test_real_serialization_failure_in_a_caller_transaction_surfaces__STORE_04(
     not retry: a ConflictError naming SQLSTATE 40001 surfaces after one attempt,
     and nothing of the call is left behind."""
     kit = kits(with_options(pg_url, options="-c default_transaction_isolation=serializable"))
-    schema = _schema(pg_url)
     acme = kit.companies.create("Acme")
-    other = _admin(schema)
-    try:
-        other.execute("BEGIN")
-        other.execute("UPDATE company SET industry = 'Retail' WHERE id = %s", (acme.id,))
-        kit.store.stats.reset()
 
-        def unit() -> None:
-            with kit.transaction():
-                kit.companies.create("Beta")
-                kit.companies.update(acme, stage="Adoption")
+    def unit() -> None:
+        with kit.transaction():
+            kit.companies.create("Beta")
+            kit.companies.update(acme, stage="Adoption")
 
-        thread, errors = _in_thread(unit)
-        _wait_until_blocked(watcher, schema)
-        other.execute("COMMIT")
-        thread.join(30)
-    finally:
-        other.close()
+    errors = _overtaken(kit, _schema(pg_url), watcher, acme.id, unit)
     assert len(errors) == 1 and isinstance(errors[0], sk.ConflictError), errors
     e = errors[0]
     assert "SQLSTATE 40001" in str(e) and e.rule == "STORE_04" and e.value == "40001"

@@ -495,26 +495,18 @@ class BackendsAgree(RuleBasedStateMachine):
         desc = data.draw(st.booleans(), label="descending")
         which = data.draw(st.sampled_from(["all", "open", "closed"]), label="view")
 
-        def read(kit: sk.Kit) -> Any:
-            if view == "plan":
-                return kit.plans.open(target)
-            if view == "counts":
-                return kit.plans.counts(target)
-            if view == "schedule":
-                return kit.plans.schedule(target)
-            if view == "objectives":
-                return list(kit.objectives.view(target, view=which, sort=sort, descending=desc))
-            if view == "progress":
-                return kit.goals.progress(target)
-            if view == "linked":
-                return kit.goals.linked(target)
-            if view == "subtree":
-                return kit.companies.subtree(target)
-            if view == "ancestors":
-                return kit.companies.ancestors(target)
-            return list(kit.ctas.cockpit(target, sort=["due_date", "-name"]))
-
-        self.on_all(read)
+        readers: dict[str, Callable[[sk.Kit], Any]] = {
+            "plan": lambda kit: kit.plans.open(target),
+            "counts": lambda kit: kit.plans.counts(target),
+            "schedule": lambda kit: kit.plans.schedule(target),
+            "objectives": lambda kit: list(kit.objectives.view(target, view=which, sort=sort, descending=desc)),
+            "progress": lambda kit: kit.goals.progress(target),
+            "linked": lambda kit: kit.goals.linked(target),
+            "subtree": lambda kit: kit.companies.subtree(target),
+            "ancestors": lambda kit: kit.companies.ancestors(target),
+            "cockpit": lambda kit: list(kit.ctas.cockpit(target, sort=["due_date", "-name"])),
+        }
+        self.on_all(readers[view])
 
 
 def _first_difference(want: dict[str, list[dict[str, Any]]], got: dict[str, list[dict[str, Any]]]) -> str:

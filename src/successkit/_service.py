@@ -42,7 +42,21 @@ class Service(Generic[R]):
         return record
 
     def get_many(self, refs: Sequence[R | str]) -> builtins.list[R]:
+        """The stored records of these ids (records are re-read by id); unknown ids are left out."""
         return self.kit.store.get_many(self.kind, [self.id_of(r) for r in refs])
+
+    def by_name(self, name: str) -> R:
+        """The record with this name, for kinds whose names are unique (playbooks,
+        rules, relationship types...)."""
+        found = self.list([("name", "=", name)], limit=1)
+        if not found:
+            raise ValidationError(f"no {self.kind.replace('_', ' ')} with this name", value=name)
+        return found[0]
+
+    def _check_new_name(self, name: str) -> None:
+        """Refuse a second record of this kind with ``name``."""
+        if self.count([("name", "=", name)]):
+            raise ValidationError(f"a {self.kind.replace('_', ' ')} with this name exists", value=name)
 
     def id_of(self, ref: Any) -> str:
         """The id of a record of this kind, or the string given."""

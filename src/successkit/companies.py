@@ -235,17 +235,10 @@ class RelationshipTypeService(Service[RelationshipType]):
     def create(self, name: str, *, description: str | None = None) -> RelationshipType:
         name = require_text(self.kind, "name", name)
         with self.kit.transaction():
-            if self.count([("name", "=", name)]):
-                raise ValidationError("a relationship type with this name exists", value=name)
+            self._check_new_name(name)
             rt = self._new(name=name, description=description)
             self.kit.store.insert(rt)
         return rt
-
-    def by_name(self, name: str) -> RelationshipType:
-        found = self.list([("name", "=", name)], limit=1)
-        if not found:
-            raise ValidationError("no relationship type with this name", value=name)
-        return found[0]
 
 
 _REL_ATTRS = {

@@ -52,8 +52,7 @@ class PlaybookService(Service[Playbook]):
         if not all_cta_types and not cta_types:
             raise ValidationError("a playbook is for all CTA types or for listed ones", value=name)
         with self.kit.transaction():
-            if self.count([("name", "=", name)]):
-                raise ValidationError("a playbook with this name exists", value=name)
+            self._check_new_name(name)
             book = self._new(name=name, description=description, all_cta_types=bool(all_cta_types),
                              cta_types=tuple(cta_types))
             records = self._steps(book, steps)
@@ -120,12 +119,6 @@ class PlaybookService(Service[Playbook]):
         if found is None:
             raise NotFound(self.kind, self.id_of(playbook))
         return found
-
-    def by_name(self, name: str) -> Playbook:
-        found = self.list([("name", "=", name)], limit=1)
-        if not found:
-            raise ValidationError("no playbook with this name", value=name)
-        return found[0]
 
     # -------------------------------------------------------------- email
     def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:

@@ -26,7 +26,20 @@ from ._work import check_playbook_for, playbook_tasks
 from .errors import NotFound, QueryError, RuleViolation, ValidationError
 from .plans import name_key
 from .query import Query
-from .records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
+from .records import (
+    Activity,
+    Company,
+    Cta,
+    Objective,
+    PlanTemplate,
+    Record,
+    Relationship,
+    Rule,
+    SuccessPlan,
+    Task,
+    User,
+)
+from .templates import ALL
 from .validate import require_text
 
 if TYPE_CHECKING:
@@ -262,12 +275,9 @@ def _check_owner_spec(kit: Kit, owner: Any) -> None:
     kit.users.check_owner(user, what="rule's work")
 
 
-def _template_by_name(kit: Kit, name: str, plan_type: str) -> Any:
-    found = kit.plan_templates.list([("name", "=", name)], limit=1)
-    if not found:
-        raise ValidationError("no plan template with this name", value=name)
-    tpl = found[0]
-    if tpl.plan_type not in ("ALL", plan_type):
+def _template_by_name(kit: Kit, name: str, plan_type: str) -> PlanTemplate:
+    tpl = kit.plan_templates.by_name(name)
+    if tpl.plan_type not in (ALL, plan_type):
         raise RuleViolation("TPL_01", f"template {name!r} is for {tpl.plan_type} plans, not {plan_type}", value=name)
     return tpl
 
@@ -289,19 +299,11 @@ class RuleService(Service[Rule]):
         definition = check_definition(self.kit, name, target, {
             "where": list(where), "logic": logic, "without_activity": without_activity, "actions": actions})
         with self.kit.transaction():
-            if self.count([("name", "=", name)]):
-                raise ValidationError("a rule with this name exists", value=name)
+            self._check_new_name(name)
             rule = self._new(name=name, description=description, target=target, definition=definition,
                              active=bool(active), bundle=bundle)
             self.kit.store.insert(rule)
         return rule
-
-    def by_name(self, name: str) -> Rule:
-        """The rule with this name (names are unique)."""
-        found = self.list([("name", "=", name)], limit=1)
-        if not found:
-            raise ValidationError("no rule with this name", value=name)
-        return found[0]
 
     def resolve(self, ref: Rule | str) -> Rule:
         """A rule by record, id or name."""
@@ -428,6 +430,9 @@ class _Run:
                 out[tid] = user.id
         return out
 
+    def _due(self, action: Mapping[str, Any]) -> date | None:
+        return None if action.get("due_days") is None else self.today + timedelta(days=action["due_days"])
+
     def _owner_or_skip(self, action: str, t: Target, owner: str | RuleViolation | None) -> str | None:
         if isinstance(owner, RuleViolation):
             self._step(action, "skipped", t, detail=str(owner))
@@ -505,9 +510,9 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            due = self.today + timedelta(days=a["due_days"]) if a.get("due_days") is not None else None
+            due = self._due(a)
             cta = Cta(**self._stamp(), name=name, company_id=self._company(t).id,
-                      relationship_id=t.id if isinstance(t, Relationship) else None, owner_id=owner,
+                      relationship_id=_relationship_id(t), owner_id=owner,
                       owner_kind="user", type=ctype, reason=reason, priority=priority, status=status.key,
                       closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=due,
                       source="rule", comments=a.get("comments"),
@@ -530,7 +535,7 @@ class _Run:
         kit, action = self.kit, "create_plan"
         ptype = kit.config.plan_type(a["plan_type"])
         names = {t.id: self._text(a["name"], t) for t in targets}
-        keys = {t.id: name_key(self._company(t).id, t.id if isinstance(t, Relationship) else None, names[t.id])
+        keys = {t.id: name_key(self._company(t).id, _relationship_id(t), names[t.id])
                 for t in targets}
         existing = {p.name_key: p for p in kit.store.query(kit.bind("plan", Query(
             conditions=[("name_key", "in", sorted(keys.values()))])))}
@@ -553,10 +558,10 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            due = self.today + timedelta(days=a["due_days"]) if a.get("due_days") is not None else None
+            due = self._due(a)
             plan = SuccessPlan(**self._stamp(), name=names[t.id], name_key=keys[t.id],
                                company_id=self._company(t).id,
-                               relationship_id=t.id if isinstance(t, Relationship) else None,
+                               relationship_id=_relationship_id(t),
                                plan_type=ptype.key, status=status, owner_id=owner, due_date=due,
                                closed_at=kit.now() if closed else None)
             if prepared is not None:
@@ -595,12 +600,16 @@ class _Run:
             activity = Activity(**self._stamp(), type=a["type"], subject=subjects[t.id], notes=a.get("notes"),
                                 occurred_at=now, author_id=kit.actor_id, published_at=now, level=self.kind,
                                 company_id=self._company(t).id,
-                                relationship_id=t.id if isinstance(t, Relationship) else None)
+                                relationship_id=_relationship_id(t))
             new.append(activity)
             self._step(action, "created", t, None if self.dry_run else activity.id, subjects[t.id])
         self._guard(new)
         if not self.dry_run and new:
             kit.store.insert_many(new)
+
+
+def _relationship_id(target: Target) -> str | None:
+    return target.id if isinstance(target, Relationship) else None
 
 
 def _date_field(record: Target, field: str) -> date | None:
