@@ -20,7 +20,7 @@ def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_C360_01_GANTT_03(tmp_p
         outputs.append(out.getvalue())
     text = outputs[1]
     assert len(outputs[0].splitlines()) == len(outputs[1].splitlines())  # nothing doubled on the rerun
-    assert "Bundle 'renewal' 1.0: 7 created, 2 exists" in text
+    assert "Bundle 'renewal' 1.0: 7 created, 2 already there" in text
     assert "Rule 'Renewal: 120 days out': 5 targets matched (dry run, nothing written)" in text
     assert "Renewal: 120 days out          first run create cta: 5 created; second run create cta: 5 unchanged" \
         in text

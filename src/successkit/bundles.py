@@ -174,7 +174,8 @@ class Deployment:
     def describe(self) -> list[str]:
         """A headline with the counts, then one line per asset."""
         head = f"Bundle {self.bundle!r} {self.version}" + (" (dry run, nothing written)" if self.dry_run else "")
-        counts = ", ".join(f"{self.count(r)} {r}" for r in ("created", "exists", "skipped") if self.count(r))
+        words = {"created": "created", "exists": "already there", "skipped": "skipped"}
+        counts = ", ".join(f"{self.count(r)} {words[r]}" for r in words if self.count(r))
         lines = [f"{head}: {counts or 'nothing to do'}"]
         lines += [f"  {s.result:<8} {s.kind[:-1].replace('_', ' ')} {s.name!r}" for s in self.steps]
         return lines

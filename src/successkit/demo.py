@@ -81,17 +81,18 @@ def _plans(kit: Kit, acme_jp: Company, globex: Company, initech: Company, alice:
         "Welcome", "Welcome to Acme Cloud, {first_name}", "Here is what the next 90 days look like...")
     kickoff = kit.playbooks.create("Kickoff", [
         {"name": "Agree goals with the sponsor", "due_days": 3},
-        {"name": "Send the welcome email", "due_days": 4, "email_template": welcome, "depends_on": [1]},
-        {"name": "Hold the kickoff call", "due_days": 7, "depends_on": [2]},
+        {"name": "Send the welcome email", "start_days": 4, "due_days": 4, "email_template": welcome,
+         "depends_on": [1]},
+        {"name": "Hold the kickoff call", "start_days": 5, "due_days": 7, "depends_on": [2]},
     ])
     template = kit.plan_templates.create("Standard onboarding", "onboarding", [
         {"key": "kickoff", "name": "1. Kickoff", "due_days": 7, "priority": "high", "playbook": kickoff},
-        {"key": "config", "name": "2. Configure the workspace", "start_days": 5, "due_days": 25,
+        {"key": "config", "name": "2. Configure the workspace", "start_days": 8, "due_days": 25,
          "depends_on": ["kickoff"], "tasks": [
-             {"key": "sso", "name": "Single sign-on", "start_days": 5, "due_days": 12},
-             {"key": "import", "name": "Import users", "start_days": 10, "due_days": 20, "depends_on": ["sso"]}]},
-        {"key": "train", "name": "3. Train the admins", "start_days": 15, "due_days": 35, "depends_on": ["config"]},
-        {"key": "live", "name": "10. Go live", "start_days": 35, "due_days": 60, "depends_on": ["train"]},
+             {"key": "sso", "name": "Single sign-on", "start_days": 8, "due_days": 12},
+             {"key": "import", "name": "Import users", "start_days": 13, "due_days": 20, "depends_on": ["sso"]}]},
+        {"key": "train", "name": "3. Train the admins", "start_days": 26, "due_days": 38, "depends_on": ["config"]},
+        {"key": "live", "name": "10. Go live", "start_days": 39, "due_days": 60, "depends_on": ["train"]},
     ], business_days=True)
     plan = kit.plans.create("Acme Japan onboarding", company=acme_jp, plan_type="onboarding", owner=alice,
                             due_date=kit.today() + timedelta(days=45), highlights="Go live before fiscal year end")
@@ -197,8 +198,11 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
     w("\nClone preview (dry run: nothing written)\n")
     from .cloning import describe
 
-    for line in describe(preview, kit)[:6]:
+    lines = describe(preview, kit)
+    for line in lines[:8]:
         w(f"  {line}\n")
+    if len(lines) > 8:
+        w(f"  ... and {len(lines) - 8} more lines (successkit.cloning.describe gives them all)\n")
 
 
 def _bar(start: date, due: date, today: date) -> str:

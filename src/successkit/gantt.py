@@ -178,9 +178,11 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
                 x2 += per_day / 2 - _diamond(r)
             if x2 - x1 >= 12:
                 d = f"M{_n(x1)},{_n(y1)} H{_n(x1 + 6)} V{_n(y2)} H{_n(x2)}"
-            else:  # the dependent starts before the predecessor ends: go round along the row boundary
+            else:  # the dependent starts before the predecessor ends: go round along the row boundary,
+                # never left of the chart's first day
                 ymid = y2 - _ROW_H / 2 if y2 > y1 else y2 + _ROW_H / 2
-                d = f"M{_n(x1)},{_n(y1)} H{_n(x1 + 6)} V{_n(ymid)} H{_n(x2 - 10)} V{_n(y2)} H{_n(x2)}"
+                back = max(x2 - 10, x(lo) + 1)
+                d = f"M{_n(x1)},{_n(y1)} H{_n(x1 + 6)} V{_n(ymid)} H{_n(back)} V{_n(y2)} H{_n(x2)}"
             hot = (dep, r.id) in links
             colour, marker = (_CRITICAL[0], "sk-gantt-arrow-critical") if hot else (_GREY, "sk-gantt-arrow")
             out.append(f'<path class="dependency{" critical" if hot else ""}" data-from="{_e(dep)}" '

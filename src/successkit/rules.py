@@ -357,7 +357,7 @@ class _Run:
         d = self.rule.definition
         if not self.rule.active:
             raise ValidationError("the rule is not active", value=self.rule.name)
-        query = Query(conditions=[_plain(c) for c in d.get("where", [])], logic=d.get("logic"))
+        query = Query(conditions=[_plain(c) for c in d.get("where", [])], logic=d.get("logic"), sort=["name", "id"])
         targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, query)))
         if d.get("without_activity") and targets:
             targets = self._without_activity(targets, d["without_activity"])
