@@ -152,3 +152,34 @@ def test_company_with_children_cannot_be_deleted(kit: sk.Kit) -> None:
     with pytest.raises(sk.ValidationError, match="child companies"):
         kit.companies.delete(parent)
     assert kit.companies.get(parent.id).name == "Parent"
+
+
+@pytest.mark.parametrize("holding", ["plan", "cta", "goal", "activity"])
+def test_company_or_relationship_holding_work_cannot_be_deleted__REL_01(kit: sk.Kit, holding: str) -> None:
+    """Deleting a company or relationship that still holds plans, CTAs, goals or timeline
+    activities is refused naming what it holds, so nothing is left pointing nowhere."""
+    alice = kit.users.create("Alice")
+    acme = kit.companies.create("Acme")
+    rel = kit.relationships.create(acme, kit.relationship_types.create("Product"), "Acme Analytics")
+    make = {
+        "plan": lambda: kit.plans.create("Onboarding", company=acme, relationship=rel, plan_type="onboarding",
+                                         owner=alice),
+        "cta": lambda: kit.ctas.create("Call", relationship=rel, type="risk", owner=alice),
+        "goal": lambda: kit.goals.create("Grow", relationship=rel),
+        "activity": lambda: kit.timeline.log("call", "Hello", relationship=rel),
+    }
+    make[holding]()
+    before = snapshot(kit)
+    label = {"plan": "success plans", "cta": "CTAs", "goal": "goals", "activity": "timeline activities"}[holding]
+    with pytest.raises(sk.ValidationError, match=f"relationship 'Acme Analytics' still has 1 {label}"):
+        kit.relationships.delete(rel)
+    with pytest.raises(sk.ValidationError, match="relationships"):
+        kit.companies.delete(acme)
+    assert snapshot(kit) == before
+    busy = kit.companies.create("Busy")
+    kit.ctas.create("Call", company=busy, type="risk", owner=alice)
+    with pytest.raises(sk.ValidationError, match="company 'Busy' still has 1 CTAs"):
+        kit.companies.delete(busy)
+    empty = kit.companies.create("Empty")
+    kit.companies.delete(empty)
+    assert kit.companies.count([("name", "=", "Empty")]) == 0

@@ -33,6 +33,7 @@ class Service(Generic[R]):
 
     @property
     def kind(self) -> str:
+        """The record kind this service stores (``company``, ``plan``...)."""
         return self.record_class.__kind__
 
     # ----------------------------------------------------------------- reading
@@ -93,6 +94,7 @@ class Service(Generic[R]):
         return self.kit.store.query(bound)
 
     def count(self, where: Where = None, *, logic: str | None = None) -> int:
+        """How many records match the conditions (one storage call)."""
         return self.kit.store.count(self.kit.bind(self.kind, _query(where, logic)))
 
     def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> builtins.list[tuple[Any, int]]:

@@ -54,6 +54,7 @@ class PlanSummary:
     counts: PlanCounts
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the plan and its objective counts."""
         return {"plan": to_dict(self.plan), "category": self.category, "counts": attrs.asdict(self.counts)}
 
 
@@ -65,6 +66,7 @@ class GoalSummary:
     progress: GoalProgress
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the goal and its progress."""
         p = self.progress
         return {"goal": to_dict(self.goal),
                 "progress": {"linked": p.linked, "closed": p.closed, "percent": p.percent}}
@@ -116,14 +118,17 @@ class _View:
 
     @property
     def arr(self) -> float | None:
+        """Annual recurring revenue of the company or relationship."""
         return self._record().arr
 
     @property
     def health_score(self) -> float | None:
+        """The health score of the company or relationship."""
         return self._record().health_score
 
     @property
     def nps(self) -> float | None:
+        """The net promoter score of the company or relationship."""
         return self._record().nps
 
     @property

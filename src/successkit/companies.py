@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._service import Service
 from .errors import RuleViolation, ValidationError
+from .query import Query
 from .records import Company, Relationship, RelationshipType
 from .validate import as_list, check_attributes, require_text
+
+if TYPE_CHECKING:
+    from .kit import Kit
 
 __all__ = ["MAX_LEVELS", "CompanyService", "RelationshipService", "RelationshipTypeService", "TreeNode"]
 
@@ -38,6 +42,7 @@ class TreeNode:
     children: tuple[TreeNode, ...] = ()
 
     def lines(self, indent: str = "") -> list[str]:
+        """The subtree as indented text lines, one company a line."""
         out = [f"{indent}{self.company.name}"]
         for child in self.children:
             out.extend(child.lines(indent + "  "))
@@ -201,17 +206,13 @@ class CompanyService(Service[Company]):
         return self.list([("parent_id", "is empty")], sort=["name"])
 
     def delete(self, company: Company | str) -> None:
-        """Delete a company that has no children, relationships or people."""
+        """Delete a company that holds nothing: no children, relationships, people,
+        plans, CTAs, goals or timeline activities (they would be left pointing nowhere)."""
         with self.kit.transaction():
             current = self.get(company)
-            for label, n in (
-                ("child companies", self.count([("parent_id", "=", current.id)])),
-                ("relationships", self.kit.relationships.count([("company_id", "=", current.id)])),
-                ("people", self.kit.people.count([("company_id", "=", current.id)])),
-            ):
-                if n:
-                    raise ValidationError(f"company {current.name!r} still has {n} {label}; "
-                                          "move or delete them first", value=current.id)
+            _refuse_if_used(self.kit, f"company {current.name!r}", current.id, [
+                ("child companies", "company", "parent_id"), ("relationships", "relationship", "company_id"),
+                ("people", "person", "company_id"), *_work_of("company_id")])
             self.kit.store.delete(self.kind, current.id)
 
     def _height(self, company: Company) -> int:
@@ -233,6 +234,7 @@ class RelationshipTypeService(Service[RelationshipType]):
     record_class = RelationshipType
 
     def create(self, name: str, *, description: str | None = None) -> RelationshipType:
+        """A relationship type; names are unique."""
         name = require_text(self.kind, "name", name)
         with self.kit.transaction():
             self._check_new_name(name)
@@ -273,6 +275,7 @@ class RelationshipService(Service[Relationship]):
 
     def update(self, relationship: Relationship | str, *, fields: Mapping[str, Any] | None = None,
                **attributes: Any) -> Relationship:
+        """Change a relationship's fields (REL_02: its company and type stay)."""
         changes: dict[str, Any] = check_attributes(self.kind, attributes, {**_REL_ATTRS, "name": str})
         if "name" in changes:
             changes["name"] = require_text(self.kind, "name", changes["name"])
@@ -287,4 +290,22 @@ class RelationshipService(Service[Relationship]):
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 
     def delete(self, relationship: Relationship | str) -> None:
-        self.kit.store.delete(self.kind, self.id_of(relationship))
+        """Delete a relationship that holds no plans, CTAs, goals or timeline activities."""
+        with self.kit.transaction():
+            current = self.get(relationship)
+            _refuse_if_used(self.kit, f"relationship {current.name!r}", current.id, _work_of("relationship_id"))
+            self.kit.store.delete(self.kind, current.id)
+
+
+def _work_of(key: str) -> list[tuple[str, str, str]]:
+    """The work records that point at a company or relationship through ``key``."""
+    return [("success plans", "plan", key), ("CTAs", "cta", key), ("goals", "goal", key),
+            ("timeline activities", "activity", key)]
+
+
+def _refuse_if_used(kit: Kit, what: str, id: str, uses: list[tuple[str, str, str]]) -> None:
+    """Refuse to delete ``what`` while records of ``uses`` (label, kind, field) point at it."""
+    for label, kind, field in uses:
+        n = kit.store.count(kit.bind(kind, Query(conditions=[(field, "=", id)])))
+        if n:
+            raise ValidationError(f"{what} still has {n} {label}; move or delete them first", value=id)

@@ -157,6 +157,7 @@ class ConfigService:
 
     # --------------------------------------------------------------- settings
     def setting(self, key: str) -> str | None:
+        """A setting's value, or None when it is not set."""
         cached = self._cache.get("setting")
         if cached is None:
             cached = self._cache["setting"] = {s.key: s for s in self._all("setting")}

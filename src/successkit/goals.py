@@ -66,6 +66,7 @@ class GoalProgress:
 
     @property
     def percent(self) -> float | None:
+        """100 x closed / linked, or None when nothing is linked (GOAL_06)."""
         return None if self.linked == 0 else 100.0 * self.closed / self.linked
 
 

@@ -59,10 +59,12 @@ class Kit:
 
     @property
     def plugins(self) -> pluggy.PluginManager:
+        """The plugin manager this kit was opened with."""
         return self._core.plugins
 
     @property
     def statuses(self) -> StatusRegistry:
+        """Every status the kit knows, built-in and from plugins."""
         return self._core.statuses
 
     @property
@@ -75,6 +77,7 @@ class Kit:
         return self._core.clock()
 
     def today(self) -> date:
+        """The kit clock's current date."""
         return self.now().date()
 
     def as_user(self, user: User | str | None) -> Kit:
@@ -84,6 +87,7 @@ class Kit:
 
     @property
     def actor(self) -> User | None:
+        """The acting user, or None for the host application itself."""
         return None if self.actor_id is None else self.users.get(self.actor_id)
 
     @contextmanager
@@ -118,6 +122,7 @@ class Kit:
             callback()
 
     def close(self) -> None:
+        """Release the storage (connections, files); the kit is unusable afterwards."""
         self.store.close()
 
     def __enter__(self) -> Kit:
@@ -137,6 +142,7 @@ class Kit:
         return cache[kind]
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
+        """The storage types of a kind's declared custom fields, by name."""
         return {n: FIELD_TYPES[d.type] for n, d in self.custom_field_decls(kind, refresh=refresh).items()}
 
     def bind(self, kind: str, query: Query) -> BoundQuery:
@@ -148,6 +154,7 @@ class Kit:
             return bind(query, schema, self.custom_field_types(kind, refresh=True), self.now())
 
     def bind_group(self, kind: str, group: Any) -> BoundGroup:
+        """Check a grouping against a record kind's schema and custom fields."""
         schema = self.store.schema(kind)
         try:
             return bind_group(group, schema, self.custom_field_types(kind))

@@ -100,6 +100,7 @@ class NotificationService(Service[Subscription]):
             self.kit.store.delete_many("digest_item", [d.id for d in pending])
 
     def subscriptions(self, user: User | str) -> list[Subscription]:
+        """A user's subscriptions, one per event."""
         return self.list([("user_id", "=", self.kit.users.id_of(user))], sort=["event"])
 
     # ------------------------------------------------------------------ events
@@ -142,6 +143,7 @@ class NotificationService(Service[Subscription]):
         self.kit.store.insert_many(digest)
 
     def plan_assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
+        """The ``plan_assigned`` event when a plan gets a new owner (NOTIF_01)."""
         if old is None or old.owner_id != new.owner_id:
             self.emit("plan_assigned", new.owner_id, new, f"Success plan {new.name!r} was assigned to you")
 

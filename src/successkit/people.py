@@ -24,6 +24,7 @@ class UserService(Service[User]):
 
     def create(self, name: str, *, email: str | None = None, license: str = "full",
                active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
+        """An internal user with a license (USER_01)."""
         self._check_license(license)
         values = check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
                                   {"email": str, "active": bool, "licensed": bool})
@@ -57,6 +58,7 @@ class UserService(Service[User]):
         return ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts if n)
 
     def deactivate(self, user: User | str) -> User:
+        """Mark a user inactive: they keep what they own but get nothing new (USER_02)."""
         return self.update(user, active=False)
 
     def can_own(self, user: User) -> bool:
@@ -79,6 +81,7 @@ class UserService(Service[User]):
         return u
 
     def by_email(self, email: str) -> User | None:
+        """The user with this email, or None."""
         found = self.list([("email", "=", email)], limit=1)
         return found[0] if found else None
 
@@ -113,6 +116,7 @@ class PersonService(Service[Person]):
     def create(self, name: str, *, company: Any = None, email: str | None = None,
                title: str | None = None, phone: str | None = None, sponsor: bool = False,
                fields: Mapping[str, Any] | None = None) -> Person:
+        """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
         company_id = None if company is None else self.kit.companies.get(company).id
         values = check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
                                               "sponsor": sponsor},
@@ -123,6 +127,7 @@ class PersonService(Service[Person]):
         return person
 
     def update(self, person: Person | str, **attributes: Any) -> Person:
+        """Change a person's fields."""
         changes = check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
                                                            "phone": str, "sponsor": bool})
         if "company" in attributes:
@@ -130,6 +135,7 @@ class PersonService(Service[Person]):
         return self._save(self._current(person), changes)
 
     def of_company(self, company: Any) -> list[Person]:
+        """The contacts of a company, by name."""
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 
     def references(self, person: Person | str) -> list[Reference]:

@@ -122,6 +122,7 @@ class PlaybookService(Service[Playbook]):
 
     # -------------------------------------------------------------- email
     def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:
+        """An email template that playbook and template steps can turn into email tasks."""
         now = self.kit.now()
         template = EmailTemplate(name=require_text("email template", "name", name),
                                  subject=require_text("email template", "subject", subject), body=body,
@@ -130,6 +131,7 @@ class PlaybookService(Service[Playbook]):
         return template
 
     def email_template(self, ref: EmailTemplate | str | None) -> EmailTemplate:
+        """An email template by record or id."""
         if isinstance(ref, EmailTemplate):
             ref = ref.id
         if not isinstance(ref, str):

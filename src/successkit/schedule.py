@@ -38,6 +38,7 @@ class ScheduleRow:
 
     @property
     def closed(self) -> bool:
+        """Whether the item is in a closed status category."""
         return self.category != "open"
 
 

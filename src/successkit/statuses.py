@@ -40,6 +40,7 @@ class Status:
 
     @property
     def is_closed(self) -> bool:
+        """Whether the category is a closed one (closed, closed_success, closed_lost)."""
         return self.category in _CLOSED
 
 
@@ -77,6 +78,7 @@ class StatusRegistry:
             raise ValidationError(f"unknown {kind} status; known: {known}", value=key) from None
 
     def of(self, kind: str) -> list[Status]:
+        """The statuses of a kind, in registration order."""
         return list(self._by_kind[kind].values())
 
     def in_category(self, kind: str, *categories: str) -> list[str]:

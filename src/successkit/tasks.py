@@ -118,6 +118,7 @@ class TaskService(Service[Task]):
         return Outcome(new, tuple(warnings), plan=plan)
 
     def set_status(self, task: Task | str, status: str) -> Outcome[Task]:
+        """Move a task to a status; closing stamps ``closed_at``."""
         with self.kit.transaction():
             current = self._current(task)
             plan = self._guard(current, f"changing task {current.name!r}")
@@ -137,6 +138,7 @@ class TaskService(Service[Task]):
                                         **status_change(self.kit, self.kind, current, closed)})
 
     def delete(self, task: Task | str) -> None:
+        """Delete a task; dependencies on it are dropped."""
         with self.kit.transaction():
             current = self.get(task)
             self._guard(current, f"deleting task {current.name!r}")
@@ -182,6 +184,7 @@ class TaskService(Service[Task]):
         return new  # type: ignore[no-any-return]
 
     def remove_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
+        """Drop one finish-to-start dependency of a task."""
         current = self._item(item)
         on_id = self._item(on).id
         plan_id = _plan_id(current)

@@ -57,9 +57,11 @@ class ActivityTypes:
         return key in self._labels
 
     def keys(self) -> list[str]:
+        """The registered activity type keys, in registration order."""
         return list(self._labels)
 
     def label(self, key: str) -> str:
+        """The label of a type (the key itself when unknown)."""
         return self._labels.get(key, key)
 
 
@@ -72,6 +74,7 @@ class TimelineItem:
 
     @property
     def level(self) -> str:
+        """Where the activity was logged: company, relationship, plan or objective."""
         return self.activity.level
 
 
@@ -90,6 +93,7 @@ class TimelinePage:
 
     @property
     def activities(self) -> list[Activity]:
+        """The page's activities, without their labels."""
         return [i.activity for i in self.items]
 
     def to_pandas(self) -> Any:
@@ -107,6 +111,7 @@ class TimelineService(Service[Activity]):
 
     @property
     def types(self) -> ActivityTypes:
+        """The activity types this kit knows (TL_01)."""
         return self.kit.activity_types
 
     # ------------------------------------------------------------------ write
@@ -172,6 +177,7 @@ class TimelineService(Service[Activity]):
             return self._save(current, values)
 
     def delete(self, activity: Activity | str) -> None:
+        """Delete an activity (PLAN_06: not inside a closed plan)."""
         with self.kit.transaction():
             current = self.get(activity)
             self._guard(current, "deleting an activity")

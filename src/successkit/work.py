@@ -166,12 +166,14 @@ class WorkService(Service[W]):
             return self._save(current, {"snoozed_until": until, "snooze_reason": reason})
 
     def unsnooze(self, item: W | str) -> W:
+        """End a snooze: the item shows in open views again."""
         with self.kit.transaction():
             current = self._current(item)
             self._guard(current, f"changing {self.kind} {current.name!r}")
             return self._save(current, {"snoozed_until": None, "snooze_reason": None})
 
     def is_snoozed(self, item: W | str) -> bool:
+        """Whether the item is snoozed until after today (OBJ_08)."""
         item = self._current(item)
         return item.snoozed_until is not None and item.snoozed_until > self.kit.today()
 

@@ -64,12 +64,14 @@ class Store(abc.ABC):
 
     # ------------------------------------------------------------------ public API
     def schema(self, kind: str) -> KindSchema:
+        """The schema of a record kind."""
         try:
             return self.schemas[kind]
         except KeyError:
             raise ValidationError(f"unknown record kind; known: {sorted(self.schemas)}", value=kind) from None
 
     def schema_for(self, record: Any) -> KindSchema:
+        """The schema of a record's kind."""
         try:
             return self._by_class[type(record)]
         except KeyError:
@@ -77,6 +79,7 @@ class Store(abc.ABC):
 
     @property
     def in_transaction(self) -> bool:
+        """Whether a transaction is open on this store."""
         return self._depth > 0
 
     @contextmanager
@@ -142,6 +145,7 @@ class Store(abc.ABC):
         return [found[i] for i in ids if i in found]
 
     def insert(self, record: Any) -> Any:
+        """Store one new record (one call)."""
         self.insert_many([record])
         return record
 
