@@ -286,3 +286,19 @@ def test_fault_at_any_write_of_closing_leaves_nothing__PLAN_05(w: World) -> None
         kit.tasks.create(kit.objectives.create(plan.id, f"O{i}").record, "T")
     assert fail_each_write(kit, lambda: kit.plans.set_status(plan.id, "closed")) >= 3
     assert kit.plans.counts(plan).open == 0
+
+
+def test_plugin_draft_status_does_not_change_the_default__PLAN_04(open_kit: Any) -> None:
+    """A plugin adding a draft-category plan status does not make it the status new plans
+    start in: the plan.default_status setting keeps 'draft' (and can name another)."""
+    class Review:
+        @hookimpl
+        def successkit_register_statuses(self, register: Any) -> None:
+            register("plan", "in_review", "In review", "draft")
+
+    kit = open_kit(plugins=[Review()])
+    alice = kit.users.create("Alice")
+    acme = kit.companies.create("Acme")
+    assert kit.plans.create("One", company=acme, plan_type="onboarding", owner=alice).status == "draft"
+    kit.config.set_setting("plan.default_status", "in_review")
+    assert kit.plans.create("Two", company=acme, plan_type="onboarding", owner=alice).status == "in_review"

@@ -123,7 +123,13 @@ class PlanService(Service[SuccessPlan]):
                                 "and relationship", value=name)
 
     def _initial_status(self, plan_type: str) -> str:
+        """The ``plan.default_status`` setting when the type allows it, else the
+        type's first draft (then active) status (PLAN_04)."""
         allowed = self.kit.config.plan_type(plan_type).statuses
+        configured = self.kit.config.setting("plan.default_status")
+        if configured is not None and configured in self.kit.statuses.in_category("plan", "draft", "active") \
+                and (not allowed or configured in allowed):
+            return configured
         drafts = self.kit.statuses.in_category("plan", "draft")
         for key in (*drafts, *self.kit.statuses.in_category("plan", "active")):
             if not allowed or key in allowed:

@@ -40,6 +40,7 @@ SETTINGS = {
     "task.default_status": "open",
     "cta.default_status": "new",
     "goal.default_status": "not_started",
+    "plan.default_status": "draft",
     "objective.close_status": "closed_lost",
     "task.close_status": "cancelled",
 }
