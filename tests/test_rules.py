@@ -191,8 +191,8 @@ def test_running_twice_creates_nothing_twice__RULE_02(kit: sk.Kit) -> None:
 
 
 def test_open_cta_of_same_type_and_reason_is_updated__RULE_02(kit: sk.Kit) -> None:
-    """An open CTA of the same company, type and reason is updated, not duplicated;
-    another reason is another CTA."""
+    """An open CTA of the same company, type and reason is updated (its priority raised to the
+    rule's), not duplicated, and keeps the name its team gave it; another reason is another CTA."""
     w = World(kit)
     acme = company(w, "Acme Renewal", 30)
     manual = kit.ctas.create("Renewal talk", company=acme, type="renewal", reason="renewal_due",
@@ -201,7 +201,7 @@ def test_open_cta_of_same_type_and_reason_is_updated__RULE_02(kit: sk.Kit) -> No
     run = kit.rules.run(renewal_rule(kit))
     assert [s.result for s in run.steps] == ["updated"] and run.steps[0].record_id == manual.id
     now = kit.ctas.get(manual)
-    assert (now.priority, now.name, now.version) == ("high", "Renewal: Acme Renewal", manual.version + 1)
+    assert (now.priority, now.name, now.version) == ("high", "Renewal talk", manual.version + 1)
     assert kit.ctas.get(other_reason) == other_reason
     assert len(ctas_of(kit, acme)) == 2
 
@@ -381,3 +381,71 @@ def test_viewer_cannot_run_a_rule_that_changes_work__SHARE_04(kit: sk.Kit) -> No
         kit.as_user(w.bob).rules.run("Renewal 120", dry_run=True)
     assert snapshot(kit) == before
     assert kit.as_user(w.alice).rules.run("Renewal 120").created == 1
+
+
+def test_rules_settle_and_never_lower_a_priority__RULE_02(kit: sk.Kit) -> None:
+    """Two rules raising the same CTA settle after one run: the higher priority wins, a later
+    run changes nothing, and a CSM's rename survives."""
+    w = World(kit)
+    acme = company(w, "Settle", 30, health_score=20)
+    kit.rules.create("A", where=[("renewal_date", "within next 120 days")],
+                     actions=[{**RENEWAL_CTA, "priority": "low"}])
+    kit.rules.create("B", where=[("health_score", "<", 40)], actions=[{**RENEWAL_CTA, "priority": "high"}])
+    first = kit.rules.run_all()
+    assert [s.result for r in first for s in r.steps] == ["created", "updated"]
+    (cta,) = ctas_of(kit, acme)
+    kit.ctas.update(cta, name="Renewal call with the CFO")
+    before = snapshot(kit)
+    again = kit.rules.run_all()
+    assert [s.result for r in again for s in r.steps] == ["unchanged", "unchanged"]
+    assert snapshot(kit) == before and kit.ctas.get(cta.id).name == "Renewal call with the CFO"
+
+
+def test_dry_run_of_all_rules_matches_the_real_run_even_when_they_overlap__RULE_03(kit: sk.Kit) -> None:
+    """Later actions and rules see what earlier ones would do: the dry run of overlapping rules
+    reports exactly what the real run then does."""
+    w = World(kit)
+    company(w, "Overlap", 30, health_score=20)
+    kit.rules.create("A", where=[("renewal_date", "within next 120 days")], actions=[RENEWAL_CTA])
+    kit.rules.create("B", where=[("health_score", "<", 40)], actions=[
+        {**RENEWAL_CTA, "priority": "low"}, {"do": "log_activity", "type": "note", "subject": "Flag"},
+        {"do": "log_activity", "type": "note", "subject": "Flag"}])
+    before = snapshot(kit)
+    dry = kit.rules.run_all(dry_run=True)
+    assert snapshot(kit) == before
+    real = kit.rules.run_all()
+
+    def shape(runs: list[sk.RuleRun]) -> list[tuple[str, str, str, str]]:
+        return [(r.rule, s.action, s.result, s.detail) for r in runs for s in r.steps]
+
+    assert shape(dry) == shape(real)
+    assert [s.result for s in real[1].steps] == ["unchanged", "created", "unchanged"]
+
+
+@pytest.mark.parametrize(("action", "says"), [
+    ({**RENEWAL_CTA, "name": "{name:{x}}"}, "cannot be filled in"),
+    ({**RENEWAL_CTA, "name": "{name:d}"}, "cannot be filled in"),
+    ({**RENEWAL_CTA, "due_days": 3_000_000}, "3000000"),
+    ({**RENEWAL_CTA, "cooldown_days": 10**9}, "1000000000"),
+    ({**RENEWAL_CTA, "comments": 5}, "comments is text"),
+    ({"do": "log_activity", "type": "note", "subject": "s", "notes": 5}, "notes is text"),
+    ({**RENEWAL_CTA, "do": ["create_cta"]}, "'do' is one of"),
+])
+def test_rules_that_could_not_run_are_refused_when_created__RULE_01(kit: sk.Kit, action: dict[str, Any],
+                                                                   says: str) -> None:
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.rules.create("Broken", actions=[action])
+    assert e.value.rule == "RULE_01" and says in str(e.value)
+    with pytest.raises(sk.RuleViolation, match="from 0 to 36500"):
+        kit.rules.create("Long", without_activity={"types": ["note"], "days": 10**9}, actions=[RENEWAL_CTA])
+    assert kit.rules.create("No where", where=None, actions=[RENEWAL_CTA]).definition["where"] == []  # type: ignore[arg-type]
+
+
+def test_owner_emails_match_without_case__RULE_01(kit: sk.Kit) -> None:
+    w = World(kit)
+    kit.custom_fields.declare("company", "manager", "text")
+    carol = kit.users.create("Carol", email="Carol@Example.com")
+    acme = company(w, "Mail", 10, fields={"manager": "carol@example.COM"})
+    kit.rules.run(renewal_rule(kit, "By field", owner="field:manager"))
+    kit.rules.run(renewal_rule(kit, "By email", owner="CAROL@example.com", reason="other"))
+    assert {c.owner_id for c in ctas_of(kit, acme)} == {carol.id}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +61,11 @@ _REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"
 _DEFINITION = frozenset({"where", "logic", "without_activity", "actions"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
+#: The longest offset a rule may use (a century): dates stay inside the calendar.
+MAX_DAYS = 36_500
+#: Action keys holding text, when given.
+_TEXT_KEYS = ("name", "subject", "notes", "comments", "type", "reason", "priority", "owner", "playbook",
+              "plan_type", "template")
 
 
 # ------------------------------------------------------------------------------ report
@@ -203,8 +207,8 @@ def _check_absence(kit: Kit, target: str, spec: Any, bad: Callable[[str, Any], R
 def _days(value: Any, what: str, bad: Callable[[str, Any], RuleViolation], *, required: bool = False) -> int | None:
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise bad(f"{what} is a whole number of days >= 0", value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
+        raise bad(f"{what} is a whole number of days from 0 to {MAX_DAYS}", value)
     return value
 
 
@@ -213,7 +217,7 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
     if not isinstance(action, Mapping):
         raise bad(f"{where} is a mapping with 'do'", action)
     do = action.get("do")
-    if do not in ACTIONS:
+    if not isinstance(do, str) or do not in ACTIONS:
         raise bad(f"{where}: 'do' is one of {', '.join(ACTIONS)}", do)
     unknown = set(action) - ACTIONS[do]
     if unknown:
@@ -221,6 +225,9 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
     for key in _REQUIRED[do]:
         if not isinstance(action.get(key), str) or not action[key].strip():
             raise bad(f"{where} ({do}) needs {key!r}", action.get(key))
+    for key in _TEXT_KEYS:
+        if action.get(key) is not None and not isinstance(action[key], str):
+            raise bad(f"{where} ({do}) {key} is text", action[key])
     for key in ("name", "subject"):
         if key in action:
             _check_placeholders(action[key], f"{where} ({do}) {key}", bad)
@@ -262,6 +269,10 @@ def _check_placeholders(text: str, what: str, bad: Callable[[str, Any], RuleViol
     unknown = names - _PLACEHOLDERS
     if unknown:
         raise bad(f"{what}: unknown placeholder; known: {{name}}, {{company}}", sorted(unknown)[0])
+    try:  # format specs and conversions ("{name:d}", "{name:{x}}") must work on any name
+        text.format(name="Acme", company="Acme")
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+        raise bad(f"{what}: cannot be filled in ({e!r})", text) from None
 
 
 def _check_owner_spec(kit: Kit, owner: Any) -> None:
@@ -269,10 +280,16 @@ def _check_owner_spec(kit: Kit, owner: Any) -> None:
         return
     if not isinstance(owner, str) or not owner:
         raise ValidationError("owner is 'csm', 'field:<custom field>', a user id or an email", value=owner)
-    user = kit.users.by_email(owner) if "@" in owner else kit.users.get(owner)
+    user = _by_email(kit, [owner]).get(owner) if "@" in owner else kit.users.get(owner)
     if user is None:
         raise ValidationError("no user with this email", value=owner)
     kit.users.check_owner(user, what="rule's work")
+
+
+def _by_email(kit: Kit, emails: Sequence[str]) -> dict[str, User]:
+    """Users by the emails asked for, compared without case (one query: the team's users)."""
+    team = {u.email.casefold(): u for u in kit.users.list() if u.email}
+    return {e: team[e.casefold()] for e in emails if e.casefold() in team}
 
 
 def _template_by_name(kit: Kit, name: str, plan_type: str) -> PlanTemplate:
@@ -297,7 +314,7 @@ class RuleService(Service[Rule]):
         (``create_cta``, ``create_plan``, ``log_activity``); see ``docs/rules.md``."""
         name = require_text(self.kind, "name", name)
         definition = check_definition(self.kit, name, target, {
-            "where": list(where), "logic": logic, "without_activity": without_activity, "actions": actions})
+            "where": where, "logic": logic, "without_activity": without_activity, "actions": actions})
         with self.kit.transaction():
             self._check_new_name(name)
             rule = self._new(name=name, description=description, target=target, definition=definition,
@@ -328,13 +345,30 @@ class RuleService(Service[Rule]):
     def run(self, rule: Rule | str, *, dry_run: bool = False) -> RuleRun:
         """Run one rule now, in one transaction (STORE_03); ``dry_run=True``
         reports what it would do and writes nothing (RULE_03)."""
-        with nullcontext() if dry_run else self.kit.transaction():
-            return _Run(self.kit, self.resolve(rule), dry_run).execute()
+        return self._runs(lambda: [self.resolve(rule)], dry_run)[0]
 
     def run_all(self, *, dry_run: bool = False) -> list[RuleRun]:
-        """Every active rule, in name order, in one transaction."""
-        with nullcontext() if dry_run else self.kit.transaction():
-            return [_Run(self.kit, r, dry_run).execute() for r in self.list([("active", "=", True)], sort=["name"])]
+        """Every active rule, in name order, in one transaction: each rule sees
+        what the rules before it did."""
+        return self._runs(lambda: list(self.list([("active", "=", True)], sort=["name"])), dry_run)
+
+    def _runs(self, rules: Callable[[], list[Rule]], dry_run: bool) -> list[RuleRun]:
+        """A dry run is the real run rolled back, so its report is exactly the
+        real run's (later actions and rules see what earlier ones would do)."""
+        runs: list[RuleRun] = []
+        try:
+            with self.kit.transaction():
+                runs = [_Run(self.kit, r).execute() for r in rules()]
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            runs = [attrs.evolve(r, dry_run=True, steps=tuple(
+                attrs.evolve(s, record_id=None) if s.result == "created" else s for s in r.steps)) for r in runs]
+        return runs
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry run."""
 
 
 # ------------------------------------------------------------------------------ one run
@@ -344,8 +378,8 @@ Target = Company | Relationship
 class _Run:
     """One rule run: the targets, then each action in bulk."""
 
-    def __init__(self, kit: Kit, rule: Rule, dry_run: bool) -> None:
-        self.kit, self.rule, self.dry_run = kit, rule, dry_run
+    def __init__(self, kit: Kit, rule: Rule) -> None:
+        self.kit, self.rule = kit, rule
         self.today = kit.today()
         self.kind = rule.target
         self.key = "company_id" if self.kind == "company" else "relationship_id"
@@ -369,7 +403,7 @@ class _Run:
         for action in d["actions"]:
             if targets:
                 getattr(self, "_" + action["do"])(targets, action)
-        return RuleRun(self.rule.name, self.dry_run, len(targets), tuple(self.steps))
+        return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
 
     # ------------------------------------------------------------------ helpers
     def _scope(self, targets: Sequence[Target]) -> list[tuple[str, Any, Any]]:
@@ -415,7 +449,7 @@ class _Run:
         emails = sorted(v for v in refs if "@" in v)
         users = {u.id: u for u in self.kit.store.get_many("user", sorted(refs - set(emails)))}
         if emails:
-            users.update({u.email: u for u in self.kit.users.list([("email", "in", emails)])})
+            users.update(_by_email(self.kit, emails))
         out: dict[str, str | RuleViolation | None] = {}
         for tid, ref in wanted.items():
             user = users.get(ref) if isinstance(ref, str) else None
@@ -478,6 +512,7 @@ class _Run:
         owners = self._owners(targets, a.get("owner", "csm"))
         status = kit.statuses.get("cta", kit.config.default_status("cta"))
         priority = a.get("priority") or "medium"
+        rank = {item.key: i for i, item in enumerate(kit.config.items("priority"))}  # first is highest
         cooldown = a.get("cooldown_days")
         new: list[Cta] = []
         tasks: list[Task] = []
@@ -492,13 +527,12 @@ class _Run:
                     self._step(action, "suppressed", t, cta.id, f"OBJ_08: a similar CTA is snoozed until "
                                f"{cta.snoozed_until}")
                     continue
-                wanted = {"name": name, "priority": priority}
-                changes: dict[str, Any] = {k: v for k, v in wanted.items() if getattr(cta, k) != v}
-                if changes:
-                    changed.append((attrs.evolve(cta, **changes, version=cta.version + 1,
+                if rank.get(priority, len(rank)) < rank.get(cta.priority or "", len(rank)):  # escalate only
+                    changed.append((attrs.evolve(cta, priority=priority, version=cta.version + 1,
                                                  updated_at=kit.now()), cta.version))
-                self._step(action, "updated" if changes else "unchanged", t, cta.id,
-                           "RULE_02: the open CTA " + (f"gets {', '.join(changes)}" if changes else "is current"))
+                    self._step(action, "updated", t, cta.id, f"RULE_02: the open CTA is raised to {priority} priority")
+                else:
+                    self._step(action, "unchanged", t, cta.id, "RULE_02: a similar CTA is open")
                 continue
             recent = [c for c in same if c.closed_at is not None and cooldown is not None
                       and c.closed_at.date() > self.today - timedelta(days=cooldown)]
@@ -521,14 +555,13 @@ class _Run:
                 check_playbook_for(kit, cta, content.playbook)
                 tasks.extend(playbook_tasks(kit, cta, content, self.today))
             new.append(cta)
-            self._step(action, "created", t, None if self.dry_run else cta.id, name)
+            self._step(action, "created", t, cta.id, name)
         self._guard([*new, *(c for c, _ in changed)])
-        if not self.dry_run:
-            if new or tasks:
-                kit.store.insert_many([*new, *tasks])
-            if changed:
-                kit.store.update_many(changed)
-            kit.notifications.work_created(new)
+        if new or tasks:
+            kit.store.insert_many([*new, *tasks])
+        if changed:
+            kit.store.update_many(changed)
+        kit.notifications.work_created(new)
 
     # ------------------------------------------------------------------ plans
     def _create_plan(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
@@ -572,9 +605,9 @@ class _Run:
                     plan = attrs.evolve(plan, due_date=latest)  # PLAN_09
                 items.extend([*objectives, *tasks])
             plans.append(plan)
-            self._step(action, "created", t, None if self.dry_run else plan.id, names[t.id])
+            self._step(action, "created", t, plan.id, names[t.id])
         self._guard(plans)
-        if not self.dry_run and plans:
+        if plans:
             kit.store.insert_many([*plans, *items])
             kit.notifications.emit_many("plan_assigned", [
                 (p.owner_id, p, f"Success plan {p.name!r} was assigned to you", "") for p in plans])
@@ -602,9 +635,9 @@ class _Run:
                                 company_id=self._company(t).id,
                                 relationship_id=_relationship_id(t))
             new.append(activity)
-            self._step(action, "created", t, None if self.dry_run else activity.id, subjects[t.id])
+            self._step(action, "created", t, activity.id, subjects[t.id])
         self._guard(new)
-        if not self.dry_run and new:
+        if new:
             kit.store.insert_many(new)
 
 
