@@ -292,3 +292,44 @@ def test_plugins_ship_bundles_through_a_hook__VAULT_01(open_kit: Any) -> None:
         open_kit(plugins=[Clash()]).bundles.available()
     with pytest.raises(sk.NotFound):
         kit.bundles.get("no-such-bundle")
+
+
+def test_redeploy_with_padded_names_changes_nothing__VAULT_03(kit: sk.Kit) -> None:
+    """Names are compared as they are stored (stripped), so padding never duplicates an asset
+    or fails a redeploy; email template names are unique too."""
+    doc = {"format": 1, "name": "padded",
+           "email_templates": [{"name": "Hello ", "subject": "Hi"}],
+           "playbooks": [{"name": " Rescue ", "steps": [{"name": "Mail", "email_template": " Hello"}]}],
+           "rules": [{"name": "Rule ", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}]}
+    kit.bundles.deploy(doc)
+    before = snapshot(kit)
+    again = kit.bundles.deploy(doc)
+    assert {s.result for s in again.steps} == {"exists"} and snapshot(kit) == before
+    assert [s.name for s in again.steps] == ["Hello", "Rescue", "Rule"]
+    with pytest.raises(sk.ValidationError, match="email template with this name exists"):
+        kit.playbooks.create_email_template("Hello", "Again")
+
+
+@pytest.mark.parametrize(("doc", "says"), [
+    ({"rules": [{"name": "R", "active": "no", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}]},
+     "active is true or false"),
+    ({"plan_templates": [{"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []}]},
+     "business_days is true or false"),
+    ({"playbooks": [{"name": "P", "all_cta_types": "no", "steps": []}]}, "all_cta_types is true or false"),
+    ({"rules": [{"name": "R", "where": None, "actions": [{"do": ["create_cta"]}]}]}, "'do' is one of"),
+    ({"plan_templates": [{"name": "T", "plan_type": "roi", "objectives": [
+        {"name": "O", "tasks": [{"name": "t", "email_template": ["E"]}]}]}]}, "named by text"),
+])
+def test_bundle_values_of_the_wrong_type_are_refused__VAULT_01(kit: sk.Kit, doc: dict[str, Any], says: str) -> None:
+    before = snapshot(kit)
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.bundles.deploy({"format": 1, "name": "typed", **doc})
+    assert e.value.rule == "VAULT_01" and says in str(e.value)
+    assert snapshot(kit) == before
+
+
+def test_unreadable_bundle_files_are_clear_errors__VAULT_01(kit: sk.Kit, tmp_path: Path) -> None:
+    with pytest.raises(sk.RuleViolation, match="cannot read the bundle file"):
+        kit.bundles.deploy(str(tmp_path / "missing.toml"))
+    with pytest.raises(sk.RuleViolation, match="json or toml"):
+        sk.Bundle.parse("name: x", "yaml")

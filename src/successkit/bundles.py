@@ -47,6 +47,8 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
 _ID_KEY = {"cta_types": "key", "reasons": "key"}
+#: Entry keys that are true or false (JSON and TOML booleans, never text).
+_FLAGS = frozenset({"active", "business_days", "all_cta_types"})
 
 
 def _bad(bundle: str, message: str, value: Any) -> RuleViolation:
@@ -105,12 +107,17 @@ class Bundle:
                                extra[0])
                 if not isinstance(ident, str) or not ident.strip():
                     raise _bad(name, f"{where}: {_ID_KEY.get(kind, 'name')} is text", ident)
+                ident = ident.strip()  # names are stored stripped: compare them that way
                 if ident in seen:
                     raise _bad(name, f"{where}: listed twice", ident)
                 seen.add(ident)
+                for flag in _FLAGS & set(entry):
+                    if not isinstance(entry[flag], bool):
+                        raise _bad(name, f"{where}: {flag} is true or false", entry[flag])
                 if kind == "rules" and entry.get("target", "company") not in TARGETS:
                     raise _bad(name, f"{where}: target is one of {', '.join(TARGETS)}", entry.get("target"))
-            assets[kind] = tuple(dict(e) for e in entries)
+            key = _ID_KEY.get(kind, "name")
+            assets[kind] = tuple({**e, key: e[key].strip()} for e in entries)
         return cls(name=name, version=str(version), title=str(data.get("title") or name),
                    description=str(data.get("description") or ""), assets=assets, source=source)
 
@@ -118,12 +125,17 @@ class Bundle:
     def load(cls, path: str | Path) -> Bundle:
         """Read a ``.json`` or ``.toml`` bundle file."""
         p = Path(path)
-        return cls.parse(p.read_text(encoding="utf-8"), "toml" if p.suffix.lower() == ".toml" else "json",
-                         source=str(p))
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise _bad(str(p), f"cannot read the bundle file: {e}", str(p)) from None
+        return cls.parse(text, "toml" if p.suffix.lower() == ".toml" else "json", source=str(p))
 
     @classmethod
     def parse(cls, text: str, syntax: str = "json", *, source: str | None = None) -> Bundle:
         """A bundle from JSON or TOML text; a syntax error names the line."""
+        if syntax not in ("json", "toml"):
+            raise _bad(source or "<bundle>", "a bundle is written in json or toml", syntax)
         try:
             data = tomllib.loads(text) if syntax == "toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
@@ -307,6 +319,9 @@ class _Deploy:
 
     def _ref(self, kind: str, name: Any, record_kind: str) -> str:
         """The id of an asset named in this bundle or already in storage."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"a {kind[:-1].replace('_', ' ')} is named by text", value=name)
+        name = name.strip()
         if (kind, name) in self.ids:
             return self.ids[(kind, name)]
         found = list(self.kit.store.query(self.kit.bind(record_kind, Query(conditions=[("name", "=", name)],

@@ -122,7 +122,13 @@ class PlaybookService(Service[Playbook]):
 
     # -------------------------------------------------------------- email
     def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:
-        """An email template that playbook and template steps can turn into email tasks."""
+        """An email template that playbook and template steps can turn into email tasks; names are unique."""
+        name = require_text("email template", "name", name)
+        found = self.kit.store.count(self.kit.bind("email_template", Query(conditions=[("name", "=", name)])))
+        if found:
+            raise ValidationError("an email template with this name exists", value=name)
+        if not isinstance(body, str):
+            raise ValidationError("an email template body is text", value=body)
         now = self.kit.now()
         template = EmailTemplate(name=require_text("email template", "name", name),
                                  subject=require_text("email template", "subject", subject), body=body,
