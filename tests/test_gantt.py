@@ -248,3 +248,23 @@ def test_png_through_matplotlib__GANTT_03(p: Plan, tmp_path: Path) -> None:
     assert (tmp_path / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     save_png([], tmp_path / "empty.png", today=p.today)
     assert (tmp_path / "empty.png").stat().st_size > 0
+
+
+def test_control_characters_far_future_dates_and_bad_widths__GANTT_03(kit: sk.Kit) -> None:
+    """Names with control characters still give well-formed XML (the characters become U+FFFD),
+    a 'never' due date of 9999-12-31 is drawn cut at the chart's edge, and a width that cannot
+    hold a chart is a clear error."""
+    w = World(kit)
+    plan = w.plan("Edges")
+    kit.objectives.create(plan, "ctrl\x01\x0bchar", due_date=date(9999, 12, 31))
+    kit.objectives.create(plan, "Late start", start_date=date(9999, 12, 30), due_date=date(9999, 12, 31))
+    root = ET.fromstring(kit.plans.gantt(plan))
+    labels = [e.text for e in root.iter(f"{NS}text") if "label" in (e.get("class") or "").split()]
+    assert "ctrl\ufffd\ufffdchar" in labels
+    width = float(root.get("width", "0"))
+    assert all(float(b.get("x", "0")) + float(b.get("width", "0")) <= width
+               for b in root.iter(f"{NS}rect") if "bar" in (b.get("class") or "").split())
+    rows = kit.plans.schedule(plan)
+    for bad in (-5, "960", 100):
+        with pytest.raises(sk.ValidationError, match="pixels wide"):
+            render_svg(rows, today=date(2026, 11, 24), width=bad)  # type: ignore[arg-type]

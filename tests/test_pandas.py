@@ -354,3 +354,26 @@ def test_goal_model_columns_cover_every_field__DATA_01() -> None:
 
     assert list(frames.column_types(Goal)) == [f.name for f in attrs.fields(Goal) if f.name != "fields"]
     assert list(frames.column_types(Task))[-1] == "closed_at"
+
+
+def test_empty_cockpit_and_subtree_keep_their_columns__DATA_01(w: PandasWorld) -> None:
+    """Lists whose kinds are known keep their columns and dtypes when empty."""
+    kit = w.kit
+    nobody = kit.users.create("Nobody")
+    cockpit = kit.ctas.cockpit(nobody).to_pandas()
+    assert len(cockpit) == 0 and {"kind", "name", "due_date", "priority"} <= set(cockpit.columns)
+    assert dtypes(cockpit)["due_date"] == "datetime64[us]"
+    leaf = kit.companies.create("Leaf")
+    subtree = kit.companies.subtree(leaf).to_pandas()
+    assert len(subtree) == 0 and {"name", "arr", "renewal_date"} <= set(subtree.columns)
+
+
+def test_rule_runs_and_deployments_convert__DATA_01(w: PandasWorld) -> None:
+    kit = w.kit
+    report = kit.bundles.deploy("ebr").to_pandas()
+    assert list(report["kind"].astype(str))[:2] == ["cta_types", "reasons"]
+    assert dtypes(report)["result"] == "category"
+    kit.rules.create("Note all", actions=[{"do": "log_activity", "type": "note", "subject": "Hello {name}"}])
+    run = kit.rules.run("Note all").to_pandas()
+    assert len(run) == kit.companies.count() and set(run["result"].astype(str)) == {"created"}
+    assert dtypes(run)["action"] == "category" and dtypes(run)["target_kind"] == "category"

@@ -183,6 +183,12 @@ class Deployment:
         """Assets created (or, in a dry run, that would be)."""
         return self.count("created")
 
+    def to_pandas(self) -> Any:
+        """The assets and what happened to each as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from .frames import records_frame
+
+        return records_frame(self.steps, record_class=DeployStep)
+
     def describe(self) -> list[str]:
         """A headline with the counts, then one line per asset."""
         head = f"Bundle {self.bundle!r} {self.version}" + (" (dry run, nothing written)" if self.dry_run else "")

@@ -13,7 +13,8 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - the recent timeline: one keyset page, one query (TL_03).
 
 A company view therefore costs at most 18 storage calls, a relationship view
-at most 13, whether the company holds two plans or two thousand.
+at most 13, whether the company holds two plans or two thousand (plus, on a
+kit's first view, one read of the custom-field declarations per kind queried).
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ class Customer360Service:
 
     def company(self, company: Company | str, *, timeline_limit: int = 20, relationships: bool = True,
                 drafts: bool = True) -> Company360:
-        """A company's 360 view (C360_01) in at most 18 storage calls (C360_02).
+        """A company's 360 view (C360_01) in at most 18 storage calls once the kit has read its
+        custom-field declarations (C360_02).
 
         ``timeline_limit`` is how many of the newest activities to show
         (1-500); ``relationships=False`` keeps CTAs, plans, goals and the

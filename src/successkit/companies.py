@@ -18,6 +18,7 @@ from ._service import Service
 from .errors import RuleViolation, ValidationError
 from .query import Query
 from .records import Company, Relationship, RelationshipType
+from .results import RecordList
 from .validate import as_list, check_attributes, require_text
 
 if TYPE_CHECKING:
@@ -176,10 +177,10 @@ class CompanyService(Service[Company]):
         """Direct children, by name (one query, HIER_02)."""
         return self.list([("parent_id", "=", self.id_of(company))], sort=["name"])
 
-    def subtree(self, company: Company | str) -> list[Company]:
+    def subtree(self, company: Company | str) -> RecordList[Company]:
         """Every descendant, level by level and by name within a level
         (one query per level: at most four, HIER_02)."""
-        out: list[Company] = []
+        out: RecordList[Company] = RecordList(record_class=Company)
         level = [self.id_of(company)]
         for _ in range(MAX_LEVELS - 1):
             found = self.list([("parent_id", "in", level)], sort=["name"])

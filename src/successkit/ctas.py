@@ -110,4 +110,4 @@ class CtaService(WorkService[Cta]):
                 items = [i for i in items if i.plan_id in live]
             found.extend(items)
         ordered = sort_records(found, self.kit.bind(self.kind, Query(sort=sort or ["due_date", "name"])))
-        return RecordList(ordered[:limit] if limit is not None else ordered)
+        return RecordList(ordered[:limit] if limit is not None else ordered, record_class=(Cta, Objective))

@@ -75,7 +75,7 @@ COLUMN_TYPES = ("text", "category", "integer", "float", "boolean", "date", "date
 #: so is any text field whose name ends in ``_`` and one of these.
 CATEGORY_FIELDS = frozenset({"status", "priority", "type", "category", "stage", "kind", "level", "audience",
                              "delivery", "license", "source", "action", "event", "rule", "label",
-                             "email_state"})
+                             "email_state", "target", "result"})
 _CATEGORY_SUFFIXES = ("_status", "_priority", "_type", "_category", "_stage", "_kind")
 
 _STORAGE_TYPES: dict[FieldType, str] = {

@@ -19,9 +19,11 @@ import html
 import importlib
 import itertools
 import os
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from .errors import ValidationError
 from .schedule import ScheduleRow
 
 __all__ = ["critical_path", "render_svg", "save_png"]
@@ -45,6 +47,9 @@ _TITLE_H = 30
 _RIGHT = 24
 _FOOT_H = 50  # today's label and the legend
 _FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: The longest span drawn (20 years): bars running past it are cut at the chart's edge.
+_MAX_SPAN = timedelta(days=7305)
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -105,7 +110,8 @@ def _n(value: float) -> str:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped for XML, with the characters XML 1.0 cannot hold (controls, lone surrogates) replaced."""
+    return html.escape(_XML_INVALID.sub("\ufffd", str(text)), quote=True)
 
 
 def _day(d: date) -> str:
@@ -118,8 +124,17 @@ def _span(rows: Sequence[ScheduleRow], today: date) -> tuple[date, date]:
     hi = max(_end(r) for r in rows)
     if any(not r.closed for r in rows):
         lo, hi = min(lo, today), max(hi, today)
-    pad = timedelta(days=max(1, round((hi - lo).days * 0.03)))  # the first bar never touches the names
-    return lo - pad, hi + pad
+    hi = min(hi, _after(lo, _MAX_SPAN.days))
+    pad = max(1, round((hi - lo).days * 0.03))  # the first bar never touches the names
+    return _after(lo, -pad), _after(hi, pad)
+
+
+def _after(d: date, days: int) -> date:
+    """``d`` moved by ``days``, kept inside the calendar."""
+    try:
+        return d + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = None, width: int = 960) -> str:
@@ -132,6 +147,8 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
     ``data-date``.  Bars also have the classes ``objective``/``task``,
     ``critical``, ``overdue`` and ``closed`` as they apply.
     """
+    if isinstance(width, bool) or not isinstance(width, int) or width < _LABEL_W + _RIGHT + 200:
+        raise ValidationError(f"a chart is at least {_LABEL_W + _RIGHT + 200} pixels wide", value=width)
     top = _TITLE_H if title else 8
     out: list[str] = []
     if title:
@@ -151,7 +168,8 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
     height = body_bottom + _FOOT_H
 
     def x(d: date) -> float:
-        return plot_x + (d - lo).days * per_day
+        """A date's x; dates beyond the axis stay at its edges."""
+        return plot_x + (min(max(d, lo), _after(hi, 1)) - lo).days * per_day
 
     def y(i: int) -> float:
         return body_top + i * _ROW_H + _ROW_H / 2
@@ -220,19 +238,21 @@ def _axis(lo: date, hi: date, x: _X, per_day: float, top: int, bottom: float) ->
     out: list[str] = []
     step = 1 if per_day >= 22 else 7
     if per_day * step >= 12:
-        d = lo + timedelta(days=0 if step == 1 else -lo.weekday() % 7)
+        d = _after(lo, 0 if step == 1 else -lo.weekday() % 7)
         while d <= hi:
             out.append(f'<line class="grid {"day" if step == 1 else "week"}" x1="{_n(x(d))}" y1="{top + 22}" '
                        f'x2="{_n(x(d))}" y2="{_n(bottom)}" stroke="#E6E9EE" stroke-width="1"/>')
             if per_day * step >= 24:
                 out.append(f'<text class="{"day" if step == 1 else "week"}" data-date="{d.isoformat()}" '
                            f'x="{_n(x(d) + 3)}" y="{top + 32}" font-size="10" fill="{_GREY}">{d.day}</text>')
-            d += timedelta(days=step)
+            if d == date.max:
+                break
+            d = _after(d, step)
     # A month label needs about 64 px: label every month, every quarter, half year or year.
     every = next((s for s in (1, 3, 6, 12) if per_day * 30.4 * s >= 64), 12)
     m = date(lo.year, lo.month, 1)
     first = True
-    while m <= hi:
+    while m <= hi and m != date.max:
         labelled = (m.month - 1) % every == 0 and (m >= lo or x(_next_month(m)) - x(lo) >= 80)
         if m >= lo:  # unlabelled month lines stop below the labels
             out.append(f'<line class="grid month" x1="{_n(x(m))}" y1="{top + (4 if labelled else 22)}" '
@@ -247,6 +267,8 @@ def _axis(lo: date, hi: date, x: _X, per_day: float, top: int, bottom: float) ->
 
 
 def _next_month(m: date) -> date:
+    if m.year == date.max.year and m.month == 12:
+        return date.max  # ends the axis loops at the calendar's end
     return date(m.year + m.month // 12, m.month % 12 + 1, 1)
 
 
@@ -258,7 +280,7 @@ def _diamond(row: ScheduleRow) -> int:
 def _bar_end(row: ScheduleRow, x: _X, per_day: float) -> float:
     if row.due is None:
         return x(row.start) + per_day / 2 + _diamond(row)
-    return x(row.due + timedelta(days=1))
+    return x(_after(row.due, 1))
 
 
 def _row(r: ScheduleRow, cy: float, x: _X, per_day: float, critical: bool) -> list[str]:
@@ -285,7 +307,7 @@ def _row(r: ScheduleRow, cy: float, x: _X, per_day: float, critical: bool) -> li
                    f'L{_n(cx)},{_n(cy + s)} L{_n(cx - s)},{_n(cy)} z" {paint}>{tip}</path>')
         return out
     h = 16 if r.level == 0 else 10
-    x0, x1 = x(r.start), x(r.due + timedelta(days=1))
+    x0, x1 = x(r.start), x(_after(r.due, 1))
     out.append(f'<rect class="{classes}" {data} x="{_n(x0)}" y="{_n(cy - h / 2)}" width="{_n(max(x1 - x0, 2))}" '
                f'height="{h}" rx="3" {paint}>{tip}</rect>')
     return out
@@ -352,12 +374,12 @@ def save_png(rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today
         for dep in r.depends_on:
             if dep in index:
                 p = rows[index[dep]]
-                start = num(p.due + timedelta(days=1)) if p.due else num(p.start) + 0.5
+                start = num(_after(p.due, 1)) if p.due else num(p.start) + 0.5
                 ax.annotate("", xy=(num(r.start), i), xytext=(start, index[dep]), zorder=2,
                             arrowprops={"arrowstyle": "-|>", "color": _GREY, "lw": 0.9,
                                         "connectionstyle": "angle,angleA=0,angleB=90,rad=0"})
     lo, hi = _span(rows, today)
-    ax.set_xlim(num(lo), num(hi + timedelta(days=1)))
+    ax.set_xlim(num(lo), num(_after(hi, 1)))
     if lo <= today <= hi:
         ax.axvline(num(today) + 0.5, color=_RED, linestyle="--", linewidth=1.2, zorder=4)
     ax.set_ylim(len(rows) - 0.5, -0.5)

@@ -117,6 +117,12 @@ class RuleRun:
             out[s.action][s.result] += 1
         return out
 
+    def to_pandas(self) -> Any:
+        """The steps as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from .frames import records_frame
+
+        return records_frame(self.steps, record_class=RuleStep)
+
     def describe(self) -> list[str]:
         """One line per step, worded for a dry run ("would create") or a real one."""
         verb = {"created": "create", "updated": "update", "unchanged": "leave", "suppressed": "hold back",
