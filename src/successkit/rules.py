@@ -550,11 +550,10 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            due = self._due(a)
             cta = Cta(**self._stamp(), name=name, company_id=self._company(t).id,
                       relationship_id=_relationship_id(t), owner_id=owner,
                       owner_kind="user", type=ctype, reason=reason, priority=priority, status=status.key,
-                      closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=due,
+                      closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=self._due(a),
                       source="rule", comments=a.get("comments"),
                       playbook_ids=(content.playbook.id,) if content else ())
             if content is not None:
@@ -597,11 +596,10 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            due = self._due(a)
             plan = SuccessPlan(**self._stamp(), name=names[t.id], name_key=keys[t.id],
                                company_id=self._company(t).id,
                                relationship_id=_relationship_id(t),
-                               plan_type=ptype.key, status=status, owner_id=owner, due_date=due,
+                               plan_type=ptype.key, status=status, owner_id=owner, due_date=self._due(a),
                                closed_at=kit.now() if closed else None)
             if prepared is not None:
                 objectives, tasks = prepared.build(kit, plan, on=self.today, owner_of=lambda ref, what: (ref, "user"))
