@@ -16,11 +16,17 @@ from .results import RecordList
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["Service"]
+__all__ = ["Service", "stamp"]
 
 R = TypeVar("R", bound=Record)
 Where = Sequence[Condition | Sequence[Any]] | Query | None
 GroupBy = str | ByField | CalendarQuarter | FiscalQuarter
+
+
+def stamp(kit: Kit) -> dict[str, Any]:
+    """The creation fields of new records: one moment for all of them, and the acting user."""
+    now = kit.now()
+    return {"created_at": now, "updated_at": now, "created_by": kit.actor_id}
 
 
 class Service(Generic[R]):
@@ -104,8 +110,7 @@ class Service(Generic[R]):
 
     # ----------------------------------------------------------------- writing
     def _stamp(self) -> dict[str, Any]:
-        now = self.kit.now()
-        return {"created_at": now, "updated_at": now, "created_by": self.kit.actor_id}
+        return stamp(self.kit)
 
     def _new(self, **values: Any) -> R:
         try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._service import stamp
 from .calendar import DateShifter
 from .errors import NotFound, ReadOnlyError, RuleViolation, ValidationError
 from .outcome import Notice
@@ -143,7 +144,7 @@ def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, 
     storage call: ``content`` holds everything needed.
     """
     shifter = DateShifter(on, holidays=())
-    now = kit.now()
+    created = stamp(kit)
     status = kit.config.default_status("task")
     steps = sorted(content.steps, key=lambda s: (s.position, s.key))
     ids = {s.key: new_id() for s in steps}
@@ -152,7 +153,7 @@ def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, 
     for i, step in enumerate(steps):
         template = content.emails.get(step.email_template_id) if step.email_template_id else None
         tasks.append(Task(
-            id=ids[step.key], created_at=now, updated_at=now, created_by=kit.actor_id,
+            id=ids[step.key], **created,
             name=step.name, parent_kind=work.__kind__, parent_id=work.id, plan_id=plan_id,
             company_id=work.company_id, owner_id=work.owner_id, owner_kind=work.owner_kind, status=status,
             priority=step.priority, start_date=shifter.shift(step.start_days, business_days=step.business_days),

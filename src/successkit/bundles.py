@@ -259,10 +259,8 @@ class BundleService:
                 steps = _Deploy(self.kit, b, skipped).run()
                 if dry_run:
                     raise _DryRun
-        except _DryRun:
+        except _DryRun:  # the rollback also cleared the kit's configuration cache
             steps = [attrs.evolve(s, record_id=None) for s in steps]
-        finally:
-            self.kit.config.refresh()  # the cache may hold what a rollback undid
         return Deployment(b.name, b.version, dry_run, tuple(steps))
 
 

@@ -29,8 +29,6 @@ from .query import (
     FiscalQuarter,
     Query,
     Sort,
-    bind,
-    bind_group,
     combine,
     resolve_field,
 )
@@ -222,14 +220,9 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     db_sort = tuple(s for s, f in sorts if f is not None)
     paged = attrs.evolve(base, sort=db_sort, limit=limit, offset=offset)
     computed = _by_progress(base, group_by)
-    if computed:  # progress is a number field of goals augmented with it
-        schema, types = kit.store.schema("goal"), {**kit.custom_field_types("goal", refresh=True),
-                                                   PROGRESS: FieldType.FLOAT}
-        bound = bind(paged, schema, types, kit.now())  # checks conditions, logic, paging (GOAL_10)
-        bgroup = None if group_by is None else bind_group(group_by, schema, types)
-    else:
-        bound = kit.bind("goal", paged)
-        bgroup = None if group_by is None else kit.bind_group("goal", group_by)
+    extra = {PROGRESS: FieldType.FLOAT} if computed else None  # goals augmented with their progress
+    bound = kit.bind("goal", paged, extra=extra)  # checks conditions, logic, paging (GOAL_10)
+    bgroup = None if group_by is None else kit.bind_group("goal", group_by, extra=extra)
 
     if computed or any(f is None for _, f in sorts):
         goals, groups, total = _in_python(kit, combine(scope, Query()) if computed else base, sorts, bgroup,

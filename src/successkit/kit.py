@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
@@ -145,21 +145,22 @@ class Kit:
         """The storage types of a kind's declared custom fields, by name."""
         return {n: FIELD_TYPES[d.type] for n, d in self.custom_field_decls(kind, refresh=refresh).items()}
 
-    def bind(self, kind: str, query: Query) -> BoundQuery:
-        """Check a query against a record kind, resolving relative dates with the clock."""
+    def bind(self, kind: str, query: Query, *, extra: Mapping[str, FieldType] | None = None) -> BoundQuery:
+        """Check a query against a record kind, resolving relative dates with the clock.
+        ``extra`` names computed fields the caller adds to the records (goal progress)."""
         schema = self.store.schema(kind)
         try:
-            return bind(query, schema, self.custom_field_types(kind), self.now())
+            return bind(query, schema, {**self.custom_field_types(kind), **(extra or {})}, self.now())
         except QueryError:
-            return bind(query, schema, self.custom_field_types(kind, refresh=True), self.now())
+            return bind(query, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})}, self.now())
 
-    def bind_group(self, kind: str, group: Any) -> BoundGroup:
-        """Check a grouping against a record kind's schema and custom fields."""
+    def bind_group(self, kind: str, group: Any, *, extra: Mapping[str, FieldType] | None = None) -> BoundGroup:
+        """Check a grouping against a record kind's schema and custom fields (and ``extra`` ones)."""
         schema = self.store.schema(kind)
         try:
-            return bind_group(group, schema, self.custom_field_types(kind))
+            return bind_group(group, schema, {**self.custom_field_types(kind), **(extra or {})})
         except QueryError:
-            return bind_group(group, schema, self.custom_field_types(kind, refresh=True))
+            return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})})
 
     # ---------------------------------------------------------------- services
     @cached_property

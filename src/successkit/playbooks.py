@@ -129,10 +129,8 @@ class PlaybookService(Service[Playbook]):
             raise ValidationError("an email template with this name exists", value=name)
         if not isinstance(body, str):
             raise ValidationError("an email template body is text", value=body)
-        now = self.kit.now()
-        template = EmailTemplate(name=require_text("email template", "name", name),
-                                 subject=require_text("email template", "subject", subject), body=body,
-                                 created_at=now, updated_at=now, created_by=self.kit.actor_id)
+        template = EmailTemplate(name=name, subject=require_text("email template", "subject", subject), body=body,
+                                 **self._stamp())
         self.kit.store.insert(template)
         return template
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._service import Service
+from ._service import Service, stamp
 from ._work import check_playbook_for, playbook_tasks
 from .errors import NotFound, QueryError, RuleViolation, ValidationError
 from .plans import name_key
@@ -435,10 +435,6 @@ class _Run:
                 if not self.kit.access.can(self.actor, "change", r):
                     self.kit.access.check_actor("change", r)
 
-    def _stamp(self) -> dict[str, Any]:
-        now = self.kit.now()
-        return {"created_at": now, "updated_at": now, "created_by": self.kit.actor_id}
-
     def _owners(self, targets: Sequence[Target], spec: str) -> dict[str, str | RuleViolation | None]:
         """Each target's owner (user id), or why it has none: two reads at most."""
         wanted: dict[str, Any] = {}
@@ -550,7 +546,7 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            cta = Cta(**self._stamp(), name=name, company_id=self._company(t).id,
+            cta = Cta(**stamp(self.kit), name=name, company_id=self._company(t).id,
                       relationship_id=_relationship_id(t), owner_id=owner,
                       owner_kind="user", type=ctype, reason=reason, priority=priority, status=status.key,
                       closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=self._due(a),
@@ -596,7 +592,7 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            plan = SuccessPlan(**self._stamp(), name=names[t.id], name_key=keys[t.id],
+            plan = SuccessPlan(**stamp(self.kit), name=names[t.id], name_key=keys[t.id],
                                company_id=self._company(t).id,
                                relationship_id=_relationship_id(t),
                                plan_type=ptype.key, status=status, owner_id=owner, due_date=self._due(a),
@@ -634,7 +630,7 @@ class _Run:
             if found is not None:
                 self._step(action, "unchanged", t, found.id, "RULE_02: already logged")
                 continue
-            activity = Activity(**self._stamp(), type=a["type"], subject=subjects[t.id], notes=a.get("notes"),
+            activity = Activity(**stamp(self.kit), type=a["type"], subject=subjects[t.id], notes=a.get("notes"),
                                 occurred_at=now, author_id=kit.actor_id, published_at=now, level=self.kind,
                                 company_id=self._company(t).id,
                                 relationship_id=_relationship_id(t))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._service import Service
+from ._service import Service, stamp
 from ._work import check_open_plan, extend_plan_due, find_cycle, playbook_tasks, resolve_owner, today_or
 from .calendar import DateShifter
 from .errors import RuleViolation, ValidationError
@@ -212,7 +212,7 @@ class PreparedTemplate:
         ptype = kit.config.plan_type(target.plan_type)
         status_o = kit.config.default_status("objective")
         status_t = kit.config.default_status("task")
-        stamp: dict[str, Any] = {"created_at": kit.now(), "updated_at": kit.now(), "created_by": kit.actor_id}
+        created = stamp(kit)
         objectives: dict[str, Objective] = {}
         tasks: list[Task] = []
         for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first
@@ -225,7 +225,7 @@ class PreparedTemplate:
             if item.parent_key is None:
                 owner_id, owner_kind = owner_of(o.get("owner", target.owner_id), "objective")
                 obj = Objective(
-                    id=ids[item.key], **stamp, name=require_text("objective", "name", o.get("name", item.name)),
+                    id=ids[item.key], **created, name=require_text("objective", "name", o.get("name", item.name)),
                     plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
                     owner_id=owner_id, owner_kind=owner_kind,
                     type=kit.config.check("cta_type", o.get("type", item.type or ptype.objective_type)),
@@ -249,7 +249,7 @@ class PreparedTemplate:
                 email = item.email_template_id
                 mail = self.emails.get(email) if email else None
                 tasks.append(Task(
-                    id=ids[item.key], **stamp, name=require_text("task", "name", o.get("name", item.name)),
+                    id=ids[item.key], **created, name=require_text("task", "name", o.get("name", item.name)),
                     parent_kind="objective", parent_id=parent.id, plan_id=target.id,
                     company_id=target.company_id, owner_id=task_owner[0], owner_kind=task_owner[1], status=status_t,
                     priority=kit.config.check("priority", o.get("priority", item.priority)), start_date=start,
