@@ -76,3 +76,34 @@ def test_bulk_insert_is_one_copy__STORE_01(pg_url: str) -> None:
         assert kit.companies.count() == 2000
     finally:
         kit.close()
+
+
+def test_exclusive_lock_makes_a_second_process_wait__SEC_04(pg_url: str) -> None:
+    """``store.exclusive(name)`` holds a transaction-scoped lock: a second store asking for the
+    same name waits until the first commits, and a different name does not wait (SEC_04)."""
+    import threading
+    import time
+
+    first, second = sk.open(pg_url), sk.open(pg_url)
+    try:
+        order: list[str] = []
+        held = threading.Event()
+
+        def hold() -> None:
+            with first.store.exclusive("rules:renewal"):
+                held.set()
+                time.sleep(0.5)
+                order.append("first released")
+
+        t = threading.Thread(target=hold)
+        t.start()
+        assert held.wait(10)
+        with second.store.exclusive("another lock"):
+            order.append("other name")  # not blocked by the first lock
+        with second.store.exclusive("rules:renewal"):
+            order.append("second acquired")
+        t.join()
+        assert order == ["other name", "first released", "second acquired"]
+    finally:
+        first.close()
+        second.close()

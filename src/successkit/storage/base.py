@@ -117,6 +117,22 @@ class Store(abc.ABC):
             self._depth -= 1
             self._release(name)
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` until the enclosing transaction ends (SEC_04).
+
+        Operations meant to happen once (a rule run, a digest delivery, a bundle
+        deploy) take it before they read what already exists, so processes that
+        run them at the same moment take turns and the result equals one run.
+        Opens a transaction for the block when none is open.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValidationError("a lock name is non-empty text", value=name)
+        with self.transaction():
+            self._count("lock")
+            self._lock_named(name)
+            yield
+
     def _safe_rollback(self) -> None:
         try:
             self._rollback()
@@ -266,6 +282,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _rollback_to(self, name: str) -> None:
         """Undo everything since a savepoint, and forget it."""
+
+    def _lock_named(self, name: str) -> None:  # noqa: B027 - writers are already serialised
+        """Wait for the transaction-scoped lock ``name``.  The default does nothing:
+        memory and SQLite transactions already exclude every other writer."""
 
     def _reset_connection(self) -> None:  # noqa: B027 - optional for connectionless backends
         """Called when a rollback failed: leave no connection inside a transaction."""

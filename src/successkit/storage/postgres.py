@@ -411,6 +411,11 @@ class PostgresStore(Store):
             conn.close()  # closing discards the open transaction; the pool replaces the connection
             self._pool.putconn(conn)
 
+    def _lock_named(self, name: str) -> None:
+        """A transaction-scoped advisory lock: other processes wait until this one commits."""
+        with _translate(), self._conn() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.schema_name}:{name}",))
+
     def _savepoint(self, name: str) -> None:
         with _translate(), self._conn() as conn:
             conn.execute(f"SAVEPOINT {name}")
