@@ -38,9 +38,13 @@ SHARE_LICENSES = VIEW_LICENSES
 #: Licenses that may change them.
 CHANGE_LICENSES = ("full",)
 #: Kinds whose services check every change in detail (plan work, timeline, shares), and
-#: records written as consequences of checked changes or for the user themself.
-_CHECKED_BY_SERVICES = frozenset({"plan", "objective", "task", "cta", "activity", "share", "goal_history",
-                                  "digest_item", "subscription"})
+#: records a user keeps for themself.  Everything else takes a full license to write.
+_CHECKED_BY_SERVICES = frozenset({"plan", "objective", "task", "cta", "activity", "share", "digest_item",
+                                  "subscription"})
+#: Work items: written by whoever the license matrix lets change them (SEC_02).
+_WORK_KINDS = frozenset({"plan", "objective", "task", "cta", "activity"})
+#: A user's own records (their subscriptions and waiting digest items); a full user writes anyone's.
+_OWN_KINDS = frozenset({"subscription", "digest_item"})
 #: Activity levels an internal collaborator may see and log (they have no access to plans).
 _COLLABORATOR_LEVELS = ("company", "relationship")
 
@@ -70,6 +74,8 @@ class _Context:
         self.objectives: dict[str, Objective | None] = {}
         self.users: dict[str, User | None] = {}
         self.person_shares: dict[str, list[Share]] = {}
+        self.plans: dict[str, SuccessPlan | None] = {}
+        self.refusals: dict[str, str | None] = {}
 
     def objective(self, id: str) -> Objective | None:
         if id not in self.objectives:
@@ -84,6 +90,18 @@ class _Context:
             found = self.kit.store.get_many("user", [id])
             self.users[id] = found[0] if found else None
         return self.users[id]
+
+    def plan(self, id: str) -> SuccessPlan | None:
+        if id not in self.plans:
+            found = self.kit.store.get_many("plan", [id])
+            self.plans[id] = found[0] if found else None
+        return self.plans[id]
+
+    def refusal(self, share: Share) -> str | None:
+        """Why ``share`` opens nothing now, or None when it is open (SEC_03)."""
+        if share.id not in self.refusals:
+            self.refusals[share.id] = _share_refusal(self, share)
+        return self.refusals[share.id]
 
     def shares_of(self, person: Person) -> list[Share]:
         if person.id not in self.person_shares:
@@ -129,8 +147,15 @@ class AccessService:
         items = list(objs)
         ctx = _Context(self.kit)
         ctx.objectives.update({o.id: o for o in items if isinstance(o, Objective)})
+        ctx.plans.update({o.id: o for o in items if isinstance(o, SuccessPlan)})
         ctx.prefetch(items)
         return [o for o in items if _decide(ctx, principal, "view", o)]
+
+    def share_refusal(self, share: Share) -> str | None:
+        """Why a share opens nothing right now (revoked, expired, plan gone, sharing
+        turned off for the plan's type, the user may no longer view plans), or
+        None when it is open.  Every read through a share asks this (SEC_03)."""
+        return _Context(self.kit).refusal(share)
 
     def check_actor_kinds(self, kinds: Iterable[str]) -> None:
         """Refuse writes to records of ``kinds`` outside the work items unless the
@@ -141,13 +166,49 @@ class AccessService:
         actor_id = self.kit.actor_id
         if not guarded or actor_id is None:
             return
-        try:
-            actor = self.kit.users.get(actor_id)
-        except NotFound:
-            raise AccessDenied("the acting user does not exist", rule="SHARE_04", value=actor_id) from None
-        if not (actor.active and actor.licensed and actor.license in CHANGE_LICENSES):
+        actor = self._acting_user("SHARE_04")
+        if not _is_full(actor):
             raise AccessDenied(f"{_who(actor)} may not change {guarded[0].replace('_', ' ')} records", rule="SHARE_04",
                                value=actor.name)
+
+    def check_writes(self, records: Sequence[Any]) -> None:
+        """Refuse writing ``records`` (new ones, or the stored versions being
+        replaced or deleted) unless the acting user may change each (SEC_02):
+        work items by the license matrix, a share if they may change its plan,
+        subscriptions and digest items only their own unless they are full users.
+        Other kinds are :meth:`check_actor_kinds`' (a full license)."""
+        if self.kit.actor_id is None:
+            return
+        mine = [r for r in records if getattr(type(r), "__kind__", None) in _CHECKED_BY_SERVICES]
+        if not mine:
+            return
+        actor = self._acting_user("SEC_02")
+        full = _is_full(actor)
+        ctx = _Context(self.kit)
+        for r in mine:
+            kind = r.__kind__
+            if kind in _WORK_KINDS:
+                ok = _user_may(actor, "change", r)
+            elif kind == "share":
+                plan = ctx.plan(r.plan_id)
+                ok = plan is not None and _user_may(actor, "change", plan)
+            else:
+                ok = full or r.user_id == actor.id
+            if not ok:
+                raise AccessDenied(f"{_who(actor)} may not write this {kind.replace('_', ' ')}", rule="SEC_02",
+                                   value=r.id)
+
+    def actor_is_full(self) -> bool:
+        """Whether the kit acts for the host or for an active, licensed full user;
+        an acting user who does not exist is refused (SEC_02)."""
+        return self.kit.actor_id is None or _is_full(self._acting_user("SEC_02"))
+
+    def _acting_user(self, rule: str) -> User:
+        """The acting user's record; one that does not exist (any more) acts for nobody."""
+        try:
+            return self.kit.users.get(str(self.kit.actor_id))
+        except NotFound:
+            raise AccessDenied("the acting user does not exist", rule=rule, value=self.kit.actor_id) from None
 
     def check_actor(self, action: str, obj: Any) -> None:
         """Refuse ``action`` on ``obj`` unless the kit's acting user may do it.
@@ -158,10 +219,7 @@ class AccessService:
         actor_id = self.kit.actor_id
         if actor_id is None:
             return
-        try:
-            actor = self.kit.users.get(actor_id)
-        except NotFound:
-            raise AccessDenied("the acting user does not exist", rule="SHARE_04", value=actor_id) from None
+        actor = self._acting_user("SHARE_04")
         if not self.can(actor, action, obj):
             raise AccessDenied(f"{_who(actor)} may not {action} this {_kind(obj)}", rule="SHARE_04",
                                value=actor.name)
@@ -200,7 +258,7 @@ def _user_may(user: User, action: str, obj: Any) -> bool:
 def _share_shows(ctx: _Context, share: Share, obj: Any) -> bool:
     """What one share lets its holder see: the plan, its shared objectives and
     their tasks; plan- and objective-level activities only for internal users."""
-    if not ctx.kit.sharing._is_live(share):
+    if ctx.refusal(share) is not None:
         return False
     if isinstance(obj, SuccessPlan):
         return obj.id == share.plan_id
@@ -219,6 +277,37 @@ def _share_shows(ctx: _Context, share: Share, obj: Any) -> bool:
         parent = ctx.objective(obj.objective_id) if obj.objective_id else None
         return obj.level == "objective" and parent is not None and _objective_shown(share, parent)
     return False
+
+
+def _is_full(user: User) -> bool:
+    """An active, licensed user with a full license: may change anything the matrix covers."""
+    return user.active and user.licensed and user.license in CHANGE_LICENSES
+
+
+def _share_refusal(ctx: _Context, share: Share) -> str | None:
+    """The one decision on a share itself (SHARE_02, SHARE_05, SHARE_01 via SEC_03)."""
+    if share.revoked_at is not None:
+        return "revoked"
+    if share.expires_on is not None and ctx.kit.today() > share.expires_on:
+        return "expired"
+    plan = ctx.plan(share.plan_id)
+    if plan is None:
+        return "the plan no longer exists"
+    if not _sharing_enabled(ctx.kit, plan):
+        return "sharing is turned off for the plan's type"
+    if share.audience == "user":
+        user = ctx.user(share.user_id)
+        if user is None or not _user_may(user, "view", plan):
+            return "the user may no longer view plans"
+    return None
+
+
+def _sharing_enabled(kit: Kit, plan: SuccessPlan) -> bool:
+    """Whether the plan's type allows sharing; a type since removed or deactivated does not."""
+    try:
+        return bool(kit.config.plan_type(plan.plan_type).sharing_enabled)
+    except ValidationError:
+        return False
 
 
 def _objective_shown(share: Share, objective: Objective) -> bool:
@@ -249,40 +338,72 @@ def _kind(obj: Any) -> str:
 
 class GuardedStore:
     """The store as a kit acting for a user sees it: reads pass through, and
-    every write is first checked with :meth:`AccessService.check_actor_kinds`,
-    so no service can forget the license matrix."""
+    every write is first checked against that user's rights, whatever its kind
+    (:meth:`AccessService.check_actor_kinds`, :meth:`AccessService.check_writes`),
+    so neither a service nor a caller writing to ``kit.store`` can skip the
+    license matrix (SEC_02).  The backend's private parts are out of reach."""
 
     def __init__(self, kit: Kit, store: Any) -> None:
         object.__setattr__(self, "_kit", kit)
         object.__setattr__(self, "_store", store)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"an acting user's store does not expose {name!r} (SEC_02)")
         return getattr(self._store, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._store, name, value)
+        raise AccessDenied("an acting user's store cannot be reconfigured", rule="SEC_02", value=name)
+
+    def _check(self, records: Sequence[Any], replacing: bool = False) -> None:
+        access = self._kit.access
+        access.check_actor_kinds({_kind_of(r) for r in records})
+        stored: list[Any] = []
+        if replacing:  # the stored versions are checked too: what a record was matters as much
+            by_kind: dict[str, list[str]] = {}
+            for r in records:
+                if _kind_of(r) in _CHECKED_BY_SERVICES:
+                    by_kind.setdefault(_kind_of(r), []).append(r.id)
+            for kind, ids in by_kind.items():
+                stored.extend(self._store.get_many(kind, ids))
+        access.check_writes([*records, *stored])
 
     def insert(self, record: Any) -> Any:
-        self._kit.access.check_actor_kinds([record.__kind__])
+        self._check([record])
         return self._store.insert(record)
 
     def insert_many(self, records: Sequence[Any]) -> None:
-        self._kit.access.check_actor_kinds({r.__kind__ for r in records})
+        self._check(list(records))
         self._store.insert_many(records)
 
     def update(self, record: Any, expected_version: int) -> Any:
-        self._kit.access.check_actor_kinds([record.__kind__])
+        self._check([record], replacing=True)
         return self._store.update(record, expected_version)
 
     def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
-        self._kit.access.check_actor_kinds({r.__kind__ for r, _ in items})
+        try:
+            records = [r for r, _ in items]
+        except (TypeError, ValueError):
+            raise ValidationError("update_many takes (record, expected version) pairs", value=items) from None
+        self._check(records, replacing=True)
         self._store.update_many(items)
 
     def delete(self, kind: str, id: str) -> None:
-        self._kit.access.check_actor_kinds([kind])
+        self._check_delete(kind, [id])
         self._store.delete(kind, id)
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
-        self._kit.access.check_actor_kinds([kind])
+        self._check_delete(kind, ids)
         count: int = self._store.delete_many(kind, ids)
         return count
+
+    def _check_delete(self, kind: str, ids: Sequence[str]) -> None:
+        self._kit.access.check_actor_kinds([kind])
+        if kind in _CHECKED_BY_SERVICES:
+            self._kit.access.check_writes(self._store.get_many(kind, list(ids)))
+
+
+def _kind_of(record: Any) -> str:
+    """A record's kind; an object of no known kind counts as one only a full user writes."""
+    kind = getattr(type(record), "__kind__", None)
+    return kind if isinstance(kind, str) else "unknown"

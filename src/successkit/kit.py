@@ -13,7 +13,7 @@ import pluggy
 
 from ._schema import FieldType
 from .clock import Clock, to_clock
-from .errors import QueryError, ValidationError
+from .errors import AccessDenied, QueryError, ValidationError
 from .plugins import make_plugin_manager
 from .query import BoundGroup, BoundQuery, Query, bind, bind_group
 from .records import RECORD_CLASSES, CustomField, Record, User
@@ -35,7 +35,6 @@ class _Core:
     clock: Clock
     activity_types: ActivityTypes = attrs.field(factory=lambda: ActivityTypes())
     custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
-    after_commit: list[Callable[[], None]] = attrs.field(factory=list)
     cache: dict[str, Any] = attrs.field(factory=dict)
 
 
@@ -80,9 +79,19 @@ class Kit:
         """The kit clock's current date."""
         return self.now().date()
 
-    def as_user(self, user: User | str | None) -> Kit:
-        """The same kit acting as ``user`` (who creates and changes records)."""
-        actor = user.id if isinstance(user, User) else user
+    def as_user(self, user: User | str) -> Kit:
+        """The same kit acting as ``user``: every write is checked against that
+        user's rights (SEC_02).  The user must exist; the host (trusted) kit is
+        the kit opened without an actor, never ``as_user(None)``."""
+        if isinstance(user, User):
+            actor = user.id
+        elif isinstance(user, str) and user:
+            actor = user
+        else:
+            raise ValidationError("as_user takes a user or a user id; the host kit is the kit itself",
+                                  rule="SEC_02", value=user)
+        if not self._core.store.get_many("user", [actor]):
+            raise AccessDenied("the acting user does not exist", rule="SEC_02", value=actor)
         return Kit(self._core, actor)
 
     @property
@@ -94,32 +103,22 @@ class Kit:
     def transaction(self) -> Iterator[Kit]:
         """All writes in the block commit together or not at all (STORE_03).
 
-        Callbacks queued with :meth:`after_commit` run once the outermost block
-        has committed, and are dropped if it rolls back.  A nested block that
-        fails drops the callbacks it queued, since its writes are undone too.
+        Callbacks queued with :meth:`after_commit` belong to the store's
+        transaction (SEC_08): they run once the calling thread's outermost
+        transaction has committed, however it was opened, and are dropped if it
+        (or the nested block that queued them) rolls back.
         """
-        store = self.store
-        outer = not store.in_transaction
-        queued = len(self._core.after_commit)
         try:
-            with store.transaction():
+            with self._core.store.transaction():
                 yield self
         except BaseException:
-            del self._core.after_commit[0 if outer else queued:]
             self._core.cache.clear()  # cached configuration may hold what the rollback undid
             self._core.custom.clear()
             raise
-        if outer:
-            callbacks, self._core.after_commit[:] = list(self._core.after_commit), []
-            for callback in callbacks:
-                callback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after the current transaction commits (now, if none is open)."""
-        if self.store.in_transaction:
-            self._core.after_commit.append(callback)
-        else:
-            callback()
+        """Run ``callback`` after the calling thread's transaction commits (now, if none is open)."""
+        self._core.store.after_commit(callback)
 
     def close(self) -> None:
         """Release the storage (connections, files); the kit is unusable afterwards."""
@@ -137,9 +136,10 @@ class Kit:
         cache = self._core.custom
         if kind == CustomField.__kind__:
             return {}  # declarations have no custom fields of their own
-        if refresh or kind not in cache:
-            cache[kind] = self.custom_fields.declared(kind)
-        return cache[kind]
+        decls = None if refresh else cache.get(kind)
+        if decls is None:  # read once: another thread's rollback may clear the cache meanwhile (SEC_08)
+            decls = cache[kind] = self.custom_fields.declared(kind)
+        return decls
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""
@@ -291,12 +291,17 @@ def open(
     pm.hook.successkit_register_activity_types(register=activity_types.register)
     store = storage.open(url or "memory://", RECORD_CLASSES)
     core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock), activity_types=activity_types)
-    actor_id = actor.id if isinstance(actor, User) else actor
-    kit = Kit(core, actor_id)
+    kit = Kit(core)
     defaults: list[tuple[str, dict[str, Any]]] = []
     pm.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
     kit.config.seed(defaults)
-    return kit
+    if actor is None:
+        return kit
+    try:
+        return kit.as_user(actor)  # an unknown actor is refused like as_user's (SEC_02)
+    except BaseException:
+        store.close()
+        raise
 
 
 from .access import AccessService, GuardedStore  # noqa: E402

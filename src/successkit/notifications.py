@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from ._service import Service
-from .errors import ValidationError
+from .errors import AccessDenied, ValidationError
 from .query import Query
 from .records import Cta, DigestItem, Objective, Subscription, SuccessPlan, User
 
@@ -73,7 +73,7 @@ class NotificationService(Service[Subscription]):
         if delivery not in DELIVERIES:
             raise ValidationError(f"delivery is one of {', '.join(DELIVERIES)}", value=delivery)
         with self.kit.transaction():
-            uid = self.kit.users.get(user).id
+            uid = self._own(self.kit.users.get(user).id)
             have = {s.event: s for s in self.list([("user_id", "=", uid)])}
             out = []
             for event in wanted:
@@ -92,12 +92,19 @@ class NotificationService(Service[Subscription]):
         """Stop events for a user; their waiting digest items for them go too."""
         wanted = _events(events)
         with self.kit.transaction():
-            uid = self.kit.users.id_of(user)
+            uid = self._own(self.kit.users.id_of(user))
             subs = self.list([("user_id", "=", uid), ("event", "in", wanted)])
             self.kit.store.delete_many(self.kind, [s.id for s in subs])
             pending = self.kit.store.query(self.kit.bind("digest_item", _q([("user_id", "=", uid),
                                                                             ("event", "in", wanted)])))
             self.kit.store.delete_many("digest_item", [d.id for d in pending])
+
+    def _own(self, user_id: str) -> str:
+        """``user_id``, if the kit may change that user's subscriptions: the host
+        and full users may change anyone's, any other user only their own (SEC_02)."""
+        if self.kit.actor_id not in (None, user_id) and not self.kit.access.actor_is_full():
+            raise AccessDenied("a user changes only their own subscriptions", rule="SEC_02", value=user_id)
+        return user_id
 
     def subscriptions(self, user: User | str) -> list[Subscription]:
         """A user's subscriptions, one per event."""
@@ -121,6 +128,9 @@ class NotificationService(Service[Subscription]):
         wanted = [e for e in events if e[0] is not None and e[0] != actor]  # NOTIF_04: not of one's own action
         if not wanted:
             return
+        if not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user tells others anything
+            raise AccessDenied("only the host or an active full user emits notifications", rule="SEC_02",
+                               value=actor)
         ids = sorted({str(e[0]) for e in wanted})
         subs = {s.user_id: s for s in self.list([("user_id", "in", ids), ("event", "=", event)])}
         if not subs:  # NOTIF_02: only subscribed users
@@ -193,7 +203,9 @@ class NotificationService(Service[Subscription]):
         today = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
         bounds = {"daily": today, "weekly": today - timedelta(days=now.weekday())}
         sent: list[Notification] = []
-        with self.kit.transaction():
+        # SEC_04: processes sending at the same moment take turns, and each reads
+        # only after the one before it has committed the removal of what it sent.
+        with self.kit.transaction(), self.kit.store.exclusive("successkit.send_digests"):
             items: list[DigestItem] = []
             for delivery, before in bounds.items():
                 items.extend(self.kit.store.query(self.kit.bind("digest_item", _q(

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import string
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -37,12 +38,15 @@ log = logging.getLogger(__name__)
 #: Bytes of randomness in a token (``secrets.token_urlsafe``): 256 bits.
 TOKEN_BYTES = 32
 _MAX_TOKEN = 128
+#: The characters of ``secrets.token_urlsafe``: anything else is no token of ours.
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
 _DENIED = "this share link opens nothing (unknown, revoked, expired or not for this plan)"
 
 
 def hash_token(token: str) -> str:
-    """The stored form of a token: its SHA-256, hex."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """The stored form of a token: its SHA-256, hex.  Text that cannot be UTF-8
+    (a lone surrogate) hashes too, to a digest no share holds."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @attrs.frozen
@@ -155,16 +159,17 @@ class SharingService(Service[Share]):
         revoked, expired or unknown token, or one for another plan than
         ``plan``, raises the same :class:`AccessDenied` (SHARE_02, SHARE_05).
         """
-        principal = self.access(token, plan=plan)
+        principal = ShareAccess(self._find(token, plan))
         share = principal.share
         plans = self.kit.store.get_many("plan", [share.plan_id])
-        if not plans or not self.kit.config.plan_type(plans[0].plan_type).sharing_enabled:
-            raise AccessDenied(_DENIED, rule="SHARE_02")  # sharing turned off for the type: links open nothing
+        if not plans:
+            raise AccessDenied(_DENIED, rule="SHARE_02")
         objectives = self.kit.objectives.list([("plan_id", "=", share.plan_id)],
                                               sort=["start_date", "due_date", "position", "name"])
         tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])
-        seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks])
+        seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks])  # SEC_03: decides on the share too
         if not seen or seen[0] is not plans[0]:
+            log.info("share link refused: %s (share %s)", self.kit.access.share_refusal(share), share.id)
             raise AccessDenied(_DENIED, rule="SHARE_02")
         if principal.external:
             seen = [_for_customer(r) for r in seen]
@@ -187,25 +192,34 @@ class SharingService(Service[Share]):
         return attrs.evolve(page, items=tuple(i for i in page.items if id(i.activity) in shown))
 
     def access(self, token: str, *, plan: SuccessPlan | str | None = None) -> ShareAccess:
-        """The principal a live token stands for, or :class:`AccessDenied`."""
-        if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN:
+        """The principal a live token stands for, or :class:`AccessDenied`.
+
+        Live is :meth:`AccessService.share_refusal`'s answer, the decision every
+        read through the principal makes again (SEC_03).
+        """
+        share = self._find(token, plan)
+        reason = self.kit.access.share_refusal(share)
+        if reason is not None:
+            log.info("share link refused: %s (share %s)", reason, share.id)
             raise AccessDenied(_DENIED, rule="SHARE_02")
+        return ShareAccess(share)
+
+    def _find(self, token: str, plan: SuccessPlan | str | None) -> Share:
+        """The share a token belongs to (live or not), or :class:`AccessDenied`."""
+        if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN or not _TOKEN_CHARS.issuperset(token):
+            raise AccessDenied(_DENIED, rule="SHARE_02")  # not a token we hand out (SHARE_02): opens nothing
         digest = hash_token(token)
         found = self.list([("token_hash", "=", digest)], limit=1)
         share = found[0] if found else None
         reason = None
         if share is None or not hmac.compare_digest(share.token_hash, digest):
             reason = "unknown token"
-        elif share.revoked_at is not None:
-            reason = "revoked"
-        elif not self._is_live(share):
-            reason = "expired"
         elif plan is not None and self.kit.plans.id_of(plan) != share.plan_id:
             reason = "token for another plan"
         if reason is not None or share is None:
             log.info("share link refused: %s%s", reason, f" (share {share.id})" if share else "")
             raise AccessDenied(_DENIED, rule="SHARE_02")
-        return ShareAccess(share)
+        return share
 
     def _is_live(self, share: Share) -> bool:
         """Not revoked and not past its expiry date by the kit's clock (SHARE_02, SHARE_05)."""

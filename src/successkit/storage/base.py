@@ -61,6 +61,8 @@ class Store(abc.ABC):
         self._lock = threading.RLock()
         self._depth = 0
         self._savepoints = 0
+        self._owner: int | None = None  # the thread whose transaction is open (SEC_08)
+        self._callbacks: list[Callable[[], None]] = []  # after_commit, of that transaction
 
     # ------------------------------------------------------------------ public API
     def schema(self, kind: str) -> KindSchema:
@@ -79,8 +81,18 @@ class Store(abc.ABC):
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open on this store."""
-        return self._depth > 0
+        """Whether the calling thread has a transaction open on this store; another
+        thread's transaction does not count (SEC_08)."""
+        return self._depth > 0 and self._owner == threading.get_ident()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the calling thread's outermost transaction has
+        committed, or now if it has none open.  It is dropped when that
+        transaction, or the savepoint it was queued in, rolls back (SEC_08)."""
+        if self.in_transaction:
+            self._callbacks.append(callback)
+        else:
+            callback()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -90,32 +102,42 @@ class Store(abc.ABC):
             if self._depth == 0:
                 self._count("begin")
                 self._begin()
-                self._depth = 1
+                self._depth, self._owner = 1, threading.get_ident()
                 try:
                     yield
                 except BaseException:
-                    self._depth = 0
+                    self._end_outer()
                     self._safe_rollback()
                     raise
-                self._depth = 0
+                callbacks = self._end_outer()
                 try:
                     self._commit()
                 except BaseException:
                     self._safe_rollback()
                     raise
-                return
-            self._savepoints += 1
-            name = f"sk_{self._savepoints}"
-            self._savepoint(name)
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
+            else:
+                self._savepoints += 1
+                name = f"sk_{self._savepoints}"
+                self._savepoint(name)
+                self._depth += 1
+                queued = len(self._callbacks)
+                try:
+                    yield
+                except BaseException:
+                    self._depth -= 1
+                    del self._callbacks[queued:]  # the savepoint's work is undone: so are its callbacks
+                    self._rollback_to(name)
+                    raise
                 self._depth -= 1
-                self._rollback_to(name)
-                raise
-            self._depth -= 1
-            self._release(name)
+                self._release(name)
+                return
+        _run_all(callbacks)  # committed; the lock is released, so other threads go on meanwhile
+
+    def _end_outer(self) -> list[Callable[[], None]]:
+        """Close the outermost transaction's bookkeeping; its callbacks, taken away."""
+        callbacks, self._callbacks = self._callbacks, []
+        self._depth, self._owner = 0, None
+        return callbacks
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
@@ -317,6 +339,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
         """Count matching records per group key (see :class:`BoundGroup`)."""
+
+
+def _run_all(callbacks: list[Callable[[], None]]) -> None:
+    """Run every after-commit callback, even when one fails; then raise the first failure."""
+    failure: BaseException | None = None
+    for callback in callbacks:
+        try:
+            callback()
+        except BaseException as exc:  # the others still run: the commit stands
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def _lookups(ids: Sequence[str]) -> list[str]:
