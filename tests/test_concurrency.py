@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import attrs
 import pytest
 
 import successkit as sk
+from successkit.plugins import hookimpl
 
 from .conftest import postgres_schema_url
 
@@ -186,3 +188,64 @@ def test_retry_gives_up_after_its_attempts__STORE_04() -> None:
     with pytest.raises(sk.ValidationError):
         sk.retry(lambda: None, attempts=0)
     assert sk.retry(lambda: 7) == 7
+
+
+# ------------------------------------------------------------------ SEC_04: digests
+DIGEST_USERS = 3
+DAY_ONE = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+
+class _Count:
+    """A notifier that counts the digests it delivers (in its own process)."""
+
+    def __init__(self) -> None:
+        self.got: list[str] = []
+
+    @hookimpl
+    def successkit_deliver(self, notification: sk.Notification) -> None:
+        if notification.event == "digest":
+            self.got.append(notification.recipient.id)
+
+
+def _digest_setup(url: str) -> list[str]:
+    """Users on daily digests, each with waiting items from day one."""
+    kit = sk.open(url, clock=DAY_ONE, entry_points=False)
+    try:
+        company = kit.companies.create("Acme")
+        ids = []
+        for i in range(DIGEST_USERS):
+            user = kit.users.create(f"CSM {i}")
+            kit.notifications.subscribe(user, delivery="daily")
+            kit.plans.create(f"Plan {i}", company=company, plan_type="onboarding", owner=user)
+            ids.append(user.id)
+        return ids
+    finally:
+        kit.close()
+
+
+def _digest_worker(url: str, barrier: Any, results: Any) -> None:
+    counter = _Count()
+    kit = sk.open(url, clock=DAY_ONE + timedelta(days=1), plugins=[counter], entry_points=False)
+    try:
+        barrier.wait(60)  # every process sends at the same moment
+        kit.notifications.send_digests()
+    finally:
+        kit.close()
+    results.put(counter.got)
+
+
+def test_digests_sent_by_several_processes_at_once_go_out_once__SEC_04(shared_url: str) -> None:
+    """4 processes, each with its own kit on the same store, call send_digests at the
+    same moment: each user gets exactly one digest, as from a single run."""
+    users = _digest_setup(shared_url)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    procs = [ctx.Process(target=_digest_worker, args=(shared_url, barrier, results)) for _ in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    delivered = [uid for _ in procs for uid in results.get(timeout=120)]
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    FIGURES["digests"] = {"processes": PROCESSES, "users": len(users), "delivered": len(delivered)}
+    assert sorted(delivered) == sorted(users)

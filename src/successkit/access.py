@@ -75,6 +75,7 @@ class _Context:
         self.users: dict[str, User | None] = {}
         self.person_shares: dict[str, list[Share]] = {}
         self.plans: dict[str, SuccessPlan | None] = {}
+        self.shares: dict[str, Share | None] = {}
         self.refusals: dict[str, str | None] = {}
 
     def objective(self, id: str) -> Objective | None:
@@ -98,9 +99,16 @@ class _Context:
         return self.plans[id]
 
     def refusal(self, share: Share) -> str | None:
-        """Why ``share`` opens nothing now, or None when it is open (SEC_03)."""
+        """Why ``share`` opens nothing now, or None when it is open (SEC_03).
+
+        Decided on the stored share, read again: a principal opened before a
+        revoke holds the share as it was then."""
         if share.id not in self.refusals:
-            self.refusals[share.id] = _share_refusal(self, share)
+            if share.id not in self.shares:
+                found = self.kit.store.get_many("share", [share.id])
+                self.shares[share.id] = found[0] if found else None
+            stored = self.shares[share.id]
+            self.refusals[share.id] = "the share no longer exists" if stored is None else _share_refusal(self, stored)
         return self.refusals[share.id]
 
     def shares_of(self, person: Person) -> list[Share]:
@@ -144,8 +152,13 @@ class AccessService:
         The same decision as :meth:`can`, with the records it needs fetched in
         one query for the whole batch instead of one per object.
         """
+        return self._visible(principal, objs)
+
+    def _visible(self, principal: Any, objs: Iterable[T], fresh: Sequence[Share] = ()) -> list[T]:
+        """:meth:`visible`; ``fresh`` are shares the caller has just read from the store."""
         items = list(objs)
         ctx = _Context(self.kit)
+        ctx.shares.update({s.id: s for s in fresh})
         ctx.objectives.update({o.id: o for o in items if isinstance(o, Objective)})
         ctx.plans.update({o.id: o for o in items if isinstance(o, SuccessPlan)})
         ctx.prefetch(items)

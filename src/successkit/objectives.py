@@ -10,6 +10,7 @@ from typing import Any
 from ._work import check_open_plan, extend_plan_due, resolve_owner
 from .errors import NotFound, RuleViolation, ValidationError
 from .outcome import Outcome
+from .people import check_email
 from .query import combine
 from .records import Objective, SuccessPlan, Task
 from .results import RecordList
@@ -206,6 +207,7 @@ class ObjectiveService(WorkService[Objective]):
         sent later with ``kit.tasks.send_email`` (OBJ_09).  The library records
         the email; delivering it is the host's (or a plugin's) job."""
         subject = require_text("email", "subject", subject)
+        recipients = tuple(check_email(a, param="to") for a in text_list("email", "to", to))  # SEC_09
         with self.kit.transaction():
             current = self.get(objective)
             plan = self._plan_of(current)
@@ -219,7 +221,7 @@ class ObjectiveService(WorkService[Objective]):
                 name=subject, parent_kind=self.kind, parent_id=current.id, plan_id=current.plan_id,
                 company_id=current.company_id, owner_id=current.owner_id, owner_kind=current.owner_kind,
                 status=status, start_date=today, due_date=today, position=position, email_subject=subject,
-                email_body=body, email_to=text_list("email", "to", to), email_state="verify" if draft else "sent",
+                email_body=body, email_to=recipients, email_state="verify" if draft else "sent",
                 closed_at=None if draft else self.kit.now())
             self.kit.store.insert(task)
         return Outcome(task, plan=plan)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.errors import MessageError
+from email.headerregistry import Address
 from typing import Any
 
 import attrs
@@ -14,7 +16,43 @@ from .query import Query
 from .records import LICENSES, OWNER_LICENSES, Person, User
 from .validate import check_attributes, require_text
 
-__all__ = ["ErasureReport", "PersonService", "Reference", "UserService"]
+__all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email"]
+
+#: The longest address SMTP carries (RFC 5321: a 256-octet path less its angle brackets).
+MAX_EMAIL = 254
+
+
+def check_email(value: Any, *, param: str = "email") -> str:
+    """``value`` if it is exactly one valid address (``name@domain``), else a
+    :class:`ValidationError` naming SEC_09 and ``param``.
+
+    Every place the library takes an address calls this, so a list
+    ("a@x, b@y"), a display name ("Bob <b@x>"), a comment, quoting or
+    header-like text (CR, LF, any control or space) never reaches a
+    notifier's ``To:``.  The standard library parses it; what it parsed must
+    be the whole text.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(f"{param} must be text: one email address", rule="SEC_09", value=value)
+    if not 3 <= len(value) <= MAX_EMAIL or any(c.isspace() or not c.isprintable() or c in '"\\' for c in value):
+        raise ValidationError(f"{param} must be one email address of at most {MAX_EMAIL} characters, without "
+                              "spaces, quotes or control characters", rule="SEC_09", value=value)
+    try:
+        parsed = Address(addr_spec=value)
+        whole = parsed.addr_spec == value and bool(parsed.username) and bool(parsed.domain)
+    except (ValueError, IndexError, MessageError):  # what the parser raises for what it cannot read
+        whole = False
+    if not whole:
+        raise ValidationError(f"{param} must be exactly one email address (name@domain), not a list, a display "
+                              "name or a comment", rule="SEC_09", value=value)
+    return value
+
+
+def _emails(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with its ``email`` (when given and not None) checked (SEC_09)."""
+    if values.get("email") is not None:
+        check_email(values["email"])
+    return values
 
 
 class UserService(Service[User]):
@@ -26,8 +64,8 @@ class UserService(Service[User]):
                active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
         """An internal user with a license (USER_01)."""
         self._check_license(license)
-        values = check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
-                                  {"email": str, "active": bool, "licensed": bool})
+        values = _emails(check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
+                                          {"email": str, "active": bool, "licensed": bool}))
         user = self._new(name=require_text(self.kind, "name", name), license=license, **values,
                          fields=self.kit.custom_fields.check(self.kind, fields))
         self.kit.store.insert(user)
@@ -35,9 +73,9 @@ class UserService(Service[User]):
 
     def update(self, user: User | str, **attributes: Any) -> User:
         """Change name, email, license, active or licensed."""
-        changes = check_attributes(self.kind, attributes,
-                                   {"name": str, "email": str, "license": str, "active": bool,
-                                    "licensed": bool})
+        changes = _emails(check_attributes(self.kind, attributes,
+                                           {"name": str, "email": str, "license": str, "active": bool,
+                                            "licensed": bool}))
         if "license" in changes:
             self._check_license(changes["license"])
         if "name" in changes:
@@ -118,9 +156,9 @@ class PersonService(Service[Person]):
                fields: Mapping[str, Any] | None = None) -> Person:
         """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
         company_id = None if company is None else self.kit.companies.get(company).id
-        values = check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
-                                              "sponsor": sponsor},
-                                  {"email": str, "title": str, "phone": str, "sponsor": bool})
+        values = _emails(check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
+                                                      "sponsor": sponsor},
+                                          {"email": str, "title": str, "phone": str, "sponsor": bool}))
         person = self._new(name=require_text(self.kind, "name", name), company_id=company_id,
                            fields=self.kit.custom_fields.check(self.kind, fields), **values)
         self.kit.store.insert(person)
@@ -128,8 +166,8 @@ class PersonService(Service[Person]):
 
     def update(self, person: Person | str, **attributes: Any) -> Person:
         """Change a person's fields."""
-        changes = check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
-                                                           "phone": str, "sponsor": bool})
+        changes = _emails(check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
+                                                                   "phone": str, "sponsor": bool}))
         if "company" in attributes:
             raise ValidationError("move a person with company_id", value="company")
         return self._save(self._current(person), changes)

@@ -27,6 +27,7 @@ from ._work import check_open_plan, evolve
 from .access import SHARE_LICENSES, ShareAccess
 from .errors import AccessDenied, RuleViolation, ValidationError
 from .outcome import Notice, Outcome
+from .people import check_email
 from .records import Objective, Person, Share, SuccessPlan, Task, User
 from .results import RecordList
 from .timeline import TimelinePage
@@ -92,7 +93,8 @@ class SharingService(Service[Share]):
             if not u.active or not u.licensed:
                 raise RuleViolation("SHARE_01", "a plan cannot be shared with an inactive or unlicensed user",
                                     value=u.name)
-            return self._grant(target, "user", expires_on, user_id=u.id, email=u.email)
+            email = None if u.email is None else check_email(u.email, param="the user's email")
+            return self._grant(target, "user", expires_on, user_id=u.id, email=email)
 
     def share_with_person(self, plan: SuccessPlan | str, person: Person | str, *,
                           expires_on: date | None = None) -> ShareGrant:
@@ -107,6 +109,7 @@ class SharingService(Service[Share]):
             if not p.email:
                 raise ValidationError("an external contact needs an email address to receive a share",
                                       value=p.name)
+            check_email(p.email, param="the contact's email")  # SEC_09: also one stored before it was checked
             if p.company_id not in (None, target.company_id):
                 raise ValidationError("the contact belongs to another company than the plan", value=p.name)
             warnings: tuple[Notice, ...] = ()
@@ -167,7 +170,8 @@ class SharingService(Service[Share]):
         objectives = self.kit.objectives.list([("plan_id", "=", share.plan_id)],
                                               sort=["start_date", "due_date", "position", "name"])
         tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])
-        seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks])  # SEC_03: decides on the share too
+        # SEC_03: the same decision on the share itself, which _find has just read
+        seen = self.kit.access._visible(principal, [plans[0], *objectives, *tasks], fresh=[share])
         if not seen or seen[0] is not plans[0]:
             log.info("share link refused: %s (share %s)", self.kit.access.share_refusal(share), share.id)
             raise AccessDenied(_DENIED, rule="SHARE_02")

@@ -10,7 +10,9 @@ passes it as a plugin::
     kit = successkit.open("sqlite:///cs.db", plugins=[notifier])
 
 ``email_of(user)`` finds the recipient's address (by default the user's
-``email``); a user without one is skipped.  Each notification is one message,
+``email``); a user without one is skipped, and so is an address that is not
+exactly one valid address (SEC_09: a list or header-like text never becomes a
+``To:``).  The sender is checked the same way when the notifier is made.  Each notification is one message,
 sent on its own connection: notifications come one at a time, after commits,
 and a connection held open between them would only go stale.
 """
@@ -26,6 +28,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import ValidationError
+from ..people import check_email
 from .hookspecs import hookimpl
 
 __all__ = ["SmtpNotifier", "render"]
@@ -35,6 +39,11 @@ log = logging.getLogger(__name__)
 
 def _email(user: Any) -> str | None:
     return getattr(user, "email", None) or None
+
+
+def _check(address: Any, param: str) -> str:
+    """The library's one address check (SEC_09)."""
+    return check_email(address, param=param)
 
 
 def render(notification: Any) -> tuple[str, str]:
@@ -55,7 +64,7 @@ class SmtpNotifier:
 
     host: str
     port: int = 25
-    sender: str = "successkit@localhost"
+    sender: str = attrs.field(default="successkit@localhost", validator=lambda _, __, v: _check(v, "sender"))
     email_of: Callable[[Any], str | None] = _email
     starttls: bool = False
     username: str | None = None
@@ -67,6 +76,12 @@ class SmtpNotifier:
         to = self.email_of(notification.recipient)
         if not to:
             log.warning("user %s has no email address; notification %s not emailed", notification.recipient.id,
+                        notification.event)
+            return None
+        try:
+            to = _check(to, "the recipient's email")
+        except ValidationError as e:
+            log.warning("user %s: %s; notification %s not emailed", notification.recipient.id, e,
                         notification.event)
             return None
         subject, body = render(notification)
