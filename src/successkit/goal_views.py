@@ -49,6 +49,9 @@ DEFAULT_SORT = ("-created_at",)
 PROGRESS = "progress"
 #: Custom field types whose columns cannot be sorted (GOAL_09).
 UNSORTABLE_TYPES = ("dropdown", "multiselect")
+#: Built-in goal fields shown as a dropdown, so not sortable either (GOAL_09):
+#: a status sorted by its key would read alphabetically, not in any useful order.
+UNSORTABLE_FIELDS = ("status",)
 
 
 @attrs.frozen
@@ -124,13 +127,17 @@ def _column_value(goal: Goal, field: FieldRef) -> Any:
 
 def _check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | None]]:
     """Each sort key with its field (None for progress); dropdown and
-    multi-select custom fields are refused (GOAL_09)."""
+    multi-select fields, the built-in ``status`` included, are refused (GOAL_09)."""
     out: list[tuple[Sort, FieldRef | None]] = []
     for s in sorts:
         if s.field == "progress":
             out.append((s, None))
             continue
         field = _resolve(kit, s.field)
+        if not field.custom and field.name in UNSORTABLE_FIELDS:
+            raise QueryError(f"goals cannot be sorted by {field.name!r}: it is a dropdown field and dropdown "
+                             "fields are not sortable; group by it or filter on it instead", rule="GOAL_09",
+                             value=s.field)
         if field.custom:
             decl = kit.custom_field_decls("goal").get(field.name)
             if decl is not None and decl.type in UNSORTABLE_TYPES:
@@ -190,8 +197,8 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
       progress); ``extra_columns`` adds to them.  Any goal field, declared
       custom field or ``progress``.
     - ``sort``: field names, ``-field`` or ``(field, "desc")``; default newest
-      created first.  Dropdown and multi-select custom fields cannot be sorted
-      (GOAL_09).  ``progress`` sorts in Python over every matching goal.
+      created first.  Dropdown and multi-select fields (custom ones and the
+      built-in ``status``) cannot be sorted (GOAL_09).  ``progress`` sorts in Python over every matching goal.
     - ``group_by``: a field name, ``CalendarQuarter("due_date")`` or
       ``FiscalQuarter("due_date", start_month=4)``.
     - ``company`` (with its relationships unless ``relationships=False``,
