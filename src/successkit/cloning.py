@@ -291,12 +291,11 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
     # the plan itself (CLONE_04, CLONE_07, CLONE_12)
     due = due_date if due_date is not None else source.due_date
     warnings: list[Notice] = []
-    dues = [i.due_date for i in new_objectives if i.due_date] + [t.due_date for t in new_tasks if t.due_date]
-    latest = max(dues, default=None)
+    latest = max((o.due_date for o in new_objectives if o.due_date), default=None)  # objectives only
     if latest is not None and (due is None or latest > due):
         if due is not None:
             warnings.append(Notice("CLONE_07", f"the clone's due date is {latest}, the latest due date of its "
-                                   f"objectives and tasks, later than {due}", value=latest))
+                                   f"objectives, later than {due}", value=latest))
         due = latest
     category = kit.statuses.get("plan", status_key).category
     clone = SuccessPlan(
