@@ -168,6 +168,21 @@ def test_statuses_reset_to_default_open__CLONE_08(cw: CloneWorld) -> None:
         kit.config.set_setting("objective.default_status", "closed_success")
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_clone_in_a_closed_status_is_refused__CLONE_08(cw: CloneWorld, dry_run: bool) -> None:
+    """Copies always start open (CLONE_08) and a closed plan holds no open work (PLAN_05), so a
+    clone cannot be born closed: the refusal names CLONE_08 and the status, and nothing is written."""
+    kit = cw.kit
+    before = snapshot(kit)
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.plans.clone(cw.plan_, to=cw.other, status="closed", dry_run=dry_run)
+    assert e.value.rule == "CLONE_08" and e.value.value == "closed" and "closed" in str(e.value)
+    assert snapshot(kit) == before
+    active = kit.plans.clone(cw.plan_, to=cw.other, status="active")
+    assert {o.status for o in active.objectives} == {kit.config.default_status("objective")}
+    assert all(o.closed_at is None for o in active.objectives)
+
+
 def test_dates_and_dependencies_copied__CLONE_09(cw: CloneWorld) -> None:
     result = cw.kit.plans.clone(cw.plan_, to=cw.other)
     objectives, tasks = by_name(result.objectives), by_name(result.tasks)
