@@ -188,7 +188,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
               extra_columns: Sequence[str] = (), sort: Any = None,
               group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
               offset: int = 0, company: Any = None, relationship: Any = None,
-              relationships: bool = True) -> GoalView:
+              relationships: bool | None = None) -> GoalView:
     """The goal list (GOAL_07-GOAL_10).
 
     - ``where`` / ``logic``: numbered conditions and an advanced-logic
@@ -201,8 +201,9 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
       built-in ``status``) cannot be sorted (GOAL_09).  ``progress`` sorts in Python over every matching goal.
     - ``group_by``: a field name, ``CalendarQuarter("due_date")`` or
       ``FiscalQuarter("due_date", start_month=4)``.
-    - ``company`` (with its relationships unless ``relationships=False``,
-      GOAL_14) or ``relationship`` narrow the list.
+    - ``company`` (with its relationships' goals when ``relationships=True``,
+      GOAL_14; left out, the administrator's setting decides, off by default)
+      or ``relationship`` narrow the list.
     """
     if isinstance(where, Query):
         base = Query(conditions=where.conditions, logic=where.logic)
@@ -214,7 +215,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     scope: list[Condition | tuple[Any, ...]] = []
     if company is not None:
         scope.append(("company_id", "=", kit.companies.id_of(company)))
-        if not relationships:
+        if not kit.goals.with_relationship_goals(relationships):
             scope.append(("relationship_id", "is empty"))
     if relationship is not None:
         scope.append(("relationship_id", "=", kit.relationships.id_of(relationship)))
