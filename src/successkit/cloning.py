@@ -262,7 +262,8 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
         if not same_target and o.links:
             left.append(LeftOut("links", o.id, o.name, "CLONE_15", "links to other records are not copied"))
         new_objectives.append(Objective(
-            id=ids[o.id], **stamp, name=o.name, plan_id="", company_id=company_id, relationship_id=rel_id,
+            id=ids[o.id], **stamp, name=o.name, plan_id="", company_id=company_id,
+            relationship_id=o.relationship_id if same_target else rel_id,  # its own one (OBJ_02) stays at home
             owner_id=owner_id, owner_kind=owner_kind, type=o.type, priority=o.priority, status=objective_status,
             reason=o.reason, source=o.source, start_date=o.start_date, due_date=o.due_date, comments=o.comments,
             playbook_ids=o.playbook_ids, category=o.category, success_criteria=o.success_criteria,
