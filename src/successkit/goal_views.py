@@ -4,7 +4,7 @@ sorting and filtering with the query language.
 Everything except progress runs in the database: the filter, the sort, the
 limit and the group counts.  Progress is computed from the linked CTAs and
 plans (GOAL_06), so a view that filters, groups or sorts by it reads the goals
-in scope, computes their progress (three more queries) and applies the same
+in scope, computes their progress (at most four more queries) and applies the same
 query semantics in Python (``successkit.storage.evaluate``).
 """
 
@@ -292,7 +292,7 @@ def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | Non
                limit: int | None, offset: int, *, where: Any = None,
                ) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
     """Progress in the query: every goal of ``base`` is read (one query) and its
-    progress computed (three more); ``where`` (bound with progress as a field),
+    progress computed (at most four more); ``where`` (bound with progress as a field),
     the sort, the grouping and the page are then applied here."""
     stored = list(kit.store.query(kit.bind("goal", base)))
     progress = kit.goals.progress_many(stored)
