@@ -118,11 +118,30 @@ def test_company_view_lists_every_plan_with_its_counts__C360_01(kit: sk.Kit, boo
 
 
 def test_company_view_lists_goals_with_progress__C360_01(kit: sk.Kit, book: Book) -> None:
-    view = kit.c360.company(book.target)
+    view = kit.c360.company(book.target, relationship_goals=True)
     progress = {s.goal.name: s.progress for s in view.goals}
-    assert progress == {"Reduce churn": sk.GoalProgress(linked=2, closed=1),
+    assert progress == {"Reduce churn": sk.GoalProgress(linked=2, closed=1, achieved=1),
                         "Grow": sk.GoalProgress()}  # the relationship's goal too (GOAL_14)
     assert progress["Reduce churn"].percent == 50.0
+
+
+def test_relationship_goals_show_in_the_company_view_when_configured__GOAL_14(kit: sk.Kit, book: Book) -> None:
+    """Relationships' goals show in the company 360 only if an administrator turned them on
+    (off by default) or the call asks for them; their CTAs and plans show either way."""
+    view = kit.c360.company(book.target)
+    assert [s.goal.name for s in view.goals] == ["Reduce churn"]
+    assert book.plans["rel"].id in [s.plan.id for s in view.plans]  # relationship work still shows
+    assert sorted(s.goal.name for s in kit.c360.company(book.target, relationship_goals=True).goals) == [
+        "Grow", "Reduce churn"]
+    kit.goals.show_relationship_goals(True)
+    assert sorted(s.goal.name for s in kit.c360.company(book.target).goals) == ["Grow", "Reduce churn"]
+    assert [s.goal.name for s in kit.c360.company(book.target, relationship_goals=False).goals] == [
+        "Reduce churn"]
+    assert [s.goal.name for s in kit.c360.company(book.target, relationships=False).goals] == ["Reduce churn"]
+    assert [s.goal.name for s in kit.c360.relationship(book.rel).goals] == ["Grow"]  # its own, always
+    with pytest.raises(sk.ValidationError) as e:
+        kit.c360.company(book.target, relationship_goals="yes")
+    assert e.value.value == "yes"
 
 
 def test_company_view_lists_people_and_flags_sponsors__C360_01(kit: sk.Kit, book: Book) -> None:
@@ -165,11 +184,11 @@ def test_relationship_view__C360_01(kit: sk.Kit, book: Book) -> None:
 
 def test_views_render_as_text_html_and_dicts__C360_01(kit: sk.Kit, book: Book) -> None:
     kit.companies.update(book.target, name="Target <&> Co")
-    view = kit.c360.company(book.target)
+    view = kit.c360.company(book.target, relationship_goals=True)
     text = str(view)
     assert text == view.describe()
     for part in ("Target <&> Co: company 360", "Path: Group > Region > Target <&> Co", "ARR: $120,000",
-                 "Open CTAs (2)", "Snoozed CTAs (1)", "Success plans (3)", "50% (1 of 2 closed)",
+                 "Open CTAs (2)", "Snoozed CTAs (1)", "Success plans (3)", "50% (1 of 2 achieved)",
                  "People (2, 1 sponsor)", "Zed (sponsor) | CTO", "Call: Newest", "CSM: Alice"):
         assert part in text
     page = view._repr_html_()
@@ -218,6 +237,8 @@ def populate(w: World, company: sk.Company, n: int, tag: str, *, children: bool 
         closed = kit.ctas.create(f"{tag} done {i}", type="risk", owner=w.alice, status="closed_lost", **where).record
         plan = w.plan(f"{tag} plan {i}", company=company, relationship=where.get("relationship"))
         kit.objectives.create(plan, f"{tag} objective {i}")
+        if i < 2:  # a closed plan on each level: its goal's progress reads its objectives (GOAL_06)
+            plan = kit.plans.set_status(plan, "closed").record
         goal = kit.goals.create(f"{tag} goal {i}", **where)
         for item in (cta, closed, plan):
             kit.goals.link(goal, item)
@@ -243,12 +264,13 @@ def test_store_calls_do_not_grow_with_what_the_company_holds__C360_02(kit: sk.Ki
     for child in kit.companies.children(many)[:10]:  # a deeper tree below doesn't change a thing
         kit.companies.create(f"{child.name} sub", parent=child)
 
+    kit.goals.show_relationship_goals(True)
     small = counted(kit, lambda: kit.c360.company(few, timeline_limit=50))
     large = counted(kit, lambda: kit.c360.company(many, timeline_limit=50))
     assert len(kit.c360.company(many, timeline_limit=50).timeline) == 30
-    assert small == large == 16  # two ancestors here; each ancestor level is one read
+    assert small == large == 17  # two ancestors here; each ancestor level is one read
     assert counted(kit, lambda: kit.c360.relationship(few_rel)) == \
-        counted(kit, lambda: kit.c360.relationship(many_rel)) == 13
+        counted(kit, lambda: kit.c360.relationship(many_rel)) == 14
 
 
 def test_store_calls_stay_bounded_at_the_deepest_level__C360_02(kit: sk.Kit) -> None:
@@ -257,4 +279,4 @@ def test_store_calls_stay_bounded_at_the_deepest_level__C360_02(kit: sk.Kit) -> 
     populate(w, deepest, 4, "deep", children=False)  # the last level has none
     view = kit.c360.company(deepest)
     assert len(view.ancestors) == 4
-    assert counted(kit, lambda: kit.c360.company(deepest)) == 18  # the most a company view ever costs
+    assert counted(kit, lambda: kit.c360.company(deepest)) == 19  # the most a company view ever costs

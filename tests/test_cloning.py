@@ -145,6 +145,18 @@ def test_due_date_follows_latest_objective__CLONE_07(cw: CloneWorld) -> None:
     assert later.plan.due_date == date(2027, 5, 1) and later.warnings == ()
 
 
+def test_due_date_counts_objectives_not_tasks__CLONE_07(cw: CloneWorld) -> None:
+    """A task due after every objective does not move the clone's due date: the rule names
+    the latest due date among its objectives."""
+    kit = cw.kit
+    kit.tasks.create(cw.config, "Late task", due_date=date(2027, 3, 1))
+    result = kit.plans.clone(cw.plan_, to=cw.other, due_date=date(2026, 12, 31))
+    assert by_name(result.tasks)["Late task"].due_date == date(2027, 3, 1)
+    assert result.plan.due_date == date(2027, 1, 25) == max(o.due_date for o in result.objectives)
+    assert [w.rule for w in result.warnings] == ["CLONE_07"] and "objectives" in str(result.warnings[0])
+    assert kit.plans.get(result.plan.id).due_date == date(2027, 1, 25)
+
+
 def test_statuses_reset_to_default_open__CLONE_08(cw: CloneWorld) -> None:
     kit = cw.kit
     kit.config.set_setting("objective.default_status", "work_in_progress")
@@ -154,6 +166,21 @@ def test_statuses_reset_to_default_open__CLONE_08(cw: CloneWorld) -> None:
     assert all(i.closed_at is None for i in (*result.objectives, *result.tasks))
     with pytest.raises(sk.RuleViolation):
         kit.config.set_setting("objective.default_status", "closed_success")
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_clone_in_a_closed_status_is_refused__CLONE_08(cw: CloneWorld, dry_run: bool) -> None:
+    """Copies always start open (CLONE_08) and a closed plan holds no open work (PLAN_05), so a
+    clone cannot be born closed: the refusal names CLONE_08 and the status, and nothing is written."""
+    kit = cw.kit
+    before = snapshot(kit)
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.plans.clone(cw.plan_, to=cw.other, status="closed", dry_run=dry_run)
+    assert e.value.rule == "CLONE_08" and e.value.value == "closed" and "closed" in str(e.value)
+    assert snapshot(kit) == before
+    active = kit.plans.clone(cw.plan_, to=cw.other, status="active")
+    assert {o.status for o in active.objectives} == {kit.config.default_status("objective")}
+    assert all(o.closed_at is None for o in active.objectives)
 
 
 def test_dates_and_dependencies_copied__CLONE_09(cw: CloneWorld) -> None:

@@ -42,7 +42,7 @@ def test_template_success_criteria_limit__OBJ_02(w: World) -> None:
     assert out.created[0].due_date == date(2027, 1, 5)
 
 
-def test_clone_checks_its_due_date_and_closes_a_closed_clone__PLAN_05(w: World) -> None:
+def test_clone_checks_its_due_date_and_refuses_a_closed_clone__CLONE_08(w: World) -> None:
     kit = w.kit
     plan = w.plan()
     kit.tasks.create(kit.objectives.create(plan.id, "O").record, "T")
@@ -50,10 +50,8 @@ def test_clone_checks_its_due_date_and_closes_a_closed_clone__PLAN_05(w: World) 
         kit.plans.clone(plan, to=w.other, due_date="garbage")
     with pytest.raises(sk.ValidationError, match="no option"):
         kit.plans.clone(plan, to=w.other, nme="typo")
-    closed = kit.plans.clone(plan, to=w.other, status="closed")
-    assert all(kit.statuses.get("objective", o.status).is_closed for o in closed.objectives)
-    assert all(kit.statuses.get("task", t.status).is_closed and t.closed_at for t in closed.tasks)
-    assert kit.plans.counts(closed.plan).open == 0
+    with pytest.raises(sk.RuleViolation, match="CLONE_08"):
+        kit.plans.clone(plan, to=w.other, status="closed")
 
 
 def test_start_dates_cannot_be_cleared__TASK_01(w: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -40,6 +41,58 @@ def test_objective_has_every_field__OBJ_02(w: World) -> None:
         "Adoption", w.acme.id, w.rel.id, date(2027, 1, 15), w.pat.id, "person", "objective", "high",
         "work_in_progress", "adoption", "80% weekly active users", "Agreed at kickoff", (w.pat.id,), False)
     assert o.start_date == o.created_at.date()  # start defaults to the created date
+
+
+def test_objective_may_name_a_relationship_of_its_company__OBJ_02(w: World) -> None:
+    """The objective form's optional relationship: any relationship of a company plan's company,
+    set at creation or changed later (None goes back to the plan's); kept by a clone to the same
+    company, dropped by a clone to another one."""
+    kit = w.kit
+    plan = w.plan()
+    region = kit.relationships.create(w.acme, kit.relationship_types.create("Region"), "Acme EMEA")
+    o = kit.objectives.create(plan.id, "Analytics rollout", relationship=w.rel).record
+    assert kit.objectives.get(o.id).relationship_id == w.rel.id
+    assert kit.objectives.create(plan.id, "Plain").record.relationship_id is None  # the plan's
+    moved = kit.objectives.update(o, relationship=region.id, comments="moved").record
+    assert (moved.relationship_id, moved.comments) == (region.id, "moved")
+    assert kit.objectives.update(moved, relationship=None).record.relationship_id is None
+    kit.objectives.update(o.id, relationship_id=w.rel.id)
+    same = kit.plans.clone(plan, to=w.acme, name="Again")
+    assert {x.name: x.relationship_id for x in same.objectives}["Analytics rollout"] == w.rel.id
+    other = kit.plans.clone(plan, to=w.other)
+    assert {x.relationship_id for x in other.objectives} == {None}
+    kit.as_user(w.alice).timeline.log("call", "Rollout call", objective=o.id)
+    assert [i.activity.subject for i in kit.timeline.company(w.acme)] == ["Rollout call"]  # TL_03: its plan's
+    with pytest.raises(sk.ValidationError, match="still has 2 objectives"):
+        kit.relationships.delete(w.rel)  # the objective would point at nothing
+
+
+def test_objective_relationship_is_checked__OBJ_02(w: World) -> None:
+    """A relationship of another company, another relationship than a relationship plan's, or
+    something that is no relationship is refused with a clear error, and nothing is written."""
+    kit = w.kit
+    company_plan, rel_plan = w.plan(), w.plan("Rel plan", relationship=w.rel)
+    elsewhere = kit.relationships.create(w.other, w.product, "Other Analytics")
+    sibling = kit.relationships.create(w.acme, w.product, "Acme CRM")
+    o = kit.objectives.create(company_plan.id, "O").record
+    before = snapshot(kit)
+    for plan, rel in ((company_plan, elsewhere), (rel_plan, sibling), (rel_plan, elsewhere)):
+        with pytest.raises(sk.RuleViolation) as e:
+            kit.objectives.create(plan.id, "Refused", relationship=rel)
+        assert e.value.rule == "OBJ_02" and e.value.value == rel.name
+    with pytest.raises(sk.RuleViolation, match="OBJ_02"):
+        kit.objectives.update(o.id, relationship=elsewhere)
+    with pytest.raises(sk.RuleViolation, match="OBJ_02"):
+        kit.objectives.update(o.id, relationship_id=elsewhere.id)
+    with pytest.raises(sk.NotFound):
+        kit.objectives.create(company_plan.id, "Refused", relationship="no-such-relationship")
+    for bad in (42, w.acme):
+        with pytest.raises(sk.ValidationError):
+            kit.objectives.create(company_plan.id, "Refused", relationship=bad)
+    with pytest.raises(sk.ValidationError, match="not both"):
+        kit.objectives.update(o.id, relationship=w.rel, relationship_id=w.rel.id)
+    assert snapshot(kit) == before
+    assert kit.objectives.create(rel_plan.id, "Own", relationship=w.rel).record.relationship_id == w.rel.id
 
 
 def test_plan_type_defaults_fill_missing_fields__OBJ_02(w: World) -> None:
@@ -205,6 +258,35 @@ def test_snoozed_objective_leaves_open_cockpit__OBJ_08(w: World, clock: sk.Fixed
     assert [o.name for o in me.ctas.cockpit()] == ["Quiet"]  # back when the snooze ends
     with pytest.raises(sk.ValidationError, match="after today"):
         kit.objectives.snooze(obj.id, kit.today())
+
+
+@pytest.mark.parametrize("kind", ["objective", "cta"])
+def test_snoozing_is_refused_when_turned_off__OBJ_08(w: World, kind: str) -> None:
+    """Snoozing is on unless an administrator turns it off (setting ``snooze.enabled``); then
+    snoozing an objective or a CTA is refused naming OBJ_08 and nothing changes.  Ending a
+    snooze stays possible, and turning it back on allows snoozing again."""
+    kit = w.kit
+    if kind == "objective":
+        service: Any = kit.objectives
+        item = kit.objectives.create(w.plan().id, "Quiet", owner=w.alice).record
+    else:
+        service = kit.ctas
+        item = kit.ctas.create("Quiet", company=w.acme, type="risk", owner=w.alice).record
+    until = kit.today() + timedelta(days=7)
+    item = service.snooze(item, until, reason="holiday")
+    kit.config.set_setting("snooze.enabled", "false")
+    before = snapshot(kit)
+    with pytest.raises(sk.RuleViolation) as e:
+        service.snooze(item.id, until + timedelta(days=1))
+    assert e.value.rule == "OBJ_08" and "snooze.enabled" in str(e.value) and e.value.value == "Quiet"
+    assert snapshot(kit) == before
+    assert service.unsnooze(item.id).snoozed_until is None  # a snooze can always be ended
+    kit.config.set_setting("snooze.enabled", "true")
+    assert service.snooze(item.id, until).snoozed_until == until
+    kit.config.set_setting("snooze.enabled", "sometimes")
+    with pytest.raises(sk.ValidationError, match=r"snooze\.enabled") as bad:
+        service.snooze(item.id, until)
+    assert bad.value.value == "sometimes"
 
 
 def test_email_and_draft_make_tasks__OBJ_09(w: World) -> None:

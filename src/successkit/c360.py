@@ -9,11 +9,12 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - relationships, their types, people: one call each;
 - open CTAs (snoozed ones included, split out in Python): one query;
 - plans, then the objectives of all of them for the counts: two calls;
-- goals, then their progress: at most four calls (GOAL_06);
+- goals, then their progress: at most five calls (GOAL_06; the fifth reads
+  the objectives of linked closed plans);
 - the recent timeline: one keyset page, one query (TL_03).
 
-A company view therefore costs at most 18 storage calls, a relationship view
-at most 13, whether the company holds two plans or two thousand (plus, on a
+A company view therefore costs at most 19 storage calls, a relationship view
+at most 14, whether the company holds two plans or two thousand (plus, on a
 kit's first view, one read of the custom-field declarations per kind queried).
 """
 
@@ -70,7 +71,7 @@ class GoalSummary:
         """A JSON-ready dict of the goal and its progress."""
         p = self.progress
         return {"goal": to_dict(self.goal),
-                "progress": {"linked": p.linked, "closed": p.closed, "percent": p.percent}}
+                "progress": {"linked": p.linked, "closed": p.closed, "achieved": p.achieved, "percent": p.percent}}
 
 
 @attrs.frozen(kw_only=True)
@@ -210,7 +211,7 @@ class _View:
 
     def _goal_line(self, s: GoalSummary) -> str:
         p = s.progress
-        done = "no linked work" if p.percent is None else f"{p.percent:.0f}% ({p.closed} of {p.linked} closed)"
+        done = "no linked work" if p.percent is None else f"{p.percent:.0f}% ({p.achieved} of {p.linked} achieved)"
         return f"{s.goal.name}{self._where(s.goal)} [{s.goal.status}] due {s.goal.due_date or '-'} | {done}"
 
 
@@ -321,17 +322,20 @@ class Customer360Service:
         self.kit = kit
 
     def company(self, company: Company | str, *, timeline_limit: int = 20, relationships: bool = True,
-                drafts: bool = True) -> Company360:
-        """A company's 360 view (C360_01) in at most 18 storage calls once the kit has read its
+                drafts: bool = True, relationship_goals: bool | None = None) -> Company360:
+        """A company's 360 view (C360_01) in at most 19 storage calls once the kit has read its
         custom-field declarations (C360_02).
 
         ``timeline_limit`` is how many of the newest activities to show
         (1-500); ``relationships=False`` keeps CTAs, plans, goals and the
         timeline to the company's own; ``drafts=False`` leaves draft
-        activities out of the timeline.
+        activities out of the timeline.  Relationships' goals show only with
+        ``relationship_goals=True`` or, left out, when an administrator turned
+        them on (``kit.goals.show_relationship_goals(True)``, GOAL_14).
         """
         kit = self.kit
         _check_options(timeline_limit, relationships, drafts)
+        rel_goals = kit.goals.with_relationship_goals(relationship_goals) and relationships
         current = kit.companies.get(company)
         ancestors = self._ancestors(current)
         children = kit.companies.children(current.id)
@@ -340,7 +344,7 @@ class Customer360Service:
         scope: list[tuple[Any, ...]] = [("company_id", "=", current.id)]
         if not relationships:
             scope.append(("relationship_id", "is empty"))
-        work = self._work(scope)
+        work = self._work(scope, scope if rel_goals else [*scope, ("relationship_id", "is empty")])
         page = kit.timeline.company(current.id, limit=timeline_limit, drafts=drafts,
                                     include_relationships=relationships)
         people = kit.people.of_company(current.id)
@@ -354,13 +358,14 @@ class Customer360Service:
 
     def relationship(self, relationship: Relationship | str, *, timeline_limit: int = 20,
                      drafts: bool = True) -> Relationship360:
-        """A relationship's 360 view (R360, C360_01) in at most 13 storage calls (C360_02)."""
+        """A relationship's 360 view (R360, C360_01) in at most 14 storage calls (C360_02)."""
         kit = self.kit
         _check_options(timeline_limit, True, drafts)
         rel = kit.relationships.get(relationship)
         owner = kit.companies.get(rel.company_id)
         rtype = kit.relationship_types.get(rel.type_id)
-        work = self._work([("relationship_id", "=", rel.id)])
+        scope = [("relationship_id", "=", rel.id)]
+        work = self._work(scope, scope)
         page = kit.timeline.relationship(rel.id, limit=timeline_limit, drafts=drafts)
         people = kit.people.of_company(owner.id)
         users = self._users([rel.csm_id, owner.csm_id], work, page.items)
@@ -381,8 +386,9 @@ class Customer360Service:
         chain.reverse()
         return chain
 
-    def _work(self, scope: Sequence[tuple[Any, ...]]) -> _Work:
-        """Open and snoozed CTAs, plans with counts, goals with progress of one scope (seven calls at most)."""
+    def _work(self, scope: Sequence[tuple[Any, ...]], goal_scope: Sequence[tuple[Any, ...]]) -> _Work:
+        """Open and snoozed CTAs, plans with counts of one scope, goals of ``goal_scope`` with
+        their progress (eight calls at most)."""
         kit = self.kit
         today = kit.today()
         open_keys = kit.statuses.in_category("cta", "open")
@@ -390,7 +396,7 @@ class Customer360Service:
         snoozed = {c.id for c in ctas if c.snoozed_until is not None and c.snoozed_until > today}
         plans = kit.plans.list(list(scope), sort=["name"])
         counts = kit.plans.counts_many(plans)
-        goals = kit.goals.list(list(scope), sort=["-created_at"])
+        goals = kit.goals.list(list(goal_scope), sort=["-created_at"])
         progress = kit.goals.progress_many(goals)
         return _Work(
             open_ctas=tuple(c for c in ctas if c.id not in snoozed),

@@ -158,6 +158,10 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
     kit.plans._check_unique(key, clone_name)
     status_key = kit.plans._check_status(source.plan_type, status) if status else kit.plans._initial_status(
         source.plan_type)
+    if kit.statuses.get("plan", status_key).category == "closed":
+        raise RuleViolation("CLONE_08", f"a clone cannot be created in the closed status {status_key!r}: its "
+                            "copies start in their default open status and a closed plan holds no open work "
+                            "(PLAN_05); clone it, then close the clone", value=status_key)
     owners: list[OwnerChoice] = []
     left: list[LeftOut] = []
 
@@ -236,12 +240,8 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
     ids = {i.id: new_id() for i in items}
     now = kit.now()
     stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "created_by": kit.actor_id}
-    objective_status = kit.config.default_status("objective")
+    objective_status = kit.config.default_status("objective")  # CLONE_08: whatever they had
     task_status = kit.config.default_status("task")
-    born_closed = kit.statuses.get("plan", status_key).category == "closed"
-    if born_closed:  # a clone created closed is closed through and through (PLAN_05)
-        objective_status, task_status = kit.config.close_status("objective"), kit.config.close_status("task")
-    closed_at = now if born_closed else None
 
     def remap(depends_on: Iterable[str], item: Objective | Task) -> tuple[str, ...]:
         out = []
@@ -262,12 +262,13 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
         if not same_target and o.links:
             left.append(LeftOut("links", o.id, o.name, "CLONE_15", "links to other records are not copied"))
         new_objectives.append(Objective(
-            id=ids[o.id], **stamp, name=o.name, plan_id="", company_id=company_id, relationship_id=rel_id,
+            id=ids[o.id], **stamp, name=o.name, plan_id="", company_id=company_id,
+            relationship_id=o.relationship_id if same_target else rel_id,  # its own one (OBJ_02) stays at home
             owner_id=owner_id, owner_kind=owner_kind, type=o.type, priority=o.priority, status=objective_status,
             reason=o.reason, source=o.source, start_date=o.start_date, due_date=o.due_date, comments=o.comments,
             playbook_ids=o.playbook_ids, category=o.category, success_criteria=o.success_criteria,
             associated_person_ids=o.associated_person_ids if same_target else (),
-            sharing_enabled=o.sharing_enabled, external=False, depends_on=remap(o.depends_on, o), closed_at=closed_at,
+            sharing_enabled=o.sharing_enabled, external=False, depends_on=remap(o.depends_on, o),
             links=o.links if same_target else (), position=o.position, template_item_id=o.template_item_id,
             fields=dict(o.fields)))
     new_tasks: list[Task] = []
@@ -285,24 +286,22 @@ def _plan_clone(kit: Kit, plan: Any, to: Any, name: str | None, status: str | No
             id=ids[t.id], **stamp, name=t.name, parent_kind="objective", parent_id=ids[t.parent_id], plan_id="",
             company_id=company_id, owner_id=owner_id, owner_kind=owner_kind, status=task_status,
             priority=t.priority, start_date=t.start_date, due_date=t.due_date, depends_on=remap(t.depends_on, t),
-            position=t.position, playbook_id=t.playbook_id, description=t.description, closed_at=closed_at,
+            position=t.position, playbook_id=t.playbook_id, description=t.description,
             **email))
 
     # the plan itself (CLONE_04, CLONE_07, CLONE_12)
     due = due_date if due_date is not None else source.due_date
     warnings: list[Notice] = []
-    dues = [i.due_date for i in new_objectives if i.due_date] + [t.due_date for t in new_tasks if t.due_date]
-    latest = max(dues, default=None)
+    latest = max((o.due_date for o in new_objectives if o.due_date), default=None)  # objectives only
     if latest is not None and (due is None or latest > due):
         if due is not None:
             warnings.append(Notice("CLONE_07", f"the clone's due date is {latest}, the latest due date of its "
-                                   f"objectives and tasks, later than {due}", value=latest))
+                                   f"objectives, later than {due}", value=latest))
         due = latest
-    category = kit.statuses.get("plan", status_key).category
     clone = SuccessPlan(
         **stamp, name=clone_name, name_key=key, company_id=company_id, relationship_id=rel_id,
         plan_type=source.plan_type, status=status_key, due_date=due, owner_id=plan_owner,
-        highlights=source.highlights if copy_info else None, closed_at=now if category == "closed" else None,
+        highlights=source.highlights if copy_info else None,
         external=False, source_plan_id=source.id, fields=dict(source.fields) if copy_info else {})
     new_objectives = [attrs.evolve(o, plan_id=clone.id) for o in new_objectives]
     new_tasks = [attrs.evolve(t, plan_id=clone.id) for t in new_tasks]

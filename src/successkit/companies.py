@@ -291,7 +291,7 @@ class RelationshipService(Service[Relationship]):
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 
     def delete(self, relationship: Relationship | str) -> None:
-        """Delete a relationship that holds no plans, CTAs, goals or timeline activities."""
+        """Delete a relationship that holds no plans, objectives, CTAs, goals or timeline activities."""
         with self.kit.transaction():
             current = self.get(relationship)
             _refuse_if_used(self.kit, f"relationship {current.name!r}", current.id, _work_of("relationship_id"))
@@ -300,8 +300,8 @@ class RelationshipService(Service[Relationship]):
 
 def _work_of(key: str) -> list[tuple[str, str, str]]:
     """The work records that point at a company or relationship through ``key``."""
-    return [("success plans", "plan", key), ("CTAs", "cta", key), ("goals", "goal", key),
-            ("timeline activities", "activity", key)]
+    return [("success plans", "plan", key), ("objectives", "objective", key), ("CTAs", "cta", key),
+            ("goals", "goal", key), ("timeline activities", "activity", key)]
 
 
 def _refuse_if_used(kit: Kit, what: str, id: str, uses: list[tuple[str, str, str]]) -> None:

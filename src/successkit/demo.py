@@ -182,12 +182,12 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
     w(f"\nCockpit of {users[plan.owner_id].name} (open CTAs and objectives of active plans)\n")
     for item in me.ctas.cockpit(limit=6):
         w(f"  {item.__kind__:<9} {item.name:<32} due {item.due_date}  priority {item.priority}\n")
-    w("\nCustomer goals (GOAL_06 progress: closed linked items / linked items)\n")
+    w("\nCustomer goals (GOAL_06 progress: achieved linked items / linked items)\n")
     goals = kit.goals.list(sort=["name"])
     progress = kit.goals.progress_many(goals)
     for g in goals:
         done = progress[g.id]
-        shown = "-" if done.percent is None else f"{done.percent:.0f}% ({done.closed}/{done.linked})"
+        shown = "-" if done.percent is None else f"{done.percent:.0f}% ({done.achieved}/{done.linked})"
         w(f"  {g.name:<30} {names[g.company_id]:<12} due {g.due_date}  progress {shown}\n")
     w(f"\nTimeline of {names[plan.company_id]} (TL_03: its own and its plans' activities; SP = plan level)\n")
     for entry in kit.timeline.company(plan.company_id):

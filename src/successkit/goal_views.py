@@ -4,7 +4,7 @@ sorting and filtering with the query language.
 Everything except progress runs in the database: the filter, the sort, the
 limit and the group counts.  Progress is computed from the linked CTAs and
 plans (GOAL_06), so a view that filters, groups or sorts by it reads the goals
-in scope, computes their progress (three more queries) and applies the same
+in scope, computes their progress (at most four more queries) and applies the same
 query semantics in Python (``successkit.storage.evaluate``).
 """
 
@@ -49,6 +49,9 @@ DEFAULT_SORT = ("-created_at",)
 PROGRESS = "progress"
 #: Custom field types whose columns cannot be sorted (GOAL_09).
 UNSORTABLE_TYPES = ("dropdown", "multiselect")
+#: Built-in goal fields shown as a dropdown, so not sortable either (GOAL_09):
+#: a status sorted by its key would read alphabetically, not in any useful order.
+UNSORTABLE_FIELDS = ("status",)
 
 
 @attrs.frozen
@@ -124,13 +127,17 @@ def _column_value(goal: Goal, field: FieldRef) -> Any:
 
 def _check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | None]]:
     """Each sort key with its field (None for progress); dropdown and
-    multi-select custom fields are refused (GOAL_09)."""
+    multi-select fields, the built-in ``status`` included, are refused (GOAL_09)."""
     out: list[tuple[Sort, FieldRef | None]] = []
     for s in sorts:
         if s.field == "progress":
             out.append((s, None))
             continue
         field = _resolve(kit, s.field)
+        if not field.custom and field.name in UNSORTABLE_FIELDS:
+            raise QueryError(f"goals cannot be sorted by {field.name!r}: it is a dropdown field and dropdown "
+                             "fields are not sortable; group by it or filter on it instead", rule="GOAL_09",
+                             value=s.field)
         if field.custom:
             decl = kit.custom_field_decls("goal").get(field.name)
             if decl is not None and decl.type in UNSORTABLE_TYPES:
@@ -181,7 +188,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
               extra_columns: Sequence[str] = (), sort: Any = None,
               group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
               offset: int = 0, company: Any = None, relationship: Any = None,
-              relationships: bool = True) -> GoalView:
+              relationships: bool | None = None) -> GoalView:
     """The goal list (GOAL_07-GOAL_10).
 
     - ``where`` / ``logic``: numbered conditions and an advanced-logic
@@ -190,12 +197,13 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
       progress); ``extra_columns`` adds to them.  Any goal field, declared
       custom field or ``progress``.
     - ``sort``: field names, ``-field`` or ``(field, "desc")``; default newest
-      created first.  Dropdown and multi-select custom fields cannot be sorted
-      (GOAL_09).  ``progress`` sorts in Python over every matching goal.
+      created first.  Dropdown and multi-select fields (custom ones and the
+      built-in ``status``) cannot be sorted (GOAL_09).  ``progress`` sorts in Python over every matching goal.
     - ``group_by``: a field name, ``CalendarQuarter("due_date")`` or
       ``FiscalQuarter("due_date", start_month=4)``.
-    - ``company`` (with its relationships unless ``relationships=False``,
-      GOAL_14) or ``relationship`` narrow the list.
+    - ``company`` (with its relationships' goals when ``relationships=True``,
+      GOAL_14; left out, the administrator's setting decides, off by default)
+      or ``relationship`` narrow the list.
     """
     if isinstance(where, Query):
         base = Query(conditions=where.conditions, logic=where.logic)
@@ -207,7 +215,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     scope: list[Condition | tuple[Any, ...]] = []
     if company is not None:
         scope.append(("company_id", "=", kit.companies.id_of(company)))
-        if not relationships:
+        if not kit.goals.with_relationship_goals(relationships):
             scope.append(("relationship_id", "is empty"))
     if relationship is not None:
         scope.append(("relationship_id", "=", kit.relationships.id_of(relationship)))
@@ -284,7 +292,7 @@ def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | Non
                limit: int | None, offset: int, *, where: Any = None,
                ) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
     """Progress in the query: every goal of ``base`` is read (one query) and its
-    progress computed (three more); ``where`` (bound with progress as a field),
+    progress computed (at most four more); ``where`` (bound with progress as a field),
     the sort, the grouping and the page are then applied here."""
     stored = list(kit.store.query(kit.bind("goal", base)))
     progress = kit.goals.progress_many(stored)

@@ -17,6 +17,7 @@ import attrs
 from ._service import Service, Where
 from .errors import RuleViolation, ValidationError
 from .outcome import Outcome
+from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
 from .query import Query
 from .records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
 from .results import RecordList
@@ -54,20 +55,25 @@ _REQUIRED_SETTING = "goal.required_fields"
 @attrs.frozen
 class GoalProgress:
     """A goal's progress (GOAL_06): of the ``linked`` CTAs and plans that still
-    exist, how many are ``closed`` (closed-success and closed-lost both count).
+    exist, how many are ``closed`` (finished, whether won or lost) and how many
+    of those are ``achieved`` (finished successfully).
 
-    ``percent`` is ``100 * closed / linked``, or None when nothing is linked:
-    a goal with no work linked has no progress to show, which is not the same
-    as 0 % of its work done.
+    ``percent`` is ``100 * achieved / linked``, or None when nothing is linked:
+    closed-lost work is finished but is not progress towards the goal, and a
+    goal with no work linked has no progress to show (not 0 % of it done).
+    A CTA is achieved when its status is in the ``closed_success`` category; a
+    plan when it is closed and no more of its objectives were closed-lost than
+    closed-success (so a plan closed with its work unfinished, PLAN_05, is not).
     """
 
     linked: int = 0
     closed: int = 0
+    achieved: int = 0
 
     @property
     def percent(self) -> float | None:
-        """100 x closed / linked, or None when nothing is linked (GOAL_06)."""
-        return None if self.linked == 0 else 100.0 * self.closed / self.linked
+        """100 x achieved / linked, or None when nothing is linked (GOAL_06)."""
+        return None if self.linked == 0 else 100.0 * self.achieved / self.linked
 
 
 def _json(value: Any) -> str | None:
@@ -404,45 +410,89 @@ class GoalService(Service[Goal]):
         return self.progress_many([goal])[self.id_of(goal)]
 
     def progress_many(self, goals: Sequence[Goal | str]) -> dict[str, GoalProgress]:
-        """Progress of many goals in at most three storage calls, however many:
-        one query for the links, one ``get_many`` each for the CTAs and plans."""
+        """Progress of many goals in at most four storage calls, however many:
+        one query for the links, one ``get_many`` each for the CTAs and plans,
+        and one query for the objectives of the closed plans among them.
+
+        This is the only place progress is computed: the goal view, its
+        progress filter, grouping and sort, and the 360 views all read it here.
+        """
         ids = list(dict.fromkeys(self.id_of(g) for g in goals))
-        tallies = {i: [0, 0] for i in ids}
         if not ids:
             return {}
         links = list(self.kit.store.query(self.kit.bind("goal_link", Query([("goal_id", "in", ids)]))))
-        statuses: dict[str, str] = {}
+        states: dict[str, str] = {}  # item id -> "open", "closed" or "achieved"
+        closed_plans: list[str] = []
         for kind in LINKABLE:
             wanted = list(dict.fromkeys(x.item_id for x in links if x.item_kind == kind))
             for record in self.kit.store.get_many(kind, wanted):
-                statuses[record.id] = self._closed(kind, record.status)
+                category = self._category(kind, record.status)
+                if kind == "plan" and category == "closed":
+                    closed_plans.append(record.id)
+                states[record.id] = ("achieved" if category == "closed_success" else
+                                     "closed" if category in ("closed", "closed_lost") else "open")
+        for plan_id in self._plans_won(closed_plans):
+            states[plan_id] = "achieved"
+        tallies = {i: [0, 0, 0] for i in ids}
         for x in links:
-            state = statuses.get(x.item_id)
+            state = states.get(x.item_id)
             if state is None:
                 continue  # the item was deleted: it no longer counts
             tally = tallies[x.goal_id]
             tally[0] += 1
-            tally[1] += state == "closed"
-        return {i: GoalProgress(linked=t[0], closed=t[1]) for i, t in tallies.items()}
+            tally[1] += state != "open"
+            tally[2] += state == "achieved"
+        return {i: GoalProgress(linked=t[0], closed=t[1], achieved=t[2]) for i, t in tallies.items()}
 
-    def _closed(self, kind: str, status: str) -> str:
+    def _plans_won(self, plan_ids: Sequence[str]) -> set[str]:
+        """The closed plans that count as achieved (GOAL_06): no more objectives
+        closed-lost than closed-success (a plan without objectives lost nothing)."""
+        if not plan_ids:
+            return set()
+        score = dict.fromkeys(plan_ids, 0)
+        finished = self.kit.statuses.in_category("objective", "closed_success", "closed_lost")
+        query = Query([("plan_id", "in", list(plan_ids)), ("status", "in", finished)])
+        for o in self.kit.store.query(self.kit.bind("objective", query)):
+            category = self._category("objective", o.status)
+            score[o.plan_id] += (category == "closed_success") - (category == "closed_lost")
+        return {p for p, n in score.items() if n >= 0}
+
+    def _category(self, kind: str, status: str) -> str:
         try:
-            return "closed" if self.kit.statuses.get(kind, status).is_closed else "open"
+            return self.kit.statuses.get(kind, status).category
         except ValidationError:  # a status whose plugin is gone: not known to be closed
             return "open"
 
     # ---------------------------------------------------------------- reading
-    def of_company(self, company: Any, *, relationships: bool = True, where: Where = None,
+    def of_company(self, company: Any, *, relationships: bool | None = None, where: Where = None,
                    logic: str | None = None) -> RecordList[Goal]:
-        """A company's goals together with its relationships' goals (GOAL_14),
-        newest first, in one query; ``relationships=False`` keeps the company's own."""
+        """A company's goals, newest first, in one query; with
+        ``relationships=True`` its relationships' goals too (GOAL_14).  Left
+        out (None), the administrator's setting decides, off by default
+        (:meth:`show_relationship_goals`)."""
         from .query import combine
 
         cid = self.kit.companies.id_of(company)
         extra: list[tuple[Any, ...]] = [("company_id", "=", cid)]
-        if not relationships:
+        if not self.with_relationship_goals(relationships):
             extra.append(("relationship_id", "is empty"))
         return self.list(combine(extra, where, logic, sort=["-created_at"]))
+
+    def show_relationship_goals(self, enabled: bool) -> None:
+        """Whether a company's goal list and 360 view show its relationships'
+        goals when the call does not say (GOAL_14); off until turned on."""
+        if not isinstance(enabled, bool):
+            raise ValidationError("show_relationship_goals takes True or False", value=enabled)
+        with self.kit.transaction():
+            self.kit.config.set_setting(RELATIONSHIP_GOALS_SETTING, "true" if enabled else "false")
+
+    def with_relationship_goals(self, relationships: bool | None) -> bool:
+        """``relationships`` as given (True or False), or the setting when None."""
+        if relationships is None:
+            return flag_setting(self.kit.config, RELATIONSHIP_GOALS_SETTING)
+        if not isinstance(relationships, bool):
+            raise ValidationError("relationships is True, False or None (the setting)", value=relationships)
+        return relationships
 
     def view(self, where: Where = None, **options: Any) -> GoalView:
         """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goal_views.goal_view`."""

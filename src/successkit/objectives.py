@@ -50,7 +50,38 @@ class ObjectiveService(WorkService[Objective]):
         return self.kit.plans.get(item.plan_id)
 
     def _extra_editable(self) -> dict[str, type]:
-        return {"category": str, "success_criteria": str}
+        return {"category": str, "success_criteria": str, "relationship_id": str}  # checked in update()
+
+    def _relationship_for(self, plan: SuccessPlan, relationship: Any) -> str | None:
+        """The relationship an objective of ``plan`` may have (OBJ_02): None means the
+        plan's; otherwise a relationship of the plan's company, and for a relationship
+        plan that relationship itself (its work belongs to it, REL_02)."""
+        if relationship is None:
+            return plan.relationship_id
+        rel = self.kit.relationships.get(relationship)
+        if rel.company_id != plan.company_id:
+            raise RuleViolation("OBJ_02", "an objective's relationship must be a relationship of its plan's "
+                                "company", value=rel.name)
+        if plan.relationship_id is not None and rel.id != plan.relationship_id:
+            raise RuleViolation("OBJ_02", "an objective of a relationship plan belongs to the plan's relationship",
+                                value=rel.name)
+        return rel.id
+
+    def update(self, item: Objective | str, *, shift_tasks: bool = False, reassign_tasks: str = "none",
+               **changes: Any) -> Outcome[Objective]:
+        """Edit an objective like a CTA (:meth:`WorkService.update`), and also its
+        ``category``, ``success_criteria`` and ``relationship`` (OBJ_02: a
+        relationship of the plan's company, or None for the plan's own)."""
+        keys = [k for k in ("relationship", "relationship_id") if k in changes]
+        if not keys:
+            return super().update(item, shift_tasks=shift_tasks, reassign_tasks=reassign_tasks, **changes)
+        if len(keys) > 1:
+            raise ValidationError("pass relationship= or relationship_id=, not both", value=keys)
+        wanted = changes.pop(keys[0])
+        with self.kit.transaction():
+            current = self._current(item)
+            changes["relationship_id"] = self._relationship_for(self._plan_of(current), wanted)
+            return super().update(current, shift_tasks=shift_tasks, reassign_tasks=reassign_tasks, **changes)
 
     def _check_extra(self, values: dict[str, Any]) -> None:
         if "category" in values:
@@ -64,13 +95,16 @@ class ObjectiveService(WorkService[Objective]):
                status: str | None = None, category: str | None = None, success_criteria: str | None = None,
                comments: str | None = None, reason: str | None = None, source: str = "manual",
                playbook: Any = None, associated_persons: Sequence[Any] = (), depends_on: Sequence[Any] = (),
-               sharing_enabled: bool = True, links: Sequence[str] = (),
+               sharing_enabled: bool = True, links: Sequence[str] = (), relationship: Any = None,
                fields: Mapping[str, Any] | None = None) -> Outcome[Objective]:
         """A new objective in ``plan`` (OBJ_01, OBJ_02).
 
         Missing type, priority, category, status and due date come from the
         plan type's default objective settings; the owner defaults to the
         plan's owner and may be a user (USER_01/USER_02) or an external person.
+        ``relationship`` (optional, OBJ_02) is one of the plan company's
+        relationships; it defaults to the plan's, and an objective of a
+        relationship plan cannot name another.
         A playbook creates its tasks (OBJ_03); PLAN_09 applies.
         """
         if plan is None:
@@ -85,6 +119,7 @@ class ObjectiveService(WorkService[Objective]):
         with self.kit.transaction():
             target = self.kit.plans.get(plan)
             check_open_plan(self.kit, target, what="adding an objective")
+            rel_id = self._relationship_for(target, relationship)
             ptype = self.kit.config.plan_type(target.plan_type)
             config = self.kit.config
             start = values["start_date"] or self.kit.today()
@@ -101,7 +136,7 @@ class ObjectiveService(WorkService[Objective]):
             position = self.count([("plan_id", "=", target.id)])
             deps = self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else ()
             objective = self._new(
-                name=name, plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
+                name=name, plan_id=target.id, company_id=target.company_id, relationship_id=rel_id,
                 owner_id=owner_id, owner_kind=owner_kind,
                 type=config.check("cta_type", type or ptype.objective_type, what="CTA type"),
                 priority=config.check("priority", priority or ptype.objective_priority),

@@ -299,8 +299,8 @@ class TimelineService(Service[Activity]):
         ids: dict[str, Any] = {"level": level, "relationship_id": None, "plan_id": None, "objective_id": None}
         if level == "objective":
             o = self.kit.objectives.get(targets["objective"])
-            ids.update(company_id=o.company_id, relationship_id=o.relationship_id, plan_id=o.plan_id,
-                       objective_id=o.id)
+            plan_rel = self.kit.plans.get(o.plan_id).relationship_id  # the plan's level, not the objective's own
+            ids.update(company_id=o.company_id, relationship_id=plan_rel, plan_id=o.plan_id, objective_id=o.id)
         elif level == "plan":
             p = self.kit.plans.get(targets["plan"])
             ids.update(company_id=p.company_id, relationship_id=p.relationship_id, plan_id=p.id)

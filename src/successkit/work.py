@@ -19,8 +19,9 @@ from ._work import (
     status_change,
     today_or,
 )
-from .errors import ValidationError
+from .errors import RuleViolation, ValidationError
 from .outcome import Notice, Outcome
+from .plugins.builtin_config import SNOOZE_SETTING, flag_setting
 from .records import Cta, Objective, Playbook, SuccessPlan, Task
 from .validate import check_attributes, require_text
 
@@ -153,13 +154,17 @@ class WorkService(Service[W]):
         return Outcome(new, plan=plan)
 
     def snooze(self, item: W | str, until: date, *, reason: str | None = None) -> W:
-        """Hide an open item from open cockpit views until ``until`` (OBJ_08)."""
+        """Hide an open item from open cockpit views until ``until`` (OBJ_08), if
+        snoozing is enabled (setting ``snooze.enabled``, on by default)."""
         if isinstance(until, datetime):
             until = until.date()
         if not isinstance(until, date) or until <= self.kit.today():
             raise ValidationError("snooze until a date after today", value=until)
         with self.kit.transaction():
             current = self._current(item)
+            if not flag_setting(self.kit.config, SNOOZE_SETTING):
+                raise RuleViolation("OBJ_08", f"snoozing is turned off (setting {SNOOZE_SETTING!r}); an "
+                                    "administrator can enable it", value=current.name)
             self._guard(current, f"snoozing {self.kind} {current.name!r}")
             if self.kit.statuses.get(self.kind, current.status).is_closed:
                 raise ValidationError(f"a closed {self.kind} cannot be snoozed", value=current.name)

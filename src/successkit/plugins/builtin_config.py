@@ -3,9 +3,20 @@ objective categories and settings, so that ``successkit.open()`` works with no s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import ValidationError
 from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from ..config import ConfigService
+
+#: Whether a company's goal list and 360 view show its relationships' goals
+#: (GOAL_14): off until an administrator turns it on, as in the source product.
+RELATIONSHIP_GOALS_SETTING = "goal.show_relationship_goals_in_company"
+#: Whether CTAs and objectives can be snoozed (OBJ_08): on unless turned off.
+SNOOZE_SETTING = "snooze.enabled"
+_FLAGS = {"true": True, "false": False}
 
 PLAN_TYPES: list[dict[str, Any]] = [
     {"key": "onboarding", "name": "Onboarding", "sharing_enabled": True, "objective_type": "objective",
@@ -43,6 +54,9 @@ SETTINGS = {
     "plan.default_status": "draft",
     "objective.close_status": "closed_lost",
     "task.close_status": "cancelled",
+    # switches, "true" or "false" (read with flag_setting)
+    RELATIONSHIP_GOALS_SETTING: "false",
+    SNOOZE_SETTING: "true",
 }
 
 
@@ -55,3 +69,15 @@ def successkit_register_defaults(register: Any) -> None:
             register("config_item", key=key, name=name, category=category, order=order)
     for key, value in SETTINGS.items():
         register("setting", key=key, value=value)
+
+
+def flag_setting(config: ConfigService, key: str) -> bool:
+    """A switch setting as a bool: ``"true"`` or ``"false"``; unset means its default
+    here.  Any other stored value is a clear error naming the setting, never a guess."""
+    value = config.setting(key)
+    if value is None:
+        value = SETTINGS[key]
+    flag = _FLAGS.get(value.strip().lower()) if isinstance(value, str) else None
+    if flag is None:
+        raise ValidationError(f"setting {key!r} is 'true' or 'false'", value=value)
+    return flag
