@@ -160,3 +160,42 @@ def test_bundle_deploy_reads_each_kind_once__SEC_07(kit: sk.Kit, monkeypatch: py
     assert kit.config.items("reason")[-1].key == "reason30-29"  # still in bundle order, after the others
     assert len(kit.config.items("cta_type", include_inactive=True)) == len({i.key for i in kit.config.items(
         "cta_type", include_inactive=True)})
+
+
+# ------------------------------------------------------------------ formatted text
+@pytest.mark.parametrize("template", ["{name:>20000000}", "{company:.500}", "{name:x<101}",
+                                      "{name:9>" + "9" * 5000 + "}", "{name:{name[0]}>5}", "x" * 501])
+def test_rule_text_with_huge_format_width_is_refused__RULE_01_SEC_07(kit: sk.Kit, template: str) -> None:
+    """A 16-character name made 20 MB CTA names; wide specs and long templates are refused at creation."""
+    for action in ({"do": "create_cta", "name": template, "type": "risk"},
+                   {"do": "log_activity", "type": "note", "subject": template}):
+        with pytest.raises(sk.RuleViolation, match="SEC_07") as e:
+            kit.rules.create("Wide", actions=[action])
+        assert e.value.rule == "RULE_01"
+    assert kit.rules.count() == 0
+
+
+def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
+    kit.rules.create("Narrow", actions=[{"do": "create_cta", "name": "{name:>10}|{company:.3}|{name:0>100}",
+                                         "type": "risk"}])
+    kit.companies.create("Acme", csm_id=kit.users.create("Alice", license="full").id)
+    (run,) = kit.rules.run_all()
+    (cta,) = kit.ctas.list()
+    assert cta.name == f"{'Acme':>10}|Acm|{'Acme':0>100}"
+    assert run.created == 1
+
+
+def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
+    """A company named with 100,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
+    from successkit.rules import MAX_TEXT
+
+    company = kit.companies.create("A" * 100_000, csm_id=kit.users.create("Alice", license="full").id)
+    kit.rules.create("Long", actions=[
+        {"do": "create_cta", "name": "Call {name} of {company}", "type": "risk"},
+        {"do": "create_plan", "name": "Plan {name}", "plan_type": "onboarding"},
+        {"do": "log_activity", "type": "note", "subject": "{name}"}])
+    kit.rules.run("Long")
+    texts = [kit.ctas.list()[0].name, kit.plans.list()[0].name, kit.timeline.company(company).activities[0].subject]
+    assert [len(t) for t in texts] == [MAX_TEXT] * 3, texts
+    assert all(t.endswith("\u2026") for t in texts), [t[-3:] for t in texts]
+    assert kit.rules.run("Long").created == 0  # cut the same way, so recognised again (RULE_02)

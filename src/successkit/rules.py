@@ -13,6 +13,7 @@ once and writes it with one bulk insert.
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
@@ -63,6 +64,12 @@ _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
 #: The longest offset a rule may use (a century): dates stay inside the calendar.
 MAX_DAYS = 36_500
+#: The widest format width or precision a placeholder may ask for ("{name:>40}").
+MAX_FORMAT_WIDTH = 100
+#: The longest text a rule writes into a name or subject: longer results are cut
+#: (with an ellipsis), and longer templates are refused (SEC_07).
+MAX_TEXT = 500
+_SPEC_NUMBER = re.compile(r"\d+")
 #: Action keys holding text, when given.
 _TEXT_KEYS = ("name", "subject", "notes", "comments", "type", "reason", "priority", "owner", "playbook",
               "plan_type", "template")
@@ -268,17 +275,41 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
 
 
 def _check_placeholders(text: str, what: str, bad: Callable[[str, Any], RuleViolation]) -> None:
+    """Only ``{name}`` and ``{company}``, with format specs that work on any name
+    and whose width and precision are small (SEC_07: "{name:>20000000}" would
+    write 20 MB per record)."""
+    if len(text) > MAX_TEXT:
+        raise bad(f"{what}: at most {MAX_TEXT} characters (SEC_07)", len(text))
     try:
-        names = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        parsed = [(field, spec or "") for _, field, spec, _ in string.Formatter().parse(text) if field is not None]
     except ValueError as e:
         raise bad(f"{what}: {e}", text) from None
-    unknown = names - _PLACEHOLDERS
+    unknown = {field for field, _ in parsed} - _PLACEHOLDERS
     if unknown:
         raise bad(f"{what}: unknown placeholder; known: {{name}}, {{company}}", sorted(unknown)[0])
-    try:  # format specs and conversions ("{name:d}", "{name:{x}}") must work on any name
+    try:  # format specs and conversions ("{name:d}") must work on any name
         text.format(name="Acme", company="Acme")
     except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
         raise bad(f"{what}: cannot be filled in ({e!r})", text) from None
+    for _, spec in parsed:
+        if "{" in spec:  # a name would set the width
+            raise bad(f"{what}: a format spec cannot hold a placeholder (SEC_07)", spec)
+        if any(_too_wide(n) for n in _SPEC_NUMBER.findall(spec)):
+            raise bad(f"{what}: a format width or precision is at most {MAX_FORMAT_WIDTH} (SEC_07)", spec)
+
+
+def _too_wide(digits: str) -> bool:
+    """Whether a width or precision exceeds the limit (compared as text first:
+    Python refuses to read numbers of more than 4,300 digits)."""
+    digits = digits.lstrip("0")
+    return len(digits) > len(str(MAX_FORMAT_WIDTH)) or int(digits or "0") > MAX_FORMAT_WIDTH
+
+
+def fill(template: str, **values: str) -> str:
+    """``template`` filled in, cut to :data:`MAX_TEXT` characters (SEC_07): a
+    company's name is as long as its owner made it, and so is what holds it."""
+    text = template.format(**{k: v[:MAX_TEXT + 1] for k, v in values.items()})  # one more: the cut shows
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "\u2026"
 
 
 def _check_owner_spec(kit: Kit, owner: Any) -> None:
@@ -423,7 +454,7 @@ class _Run:
         return t if isinstance(t, Company) else self.companies[t.company_id]
 
     def _text(self, template: str, t: Target) -> str:
-        return template.format(name=t.name, company=self._company(t).name)
+        return fill(template, name=t.name, company=self._company(t).name)
 
     def _step(self, action: str, result: str, t: Target, record_id: str | None = None, detail: str = "") -> None:
         self.steps.append(RuleStep(action, result, self.kind, t.id, t.name, record_id, detail))
