@@ -51,6 +51,11 @@ _HEADER = frozenset({"format", "name", "version", "title", "description"})
 _ID_KEY = {"cta_types": "key", "reasons": "key"}
 #: Entry keys that are true or false (JSON and TOML booleans, never text).
 _FLAGS = frozenset({"active", "business_days", "all_cta_types"})
+#: The largest bundle read (characters of text, or bytes of a file) and the
+#: deepest nesting of lists and tables in it (SEC_07); shipped bundles use a
+#: few kilobytes and six levels.
+MAX_BUNDLE_SIZE = 2_000_000
+MAX_DEPTH = 20
 #: The record kind each named asset kind is stored as.
 _STORED = {"email_templates": "email_template", "playbooks": "playbook", "plan_templates": "plan_template",
            "goal_templates": "goal_template", "rules": "rule"}
@@ -79,6 +84,8 @@ class Bundle:
         label = source or "<bundle>"
         if not isinstance(data, Mapping):
             raise _bad(label, "a bundle is a mapping of header fields and asset lists", type(data).__name__)
+        if _depth(data) > MAX_DEPTH:
+            raise _bad(label, f"lists and tables nest at most {MAX_DEPTH} deep (SEC_07)", MAX_DEPTH + 1)
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             raise _bad(label, "the bundle needs a 'name'", name)
@@ -131,6 +138,8 @@ class Bundle:
         """Read a ``.json`` or ``.toml`` bundle file."""
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_BUNDLE_SIZE:
+                raise _bad(str(p), f"a bundle file is at most {MAX_BUNDLE_SIZE:,} bytes (SEC_07)", p.stat().st_size)
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise _bad(str(p), f"cannot read the bundle file: {e}", str(p)) from None
@@ -138,13 +147,24 @@ class Bundle:
 
     @classmethod
     def parse(cls, text: str, syntax: str = "json", *, source: str | None = None) -> Bundle:
-        """A bundle from JSON or TOML text; a syntax error names the line."""
+        """A bundle from JSON or TOML text; a syntax error names the line.  Text
+        over :data:`MAX_BUNDLE_SIZE` characters, nesting the parser cannot
+        follow and numbers too long to read are refused (VAULT_01, SEC_07)."""
+        label = source or "<bundle>"
         if syntax not in ("json", "toml"):
-            raise _bad(source or "<bundle>", "a bundle is written in json or toml", syntax)
+            raise _bad(label, "a bundle is written in json or toml", syntax)
+        if not isinstance(text, str):
+            raise _bad(label, "a bundle is text", type(text).__name__)
+        if len(text) > MAX_BUNDLE_SIZE:
+            raise _bad(label, f"a bundle is at most {MAX_BUNDLE_SIZE:,} characters (SEC_07)", len(text))
         try:
             data = tomllib.loads(text) if syntax == "toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
-            raise _bad(source or "<bundle>", f"not valid {syntax.upper()}: {e}", syntax) from None
+            raise _bad(label, f"not valid {syntax.upper()}: {e}", syntax) from None
+        except RecursionError:
+            raise _bad(label, f"lists and tables nest at most {MAX_DEPTH} deep (SEC_07)", syntax) from None
+        except ValueError as e:  # a number longer than Python reads (4,300 digits)
+            raise _bad(label, f"not readable {syntax.upper()} (SEC_07): {e}", syntax) from None
         return cls.from_dict(data, source=source)
 
     def to_dict(self) -> dict[str, Any]:
@@ -423,6 +443,22 @@ class _Deploy:
         if step.get("email_template") is not None:
             step["email_template"] = self._ref("email_templates", step["email_template"])
         return step
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and mappings nest (walked without recursion, stopping past the limit)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, Mapping):
+            value = list(value.values())
+        elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        todo.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def _listed(value: Any) -> Sequence[Any]:
