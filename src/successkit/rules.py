@@ -16,6 +16,7 @@ import json
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -394,8 +395,11 @@ class RuleService(Service[Rule]):
         real run's (later actions and rules see what earlier ones would do)."""
         runs: list[RuleRun] = []
         try:
-            with self.kit.transaction():
-                runs = [_Run(self.kit, r).execute() for r in rules()]
+            with self.kit.transaction(), ExitStack() as locks:
+                chosen = rules()
+                for name in sorted({n for r in chosen for n in _locks(r)}):  # one order: no deadlock
+                    locks.enter_context(self.kit.store.exclusive(name))
+                runs = [_Run(self.kit, r).execute() for r in chosen]
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -406,6 +410,22 @@ class RuleService(Service[Rule]):
 
 class _DryRun(Exception):
     """Raised to roll back a dry run."""
+
+
+def _locks(rule: Rule) -> set[str]:
+    """The locks a run of ``rule`` takes before it reads anything (SEC_04): one
+    per identity of what its actions make once (RULE_02), so processes running
+    rules at the same moment take turns, and two rules raising the same CTA do
+    too."""
+    out = set()
+    for a in rule.definition.get("actions", ()):
+        if a["do"] == "create_cta":
+            out.add(f"rules:cta:{a['type']}:{a.get('reason')}")
+        elif a["do"] == "create_plan":
+            out.add("rules:plan")  # plans are known by name, whatever made them
+        else:
+            out.add(f"rules:activity:{a['type']}")
+    return out
 
 
 # ------------------------------------------------------------------------------ one run
