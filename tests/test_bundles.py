@@ -333,3 +333,38 @@ def test_unreadable_bundle_files_are_clear_errors__VAULT_01(kit: sk.Kit, tmp_pat
         kit.bundles.deploy(str(tmp_path / "missing.toml"))
     with pytest.raises(sk.RuleViolation, match="json or toml"):
         sk.Bundle.parse("name: x", "yaml")
+
+
+HEAD = 'format = 1\nname = "deep"\n'
+
+
+@pytest.mark.parametrize(("syntax", "text"), [
+    ("json", '{"format": 1, "name": "deep", "rules": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ("toml", HEAD + "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("toml", HEAD + "[" + ".".join(f"t{i}" for i in range(5_000)) + "]\n"),
+    ("json", '{"format": 1, "name": "deep", "version": ' + "9" * 5_000 + "}"),
+    ("toml", HEAD + "version = " + "9" * 5_000 + "\n"),
+    ("json", '{"format": 1, "name": "big", "description": "' + "x" * 2_000_001 + '"}'),
+])
+def test_deep_huge_or_unreadable_bundles_are_clear_errors__VAULT_01_SEC_07(syntax: str, text: str) -> None:
+    """Deep nesting (RecursionError before), 5,000-digit numbers (ValueError before) and
+    oversized text are refused with an error naming the bundle."""
+    with pytest.raises(sk.RuleViolation, match="SEC_07") as e:
+        sk.Bundle.parse(text, syntax, source="deep.bundle")
+    assert e.value.rule == "VAULT_01" and "deep.bundle" in str(e.value)
+
+
+def test_deep_bundle_mappings_and_big_files_are_refused__VAULT_01_SEC_07(kit: sk.Kit, tmp_path: Path) -> None:
+    from successkit.bundles import MAX_BUNDLE_SIZE, MAX_DEPTH
+
+    deep: Any = []
+    for _ in range(MAX_DEPTH):
+        deep = [deep]
+    with pytest.raises(sk.RuleViolation, match="SEC_07"):
+        kit.bundles.deploy({"format": 1, "name": "deep", "rules": deep})
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"format": 1, "name": "big", "description": "x" * MAX_BUNDLE_SIZE}))
+    with pytest.raises(sk.RuleViolation, match="SEC_07") as e:
+        kit.bundles.deploy(big)
+    assert str(big) in str(e.value)
+    assert sk.Bundle.parse(json.dumps({"format": 1, "name": "ok", "rules": []})).name == "ok"

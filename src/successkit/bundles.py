@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._service import stamp
 from .errors import NotFound, RuleViolation, ValidationError
 from .query import Query
+from .records import ConfigItem
 from .rules import TARGETS
 from .validate import text_list
 
@@ -49,6 +51,14 @@ _HEADER = frozenset({"format", "name", "version", "title", "description"})
 _ID_KEY = {"cta_types": "key", "reasons": "key"}
 #: Entry keys that are true or false (JSON and TOML booleans, never text).
 _FLAGS = frozenset({"active", "business_days", "all_cta_types"})
+#: The largest bundle read (characters of text, or bytes of a file) and the
+#: deepest nesting of lists and tables in it (SEC_07); shipped bundles use a
+#: few kilobytes and six levels.
+MAX_BUNDLE_SIZE = 2_000_000
+MAX_DEPTH = 20
+#: The record kind each named asset kind is stored as.
+_STORED = {"email_templates": "email_template", "playbooks": "playbook", "plan_templates": "plan_template",
+           "goal_templates": "goal_template", "rules": "rule"}
 
 
 def _bad(bundle: str, message: str, value: Any) -> RuleViolation:
@@ -74,6 +84,8 @@ class Bundle:
         label = source or "<bundle>"
         if not isinstance(data, Mapping):
             raise _bad(label, "a bundle is a mapping of header fields and asset lists", type(data).__name__)
+        if _depth(data) > MAX_DEPTH:
+            raise _bad(label, f"lists and tables nest at most {MAX_DEPTH} deep (SEC_07)", MAX_DEPTH + 1)
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             raise _bad(label, "the bundle needs a 'name'", name)
@@ -126,6 +138,8 @@ class Bundle:
         """Read a ``.json`` or ``.toml`` bundle file."""
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_BUNDLE_SIZE:
+                raise _bad(str(p), f"a bundle file is at most {MAX_BUNDLE_SIZE:,} bytes (SEC_07)", p.stat().st_size)
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise _bad(str(p), f"cannot read the bundle file: {e}", str(p)) from None
@@ -133,13 +147,24 @@ class Bundle:
 
     @classmethod
     def parse(cls, text: str, syntax: str = "json", *, source: str | None = None) -> Bundle:
-        """A bundle from JSON or TOML text; a syntax error names the line."""
+        """A bundle from JSON or TOML text; a syntax error names the line.  Text
+        over :data:`MAX_BUNDLE_SIZE` characters, nesting the parser cannot
+        follow and numbers too long to read are refused (VAULT_01, SEC_07)."""
+        label = source or "<bundle>"
         if syntax not in ("json", "toml"):
-            raise _bad(source or "<bundle>", "a bundle is written in json or toml", syntax)
+            raise _bad(label, "a bundle is written in json or toml", syntax)
+        if not isinstance(text, str):
+            raise _bad(label, "a bundle is text", type(text).__name__)
+        if len(text) > MAX_BUNDLE_SIZE:
+            raise _bad(label, f"a bundle is at most {MAX_BUNDLE_SIZE:,} characters (SEC_07)", len(text))
         try:
             data = tomllib.loads(text) if syntax == "toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
-            raise _bad(source or "<bundle>", f"not valid {syntax.upper()}: {e}", syntax) from None
+            raise _bad(label, f"not valid {syntax.upper()}: {e}", syntax) from None
+        except RecursionError:
+            raise _bad(label, f"lists and tables nest at most {MAX_DEPTH} deep (SEC_07)", syntax) from None
+        except ValueError as e:  # a number longer than Python reads (4,300 digits)
+            raise _bad(label, f"not readable {syntax.upper()} (SEC_07): {e}", syntax) from None
         return cls.from_dict(data, source=source)
 
     def to_dict(self) -> dict[str, Any]:
@@ -255,7 +280,8 @@ class BundleService:
         skipped = _skips(b, skip)
         steps: list[DeployStep] = []
         try:
-            with self.kit.transaction():
+            with self.kit.transaction(), self.kit.store.exclusive("bundles:deploy"):
+                self.kit.config.refresh()  # what a deploy that went first added (SEC_04)
                 steps = _Deploy(self.kit, b, skipped).run()
                 if dry_run:
                     raise _DryRun
@@ -280,69 +306,110 @@ def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
 
 
 class _Deploy:
-    """One deployment: existing names read once per kind, then each missing asset created."""
+    """One deployment, bounded by the bundle's size (SEC_07): what exists is read
+    once per kind (names referred to included), configuration choices are
+    written with one insert per kind, and every later lookup is a dict lookup."""
 
     def __init__(self, kit: Kit, bundle: Bundle, skipped: set[tuple[str, str | None]]) -> None:
         self.kit, self.bundle, self.skipped = kit, bundle, skipped
         self.ids: dict[tuple[str, str], str] = {}  # (kind, name) -> id of created or existing asset
 
     def run(self) -> list[DeployStep]:
-        steps = []
+        steps: list[DeployStep] = []
         existing = self._existing()
-        for kind, name, entry in self.bundle.entries():
-            if (kind, None) in self.skipped or (kind, name) in self.skipped:
-                steps.append(DeployStep(kind, name, "skipped"))
-                continue
-            if name in existing[kind]:
-                steps.append(DeployStep(kind, name, "exists", existing[kind][name]))
-                continue
-            try:
-                record_id = getattr(self, "_" + kind)(entry)
-            except (ValidationError, NotFound) as e:  # the entry is at fault, not storage
-                raise _bad(self.bundle.name, f"{kind} {name!r}: {e}", name) from e
-            self.ids[(kind, name)] = record_id
-            steps.append(DeployStep(kind, name, "created", record_id))
-        return steps
+        for kind in ASSET_KINDS:
+            todo: list[tuple[str, Mapping[str, Any]]] = []
+            for name, entry in self._of(kind):
+                if (kind, None) in self.skipped or (kind, name) in self.skipped:
+                    steps.append(DeployStep(kind, name, "skipped"))
+                elif name in existing[kind]:
+                    steps.append(DeployStep(kind, name, "exists", existing[kind][name]))
+                else:
+                    steps.append(DeployStep(kind, name, "created"))
+                    todo.append((name, entry))
+            made = self._choices(kind, todo) if kind in _ID_KEY else [self._one(kind, n, e) for n, e in todo]
+            for (name, _), record_id in zip(todo, made, strict=True):
+                self.ids[(kind, name)] = record_id
+        return [attrs.evolve(s, record_id=self.ids[(s.kind, s.name)]) if s.result == "created" else s
+                for s in steps]
+
+    def _of(self, kind: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        key = _ID_KEY.get(kind, "name")
+        return ((str(e[key]), e) for e in self.bundle.assets.get(kind, ()))
+
+    def _one(self, kind: str, name: str, entry: Mapping[str, Any]) -> str:
+        try:
+            return str(getattr(self, "_" + kind)(entry))
+        except (ValidationError, NotFound) as e:  # the entry is at fault, not storage
+            raise _bad(self.bundle.name, f"{kind} {name!r}: {e}", name) from e
+
+    def _choices(self, kind: str, todo: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
+        """CTA types or reasons, added after the existing ones with one insert
+        (adding them one by one re-reads the whole configuration each time)."""
+        if not todo:
+            return []
+        kit, category = self.kit, kind[:-1]
+        after = len(kit.config.items(category, include_inactive=True))
+        made = []
+        for i, (key, e) in enumerate(todo):
+            label = e["name"]
+            if not isinstance(label, str) or not label.strip():
+                raise _bad(self.bundle.name, f"{kind} {key!r}: the name is text", label)
+            made.append(ConfigItem(**stamp(kit), category=category, key=key, name=label.strip(), order=after + i))
+        kit.store.insert_many(made)
+        kit.config.refresh()
+        return [m.id for m in made]
 
     def _existing(self) -> dict[str, dict[str, str]]:
-        """Names already in storage, per kind (one read per kind)."""
+        """Names already in storage, per kind, with the names entries refer to
+        (one read per kind)."""
         kit, out = self.kit, {}
-        stored = {"email_templates": "email_template", "playbooks": "playbook", "plan_templates": "plan_template",
-                  "goal_templates": "goal_template", "rules": "rule"}
+        wanted = self._referred()
         for kind in ASSET_KINDS:
-            names = [n for k, n, _ in self.bundle.entries() if k == kind]
+            names = {n for n, _ in self._of(kind)} | wanted.get(kind, set())
             if kind in _ID_KEY:
                 category = kind[:-1]
                 out[kind] = {i.key: i.id for i in kit.config.items(category, include_inactive=True) if i.key in names}
             elif names:
-                query = Query(conditions=[("name", "in", names)])
-                out[kind] = {r.name: r.id for r in kit.store.query(kit.bind(stored[kind], query))}
+                query = Query(conditions=[("name", "in", sorted(names))])
+                out[kind] = {r.name: r.id for r in kit.store.query(kit.bind(_STORED[kind], query))}
             else:
                 out[kind] = {}
+        self.stored = {k: dict(v) for k, v in out.items()}
         return out
 
-    def _ref(self, kind: str, name: Any, record_kind: str) -> str:
-        """The id of an asset named in this bundle or already in storage."""
+    def _referred(self) -> dict[str, set[str]]:
+        """Names of playbooks and email templates the bundle's entries refer to."""
+        out: dict[str, set[str]] = {"playbooks": set(), "email_templates": set()}
+
+        def email(step: Any) -> None:
+            if isinstance(step, Mapping) and isinstance(step.get("email_template"), str):
+                out["email_templates"].add(step["email_template"].strip())
+
+        for _, e in self._of("playbooks"):
+            for step in _listed(e.get("steps")):
+                email(step)
+        for _, e in self._of("plan_templates"):
+            for o in _listed(e.get("objectives")):
+                if isinstance(o, Mapping):
+                    if isinstance(o.get("playbook"), str):
+                        out["playbooks"].add(o["playbook"].strip())
+                    for t in _listed(o.get("tasks")):
+                        email(t)
+        return out
+
+    def _ref(self, kind: str, name: Any) -> str:
+        """The id of an asset named in this bundle or already in storage (read with the rest)."""
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(f"a {kind[:-1].replace('_', ' ')} is named by text", value=name)
         name = name.strip()
-        if (kind, name) in self.ids:
-            return self.ids[(kind, name)]
-        found = list(self.kit.store.query(self.kit.bind(record_kind, Query(conditions=[("name", "=", name)],
-                                                                               limit=1))))
-        if not found:
+        found = self.ids.get((kind, name)) or self.stored[kind].get(name)
+        if found is None:
             raise ValidationError(f"refers to {kind[:-1].replace('_', ' ')} {name!r}, which is neither in the "
                                   "bundle nor in storage", value=name)
-        self.ids[(kind, name)] = found[0].id
-        return str(found[0].id)
+        return found
 
     # ---------------------------------------------------------------- kinds
-    def _cta_types(self, e: Mapping[str, Any]) -> str:
-        return self.kit.config.add_item("cta_type", e["key"], e["name"]).id
-
-    def _reasons(self, e: Mapping[str, Any]) -> str:
-        return self.kit.config.add_item("reason", e["key"], e["name"]).id
-
     def _email_templates(self, e: Mapping[str, Any]) -> str:
         return self.kit.playbooks.create_email_template(e["name"], e["subject"], e.get("body", "")).id
 
@@ -356,7 +423,7 @@ class _Deploy:
         for raw in _entries(e["objectives"], "objectives"):
             o = dict(raw)
             if o.get("playbook") is not None:
-                o["playbook"] = self._ref("playbooks", o["playbook"], "playbook")
+                o["playbook"] = self._ref("playbooks", o["playbook"])
             o["tasks"] = [self._with_email(dict(t)) for t in _entries(o.get("tasks", []), "tasks")]
             objectives.append(o)
         return self.kit.plan_templates.create(e["name"], e["plan_type"], objectives,
@@ -375,8 +442,29 @@ class _Deploy:
 
     def _with_email(self, step: dict[str, Any]) -> dict[str, Any]:
         if step.get("email_template") is not None:
-            step["email_template"] = self._ref("email_templates", step["email_template"], "email_template")
+            step["email_template"] = self._ref("email_templates", step["email_template"])
         return step
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and mappings nest (walked without recursion, stopping past the limit)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, Mapping):
+            value = list(value.values())
+        elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        todo.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+def _listed(value: Any) -> Sequence[Any]:
+    """The items of a list in an entry, or none when it is not one (checked later)."""
+    return value if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else ()
 
 
 def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:

@@ -79,20 +79,47 @@ def critical_path(rows: Sequence[ScheduleRow]) -> list[str]:
     that is the one holding its start.  The walk stops at an item with no
     dependency on the chart.  When several items finish last, the longest
     chain wins, then the first in schedule order.  Empty without rows.
+
+    Work is linear in rows plus dependencies (SEC_07): each item's chain
+    length is computed once from its driver's, and only the winning chain is
+    walked.
     """
     if not rows:
         return []
     drivers = _drivers(rows)
-
-    def chain(id: str) -> list[str]:
-        out = [id]
-        while out[-1] in drivers and drivers[out[-1]] not in out:  # no cycle can hang the walk
-            out.append(drivers[out[-1]])
-        return out[::-1]
-
+    lengths = _chain_lengths(drivers, [r.id for r in rows])
     last = max(_end(r) for r in rows)
-    chains = [chain(r.id) for r in rows if _end(r) == last]
-    return max(chains, key=len)  # max keeps the first of equals
+    end = max((r.id for r in rows if _end(r) == last), key=lambda id: lengths[id])  # max keeps the first
+    out, seen = [end], {end}
+    while out[-1] in drivers and drivers[out[-1]] not in seen:  # no cycle can hang the walk
+        out.append(drivers[out[-1]])
+        seen.add(out[-1])
+    return out[::-1]
+
+
+def _chain_lengths(drivers: dict[str, str], ids: Sequence[str]) -> dict[str, int]:
+    """How many items the walk back from each item visits: one more than its
+    driver's, or, for an item on a cycle of drivers, the cycle's length (the
+    walk stops where it would repeat itself).  Each item is visited once."""
+    lengths: dict[str, int] = {}
+    for start in ids:
+        path: list[str] = []
+        where: dict[str, int] = {}  # position on this walk
+        at: str | None = start
+        while at is not None and at not in lengths and at not in where:
+            where[at] = len(path)
+            path.append(at)
+            at = drivers.get(at)
+        if at is not None and at in where:  # the walk closed a cycle: each of its items sees all of it
+            cycle = path[where[at]:]
+            for id in cycle:
+                lengths[id] = len(cycle)
+            path = path[:where[at]]
+        below = 0 if at is None else lengths[at]
+        for id in reversed(path):
+            below += 1
+            lengths[id] = below
+    return lengths
 
 
 def _style(row: ScheduleRow, critical: bool) -> tuple[str, float, str | None]:

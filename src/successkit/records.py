@@ -189,6 +189,7 @@ class CustomField(Record):
 
     __kind__ = "custom_field"
     __indexes__ = (("record_kind", "name"),)
+    __unique__ = (("record_kind", "name"),)  # declared once, however many processes race (SEC_04)
 
     record_kind: str
     name: str
