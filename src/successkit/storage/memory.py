@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._schema import KindSchema
+from .._schema import KindSchema, make_copier
 from ..errors import ConflictError
 from ..query import BoundGroup, BoundQuery
 from . import evaluate
@@ -33,6 +33,8 @@ class MemoryStore(Store):
         self._tables: dict[str, dict[str, Any]] = {kind: {} for kind in self.schemas}
         self._undo: list[_Undo] = []
         self._marks: dict[str, int] = {}
+        #: How records go in: copied, timestamps in UTC like the SQL backends'.
+        self._copy_in = {kind: make_copier(s.cls, s.columns, utc=True) for kind, s in self.schemas.items()}
 
     # transactions
     def _begin(self) -> None:
@@ -77,7 +79,7 @@ class MemoryStore(Store):
                 raise ConflictError(f"a {schema.kind} with this id already exists", value=r.id)
             seen.add(r.id)
         self._check_unique(schema, records, replacing=set())
-        copy = schema.copy
+        copy = self._copy_in[schema.kind]
         for r in records:
             table[r.id] = copy(r)  # the caller's record stays the caller's (SEC_06)
             self._undo.append((schema.kind, r.id, None))
@@ -88,7 +90,7 @@ class MemoryStore(Store):
         if stale:
             return stale
         self._check_unique(schema, [r for r, _ in items], replacing={r.id for r, _ in items})
-        copy = schema.copy
+        copy = self._copy_in[schema.kind]
         for r, _ in items:
             self._undo.append((schema.kind, r.id, table[r.id]))
             table[r.id] = copy(r)

@@ -25,17 +25,14 @@ error surfaces at once as :class:`TransientConflict`, a
 from __future__ import annotations
 
 import itertools
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
@@ -44,10 +41,11 @@ from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, Pred
 from ..retry import backoff_delay
 from .base import Store
+from .pg_url import check_schema_name, redacted, split_url
 from .sql import Compiled, Dialect, quote
 from .sqlite import SCHEMA_VERSION, _fold
 
-__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict"]
+__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict", "check_schema_name"]
 
 T = TypeVar("T")
 
@@ -221,64 +219,6 @@ class PostgresDialect(Dialect):
         return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]
 
 
-@attrs.frozen
-class _UrlOptions:
-    conninfo: str  #: the URL without the options below
-    schema: str
-    server_options: str  #: the URL's ``options`` (``-c name=value ...``), passed on with ours
-    retry_attempts: int | None
-
-
-#: A schema name PostgreSQL keeps exactly as given once quoted: ASCII letters,
-#: digits and _, at most 63 bytes (longer names would be cut short), no ``pg_``
-#: prefix (reserved for the system).
-_SCHEMA_NAME = re.compile(r"[A-Za-z0-9_]{1,63}")
-
-
-def check_schema_name(name: str) -> str:
-    """Refuse a schema name PostgreSQL would not keep exactly as given (SEC_01),
-    before anything is created: two different names never share one schema."""
-    if not _SCHEMA_NAME.fullmatch(name) or name.lower().startswith("pg_"):
-        raise ValidationError("the schema option is 1-63 ASCII letters, digits and _, not starting with pg_ "
-                              "(mixed case is kept as given)", rule="SEC_01", value=name)
-    return name
-
-
-def _split_url(url: str) -> _UrlOptions:
-    """The conninfo without our own options, and those options."""
-    try:
-        parts = urlsplit(url)
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError as e:
-        raise StorageError(f"not a valid PostgreSQL URL: {e}", value="(unparsable)") from None
-    options: dict[str, str] = {}
-    for key, value in pairs:
-        if key in options:
-            raise StorageError("a PostgreSQL URL option is given twice", value=key)
-        options[key] = value
-    schema = check_schema_name(options.pop("schema", "public"))
-    attempts = options.pop("retry_attempts", None)
-    if attempts is not None and (not (attempts.isascii() and attempts.isdigit()) or int(attempts) < 1):
-        raise StorageError("the retry_attempts option is a whole number >= 1", value=attempts)
-    server_options = options.pop("options", "")
-    scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
-    conninfo = urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment))
-    try:  # a bad option fails here at once, not after the pool's connect timeout
-        conninfo_to_dict(conninfo)
-    except psycopg.Error as e:
-        raise StorageError(f"not a valid PostgreSQL URL: {str(e).strip()}", value=_redacted(url)) from None
-    return _UrlOptions(conninfo, schema, server_options, None if attempts is None else int(attempts))
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 class PostgresStore(Store):
     """Records in PostgreSQL tables, one per record kind."""
 
@@ -288,7 +228,7 @@ class PostgresStore(Store):
                  retry_attempts: int | None = None, retry_base_delay: float = RETRY_BASE_DELAY,
                  retry_max_delay: float = RETRY_MAX_DELAY) -> None:
         super().__init__(classes)
-        parsed = _split_url(url)
+        parsed = split_url(url)
         conninfo, self.schema_name = parsed.conninfo, parsed.schema
         self.dialect = PostgresDialect()
         self.dialect.namespace = self.schema_name
@@ -313,7 +253,7 @@ class PostgresStore(Store):
                 self._pool.open(wait=True, timeout=10)
             except Exception as e:
                 self._pool.close()
-                raise StorageError(f"cannot connect to PostgreSQL at {_redacted(conninfo)}: {e}") from e
+                raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
         try:
             self._ensure_schema()
             self._choose_lower_collation()
@@ -597,4 +537,7 @@ def _translate() -> Iterator[None]:
     except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
         raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
     except psycopg.Error as e:
-        raise StorageError(f"PostgreSQL error: {e}") from e
+        state = f" (SQLSTATE {e.sqlstate})" if e.sqlstate else ""
+        raise StorageError(f"PostgreSQL error{state}: {str(e).strip()}") from e
+    except OverflowError as e:
+        raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e

@@ -7,7 +7,7 @@ opened on an empty store of the backend under test.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -244,3 +244,28 @@ class StoreConformance:
         kit.store.update(changed, c.version)
         changed.fields["n"].append(2)
         assert kit.store.get("company", c.id).fields == {"n": [1]}
+
+    # ---------------------------------------------------- stored alike
+    def test_timestamps_near_the_ends_of_time_are_stored_alike__SEC_05(self, kit: sk.Kit) -> None:
+        """A timestamp whose UTC time is within years 1-9999 is stored on every backend and read
+        back as the same instant, in UTC; one outside them is refused alike (rule SEC_05) and
+        nothing is written."""
+        c = kit.companies.create("Acme")
+        fits = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))),
+                datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+                datetime(9999, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5)))]
+        for moment in fits:
+            stored = attrs.evolve(c, id=sk.records.new_id(), created_at=moment)
+            kit.store.insert(stored)
+            got = kit.store.get("company", stored.id).created_at
+            assert got == moment and got.tzinfo == timezone.utc
+        before = _snapshot(kit)
+        beyond = [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+                  datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), datetime(2026, 1, 1)]
+        for moment in beyond:
+            with pytest.raises(sk.ValidationError) as e:
+                kit.store.insert(attrs.evolve(c, id=sk.records.new_id(), updated_at=moment))
+            assert e.value.rule == "SEC_05" and e.value.value == moment
+            with pytest.raises(sk.ValidationError, match="SEC_05"):
+                kit.store.update(attrs.evolve(c, version=c.version + 1, updated_at=moment), c.version)
+        assert _snapshot(kit) == before
