@@ -324,7 +324,8 @@ def test_progress_of_many_goals_costs_bounded_storage_calls__GOAL_06(w: GoalWorl
         view = kit.goals.view(limit=n)
         view_calls.append(kit.store.stats.total)
         assert len(view) == n
-    assert view_calls[0] == view_calls[1] <= 6  # a query and a count, then progress
+    # a query and a count, then progress: one call fewer when no goal on the page links a closed plan
+    assert max(view_calls) <= 6
     assert progress[goals[0].id] == sk.GoalProgress(linked=2, closed=1, achieved=1)
 
 

@@ -63,7 +63,7 @@ def test_pool_recovers_when_the_server_drops_connections__STORE_01(pg_url: str) 
 
 
 def test_bad_url_is_a_clear_error__STORE_01() -> None:
-    with pytest.raises(sk.StorageError, match="schema option"):
+    with pytest.raises(sk.ValidationError, match="schema option"):
         sk.open("postgresql://postgres@127.0.0.1:5432/test?schema=bad;name", entry_points=False)
 
 

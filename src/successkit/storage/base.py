@@ -15,12 +15,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
-from .._schema import KindSchema, schema_of
-from ..errors import ConflictError, NotFound, StorageError, ValidationError
+from .._schema import FieldType, KindSchema, schema_of
+from ..errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
 from ..query import BoundGroup, BoundQuery
 
 __all__ = ["Store", "StoreStats"]
@@ -105,15 +106,15 @@ class Store(abc.ABC):
                 self._depth, self._owner = 1, threading.get_ident()
                 try:
                     yield
-                except BaseException:
+                except BaseException as e:
                     self._end_outer()
-                    self._safe_rollback()
+                    self._safe_rollback(e)
                     raise
                 callbacks = self._end_outer()
                 try:
                     self._commit()
-                except BaseException:
-                    self._safe_rollback()
+                except BaseException as e:
+                    self._safe_rollback(e)
                     raise
             else:
                 self._savepoints += 1
@@ -155,12 +156,15 @@ class Store(abc.ABC):
             self._lock_named(name)
             yield
 
-    def _safe_rollback(self) -> None:
+    def _safe_rollback(self, cause: BaseException) -> None:
+        """Roll back after ``cause``; when that fails too (a connection the server
+        dropped), reset the connection and raise a StorageError naming both."""
         try:
             self._rollback()
         except BaseException as exc:  # the connection is in an unknown state
             self._reset_connection()
-            raise StorageError("rollback failed; the connection was reset") from exc
+            raise StorageError(f"the transaction failed ({_describe(cause)}) and the rollback failed too "
+                               f"({_describe(exc)}); the connection was reset") from cause
 
     def get(self, kind: str, id: str) -> Any:
         """The record of ``kind`` with ``id``; :class:`NotFound` if there is none."""
@@ -196,6 +200,8 @@ class Store(abc.ABC):
             if not isinstance(r.id, str) or not r.id or "\x00" in r.id:
                 raise ValidationError("a record id is non-empty text without NUL characters", value=r.id)
             groups.setdefault(self.schema_for(r).kind, []).append(r)
+        for kind, rows in groups.items():
+            _check_moments(self.schemas[kind], rows)
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("insert_many")
@@ -221,6 +227,8 @@ class Store(abc.ABC):
                 raise ValidationError("an update must carry version expected_version + 1",
                                       value=(record.id, record.version, expected))
             groups.setdefault(self.schema_for(record).kind, []).append((record, expected))
+        for kind, pairs in groups.items():
+            _check_moments(self.schemas[kind], [r for r, _ in pairs])
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("update_many")
@@ -351,6 +359,37 @@ def _run_all(callbacks: list[Callable[[], None]]) -> None:
             failure = failure or exc
     if failure is not None:
         raise failure
+
+
+def _describe(error: BaseException) -> str:
+    """An error in a few words for a message: its own text, else its class."""
+    if isinstance(error, SuccessKitError):
+        return str(error)
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _check_moments(schema: KindSchema, records: list[Any]) -> None:
+    """Refuse, before any backend sees them, timestamps that not every backend
+    can store alike (SEC_05): naive ones, and those whose UTC time falls outside
+    the years 1-9999 (SQL backends store UTC text; memory would keep them)."""
+    names = [c.name for c in schema.columns if c.type is FieldType.DATETIME]
+    last: Any = None
+    for record in records:
+        for name in names:
+            value = getattr(record, name)
+            if value is None or value is last:  # records written together share one stamp
+                continue
+            if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+                raise ValidationError(f"{schema.kind} {name} is a timezone-aware datetime", rule="SEC_05",
+                                      value=value)
+            if value.year in (1, 9999):
+                try:
+                    value.astimezone(timezone.utc)
+                except OverflowError:
+                    raise ValidationError(f"{schema.kind} {name} falls outside the years 1-9999 in UTC",
+                                          rule="SEC_05", value=value) from None
+            last = value
 
 
 def _lookups(ids: Sequence[str]) -> list[str]:

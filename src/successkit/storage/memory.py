@@ -1,7 +1,9 @@
 """The in-memory backend: dictionaries, an undo log, and the reference evaluator.
 
 Used by default (``memory://``) and in tests; it is the executable
-specification the SQL backends are compared against.
+specification the SQL backends are compared against.  Records go in and come
+out as copies (:attr:`KindSchema.copy`): like a SQL backend's freshly decoded
+rows, what a caller holds never shares a ``fields`` dict with the store (SEC_06).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._schema import KindSchema
+from .._schema import KindSchema, make_copier
 from ..errors import ConflictError
 from ..query import BoundGroup, BoundQuery
 from . import evaluate
@@ -31,6 +33,8 @@ class MemoryStore(Store):
         self._tables: dict[str, dict[str, Any]] = {kind: {} for kind in self.schemas}
         self._undo: list[_Undo] = []
         self._marks: dict[str, int] = {}
+        #: How records go in: copied, timestamps in UTC like the SQL backends'.
+        self._copy_in = {kind: make_copier(s.cls, s.columns, utc=True) for kind, s in self.schemas.items()}
 
     # transactions
     def _begin(self) -> None:
@@ -64,8 +68,8 @@ class MemoryStore(Store):
 
     # records
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
-        table = self._tables[schema.kind]
-        return [table[i] for i in ids if i in table]
+        table, copy = self._tables[schema.kind], schema.copy
+        return [copy(table[i]) for i in ids if i in table]
 
     def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
         table = self._tables[schema.kind]
@@ -75,8 +79,9 @@ class MemoryStore(Store):
                 raise ConflictError(f"a {schema.kind} with this id already exists", value=r.id)
             seen.add(r.id)
         self._check_unique(schema, records, replacing=set())
+        copy = self._copy_in[schema.kind]
         for r in records:
-            table[r.id] = r
+            table[r.id] = copy(r)  # the caller's record stays the caller's (SEC_06)
             self._undo.append((schema.kind, r.id, None))
 
     def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
@@ -85,9 +90,10 @@ class MemoryStore(Store):
         if stale:
             return stale
         self._check_unique(schema, [r for r, _ in items], replacing={r.id for r, _ in items})
+        copy = self._copy_in[schema.kind]
         for r, _ in items:
             self._undo.append((schema.kind, r.id, table[r.id]))
-            table[r.id] = r
+            table[r.id] = copy(r)
         return []
 
     def _check_unique(self, schema: KindSchema, records: list[Any], *, replacing: set[str]) -> None:
@@ -117,8 +123,8 @@ class MemoryStore(Store):
 
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
         with self._lock:
-            rows = evaluate.sort_records(self._matching(schema, query), query)
-        return iter(evaluate.page(rows, query))
+            rows = evaluate.page(evaluate.sort_records(self._matching(schema, query), query), query)
+            return iter([schema.copy(r) for r in rows])
 
     def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
         return len(self._matching(schema, query))

@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 import psycopg
@@ -42,10 +41,11 @@ from ..errors import ConflictError, SchemaError, StorageError, ValidationError
 from ..query import BoundGroup, BoundQuery, FieldRef, Pred
 from ..retry import backoff_delay
 from .base import Store
+from .pg_url import check_schema_name, redacted, split_url
 from .sql import Compiled, Dialect, quote
 from .sqlite import SCHEMA_VERSION, _fold
 
-__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict"]
+__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict", "check_schema_name"]
 
 T = TypeVar("T")
 
@@ -94,6 +94,10 @@ class PostgresDialect(Dialect):
         FieldType.LIST: "JSONB",
         FieldType.JSON: "JSONB",
     }
+
+    def fill_value(self, ftype: FieldType, value: Any) -> Any:
+        """Booleans stay booleans: a BOOLEAN column takes no 0/1 (STORE_01)."""
+        return bool(value) if ftype is FieldType.BOOLEAN else super().fill_value(ftype, value)
 
     def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
         if not f.custom and f.type is FieldType.BOOLEAN:
@@ -180,7 +184,7 @@ class PostgresDialect(Dialect):
         num, num_p = self._num(group.field.name)
         txt, txt_p = self._txt(group.field.name)
         where, params = self.where(query.where)
-        return (f"SELECT {num}, {txt}, COUNT(*) FROM {quote(schema.kind)} WHERE {where} GROUP BY 1, 2",
+        return (f"SELECT {num}, {txt}, COUNT(*) FROM {self.table(schema.kind)} WHERE {where} GROUP BY 1, 2",
                 num_p + txt_p + params)
 
     #: The collation lower() uses: ICU's root locale lower-cases like Python's str.lower.
@@ -215,30 +219,6 @@ class PostgresDialect(Dialect):
         return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]
 
 
-@attrs.frozen
-class _UrlOptions:
-    conninfo: str  #: the URL without the options below
-    schema: str
-    server_options: str  #: the URL's ``options`` (``-c name=value ...``), passed on with ours
-    retry_attempts: int | None
-
-
-def _split_url(url: str) -> _UrlOptions:
-    """The conninfo without our own options, and those options."""
-    parts = urlsplit(url)
-    options = dict(parse_qsl(parts.query))
-    schema = options.pop("schema", "public")
-    if not schema.replace("_", "").isalnum():
-        raise StorageError("the schema option is letters, digits and _", value=schema)
-    attempts = options.pop("retry_attempts", None)
-    if attempts is not None and (not attempts.isdigit() or int(attempts) < 1):
-        raise StorageError("the retry_attempts option is a whole number >= 1", value=attempts)
-    server_options = options.pop("options", "")
-    scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
-    return _UrlOptions(urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment)),
-                       schema, server_options, None if attempts is None else int(attempts))
-
-
 class PostgresStore(Store):
     """Records in PostgreSQL tables, one per record kind."""
 
@@ -248,9 +228,10 @@ class PostgresStore(Store):
                  retry_attempts: int | None = None, retry_base_delay: float = RETRY_BASE_DELAY,
                  retry_max_delay: float = RETRY_MAX_DELAY) -> None:
         super().__init__(classes)
-        self.dialect = PostgresDialect()
-        parsed = _split_url(url)
+        parsed = split_url(url)
         conninfo, self.schema_name = parsed.conninfo, parsed.schema
+        self.dialect = PostgresDialect()
+        self.dialect.namespace = self.schema_name
         attempts = retry_attempts if retry_attempts is not None else parsed.retry_attempts or RETRY_ATTEMPTS
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise ValidationError("retry_attempts must be a whole number >= 1", value=attempts)
@@ -261,7 +242,7 @@ class PostgresStore(Store):
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self._tx: psycopg.Connection[Any] | None = None
-        server_options = f"{parsed.server_options} -c search_path={self.schema_name}".strip()
+        server_options = f'{parsed.server_options} -c search_path="{self.schema_name}"'.strip()
         self._pool = ConnectionPool(
             conninfo, min_size=1, max_size=max_connections, open=False, check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "options": server_options,
@@ -272,7 +253,7 @@ class PostgresStore(Store):
                 self._pool.open(wait=True, timeout=10)
             except Exception as e:
                 self._pool.close()
-                raise StorageError(f"cannot connect to PostgreSQL at {conninfo}: {e}") from e
+                raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
         try:
             self._ensure_schema()
             self._choose_lower_collation()
@@ -349,15 +330,16 @@ class PostgresStore(Store):
         with _translate(), self._pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema_name)}")
-            conn.execute('CREATE TABLE IF NOT EXISTS "sk_meta" (key TEXT PRIMARY KEY, value TEXT)')
-            row = conn.execute("SELECT value FROM sk_meta WHERE key = 'schema_version'").fetchone()
+            meta = self.dialect.table("sk_meta")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {meta} (key TEXT PRIMARY KEY, value TEXT)")
+            row = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'").fetchone()
             found = int(row[0]) if row else None
             if found is not None and found > SCHEMA_VERSION:
                 raise SchemaError(f"schema {self.schema_name} was written by a newer successkit (schema version "
                                   f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
             for schema in self.schemas.values():
                 self._create_table(conn, schema)
-            conn.execute("INSERT INTO sk_meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+            conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                          "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
 
     def _choose_lower_collation(self) -> None:
@@ -432,7 +414,7 @@ class PostgresStore(Store):
     # ----------------------------------------------------------------- records
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
         cols = ", ".join(quote(c) for c in schema.names)
-        sql = f'SELECT {cols} FROM {quote(schema.kind)} WHERE "id" = ANY(%s)'
+        sql = f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
         with _translate(), self._conn() as conn:
             rows = conn.execute(sql, (ids,)).fetchall()
         return [schema.from_row(r) for r in rows]
@@ -440,7 +422,7 @@ class PostgresStore(Store):
     def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
         cols = ", ".join(quote(c) for c in schema.names)
         to_row = schema.to_row
-        statement = f"COPY {quote(schema.kind)} ({cols}) FROM STDIN"
+        statement = f"COPY {self.dialect.table(schema.kind)} ({cols}) FROM STDIN"
         with _translate(), self._conn() as conn, conn.cursor() as cur, cur.copy(statement) as copy:
             for record in records:
                 copy.write_row(to_row(record))
@@ -448,11 +430,12 @@ class PostgresStore(Store):
     def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
         names = [n for n in schema.names if n != "id"]
         sets = ", ".join(f"{quote(n)} = %s" for n in names)
-        sql = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = %s'
+        table = self.dialect.table(schema.kind)
+        sql = f'UPDATE {table} SET {sets} WHERE "id" = %s'
         ids = [r.id for r, _ in items]
         with _translate(), self._conn() as conn:
             # Rows are locked in id order, so two writers of overlapping sets cannot deadlock here.
-            found = dict(conn.execute(f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" = ANY(%s) '
+            found = dict(conn.execute(f'SELECT "id", "version" FROM {table} WHERE "id" = ANY(%s) '
                                       'ORDER BY "id" FOR UPDATE', (ids,)).fetchall())
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
@@ -463,7 +446,7 @@ class PostgresStore(Store):
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
         with _translate(), self._conn() as conn:
-            return conn.execute(f'DELETE FROM {quote(schema.kind)} WHERE "id" = ANY(%s)', (ids,)).rowcount
+            return conn.execute(f'DELETE FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)', (ids,)).rowcount
 
     # ----------------------------------------------------------------- queries
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
@@ -554,4 +537,7 @@ def _translate() -> Iterator[None]:
     except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
         raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
     except psycopg.Error as e:
-        raise StorageError(f"PostgreSQL error: {e}") from e
+        state = f" (SQLSTATE {e.sqlstate})" if e.sqlstate else ""
+        raise StorageError(f"PostgreSQL error{state}: {str(e).strip()}") from e
+    except OverflowError as e:
+        raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e

@@ -36,6 +36,16 @@ def quote(name: str) -> str:
     return f'"{name}"'
 
 
+def _default_of(field: Any) -> Any:
+    """The value a field's default gives (a factory is called), or None."""
+    default = field.default
+    if default is attrs.NOTHING:
+        return None
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return None if default.takes_self else default.factory()
+    return default
+
+
 def _balanced(parts: list[str], joiner: str) -> str:
     """Join conditions, nesting a long chain as a balanced tree of halves so
     that its depth grows with the logarithm of its length."""
@@ -49,6 +59,8 @@ class Dialect:
     """SQL spelling; subclasses adjust placeholders and JSON access."""
 
     placeholder = "?"
+    #: The namespace (PostgreSQL schema) every table name is qualified with, if any (SEC_01).
+    namespace: str | None = None
     #: The literal for false where a condition may be NULL.
     false = "0"
     #: What LIMIT takes to mean "no limit" when only an offset is given.
@@ -94,26 +106,35 @@ class Dialect:
         equal value for value to the values themselves."""
         raise NotImplementedError
 
+    def table(self, kind: str) -> str:
+        """A record kind's table, qualified with the namespace so that no search
+        path can send a statement to another schema's table (SEC_01)."""
+        return f"{quote(self.namespace)}.{quote(kind)}" if self.namespace else quote(kind)
+
+    def fill_value(self, ftype: FieldType, value: Any) -> Any:
+        """A field's default as a parameter filling a newly added column (STORE_01)."""
+        return storage_scalar(ftype, value)
+
     # --- schema
     def create_table(self, schema: KindSchema) -> str:
         """``CREATE TABLE IF NOT EXISTS`` for a record kind, one column per field."""
         cols = ", ".join(f"{quote(c.name)} {self.column_types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
                          for c in schema.columns)
-        return f"CREATE TABLE IF NOT EXISTS {quote(schema.kind)} ({cols})"
+        return f"CREATE TABLE IF NOT EXISTS {self.table(schema.kind)} ({cols})"
 
     def upgrade_table(self, schema: KindSchema, existing: set[str]) -> list[Compiled]:
         """Statements that add the columns a newer library version brought (filled
         with the field's default) and create the indexes, unique ones included."""
-        table = quote(schema.kind)
+        table = self.table(schema.kind)
         out: list[Compiled] = []
         for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
             if col.name in existing:
                 continue
             out.append((f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {self.column_types[col.type]}", []))
-            default = field.default
-            if default is not attrs.NOTHING and not hasattr(default, "factory") and default is not None:
+            default = _default_of(field)
+            if default is not None:
                 out.append((f"UPDATE {table} SET {quote(col.name)} = {self.placeholder}",
-                            [storage_scalar(col.type, default)]))
+                            [self.fill_value(col.type, default)]))
         for prefix, unique, sets in (("ix", "", schema.indexes), ("ux", "UNIQUE ", schema.unique)):
             for columns in sets:  # unique indexes are the last guard against concurrent duplicates
                 name = quote(f"{prefix}_{schema.kind}_{'_'.join(columns)}")
@@ -206,7 +227,7 @@ class Dialect:
         cols = ", ".join(quote(c) for c in schema.names)
         where, params = self.where(query.where)
         order, oparams = self.order_by(query)
-        sql = f"SELECT {cols} FROM {quote(schema.kind)} WHERE {where} ORDER BY {order}"
+        sql = f"SELECT {cols} FROM {self.table(schema.kind)} WHERE {where} ORDER BY {order}"
         params = params + oparams
         if query.limit is not None or query.offset:
             sql += f" LIMIT {self.placeholder} OFFSET {self.placeholder}"
@@ -215,13 +236,13 @@ class Dialect:
 
     def count(self, schema: KindSchema, query: BoundQuery) -> Compiled:
         where, params = self.where(query.where)
-        return f"SELECT COUNT(*) FROM {quote(schema.kind)} WHERE {where}", params
+        return f"SELECT COUNT(*) FROM {self.table(schema.kind)} WHERE {where}", params
 
     def group(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
         """Counts per value, or per (year, month) for quarters (folded in Python)."""
         x, xp = self.field(group.field)
         where, params = self.where(query.where)
-        table = quote(schema.kind)
+        table = self.table(schema.kind)
         if group.mode == "value":
             return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
         ym = f"substr({x}, 1, 7)"

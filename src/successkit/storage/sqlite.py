@@ -33,6 +33,8 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 SCHEMA_VERSION = 1
 
 _CHUNK = 1000
+#: The longest busy timeout, in seconds: SQLite takes milliseconds as a 32-bit integer.
+_MAX_TIMEOUT = 2_000_000
 
 
 def _lower(value: Any) -> Any:
@@ -107,6 +109,23 @@ def _url_path(url: str) -> str:
     return path
 
 
+def _check_path(path: Any) -> str:
+    """The file name as text; a NUL character cannot be in a file name."""
+    if isinstance(path, Path):
+        path = str(path)
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ValidationError("the SQLite path is non-empty text without NUL characters", value=path)
+    return path
+
+
+def _check_timeout(seconds: Any) -> float:
+    """busy_timeout: a finite number of seconds >= 0 that SQLite can hold in milliseconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not 0 <= seconds <= _MAX_TIMEOUT:  # NaN fails the comparison
+        raise ValidationError(f"busy_timeout is a number of seconds from 0 to {_MAX_TIMEOUT}", value=seconds)
+    return float(seconds)
+
+
 class SQLiteStore(Store):
     """Records in one SQLite file (or ``:memory:``), one table per record kind."""
 
@@ -115,23 +134,29 @@ class SQLiteStore(Store):
     def __init__(self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0,
                  synchronous: str = "normal") -> None:
         super().__init__(classes)
-        if synchronous.lower() not in ("normal", "full"):
+        if not isinstance(synchronous, str) or synchronous.lower() not in ("normal", "full"):
             raise StorageError("synchronous is 'normal' or 'full'", value=synchronous)
-        self.path = str(path)
-        self.busy_timeout = busy_timeout
+        self.path = _check_path(path)
+        self.busy_timeout = _check_timeout(busy_timeout)
         self.synchronous = synchronous.upper()
         self.dialect = SQLiteDialect()
         self._conn = self._connect()
-        self._ensure_schema()
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self._conn.close()
+            raise
 
     @classmethod
     def from_url(cls, url: str, classes: Iterable[type[Any]]) -> SQLiteStore:
         """``sqlite:///file.db?busy_timeout=10&synchronous=full`` (both options optional)."""
-        options = dict(parse_qsl(urlsplit(url).query))
-        unknown = set(options) - {"busy_timeout", "synchronous"}
-        if unknown:
-            raise StorageError("unknown SQLite URL option; known: busy_timeout, synchronous",
-                               value=sorted(unknown)[0])
+        options: dict[str, str] = {}
+        for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if key not in ("busy_timeout", "synchronous"):
+                raise StorageError("unknown SQLite URL option; known: busy_timeout, synchronous", value=key)
+            if key in options:
+                raise StorageError("a SQLite URL option is given twice", value=key)
+            options[key] = value
         try:
             timeout = float(options.get("busy_timeout", 10.0))
         except ValueError:
@@ -142,15 +167,27 @@ class SQLiteStore(Store):
     # ------------------------------------------------------------- connection
     def _connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with _translate():
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=self.busy_timeout)
-            conn.create_function("sk_lower", 1, _lower, deterministic=True)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageError(f"cannot create the directory of the SQLite file: {e.strerror or e}",
+                                   value=self.path) from e
+        try:
+            with _translate():
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                       timeout=self.busy_timeout)
+        except StorageError as e:
+            raise StorageError(f"cannot open the SQLite file: {e.message}", value=self.path) from e.__cause__
+        try:
+            with _translate():
+                conn.create_function("sk_lower", 1, _lower, deterministic=True)
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                if self.path != ":memory:":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        except StorageError as e:
+            conn.close()
+            raise StorageError(f"cannot use the SQLite file: {e.message}", value=self.path) from e.__cause__
         return conn
 
     def close(self) -> None:

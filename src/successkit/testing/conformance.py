@@ -6,7 +6,9 @@ opened on an empty store of the backend under test.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -207,3 +209,63 @@ class StoreConformance:
             kit.companies.list([("arr", ">", "lots")])
         with pytest.raises(sk.QueryError, match="3 conditions"):
             kit.companies.list([("arr", ">", 1), ("arr", "<", 5), ("name", "=", "x")], logic="4")
+
+    # ------------------------------------------------------ own copies
+    def test_records_handed_out_are_the_callers_own__SEC_06(self, kit: sk.Kit) -> None:
+        """Changing the mutable parts of a record read back (its ``fields``, a list or mapping
+        inside them) through any read path changes nothing stored (SEC_06)."""
+        c = kit.companies.create("Acme", fields={"tags": ["a"], "nested": {"x": 1}})
+        before = _snapshot(kit)
+        reads: list[Callable[[], Any]] = [
+            lambda: kit.store.get("company", c.id), lambda: kit.store.get_many("company", [c.id])[0],
+            lambda: kit.companies.get(c.id), lambda: kit.companies.list()[0],
+            lambda: next(iter(kit.companies.iter()))]
+        for read in reads:
+            got = read()
+            got.fields["y"] = 5
+            got.fields["tags"].append("b")
+            got.fields["nested"]["x"] = 2
+        assert _snapshot(kit) == before
+        again = kit.companies.get(c.id)
+        assert again.fields == {"tags": ["a"], "nested": {"x": 1}}
+        assert again.version == c.version
+
+    def test_records_passed_in_stay_the_callers__SEC_06(self, kit: sk.Kit) -> None:
+        """A record given to insert or update and changed afterwards by the caller
+        leaves the stored one as it was written (SEC_06)."""
+        c = kit.companies.create("Acme")
+        mine = attrs.evolve(c, id=sk.records.new_id(), fields={"tags": ["a"], "nested": {"x": 1}})
+        kit.store.insert(mine)
+        mine.fields["tags"].append("b")
+        mine.fields["nested"]["x"] = 2
+        mine.fields["y"] = 5  # type: ignore[index]
+        assert kit.store.get("company", mine.id).fields == {"tags": ["a"], "nested": {"x": 1}}
+        changed = attrs.evolve(c, version=c.version + 1, fields={"n": [1]})
+        kit.store.update(changed, c.version)
+        changed.fields["n"].append(2)
+        assert kit.store.get("company", c.id).fields == {"n": [1]}
+
+    # ---------------------------------------------------- stored alike
+    def test_timestamps_near_the_ends_of_time_are_stored_alike__SEC_05(self, kit: sk.Kit) -> None:
+        """A timestamp whose UTC time is within years 1-9999 is stored on every backend and read
+        back as the same instant, in UTC; one outside them is refused alike (rule SEC_05) and
+        nothing is written."""
+        c = kit.companies.create("Acme")
+        fits = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))),
+                datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+                datetime(9999, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5)))]
+        for moment in fits:
+            stored = attrs.evolve(c, id=sk.records.new_id(), created_at=moment)
+            kit.store.insert(stored)
+            got = kit.store.get("company", stored.id).created_at
+            assert got == moment and got.tzinfo == timezone.utc
+        before = _snapshot(kit)
+        beyond = [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+                  datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), datetime(2026, 1, 1)]
+        for moment in beyond:
+            with pytest.raises(sk.ValidationError) as e:
+                kit.store.insert(attrs.evolve(c, id=sk.records.new_id(), updated_at=moment))
+            assert e.value.rule == "SEC_05" and e.value.value == moment
+            with pytest.raises(sk.ValidationError, match="SEC_05"):
+                kit.store.update(attrs.evolve(c, version=c.version + 1, updated_at=moment), c.version)
+        assert _snapshot(kit) == before
