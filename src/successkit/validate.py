@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -227,6 +228,37 @@ def text_list(kind: str, field: str, value: Any) -> tuple[str, ...]:
         if not isinstance(item, str) or not item:
             raise ValidationError(f"{kind} {field} holds non-empty text values", rule="SEC_05", value=item)
     return tuple(items)
+
+
+def field_changes(fields: Any) -> Mapping[str, Any]:
+    """Custom field changes: a mapping of names to values (merged into the current ones)."""
+    if not isinstance(fields, Mapping):
+        raise ValidationError("fields must be a mapping of custom field names to values", rule="SEC_05",
+                              value=fields)
+    return fields
+
+
+def flag(kind: str, field: str, value: Any) -> bool:
+    """A True/False parameter: any other value is refused (``"false"`` is truthy)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{kind} {field} must be True or False", rule="SEC_05", value=value)
+    return value
+
+
+def check_options(what: str, func: Callable[..., Any], options: Mapping[str, Any], *,
+                  given: Iterable[str] = (), filled: Iterable[str] = ()) -> None:
+    """Refuse keyword options that ``func`` does not take, or that the caller sets
+    itself (``given``), and required ones that are missing (unless the caller
+    fills them in: ``filled``), before they are passed on: a clear error, not a TypeError."""
+    params = inspect.signature(func).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    taken = set(given)
+    known = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in taken]
+    check_names(f"{what} has no option", options, known)
+    missing = [n for n in known if params[n].default is params[n].empty and n not in options and n not in filled]
+    if missing:
+        raise ValidationError(f"{what} needs the option {missing[0]!r}", rule="SEC_05", value=missing[0])
 
 
 def check_names(what: str, given: Iterable[str], allowed: Iterable[str]) -> None:
