@@ -57,7 +57,7 @@ from .conftest import PG_URL, postgres_missing
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
 #: The CI budget (examples in all); raise it for a longer run.
-EXAMPLES = int(os.environ.get("SUCCESSKIT_FUZZ_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("SUCCESSKIT_FUZZ_EXAMPLES", "1500"))
 
 #: Methods skipped until the fix pending in another module lands ("service.method");
 #: each raised a foreign exception here (the comment says which and where).
