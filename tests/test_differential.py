@@ -128,8 +128,9 @@ CUSTOM_TEXT = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=6),
     st.tuples(st.sampled_from(TRICKY), st.sampled_from(TRICKY)).map("".join),
 )
-#: Built-in text columns may hold anything, NUL included.
-COLUMN_TEXT = st.one_of(CUSTOM_TEXT, st.text(UNICODE, max_size=6))
+#: Built-in text columns hold any valid Unicode but NUL, which no record holds
+#: (PostgreSQL cannot store it, so no backend takes it: SEC_05).
+COLUMN_TEXT = st.one_of(CUSTOM_TEXT, st.text(UNICODE, max_size=6).filter(lambda t: "\x00" not in t))
 NUMBERS = st.one_of(
     st.sampled_from([0, 1, -1, 2, 10, 0.0, -0.0, 0.5, 1.0, 2.5, -2.5, 1e9, 123456.789, 1e-7]),
     st.integers(-1000, 1000),

@@ -321,3 +321,29 @@ def test_sort_tuple_of_wrong_length_is_a_query_error__GOAL_10(spec: tuple[str, .
     kit = sk.open("memory://", entry_points=False)
     with pytest.raises(sk.QueryError):
         kit.companies.list(sort=[spec])
+
+
+def test_wrong_shaped_queries_and_lists_are_clear_errors__SEC_05(kit: sk.Kit) -> None:
+    """Conditions, sort keys and record lists of the wrong shape (a number, a set whose
+    order numbers nothing, an unhashable field name) are successkit errors naming the value."""
+    company = kit.companies.create("Acme")
+    for call, value in [
+        (lambda: kit.companies.list(5), 5),  # type: ignore[arg-type]
+        (lambda: kit.companies.list({("name", "=", "Acme")}), {("name", "=", "Acme")}),  # type: ignore[arg-type]
+        (lambda: kit.companies.list(sort=3), 3),
+        (lambda: kit.companies.list(sort=[(["name"], "asc")]), ["name"]),
+        (lambda: kit.companies.list([(["name"], "=", "x")]), ["name"]),
+        (lambda: kit.companies.get_many(7), 7),  # type: ignore[arg-type]
+        (lambda: kit.companies.get("a\x00b"), "a\x00b"),
+        (lambda: kit.companies.get("\ud800"), "\ud800"),
+        (lambda: kit.ctas.cockpit(kit.users.create("U"), where=[("name", "=", "x")], logic=5), 5),  # type: ignore[arg-type]
+        (lambda: kit.statuses.get("plan", {"a": 1}), {"a": 1}),  # type: ignore[arg-type]
+        (lambda: kit.config.default_status("company"), "company"),
+        (lambda: kit.companies.update(company, fields={"a"}), {"a"}),  # type: ignore[arg-type]
+        (lambda: kit.goals.view(bogus=1), "bogus"),
+        (lambda: kit.timeline.save_draft("note", "s", draft=False), "draft"),
+        (lambda: kit.objectives.view(descending="yes"), "yes"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(sk.SuccessKitError) as e:
+            call()
+        assert e.value.value == value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -185,3 +186,49 @@ def test_loose_list_and_logic_inputs_are_clear_errors__GOAL_10_VAULT_02(w: World
     with pytest.raises(sk.RuleViolation, match="logic is text"):
         kit.rules.create("Bad logic", logic=5,  # type: ignore[arg-type]
                          actions=[{"do": "log_activity", "type": "note", "subject": "x"}])
+
+
+def test_plan_type_change_is_checked_like_a_create__SEC_05(open_kit: Any, url: str) -> None:
+    """A bad configuration change is refused and leaves the store usable (it used to
+    poison every later plan create, deploy and ``plan_types()`` across reopens)."""
+    kit = open_kit()
+    before = snapshot(kit)
+    for changes in ({"name": None}, {"name": "  "}, {"sharing_enabled": "false"}, {"statuses": "draft"},
+                    {"statuses": [5]}, {"objective_due_days": "3"}, {"objective_priority": "urgent"},
+                    {"version": 9}, {"logic": 1}):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.config.update_plan_type("roi", **changes)
+        (field, value), = changes.items()
+        assert field in str(e.value) or repr(value) in str(e.value), changes
+    assert snapshot(kit) == before
+    with pytest.raises(sk.ValidationError, match="sharing_enabled"):
+        kit.config.define_plan_type("qbr", "QBR", sharing_enabled="no")
+    changed = kit.config.update_plan_type("roi", sharing_enabled=True, objective_due_days=10)
+    again = open_kit() if "memory" not in url else kit
+    stored = next(t for t in again.config.plan_types() if t.key == "roi")
+    assert stored == changed and stored.sharing_enabled is True
+    owner = again.users.create("Owner")
+    plan = again.plans.create("P", company=again.companies.create("C"), plan_type="roi", owner=owner)
+    assert plan.plan_type == "roi"
+
+
+def test_wrong_types_are_refused_before_any_store__SEC_05(open_kit: Any) -> None:
+    """A value of the wrong type for a record field is a ValidationError naming the field
+    and the value, on every backend (memory used to keep a list, PostgreSQL ``'{a}'``)."""
+    kit = open_kit()
+    before = snapshot(kit)
+    cases = [
+        (lambda: kit.relationship_types.create("R", description=["a"]), "description", ["a"]),
+        (lambda: kit.config.add_item("priority", "p", "P", order=[1]), "order", [1]),
+        (lambda: kit.users.create("x\x00y"), "name", "x\x00y"),
+        (lambda: kit.users.create("x\ud800"), "name", "x\ud800"),
+        (lambda: kit.playbooks.create_email_template("E", "S", body=5), "body", 5),
+        (lambda: kit.goal_templates.create("G", due_days=2**64), "due_days", 2**64),
+    ]
+    for call, field, value in cases:
+        with pytest.raises(sk.ValidationError) as e:
+            call()
+        assert field in str(e.value) and e.value.value == value
+    assert snapshot(kit) == before
+    assert [i.key for i in kit.config.items("priority")]  # lookups still work
+

@@ -27,11 +27,12 @@ from successkit.storage.sqlite import SQLiteStore
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- strategies
-#: Text as users type it: anything Unicode, plus the awkward cases on purpose.
+#: Text as users type it: anything Unicode, plus the awkward cases on purpose; no NUL, which
+#: no record holds (PostgreSQL cannot store it, so no backend takes it: SEC_05).
 TEXT = st.one_of(
-    st.text(st.characters(codec="utf-8"), max_size=20),  # valid Unicode: no lone surrogates
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20),  # no lone surrogates
     st.sampled_from(["", " ", "0", "007", "1e3", "-1", "null", "true", "[]", "{}",
-                     "Ä", "İstanbul", "straße", "東京", "a\x00b", "\u2028", "'; DROP TABLE x"]),
+                     "Ä", "İstanbul", "straße", "東京", "\u2028", "'; DROP TABLE x"]),
 )
 #: Finite floats only: JSON has no spelling for NaN or infinity.
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)

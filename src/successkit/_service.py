@@ -12,6 +12,7 @@ from .errors import NotFound, ValidationError
 from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
 from .records import Record
 from .results import RecordList
+from .validate import plain_text
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -50,7 +51,7 @@ class Service(Generic[R]):
 
     def get_many(self, refs: Sequence[R | str]) -> builtins.list[R]:
         """The stored records of these ids (records are re-read by id); unknown ids are left out."""
-        return self.kit.store.get_many(self.kind, [self.id_of(r) for r in refs])
+        return self.kit.store.get_many(self.kind, [self.id_of(r) for r in self._refs(refs)])
 
     def by_name(self, name: str) -> R:
         """The record with this name, for kinds whose names are unique (playbooks,
@@ -69,18 +70,22 @@ class Service(Generic[R]):
         """The id of a record of this kind, or the string given."""
         if isinstance(ref, self.record_class):
             return ref.id
-        if isinstance(ref, str) and ref:
-            return ref
+        if isinstance(ref, str) and ref and plain_text(ref):
+            return ref  # an id with NUL or a lone surrogate names nothing on any backend
         raise ValidationError(f"expected a {self.kind} or its id", value=ref)
+
+    def _refs(self, refs: Any) -> Iterable[Any]:
+        """A list of records or ids; a bare string (one id), a mapping or a number is refused."""
+        if isinstance(refs, (str, bytes, bytearray, Mapping, Record)) or not isinstance(refs, Iterable):
+            raise ValidationError(f"expected a list of {self.kind} records or ids", value=refs)
+        return refs
 
     def ids_of(self, refs: Any) -> tuple[str, ...]:
         """The ids of existing records of this kind, checked with one read;
         None means none, and a bare string (one id, not a list) is refused."""
         if refs is None:
             return ()
-        if isinstance(refs, (str, bytes, Record)) or not isinstance(refs, Iterable):
-            raise ValidationError(f"expected a list of {self.kind} records or ids", value=refs)
-        ids = tuple(dict.fromkeys(self.id_of(r) for r in refs))
+        ids = tuple(dict.fromkeys(self.id_of(r) for r in self._refs(refs)))
         found = {r.id for r in self.kit.store.get_many(self.kind, list(ids))}
         for i in ids:
             if i not in found:

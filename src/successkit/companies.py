@@ -19,7 +19,7 @@ from .errors import RuleViolation, ValidationError
 from .query import Query
 from .records import Company, Relationship, RelationshipType
 from .results import RecordList
-from .validate import as_list, check_attributes, require_text
+from .validate import as_list, check_attributes, field_changes, require_text
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -139,7 +139,7 @@ class CompanyService(Service[Company]):
         self._check_csm(changes.get("csm_id"))
         current = self._current(company)
         if fields is not None:
-            changes["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **fields})
+            changes["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **field_changes(fields)})
         return self._save(current, changes)
 
     def set_parent(self, company: Company | str, parent: Company | str | None) -> Company:
@@ -283,7 +283,7 @@ class RelationshipService(Service[Relationship]):
         current = self._current(relationship)
         if fields is not None:
             changes["fields"] = self.kit.custom_fields.check(
-                self.kind, {**current.fields, **fields}, scope=current.type_id)
+                self.kind, {**current.fields, **field_changes(fields)}, scope=current.type_id)
         return self._save(current, changes)
 
     def of_company(self, company: Company | str) -> list[Relationship]:

@@ -21,7 +21,7 @@ from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
 from .query import Query
 from .records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import check_attributes, check_names, require_text
+from .validate import as_list, check_attributes, check_names, check_options, field_changes, require_text
 
 if TYPE_CHECKING:
     from .goal_views import GoalView
@@ -184,7 +184,7 @@ class GoalService(Service[Goal]):
                     values["description"] = tpl.description
                 if values["due_date"] is None and tpl.due_days is not None:
                     values["due_date"] = self.kit.today() + timedelta(days=tpl.due_days)
-                fields = {**tpl.default_fields, **(fields or {})}
+                fields = {**tpl.default_fields, **field_changes(fields or {})}
             if not isinstance(name, str) or not name.strip():
                 raise RuleViolation("GOAL_02", "a goal needs a name (non-blank text)", value=name)
             company_id, rel_id = self._target(company, relationship)
@@ -219,7 +219,9 @@ class GoalService(Service[Goal]):
         declared goal custom fields required for new and edited goals (GOAL_02)."""
         declared = self.kit.custom_field_decls("goal", refresh=True)
         out = []
-        for name in names:
+        for name in as_list("goal", "required fields", names):
+            if not isinstance(name, str):
+                raise ValidationError("a required goal field is named by text", rule="SEC_05", value=name)
             key = name[len("fields."):] if isinstance(name, str) and name.startswith("fields.") else name
             if key not in _REQUIRABLE and key not in declared:
                 raise ValidationError(f"a required goal field is one of {', '.join(_REQUIRABLE)} or a declared "
@@ -366,6 +368,7 @@ class GoalService(Service[Goal]):
         ``options`` are those of :meth:`CtaService.create`; the company (and
         relationship) default to the goal's.  The link is in ``created``.
         """
+        check_options("create_cta", self.kit.ctas.create, options, given=("name",))  # company: the goal's
         with self.kit.transaction():
             current = self.get(goal)
             if "company" not in options and "relationship" not in options:
@@ -383,6 +386,7 @@ class GoalService(Service[Goal]):
         ``options`` are those of :meth:`PlanService.create`; the company (and
         relationship) default to the goal's.  The link is in ``created``.
         """
+        check_options("create_plan", self.kit.plans.create, options, given=("name",), filled=("company",))
         with self.kit.transaction():
             current = self.get(goal)
             if "company" not in options:
@@ -417,7 +421,7 @@ class GoalService(Service[Goal]):
         This is the only place progress is computed: the goal view, its
         progress filter, grouping and sort, and the 360 views all read it here.
         """
-        ids = list(dict.fromkeys(self.id_of(g) for g in goals))
+        ids = list(dict.fromkeys(self.id_of(g) for g in self._refs(goals)))
         if not ids:
             return {}
         links = list(self.kit.store.query(self.kit.bind("goal_link", Query([("goal_id", "in", ids)]))))
@@ -498,6 +502,7 @@ class GoalService(Service[Goal]):
         """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goal_views.goal_view`."""
         from .goal_views import goal_view
 
+        check_options("the goal view", goal_view, options, given=("kit", "where"))
         return goal_view(self.kit, where, **options)
 
     def report(self, record_set: str, where: Where = None, *, logic: str | None = None, sort: Any = None,
@@ -507,7 +512,7 @@ class GoalService(Service[Goal]):
         ``.to_pandas()`` gives a DataFrame."""
         services: dict[str, Service[Any]] = {"goals": self, "goal_templates": self.kit.goal_templates,
                                              "goal_links": self.kit.goal_links}
-        service = services.get(record_set)
+        service = services.get(record_set) if isinstance(record_set, str) else None
         if service is None:
             raise ValidationError(f"goal reports use one of {', '.join(services)}", value=record_set)
         return service.list(where, logic=logic, sort=sort, limit=limit)

@@ -14,7 +14,7 @@ from .people import check_email
 from .query import combine
 from .records import Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import check_attributes, require_text, text_list
+from .validate import check_attributes, flag, require_text, text_list
 from .work import WorkService
 
 __all__ = ["OBJECTIVE_SORTS", "SUCCESS_CRITERIA_LIMIT", "ObjectiveService", "check_criteria", "natural_key"]
@@ -171,8 +171,9 @@ class ObjectiveService(WorkService[Objective]):
         """
         if view not in VIEWS:
             raise ValidationError(f"view is one of {', '.join(VIEWS)}", value=view)
-        if sort not in OBJECTIVE_SORTS:
+        if not isinstance(sort, str) or sort not in OBJECTIVE_SORTS:
             raise ValidationError(f"sort is one of {', '.join(OBJECTIVE_SORTS)}", value=sort)
+        flag("objective view", "descending", descending)
         extra: list[tuple[Any, ...]] = []
         if plan is not None:
             extra.append(("plan_id", "=", self.kit.plans.id_of(plan)))

@@ -25,7 +25,7 @@ from .schedule import ScheduleRow, reschedule, schedule
 
 if TYPE_CHECKING:
     from .cloning import CloneResult
-from .validate import check_attributes, check_names, require_text
+from .validate import check_attributes, check_names, check_options, field_changes, require_text
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
 
@@ -178,7 +178,8 @@ class PlanService(Service[SuccessPlan]):
                 values["owner_id"] = resolve_owner(self.kit, changes["owner"], what="success plan",
                                                    allow_person=False)[0]
             if changes.get("fields") is not None:
-                values["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **changes["fields"]})
+                merged = {**current.fields, **field_changes(changes["fields"])}
+                values["fields"] = self.kit.custom_fields.check(self.kind, merged)
             new = self._save(current, values)
             self._assigned(current, new)
             if new.due_date != current.due_date:
@@ -245,7 +246,7 @@ class PlanService(Service[SuccessPlan]):
 
     def counts_many(self, plans: Sequence[SuccessPlan | str]) -> dict[str, PlanCounts]:
         """Counts for many plans with one query."""
-        ids = [self.id_of(p) for p in plans]
+        ids = [self.id_of(p) for p in self._refs(plans)]
         objectives = self.kit.objectives.list([("plan_id", "in", ids)]) if ids else []
         return self._counts(ids, objectives)
 
@@ -288,6 +289,7 @@ class PlanService(Service[SuccessPlan]):
 
     def apply_template(self, plan: SuccessPlan | str, template: Any, **options: Any) -> Outcome[SuccessPlan]:
         """Apply a plan template (TPL_02, TPL_03); see :meth:`PlanTemplateService.apply`."""
+        check_options("apply_template", self.kit.plan_templates.apply, options, given=("plan", "template"))
         return self.kit.plan_templates.apply(plan, template, **options)
 
     def clone(self, plan: SuccessPlan | str, *, to: Any, **options: Any) -> CloneResult:

@@ -100,7 +100,7 @@ class PlaybookService(Service[Playbook]):
     def contents(self, playbooks: Iterable[Playbook | str]) -> dict[str, PlaybookContent]:
         """Playbooks by id with their steps and email templates: three storage
         calls however many playbooks and steps."""
-        ids = list(dict.fromkeys(self.id_of(p) for p in playbooks))
+        ids = list(dict.fromkeys(self.id_of(p) for p in self._refs(playbooks)))
         if not ids:
             return {}
         books = self.kit.store.get_many(self.kind, ids)

@@ -91,9 +91,11 @@ class Sort:
             if len(spec) != 2:
                 raise QueryError("a sort key tuple is (field, 'asc'|'desc')", value=spec)
             field, direction = spec
-            if str(direction).lower() not in ("asc", "desc"):
+            if not isinstance(field, str):
+                raise QueryError("a sort key names a field", value=field)
+            if not isinstance(direction, str) or direction.lower() not in ("asc", "desc"):
                 raise QueryError("sort direction must be 'asc' or 'desc'", value=direction)
-            return cls(field, str(direction).lower() == "desc")
+            return cls(field, direction.lower() == "desc")
         if isinstance(spec, str):
             return cls(spec[1:], True) if spec.startswith("-") else cls(spec)
         raise QueryError("a sort key is a field name, '-field' or (field, 'asc'|'desc')", value=spec)
@@ -129,9 +131,19 @@ GroupSpec = ByField | CalendarQuarter | FiscalQuarter
 ConditionLike = Condition | Sequence[Any]
 
 
-def _conditions(items: Iterable[ConditionLike]) -> tuple[Condition, ...]:
+def _items(what: str, items: Any) -> Iterable[Any]:
+    """A list given as any ordered iterable: conditions are numbered and sort keys
+    ranked by position, so a set (no order) or a mapping is refused like a number."""
+    if isinstance(items, (str, bytes, bytearray, Mapping, set, frozenset)) or not isinstance(items, Iterable):
+        raise QueryError(f"{what} are given as a list", value=items)
+    return items
+
+
+def _conditions(items: Iterable[ConditionLike] | None) -> tuple[Condition, ...]:
+    if items is None:
+        return ()
     out = []
-    for item in items or ():
+    for item in _items("conditions", items):
         if isinstance(item, Condition):
             out.append(item)
         elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
@@ -146,7 +158,7 @@ def _sorts(items: Iterable[Any] | str | None) -> tuple[Sort, ...]:
         return ()
     if isinstance(items, (str, Sort)):
         items = [items]
-    return tuple(Sort.parse(s) for s in items)
+    return tuple(Sort.parse(s) for s in _items("sort keys", items))
 
 
 @attrs.frozen
@@ -630,6 +642,8 @@ def combine(extra: Sequence[ConditionLike], where: Iterable[ConditionLike] | Que
     extra_conds = _conditions(extra)
     if not extra_conds:
         return base
+    if base.logic is not None and not isinstance(base.logic, str):
+        raise QueryError("logic is text such as '(1 AND 2) OR NOT 3'", value=base.logic)
     if base.logic is not None and base.logic.strip():
         numbers = " AND ".join(str(n + i + 1) for i in range(len(extra_conds)))
         new_logic: str | None = f"({base.logic}) AND {numbers}"

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from .validate import check_record
+
 __all__ = [
     "ACTIVITY_LEVELS",
     "LICENSES",
@@ -86,6 +88,10 @@ class Record:
     updated_at: datetime
     created_by: str | None = ref("user")
     fields: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Every field holds a value of its declared type, or the record is not made (SEC_05)."""
+        check_record(self)
 
     def _repr_html_(self) -> str:
         """A field/value table in notebooks (DATA_01)."""

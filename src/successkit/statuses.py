@@ -73,8 +73,8 @@ class StatusRegistry:
         """The status ``key`` of ``kind``; unknown statuses are an error listing the known ones."""
         try:
             return self._by_kind[kind][key]
-        except KeyError:
-            known = ", ".join(self._by_kind.get(kind, {}))
+        except (KeyError, TypeError):  # TypeError: an unhashable kind or key names no status
+            known = ", ".join(self._by_kind.get(kind, {})) if isinstance(kind, str) else ""
             raise ValidationError(f"unknown {kind} status; known: {known}", value=key) from None
 
     def of(self, kind: str) -> list[Status]:

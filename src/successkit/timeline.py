@@ -25,7 +25,7 @@ from .errors import ValidationError
 from .outcome import Notice, Outcome
 from .query import Query, Sort
 from .records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
-from .validate import check_names, require_text
+from .validate import check_names, check_options, require_text
 
 __all__ = ["ActivityTypes", "TimelineItem", "TimelinePage", "TimelineService"]
 
@@ -54,7 +54,7 @@ class ActivityTypes:
         self._labels[key] = label or key.replace("_", " ").capitalize()
 
     def __contains__(self, key: object) -> bool:
-        return key in self._labels
+        return isinstance(key, str) and key in self._labels
 
     def keys(self) -> list[str]:
         """The registered activity type keys, in registration order."""
@@ -142,6 +142,7 @@ class TimelineService(Service[Activity]):
 
     def save_draft(self, type: str, subject: str, **options: Any) -> Activity:
         """Log an activity as a draft (TL_01); :meth:`publish` it later."""
+        check_options("save_draft", self.log, options, given=("type", "subject", "draft"))
         return self.log(type, subject, draft=True, **options)
 
     def publish(self, activity: Activity | str) -> Activity:
@@ -210,6 +211,7 @@ class TimelineService(Service[Activity]):
             else:
                 assert current.objective_id is not None
                 parent = self.kit.objectives.get(current.objective_id)
+            check_options("add_task", self.kit.tasks.create, task_options, given=("parent", "name"))
             task = self.kit.tasks.create(parent, name, **task_options)
             warnings.extend(task.warnings)
         return Outcome(task.record, tuple(warnings), tuple(created), task.plan)

@@ -23,7 +23,7 @@ from .errors import RuleViolation, ValidationError
 from .outcome import Notice, Outcome
 from .plugins.builtin_config import SNOOZE_SETTING, flag_setting
 from .records import Cta, Objective, Playbook, SuccessPlan, Task
-from .validate import check_attributes, require_text
+from .validate import check_attributes, field_changes, require_text
 
 __all__ = ["REASSIGN", "WorkService"]
 
@@ -103,7 +103,8 @@ class WorkService(Service[W]):
             if "associated_persons" in changes:
                 values["associated_person_ids"] = self.kit.people.ids_of(changes["associated_persons"])
             if changes.get("fields") is not None:
-                values["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **changes["fields"]})
+                merged = {**current.fields, **field_changes(changes["fields"])}
+                values["fields"] = self.kit.custom_fields.check(self.kind, merged)
             start = values.get("start_date", current.start_date)
             due = values.get("due_date", current.due_date)
             if due is not None and start is not None and due < start:
