@@ -69,6 +69,15 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield backend_url(request.param, tmp_path)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store several processes can open at once: a SQLite file or a PostgreSQL schema."""
+    if request.param == "postgres":
+        yield from postgres_schema_url(request)
+    else:
+        yield f"sqlite:///{tmp_path}/shared.db"
+
+
 @pytest.fixture
 def clock() -> sk.FixedClock:
     return sk.FixedClock(NOW)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,8 +23,6 @@ import pytest
 import successkit as sk
 from successkit.plugins import hookimpl
 
-from .conftest import postgres_schema_url
-
 PROCESSES = 4
 INCREMENTS = 40
 #: The counters every worker updates: contention on one record and spread over two.
@@ -34,15 +30,6 @@ COUNTERS = 2
 
 #: Figures of the last runs, printed with ``pytest -s`` (docs/reliability.md quotes them).
 FIGURES: dict[str, Any] = {}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store several processes can open: a SQLite file or a PostgreSQL schema."""
-    if request.param == "postgres":
-        yield from postgres_schema_url(request)
-    else:
-        yield f"sqlite:///{tmp_path}/concurrency.db"
 
 
 def _setup(url: str) -> list[str]:

@@ -10,15 +10,11 @@ Afterwards the store must hold exactly what one run makes.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import successkit as sk
-
-from .conftest import postgres_schema_url
 
 PROCESSES = 4
 COMPANIES = 10
@@ -33,15 +29,6 @@ BUNDLE = {
     "playbooks": [{"name": "Race book", "steps": [{"name": "Mail", "email_template": "Race mail"}]}],
     "rules": [{"name": "Race rule", "actions": [{"do": "create_cta", "name": "Race {name}", "type": "race"}]}],
 }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store several processes can open: a SQLite file or a PostgreSQL schema."""
-    if request.param == "postgres":
-        yield from postgres_schema_url(request)
-    else:
-        yield f"sqlite:///{tmp_path}/once.db"
 
 
 def _worker(operation: str, url: str, barrier: Any, results: Any) -> None:
