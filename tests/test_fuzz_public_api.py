@@ -20,7 +20,6 @@ the three stores must hold exactly the same records (types included: ``5``
 is not ``5.0``, a list is not a tuple).  All three must also agree on the
 outcome: the same result, or the same error class and rule.
 
-``KNOWN_OPEN`` lists methods skipped while their fix is pending elsewhere.
 The CI budget is small; run longer with, for example::
 
     SUCCESSKIT_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz_public_api.py
@@ -59,24 +58,6 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 #: The CI budget (examples in all); raise it for a longer run.
 EXAMPLES = int(os.environ.get("SUCCESSKIT_FUZZ_EXAMPLES", "1500"))
 
-#: Methods skipped until the fix pending in another module lands ("service.method");
-#: each raised a foreign exception here (the comment says which and where).
-KNOWN_OPEN: frozenset[str] = frozenset({
-    "notifications.plan_assigned",  # AttributeError: a non-plan's owner_id (notifications.py)
-    "notifications.plan_due_date_changed",  # AttributeError: a non-plan's due_date
-    "notifications.work_assigned",  # AttributeError: owner_kind of a plan, owner_id of a str
-    "notifications.work_created",  # TypeError/AttributeError: items not a list of CTAs/objectives
-    "notifications.emit_many",  # TypeError/IndexError: events not (recipient, record, title, message)
-    "notifications.deliver",  # AttributeError: anything but a Notification
-    "notifications.subscribe",  # TypeError in _events: events of an unhashable type
-    "notifications.unsubscribe",  # TypeError in _events: events of an unhashable type
-    "custom_fields.declare",  # TypeError in storage/base.py schema(): an unhashable record_kind
-    "users.can_own",  # AttributeError: anything but a User (people.py)
-    "access.check_actor_kinds",  # TypeError: kinds not a list of names (access.py)
-    "access.visible",  # TypeError: objs not a list
-    "bundles.get",  # TypeError: an unhashable bundle name (bundles.py)
-})  # fmt: skip
-
 #: Methods that are not calls on stored data.
 NOT_FUZZED = frozenset({"record_class"})
 
@@ -106,7 +87,6 @@ def public_methods() -> tuple[list[tuple[str, str]], dict[str, type[Record]]]:
 
 
 METHODS, SERVICE_CLASSES = public_methods()
-FUZZED = [m for m in METHODS if ".".join(m) not in KNOWN_OPEN]
 
 
 # ------------------------------------------------------------------ determinism
@@ -515,7 +495,7 @@ def test_every_public_method_refuses_or_agrees__SEC_05(
     """Any value of any type at any public method: a successkit error or the same
     stored result on every backend (SEC_05, STORE_02)."""
     kits, world, ids = worlds.kits, worlds.world, worlds.ids
-    service, method = data.draw(st.sampled_from(FUZZED), label="method")
+    service, method = data.draw(st.sampled_from(METHODS), label="method")
     signature = inspect.signature(getattr(getattr(kits["memory"], service), method))
     args, kwargs = Draw(data, world).call(service, method, signature)
     check_call(kits, service, method, args, kwargs, ids)
@@ -526,5 +506,4 @@ def test_every_service_method_is_fuzzed__SEC_05() -> None:
     services = {s for s, _ in METHODS}
     assert {"companies", "plans", "config", "goals", "sharing", "notifications", "bundles"} <= services
     assert len(METHODS) > 250
-    assert not {m for m in KNOWN_OPEN if tuple(m.split(".")) not in METHODS}, "KNOWN_OPEN names a gone method"
 

@@ -232,3 +232,102 @@ def test_wrong_types_are_refused_before_any_store__SEC_05(open_kit: Any) -> None
     assert snapshot(kit) == before
     assert [i.key for i in kit.config.items("priority")]  # lookups still work
 
+
+
+def _refused(call: Any, name: str, value: Any) -> None:
+    """``call()`` is a successkit error (SEC_05) naming the parameter ``name`` and carrying ``value``."""
+    with pytest.raises(sk.ValidationError) as e:
+        call()
+    assert e.value.rule == "SEC_05" and name in str(e.value), str(e.value)
+    assert e.value.value is value or e.value.value == value, (e.value.value, value)
+
+
+def test_notification_hooks_refuse_what_is_not_a_plan_or_work_item__SEC_05(w: World) -> None:
+    """The public notification hooks, given a value of the wrong type, give a successkit
+    error naming the parameter, never an AttributeError or a TypeError."""
+    kit, notes = w.kit, w.kit.notifications
+    kit.notifications.subscribe(w.alice)
+    plan = w.plan()
+    obj = kit.objectives.create(plan, "O", owner=w.alice).record
+    before = snapshot(kit)
+    for bad in ("plan", 5, {"owner_id": w.alice.id}, obj):
+        _refused(lambda bad=bad: notes.plan_assigned(None, bad), "new", bad)
+        _refused(lambda bad=bad: notes.plan_assigned(bad, plan), "old", bad)
+        _refused(lambda bad=bad: notes.plan_due_date_changed(plan, bad), "new", bad)
+        _refused(lambda bad=bad: notes.plan_due_date_changed(bad, plan), "old", bad)
+    for bad in (plan, "objective", 5, {}):
+        _refused(lambda bad=bad: notes.work_assigned(None, bad), "new", bad)
+        _refused(lambda bad=bad: notes.work_assigned(bad, obj), "old", bad)
+    for items, value in ((5, 5), ("abc", "abc"), ([plan], plan), ([obj, "x"], "x"), (obj, obj),
+                         ({obj.id: obj}, {obj.id: obj})):
+        _refused(lambda items=items: notes.work_created(items), "items", value)
+    for events, name, value in ((5, "events", 5), ([("a", obj)], "events", ("a", obj)), (["abcd"], "events", "abcd"),
+                                ({"x": 1}, "events", {"x": 1}), ([(5, obj, "t", "")], "recipient_id", 5),
+                                ([(w.alice.id, "obj", "t", "")], "record", "obj"),
+                                ([(w.alice.id, obj, None, "")], "title", None),
+                                ([(w.alice.id, obj, "t", b"m")], "message", b"m")):
+        _refused(lambda events=events: notes.emit_many("cta_assigned", events), name, value)
+    for bad in ("note", None, obj, {"event": "plan_assigned"}):
+        _refused(lambda bad=bad: notes.deliver(bad), "notification", bad)
+    assert snapshot(kit) == before
+    notes.plan_assigned(None, plan)  # the right types still work
+    notes.work_created([obj])
+    notes.work_created(None)
+
+
+def test_subscription_events_are_event_names__SEC_05_SEC_02(w: World) -> None:
+    """Events of an unhashable type, a mapping or a record are refused naming ``events``;
+    a repeated event is one subscription.  A user still changes only their own (SEC_02)."""
+    kit = w.kit
+    before = snapshot(kit)
+    for events, value in (({"plan_assigned": 1}, {"plan_assigned": 1}), ([{}], {}), ([{"a"}], {"a"}),
+                          ([["plan_assigned"]], ["plan_assigned"]), (w.alice, w.alice), (5, 5)):
+        _refused(lambda events=events: kit.notifications.subscribe(w.alice, events), "events", value)
+        _refused(lambda events=events: kit.notifications.unsubscribe(w.alice, events), "events", value)
+    assert snapshot(kit) == before
+    subs = kit.notifications.subscribe(w.alice, ["plan_assigned", "plan_assigned"])
+    assert [s.event for s in subs] == ["plan_assigned"]
+    assert [s.event for s in kit.notifications.subscriptions(w.alice)] == ["plan_assigned"]
+    with pytest.raises(sk.AccessDenied):
+        kit.as_user(w.bob).notifications.subscribe(w.alice, ["cta_assigned"])
+
+
+
+def test_record_kinds_and_options_are_names__SEC_05(w: World) -> None:
+    """An unhashable record kind (store schema, custom fields) and options that are not a list
+    give a successkit error naming them, never a TypeError."""
+    kit = w.kit
+    before = snapshot(kit)
+    for kind in ([], {"a": 1}, {"company"}):
+        _refused(lambda kind=kind: kit.custom_fields.declare(kind, "tier", "text"), "record kind", kind)
+        _refused(lambda kind=kind: kit.custom_fields.check(kind, {"a": 1}), "record kind", kind)
+        _refused(lambda kind=kind: kit.store.schema(kind), "record kind", kind)
+    for options in (5, "Gold"):
+        _refused(lambda options=options: kit.custom_fields.declare("company", "tier", "dropdown", options=options),
+                 "options", options)
+    assert snapshot(kit) == before
+    assert kit.custom_fields.declare("company", "tier", "dropdown", options=["Gold"]).options == ("Gold",)
+
+
+def test_access_users_and_bundles_refuse_wrong_types__SEC_05(w: World) -> None:
+    """``users.can_own``, ``access.check_actor_kinds`` / ``visible`` / ``share_refusal`` and
+    ``bundles.get``, given a value of the wrong type, name the parameter and the value."""
+    kit = w.kit
+    plan = w.plan()
+    for bad in (w.alice.id, None, w.pat, {"license": "full"}):
+        _refused(lambda bad=bad: kit.users.can_own(bad), "user", bad)
+    assert kit.users.can_own(w.alice) and not kit.users.can_own(w.ian)
+    for kinds, value in ((5, 5), ("company", "company"), ({"company": 1}, {"company": 1}), ([{}], {}),
+                         ([["company"]], ["company"]), (w.alice, w.alice)):
+        _refused(lambda kinds=kinds: kit.access.check_actor_kinds(kinds), "kinds", value)
+    kit.as_user(w.alice).access.check_actor_kinds(["company", "plan"])
+    for objs in (5, "plan", plan):
+        _refused(lambda objs=objs: kit.access.visible(w.alice, objs), "objs", objs)
+    assert kit.access.visible(w.alice, [plan]) == [plan] and kit.access.visible(w.alice, None) == []
+    for share in ("token", None, plan):
+        _refused(lambda share=share: kit.access.share_refusal(share), "share", share)
+    for name in ([], {"a": 1}, None, 5):
+        _refused(lambda name=name: kit.bundles.get(name), "name", name)
+    with pytest.raises(sk.NotFound):
+        kit.bundles.get("no such bundle")
+    assert kit.bundles.get("ebr").name

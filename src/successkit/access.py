@@ -24,6 +24,7 @@ import attrs
 
 from .errors import AccessDenied, NotFound, ValidationError
 from .records import Activity, Cta, Objective, Person, Share, SuccessPlan, Task, User
+from .validate import as_list, list_of, require_type
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -152,7 +153,7 @@ class AccessService:
         The same decision as :meth:`can`, with the records it needs fetched in
         one query for the whole batch instead of one per object.
         """
-        return self._visible(principal, objs)
+        return self._visible(principal, as_list("visible", "objs", objs))
 
     def _visible(self, principal: Any, objs: Iterable[T], fresh: Sequence[Share] = ()) -> list[T]:
         """:meth:`visible`; ``fresh`` are shares the caller has just read from the store."""
@@ -168,6 +169,7 @@ class AccessService:
         """Why a share opens nothing right now (revoked, expired, plan gone, sharing
         turned off for the plan's type, the user may no longer view plans), or
         None when it is open.  Every read through a share asks this (SEC_03)."""
+        require_type("share_refusal", "share", share, Share, "a share record")
         return _Context(self.kit).refusal(share)
 
     def check_actor_kinds(self, kinds: Iterable[str]) -> None:
@@ -175,7 +177,8 @@ class AccessService:
         acting user has a full license: companies, people, goals, configuration,
         templates, playbooks, rules... (SHARE_04; the work items' own checks are
         finer and live in their services)."""
-        guarded = sorted(set(kinds) - _CHECKED_BY_SERVICES)
+        guarded = sorted(set(list_of("check_actor_kinds", "kinds", kinds, str, "record kind names"))
+                         - _CHECKED_BY_SERVICES)
         actor_id = self.kit.actor_id
         if not guarded or actor_id is None:
             return

@@ -25,7 +25,7 @@ from .errors import NotFound, RuleViolation, ValidationError
 from .query import Query
 from .records import ConfigItem
 from .rules import TARGETS
-from .validate import text_list
+from .validate import require_type, text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -253,6 +253,7 @@ class BundleService:
 
     def get(self, name: str) -> Bundle:
         """An available bundle by name (:class:`NotFound` names the unknown one)."""
+        require_type("bundle", "name", name, str, "text")
         bundles = self.available()
         if name not in bundles:
             raise NotFound("bundle", name)

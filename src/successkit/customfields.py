@@ -18,6 +18,7 @@ from ._schema import FieldType
 from ._service import Service
 from .errors import ValidationError
 from .records import CustomField
+from .validate import as_list
 
 __all__ = ["FIELD_TYPES", "CustomFieldService"]
 
@@ -48,7 +49,7 @@ class CustomFieldService(Service[CustomField]):
             raise ValidationError(f"{record_kind} already has a built-in field of this name", value=name)
         if type not in FIELD_TYPES:
             raise ValidationError(f"custom field type is one of {', '.join(FIELD_TYPES)}", value=type)
-        opts = tuple(options)
+        opts = tuple(as_list("custom field", "options", options))
         if type in ("dropdown", "multiselect") and not opts:
             raise ValidationError(f"a {type} field needs options", value=name)
         if not all(isinstance(o, str) and _plain_text(o) for o in opts):

@@ -133,6 +133,8 @@ class Kit:
     # ----------------------------------------------------------------- queries
     def custom_field_decls(self, kind: str, *, refresh: bool = False) -> dict[str, CustomField]:
         """Declared custom fields of a record kind, by name (cached per kit)."""
+        if not isinstance(kind, str):
+            raise ValidationError("a record kind is the name of a kind (text)", rule="SEC_05", value=kind)
         cache = self._core.custom
         if kind == CustomField.__kind__:
             return {}  # declarations have no custom fields of their own

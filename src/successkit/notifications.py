@@ -23,7 +23,8 @@ import attrs
 from ._service import Service
 from .errors import AccessDenied, ValidationError
 from .query import Query
-from .records import Cta, DigestItem, Objective, Subscription, SuccessPlan, User
+from .records import Cta, DigestItem, Objective, Record, Subscription, SuccessPlan, User
+from .validate import list_of, plain_text, require_type
 
 __all__ = ["DELIVERIES", "EVENTS", "Notification", "NotificationService"]
 
@@ -125,7 +126,8 @@ class NotificationService(Service[Subscription]):
         if event not in EVENTS:
             raise ValidationError(f"event is one of {', '.join(EVENTS)}", value=event)
         actor = self.kit.actor_id
-        wanted = [e for e in events if e[0] is not None and e[0] != actor]  # NOTIF_04: not of one's own action
+        # NOTIF_04: not of one's own action
+        wanted = [e for e in _emitted(events) if e[0] is not None and e[0] != actor]
         if not wanted:
             return
         if not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user tells others anything
@@ -154,11 +156,15 @@ class NotificationService(Service[Subscription]):
 
     def plan_assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
         """The ``plan_assigned`` event when a plan gets a new owner (NOTIF_01)."""
+        require_type("plan_assigned", "old", old, (SuccessPlan, type(None)), "a success plan or None")
+        require_type("plan_assigned", "new", new, SuccessPlan, "a success plan")
         if old is None or old.owner_id != new.owner_id:
             self.emit("plan_assigned", new.owner_id, new, f"Success plan {new.name!r} was assigned to you")
 
     def plan_due_date_changed(self, old: SuccessPlan, new: SuccessPlan) -> None:
         """Only while the plan is in an active-category status (NOTIF_01); the owner hears of it."""
+        require_type("plan_due_date_changed", "old", old, SuccessPlan, "a success plan")
+        require_type("plan_due_date_changed", "new", new, SuccessPlan, "a success plan")
         if old.due_date == new.due_date or self.kit.statuses.get("plan", new.status).category != "active":
             return
         self.emit("plan_due_date_changed", new.owner_id, new, f"The due date of success plan {new.name!r} changed",
@@ -166,14 +172,17 @@ class NotificationService(Service[Subscription]):
 
     def work_assigned(self, old: Objective | Cta | None, new: Objective | Cta) -> None:
         """A CTA or objective got a user as owner (NOTIF_01)."""
+        require_type("work_assigned", "old", old, (Objective, Cta, type(None)), "an objective, a CTA or None")
+        require_type("work_assigned", "new", new, (Objective, Cta), "an objective or a CTA")
         if old is None or (old.owner_id, old.owner_kind) != (new.owner_id, new.owner_kind):
             self.work_created([new])
 
     def work_created(self, items: Sequence[Objective | Cta]) -> None:
         """New CTAs or objectives with user owners (NOTIF_01), in two queries however many."""
+        work = list_of("work_created", "items", items, (Objective, Cta), "objectives and CTAs")
         self.emit_many("cta_assigned", [
             (i.owner_id, i, f"{'Objective' if isinstance(i, Objective) else 'CTA'} {i.name!r} was assigned to you",
-             "") for i in items if i.owner_kind == "user"])
+             "") for i in work if i.owner_kind == "user"])
 
     # ---------------------------------------------------------------- delivery
     def deliver(self, notification: Notification) -> None:
@@ -182,6 +191,7 @@ class NotificationService(Service[Subscription]):
         A notifier that raises is logged and skipped; the others still run,
         and the change that caused the notification stays committed.
         """
+        require_type("deliver", "notification", notification, Notification, "a Notification")
         hook = self.kit.plugins.hook.successkit_deliver
         args = {"notification": notification, "kit": self.kit}
         for impl in reversed(hook.get_hookimpls()):
@@ -237,11 +247,30 @@ class NotificationService(Service[Subscription]):
 
 
 def _events(events: str | Sequence[str]) -> list[str]:
-    wanted = [events] if isinstance(events, str) else list(events)
+    """The event names asked for, each once: one name or a list of names (SEC_05)."""
+    wanted = [events] if isinstance(events, str) else list_of("notifications", "events", events, str, "event names")
     bad = [e for e in wanted if e not in EVENTS]
     if bad or not wanted:
         raise ValidationError(f"events are among {', '.join(EVENTS)}", value=bad[0] if bad else events)
-    return wanted
+    return list(dict.fromkeys(wanted))
+
+
+def _emitted(events: Any) -> list[tuple[str | None, Record, str, str]]:
+    """``emit_many``'s events, each checked: (recipient id or None, record, title, message) (SEC_05)."""
+    out = []
+    for e in list_of("emit_many", "events", events, (tuple, list), "(recipient id, record, title, message)"):
+        if len(e) != 4:
+            raise ValidationError("emit_many events are (recipient id, record, title, message)", rule="SEC_05",
+                                  value=e)
+        recipient, record, title, message = e
+        if recipient is not None and not (isinstance(recipient, str) and recipient and plain_text(recipient)):
+            raise ValidationError("notification recipient_id must be a user id or None", rule="SEC_05",
+                                  value=recipient)
+        require_type("notification", "record", record, Record, "a record")
+        require_type("notification", "title", title, str, "text")
+        require_type("notification", "message", message, str, "text")
+        out.append((recipient, record, title, message))
+    return out
 
 
 def _q(where: list[Any], sort: Any = None) -> Query:

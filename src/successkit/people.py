@@ -14,7 +14,7 @@ from ._service import Service
 from .errors import RuleViolation, ValidationError
 from .query import Query
 from .records import LICENSES, OWNER_LICENSES, Person, User
-from .validate import check_attributes, require_text
+from .validate import check_attributes, require_text, require_type
 
 __all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email"]
 
@@ -101,6 +101,7 @@ class UserService(Service[User]):
 
     def can_own(self, user: User) -> bool:
         """Whether the user may be given new ownership (USER_01 and USER_02)."""
+        require_type("can_own", "user", user, User, "a user record")
         return user.license in OWNER_LICENSES and user.active and user.licensed
 
     def check_owner(self, user: User | str, *, what: str = "record") -> User:

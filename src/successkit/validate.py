@@ -11,7 +11,8 @@ from typing import Any
 from ._schema import FieldType, schema_of
 from .errors import ValidationError
 
-__all__ = ["as_list", "check_attributes", "check_record", "json_data", "plain_text", "require_text", "text_list"]
+__all__ = ["as_list", "check_attributes", "check_record", "json_data", "list_of", "plain_text", "require_text",
+           "require_type", "text_list"]
 
 #: The range of a stored integer (SQLite's and PostgreSQL's BIGINT).
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -219,6 +220,27 @@ def as_list(kind: str, field: str, value: Any) -> list[Any]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise ValidationError(f"{kind} {field} is a list", rule="SEC_05", value=value)
     return list(value)
+
+
+def require_type(kind: str, field: str, value: Any, types: type | tuple[type, ...], expected: str) -> Any:
+    """``value`` if it is one of ``types``, else a ValidationError naming the
+    parameter ("plan_assigned new must be a success plan", SEC_05)."""
+    if not isinstance(value, types):
+        raise ValidationError(f"{kind} {field} must be {expected}", rule="SEC_05", value=value)
+    return value
+
+
+def list_of(kind: str, field: str, value: Any, types: type | tuple[type, ...], expected: str) -> list[Any]:
+    """A list (any iterable; None means empty) whose items are all of ``types``.
+    A bare string, a mapping or a record is refused: none of them is a list of
+    items, however iterable it may be."""
+    if isinstance(value, Mapping) or (hasattr(value, "__kind__") and hasattr(value, "id")):
+        raise ValidationError(f"{kind} {field} is a list of {expected}", rule="SEC_05", value=value)
+    items = as_list(kind, field, value)
+    for item in items:
+        if not isinstance(item, types):
+            raise ValidationError(f"{kind} {field} is a list of {expected}", rule="SEC_05", value=item)
+    return items
 
 
 def text_list(kind: str, field: str, value: Any) -> tuple[str, ...]:

@@ -72,6 +72,8 @@ class Store(abc.ABC):
             return self.schemas[kind]
         except KeyError:
             raise ValidationError(f"unknown record kind; known: {sorted(self.schemas)}", value=kind) from None
+        except TypeError:  # an unhashable kind (a list, a dict...) names no kind
+            raise ValidationError("a record kind is the name of a kind (text)", rule="SEC_05", value=kind) from None
 
     def schema_for(self, record: Any) -> KindSchema:
         """The schema of a record's kind."""
