@@ -53,7 +53,7 @@ def _worker(mode: str, url: str, ids: list[str], n: int, barrier: Any, results: 
     kit = sk.open(url, entry_points=False)
     done = dict.fromkeys(ids, 0)
     conflicts = 0
-    barrier.wait(60)  # every process starts updating at the same moment
+    barrier.wait(300)  # every process starts updating at the same moment
     for k in range(n):
         cid = ids[k % len(ids)]
         if mode == "plain":
@@ -102,7 +102,7 @@ def _run(mode: str, url: str, ids: list[str], processes: int = PROCESSES,
         p.start()
     reports = [results.get(timeout=120) for _ in procs]
     for p in procs:
-        p.join(60)
+        p.join(300)
     assert [p.exitcode for p in procs] == [0] * processes
     totals = dict.fromkeys(ids, 0)
     for done, _ in reports:
@@ -214,7 +214,7 @@ def _digest_worker(url: str, barrier: Any, results: Any) -> None:
     counter = _Count()
     kit = sk.open(url, clock=DAY_ONE + timedelta(days=1), plugins=[counter], entry_points=False)
     try:
-        barrier.wait(60)  # every process sends at the same moment
+        barrier.wait(300)  # every process sends at the same moment
         kit.notifications.send_digests()
     finally:
         kit.close()
@@ -232,7 +232,7 @@ def test_digests_sent_by_several_processes_at_once_go_out_once__SEC_04(shared_ur
         p.start()
     delivered = [uid for _ in procs for uid in results.get(timeout=120)]
     for p in procs:
-        p.join(60)
+        p.join(300)
     assert [p.exitcode for p in procs] == [0] * PROCESSES
     FIGURES["digests"] = {"processes": PROCESSES, "users": len(users), "delivered": len(delivered)}
     assert sorted(delivered) == sorted(users)

@@ -281,7 +281,7 @@ class BundleService:
         skipped = _skips(b, skip)
         steps: list[DeployStep] = []
         try:
-            with self.kit.transaction(), self.kit.store.exclusive("bundles:deploy"):
+            with self.kit.store.exclusive("bundles:deploy"), self.kit.transaction():
                 self.kit.config.refresh()  # what a deploy that went first added (SEC_04)
                 steps = _Deploy(self.kit, b, skipped).run()
                 if dry_run:

@@ -55,7 +55,7 @@ class CustomFieldService(Service[CustomField]):
         if not all(isinstance(o, str) and _plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
-        with self.kit.transaction(), self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"):
+        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"), self.kit.transaction():
             # SEC_04: processes declaring the same field take turns; the unique key is the last guard
             if name in self.declared(record_kind):
                 raise ValidationError(f"{record_kind} already has a custom field of this name", value=name)

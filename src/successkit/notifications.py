@@ -215,7 +215,7 @@ class NotificationService(Service[Subscription]):
         sent: list[Notification] = []
         # SEC_04: processes sending at the same moment take turns, and each reads
         # only after the one before it has committed the removal of what it sent.
-        with self.kit.transaction(), self.kit.store.exclusive("successkit.send_digests"):
+        with self.kit.store.exclusive("successkit.send_digests"), self.kit.transaction():
             items: list[DigestItem] = []
             for delivery, before in bounds.items():
                 items.extend(self.kit.store.query(self.kit.bind("digest_item", _q(

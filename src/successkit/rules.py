@@ -13,7 +13,7 @@ once and writes it with one bulk insert.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -187,11 +187,14 @@ class RuleService(Service[Rule]):
         real run's (later actions and rules see what earlier ones would do)."""
         runs: list[RuleRun] = []
         try:
-            with self.kit.transaction(), ExitStack() as locks:
-                chosen = rules()
-                for name in sorted({n for r in chosen for n in _locks(r)}):  # one order: no deadlock
-                    locks.enter_context(self.kit.store.exclusive(name))
-                runs = [_Run(self.kit, r).execute() for r in chosen]
+            # SEC_04: the locks are taken before the run's transaction begins, so it
+            # reads what a run that went first committed (at any isolation level)
+            held = _locks_of(rules()) if not self.kit.store.in_transaction else {"rules:run"}
+            with self.kit.store.exclusive(*held), self.kit.transaction():
+                chosen = rules()  # again: rules changed meanwhile take their locks now
+                more = _locks_of(chosen) - held
+                with self.kit.store.exclusive(*more) if more else nullcontext():
+                    runs = [_Run(self.kit, r).execute() for r in chosen]
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -202,6 +205,11 @@ class RuleService(Service[Rule]):
 
 class _DryRun(Exception):
     """Raised to roll back a dry run."""
+
+
+def _locks_of(rules: list[Rule]) -> set[str]:
+    """Every lock a run of ``rules`` takes."""
+    return {name for rule in rules for name in _locks(rule)} or {"rules:run"}
 
 
 def _locks(rule: Rule) -> set[str]:

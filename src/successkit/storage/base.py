@@ -143,20 +143,32 @@ class Store(abc.ABC):
         return callbacks
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
-        """Hold the lock ``name`` until the enclosing transaction ends (SEC_04).
+    def exclusive(self, *names: str) -> Iterator[None]:
+        """Run the block in a transaction holding the locks ``names`` (SEC_04).
 
         Operations meant to happen once (a rule run, a digest delivery, a bundle
-        deploy) take it before they read what already exists, so processes that
-        run them at the same moment take turns and the result equals one run.
-        Opens a transaction for the block when none is open.
+        deploy) run their reads and writes inside it, so processes that run them at
+        the same moment take turns and the result equals one run.  Opened outside a
+        transaction, the locks are taken before the transaction begins, so what it
+        reads is what the process before it committed, at any isolation level.
+        Inside an open transaction they are held until that transaction ends.
         """
-        if not isinstance(name, str) or not name:
-            raise ValidationError("a lock name is non-empty text", value=name)
-        with self.transaction():
-            self._count("lock")
-            self._lock_named(name)
-            yield
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValidationError("lock names are non-empty text", value=names)
+        ordered = sorted(set(names))  # one order for every process: no deadlock
+        if self.in_transaction:
+            with self.transaction():
+                self._count("lock")
+                self._lock_in_transaction(ordered)
+                yield
+            return
+        self._count("lock")
+        release = self._lock_outside(ordered)
+        try:
+            with self.transaction():
+                yield
+        finally:
+            release()
 
     def _safe_rollback(self, cause: BaseException) -> None:
         """Roll back after ``cause``; when that fails too (a connection the server
@@ -315,9 +327,16 @@ class Store(abc.ABC):
     def _rollback_to(self, name: str) -> None:
         """Undo everything since a savepoint, and forget it."""
 
-    def _lock_named(self, name: str) -> None:  # noqa: B027 - writers are already serialised
-        """Wait for the transaction-scoped lock ``name``.  The default does nothing:
-        memory and SQLite transactions already exclude every other writer."""
+    def _lock_in_transaction(self, names: list[str]) -> None:  # noqa: B027 - writers are already serialised
+        """Wait for the locks ``names`` inside the open transaction, held until it
+        ends.  The default does nothing: memory and SQLite write transactions
+        already exclude every other writer."""
+
+    def _lock_outside(self, names: list[str]) -> Callable[[], None]:
+        """Wait for the locks ``names`` before a transaction begins; returns the
+        function that releases them.  The default relies on the write lock the
+        transaction takes, as :meth:`_lock_in_transaction` does."""
+        return lambda: None
 
     def _reset_connection(self) -> None:  # noqa: B027 - optional for connectionless backends
         """Called when a rollback failed: leave no connection inside a transaction."""

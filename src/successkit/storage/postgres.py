@@ -255,7 +255,7 @@ class PostgresStore(Store):
                 self._pool.close()
                 raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
         try:
-            self._ensure_schema()
+            self._retrying(self._ensure_schema)  # processes opening a new schema at once may conflict
             self._choose_lower_collation()
         except BaseException:
             self._pool.close()
@@ -328,6 +328,9 @@ class PostgresStore(Store):
 
     def _ensure_schema(self) -> None:
         with _translate(), self._pool.connection() as conn, conn.transaction():
+            # the lock is waited for before the snapshot that the rest reads, whatever
+            # isolation level the URL chose (processes opening a new schema at once)
+            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema_name)}")
             meta = self.dialect.table("sk_meta")
@@ -393,10 +396,44 @@ class PostgresStore(Store):
             conn.close()  # closing discards the open transaction; the pool replaces the connection
             self._pool.putconn(conn)
 
-    def _lock_named(self, name: str) -> None:
-        """A transaction-scoped advisory lock: other processes wait until this one commits."""
+    def _lock_in_transaction(self, names: list[str]) -> None:
+        """Transaction-scoped advisory locks.  Under repeatable read or serializable
+        the transaction's snapshot may predate the lock, so what it reads could miss
+        the commit of the process that held it: refused rather than risk a second run."""
         with _translate(), self._conn() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.schema_name}:{name}",))
+            level = conn.execute("SHOW transaction_isolation").fetchone()
+            if level is not None and level[0] != "read committed":
+                raise ConflictError(
+                    f"an operation meant to happen once cannot run inside a {level[0]} transaction "
+                    "opened by the caller; run it outside one (it opens its own)", rule="SEC_04", value=level[0])
+            for name in names:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key(name),))
+
+    def _lock_outside(self, names: list[str]) -> Callable[[], None]:
+        """Session advisory locks on a connection of their own, taken before the
+        transaction begins (so its snapshot follows them) and released after it ends."""
+        conn = self._pool.getconn()
+        try:
+            with _translate():
+                for name in names:
+                    conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (self._lock_key(name),))
+                    conn.commit()  # the session lock stays; no transaction is left open
+        except BaseException:
+            self._pool.putconn(conn)  # closing the pool's connection ends its session and its locks
+            raise
+
+        def release() -> None:
+            try:
+                with _translate():
+                    conn.execute("SELECT pg_advisory_unlock_all()")
+                    conn.commit()
+            finally:
+                self._pool.putconn(conn)
+
+        return release
+
+    def _lock_key(self, name: str) -> str:
+        return f"{self.schema_name}:{name}"
 
     def _savepoint(self, name: str) -> None:
         with _translate(), self._conn() as conn:
