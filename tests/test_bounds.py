@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 import successkit as sk
@@ -199,3 +200,70 @@ def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
     assert [len(t) for t in texts] == [MAX_TEXT] * 3, texts
     assert all(t.endswith("\u2026") for t in texts), [t[-3:] for t in texts]
     assert kit.rules.run("Long").created == 0  # cut the same way, so recognised again (RULE_02)
+
+
+def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int) -> tuple[int, int]:
+    """(store calls, rows examined by the memory store) deploying n email templates and n playbooks."""
+    from successkit.storage import evaluate
+
+    calls, rows = [0], [0]
+    matches = evaluate.matches
+
+    def counted_match(node: Any, record: Any) -> bool:
+        rows[0] += 1
+        return matches(node, record)
+
+    bundle = {"format": 1, "name": f"b-{tag}",
+              "email_templates": [{"name": f"Mail {tag}-{i}", "subject": "Hi"} for i in range(n)],
+              "playbooks": [{"name": f"Book {tag}-{i}", "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]}
+                            for i in range(n)]}
+    with monkeypatch.context() as m:
+        m.setattr(evaluate, "matches", counted_match)
+        for name in ("query", "count", "get", "get_many", "insert_many", "update_many"):
+            method = getattr(kit.store, name)
+            m.setattr(kit.store, name, lambda *a, _f=method, **k: (calls.__setitem__(0, calls[0] + 1), _f(*a, **k))[1])
+        assert kit.bundles.deploy(bundle).created == 2 * n
+    return calls[0], rows[0]
+
+
+def test_bundle_deploy_work_per_asset_does_not_grow_with_the_store__SEC_07(
+        kit: sk.Kit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deploying templates and playbooks was quadratic on memory:// (8,000 took 67 s):
+    every create checked its name with a count that scanned the kind.  Equality
+    lookups are indexed: the rows a deploy examines and the store calls it makes
+    are the same whether 10 or 400 templates are stored already."""
+    _deploy_work(kit, monkeypatch, "warm", 2)  # caches filled
+    small = _deploy_work(kit, monkeypatch, "a", 10)
+    kit.bundles.deploy({"format": 1, "name": "filler", "email_templates": [
+        {"name": f"Filler {i}", "subject": "Hi"} for i in range(400)], "playbooks": [
+        {"name": f"Filler book {i}", "steps": [{"name": "Call"}]} for i in range(400)]})
+    big = _deploy_work(kit, monkeypatch, "b", 10)
+    assert big == small, (small, big)
+    twice = _deploy_work(kit, monkeypatch, "c", 20)
+    assert twice[0] - big[0] <= 10 * 6, (big, twice)  # a few store calls per asset
+    if kit.store.scheme == "memory":
+        assert twice[1] <= 2 * big[1] + 10, (big, twice)  # rows examined: a few per asset
+
+
+def test_memory_store_equality_lookups_match_the_scan__SEC_07(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory store's equality index answers as the full scan does, through updates,
+    deletes and rollbacks."""
+    from successkit.storage import memory
+
+    kit = sk.open("memory://")
+    a = kit.playbooks.create_email_template("A", "s")
+    b = kit.playbooks.create_email_template("B", "s")
+
+    def names(where: Any) -> list[str]:
+        return sorted(r.name for r in kit.store.query(kit.bind("email_template", sk.Query(conditions=where))))
+    assert names([("name", "=", "A")]) == ["A"]
+    kit.store.update(attrs.evolve(a, name="C", version=a.version + 1), a.version)
+    assert names([("name", "=", "A")]) == [] and names([("name", "in", ["C", "B"])]) == ["B", "C"]
+    with pytest.raises(RuntimeError), kit.transaction():
+        kit.store.delete("email_template", b.id)
+        assert names([("name", "=", "B")]) == []
+        raise RuntimeError
+    assert names([("name", "=", "B")]) == ["B"]
+    with monkeypatch.context() as m:  # the same answers without the index
+        m.setattr(memory.MemoryStore, "_candidates", lambda self, kind, where: None)
+        assert names([("name", "=", "B")]) == ["B"] and names([("name", "in", ["C", "A"])]) == ["C"]
