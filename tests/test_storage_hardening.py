@@ -93,7 +93,8 @@ def test_mixed_case_schema_is_its_own_namespace__SEC_01(pg_names: list[str]) -> 
     assert _schemas_like(PREFIX) == sorted([upper, lower])
 
 
-@pytest.mark.parametrize("name", ["", "pg_toast2", "bad;name", "a b", "caf\u00e9", "x" * 64, 'q"uote'])
+@pytest.mark.parametrize("name", ["", "pg_toast2", "bad;name", "a b", "caf\u00e9", "x" * 64, 'q"uote',
+                                  "information_schema", "Information_Schema", "pg_catalog"])
 def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     from urllib.parse import quote
 
@@ -101,6 +102,14 @@ def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     with pytest.raises(sk.ValidationError) as e:
         _open(f"{PG_URL}?schema={quote(name)}")
     assert e.value.rule == "SEC_01" and e.value.value == name
+
+
+def test_a_repeated_schema_option_is_refused__SEC_01() -> None:
+    """``?schema=a&schema=b`` was a StorageError; it is the documented SEC_01 ValidationError."""
+    _need_postgres()
+    with pytest.raises(sk.ValidationError) as e:
+        _open(f"{PG_URL}?schema=sk_one&schema=sk_two")
+    assert e.value.rule == "SEC_01" and e.value.value == ["sk_one", "sk_two"]
 
 
 def test_a_store_never_leaves_its_schema__SEC_01(pg_names: list[str]) -> None:
