@@ -187,10 +187,10 @@ def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
 
 
 def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
-    """A company named with 100,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
+    """A company named with 1,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
     from successkit.rules import MAX_TEXT
 
-    company = kit.companies.create("A" * 100_000, csm_id=kit.users.create("Alice", license="full").id)
+    company = kit.companies.create("A" * 1_000, csm_id=kit.users.create("Alice", license="full").id)
     kit.rules.create("Long", actions=[
         {"do": "create_cta", "name": "Call {name} of {company}", "type": "risk"},
         {"do": "create_plan", "name": "Plan {name}", "plan_type": "onboarding"},
@@ -215,8 +215,8 @@ def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int)
 
     bundle = {"format": 1, "name": f"b-{tag}",
               "email_templates": [{"name": f"Mail {tag}-{i}", "subject": "Hi"} for i in range(n)],
-              "playbooks": [{"name": f"Book {tag}-{i}", "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]}
-                            for i in range(n)]}
+              "playbooks": [{"name": f"Book {tag}-{i}",
+                             "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]} for i in range(n)]}
     with monkeypatch.context() as m:
         m.setattr(evaluate, "matches", counted_match)
         for name in ("query", "count", "get", "get_many", "insert_many", "update_many"):
@@ -267,3 +267,30 @@ def test_memory_store_equality_lookups_match_the_scan__SEC_07(monkeypatch: pytes
     with monkeypatch.context() as m:  # the same answers without the index
         m.setattr(memory.MemoryStore, "_candidates", lambda self, kind, where: None)
         assert names([("name", "=", "B")]) == ["B"] and names([("name", "in", ["C", "A"])]) == ["C"]
+
+
+def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
+    """Plan, CTA and company names and email subjects of 5,000,000 characters were stored;
+    names and other short text hold at most 1,000 characters, long text (descriptions,
+    comments, bodies) 100,000, refused with a SEC_07 error naming the field and the length."""
+    from successkit.validate import LONG_TEXT_MAX, SHORT_TEXT_MAX
+
+    from .helpers import World, snapshot
+
+    w = World(kit)
+    plan, huge = w.plan(), "x" * 5_000_000
+    before = snapshot(kit)
+    for what, call in [
+            ("plan name", lambda: kit.plans.create(huge, company=w.acme, plan_type="onboarding", owner=w.alice)),
+            ("cta name", lambda: kit.ctas.create(huge, company=w.acme, type="risk", owner=w.alice)),
+            ("company name", lambda: kit.companies.create(huge)),
+            ("email template subject", lambda: kit.playbooks.create_email_template("Mail", huge)),
+            ("email template body", lambda: kit.playbooks.create_email_template("Mail", "Hi", "b" * 100_001)),
+            ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001))]:
+        with pytest.raises(sk.ValidationError, match=what) as e:
+            call()
+        assert e.value.rule == "SEC_07" and e.value.value in (5_000_000, 100_001, 1_001), e.value
+    assert snapshot(kit) == before
+    mail = kit.playbooks.create_email_template("m" * SHORT_TEXT_MAX, "s" * SHORT_TEXT_MAX, "b" * LONG_TEXT_MAX)
+    assert kit.playbooks.email_template(mail.id).body == "b" * LONG_TEXT_MAX
+    assert kit.companies.create("\u00e9" * SHORT_TEXT_MAX).name == "\u00e9" * SHORT_TEXT_MAX
