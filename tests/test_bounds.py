@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 import successkit as sk
@@ -186,10 +187,10 @@ def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
 
 
 def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
-    """A company named with 100,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
+    """A company named with 1,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
     from successkit.rules import MAX_TEXT
 
-    company = kit.companies.create("A" * 100_000, csm_id=kit.users.create("Alice", license="full").id)
+    company = kit.companies.create("A" * 1_000, csm_id=kit.users.create("Alice", license="full").id)
     kit.rules.create("Long", actions=[
         {"do": "create_cta", "name": "Call {name} of {company}", "type": "risk"},
         {"do": "create_plan", "name": "Plan {name}", "plan_type": "onboarding"},
@@ -199,3 +200,97 @@ def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
     assert [len(t) for t in texts] == [MAX_TEXT] * 3, texts
     assert all(t.endswith("\u2026") for t in texts), [t[-3:] for t in texts]
     assert kit.rules.run("Long").created == 0  # cut the same way, so recognised again (RULE_02)
+
+
+def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int) -> tuple[int, int]:
+    """(store calls, rows examined by the memory store) deploying n email templates and n playbooks."""
+    from successkit.storage import evaluate
+
+    calls, rows = [0], [0]
+    matches = evaluate.matches
+
+    def counted_match(node: Any, record: Any) -> bool:
+        rows[0] += 1
+        return matches(node, record)
+
+    bundle = {"format": 1, "name": f"b-{tag}",
+              "email_templates": [{"name": f"Mail {tag}-{i}", "subject": "Hi"} for i in range(n)],
+              "playbooks": [{"name": f"Book {tag}-{i}",
+                             "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]} for i in range(n)]}
+    with monkeypatch.context() as m:
+        m.setattr(evaluate, "matches", counted_match)
+        for name in ("query", "count", "get", "get_many", "insert_many", "update_many"):
+            method = getattr(kit.store, name)
+            m.setattr(kit.store, name, lambda *a, _f=method, **k: (calls.__setitem__(0, calls[0] + 1), _f(*a, **k))[1])
+        assert kit.bundles.deploy(bundle).created == 2 * n
+    return calls[0], rows[0]
+
+
+def test_bundle_deploy_work_per_asset_does_not_grow_with_the_store__SEC_07(
+        kit: sk.Kit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deploying templates and playbooks was quadratic on memory:// (8,000 took 67 s):
+    every create checked its name with a count that scanned the kind.  Equality
+    lookups are indexed: the rows a deploy examines and the store calls it makes
+    are the same whether 10 or 400 templates are stored already."""
+    _deploy_work(kit, monkeypatch, "warm", 2)  # caches filled
+    small = _deploy_work(kit, monkeypatch, "a", 10)
+    kit.bundles.deploy({"format": 1, "name": "filler", "email_templates": [
+        {"name": f"Filler {i}", "subject": "Hi"} for i in range(400)], "playbooks": [
+        {"name": f"Filler book {i}", "steps": [{"name": "Call"}]} for i in range(400)]})
+    big = _deploy_work(kit, monkeypatch, "b", 10)
+    assert big == small, (small, big)
+    twice = _deploy_work(kit, monkeypatch, "c", 20)
+    assert twice[0] - big[0] <= 10 * 6, (big, twice)  # a few store calls per asset
+    if kit.store.scheme == "memory":
+        assert twice[1] <= 2 * big[1] + 10, (big, twice)  # rows examined: a few per asset
+
+
+def test_memory_store_equality_lookups_match_the_scan__SEC_07(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory store's equality index answers as the full scan does, through updates,
+    deletes and rollbacks."""
+    from successkit.storage import memory
+
+    kit = sk.open("memory://")
+    a = kit.playbooks.create_email_template("A", "s")
+    b = kit.playbooks.create_email_template("B", "s")
+
+    def names(where: Any) -> list[str]:
+        return sorted(r.name for r in kit.store.query(kit.bind("email_template", sk.Query(conditions=where))))
+    assert names([("name", "=", "A")]) == ["A"]
+    kit.store.update(attrs.evolve(a, name="C", version=a.version + 1), a.version)
+    assert names([("name", "=", "A")]) == [] and names([("name", "in", ["C", "B"])]) == ["B", "C"]
+    with pytest.raises(RuntimeError), kit.transaction():
+        kit.store.delete("email_template", b.id)
+        assert names([("name", "=", "B")]) == []
+        raise RuntimeError
+    assert names([("name", "=", "B")]) == ["B"]
+    with monkeypatch.context() as m:  # the same answers without the index
+        m.setattr(memory.MemoryStore, "_candidates", lambda self, kind, where: None)
+        assert names([("name", "=", "B")]) == ["B"] and names([("name", "in", ["C", "A"])]) == ["C"]
+
+
+def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
+    """Plan, CTA and company names and email subjects of 5,000,000 characters were stored;
+    names and other short text hold at most 1,000 characters, long text (descriptions,
+    comments, bodies) 100,000, refused with a SEC_07 error naming the field and the length."""
+    from successkit.validate import LONG_TEXT_MAX, SHORT_TEXT_MAX
+
+    from .helpers import World, snapshot
+
+    w = World(kit)
+    plan, huge = w.plan(), "x" * 5_000_000
+    before = snapshot(kit)
+    for what, call in [
+            ("plan name", lambda: kit.plans.create(huge, company=w.acme, plan_type="onboarding", owner=w.alice)),
+            ("cta name", lambda: kit.ctas.create(huge, company=w.acme, type="risk", owner=w.alice)),
+            ("company name", lambda: kit.companies.create(huge)),
+            ("email template subject", lambda: kit.playbooks.create_email_template("Mail", huge)),
+            ("email template body", lambda: kit.playbooks.create_email_template("Mail", "Hi", "b" * 100_001)),
+            ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001))]:
+        with pytest.raises(sk.ValidationError, match=what) as e:
+            call()
+        assert e.value.rule == "SEC_07" and e.value.value in (5_000_000, 100_001, 1_001), e.value
+    assert snapshot(kit) == before
+    mail = kit.playbooks.create_email_template("m" * SHORT_TEXT_MAX, "s" * SHORT_TEXT_MAX, "b" * LONG_TEXT_MAX)
+    assert kit.playbooks.email_template(mail.id).body == "b" * LONG_TEXT_MAX
+    assert kit.companies.create("\u00e9" * SHORT_TEXT_MAX).name == "\u00e9" * SHORT_TEXT_MAX

@@ -331,3 +331,30 @@ def test_access_users_and_bundles_refuse_wrong_types__SEC_05(w: World) -> None:
     with pytest.raises(sk.NotFound):
         kit.bundles.get("no such bundle")
     assert kit.bundles.get("ebr").name
+
+
+def test_offsets_past_the_end_of_the_calendar_are_refused__SEC_05(kit: sk.Kit, clock: sk.FixedClock) -> None:
+    """Day offsets near 9999-12-31 raised OverflowError (or IndexError for business
+    days); every offset now gives a SEC_05 error naming what overflowed and the offset."""
+    w = World(kit)
+    plan = w.plan(due_date=None)
+    tpl = kit.plan_templates.create("Late", "onboarding", [{"name": "Step", "due_days": 30}])
+    btpl = kit.plan_templates.create("Late business", "onboarding", [{"name": "Step", "due_days": 30}],
+                                     business_days=True)
+    cta = kit.ctas.create("Renewal", company=w.acme, type="renewal", owner=w.alice,
+                          due_date=date(9999, 12, 1)).record
+    kit.tasks.create(cta, "Open task", due_date=date(9999, 12, 30))
+    kit.config.update_plan_type("onboarding", objective_due_days=10)
+    book = kit.playbooks.create("Late book", [{"name": "Call", "due_days": 30}])
+    before = snapshot(kit)
+    calls = [lambda: kit.plans.apply_template(plan, tpl, on=date(9999, 12, 20)),
+             lambda: kit.plans.apply_template(plan, btpl, on=date(9999, 12, 20)),
+             lambda: kit.ctas.update(cta, due_date=date(9999, 12, 31), shift_tasks=True),
+             lambda: kit.ctas.apply_playbook(cta, book)]
+    clock.at = datetime(9999, 12, 31, 9, tzinfo=timezone.utc)
+    calls.append(lambda: kit.objectives.create(plan, "o"))
+    for call in calls:
+        with pytest.raises(sk.ValidationError, match="SEC_05") as e:
+            call()
+        assert e.value.rule == "SEC_05" and e.value.value in (30, 1, 10), e.value
+    assert snapshot(kit) == before

@@ -353,3 +353,22 @@ def test_objectives_from_templates_and_clones_notify_their_owners__NOTIF_01(nw: 
     nw.rec.got.clear()
     nw.me.plans.clone(plan.id, to=nw.other)
     assert len(nw.rec.got) == 20 and len(kit.notifications.pending(nw.bob)) == 2
+
+
+def test_smtp_subject_with_line_breaks_is_one_safe_header__NOTIF_03_SEC_09(
+        open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock) -> None:
+    """A CR/LF in a title made message() raise a bare ValueError; the subject is now one
+    line (no header can be injected) and the body keeps the text."""
+    host, port, inbox = smtp_server
+    kit = open_kit(plugins=[SmtpNotifier(host=host, port=port, sender="cs@example.com")])
+    w = World(kit)
+    alice = kit.users.update(w.alice, email="alice@example.com")
+    kit.notifications.subscribe(alice)
+    plan = w.plan()
+    inbox.envelopes.clear()
+    kit.notifications.emit("plan_assigned", alice.id, plan,
+                           "Renewal\r\nBcc: evil@example.com\u2028\x00now", "see\r\nbelow")
+    (msg,) = inbox.messages()
+    assert msg["Subject"] == "Renewal Bcc: evil@example.com now"
+    assert msg["Bcc"] is None and inbox.envelopes[0].rcpt_tos == ["alice@example.com"]
+    assert "Bcc: evil@example.com" in msg.get_payload()

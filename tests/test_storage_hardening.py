@@ -93,7 +93,8 @@ def test_mixed_case_schema_is_its_own_namespace__SEC_01(pg_names: list[str]) -> 
     assert _schemas_like(PREFIX) == sorted([upper, lower])
 
 
-@pytest.mark.parametrize("name", ["", "pg_toast2", "bad;name", "a b", "caf\u00e9", "x" * 64, 'q"uote'])
+@pytest.mark.parametrize("name", ["", "pg_toast2", "bad;name", "a b", "caf\u00e9", "x" * 64, 'q"uote',
+                                  "information_schema", "Information_Schema", "pg_catalog"])
 def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     from urllib.parse import quote
 
@@ -101,6 +102,14 @@ def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     with pytest.raises(sk.ValidationError) as e:
         _open(f"{PG_URL}?schema={quote(name)}")
     assert e.value.rule == "SEC_01" and e.value.value == name
+
+
+def test_a_repeated_schema_option_is_refused__SEC_01() -> None:
+    """``?schema=a&schema=b`` was a StorageError; it is the documented SEC_01 ValidationError."""
+    _need_postgres()
+    with pytest.raises(sk.ValidationError) as e:
+        _open(f"{PG_URL}?schema=sk_one&schema=sk_two")
+    assert e.value.rule == "SEC_01" and e.value.value == ["sk_one", "sk_two"]
 
 
 def test_a_store_never_leaves_its_schema__SEC_01(pg_names: list[str]) -> None:
@@ -122,8 +131,7 @@ def test_a_store_never_leaves_its_schema__SEC_01(pg_names: list[str]) -> None:
         assert conn.execute(f'SELECT count(*) FROM "{own}".company').fetchone()[0] == 1
 
 
-@pytest.mark.parametrize(("query", "option"), [("schema=a&schema=b", "schema"), ("foo=bar", "foo"),
-                                               ("retry_attempts=%D9%A3", "retry_attempts")])
+@pytest.mark.parametrize(("query", "option"), [("foo=bar", "foo"), ("retry_attempts=%D9%A3", "retry_attempts")])
 def test_bad_postgres_url_options_are_clear_errors__SEC_05(query: str, option: str) -> None:
     _need_postgres()
     with pytest.raises(sk.StorageError) as e:
@@ -209,6 +217,18 @@ def test_bad_sqlite_paths_are_clear_errors__SEC_05(tmp_path: Path) -> None:
         with pytest.raises(sk.StorageError) as e:
             _open(f"sqlite:///{path}")
         assert e.value.value == path
+
+
+def test_sqlite_fragments_and_non_files_are_refused_naming_the_cause__SEC_05(tmp_path: Path) -> None:
+    """``sqlite:////tmp/x.db#frag`` made a file named ``x.db#frag``; ``sqlite:////dev/null``
+    failed with "cannot rollback - no transaction is active"."""
+    with pytest.raises(sk.StorageError, match="fragment") as e:
+        _open(f"sqlite:///{tmp_path}/x.db#frag")
+    assert e.value.value == f"sqlite:///{tmp_path}/x.db#frag"
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(sk.StorageError, match="not a regular file") as e:
+        _open("sqlite:////dev/null")
+    assert e.value.value == "/dev/null"
 
 
 @pytest.mark.parametrize(("query", "option"), [

@@ -12,9 +12,24 @@ from typing import Any
 
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, rrule, rruleset
 
-from .errors import ValidationError
+from .errors import RuleViolation, ValidationError
 
-__all__ = ["DateShifter"]
+__all__ = ["DateShifter", "add_days"]
+
+
+def add_days(day: date, days: int, *, what: str = "a date") -> date:
+    """``day`` moved by ``days`` calendar days; past either end of the calendar
+    (year 1 to 9999) a SEC_05 error naming ``what``, the day and the offset,
+    not an OverflowError.  Every due-date offset goes through here."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        raise _out_of_range(day, days, what) from None
+
+
+def _out_of_range(day: date, days: int, what: str) -> RuleViolation:
+    return RuleViolation("SEC_05", f"{what}: {day} moved by {days} days is outside the calendar "
+                         f"({date.min} to {date.max})", value=days)
 
 
 class DateShifter:
@@ -43,12 +58,16 @@ class DateShifter:
             raise ValidationError("a day offset is a whole number >= 0", value=offset)
         use_business = self.business_days if business_days is None else business_days
         if not use_business or offset == 0:
-            return self.start + timedelta(days=offset)
+            return add_days(self.start, offset, what="a day offset")
         if offset > len(self._days):
             self._extend(offset)
+        if offset > len(self._days):  # the calendar ended first
+            raise _out_of_range(self.start, offset, "a business-day offset")
         return self._days[offset - 1]
 
     def _extend(self, count: int) -> None:
+        if self.start == date.max:
+            return
         first = datetime.combine(self.start + timedelta(days=1), datetime.min.time())
         rules = rruleset()
         rules.rrule(rrule(DAILY, dtstart=first, byweekday=(MO, TU, WE, TH, FR)))

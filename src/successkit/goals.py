@@ -9,12 +9,13 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._service import Service, Where
+from .calendar import add_days
 from .errors import RuleViolation, ValidationError
 from .outcome import Outcome
 from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
@@ -183,7 +184,7 @@ class GoalService(Service[Goal]):
                 if values["description"] is None:
                     values["description"] = tpl.description
                 if values["due_date"] is None and tpl.due_days is not None:
-                    values["due_date"] = self.kit.today() + timedelta(days=tpl.due_days)
+                    values["due_date"] = add_days(self.kit.today(), tpl.due_days, what="the goal template's due_days")
                 fields = {**tpl.default_fields, **field_changes(fields or {})}
             if not isinstance(name, str) or not name.strip():
                 raise RuleViolation("GOAL_02", "a goal needs a name (non-blank text)", value=name)

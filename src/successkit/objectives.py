@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ._work import check_open_plan, extend_plan_due, resolve_owner
+from .calendar import add_days
 from .errors import NotFound, RuleViolation, ValidationError
 from .outcome import Outcome
 from .people import check_email
@@ -125,7 +126,7 @@ class ObjectiveService(WorkService[Objective]):
             start = values["start_date"] or self.kit.today()
             due = values["due_date"]
             if due is None and ptype.objective_due_days is not None:
-                due = start + timedelta(days=ptype.objective_due_days)
+                due = add_days(start, ptype.objective_due_days, what="the default due date (objective_due_days)")
             if due is not None and due < start:
                 raise ValidationError("objective due date is before its start date", value=due)
             status_key = status or ptype.objective_status or config.default_status(self.kind)

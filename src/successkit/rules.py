@@ -33,6 +33,7 @@ from ._rule_defs import (
 )
 from ._service import Service, stamp
 from ._work import check_playbook_for, playbook_tasks
+from .calendar import add_days
 from .errors import NotFound, RuleViolation, ValidationError
 from .plans import name_key
 from .query import Query
@@ -318,7 +319,8 @@ class _Run:
         return out
 
     def _due(self, action: Mapping[str, Any]) -> date | None:
-        return None if action.get("due_days") is None else self.today + timedelta(days=action["due_days"])
+        return None if action.get("due_days") is None else add_days(self.today, action["due_days"],
+                                                                             what="the action's due_days")
 
     def _owner_or_skip(self, action: str, t: Target, owner: str | RuleViolation | None) -> str | None:
         if isinstance(owner, RuleViolation):

@@ -48,6 +48,21 @@ def json_data(value: Any) -> bool:
     return False
 
 
+#: Size limits of stored text (SEC_07), in characters: names, subjects, keys and
+#: every other short field at most SHORT_TEXT_MAX; the long-text fields below at
+#: most LONG_TEXT_MAX (documented in docs/choices.md).
+SHORT_TEXT_MAX = 1_000
+LONG_TEXT_MAX = 100_000
+LONG_TEXT_FIELDS = frozenset({"description", "comments", "body", "email_body", "notes", "highlights", "message",
+                              "success_criteria", "snooze_reason", "value", "old_value", "new_value", "title",
+                              "name_key"})
+
+
+def text_limit(name: str) -> int:
+    """The most characters a stored text field called ``name`` holds (SEC_07)."""
+    return LONG_TEXT_MAX if name in LONG_TEXT_FIELDS else SHORT_TEXT_MAX
+
+
 _CHECKS: dict[type, Callable[[Any], None]] = {}
 #: Per storage type: the test a value of the exact declared type passes without a closer look.
 _FAST: dict[FieldType, str] = {
@@ -85,8 +100,9 @@ def _build_check(cls: type) -> Callable[[Any], None]:
     lines = ["def check(r):"]
     for i, c in enumerate(schema_of(cls).columns):
         none = "v is None or " if c.nullable else ""
+        fast = _FAST[c.type] + (f" and len(v) <= {text_limit(c.name)}" if c.type is FieldType.TEXT else "")
         lines += [f"    v = r.{c.name}",
-                  f"    if not ({none}{_FAST[c.type]}):",
+                  f"    if not ({none}{fast}):",
                   f"        _fix_field(r, columns[{i}], v)"]
     namespace: dict[str, Any] = {"date": date, "datetime": datetime, "_fix_field": _fix_field,
                                  "columns": schema_of(cls).columns}
@@ -118,6 +134,9 @@ def _field_value(kind: str, name: str, ftype: FieldType, value: Any) -> Any:
             raise refuse("text")
         if not plain_text(value):
             raise refuse("text without NUL characters or lone surrogates")
+        if len(value) > text_limit(name):
+            raise ValidationError(f"{what} is {len(value)} characters long; at most {text_limit(name)}",
+                                  rule="SEC_07", value=len(value))
         return value
     if ftype is FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -19,6 +19,7 @@ from ._work import (
     status_change,
     today_or,
 )
+from .calendar import add_days
 from .errors import RuleViolation, ValidationError
 from .outcome import Notice, Outcome
 from .plugins.builtin_config import SNOOZE_SETTING, flag_setting
@@ -136,9 +137,10 @@ class WorkService(Service[W]):
         for t in self.kit.tasks.list([("parent_id", "=", old.id)]):
             changes: dict[str, Any] = {}
             if moved and t.status in open_keys:
-                changes["start_date"] = t.start_date + delta
+                what = f"shifting task {t.name!r} with its {self.kind.replace('_', ' ')}"
+                changes["start_date"] = add_days(t.start_date, delta.days, what=what)
                 if t.due_date is not None:
-                    changes["due_date"] = t.due_date + delta
+                    changes["due_date"] = add_days(t.due_date, delta.days, what=what)
             if owner_changed and (reassign == "all" or (t.owner_id == old.owner_id
                                                          and t.owner_kind == old.owner_kind)):
                 changes["owner_id"], changes["owner_kind"] = new.owner_id, new.owner_kind

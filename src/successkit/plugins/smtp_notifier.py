@@ -20,6 +20,7 @@ and a connection held open between them would only go stale.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -44,6 +45,16 @@ def _email(user: Any) -> str | None:
 def _check(address: Any, param: str) -> str:
     """The library's one address check (SEC_09)."""
     return check_email(address, param=param)
+
+
+#: Characters that would end or break a header line: C0 and C1 controls, DEL, Unicode line breaks.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """``text`` safe as one header value: each run of control characters and line
+    breaks becomes one space (titles come from records; the body keeps them)."""
+    return _BREAKS.sub(" ", text).strip()
 
 
 def render(notification: Any) -> tuple[str, str]:
@@ -88,8 +99,8 @@ class SmtpNotifier:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
-        msg["Subject"] = subject
-        msg["X-Successkit-Event"] = notification.event
+        msg["Subject"] = header_text(subject)
+        msg["X-Successkit-Event"] = header_text(notification.event)
         msg.set_content(body)
         return msg
 

@@ -57,6 +57,11 @@ def _key(v: Any) -> tuple[int, Any]:
     return (1, v) if isinstance(v, (int, float)) else (2, v)
 
 
+def storage_key(v: Any) -> Any:
+    """A hashable key equal for exactly the values ``=`` finds equal (for indexes)."""
+    return _key(v)
+
+
 def _text(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 

@@ -28,6 +28,9 @@ class UrlOptions:
 #: digits and _, at most 63 bytes (longer names would be cut short), no ``pg_``
 #: prefix (reserved for the system).
 _SCHEMA_NAME = re.compile(r"[A-Za-z0-9_]{1,63}")
+#: System schemas besides the ``pg_`` ones (pg_catalog, pg_toast, pg_temp_N...):
+#: a store never creates its tables among the server's own.
+_SYSTEM_SCHEMAS = frozenset({"information_schema"})
 
 
 def check_schema_name(name: str) -> str:
@@ -36,6 +39,8 @@ def check_schema_name(name: str) -> str:
     if not _SCHEMA_NAME.fullmatch(name) or name.lower().startswith("pg_"):
         raise ValidationError("the schema option is 1-63 ASCII letters, digits and _, not starting with pg_ "
                               "(mixed case is kept as given)", rule="SEC_01", value=name)
+    if name.lower() in _SYSTEM_SCHEMAS:
+        raise ValidationError("the schema option names a PostgreSQL system schema", rule="SEC_01", value=name)
     return name
 
 
@@ -48,6 +53,8 @@ def split_url(url: str) -> UrlOptions:
         raise StorageError(f"not a valid PostgreSQL URL: {e}", value="(unparsable)") from None
     options: dict[str, str] = {}
     for key, value in pairs:
+        if key in options and key == "schema":  # which one would be used is not clear: refuse (SEC_01)
+            raise ValidationError("the schema option is given twice", rule="SEC_01", value=[options[key], value])
         if key in options:
             raise StorageError("a PostgreSQL URL option is given twice", value=key)
         options[key] = value

@@ -103,6 +103,9 @@ def _url_path(url: str) -> str:
     rest = url[len("sqlite://") :]
     if not rest.startswith("/"):
         raise StorageError("a SQLite URL is sqlite:///relative.db or sqlite:////absolute.db", value=url)
+    if "#" in rest:  # it would become part of the file name
+        raise StorageError("a SQLite URL has no #fragment (a file name with # cannot be given in a URL)",
+                           value=url)
     path = rest[1:].split("?", 1)[0]
     if not path:
         raise StorageError("the SQLite URL names no file", value=url)
@@ -167,6 +170,9 @@ class SQLiteStore(Store):
     # ------------------------------------------------------------- connection
     def _connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
+            if Path(self.path).exists() and not Path(self.path).is_file():
+                raise StorageError("the SQLite path is not a regular file (a device, a directory...): "
+                                   "it cannot hold a database", value=self.path)
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
@@ -217,7 +223,8 @@ class SQLiteStore(Store):
                           (str(SCHEMA_VERSION),))
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                if c.in_transaction:  # a failed BEGIN leaves none to roll back
+                    c.execute("ROLLBACK")
                 raise
 
     def _create_table(self, c: sqlite3.Connection, schema: KindSchema) -> None:
