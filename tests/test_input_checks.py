@@ -331,3 +331,21 @@ def test_access_users_and_bundles_refuse_wrong_types__SEC_05(w: World) -> None:
     with pytest.raises(sk.NotFound):
         kit.bundles.get("no such bundle")
     assert kit.bundles.get("ebr").name
+
+
+def test_configuration_handed_out_is_the_callers_copy__SEC_06(kit: sk.Kit) -> None:
+    kit.config.plan_type("onboarding").fields["injected"] = "yes"
+    kit.config.plan_types()[0].fields["injected"] = "yes"
+    kit.config.update_plan_type("onboarding", name="Onboarding 2")
+    kit.config.refresh()
+    assert "injected" not in kit.config.plan_type("onboarding").fields
+    assert all(not t.fields for t in kit.config.plan_types(include_inactive=True))
+    kit.config.items("reason")[0].fields["x"] = 1
+    assert kit.config.items("reason")[0].fields == {}
+    kit.custom_fields.declare("company", "tier", "dropdown", options=["a", "b"])
+    decls = kit.custom_field_decls("company")
+    decls["tier"].fields["x"] = 1
+    decls.pop("tier")
+    assert kit.custom_field_decls("company")["tier"].fields == {}
+    with pytest.raises(sk.ValidationError):  # still declared: the cache was not touched
+        kit.companies.create("Acme", fields={"tier": "c"})

@@ -4,7 +4,8 @@ reasons, objective categories and settings.
 Defaults come from plugins (``successkit_register_defaults``) and are seeded
 into a store the first time a kit opens it, with stable ids, so every process
 sees the same records.  Lookups are cached per kit; :meth:`ConfigService.refresh`
-drops the cache when another process changed the configuration.
+drops the cache when another process changed the configuration.  The cache is
+never handed out: every record a caller gets is its own copy (SEC_06).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import attrs
 
 from .errors import ConflictError, NotFound, RuleViolation, ValidationError
 from .query import Query
+from ._schema import schema_of
 from .records import CONFIG_CATEGORIES, ConfigItem, PlanType, Record, Setting
 from .statuses import CATEGORIES
 from .validate import check_names, require_text, text_list
@@ -32,6 +34,9 @@ _SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": Co
 #: What a plan type's administrator may set (the key is its identity and stays).
 _PLAN_TYPE_FIELDS = ("name", "statuses", "sharing_enabled", "objective_type", "objective_priority",
                      "objective_category", "objective_status", "objective_due_days", "active")
+#: Copy a cached record for a caller (SEC_06).
+_PLAN_TYPE_COPY = schema_of(PlanType).copy
+_ITEM_COPY = schema_of(ConfigItem).copy
 #: The longest default objective duration: about a century.
 _MAX_DAYS = 36_500
 
@@ -47,6 +52,14 @@ def _status_kind(kind: Any) -> str:
     if not isinstance(kind, str) or kind not in CATEGORIES:
         raise ValidationError(f"a status kind is one of {', '.join(CATEGORIES)}", rule="SEC_05", value=kind)
     return kind
+
+
+def _category(category: Any) -> str:
+    """A configuration category (cta_type, priority, reason, objective_category)."""
+    if not isinstance(category, str) or category not in CONFIG_CATEGORIES:
+        raise ValidationError(f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}",
+                              rule="SEC_05", value=category)
+    return category
 
 
 def _default_pairs(defaults: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -117,28 +130,33 @@ class ConfigService:
         return list(self.kit.store.query(self.kit.bind(kind, Query(sort=["id"]))))
 
     # --------------------------------------------------------------- plan types
-    def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
-        """Plan types by name."""
+    def _plan_types(self) -> list[PlanType]:
+        """The cached plan types, by name: shared, never handed out (SEC_06)."""
         cached = self._cache.get("plan_type")
         if cached is None:
             cached = self._cache["plan_type"] = sorted(self._all("plan_type"), key=lambda t: t.name)
-        return [t for t in cached if include_inactive or t.active]
+        return list(cached)
+
+    def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
+        """Plan types by name (the caller's own copies)."""
+        copy = _PLAN_TYPE_COPY
+        return [copy(t) for t in self._plan_types() if include_inactive or t.active]
 
     def plan_type(self, key: Any) -> PlanType:
         """The active plan type with this key (a PlanType record is accepted too)."""
         if isinstance(key, PlanType):
             key = key.key
-        for t in self.plan_types():
-            if t.key == key:
-                return t
-        known = ", ".join(t.key for t in self.plan_types())
+        for t in self._plan_types():
+            if t.key == key and t.active:
+                return _PLAN_TYPE_COPY(t)
+        known = ", ".join(t.key for t in self._plan_types() if t.active)
         raise ValidationError(f"unknown plan type; known: {known}", value=key)
 
     def define_plan_type(self, key: str, name: str, **values: Any) -> PlanType:
         """Add a plan type (administrators)."""
         key = require_text("plan type", "key", key)
         with self.kit.transaction():
-            if any(t.key == key for t in self.plan_types(include_inactive=True)):
+            if any(t.key == key for t in self._plan_types()):
                 raise ValidationError("a plan type with this key exists", value=key)
             now = self.kit.now()
             record = PlanType(key=key, created_at=now, updated_at=now, created_by=self.kit.actor_id,
@@ -151,7 +169,7 @@ class ConfigService:
         """Change a plan type (for example enable sharing, SHARE_01); checked exactly
         like a new one, so a change can never leave a plan type that breaks its plans."""
         with self.kit.transaction():
-            current = next((t for t in self.plan_types(include_inactive=True) if t.key == key), None)
+            current = next((t for t in self._plan_types() if t.key == key), None)
             if current is None:
                 raise NotFound("plan_type", key)
             new = attrs.evolve(current, **self._plan_type_values(changes), version=current.version + 1,
@@ -187,10 +205,14 @@ class ConfigService:
 
     # --------------------------------------------------------------- lookups
     def items(self, category: str, *, include_inactive: bool = False) -> list[ConfigItem]:
-        """The choices of a category (cta_type, priority, reason, objective_category), in order."""
-        if category not in CONFIG_CATEGORIES:
-            raise ValidationError(f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}",
-                                  value=category)
+        """The choices of a category (cta_type, priority, reason, objective_category), in order
+        (the caller's own copies)."""
+        copy = _ITEM_COPY
+        return [copy(i) for i in self._items(category, include_inactive=include_inactive)]
+
+    def _items(self, category: str, *, include_inactive: bool = False) -> list[ConfigItem]:
+        """The cached choices of a category: shared, never handed out (SEC_06)."""
+        _category(category)
         cached = self._cache.get("config_item")
         if cached is None:
             cached = self._cache["config_item"] = sorted(self._all("config_item"), key=lambda i: (i.order, i.key))
@@ -198,7 +220,7 @@ class ConfigService:
 
     def add_item(self, category: str, key: str, name: str, *, order: int | None = None) -> ConfigItem:
         """Add a CTA type, priority, reason or objective category."""
-        items = self.items(category, include_inactive=True)
+        items = self._items(category, include_inactive=True)
         key = require_text(category, "key", key)
         if any(i.key == key for i in items):
             raise ValidationError(f"{category} {key!r} exists", value=key)
@@ -214,7 +236,7 @@ class ConfigService:
         """``key`` if it is an active choice of ``category`` (None passes through)."""
         if key is None:
             return None
-        keys = [i.key for i in self.items(category)]
+        keys = [i.key for i in self._items(category)]
         if key not in keys:
             raise ValidationError(f"unknown {what or category.replace('_', ' ')}; known: {', '.join(keys)}",
                                   value=key)
