@@ -349,3 +349,36 @@ def test_configuration_handed_out_is_the_callers_copy__SEC_06(kit: sk.Kit) -> No
     assert kit.custom_field_decls("company")["tier"].fields == {}
     with pytest.raises(sk.ValidationError):  # still declared: the cache was not touched
         kit.companies.create("Acme", fields={"tier": "c"})
+
+
+def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
+    """``"false"`` is truthy: a flag given as text (or a number, or None) is refused, never coerced."""
+    kit = w.kit
+    plan = w.plan()
+    o = kit.objectives.create(plan, "O", owner=w.alice, due_date=w.due).record
+    cta = {"do": "create_cta", "name": "Check in with {name}", "type": "activity"}
+    rule = kit.rules.create("R", actions=[cta], active=False)
+    before = snapshot(kit)
+    bundle = sk.Bundle(name="b", version="1", title="b", description="", assets={"plan_templates": (
+        {"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []},)})
+    calls = [lambda v: kit.objectives.set_sharing(o.id, v),
+             lambda v: kit.objectives.create(plan, "O2", owner=w.alice, due_date=w.due, sharing_enabled=v),
+             lambda v: kit.sharing.set_plan_external(plan, v),
+             lambda v: kit.sharing.set_objective_external(o, v),
+             lambda v: kit.rules.create("R2", actions=[cta], active=v),
+             lambda v: kit.rules.set_active(rule, v),
+             lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),
+             lambda v: kit.plan_templates.create("T", "roi", [], business_days=v),
+             lambda v: kit.timeline.log("call", "x", company=w.acme, draft=v),
+             lambda v: kit.timeline.company(w.acme, drafts=v),
+             lambda v: kit.config.plan_types(include_inactive=v),
+             lambda v: kit.rules.run(rule, dry_run=v),
+             lambda v: kit.plans.of_company(w.acme, relationships=v)]
+    for call in calls:
+        for value in ("false", "", 0, 1, None):
+            with pytest.raises(sk.ValidationError) as e:
+                call(value)
+            assert e.value.rule == "SEC_05" and e.value.value in (value, "no"), (calls.index(call), value)
+    with pytest.raises(sk.ValidationError, match="business_days"):  # VAULT_01, naming the asset
+        kit.bundles.deploy(bundle)
+    assert snapshot(kit) == before

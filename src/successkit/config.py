@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._schema import schema_of
 from .errors import ConflictError, NotFound, RuleViolation, ValidationError
 from .query import Query
-from ._schema import schema_of
 from .records import CONFIG_CATEGORIES, ConfigItem, PlanType, Record, Setting
 from .statuses import CATEGORIES
-from .validate import check_names, require_text, text_list
+from .validate import check_names, flag, require_text, text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -139,6 +139,7 @@ class ConfigService:
 
     def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
         """Plan types by name (the caller's own copies)."""
+        include_inactive = flag("plan types", "include_inactive", include_inactive)
         copy = _PLAN_TYPE_COPY
         return [copy(t) for t in self._plan_types() if include_inactive or t.active]
 
@@ -198,15 +199,16 @@ class ConfigService:
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= _MAX_DAYS):
             raise ValidationError(f"plan type objective_due_days must be a whole number from 0 to {_MAX_DAYS}",
                                   rule="SEC_05", value=days)
-        for flag in ("sharing_enabled", "active"):
-            if flag in out and not isinstance(out[flag], bool):
-                raise ValidationError(f"plan type {flag} must be True or False", rule="SEC_05", value=out[flag])
+        for switch in ("sharing_enabled", "active"):
+            if switch in out:
+                flag("plan type", switch, out[switch])
         return out
 
     # --------------------------------------------------------------- lookups
     def items(self, category: str, *, include_inactive: bool = False) -> list[ConfigItem]:
         """The choices of a category (cta_type, priority, reason, objective_category), in order
         (the caller's own copies)."""
+        include_inactive = flag("configuration items", "include_inactive", include_inactive)
         copy = _ITEM_COPY
         return [copy(i) for i in self._items(category, include_inactive=include_inactive)]
 

@@ -21,7 +21,7 @@ from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
 from .query import Query
 from .records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import as_list, check_attributes, check_names, check_options, field_changes, require_text
+from .validate import as_list, check_attributes, check_names, check_options, field_changes, flag, require_text
 
 if TYPE_CHECKING:
     from .goal_views import GoalView
@@ -110,6 +110,7 @@ class GoalTemplateService(Service[GoalTemplate]):
 
     def search(self, text: str = "", *, include_inactive: bool = False) -> RecordList[GoalTemplate]:
         """Templates whose name contains ``text`` (ignoring case), by name."""
+        include_inactive = flag(self.kind, "include_inactive", include_inactive)
         where: list[tuple[Any, ...]] = [("name", "contains", text)] if text else []
         if not include_inactive:
             where.append(("active", "=", True))
@@ -494,9 +495,7 @@ class GoalService(Service[Goal]):
         """``relationships`` as given (True or False), or the setting when None."""
         if relationships is None:
             return flag_setting(self.kit.config, RELATIONSHIP_GOALS_SETTING)
-        if not isinstance(relationships, bool):
-            raise ValidationError("relationships is True, False or None (the setting)", value=relationships)
-        return relationships
+        return flag("goals", "relationships", relationships)
 
     def view(self, where: Where = None, **options: Any) -> GoalView:
         """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goal_views.goal_view`."""
