@@ -617,10 +617,10 @@ def test_relationship_goals_join_the_company_list_only_when_configured__GOAL_14(
         assert e.value.value == bad
     with pytest.raises(sk.ValidationError):
         kit.goals.show_relationship_goals("on")  # type: ignore[arg-type]
-    kit.config.set_setting("goal.show_relationship_goals_in_company", "maybe")
     with pytest.raises(sk.ValidationError, match=r"goal\.show_relationship_goals_in_company") as e:
-        kit.goals.of_company(w.acme)
+        kit.config.set_setting("goal.show_relationship_goals_in_company", "maybe")
     assert e.value.value == "maybe"
+    assert [g.id for g in kit.goals.of_company(w.acme)] == [own.id]
 
 
 def test_goals_filter_and_group_by_computed_progress__GOAL_10_GOAL_08(w: GoalWorld) -> None:

@@ -382,3 +382,25 @@ def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
     with pytest.raises(sk.ValidationError, match="business_days"):  # VAULT_01, naming the asset
         kit.bundles.deploy(bundle)
     assert snapshot(kit) == before
+
+
+def test_known_settings_are_checked_when_set__SEC_05(kit: sk.Kit) -> None:
+    before = snapshot(kit)
+    for key, value in (("snooze.enabled", "banana"), ("snooze.enabled", "0"), ("snooze.enabled", "False"),
+                       ("snooze.enabled", " true"), ("goal.show_relationship_goals_in_company", "yes"),
+                       ("plan.default_status", "banana"), ("goal.default_status", "nope"),
+                       ("task.close_status", "sometime")):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.config.set_setting(key, value)
+        assert e.value.rule == "SEC_05" and e.value.value == value and key in str(e.value), (key, value)
+    for pairs in ([("config_item", {"category": "nope", "key": "k", "name": "K"})],
+                  [("setting", {"key": "snooze.enabled", "value": "maybe"})]):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.config.seed(pairs)
+        assert e.value.rule == "SEC_05"
+    assert snapshot(kit) == before
+    kit.config.set_setting("snooze.enabled", "false")
+    kit.config.set_setting("plan.default_status", "active")
+    assert kit.config.setting("snooze.enabled") == "false"
+    kit.config.set_setting("snooze.enabled", None)  # unset: the default again
+    assert kit.config.setting("snooze.enabled") is None

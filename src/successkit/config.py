@@ -18,6 +18,7 @@ import attrs
 
 from ._schema import schema_of
 from .errors import ConflictError, NotFound, RuleViolation, ValidationError
+from .plugins.builtin_config import CLOSED_STATUS, FLAG, SETTING_KINDS
 from .query import Query
 from .records import CONFIG_CATEGORIES, ConfigItem, PlanType, Record, Setting
 from .statuses import CATEGORIES
@@ -78,6 +79,8 @@ def _default_pairs(defaults: Any) -> list[tuple[str, dict[str, Any]]]:
         for needed in ("category", "key") if kind == "config_item" else ("key",):
             if not isinstance(values.get(needed), str):
                 raise ValidationError(f"a default {kind} needs a text {needed}", rule="SEC_05", value=values)
+        if kind == "config_item":
+            _category(values["category"])
         out.append((kind, dict(values)))
     return out
 
@@ -113,6 +116,8 @@ class ConfigService:
         for kind, values in defaults:
             cls = _SEED_KINDS[kind]
             natural = _natural_key(kind, values)
+            if kind == "setting":  # checked even when stored already: a bad default is a clear error
+                self._setting_value(natural, values.get("value"))
             if natural in existing[kind]:
                 continue
             existing[kind].add(natural)
@@ -255,20 +260,10 @@ class ConfigService:
         return None if found is None else found.value
 
     def set_setting(self, key: str, value: str | None) -> None:
-        """Set a setting, validating the status settings against the registry."""
+        """Set a setting; a known setting's value is checked against its kind (SEC_05):
+        switches are ``"true"`` or ``"false"``, status settings name a status."""
         key = require_text("setting", "key", key)
-        if value is not None:
-            _text("setting", "value", value)
-        if key.endswith(".default_status") or key.endswith(".close_status"):
-            kind = key.split(".", 1)[0]
-            if kind not in CATEGORIES or value is None:
-                raise ValidationError("a status setting names a status kind and a status", value=key)
-            status = self.kit.statuses.get(kind, value)
-            wanted_closed = key.endswith(".close_status")
-            if status.is_closed != wanted_closed:
-                rule = "CLONE_08" if not wanted_closed else "PLAN_05"
-                raise RuleViolation(rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status",
-                                    value=value)
+        value = self._setting_value(key, value)
         self.setting(key)  # fill the cache
         current = self._cache["setting"].get(key)
         now = self.kit.now()
@@ -279,6 +274,30 @@ class ConfigService:
             self.kit.store.update(attrs.evolve(current, value=value, version=current.version + 1,
                                                updated_at=now), current.version)
         self.refresh()
+
+    def _setting_value(self, key: str, value: Any) -> str | None:
+        """``value`` checked against what setting ``key`` holds (SETTING_KINDS)."""
+        if value is not None:
+            _text("setting", "value", value)
+        kind = SETTING_KINDS.get(key)
+        if kind is None and key.endswith((".default_status", ".close_status")):
+            raise ValidationError("a status setting names a status kind and a status", rule="SEC_05", value=key)
+        if kind == FLAG:
+            if value not in (None, "true", "false"):
+                raise ValidationError(f"setting {key!r} is 'true' or 'false'", rule="SEC_05", value=value)
+        elif kind is not None:
+            if value is None:
+                raise ValidationError(f"setting {key!r} names a status", rule="SEC_05", value=key)
+            try:
+                status = self.kit.statuses.get(key.split(".", 1)[0], value)
+            except ValidationError as e:
+                raise ValidationError(f"setting {key!r}: {e.message}", rule="SEC_05", value=value) from None
+            wanted_closed = kind == CLOSED_STATUS
+            if status.is_closed != wanted_closed:
+                rule = "CLONE_08" if not wanted_closed else "PLAN_05"
+                raise RuleViolation(rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status",
+                                    value=value)
+        return value
 
     def default_status(self, kind: str) -> str:
         """The configured default open status of a kind (objective, task, cta)."""
