@@ -662,3 +662,17 @@ def test_plugin_goal_status_does_not_change_the_default__GOAL_01(open_kit: Any) 
     acme = kit.companies.create("Acme")
     assert kit.goals.create("Reduce churn", company=acme).status == "not_started"
     assert kit.goals.create("Stuck", company=acme, status="blocked").status == "blocked"
+
+
+def test_every_goal_sort_refuses_dropdown_fields__GOAL_09(kit: sk.Kit) -> None:
+    kit.custom_fields.declare("goal", "impact", "dropdown", options=["High", "Low"])
+    kit.goals.create("G", company=kit.companies.create("Acme"))
+    for sort in (["status"], ["-status"], ["name", "status"], ["impact"], ["-fields.impact"]):
+        for call in (lambda: kit.goals.list(sort=sort), lambda: kit.goals.report("goals", sort=sort),
+                     lambda: list(kit.goals.iter(sort=sort)), lambda: kit.goals.list(sk.Query(sort=sort)),
+                     lambda: kit.goals.view(sort=sort)):
+            with pytest.raises(sk.QueryError) as e:
+                call()
+            assert e.value.rule == "GOAL_09", sort
+    assert [g.name for g in kit.goals.list(sort=["-due_date", "name"])] == ["G"]
+    assert len(kit.goals.report("goal_templates", sort=["name"])) == 0

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._service import Service, Where
+from ._service import Service, Where, _query
 from .errors import RuleViolation, ValidationError
 from .outcome import Outcome
 from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
@@ -159,6 +159,17 @@ class GoalService(Service[Goal]):
     """``kit.goals``: customer goals of companies and relationships."""
 
     record_class = Goal
+
+    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> Iterator[Goal]:
+        """Like :meth:`list`, streamed.  Dropdown and multi-select fields, the
+        built-in ``status`` included, cannot be sorted (GOAL_09): the same check
+        as the goal view's, for every goal query (``list``, ``report``, ...)."""
+        from .goal_views import _check_sort
+
+        query = _query(where, logic, sort, limit, offset)
+        _check_sort(self.kit, query.sort)
+        return super().iter(query)
 
     # ------------------------------------------------------------------ create
     def create(self, name: str | None = None, *, company: Any = None, relationship: Any = None,
