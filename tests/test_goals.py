@@ -668,11 +668,11 @@ def test_every_goal_sort_refuses_dropdown_fields__GOAL_09(kit: sk.Kit) -> None:
     kit.custom_fields.declare("goal", "impact", "dropdown", options=["High", "Low"])
     kit.goals.create("G", company=kit.companies.create("Acme"))
     for sort in (["status"], ["-status"], ["name", "status"], ["impact"], ["-fields.impact"]):
-        for call in (lambda: kit.goals.list(sort=sort), lambda: kit.goals.report("goals", sort=sort),
-                     lambda: list(kit.goals.iter(sort=sort)), lambda: kit.goals.list(sk.Query(sort=sort)),
-                     lambda: kit.goals.view(sort=sort)):
+        for call in (lambda s: kit.goals.list(sort=s), lambda s: kit.goals.report("goals", sort=s),
+                     lambda s: list(kit.goals.iter(sort=s)), lambda s: kit.goals.list(sk.Query(sort=s)),
+                     lambda s: kit.goals.view(sort=s)):
             with pytest.raises(sk.QueryError) as e:
-                call()
+                call(sort)
             assert e.value.rule == "GOAL_09", sort
     assert [g.name for g in kit.goals.list(sort=["-due_date", "name"])] == ["G"]
     assert len(kit.goals.report("goal_templates", sort=["name"])) == 0

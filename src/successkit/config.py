@@ -10,7 +10,7 @@ never handed out: every record a caller gets is its own copy (SEC_06).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +36,8 @@ _SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": Co
 _PLAN_TYPE_FIELDS = ("name", "statuses", "sharing_enabled", "objective_type", "objective_priority",
                      "objective_category", "objective_status", "objective_due_days", "active")
 #: Copy a cached record for a caller (SEC_06).
-_PLAN_TYPE_COPY = schema_of(PlanType).copy
-_ITEM_COPY = schema_of(ConfigItem).copy
+_PLAN_TYPE_COPY: Callable[[PlanType], PlanType] = schema_of(PlanType).copy
+_ITEM_COPY: Callable[[ConfigItem], ConfigItem] = schema_of(ConfigItem).copy
 #: The longest default objective duration: about a century.
 _MAX_DAYS = 36_500
 
@@ -275,7 +275,7 @@ class ConfigService:
                                                updated_at=now), current.version)
         self.refresh()
 
-    def _setting_value(self, key: str, value: Any) -> str | None:
+    def _setting_value(self, key: str, value: Any) -> Any:
         """``value`` checked against what setting ``key`` holds (SETTING_KINDS)."""
         if value is not None:
             _text("setting", "value", value)

@@ -122,7 +122,7 @@ class TimelineService(Service[Activity]):
         ``plan`` or ``objective`` (TL_01); ``draft=True`` saves it as a draft.
 
         ``participants`` are users and people (records or ids); the author
-        defaults to the acting user.  Inside a closed plan nothing can be
+        is the acting user (only the host kit may name another ``author``, SEC_02).  Inside a closed plan nothing can be
         logged (PLAN_06).
         """
         self._check_type(type)
