@@ -617,10 +617,10 @@ def test_relationship_goals_join_the_company_list_only_when_configured__GOAL_14(
         assert e.value.value == bad
     with pytest.raises(sk.ValidationError):
         kit.goals.show_relationship_goals("on")  # type: ignore[arg-type]
-    kit.config.set_setting("goal.show_relationship_goals_in_company", "maybe")
     with pytest.raises(sk.ValidationError, match=r"goal\.show_relationship_goals_in_company") as e:
-        kit.goals.of_company(w.acme)
+        kit.config.set_setting("goal.show_relationship_goals_in_company", "maybe")
     assert e.value.value == "maybe"
+    assert [g.id for g in kit.goals.of_company(w.acme)] == [own.id]
 
 
 def test_goals_filter_and_group_by_computed_progress__GOAL_10_GOAL_08(w: GoalWorld) -> None:
@@ -662,3 +662,17 @@ def test_plugin_goal_status_does_not_change_the_default__GOAL_01(open_kit: Any) 
     acme = kit.companies.create("Acme")
     assert kit.goals.create("Reduce churn", company=acme).status == "not_started"
     assert kit.goals.create("Stuck", company=acme, status="blocked").status == "blocked"
+
+
+def test_every_goal_sort_refuses_dropdown_fields__GOAL_09(kit: sk.Kit) -> None:
+    kit.custom_fields.declare("goal", "impact", "dropdown", options=["High", "Low"])
+    kit.goals.create("G", company=kit.companies.create("Acme"))
+    for sort in (["status"], ["-status"], ["name", "status"], ["impact"], ["-fields.impact"]):
+        for call in (lambda s: kit.goals.list(sort=s), lambda s: kit.goals.report("goals", sort=s),
+                     lambda s: list(kit.goals.iter(sort=s)), lambda s: kit.goals.list(sk.Query(sort=s)),
+                     lambda s: kit.goals.view(sort=s)):
+            with pytest.raises(sk.QueryError) as e:
+                call(sort)
+            assert e.value.rule == "GOAL_09", sort
+    assert [g.name for g in kit.goals.list(sort=["-due_date", "name"])] == ["G"]
+    assert len(kit.goals.report("goal_templates", sort=["name"])) == 0

@@ -358,3 +358,76 @@ def test_offsets_past_the_end_of_the_calendar_are_refused__SEC_05(kit: sk.Kit, c
             call()
         assert e.value.rule == "SEC_05" and e.value.value in (30, 1, 10), e.value
     assert snapshot(kit) == before
+
+
+def test_configuration_handed_out_is_the_callers_copy__SEC_06(kit: sk.Kit) -> None:
+    kit.config.plan_type("onboarding").fields["injected"] = "yes"
+    kit.config.plan_types()[0].fields["injected"] = "yes"
+    kit.config.update_plan_type("onboarding", name="Onboarding 2")
+    kit.config.refresh()
+    assert "injected" not in kit.config.plan_type("onboarding").fields
+    assert all(not t.fields for t in kit.config.plan_types(include_inactive=True))
+    kit.config.items("reason")[0].fields["x"] = 1
+    assert kit.config.items("reason")[0].fields == {}
+    kit.custom_fields.declare("company", "tier", "dropdown", options=["a", "b"])
+    decls = kit.custom_field_decls("company")
+    decls["tier"].fields["x"] = 1
+    decls.pop("tier")
+    assert kit.custom_field_decls("company")["tier"].fields == {}
+    with pytest.raises(sk.ValidationError):  # still declared: the cache was not touched
+        kit.companies.create("Acme", fields={"tier": "c"})
+
+
+def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
+    """``"false"`` is truthy: a flag given as text (or a number, or None) is refused, never coerced."""
+    kit = w.kit
+    plan = w.plan()
+    o = kit.objectives.create(plan, "O", owner=w.alice, due_date=w.due).record
+    cta = {"do": "create_cta", "name": "Check in with {name}", "type": "activity"}
+    rule = kit.rules.create("R", actions=[cta], active=False)
+    before = snapshot(kit)
+    bundle = sk.Bundle(name="b", version="1", title="b", description="", assets={"plan_templates": (
+        {"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []},)})
+    calls = [lambda v: kit.objectives.set_sharing(o.id, v),
+             lambda v: kit.objectives.create(plan, "O2", owner=w.alice, due_date=w.due, sharing_enabled=v),
+             lambda v: kit.sharing.set_plan_external(plan, v),
+             lambda v: kit.sharing.set_objective_external(o, v),
+             lambda v: kit.rules.create("R2", actions=[cta], active=v),
+             lambda v: kit.rules.set_active(rule, v),
+             lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),
+             lambda v: kit.plan_templates.create("T", "roi", [], business_days=v),
+             lambda v: kit.timeline.log("call", "x", company=w.acme, draft=v),
+             lambda v: kit.timeline.company(w.acme, drafts=v),
+             lambda v: kit.config.plan_types(include_inactive=v),
+             lambda v: kit.rules.run(rule, dry_run=v),
+             lambda v: kit.plans.of_company(w.acme, relationships=v)]
+    for call in calls:
+        for value in ("false", "", 0, 1, None):
+            with pytest.raises(sk.ValidationError) as e:
+                call(value)
+            assert e.value.rule == "SEC_05" and e.value.value in (value, "no"), (calls.index(call), value)
+    with pytest.raises(sk.ValidationError, match="business_days"):  # VAULT_01, naming the asset
+        kit.bundles.deploy(bundle)
+    assert snapshot(kit) == before
+
+
+def test_known_settings_are_checked_when_set__SEC_05(kit: sk.Kit) -> None:
+    before = snapshot(kit)
+    for key, value in (("snooze.enabled", "banana"), ("snooze.enabled", "0"), ("snooze.enabled", "False"),
+                       ("snooze.enabled", " true"), ("goal.show_relationship_goals_in_company", "yes"),
+                       ("plan.default_status", "banana"), ("goal.default_status", "nope"),
+                       ("task.close_status", "sometime")):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.config.set_setting(key, value)
+        assert e.value.rule == "SEC_05" and e.value.value == value and key in str(e.value), (key, value)
+    for pairs in ([("config_item", {"category": "nope", "key": "k", "name": "K"})],
+                  [("setting", {"key": "snooze.enabled", "value": "maybe"})]):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.config.seed(pairs)
+        assert e.value.rule == "SEC_05"
+    assert snapshot(kit) == before
+    kit.config.set_setting("snooze.enabled", "false")
+    kit.config.set_setting("plan.default_status", "active")
+    assert kit.config.setting("snooze.enabled") == "false"
+    kit.config.set_setting("snooze.enabled", None)  # unset: the default again
+    assert kit.config.setting("snooze.enabled") is None

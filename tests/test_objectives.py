@@ -283,10 +283,10 @@ def test_snoozing_is_refused_when_turned_off__OBJ_08(w: World, kind: str) -> Non
     assert service.unsnooze(item.id).snoozed_until is None  # a snooze can always be ended
     kit.config.set_setting("snooze.enabled", "true")
     assert service.snooze(item.id, until).snoozed_until == until
-    kit.config.set_setting("snooze.enabled", "sometimes")
     with pytest.raises(sk.ValidationError, match=r"snooze\.enabled") as bad:
-        service.snooze(item.id, until)
+        kit.config.set_setting("snooze.enabled", "sometimes")
     assert bad.value.value == "sometimes"
+    assert service.snooze(item.id, until).snoozed_until == until
 
 
 def test_email_and_draft_make_tasks__OBJ_09(w: World) -> None:

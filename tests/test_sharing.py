@@ -3,7 +3,9 @@ links, and erasure of a person from every kind of record (PERSON_01)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import pickle
 import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -572,3 +574,30 @@ def test_external_contacts_do_not_see_internal_notes_or_email_drafts__SHARE_04(s
     assert whole.comments == "Customer is slow to respond"
     assert next(t for t in internal.tasks[sw.shown.id] if t.name == "Nudge the sponsor").email_body == \
         "Internal draft body"
+
+
+def test_acting_users_store_exposes_no_backend_and_authors_are_the_actor__SEC_02(kit: sk.Kit) -> None:
+    alice = kit.users.create("Alice", license="full")
+    ian = kit.users.create("Ian", license="internal_collaborator")
+    acme = kit.companies.create("Acme")
+    guarded = kit.as_user(ian).store
+    for name in ("_store", "_kit", "_GuardedStore__store", "_GuardedStore__kit", "__dict__", "_tables", "_conn",
+                 "__slots__", "__reduce_ex__", "__getstate__"):
+        with pytest.raises(AttributeError):
+            getattr(guarded, name)
+    assert not hasattr(guarded.query, "__self__") and not hasattr(guarded.transaction, "__self__")
+    for copier in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises((TypeError, copy.Error, pickle.PicklingError)):  # a copy would hold the backend
+            copier(guarded)
+    with pytest.raises(sk.AccessDenied):
+        guarded._store = kit.store
+    before = snapshot(kit)
+    with pytest.raises(sk.AccessDenied) as e:
+        kit.as_user(ian).timeline.log("call", "x", company=acme, author=alice)
+    assert e.value.rule == "SEC_02" and e.value.value == alice.id
+    assert snapshot(kit) == before
+    mine = kit.as_user(ian).timeline.log("call", "x", company=acme, author=ian)
+    assert mine.author_id == ian.id
+    assert kit.timeline.log("call", "y", company=acme, author=alice).author_id == alice.id  # the host may
+    by_alice = kit.as_user(alice).timeline.log("note", "z", company=acme)
+    assert by_alice.author_id == alice.id

@@ -17,7 +17,7 @@ function does not know is refused: deny by default.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -357,66 +357,109 @@ class GuardedStore:
     every write is first checked against that user's rights, whatever its kind
     (:meth:`AccessService.check_actor_kinds`, :meth:`AccessService.check_writes`),
     so neither a service nor a caller writing to ``kit.store`` can skip the
-    license matrix (SEC_02).  The backend's private parts are out of reach."""
+    license matrix (SEC_02).  No attribute leads to the backend: the kit and the
+    backend sit in name-mangled slots, every underscore attribute is refused,
+    and the backend's methods are handed out wrapped (never bound to it)."""
+
+    __slots__ = ("__kit", "__store")
 
     def __init__(self, kit: Kit, store: Any) -> None:
-        object.__setattr__(self, "_kit", kit)
-        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_GuardedStore__kit", kit)
+        object.__setattr__(self, "_GuardedStore__store", store)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith("_") and name not in _OPEN_DUNDERS:
+            raise AttributeError(f"an acting user's store does not expose {name!r} (SEC_02)")
+        return object.__getattribute__(self, name)
+
+    def __getattr__(self, name: str) -> Any:  # what the backend has and this class does not define
         if name.startswith("_"):
             raise AttributeError(f"an acting user's store does not expose {name!r} (SEC_02)")
-        return getattr(self._store, name)
+        value = getattr(_inner(self), name)
+        return _forward(value) if callable(value) else value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AccessDenied("an acting user's store cannot be reconfigured", rule="SEC_02", value=name)
 
-    def _check(self, records: Sequence[Any], replacing: bool = False) -> None:
-        access = self._kit.access
-        access.check_actor_kinds({_kind_of(r) for r in records})
-        stored: list[Any] = []
-        if replacing:  # the stored versions are checked too: what a record was matters as much
-            by_kind: dict[str, list[str]] = {}
-            for r in records:
-                if _kind_of(r) in _CHECKED_BY_SERVICES:
-                    by_kind.setdefault(_kind_of(r), []).append(r.id)
-            for kind, ids in by_kind.items():
-                stored.extend(self._store.get_many(kind, ids))
-        access.check_writes([*records, *stored])
+    def __delattr__(self, name: str) -> None:
+        raise AccessDenied("an acting user's store cannot be reconfigured", rule="SEC_02", value=name)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("an acting user's store cannot be copied or pickled (SEC_02)")
 
     def insert(self, record: Any) -> Any:
-        self._check([record])
-        return self._store.insert(record)
+        _check_guarded(self, [record])
+        return _inner(self).insert(record)
 
     def insert_many(self, records: Sequence[Any]) -> None:
-        self._check(list(records))
-        self._store.insert_many(records)
+        _check_guarded(self, list(records))
+        _inner(self).insert_many(records)
 
     def update(self, record: Any, expected_version: int) -> Any:
-        self._check([record], replacing=True)
-        return self._store.update(record, expected_version)
+        _check_guarded(self, [record], replacing=True)
+        return _inner(self).update(record, expected_version)
 
     def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
         try:
             records = [r for r, _ in items]
         except (TypeError, ValueError):
             raise ValidationError("update_many takes (record, expected version) pairs", value=items) from None
-        self._check(records, replacing=True)
-        self._store.update_many(items)
+        _check_guarded(self, records, replacing=True)
+        _inner(self).update_many(items)
 
     def delete(self, kind: str, id: str) -> None:
-        self._check_delete(kind, [id])
-        self._store.delete(kind, id)
+        _check_guarded_delete(self, kind, [id])
+        _inner(self).delete(kind, id)
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
-        self._check_delete(kind, ids)
-        count: int = self._store.delete_many(kind, ids)
+        _check_guarded_delete(self, kind, ids)
+        count: int = _inner(self).delete_many(kind, ids)
         return count
 
-    def _check_delete(self, kind: str, ids: Sequence[str]) -> None:
-        self._kit.access.check_actor_kinds([kind])
-        if kind in _CHECKED_BY_SERVICES:
-            self._kit.access.check_writes(self._store.get_many(kind, list(ids)))
+
+#: Special attributes a guarded store answers (none of them leads to the backend).
+_OPEN_DUNDERS = frozenset({"__class__", "__doc__"})
+_slot = object.__getattribute__
+
+
+def _inner(guarded: GuardedStore) -> Any:
+    return _slot(guarded, "_GuardedStore__store")
+
+
+def _forward(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A backend method as a plain function, so no ``__self__`` leads to the backend."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+    call.__name__ = getattr(method, "__name__", "call")
+    call.__doc__ = getattr(method, "__doc__", None)
+    return call
+
+
+def _check_guarded(guarded: GuardedStore, records: Sequence[Any], replacing: bool = False) -> None:
+    access = _slot(guarded, "_GuardedStore__kit").access
+    access.check_actor_kinds({_kind_of(r) for r in records})
+    stored: list[Any] = []
+    if replacing:  # the stored versions are checked too: what a record was matters as much
+        by_kind: dict[str, list[str]] = {}
+        for r in records:
+            if _kind_of(r) in _CHECKED_BY_SERVICES:
+                by_kind.setdefault(_kind_of(r), []).append(r.id)
+        for kind, ids in by_kind.items():
+            stored.extend(_inner(guarded).get_many(kind, ids))
+    access.check_writes([*records, *stored])
+    actor = _slot(guarded, "_GuardedStore__kit").actor_id
+    kept = {r.id: r.author_id for r in stored if _kind_of(r) == "activity"}
+    for r in records:  # an acting user logs as themselves; an edit keeps the author it had
+        if _kind_of(r) == "activity" and r.author_id != actor and kept.get(r.id, actor) != r.author_id:
+            raise AccessDenied("an acting user cannot log an activity as another author", rule="SEC_02",
+                               value=r.author_id)
+
+
+def _check_guarded_delete(guarded: GuardedStore, kind: str, ids: Sequence[str]) -> None:
+    access = _slot(guarded, "_GuardedStore__kit").access
+    access.check_actor_kinds([kind])
+    if kind in _CHECKED_BY_SERVICES:
+        access.check_writes(_inner(guarded).get_many(kind, list(ids)))
 
 
 def _kind_of(record: Any) -> str:

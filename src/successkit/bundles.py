@@ -25,7 +25,7 @@ from .errors import NotFound, RuleViolation, ValidationError
 from .query import Query
 from .records import ConfigItem
 from .rules import TARGETS
-from .validate import require_type, text_list
+from .validate import flag, require_type, text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -123,9 +123,9 @@ class Bundle:
                 if ident in seen:
                     raise _bad(name, f"{where}: listed twice", ident)
                 seen.add(ident)
-                for flag in _FLAGS & set(entry):
-                    if not isinstance(entry[flag], bool):
-                        raise _bad(name, f"{where}: {flag} is true or false", entry[flag])
+                for switch in _FLAGS & set(entry):
+                    if not isinstance(entry[switch], bool):
+                        raise _bad(name, f"{where}: {switch} is true or false", entry[switch])
                 if kind == "rules" and entry.get("target", "company") not in TARGETS:
                     raise _bad(name, f"{where}: target is one of {', '.join(TARGETS)}", entry.get("target"))
             key = _ID_KEY.get(kind, "name")
@@ -277,6 +277,7 @@ class BundleService:
         (VAULT_01, VAULT_03).  ``skip`` names asset kinds (``"rules"``) or single
         assets (``"rules:Renewal follow-up"``) to leave out (VAULT_02).  A dry run
         does everything, reports it, and rolls it back."""
+        dry_run = flag("bundle deploy", "dry_run", dry_run)
         b = self.read(bundle)
         skipped = _skips(b, skip)
         steps: list[DeployStep] = []
@@ -428,7 +429,7 @@ class _Deploy:
             o["tasks"] = [self._with_email(dict(t)) for t in _entries(o.get("tasks", []), "tasks")]
             objectives.append(o)
         return self.kit.plan_templates.create(e["name"], e["plan_type"], objectives,
-                                              business_days=bool(e.get("business_days", False)),
+                                              business_days=e.get("business_days", False),
                                               description=e.get("description")).id
 
     def _goal_templates(self, e: Mapping[str, Any]) -> str:

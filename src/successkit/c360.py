@@ -34,6 +34,7 @@ from .goals import GoalProgress
 from .plans import PlanCounts
 from .records import Company, Cta, Goal, Person, Record, Relationship, RelationshipType, SuccessPlan, User
 from .timeline import MAX_PAGE, TimelineItem
+from .validate import flag
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -423,9 +424,8 @@ def _check_options(limit: Any, relationships: Any, drafts: Any) -> None:
     """Refuse bad options before reading anything."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"timeline_limit is a whole number from 1 to {MAX_PAGE}", value=limit)
-    for name, flag in (("relationships", relationships), ("drafts", drafts)):
-        if not isinstance(flag, bool):
-            raise ValidationError(f"{name} is True or False", value=flag)
+    flag("customer 360", "relationships", relationships)
+    flag("customer 360", "drafts", drafts)
 
 
 def _live(people: Iterable[Person]) -> tuple[Person, ...]:

@@ -20,7 +20,7 @@ from .errors import RuleViolation, ValidationError
 from .outcome import Notice
 from .plans import name_key
 from .records import Company, Objective, Relationship, SuccessPlan, Task, User, new_id
-from .validate import require_text
+from .validate import flag, require_text
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -107,6 +107,8 @@ def clone_plan(kit: Kit, plan: SuccessPlan | str, *, to: Company | Relationship 
                tasks: Any = ALL_ITEMS, objective_owner: User | str | None = None,
                task_owner: User | str | None = None, dry_run: bool = False) -> CloneResult:
     """Clone ``plan`` to a company or relationship ``to``; see the module docstring."""
+    copy_plan_info = flag("clone", "copy_plan_info", copy_plan_info)
+    dry_run = flag("clone", "dry_run", dry_run)
     objectives = _selector(objectives, "objectives")
     tasks = _selector(tasks, "tasks")
     for kind, chosen in (("objective", objectives), ("task", tasks)):

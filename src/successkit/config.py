@@ -4,22 +4,25 @@ reasons, objective categories and settings.
 Defaults come from plugins (``successkit_register_defaults``) and are seeded
 into a store the first time a kit opens it, with stable ids, so every process
 sees the same records.  Lookups are cached per kit; :meth:`ConfigService.refresh`
-drops the cache when another process changed the configuration.
+drops the cache when another process changed the configuration.  The cache is
+never handed out: every record a caller gets is its own copy (SEC_06).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._schema import schema_of
 from .errors import ConflictError, NotFound, RuleViolation, ValidationError
+from .plugins.builtin_config import CLOSED_STATUS, FLAG, SETTING_KINDS
 from .query import Query
 from .records import CONFIG_CATEGORIES, ConfigItem, PlanType, Record, Setting
 from .statuses import CATEGORIES
-from .validate import check_names, require_text, text_list
+from .validate import check_names, flag, require_text, text_list
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -32,6 +35,9 @@ _SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": Co
 #: What a plan type's administrator may set (the key is its identity and stays).
 _PLAN_TYPE_FIELDS = ("name", "statuses", "sharing_enabled", "objective_type", "objective_priority",
                      "objective_category", "objective_status", "objective_due_days", "active")
+#: Copy a cached record for a caller (SEC_06).
+_PLAN_TYPE_COPY: Callable[[PlanType], PlanType] = schema_of(PlanType).copy
+_ITEM_COPY: Callable[[ConfigItem], ConfigItem] = schema_of(ConfigItem).copy
 #: The longest default objective duration: about a century.
 _MAX_DAYS = 36_500
 
@@ -47,6 +53,14 @@ def _status_kind(kind: Any) -> str:
     if not isinstance(kind, str) or kind not in CATEGORIES:
         raise ValidationError(f"a status kind is one of {', '.join(CATEGORIES)}", rule="SEC_05", value=kind)
     return kind
+
+
+def _category(category: Any) -> str:
+    """A configuration category (cta_type, priority, reason, objective_category)."""
+    if not isinstance(category, str) or category not in CONFIG_CATEGORIES:
+        raise ValidationError(f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}",
+                              rule="SEC_05", value=category)
+    return category
 
 
 def _default_pairs(defaults: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -65,6 +79,8 @@ def _default_pairs(defaults: Any) -> list[tuple[str, dict[str, Any]]]:
         for needed in ("category", "key") if kind == "config_item" else ("key",):
             if not isinstance(values.get(needed), str):
                 raise ValidationError(f"a default {kind} needs a text {needed}", rule="SEC_05", value=values)
+        if kind == "config_item":
+            _category(values["category"])
         out.append((kind, dict(values)))
     return out
 
@@ -100,6 +116,8 @@ class ConfigService:
         for kind, values in defaults:
             cls = _SEED_KINDS[kind]
             natural = _natural_key(kind, values)
+            if kind == "setting":  # checked even when stored already: a bad default is a clear error
+                self._setting_value(natural, values.get("value"))
             if natural in existing[kind]:
                 continue
             existing[kind].add(natural)
@@ -117,28 +135,34 @@ class ConfigService:
         return list(self.kit.store.query(self.kit.bind(kind, Query(sort=["id"]))))
 
     # --------------------------------------------------------------- plan types
-    def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
-        """Plan types by name."""
+    def _plan_types(self) -> list[PlanType]:
+        """The cached plan types, by name: shared, never handed out (SEC_06)."""
         cached = self._cache.get("plan_type")
         if cached is None:
             cached = self._cache["plan_type"] = sorted(self._all("plan_type"), key=lambda t: t.name)
-        return [t for t in cached if include_inactive or t.active]
+        return list(cached)
+
+    def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
+        """Plan types by name (the caller's own copies)."""
+        include_inactive = flag("plan types", "include_inactive", include_inactive)
+        copy = _PLAN_TYPE_COPY
+        return [copy(t) for t in self._plan_types() if include_inactive or t.active]
 
     def plan_type(self, key: Any) -> PlanType:
         """The active plan type with this key (a PlanType record is accepted too)."""
         if isinstance(key, PlanType):
             key = key.key
-        for t in self.plan_types():
-            if t.key == key:
-                return t
-        known = ", ".join(t.key for t in self.plan_types())
+        for t in self._plan_types():
+            if t.key == key and t.active:
+                return _PLAN_TYPE_COPY(t)
+        known = ", ".join(t.key for t in self._plan_types() if t.active)
         raise ValidationError(f"unknown plan type; known: {known}", value=key)
 
     def define_plan_type(self, key: str, name: str, **values: Any) -> PlanType:
         """Add a plan type (administrators)."""
         key = require_text("plan type", "key", key)
         with self.kit.transaction():
-            if any(t.key == key for t in self.plan_types(include_inactive=True)):
+            if any(t.key == key for t in self._plan_types()):
                 raise ValidationError("a plan type with this key exists", value=key)
             now = self.kit.now()
             record = PlanType(key=key, created_at=now, updated_at=now, created_by=self.kit.actor_id,
@@ -151,7 +175,7 @@ class ConfigService:
         """Change a plan type (for example enable sharing, SHARE_01); checked exactly
         like a new one, so a change can never leave a plan type that breaks its plans."""
         with self.kit.transaction():
-            current = next((t for t in self.plan_types(include_inactive=True) if t.key == key), None)
+            current = next((t for t in self._plan_types() if t.key == key), None)
             if current is None:
                 raise NotFound("plan_type", key)
             new = attrs.evolve(current, **self._plan_type_values(changes), version=current.version + 1,
@@ -180,17 +204,22 @@ class ConfigService:
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= _MAX_DAYS):
             raise ValidationError(f"plan type objective_due_days must be a whole number from 0 to {_MAX_DAYS}",
                                   rule="SEC_05", value=days)
-        for flag in ("sharing_enabled", "active"):
-            if flag in out and not isinstance(out[flag], bool):
-                raise ValidationError(f"plan type {flag} must be True or False", rule="SEC_05", value=out[flag])
+        for switch in ("sharing_enabled", "active"):
+            if switch in out:
+                flag("plan type", switch, out[switch])
         return out
 
     # --------------------------------------------------------------- lookups
     def items(self, category: str, *, include_inactive: bool = False) -> list[ConfigItem]:
-        """The choices of a category (cta_type, priority, reason, objective_category), in order."""
-        if category not in CONFIG_CATEGORIES:
-            raise ValidationError(f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}",
-                                  value=category)
+        """The choices of a category (cta_type, priority, reason, objective_category), in order
+        (the caller's own copies)."""
+        include_inactive = flag("configuration items", "include_inactive", include_inactive)
+        copy = _ITEM_COPY
+        return [copy(i) for i in self._items(category, include_inactive=include_inactive)]
+
+    def _items(self, category: str, *, include_inactive: bool = False) -> list[ConfigItem]:
+        """The cached choices of a category: shared, never handed out (SEC_06)."""
+        _category(category)
         cached = self._cache.get("config_item")
         if cached is None:
             cached = self._cache["config_item"] = sorted(self._all("config_item"), key=lambda i: (i.order, i.key))
@@ -198,7 +227,7 @@ class ConfigService:
 
     def add_item(self, category: str, key: str, name: str, *, order: int | None = None) -> ConfigItem:
         """Add a CTA type, priority, reason or objective category."""
-        items = self.items(category, include_inactive=True)
+        items = self._items(category, include_inactive=True)
         key = require_text(category, "key", key)
         if any(i.key == key for i in items):
             raise ValidationError(f"{category} {key!r} exists", value=key)
@@ -214,7 +243,7 @@ class ConfigService:
         """``key`` if it is an active choice of ``category`` (None passes through)."""
         if key is None:
             return None
-        keys = [i.key for i in self.items(category)]
+        keys = [i.key for i in self._items(category)]
         if key not in keys:
             raise ValidationError(f"unknown {what or category.replace('_', ' ')}; known: {', '.join(keys)}",
                                   value=key)
@@ -231,20 +260,10 @@ class ConfigService:
         return None if found is None else found.value
 
     def set_setting(self, key: str, value: str | None) -> None:
-        """Set a setting, validating the status settings against the registry."""
+        """Set a setting; a known setting's value is checked against its kind (SEC_05):
+        switches are ``"true"`` or ``"false"``, status settings name a status."""
         key = require_text("setting", "key", key)
-        if value is not None:
-            _text("setting", "value", value)
-        if key.endswith(".default_status") or key.endswith(".close_status"):
-            kind = key.split(".", 1)[0]
-            if kind not in CATEGORIES or value is None:
-                raise ValidationError("a status setting names a status kind and a status", value=key)
-            status = self.kit.statuses.get(kind, value)
-            wanted_closed = key.endswith(".close_status")
-            if status.is_closed != wanted_closed:
-                rule = "CLONE_08" if not wanted_closed else "PLAN_05"
-                raise RuleViolation(rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status",
-                                    value=value)
+        value = self._setting_value(key, value)
         self.setting(key)  # fill the cache
         current = self._cache["setting"].get(key)
         now = self.kit.now()
@@ -255,6 +274,30 @@ class ConfigService:
             self.kit.store.update(attrs.evolve(current, value=value, version=current.version + 1,
                                                updated_at=now), current.version)
         self.refresh()
+
+    def _setting_value(self, key: str, value: Any) -> Any:
+        """``value`` checked against what setting ``key`` holds (SETTING_KINDS)."""
+        if value is not None:
+            _text("setting", "value", value)
+        kind = SETTING_KINDS.get(key)
+        if kind is None and key.endswith((".default_status", ".close_status")):
+            raise ValidationError("a status setting names a status kind and a status", rule="SEC_05", value=key)
+        if kind == FLAG:
+            if value not in (None, "true", "false"):
+                raise ValidationError(f"setting {key!r} is 'true' or 'false'", rule="SEC_05", value=value)
+        elif kind is not None:
+            if value is None:
+                raise ValidationError(f"setting {key!r} names a status", rule="SEC_05", value=key)
+            try:
+                status = self.kit.statuses.get(key.split(".", 1)[0], value)
+            except ValidationError as e:
+                raise ValidationError(f"setting {key!r}: {e.message}", rule="SEC_05", value=value) from None
+            wanted_closed = kind == CLOSED_STATUS
+            if status.is_closed != wanted_closed:
+                rule = "CLONE_08" if not wanted_closed else "PLAN_05"
+                raise RuleViolation(rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status",
+                                    value=value)
+        return value
 
     def default_status(self, kind: str) -> str:
         """The configured default open status of a kind (objective, task, cta)."""

@@ -13,7 +13,7 @@ from .query import Query, combine
 from .records import Cta, Objective
 from .results import RecordList
 from .storage.evaluate import sort_records
-from .validate import check_attributes, require_text
+from .validate import check_attributes, flag, require_text
 from .work import WorkService
 
 __all__ = ["CtaService"]
@@ -89,6 +89,7 @@ class CtaService(WorkService[Cta]):
         *active* plans (PLAN_04), snoozed ones left out (OBJ_08), filtered and
         sorted with the query language over the fields CTAs and objectives
         share.  Three queries, whatever the numbers."""
+        include_snoozed = flag(self.kind, "include_snoozed", include_snoozed)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ValidationError("limit must be a whole number >= 0", value=limit)
         who = self.kit.users.id_of(user) if user is not None else self.kit.actor_id

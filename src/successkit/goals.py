@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._service import Service, Where
+from ._service import Service, Where, _query
 from .calendar import add_days
 from .errors import RuleViolation, ValidationError
 from .outcome import Outcome
@@ -22,7 +22,7 @@ from .plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
 from .query import Query
 from .records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
 from .results import RecordList
-from .validate import as_list, check_attributes, check_names, check_options, field_changes, require_text
+from .validate import as_list, check_attributes, check_names, check_options, field_changes, flag, require_text
 
 if TYPE_CHECKING:
     from .goal_views import GoalView
@@ -111,6 +111,7 @@ class GoalTemplateService(Service[GoalTemplate]):
 
     def search(self, text: str = "", *, include_inactive: bool = False) -> RecordList[GoalTemplate]:
         """Templates whose name contains ``text`` (ignoring case), by name."""
+        include_inactive = flag(self.kind, "include_inactive", include_inactive)
         where: list[tuple[Any, ...]] = [("name", "contains", text)] if text else []
         if not include_inactive:
             where.append(("active", "=", True))
@@ -159,6 +160,17 @@ class GoalService(Service[Goal]):
     """``kit.goals``: customer goals of companies and relationships."""
 
     record_class = Goal
+
+    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> Iterator[Goal]:
+        """Like :meth:`list`, streamed.  Dropdown and multi-select fields, the
+        built-in ``status`` included, cannot be sorted (GOAL_09): the same check
+        as the goal view's, for every goal query (``list``, ``report``, ...)."""
+        from .goal_views import _check_sort
+
+        query = _query(where, logic, sort, limit, offset)
+        _check_sort(self.kit, query.sort)
+        return super().iter(query)
 
     # ------------------------------------------------------------------ create
     def create(self, name: str | None = None, *, company: Any = None, relationship: Any = None,
@@ -495,9 +507,7 @@ class GoalService(Service[Goal]):
         """``relationships`` as given (True or False), or the setting when None."""
         if relationships is None:
             return flag_setting(self.kit.config, RELATIONSHIP_GOALS_SETTING)
-        if not isinstance(relationships, bool):
-            raise ValidationError("relationships is True, False or None (the setting)", value=relationships)
-        return relationships
+        return flag("goals", "relationships", relationships)
 
     def view(self, where: Where = None, **options: Any) -> GoalView:
         """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goal_views.goal_view`."""

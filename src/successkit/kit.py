@@ -11,7 +11,7 @@ from typing import Any, cast
 import attrs
 import pluggy
 
-from ._schema import FieldType
+from ._schema import FieldType, schema_of
 from .clock import Clock, to_clock
 from .errors import AccessDenied, QueryError, ValidationError
 from .plugins import make_plugin_manager
@@ -132,7 +132,13 @@ class Kit:
 
     # ----------------------------------------------------------------- queries
     def custom_field_decls(self, kind: str, *, refresh: bool = False) -> dict[str, CustomField]:
-        """Declared custom fields of a record kind, by name (cached per kit)."""
+        """Declared custom fields of a record kind, by name (cached per kit; the
+        caller gets its own copies, never the cache: SEC_06)."""
+        copy = schema_of(CustomField).copy
+        return {n: copy(d) for n, d in self._custom_decls(kind, refresh=refresh).items()}
+
+    def _custom_decls(self, kind: str, *, refresh: bool = False) -> dict[str, CustomField]:
+        """The cached declarations: shared, so never handed out."""
         if not isinstance(kind, str):
             raise ValidationError("a record kind is the name of a kind (text)", rule="SEC_05", value=kind)
         cache = self._core.custom
@@ -145,7 +151,7 @@ class Kit:
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""
-        return {n: FIELD_TYPES[d.type] for n, d in self.custom_field_decls(kind, refresh=refresh).items()}
+        return {n: FIELD_TYPES[d.type] for n, d in self._custom_decls(kind, refresh=refresh).items()}
 
     def bind(self, kind: str, query: Query, *, extra: Mapping[str, FieldType] | None = None) -> BoundQuery:
         """Check a query against a record kind, resolving relative dates with the clock.

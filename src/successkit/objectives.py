@@ -73,6 +73,7 @@ class ObjectiveService(WorkService[Objective]):
         """Edit an objective like a CTA (:meth:`WorkService.update`), and also its
         ``category``, ``success_criteria`` and ``relationship`` (OBJ_02: a
         relationship of the plan's company, or None for the plan's own)."""
+        shift_tasks = flag(self.kind, "shift_tasks", shift_tasks)
         keys = [k for k in ("relationship", "relationship_id") if k in changes]
         if not keys:
             return super().update(item, shift_tasks=shift_tasks, reassign_tasks=reassign_tasks, **changes)
@@ -145,7 +146,7 @@ class ObjectiveService(WorkService[Objective]):
                 reason=config.check("reason", reason), status=status_obj.key,
                 closed_at=self.kit.now() if status_obj.is_closed else None, start_date=start, due_date=due,
                 success_criteria=values["success_criteria"], comments=values["comments"], source=values["source"],
-                associated_person_ids=person_ids, sharing_enabled=bool(sharing_enabled),
+                associated_person_ids=person_ids, sharing_enabled=flag(self.kind, "sharing_enabled", sharing_enabled),
                 external=target.external, links=text_list(self.kind, "links", links), position=position,
                 depends_on=deps,
                 fields=self.kit.custom_fields.check(self.kind, fields))
@@ -269,7 +270,7 @@ class ObjectiveService(WorkService[Objective]):
         with self.kit.transaction():
             current = self._current(objective)
             self._guard(current, "changing sharing")
-            return self._save(current, {"sharing_enabled": bool(enabled)})
+            return self._save(current, {"sharing_enabled": flag(self.kind, "sharing_enabled", enabled)})
 
     def link(self, objective: Objective | str) -> str:
         """A stable link that identifies the objective (OBJ_10)."""

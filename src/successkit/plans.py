@@ -25,7 +25,7 @@ from .schedule import ScheduleRow, reschedule, schedule
 
 if TYPE_CHECKING:
     from .cloning import CloneResult
-from .validate import check_attributes, check_names, check_options, field_changes, require_text
+from .validate import check_attributes, check_names, check_options, field_changes, flag, require_text
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
 
@@ -277,6 +277,7 @@ class PlanService(Service[SuccessPlan]):
 
     def of_company(self, company: Any, *, relationships: bool = True) -> list[SuccessPlan]:
         """A company's plans (and, by default, those of its relationships), by name."""
+        relationships = flag(self.kind, "relationships", relationships)
         cid = self.kit.companies.id_of(company)
         where: list[Any] = [("company_id", "=", cid)]
         if not relationships:

@@ -11,7 +11,7 @@ from ._service import Service
 from .errors import NotFound, ValidationError
 from .query import Query
 from .records import EmailTemplate, Playbook, PlaybookTask
-from .validate import as_list, require_text, text_list
+from .validate import as_list, flag, require_text, text_list
 
 __all__ = ["PlaybookContent", "PlaybookService"]
 
@@ -45,7 +45,7 @@ class PlaybookService(Service[Playbook]):
         cta_types = text_list(self.kind, "cta_types", cta_types)
         if all_cta_types is None:
             all_cta_types = not cta_types  # listing types means only those types
-        elif all_cta_types and cta_types:
+        elif flag(self.kind, "all_cta_types", all_cta_types) and cta_types:
             raise ValidationError("a playbook is for all CTA types or for listed ones, not both", value=cta_types)
         for t in cta_types:
             self.kit.config.check("cta_type", t, what="CTA type")
@@ -53,7 +53,7 @@ class PlaybookService(Service[Playbook]):
             raise ValidationError("a playbook is for all CTA types or for listed ones", value=name)
         with self.kit.transaction():
             self._check_new_name(name)
-            book = self._new(name=name, description=description, all_cta_types=bool(all_cta_types),
+            book = self._new(name=name, description=description, all_cta_types=all_cta_types,
                              cta_types=tuple(cta_types))
             records = self._steps(book, steps)
             self.kit.store.insert_many([book, *records])

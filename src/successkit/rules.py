@@ -49,7 +49,7 @@ from .records import (
     Task,
     User,
 )
-from .validate import require_text
+from .validate import flag, require_text
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -149,7 +149,7 @@ class RuleService(Service[Rule]):
         with self.kit.transaction():
             self._check_new_name(name)
             rule = self._new(name=name, description=description, target=target, definition=definition,
-                             active=bool(active), bundle=bundle)
+                             active=flag(self.kind, "active", active), bundle=bundle)
             self.kit.store.insert(rule)
         return rule
 
@@ -165,7 +165,7 @@ class RuleService(Service[Rule]):
     def set_active(self, rule: Rule | str, active: bool) -> Rule:
         """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them."""
         with self.kit.transaction():
-            return self._save(self.resolve(rule), {"active": bool(active)})
+            return self._save(self.resolve(rule), {"active": flag(self.kind, "active", active)})
 
     def delete(self, rule: Rule | str) -> None:
         """Delete a rule; what its runs created stays."""
@@ -176,11 +176,13 @@ class RuleService(Service[Rule]):
     def run(self, rule: Rule | str, *, dry_run: bool = False) -> RuleRun:
         """Run one rule now, in one transaction (STORE_03); ``dry_run=True``
         reports what it would do and writes nothing (RULE_03)."""
+        dry_run = flag("rule run", "dry_run", dry_run)
         return self._runs(lambda: [self.resolve(rule)], dry_run)[0]
 
     def run_all(self, *, dry_run: bool = False) -> list[RuleRun]:
         """Every active rule, in name order, in one transaction: each rule sees
         what the rules before it did."""
+        dry_run = flag("rule run", "dry_run", dry_run)
         return self._runs(lambda: list(self.list([("active", "=", True)], sort=["name"])), dry_run)
 
     def _runs(self, rules: Callable[[], list[Rule]], dry_run: bool) -> list[RuleRun]:

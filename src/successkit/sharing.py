@@ -31,6 +31,7 @@ from .people import check_email
 from .records import Objective, Person, Share, SuccessPlan, Task, User
 from .results import RecordList
 from .timeline import TimelinePage
+from .validate import flag
 
 __all__ = ["ShareGrant", "SharedPlan", "SharingService", "hash_token"]
 
@@ -149,6 +150,7 @@ class SharingService(Service[Share]):
 
     def of_plan(self, plan: SuccessPlan | str, *, include_revoked: bool = False) -> RecordList[Share]:
         """A plan's shares, oldest first (revoked ones on request)."""
+        include_revoked = flag(self.kind, "include_revoked", include_revoked)
         where: list[Any] = [("plan_id", "=", self.kit.plans.id_of(plan))]
         if not include_revoked:
             where.append(("revoked_at", "is empty"))
@@ -243,12 +245,13 @@ class SharingService(Service[Share]):
         """Mark a plan external, which marks all its objectives external, or
         unmark it and them (SHARE_05).  Single objectives can then be taken
         out with :meth:`set_objective_external`."""
+        external = flag("plan", "external", external)
         with self.kit.transaction():
             current = self.kit.plans._current(plan)
             check_open_plan(self.kit, current, what="changing what is external")
-            new = self.kit.plans._save(current, {"external": bool(external)})
-            objectives = self.kit.objectives.list([("plan_id", "=", current.id), ("external", "!=", bool(external))])
-            updates = [(evolve(self.kit, o, external=bool(external)), o.version) for o in objectives]
+            new = self.kit.plans._save(current, {"external": external})
+            objectives = self.kit.objectives.list([("plan_id", "=", current.id), ("external", "!=", external)])
+            updates = [(evolve(self.kit, o, external=external), o.version) for o in objectives]
             self.kit.store.update_many(updates)
         return Outcome(new, created=tuple(o for o, _ in updates), plan=new)
 
@@ -257,7 +260,7 @@ class SharingService(Service[Share]):
         with self.kit.transaction():
             current = self.kit.objectives._current(objective)
             check_open_plan(self.kit, self.kit.plans.get(current.plan_id), what="changing what is external")
-            return self.kit.objectives._save(current, {"external": bool(external)})
+            return self.kit.objectives._save(current, {"external": flag("objective", "external", external)})
 
 
 #: What an external contact's view leaves out: the team's internal notes, custom fields and

@@ -17,7 +17,7 @@ from .objectives import check_criteria
 from .outcome import Outcome
 from .query import Query
 from .records import EmailTemplate, Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
-from .validate import as_list, check_attributes, require_text
+from .validate import as_list, check_attributes, flag, require_text
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -53,8 +53,9 @@ class PlanTemplateService(Service[PlanTemplate]):
         name = require_text(self.kind, "name", name)
         if plan_type != ALL:
             plan_type = self.kit.config.plan_type(plan_type).key
+        business_days = flag(self.kind, "business_days", business_days)
         with self.kit.transaction():
-            template = self._new(name=name, plan_type=plan_type, business_days=bool(business_days),
+            template = self._new(name=name, plan_type=plan_type, business_days=business_days,
                                  description=description)
             items = self._items(template, objectives)
             self.kit.store.insert_many([template, *items])

@@ -25,7 +25,7 @@ from .errors import ValidationError
 from .outcome import Notice, Outcome
 from .query import Query, Sort
 from .records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
-from .validate import check_names, check_options, require_text
+from .validate import check_names, check_options, flag, require_text
 
 __all__ = ["ActivityTypes", "TimelineItem", "TimelinePage", "TimelineService"]
 
@@ -122,10 +122,11 @@ class TimelineService(Service[Activity]):
         ``plan`` or ``objective`` (TL_01); ``draft=True`` saves it as a draft.
 
         ``participants`` are users and people (records or ids); the author
-        defaults to the acting user.  Inside a closed plan nothing can be
+        is the acting user (only the host kit may name another ``author``, SEC_02).  Inside a closed plan nothing can be
         logged (PLAN_06).
         """
         self._check_type(type)
+        draft = flag(self.kind, "draft", draft)
         subject = require_text(self.kind, "subject", subject)
         if notes is not None and not isinstance(notes, str):
             raise ValidationError("activity notes are text", value=notes)
@@ -135,7 +136,7 @@ class TimelineService(Service[Activity]):
             author_id = self.kit.users.get(author).id if author is not None else self.kit.actor_id
             activity = self._new(type=type, subject=subject, notes=notes, occurred_at=self._moment(occurred_at),
                                  author_id=author_id, participant_user_ids=users, participant_person_ids=people,
-                                 draft=bool(draft), published_at=None if draft else self.kit.now(), **where)
+                                 draft=draft, published_at=None if draft else self.kit.now(), **where)
             self._guard(activity, "logging an activity")
             self.kit.store.insert(activity)
         return activity
@@ -223,6 +224,7 @@ class TimelineService(Service[Activity]):
         objective-level activity of its plans, drafts included, newest first;
         plan-level ones labelled ``SP``.  Relationship-level work (and the
         relationships' plans) shows too with ``include_relationships=True``."""
+        include_relationships = flag(self.kind, "include_relationships", include_relationships)
         where: list[tuple[Any, ...]] = [("company_id", "=", self.kit.companies.id_of(company))]
         if not include_relationships:
             where.append(("relationship_id", "is empty"))
@@ -251,7 +253,7 @@ class TimelineService(Service[Activity]):
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"limit is a whole number from 1 to {MAX_PAGE}", value=limit)
         conditions = list(where)
-        if not drafts:
+        if not flag(self.kind, "drafts", drafts):
             conditions.append(("draft", "=", False))
         logic = None
         if after is not None:

@@ -24,7 +24,7 @@ from .errors import RuleViolation, ValidationError
 from .outcome import Notice, Outcome
 from .plugins.builtin_config import SNOOZE_SETTING, flag_setting
 from .records import Cta, Objective, Playbook, SuccessPlan, Task
-from .validate import check_attributes, field_changes, require_text
+from .validate import check_attributes, field_changes, flag, require_text
 
 __all__ = ["REASSIGN", "WorkService"]
 
@@ -80,6 +80,7 @@ class WorkService(Service[W]):
         says which tasks follow: ``"previous"`` (those the previous owner had),
         ``"all"`` or ``"none"`` (CTA_03).  In a plan, PLAN_09 applies.
         """
+        shift_tasks = flag(self.kind, "shift_tasks", shift_tasks)
         if reassign_tasks not in REASSIGN:
             raise ValidationError(f"reassign_tasks is one of {', '.join(REASSIGN)}", value=reassign_tasks)
         if "status" in changes:
@@ -200,6 +201,7 @@ class WorkService(Service[W]):
         the open tasks that earlier playbooks created and makes this playbook
         the only one.  OBJ_04 decides which playbooks an item takes.
         """
+        replace = flag("apply_playbook", "replace", replace)
         with self.kit.transaction():
             current: W = self._current(item)
             plan = self._guard(current, f"applying a playbook to {self.kind} {current.name!r}")

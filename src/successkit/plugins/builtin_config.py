@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+from ..statuses import CATEGORIES
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ RELATIONSHIP_GOALS_SETTING = "goal.show_relationship_goals_in_company"
 #: Whether CTAs and objectives can be snoozed (OBJ_08): on unless turned off.
 SNOOZE_SETTING = "snooze.enabled"
 _FLAGS = {"true": True, "false": False}
+#: The kinds of value a known setting holds (checked when it is set, SEC_05).
+FLAG, OPEN_STATUS, CLOSED_STATUS = "flag", "open status", "closed status"
 
 PLAN_TYPES: list[dict[str, Any]] = [
     {"key": "onboarding", "name": "Onboarding", "sharing_enabled": True, "objective_type": "objective",
@@ -60,6 +63,16 @@ SETTINGS = {
 }
 
 
+#: The one declaration of what each known setting holds: a switch, or an open
+#: (default) or closed status of the kind its key starts with.
+SETTING_KINDS: dict[str, str] = {
+    **{f"{kind}.default_status": OPEN_STATUS for kind in CATEGORIES},
+    **{f"{kind}.close_status": CLOSED_STATUS for kind in CATEGORIES},
+    RELATIONSHIP_GOALS_SETTING: FLAG,
+    SNOOZE_SETTING: FLAG,
+}
+
+
 @hookimpl
 def successkit_register_defaults(register: Any) -> None:
     for values in PLAN_TYPES:
@@ -72,12 +85,12 @@ def successkit_register_defaults(register: Any) -> None:
 
 
 def flag_setting(config: ConfigService, key: str) -> bool:
-    """A switch setting as a bool: ``"true"`` or ``"false"``; unset means its default
-    here.  Any other stored value is a clear error naming the setting, never a guess."""
+    """A switch setting as a bool: exactly ``"true"`` or ``"false"``; unset means its
+    default here.  Any other stored value is a clear error naming the setting, never a guess."""
     value = config.setting(key)
     if value is None:
         value = SETTINGS[key]
-    flag = _FLAGS.get(value.strip().lower()) if isinstance(value, str) else None
+    flag = _FLAGS.get(value) if isinstance(value, str) else None
     if flag is None:
-        raise ValidationError(f"setting {key!r} is 'true' or 'false'", value=value)
+        raise ValidationError(f"setting {key!r} is 'true' or 'false'", rule="SEC_05", value=value)
     return flag
