@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import successkit as sk
-from successkit.gantt import critical_path
-from successkit.schedule import ScheduleRow
+from successkit.plans.schedule import ScheduleRow
+from successkit.views.gantt import critical_path
 
 DAY = date(2027, 1, 1)
 
@@ -187,7 +187,7 @@ def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
 
 def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
     """A company named with 100,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
-    from successkit.rules import MAX_TEXT
+    from successkit.automation.rules import MAX_TEXT
 
     company = kit.companies.create("A" * 100_000, csm_id=kit.users.create("Alice", license="full").id)
     kit.rules.create("Long", actions=[

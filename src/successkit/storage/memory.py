@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._schema import KindSchema, make_copier
-from ..errors import ConflictError
-from ..query import BoundGroup, BoundQuery
-from . import evaluate
+from successkit.errors import ConflictError
+from successkit.query import evaluate
+from successkit.query.bind import BoundGroup, BoundQuery
+from successkit.query.schema import KindSchema, make_copier
+
 from .base import Store
 
 __all__ = ["MemoryStore"]
