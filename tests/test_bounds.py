@@ -16,8 +16,8 @@ import attrs
 import pytest
 
 import successkit as sk
-from successkit.gantt import critical_path
-from successkit.schedule import ScheduleRow
+from successkit.plans.schedule import ScheduleRow
+from successkit.views.gantt import critical_path
 
 DAY = date(2027, 1, 1)
 
@@ -188,7 +188,7 @@ def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
 
 def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
     """A company named with 1,000 characters gives a CTA, a plan and an activity of at most MAX_TEXT characters."""
-    from successkit.rules import MAX_TEXT
+    from successkit.automation.rules import MAX_TEXT
 
     company = kit.companies.create("A" * 1_000, csm_id=kit.users.create("Alice", license="full").id)
     kit.rules.create("Long", actions=[
@@ -273,7 +273,7 @@ def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
     """Plan, CTA and company names and email subjects of 5,000,000 characters were stored;
     names and other short text hold at most 1,000 characters, long text (descriptions,
     comments, bodies) 100,000, refused with a SEC_07 error naming the field and the length."""
-    from successkit.validate import LONG_TEXT_MAX, SHORT_TEXT_MAX
+    from successkit.records.checks import LONG_TEXT_MAX, SHORT_TEXT_MAX
 
     from .helpers import World, snapshot
 

@@ -355,7 +355,7 @@ def test_deep_huge_or_unreadable_bundles_are_clear_errors__VAULT_01_SEC_07(synta
 
 
 def test_deep_bundle_mappings_and_big_files_are_refused__VAULT_01_SEC_07(kit: sk.Kit, tmp_path: Path) -> None:
-    from successkit.bundles import MAX_BUNDLE_SIZE, MAX_DEPTH
+    from successkit.automation.bundles import MAX_BUNDLE_SIZE, MAX_DEPTH
 
     deep: Any = []
     for _ in range(MAX_DEPTH):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import successkit as sk
-from successkit.cloning import ByStatus
+from successkit.plans.cloning import ByStatus
 from successkit.testing.faults import fail_each_write
 
 from .helpers import World, snapshot
@@ -320,7 +320,7 @@ def test_preview_writes_nothing_and_matches_the_clone(cw: CloneWorld) -> None:
     assert preview.dry_run and not real.dry_run
     assert shape(preview) == shape(real)
     assert {c.rule for c in preview.owners} >= {"kept", "CLONE_14", "CLONE_15"}
-    from successkit.cloning import describe
+    from successkit.plans.cloning import describe
 
     text = "\n".join(describe(preview))
     assert "Would create plan 'Copy of Onboarding'" in text and "CLONE_15" in text

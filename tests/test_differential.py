@@ -1,7 +1,7 @@
 """STORE_02: every backend answers every query the same way.
 
 The memory backend evaluates bound queries in Python (the reference semantics
-in :mod:`successkit.storage.evaluate`); SQLite compiles them to SQL.  Here
+in :mod:`successkit.query.evaluate`); SQLite compiles them to SQL.  Here
 hypothesis generates companies (every column, custom fields of every
 declarable type, awkward text, ties, missing values) and queries (every field
 type, every operator, nested AND/OR/NOT logic, multi-key sort, paging,
@@ -30,26 +30,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import successkit as sk
-from successkit._schema import FieldType, schema_of
-from successkit.query import (
-    And,
-    ByField,
-    CalendarQuarter,
-    Condition,
-    FiscalQuarter,
-    Node,
-    Not,
-    Or,
-    Pred,
-    Query,
-    Sort,
-    bind,
-    bind_group,
-    parse_logic,
-)
+from successkit.query.bind import And, Node, Not, Or, Pred, bind, bind_group, parse_logic
+from successkit.query.evaluate import value_of
+from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES, Record
 from successkit.storage.base import Store
-from successkit.storage.evaluate import value_of
 from successkit.storage.memory import MemoryStore
 from successkit.storage.sqlite import SQLiteStore
 

@@ -13,8 +13,8 @@ import attrs
 import pytest
 
 import successkit as sk
+from successkit.engagement.sharing import hash_token
 from successkit.plugins.smtp_notifier import SmtpNotifier
-from successkit.sharing import hash_token
 
 from .helpers import World, snapshot
 from .test_notifications import Recorder

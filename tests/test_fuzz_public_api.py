@@ -47,9 +47,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import successkit as sk
-from successkit import records, sharing
-from successkit.query import OPERATORS
+from successkit.engagement import sharing
+from successkit.query.language import OPERATORS
 from successkit.records import Record
+from successkit.records import base as records_base
 
 from .conftest import PG_URL, postgres_missing
 
@@ -91,7 +92,7 @@ METHODS, SERVICE_CLASSES = public_methods()
 
 # ------------------------------------------------------------------ determinism
 class SequentialIds:
-    """Stands in for ``successkit.records.entropy``: the n-th id drawn is the same
+    """Stands in for ``successkit.records.base.entropy``: the n-th id drawn is the same
     on every backend."""
 
     def __init__(self) -> None:
@@ -436,7 +437,7 @@ def open_worlds(tmp: Path) -> Iterator[Worlds]:
         pytest.fail(f"CI runs every test on PostgreSQL, but {reason}")
     ids = SequentialIds()
     patch = pytest.MonkeyPatch()
-    patch.setattr(records, "entropy", ids)
+    patch.setattr(records_base, "entropy", ids)
     patch.setattr(sharing, "secrets", ids)
     kits: dict[str, sk.Kit] = {}
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import successkit as sk
-from successkit.gantt import critical_path, render_svg, save_png
-from successkit.schedule import ScheduleRow
+from successkit.plans.schedule import ScheduleRow
+from successkit.views.gantt import critical_path, render_svg, save_png
 
 from .helpers import World
 

@@ -145,7 +145,7 @@ def test_odd_inputs_are_clear_errors(w: World) -> None:
 
 
 def test_unknown_plan_or_status_is_an_error_not_an_empty_answer__CLONE_05(w: World) -> None:
-    from successkit.cloning import ByStatus
+    from successkit.plans.cloning import ByStatus
 
     plan = w.plan()
     with pytest.raises(sk.NotFound):

@@ -170,7 +170,7 @@ def test_a_failing_notifier_is_logged_and_does_not_stop_others__NOTIF_03(
     kit = open_kit(plugins=[rec, Boom()])
     w = World(kit)
     kit.notifications.subscribe(w.alice)
-    with caplog.at_level(logging.ERROR, logger="successkit.notifications"):
+    with caplog.at_level(logging.ERROR, logger="successkit.engagement.notifications"):
         plan = kit.plans.create("P", company=w.acme, plan_type="onboarding", owner=w.alice)
     assert [n.event for n in rec.got] == ["plan_assigned"]
     assert kit.plans.get(plan.id).owner_id == w.alice.id  # the change stays
@@ -332,7 +332,7 @@ def test_smtp_failure_is_logged_and_keeps_the_change__NOTIF_03(
     w = World(kit)
     kit.users.update(w.alice, email="alice@example.com")
     kit.notifications.subscribe(w.alice)
-    with caplog.at_level(logging.ERROR, logger="successkit.notifications"):
+    with caplog.at_level(logging.ERROR, logger="successkit.engagement.notifications"):
         plan = kit.plans.create("P", company=w.acme, plan_type="onboarding", owner=w.alice)
     assert kit.plans.get(plan.id).name == "P"
     assert any("failed to deliver" in r.getMessage() for r in caplog.records)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import successkit as sk
+from successkit.plans.objectives import OBJECTIVE_SORTS
 
 from .helpers import World, snapshot
 
@@ -218,7 +219,7 @@ def test_every_sort_key__OBJ_06(w: World, clock: sk.FixedClock) -> None:
     assert order("next_task_due_date") == ["Z", "X", "Y"]
     assert order("status") == ["X", "Z", "Y"]  # New before Work in progress
     assert order("due_date")[:2] == ["Y", "X"]
-    for key in sk.objectives.OBJECTIVE_SORTS:
+    for key in OBJECTIVE_SORTS:
         assert sorted(order(key)) == ["X", "Y", "Z"]
     with pytest.raises(sk.ValidationError, match="sort is one of"):
         kit.objectives.view(plan, sort="colour")

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 import successkit as sk
-from successkit import frames
+from successkit.plans.schedule import ScheduleRow
 from successkit.records import Activity, Company, Cta, Goal, Objective, Task
-from successkit.results import RecordList
-from successkit.schedule import ScheduleRow
+from successkit.views import frames
+from successkit.views.record_list import RecordList
 
 from .helpers import World
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import successkit as sk
-from successkit import access as access_module
+from successkit.engagement import access as access_module
 
 from .helpers import World, snapshot
 

@@ -45,11 +45,11 @@ from hypothesis.stateful import (
 )
 
 import successkit as sk
-from successkit import records
-from successkit.cloning import ByStatus
-from successkit.objectives import OBJECTIVE_SORTS
+from successkit.plans.cloning import ByStatus
+from successkit.plans.objectives import OBJECTIVE_SORTS
+from successkit.plans.templates import ALL
 from successkit.records import RECORD_CLASSES
-from successkit.templates import ALL
+from successkit.records import base as records_base
 
 from .conftest import PG_URL, postgres_schema_url
 from .helpers import snapshot
@@ -92,7 +92,7 @@ SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=N
 
 
 class SequentialIds:
-    """Stands in for ``successkit.records.entropy``, where ``new_id`` draws its
+    """Stands in for ``successkit.records.base.entropy``, where ``new_id`` draws its
     16 random bytes: here the bytes are a hash of a counter, so the n-th id
     drawn is the same on every backend (and ids still sort in no particular
     order, as real ones do)."""
@@ -167,7 +167,7 @@ class BackendsAgree(RuleBasedStateMachine):
         self.ref = self.kits["memory"]  # the reference: records to pick from are read here
         self.ids = SequentialIds()
         self._patch = pytest.MonkeyPatch()
-        self._patch.setattr(records, "entropy", self.ids)
+        self._patch.setattr(records_base, "entropy", self.ids)
 
     def teardown(self) -> None:
         self._patch.undo()

@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 import successkit as sk
-from successkit._schema import FieldType, schema_of
+from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES
 
 from .conftest import PG_URL, postgres_missing, postgres_schema_url

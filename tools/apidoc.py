@@ -251,7 +251,7 @@ def group_of(name: str, obj: Any) -> str:
             return "records"
         if obj.__name__ == "Kit":
             return "kit"
-        if obj.__module__ == f"{PACKAGE}.query":
+        if obj.__module__.startswith(f"{PACKAGE}.query."):
             return "query"
         return "results"
     if inspect.isroutine(obj):
@@ -359,7 +359,7 @@ def _services_blocks(kit_class: type) -> list[str]:
         out += [f"`{service.__module__}.{service.__name__}`" + (f": {para}" if para else ""), ""]
         common = []
         for name, kind, func, owner in members(service):
-            if owner is not service and owner.__module__ == f"{PACKAGE}._service":
+            if owner is not service and owner.__module__ == f"{PACKAGE}.service":
                 shared_base = owner
                 common.append(name)
                 continue

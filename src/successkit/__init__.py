@@ -10,35 +10,23 @@ Open a kit with :func:`open` and work through its services::
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from .access import ShareAccess
-from .bundles import Bundle, Deployment, DeployStep
-from .c360 import Company360, GoalSummary, PlanSummary, Relationship360
-from .clock import Clock, FixedClock
-from .companies import MAX_LEVELS, TreeNode
-from .convert import from_dict, make_converter, to_dict
-from .errors import (
-    AccessDenied,
-    ConflictError,
-    NotFound,
-    QueryError,
-    ReadOnlyError,
-    RuleViolation,
-    SchemaError,
-    StorageError,
-    SuccessKitError,
-    ValidationError,
-)
-from .gantt import critical_path, render_svg, save_png
-from .goal_views import GoalRow, GoalView
-from .goals import GoalProgress
-from .kit import Kit, open
-from .notifications import Notification
-from .objectives import natural_key
-from .outcome import Notice, Outcome
-from .people import ErasureReport, Reference
-from .plans import PlanCounts, PlanView
-from .query import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
-from .records import (
+from successkit.accounts.companies import MAX_LEVELS, TreeNode
+from successkit.accounts.people import ErasureReport, Reference
+from successkit.admin.statuses import Status, StatusRegistry
+from successkit.automation.bundles import Bundle, Deployment, DeployStep
+from successkit.automation.rules import RuleRun, RuleStep
+from successkit.engagement.access import ShareAccess
+from successkit.engagement.notifications import Notification
+from successkit.engagement.sharing import SharedPlan, ShareGrant
+from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
+from successkit.goals.goals import GoalProgress
+from successkit.goals.views import GoalRow, GoalView
+from successkit.plans.objectives import natural_key
+from successkit.plans.plans import PlanCounts, PlanView
+from successkit.plans.schedule import ScheduleRow
+from successkit.plans.templates import ALL
+from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.records import (
     Activity,
     Company,
     ConfigItem,
@@ -68,15 +56,28 @@ from .records import (
     TemplateItem,
     User,
 )
-from .results import RecordList
+from successkit.records.dicts import from_dict, make_converter, to_dict
+from successkit.storage import Store
+from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
+from successkit.views.gantt import critical_path, render_svg, save_png
+from successkit.views.record_list import RecordList
+
+from .clock import Clock, FixedClock
+from .errors import (
+    AccessDenied,
+    ConflictError,
+    NotFound,
+    QueryError,
+    ReadOnlyError,
+    RuleViolation,
+    SchemaError,
+    StorageError,
+    SuccessKitError,
+    ValidationError,
+)
+from .kit import Kit, open
+from .outcome import Notice, Outcome
 from .retry import retry
-from .rules import RuleRun, RuleStep
-from .schedule import ScheduleRow
-from .sharing import SharedPlan, ShareGrant
-from .statuses import Status, StatusRegistry
-from .storage import Store
-from .templates import ALL
-from .timeline import ActivityTypes, TimelineItem, TimelinePage
 
 try:
     __version__ = _version("successkit")

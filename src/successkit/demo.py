@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from .companies import TreeNode
+from successkit.accounts.companies import TreeNode
+from successkit.query.language import FiscalQuarter
+from successkit.records import Company, User
+
 from .kit import Kit, open
-from .query import FiscalQuarter
-from .records import Company, User
 
 __all__ = ["build", "main"]
 
@@ -196,13 +197,13 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
     globex = kit.companies.list([("name", "=", "Globex")])[0]
     preview = kit.plans.clone(plan.id, to=globex, name="Globex onboarding, second wave", dry_run=True)
     w("\nClone preview (dry run: nothing written)\n")
-    from .cloning import describe
+    from successkit.plans.cloning import describe
 
     lines = describe(preview, kit)
     for line in lines[:8]:
         w(f"  {line}\n")
     if len(lines) > 8:
-        w(f"  ... and {len(lines) - 8} more lines (successkit.cloning.describe gives them all)\n")
+        w(f"  ... and {len(lines) - 8} more lines (successkit.plans.cloning.describe gives them all)\n")
 
 
 def _bar(start: date, due: date, today: date) -> str:

@@ -11,16 +11,18 @@ from typing import Any, cast
 import attrs
 import pluggy
 
-from ._schema import FieldType, schema_of
+from successkit.admin.statuses import StatusRegistry
+from successkit.engagement.timeline import ActivityTypes
+from successkit.plugins import make_plugin_manager
+from successkit.query.bind import BoundGroup, BoundQuery, bind, bind_group
+from successkit.query.language import Query
+from successkit.query.schema import FieldType, schema_of
+from successkit.records import RECORD_CLASSES, CustomField, Record, User
+from successkit.storage.base import Store
+from successkit.storage.registry import StorageRegistry
+
 from .clock import Clock, to_clock
 from .errors import AccessDenied, QueryError, ValidationError
-from .plugins import make_plugin_manager
-from .query import BoundGroup, BoundQuery, Query, bind, bind_group
-from .records import RECORD_CLASSES, CustomField, Record, User
-from .statuses import StatusRegistry
-from .storage.base import Store
-from .storage.registry import StorageRegistry
-from .timeline import ActivityTypes
 
 __all__ = ["Kit", "open"]
 
@@ -312,21 +314,22 @@ def open(
         raise
 
 
-from .access import AccessService, GuardedStore  # noqa: E402
-from .bundles import BundleService  # noqa: E402
-from .c360 import Customer360Service  # noqa: E402
-from .companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
-from .config import ConfigService  # noqa: E402
-from .ctas import CtaService  # noqa: E402
-from .customfields import FIELD_TYPES, CustomFieldService  # noqa: E402
-from .goals import GoalHistoryService, GoalLinkService, GoalService, GoalTemplateService  # noqa: E402
-from .notifications import NotificationService  # noqa: E402
-from .objectives import ObjectiveService  # noqa: E402
-from .people import PersonService, UserService  # noqa: E402
-from .plans import PlanService  # noqa: E402
-from .playbooks import PlaybookService  # noqa: E402
-from .rules import RuleService  # noqa: E402
-from .sharing import SharingService  # noqa: E402
-from .tasks import TaskService  # noqa: E402
-from .templates import PlanTemplateService  # noqa: E402
-from .timeline import TimelineService  # noqa: E402
+from successkit.accounts.companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
+from successkit.accounts.custom_fields import FIELD_TYPES, CustomFieldService  # noqa: E402
+from successkit.accounts.people import PersonService, UserService  # noqa: E402
+from successkit.admin.config import ConfigService  # noqa: E402
+from successkit.automation.bundles import BundleService  # noqa: E402
+from successkit.automation.rules import RuleService  # noqa: E402
+from successkit.engagement.access import AccessService, GuardedStore  # noqa: E402
+from successkit.engagement.notifications import NotificationService  # noqa: E402
+from successkit.engagement.sharing import SharingService  # noqa: E402
+from successkit.engagement.timeline import TimelineService  # noqa: E402
+from successkit.goals.goals import GoalHistoryService, GoalLinkService, GoalService  # noqa: E402
+from successkit.goals.library import GoalTemplateService  # noqa: E402
+from successkit.plans.ctas import CtaService  # noqa: E402
+from successkit.plans.objectives import ObjectiveService  # noqa: E402
+from successkit.plans.plans import PlanService  # noqa: E402
+from successkit.plans.playbooks import PlaybookService  # noqa: E402
+from successkit.plans.tasks import TaskService  # noqa: E402
+from successkit.plans.templates import PlanTemplateService  # noqa: E402
+from successkit.views.c360 import Customer360Service  # noqa: E402

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bundles import shipped
+from successkit.automation.bundles import shipped
+
 from .hookspecs import hookimpl
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ValidationError
-from ..statuses import CATEGORIES
+from successkit.admin.statuses import CATEGORIES
+from successkit.errors import ValidationError
+
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from ..config import ConfigService
+    from successkit.admin.config import ConfigService
 
 #: Whether a company's goal list and 360 view show its relationships' goals
 #: (GOAL_14): off until an administrator turns it on, as in the source product.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..statuses import StatusRegistrar
+from successkit.admin.statuses import StatusRegistrar
+
 from .hookspecs import hookimpl
 
 #: Objectives are objective CTAs: both kinds start with the same statuses.

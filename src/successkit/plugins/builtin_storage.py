@@ -5,26 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..storage.base import Store
-from ..storage.registry import StorageRegistrar
+from successkit.storage.base import Store
+from successkit.storage.registry import StorageRegistrar
+
 from .hookspecs import hookimpl
 
 
 def _memory(url: str, classes: Iterable[type[Any]]) -> Store:
-    from ..storage.memory import MemoryStore
+    from successkit.storage.memory import MemoryStore
 
     return MemoryStore(classes)
 
 
 def _sqlite(url: str, classes: Iterable[type[Any]]) -> Store:
-    from ..storage.sqlite import SQLiteStore
+    from successkit.storage.sqlite import SQLiteStore
 
     return SQLiteStore.from_url(url, classes)
 
 
 def _postgres(url: str, classes: Iterable[type[Any]]) -> Store:
     try:
-        from ..storage.postgres import PostgresStore
+        from successkit.storage.postgres import PostgresStore
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("the PostgreSQL backend needs psycopg: pip install 'successkit[postgres]'") from e
     return PostgresStore.from_url(url, classes)

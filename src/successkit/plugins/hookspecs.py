@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ..statuses import StatusRegistrar
-    from ..storage.registry import StorageRegistrar
+    from successkit.admin.statuses import StatusRegistrar
+    from successkit.storage.registry import StorageRegistrar
 
 #: ``register(key, label=None)``: adds one activity type.
 ActivityTypeRegistrar = Any
@@ -72,7 +72,7 @@ def successkit_register_activity_types(register: ActivityTypeRegistrar) -> None:
 def successkit_deliver(notification: Any, kit: Any) -> None:
     """Deliver one notification (email, chat, webhook...).
 
-    ``notification`` is a :class:`successkit.notifications.Notification`: one
+    ``notification`` is a :class:`successkit.engagement.notifications.Notification`: one
     event, or a digest whose ``items`` are the events.  Called only after the
     change that caused it was committed (NOTIF_03), once per notifier: an
     exception raised here is logged and does not stop the other notifiers.

@@ -29,8 +29,9 @@ from typing import Any
 
 import attrs
 
-from ..errors import ValidationError
-from ..people import check_email
+from successkit.accounts.people import check_email
+from successkit.errors import ValidationError
+
 from .hookspecs import hookimpl
 
 __all__ = ["SmtpNotifier", "render"]

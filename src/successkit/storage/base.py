@@ -4,7 +4,7 @@
 a thread lock, per-call statistics for round-trip tests, a fault-injection
 point for atomicity tests, version checks) and leaves the actual reading and
 writing to a handful of abstract methods, each documented below.  A backend
-knows record *kinds* and their columns (:class:`~successkit._schema.KindSchema`),
+knows record *kinds* and their columns (:class:`~successkit.query.schema.KindSchema`),
 never plans or goals: the rules live above it.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 
 import attrs
 
-from .._schema import FieldType, KindSchema, schema_of
-from ..errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
-from ..query import BoundGroup, BoundQuery
+from successkit.errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
+from successkit.query.bind import BoundGroup, BoundQuery
+from successkit.query.schema import FieldType, KindSchema, schema_of
 
 __all__ = ["Store", "StoreStats"]
 

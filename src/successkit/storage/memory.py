@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._schema import KindSchema, make_copier
-from ..errors import ConflictError
-from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Pred
-from . import evaluate
+from successkit.errors import ConflictError
+from successkit.query import evaluate
+from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Pred
+from successkit.query.schema import KindSchema, make_copier
+
 from .base import Store
 
 __all__ = ["MemoryStore"]

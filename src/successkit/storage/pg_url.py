@@ -9,7 +9,7 @@ import attrs
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from ..errors import StorageError, ValidationError
+from successkit.errors import StorageError, ValidationError
 
 __all__ = ["UrlOptions", "check_schema_name", "redacted", "split_url"]
 

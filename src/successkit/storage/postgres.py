@@ -36,10 +36,11 @@ from psycopg import errors as pg_errors
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from .._schema import FieldType, KindSchema
-from ..errors import ConflictError, SchemaError, StorageError, ValidationError
-from ..query import BoundGroup, BoundQuery, FieldRef, Pred
-from ..retry import backoff_delay
+from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
+from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, Pred
+from successkit.query.schema import FieldType, KindSchema
+from successkit.retry import backoff_delay
+
 from .base import Store
 from .pg_url import check_schema_name, redacted, split_url
 from .sql import Compiled, Dialect, quote

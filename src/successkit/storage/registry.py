@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from ..errors import StorageError, ValidationError
+from successkit.errors import StorageError, ValidationError
+
 from .base import Store
 
 __all__ = ["StorageFactory", "StorageRegistrar", "StorageRegistry"]

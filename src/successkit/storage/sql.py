@@ -2,7 +2,7 @@
 
 Every value travels as a parameter; identifiers come only from the record
 schemas, never from user input.  The compiled SQL follows the reference
-semantics of :mod:`successkit.storage.evaluate` exactly: a ``NOT`` is compiled
+semantics of :mod:`successkit.query.evaluate` exactly: a ``NOT`` is compiled
 as ``NOT COALESCE(x, 0)`` so that SQL's three-valued logic never leaks out, and
 sorting puts nulls last in both directions, ties broken by id.
 
@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 import attrs
 
-from .._schema import FieldType, KindSchema, storage_scalar
-from ..query import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
+from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
+from successkit.query.schema import FieldType, KindSchema, storage_scalar
 
 __all__ = ["Compiled", "Dialect", "quote"]
 

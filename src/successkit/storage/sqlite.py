@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .._schema import FieldType, KindSchema
-from ..errors import ConflictError, SchemaError, StorageError, ValidationError
-from ..query import BoundGroup, BoundQuery, FieldRef, quarter_of
+from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
+from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, quarter_of
+from successkit.query.evaluate import sorted_groups
+from successkit.query.schema import FieldType, KindSchema
+
 from .base import Store
-from .evaluate import sorted_groups
 from .sql import Compiled, Dialect, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]

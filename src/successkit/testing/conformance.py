@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 import successkit as sk
-from successkit.query import ByField, CalendarQuarter, FiscalQuarter
+from successkit.query.language import ByField, CalendarQuarter, FiscalQuarter
 
 from .faults import fail_each_write, snapshot
 

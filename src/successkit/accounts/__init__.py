@@ -1,0 +1,1 @@
+"""Customers and the people around them: companies, relationships, users, people, custom fields."""

@@ -1,0 +1,264 @@
+"""Internal users (USER_01, USER_02) and external people (PERSON_01)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.errors import MessageError
+from email.headerregistry import Address
+from typing import Any
+
+import attrs
+
+from successkit.errors import RuleViolation, ValidationError
+from successkit.query.language import Query
+from successkit.query.schema import FieldType
+from successkit.records import LICENSES, OWNER_LICENSES, Person, User
+from successkit.records.checks import check_attributes, require_text, require_type
+from successkit.service import Service
+
+__all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email"]
+
+#: The longest address SMTP carries (RFC 5321: a 256-octet path less its angle brackets).
+MAX_EMAIL = 254
+
+
+def check_email(value: Any, *, param: str = "email") -> str:
+    """``value`` if it is exactly one valid address (``name@domain``), else a
+    :class:`ValidationError` naming SEC_09 and ``param``.
+
+    Every place the library takes an address calls this, so a list
+    ("a@x, b@y"), a display name ("Bob <b@x>"), a comment, quoting or
+    header-like text (CR, LF, any control or space) never reaches a
+    notifier's ``To:``.  The standard library parses it; what it parsed must
+    be the whole text.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(f"{param} must be text: one email address", rule="SEC_09", value=value)
+    if not 3 <= len(value) <= MAX_EMAIL or any(c.isspace() or not c.isprintable() or c in '"\\' for c in value):
+        raise ValidationError(f"{param} must be one email address of at most {MAX_EMAIL} characters, without "
+                              "spaces, quotes or control characters", rule="SEC_09", value=value)
+    try:
+        parsed = Address(addr_spec=value)
+        whole = parsed.addr_spec == value and bool(parsed.username) and bool(parsed.domain)
+    except (ValueError, IndexError, MessageError):  # what the parser raises for what it cannot read
+        whole = False
+    if not whole:
+        raise ValidationError(f"{param} must be exactly one email address (name@domain), not a list, a display "
+                              "name or a comment", rule="SEC_09", value=value)
+    return value
+
+
+def _emails(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with its ``email`` (when given and not None) checked (SEC_09)."""
+    if values.get("email") is not None:
+        check_email(values["email"])
+    return values
+
+
+class UserService(Service[User]):
+    """``kit.users``: the customer-success team, with license types."""
+
+    record_class = User
+
+    def create(self, name: str, *, email: str | None = None, license: str = "full",
+               active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
+        """An internal user with a license (USER_01)."""
+        self._check_license(license)
+        values = _emails(check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
+                                          {"email": str, "active": bool, "licensed": bool}))
+        user = self._new(name=require_text(self.kind, "name", name), license=license, **values,
+                         fields=self.kit.custom_fields.check(self.kind, fields))
+        self.kit.store.insert(user)
+        return user
+
+    def update(self, user: User | str, **attributes: Any) -> User:
+        """Change name, email, license, active or licensed."""
+        changes = _emails(check_attributes(self.kind, attributes,
+                                           {"name": str, "email": str, "license": str, "active": bool,
+                                            "licensed": bool}))
+        if "license" in changes:
+            self._check_license(changes["license"])
+        if "name" in changes:
+            changes["name"] = require_text(self.kind, "name", changes["name"])
+        with self.kit.transaction():
+            current = self._current(user)
+            if changes.get("license") not in (None, *OWNER_LICENSES) and current.license in OWNER_LICENSES:
+                owned = self._owned(current.id)
+                if owned:
+                    raise RuleViolation("USER_01", f"{current.name} still owns {owned}; an internal collaborator can "
+                                        "never own work, so reassign it first", value=current.name)
+            return self._save(current, changes)
+
+    def _owned(self, user_id: str) -> str:
+        """What the user owns, in words ("2 plans, 1 task"), or ''."""
+        counts = [(kind, self.kit.store.count(self.kit.bind(kind, Query(conditions=[("owner_id", "=", user_id)]))))
+                  for kind in ("plan", "objective", "task")]
+        return ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts if n)
+
+    def deactivate(self, user: User | str) -> User:
+        """Mark a user inactive: they keep what they own but get nothing new (USER_02)."""
+        return self.update(user, active=False)
+
+    def can_own(self, user: User) -> bool:
+        """Whether the user may be given new ownership (USER_01 and USER_02)."""
+        require_type("can_own", "user", user, User, "a user record")
+        return user.license in OWNER_LICENSES and user.active and user.licensed
+
+    def check_owner(self, user: User | str, *, what: str = "record") -> User:
+        """The user, if they may be given ownership of a plan, objective or task.
+
+        Refused with USER_01 for an internal collaborator and USER_02 for an
+        inactive or unlicensed user.
+        """
+        u = self.get(user)
+        if u.license not in OWNER_LICENSES:
+            raise RuleViolation("USER_01", f"a user with the {u.license} license can never own a {what}",
+                                value=u.name)
+        if not u.active or not u.licensed:
+            state = "inactive" if not u.active else "unlicensed"
+            raise RuleViolation("USER_02", f"an {state} user cannot be given a {what}", value=u.name)
+        return u
+
+    def by_email(self, email: str) -> User | None:
+        """The user with this email, or None."""
+        found = self.list([("email", "=", email)], limit=1)
+        return found[0] if found else None
+
+    @staticmethod
+    def _check_license(license: Any) -> None:
+        if license not in LICENSES:
+            raise ValidationError(f"license must be one of {', '.join(LICENSES)}", value=license)
+
+
+@attrs.frozen
+class Reference:
+    """One place a record points at a person: which record, which field."""
+
+    kind: str
+    id: str
+    field: str
+
+
+@attrs.frozen
+class ErasureReport:
+    """What an erasure changed (PERSON_01)."""
+
+    person_id: str
+    references: tuple[Reference, ...]
+
+
+class PersonService(Service[Person]):
+    """``kit.people``: external contacts at customers."""
+
+    record_class = Person
+
+    def create(self, name: str, *, company: Any = None, email: str | None = None,
+               title: str | None = None, phone: str | None = None, sponsor: bool = False,
+               fields: Mapping[str, Any] | None = None) -> Person:
+        """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
+        company_id = None if company is None else self.kit.companies.get(company).id
+        values = _emails(check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
+                                                      "sponsor": sponsor},
+                                          {"email": str, "title": str, "phone": str, "sponsor": bool}))
+        person = self._new(name=require_text(self.kind, "name", name), company_id=company_id,
+                           fields=self.kit.custom_fields.check(self.kind, fields), **values)
+        self.kit.store.insert(person)
+        return person
+
+    def update(self, person: Person | str, **attributes: Any) -> Person:
+        """Change a person's fields."""
+        changes = _emails(check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
+                                                                   "phone": str, "sponsor": bool}))
+        if "company" in attributes:
+            raise ValidationError("move a person with company_id", value="company")
+        return self._save(self._current(person), changes)
+
+    def of_company(self, company: Any) -> list[Person]:
+        """The contacts of a company, by name."""
+        return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
+
+    def references(self, person: Person | str) -> list[Reference]:
+        """Every record field that points at the person (PERSON_01): owners,
+        associated persons, shares, timeline participants...
+
+        Found generically from the ``ref`` metadata of the record classes, so a
+        new kind of reference is covered without a hand-kept list.  One query
+        per referencing field of the schema, whatever the data size.
+        """
+        pid = self.id_of(person)
+        refs: list[Reference] = []
+        for spec in self._reference_fields():
+            conditions: list[tuple[str, str, str]] = [(spec.field, "contains" if spec.is_list else "=", pid)]
+            if spec.kind_field is not None:
+                conditions.append((spec.kind_field, "=", self.kind))
+            for record in self.kit.store.query(self.kit.bind(spec.kind, Query(conditions=conditions))):
+                refs.append(Reference(spec.kind, record.id, spec.field))
+        found = self.get_many([pid]) if isinstance(person, str) else [person]
+        email = found[0].email if found else None
+        if email:  # recipients of emails recorded on tasks hold the address itself
+            query = Query(conditions=[("email_to", "contains", email)])
+            refs.extend(Reference("task", t.id, "email_to") for t in self.kit.store.query(self.kit.bind("task", query)))
+        return refs
+
+    def erase(self, person: Person | str) -> ErasureReport:
+        """Erase a person: clear every reference, then delete the record (PERSON_01).
+
+        A single reference becomes empty (and its ``kind_field`` returns to its
+        default), a list loses the id, and a record whose reference says
+        ``on_erase="delete"`` (a share) is deleted.  All in one transaction:
+        either every trace is gone or nothing changed.
+        """
+        with self.kit.transaction():
+            target = self.get(person)
+            refs = self.references(target)
+            specs = {(s.kind, s.field): s for s in self._reference_fields()}
+            specs[("task", "email_to")] = _RefField("task", "email_to", True, "clear", None, None)
+            by_record: dict[tuple[str, str], list[_RefField]] = {}
+            for r in refs:
+                by_record.setdefault((r.kind, r.id), []).append(specs[(r.kind, r.field)])
+            updates = []
+            deletes: dict[str, list[str]] = {}
+            for (kind, rid), fields in by_record.items():
+                if any(f.on_erase == "delete" for f in fields):
+                    deletes.setdefault(kind, []).append(rid)
+                    continue
+                record = self.kit.store.get(kind, rid)
+                changes: dict[str, Any] = {}
+                for f in fields:
+                    value = getattr(record, f.field)
+                    gone = target.email if f.field == "email_to" else target.id
+                    changes[f.field] = tuple(v for v in value if v != gone) if isinstance(value, tuple) else None
+                    if f.kind_field is not None:
+                        changes[f.kind_field] = f.kind_default
+                new = attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
+                updates.append((new, record.version))
+            self.kit.store.update_many(updates)
+            for kind, ids in deletes.items():
+                self.kit.store.delete_many(kind, ids)
+            self.kit.store.delete(self.kind, target.id)
+        return ErasureReport(target.id, tuple(refs))
+
+    def _reference_fields(self) -> list[_RefField]:
+        out = []
+        for schema in self.kit.store.schemas.values():
+            defaults = {f.name: f.default for f in attrs.fields(schema.cls)}
+            for f in attrs.fields(schema.cls):
+                targets = f.metadata.get("ref")
+                if targets == self.kind or (isinstance(targets, tuple) and self.kind in targets):
+                    kind_field = f.metadata.get("kind_field")
+                    out.append(_RefField(schema.kind, f.name, schema.by_name[f.name].type is FieldType.LIST,
+                                         f.metadata.get("on_erase", "clear"), kind_field,
+                                         defaults.get(kind_field) if kind_field else None))
+        return out
+
+
+@attrs.frozen
+class _RefField:
+    """A field that may refer to a person, with what erasure does to it."""
+
+    kind: str
+    field: str
+    is_list: bool
+    on_erase: str
+    kind_field: str | None
+    kind_default: Any

@@ -1,0 +1,1 @@
+"""Configuration an administrator sets up: lookups, settings and the status registry."""

@@ -1,0 +1,1 @@
+"""Working with customers: the timeline, sharing, access decisions and notifications."""

@@ -1,0 +1,279 @@
+"""Sharing success plans by link and by email (SHARE_01-SHARE_05, TL_06).
+
+A share holds the SHA-256 of an unguessable token, never the token: whoever
+reads the store cannot open a plan.  The token is handed out once, when the
+share is made; the host puts it in a link or an email.  Everything a token
+opens is decided by :mod:`successkit.engagement.access`, and every failure to open, for
+whatever reason, is the same :class:`~successkit.errors.AccessDenied`, so a
+guessed, revoked, expired or misdirected token learns nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import string
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from successkit.accounts.people import check_email
+from successkit.errors import AccessDenied, RuleViolation, ValidationError
+from successkit.outcome import Notice, Outcome
+from successkit.plans.invariants import check_open_plan, evolve
+from successkit.records import Objective, Person, Share, SuccessPlan, Task, User
+from successkit.records.checks import flag
+from successkit.service import Service
+from successkit.views.record_list import RecordList
+
+from .access import SHARE_LICENSES, ShareAccess
+from .timeline import TimelinePage
+
+__all__ = ["ShareGrant", "SharedPlan", "SharingService", "hash_token"]
+
+log = logging.getLogger(__name__)
+
+#: Bytes of randomness in a token (``secrets.token_urlsafe``): 256 bits.
+TOKEN_BYTES = 32
+_MAX_TOKEN = 128
+#: The characters of ``secrets.token_urlsafe``: anything else is no token of ours.
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+_DENIED = "this share link opens nothing (unknown, revoked, expired or not for this plan)"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: its SHA-256, hex.  Text that cannot be UTF-8
+    (a lone surrogate) hashes too, to a digest no share holds."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@attrs.frozen
+class ShareGrant:
+    """A new share and its token: the only time the token is ever available."""
+
+    share: Share
+    token: str = attrs.field(repr=False)
+    warnings: tuple[Notice, ...] = ()
+
+
+@attrs.frozen
+class SharedPlan:
+    """What a share link shows: the plan, its visible objectives and their tasks.
+
+    Records are frozen and ``tasks`` is a read-only mapping (objective id to
+    tasks): a shared view can be read, never written back.
+    """
+
+    plan: SuccessPlan
+    objectives: tuple[Objective, ...]
+    tasks: Mapping[str, tuple[Task, ...]]
+    audience: str
+    expires_on: date | None
+
+
+class SharingService(Service[Share]):
+    """``kit.sharing``: share plans, revoke shares, open shared plans, mark plans external."""
+
+    record_class = Share
+
+    # ------------------------------------------------------------------ share
+    def share_with_user(self, plan: SuccessPlan | str, user: User | str, *,
+                        expires_on: date | None = None) -> ShareGrant:
+        """Share a plan by link with an internal user whose license is full,
+        viewer or viewer_analytics (SHARE_01); the plan type must allow sharing."""
+        with self.kit.transaction():
+            target = self._shareable(plan)
+            u = self.kit.users.get(user)
+            if u.license not in SHARE_LICENSES:
+                raise RuleViolation("SHARE_01", f"a plan can be shared only with users whose license is "
+                                    f"{', '.join(SHARE_LICENSES)}; {u.name} has {u.license}", value=u.name)
+            if not u.active or not u.licensed:
+                raise RuleViolation("SHARE_01", "a plan cannot be shared with an inactive or unlicensed user",
+                                    value=u.name)
+            email = None if u.email is None else check_email(u.email, param="the user's email")
+            return self._grant(target, "user", expires_on, user_id=u.id, email=email)
+
+    def share_with_person(self, plan: SuccessPlan | str, person: Person | str, *,
+                          expires_on: date | None = None) -> ShareGrant:
+        """Share a plan by email with an external contact of its company (SHARE_01).
+
+        The contact sees the plan and its objectives that are marked external
+        and have sharing enabled (SHARE_03, SHARE_05), never a timeline (TL_06).
+        """
+        with self.kit.transaction():
+            target = self._shareable(plan)
+            p = self.kit.people.get(person)
+            if not p.email:
+                raise ValidationError("an external contact needs an email address to receive a share",
+                                      value=p.name)
+            check_email(p.email, param="the contact's email")  # SEC_09: also one stored before it was checked
+            if p.company_id not in (None, target.company_id):
+                raise ValidationError("the contact belongs to another company than the plan", value=p.name)
+            warnings: tuple[Notice, ...] = ()
+            if not target.external:
+                warnings = (Notice("SHARE_05", "the plan is not marked external: the contact sees none of its "
+                                   "objectives until they are marked external", value=target.name),)
+            grant = self._grant(target, "person", expires_on, person_id=p.id, email=p.email)
+        return attrs.evolve(grant, warnings=warnings)
+
+    def _shareable(self, plan: SuccessPlan | str) -> SuccessPlan:
+        target = self.kit.plans.get(plan)
+        self.kit.access.check_actor("change", target)
+        if not self.kit.config.plan_type(target.plan_type).sharing_enabled:
+            raise RuleViolation("SHARE_01", f"sharing is not enabled for plans of type {target.plan_type!r}",
+                                value=target.name)
+        return target
+
+    def _grant(self, plan: SuccessPlan, audience: str, expires_on: date | None, **who: Any) -> ShareGrant:
+        if isinstance(expires_on, datetime):
+            expires_on = expires_on.date()
+        if expires_on is not None and (not isinstance(expires_on, date) or expires_on < self.kit.today()):
+            raise ValidationError("a share expires on a date from today on", value=expires_on)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        share = self._new(plan_id=plan.id, audience=audience, token_hash=hash_token(token), expires_on=expires_on,
+                          **who)
+        self.kit.store.insert(share)
+        return ShareGrant(share, token)
+
+    def revoke(self, share: Share | str) -> Share:
+        """Revoke a share: its token opens nothing from now on (SHARE_02)."""
+        with self.kit.transaction():
+            current = self._current(share)
+            self.kit.access.check_actor("change", self.kit.plans.get(current.plan_id))
+            if current.revoked_at is not None:
+                return current
+            return self._save(current, {"revoked_at": self.kit.now(), "revoked_by": self.kit.actor_id})
+
+    def of_plan(self, plan: SuccessPlan | str, *, include_revoked: bool = False) -> RecordList[Share]:
+        """A plan's shares, oldest first (revoked ones on request)."""
+        include_revoked = flag(self.kind, "include_revoked", include_revoked)
+        where: list[Any] = [("plan_id", "=", self.kit.plans.id_of(plan))]
+        if not include_revoked:
+            where.append(("revoked_at", "is empty"))
+        return self.list(where, sort=["created_at"])
+
+    # ------------------------------------------------------------------- open
+    def open(self, token: str, *, plan: SuccessPlan | str | None = None) -> SharedPlan:
+        """The plan a token opens, read-only, with what the share may see.
+
+        Every object passes :meth:`AccessService.visible` (SHARE_04).  A
+        revoked, expired or unknown token, or one for another plan than
+        ``plan``, raises the same :class:`AccessDenied` (SHARE_02, SHARE_05).
+        """
+        principal = ShareAccess(self._find(token, plan))
+        share = principal.share
+        plans = self.kit.store.get_many("plan", [share.plan_id])
+        if not plans:
+            raise AccessDenied(_DENIED, rule="SHARE_02")
+        objectives = self.kit.objectives.list([("plan_id", "=", share.plan_id)],
+                                              sort=["start_date", "due_date", "position", "name"])
+        tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])
+        # SEC_03: the same decision on the share itself, which _find has just read
+        seen = self.kit.access._visible(principal, [plans[0], *objectives, *tasks], fresh=[share])
+        if not seen or seen[0] is not plans[0]:
+            log.info("share link refused: %s (share %s)", self.kit.access.share_refusal(share), share.id)
+            raise AccessDenied(_DENIED, rule="SHARE_02")
+        if principal.external:
+            seen = [_for_customer(r) for r in seen]
+        shown = tuple(o for o in seen if isinstance(o, Objective))
+        by_parent: dict[str, list[Task]] = {o.id: [] for o in shown}
+        for t in seen:
+            if isinstance(t, Task) and t.parent_id in by_parent:
+                by_parent[t.parent_id].append(t)
+        return SharedPlan(seen[0], shown, MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
+                          share.audience, share.expires_on)
+
+    def timeline(self, token: str, *, limit: int = 50, after: str | None = None) -> TimelinePage:
+        """The shared plan's timeline, published activities only, for an internal
+        user's link; external contacts see no timeline at all (TL_06)."""
+        principal = self.access(token)
+        if principal.external:
+            raise AccessDenied("external contacts a plan is shared with cannot see any timeline", rule="TL_06")
+        page = self.kit.timeline.plan(principal.share.plan_id, limit=limit, after=after, drafts=False)
+        shown = set(map(id, self.kit.access.visible(principal, page.activities)))
+        return attrs.evolve(page, items=tuple(i for i in page.items if id(i.activity) in shown))
+
+    def access(self, token: str, *, plan: SuccessPlan | str | None = None) -> ShareAccess:
+        """The principal a live token stands for, or :class:`AccessDenied`.
+
+        Live is :meth:`AccessService.share_refusal`'s answer, the decision every
+        read through the principal makes again (SEC_03).
+        """
+        share = self._find(token, plan)
+        reason = self.kit.access.share_refusal(share)
+        if reason is not None:
+            log.info("share link refused: %s (share %s)", reason, share.id)
+            raise AccessDenied(_DENIED, rule="SHARE_02")
+        return ShareAccess(share)
+
+    def _find(self, token: str, plan: SuccessPlan | str | None) -> Share:
+        """The share a token belongs to (live or not), or :class:`AccessDenied`."""
+        if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN or not _TOKEN_CHARS.issuperset(token):
+            raise AccessDenied(_DENIED, rule="SHARE_02")  # not a token we hand out (SHARE_02): opens nothing
+        digest = hash_token(token)
+        found = self.list([("token_hash", "=", digest)], limit=1)
+        share = found[0] if found else None
+        reason = None
+        if share is None or not hmac.compare_digest(share.token_hash, digest):
+            reason = "unknown token"
+        elif plan is not None and self.kit.plans.id_of(plan) != share.plan_id:
+            reason = "token for another plan"
+        if reason is not None or share is None:
+            log.info("share link refused: %s%s", reason, f" (share {share.id})" if share else "")
+            raise AccessDenied(_DENIED, rule="SHARE_02")
+        return share
+
+    def _is_live(self, share: Share) -> bool:
+        """Not revoked and not past its expiry date by the kit's clock (SHARE_02, SHARE_05)."""
+        if share.revoked_at is not None:
+            return False
+        return share.expires_on is None or self.kit.today() <= share.expires_on
+
+    def _of_person(self, person_id: str) -> list[Share]:
+        return [s for s in self.list([("person_id", "=", person_id)]) if self._is_live(s)]
+
+    def _forget_plan(self, plan_id: str) -> None:
+        """Delete the shares of a deleted plan."""
+        self.kit.store.delete_many(self.kind, [s.id for s in self.list([("plan_id", "=", plan_id)])])
+
+    # ---------------------------------------------------------------- external
+    def set_plan_external(self, plan: SuccessPlan | str, external: bool = True) -> Outcome[SuccessPlan]:
+        """Mark a plan external, which marks all its objectives external, or
+        unmark it and them (SHARE_05).  Single objectives can then be taken
+        out with :meth:`set_objective_external`."""
+        external = flag("plan", "external", external)
+        with self.kit.transaction():
+            current = self.kit.plans._current(plan)
+            check_open_plan(self.kit, current, what="changing what is external")
+            new = self.kit.plans._save(current, {"external": external})
+            objectives = self.kit.objectives.list([("plan_id", "=", current.id), ("external", "!=", external)])
+            updates = [(evolve(self.kit, o, external=external), o.version) for o in objectives]
+            self.kit.store.update_many(updates)
+        return Outcome(new, created=tuple(o for o, _ in updates), plan=new)
+
+    def set_objective_external(self, objective: Objective | str, external: bool) -> Objective:
+        """Take one objective out of (or back into) what external contacts see (SHARE_05)."""
+        with self.kit.transaction():
+            current = self.kit.objectives._current(objective)
+            check_open_plan(self.kit, self.kit.plans.get(current.plan_id), what="changing what is external")
+            return self.kit.objectives._save(current, {"external": flag("objective", "external", external)})
+
+
+#: What an external contact's view leaves out: the team's internal notes, custom fields and
+#: email drafts (the rest of each record is what the customer works on with the team).
+_INTERNAL_ONLY: dict[type, dict[str, Any]] = {
+    SuccessPlan: {"fields": {}},
+    Objective: {"comments": None, "snooze_reason": None, "fields": {}},
+    Task: {"email_subject": None, "email_body": None, "email_to": (), "fields": {}},
+}
+
+
+def _for_customer(record: Any) -> Any:
+    """``record`` without its internal-only fields, for a share to an external contact."""
+    blank = _INTERNAL_ONLY.get(type(record))
+    return attrs.evolve(record, **blank) if blank else record

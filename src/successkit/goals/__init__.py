@@ -1,0 +1,1 @@
+"""Customer goals: the goals, the goal library and the goal list view."""

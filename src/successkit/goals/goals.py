@@ -1,0 +1,530 @@
+"""Customer goals: goals, links to CTAs and plans, progress, history
+(GOAL_01-GOAL_06, GOAL_11, GOAL_12, GOAL_14).
+
+The goal library (GOAL_02) lives in :mod:`successkit.goals.library`; list views
+and reports over goals in :mod:`successkit.goals.views`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from successkit.errors import RuleViolation, ValidationError
+from successkit.outcome import Outcome
+from successkit.plans.business_days import add_days
+from successkit.plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
+from successkit.query.language import Query
+from successkit.records import Cta, Goal, GoalHistory, GoalLink, GoalTemplate, Objective, SuccessPlan, Task
+from successkit.records.checks import (
+    as_list,
+    check_attributes,
+    check_names,
+    check_options,
+    field_changes,
+    flag,
+    require_text,
+)
+from successkit.service import Service, Where, _query
+from successkit.views.record_list import RecordList
+
+if TYPE_CHECKING:
+    from .views import GoalView
+
+__all__ = [
+    "LINKABLE",
+    "SYSTEM_FIELDS",
+    "GoalHistoryService",
+    "GoalLinkService",
+    "GoalProgress",
+    "GoalService",
+]
+
+#: The kinds of work a goal can be linked to (GOAL_03).
+LINKABLE = ("cta", "plan")
+#: Fields no caller may edit (GOAL_12): the record's identity and bookkeeping,
+#: its creation stamp and creator, and the computed progress.
+SYSTEM_FIELDS = frozenset({
+    "id", "version", "created_at", "created_date", "created_by", "creator", "updated_at", "progress",
+    "company_id", "company", "template_id", "template",
+})  # fmt: skip
+#: Fields :meth:`GoalService.update` changes, with their types.
+_EDITABLE: dict[str, type] = {"name": str, "status": str, "due_date": date, "description": str,
+                              "opportunity_id": str}
+#: Optional fields an administrator may make required (GOAL_02).
+_REQUIRABLE = ("due_date", "description", "opportunity_id")
+_REQUIRED_SETTING = "goal.required_fields"
+
+
+@attrs.frozen
+class GoalProgress:
+    """A goal's progress (GOAL_06): of the ``linked`` CTAs and plans that still
+    exist, how many are ``closed`` (finished, whether won or lost) and how many
+    of those are ``achieved`` (finished successfully).
+
+    ``percent`` is ``100 * achieved / linked``, or None when nothing is linked:
+    closed-lost work is finished but is not progress towards the goal, and a
+    goal with no work linked has no progress to show (not 0 % of it done).
+    A CTA is achieved when its status is in the ``closed_success`` category; a
+    plan when it is closed and no more of its objectives were closed-lost than
+    closed-success (so a plan closed with its work unfinished, PLAN_05, is not).
+    """
+
+    linked: int = 0
+    closed: int = 0
+    achieved: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        """100 x achieved / linked, or None when nothing is linked (GOAL_06)."""
+        return None if self.linked == 0 else 100.0 * self.achieved / self.linked
+
+
+def _json(value: Any) -> str | None:
+    """A value as the JSON text kept in the history (dates as ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        value = value.isoformat()
+    elif isinstance(value, tuple):
+        value = list(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class GoalTemplateService(Service[GoalTemplate]):
+    """``kit.goal_templates``: the goal library (GOAL_02)."""
+    record_class = GoalTemplate
+    def create(self, name: str, *, description: str | None = None, status: str | None = None,
+               due_days: int | None = None, fields: Mapping[str, Any] | None = None) -> GoalTemplate:
+        """A goal template whose values new goals start from."""
+        name = require_text(self.kind, "name", name)
+        values = check_attributes(self.kind, {"description": description, "due_days": due_days},
+                                  {"description": str, "due_days": int})
+        if values["due_days"] is not None and values["due_days"] < 0:
+            raise ValidationError("due_days is a whole number of days >= 0", value=due_days)
+        if status is not None:
+            status = self.kit.statuses.get("goal", status).key
+        with self.kit.transaction():
+            template = self._new(name=name, status=status, default_fields=self.kit.custom_fields.check("goal", fields),
+                                 **values)
+            self.kit.store.insert(template)
+        return template
+    def search(self, text: str = "", *, include_inactive: bool = False) -> RecordList[GoalTemplate]:
+        """Templates whose name contains ``text`` (ignoring case), by name."""
+        include_inactive = flag(self.kind, "include_inactive", include_inactive)
+        where: list[tuple[Any, ...]] = [("name", "contains", text)] if text else []
+        if not include_inactive:
+            where.append(("active", "=", True))
+        return self.list(where, sort=["name"])
+    def update(self, template: GoalTemplate | str, **changes: Any) -> GoalTemplate:
+        """Edit name, description, status, due_days, fields or active."""
+        allowed = {"name", "description", "status", "due_days", "fields", "active"}
+        check_names("goal templates have no editable field", changes, allowed)
+        values: dict[str, Any] = {}
+        if "name" in changes:
+            values["name"] = require_text(self.kind, "name", changes["name"])
+        values.update(check_attributes(self.kind, {k: changes[k] for k in ("description", "due_days", "active")
+                                                   if k in changes},
+                                       {"description": str, "due_days": int, "active": bool}))
+        if changes.get("status") is not None:
+            values["status"] = self.kit.statuses.get("goal", changes["status"]).key
+        elif "status" in changes:
+            values["status"] = None
+        with self.kit.transaction():
+            current = self._current(template)
+            if "fields" in changes:
+                values["default_fields"] = self.kit.custom_fields.check(
+                    "goal", {**current.default_fields, **(changes["fields"] or {})})
+            return self._save(current, values)
+    def delete(self, template: GoalTemplate | str) -> None:
+        """Delete a template; goals made from it keep their values."""
+        self.kit.store.delete(self.kind, self.id_of(template))
+class GoalLinkService(Service[GoalLink]):
+    """``kit.goal_links``: the links between goals and CTAs or plans, as a record
+    set for reports (GOAL_13).  Link and unlink through ``kit.goals``."""
+
+    record_class = GoalLink
+
+
+class GoalHistoryService(Service[GoalHistory]):
+    """``kit.goal_history``: every goal's activity history (GOAL_11)."""
+
+    record_class = GoalHistory
+
+
+class GoalService(Service[Goal]):
+    """``kit.goals``: customer goals of companies and relationships."""
+
+    record_class = Goal
+
+    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> Iterator[Goal]:
+        """Like :meth:`list`, streamed.  Dropdown and multi-select fields, the
+        built-in ``status`` included, cannot be sorted (GOAL_09): the same check
+        as the goal view's, for every goal query (``list``, ``report``, ...)."""
+        from .views import _check_sort
+
+        query = _query(where, logic, sort, limit, offset)
+        _check_sort(self.kit, query.sort)
+        return super().iter(query)
+
+    # ------------------------------------------------------------------ create
+    def create(self, name: str | None = None, *, company: Any = None, relationship: Any = None,
+               template: Any = None, opportunity: str | None = None, status: str | None = None,
+               due_date: date | None = None, description: str | None = None,
+               fields: Mapping[str, Any] | None = None) -> Goal:
+        """A goal for a company, or for a relationship (its company is implied)
+        (GOAL_01), from scratch or from a goal ``template`` whose values are the
+        defaults any argument given here overrides (GOAL_02).
+
+        The status defaults to the template's, else the configured default goal
+        status (the first open one).  Name and company are always required;
+        an administrator may require more (:meth:`set_required_fields`).
+        """
+        values = check_attributes(self.kind, {"due_date": due_date, "description": description,
+                                              "opportunity_id": opportunity},
+                                  {"due_date": date, "description": str, "opportunity_id": str})
+        with self.kit.transaction():
+            tpl = None if template is None else self.kit.goal_templates.get(template)
+            if tpl is not None:
+                name = name if name is not None else tpl.name
+                status = status if status is not None else tpl.status
+                if values["description"] is None:
+                    values["description"] = tpl.description
+                if values["due_date"] is None and tpl.due_days is not None:
+                    values["due_date"] = add_days(self.kit.today(), tpl.due_days, what="the goal template's due_days")
+                fields = {**tpl.default_fields, **field_changes(fields or {})}
+            if not isinstance(name, str) or not name.strip():
+                raise RuleViolation("GOAL_02", "a goal needs a name (non-blank text)", value=name)
+            company_id, rel_id = self._target(company, relationship)
+            status_key = self.kit.statuses.get("goal", status or self.kit.config.default_status("goal")).key
+            checked = self.kit.custom_fields.check(self.kind, fields)
+            goal = self._new(name=name.strip(), company_id=company_id, relationship_id=rel_id, status=status_key,
+                             template_id=tpl.id if tpl is not None else None, fields=checked,
+                             **{k: (None if isinstance(v, str) and not v.strip() else v) for k, v in values.items()})
+            self._check_required(goal)
+            self.kit.store.insert_many([goal, self._entry(goal.id, 1, "created", None, None, goal.name)])
+        return goal
+
+    def _target(self, company: Any, relationship: Any) -> tuple[str, str | None]:
+        if relationship is not None:
+            rel = self.kit.relationships.get(relationship)
+            if company is not None and self.kit.companies.id_of(company) != rel.company_id:
+                raise ValidationError("the relationship belongs to another company", value=rel.name)
+            return rel.company_id, rel.id
+        if company is None:
+            raise RuleViolation("GOAL_02", "a goal belongs to a company or a relationship: pass company= or "
+                                "relationship=", value=None)
+        return self.kit.companies.get(company).id, None
+
+    # ------------------------------------------------------- required fields
+    def required_fields(self) -> builtins.list[str]:
+        """The fields an administrator made required, beyond name and company."""
+        text = self.kit.config.setting(_REQUIRED_SETTING)
+        return [f for f in (text or "").split(",") if f]
+
+    def set_required_fields(self, names: Iterable[str]) -> None:
+        """Make optional goal fields (due_date, description, opportunity_id) or
+        declared goal custom fields required for new and edited goals (GOAL_02)."""
+        declared = self.kit.custom_field_decls("goal", refresh=True)
+        out = []
+        for name in as_list("goal", "required fields", names):
+            if not isinstance(name, str):
+                raise ValidationError("a required goal field is named by text", rule="SEC_05", value=name)
+            key = name[len("fields."):] if isinstance(name, str) and name.startswith("fields.") else name
+            if key not in _REQUIRABLE and key not in declared:
+                raise ValidationError(f"a required goal field is one of {', '.join(_REQUIRABLE)} or a declared "
+                                      "goal custom field", value=name)
+            out.append(key if key in _REQUIRABLE else f"fields.{key}")
+        with self.kit.transaction():
+            self.kit.config.set_setting(_REQUIRED_SETTING, ",".join(dict.fromkeys(out)))
+
+    def _check_required(self, goal: Goal) -> None:
+        for name in self.required_fields():
+            value = goal.fields.get(name[7:]) if name.startswith("fields.") else getattr(goal, name)
+            if value is None or value == "" or value == [] or value == ():
+                raise RuleViolation("GOAL_02", f"goal field {name!r} is required", value=name)
+
+    # ------------------------------------------------------------------ change
+    def update(self, goal: Goal | str, **changes: Any) -> Goal:
+        """Edit name, status, due date, description, opportunity or custom fields.
+
+        Every changed field is written to the goal's activity history in the
+        same transaction (GOAL_11).  System fields (id, created date, creator,
+        progress...) cannot be edited (GOAL_12).
+        """
+        system = sorted(set(changes) & SYSTEM_FIELDS)
+        if system:
+            raise RuleViolation("GOAL_12", f"{system[0]!r} is a system field of goals and cannot be edited",
+                                value=system[0])
+        if "opportunity" in changes:
+            changes["opportunity_id"] = changes.pop("opportunity")
+        check_names("goals have no editable field", changes, [*_EDITABLE, "fields"])
+        values = check_attributes(self.kind, {k: v for k, v in changes.items() if k != "fields"}, _EDITABLE)
+        if "name" in values:
+            if not isinstance(values["name"], str) or not values["name"].strip():
+                raise RuleViolation("GOAL_02", "a goal needs a name (non-blank text)", value=values["name"])
+            values["name"] = values["name"].strip()
+        if "status" in values:
+            values["status"] = self.kit.statuses.get("goal", values["status"]).key
+        for key in ("description", "opportunity_id"):
+            if isinstance(values.get(key), str) and not values[key].strip():
+                values[key] = None
+        with self.kit.transaction():
+            current = self._current(goal)
+            if "fields" in changes:
+                new_fields = {**current.fields, **self.kit.custom_fields.check(self.kind, changes["fields"])}
+                values["fields"] = new_fields
+            diffs = [(k, getattr(current, k), v) for k, v in values.items()
+                     if k != "fields" and getattr(current, k) != v]
+            if "fields" in values:
+                keys = sorted(set(current.fields) | set(values["fields"]))
+                diffs += [(f"fields.{k}", current.fields.get(k), values["fields"].get(k)) for k in keys
+                          if current.fields.get(k) != values["fields"].get(k)]
+            if not diffs:
+                return current
+            new = self._save(current, values)
+            self._check_required(new)
+            seq = self._next_seq(current.id)
+            self.kit.store.insert_many([self._entry(current.id, seq + i, "changed", f, old, value)
+                                        for i, (f, old, value) in enumerate(diffs)])
+        return new
+
+    def set_status(self, goal: Goal | str, status: str) -> Goal:
+        """Change a goal's status (kept in its history like any change)."""
+        return self.update(goal, status=status)
+
+    def delete(self, goal: Goal | str) -> None:
+        """Delete a goal with its links and history; the linked CTAs and plans
+        are left untouched (GOAL_05)."""
+        with self.kit.transaction():
+            current = self.get(goal)
+            links = self.kit.goal_links.list([("goal_id", "=", current.id)])
+            self.kit.store.delete_many("goal_link", [link.id for link in links])
+            history = self.kit.goal_history.list([("goal_id", "=", current.id)])
+            self.kit.store.delete_many("goal_history", [h.id for h in history])
+            self.kit.store.delete(self.kind, current.id)
+
+    # -------------------------------------------------------------- history
+    def _entry(self, goal_id: str, seq: int, action: str, field: str | None, old: Any, new: Any) -> GoalHistory:
+        now = self.kit.now()
+        return GoalHistory(created_at=now, updated_at=now, created_by=self.kit.actor_id, goal_id=goal_id, seq=seq,
+                           action=action, field=field, old_value=_json(old), new_value=_json(new))
+
+    def _next_seq(self, goal_id: str) -> int:
+        last = self.kit.goal_history.list([("goal_id", "=", goal_id)], sort=["-seq"], limit=1)
+        return last[0].seq + 1 if last else 1
+
+    def history(self, goal: Goal | str) -> RecordList[GoalHistory]:
+        """Every change to the goal, oldest first (GOAL_11): who (``created_by``),
+        when (``created_at``), ``action``, ``field``, ``old`` and ``new`` values."""
+        return self.kit.goal_history.list([("goal_id", "=", self.id_of(goal))], sort=["seq", "created_at"])
+
+    # ---------------------------------------------------------------- links
+    def _item(self, item: Any, kind: str | None) -> tuple[str, Cta | SuccessPlan]:
+        """The CTA or plan ``item`` names; objectives and tasks are refused (GOAL_03)."""
+        if isinstance(item, (Objective, Task)) or kind in ("objective", "task"):
+            what = item.__kind__ if isinstance(item, (Objective, Task)) else kind
+            raise RuleViolation("GOAL_03", f"a {what} cannot be linked to a goal directly; link its CTA or "
+                                "success plan instead", value=getattr(item, "name", item))
+        if isinstance(item, Cta):
+            kind = "cta"
+        elif isinstance(item, SuccessPlan):
+            kind = "plan"
+        elif kind not in LINKABLE:
+            raise ValidationError("link a cockpit CTA or a success plan (a record, or an id with kind='cta' "
+                                  "or kind='plan')", value=item if kind is None else kind)
+        found: Cta | SuccessPlan = self.kit.ctas.get(item) if kind == "cta" else self.kit.plans.get(item)
+        return kind, found
+
+    def link(self, goal: Goal | str, item: Any, *, kind: str | None = None) -> GoalLink:
+        """Link a cockpit CTA or a success plan of the goal's company to the goal
+        (GOAL_03).  Linking an objective or a task is refused; linking an item
+        already linked returns the existing link."""
+        with self.kit.transaction():
+            current = self.get(goal)
+            item_kind, found = self._item(item, kind)
+            if found.company_id != current.company_id:
+                raise ValidationError(f"the {item_kind} belongs to another company than the goal", value=found.name)
+            existing = self.kit.goal_links.list([("goal_id", "=", current.id), ("item_id", "=", found.id)])
+            if existing:
+                return existing[0]
+            now = self.kit.now()
+            link = GoalLink(created_at=now, updated_at=now, created_by=self.kit.actor_id, goal_id=current.id,
+                            item_kind=item_kind, item_id=found.id, company_id=current.company_id)
+            entry = self._entry(current.id, self._next_seq(current.id), "linked", item_kind, None, found.id)
+            self.kit.store.insert_many([link, entry])
+        return link
+
+    def unlink(self, goal: Goal | str, item: Any, *, kind: str | None = None) -> None:
+        """Remove the link between a goal and a CTA or plan; the CTA or plan
+        itself is left untouched (GOAL_05)."""
+        goal_id = self.id_of(goal)
+        item_id = item.id if isinstance(item, (Cta, SuccessPlan, Objective, Task)) else item
+        if isinstance(item, (Objective, Task)) or kind in ("objective", "task"):
+            self._item(item, kind)  # raises GOAL_03
+        with self.kit.transaction():
+            links = self.kit.goal_links.list([("goal_id", "=", goal_id), ("item_id", "=", item_id)])
+            if not links:
+                raise ValidationError("this item is not linked to the goal", value=item_id)
+            self.kit.store.delete_many("goal_link", [link.id for link in links])
+            entry = self._entry(goal_id, self._next_seq(goal_id), "unlinked", links[0].item_kind, item_id, None)
+            self.kit.store.insert(entry)
+
+    def create_cta(self, goal: Goal | str, name: str, **options: Any) -> Outcome[Cta]:
+        """Create a cockpit CTA from a goal and link it, in one transaction (GOAL_04).
+
+        ``options`` are those of :meth:`CtaService.create`; the company (and
+        relationship) default to the goal's.  The link is in ``created``.
+        """
+        check_options("create_cta", self.kit.ctas.create, options, given=("name",))  # company: the goal's
+        with self.kit.transaction():
+            current = self.get(goal)
+            if "company" not in options and "relationship" not in options:
+                if current.relationship_id is not None:
+                    options["relationship"] = current.relationship_id
+                else:
+                    options["company"] = current.company_id
+            outcome = self.kit.ctas.create(name, **options)
+            link = self.link(current, outcome.record)
+        return attrs.evolve(outcome, created=(*outcome.created, link))
+
+    def create_plan(self, goal: Goal | str, name: str, **options: Any) -> Outcome[SuccessPlan]:
+        """Create a success plan from a goal and link it, in one transaction (GOAL_04).
+
+        ``options`` are those of :meth:`PlanService.create`; the company (and
+        relationship) default to the goal's.  The link is in ``created``.
+        """
+        check_options("create_plan", self.kit.plans.create, options, given=("name",), filled=("company",))
+        with self.kit.transaction():
+            current = self.get(goal)
+            if "company" not in options:
+                options["company"] = current.company_id
+                if "relationship" not in options and current.relationship_id is not None:
+                    options["relationship"] = current.relationship_id
+            plan = self.kit.plans.create(name, **options)
+            link = self.link(current, plan)
+        return Outcome(plan, created=(link,), plan=plan)
+
+    def links(self, goal: Goal | str) -> RecordList[GoalLink]:
+        """The goal's links, oldest first."""
+        return self.kit.goal_links.list([("goal_id", "=", self.id_of(goal))], sort=["created_at"])
+
+    def linked(self, goal: Goal | str) -> builtins.list[Cta | SuccessPlan]:
+        """The CTAs and plans linked to the goal (CTAs first), in three queries."""
+        links = self.links(goal)
+        ctas = self.kit.ctas.get_many([x.item_id for x in links if x.item_kind == "cta"])
+        plans = self.kit.plans.get_many([x.item_id for x in links if x.item_kind == "plan"])
+        return [*ctas, *plans]
+
+    # ------------------------------------------------------------- progress
+    def progress(self, goal: Goal | str) -> GoalProgress:
+        """The goal's progress, from its linked items' current statuses (GOAL_06)."""
+        return self.progress_many([goal])[self.id_of(goal)]
+
+    def progress_many(self, goals: Sequence[Goal | str]) -> dict[str, GoalProgress]:
+        """Progress of many goals in at most four storage calls, however many:
+        one query for the links, one ``get_many`` each for the CTAs and plans,
+        and one query for the objectives of the closed plans among them.
+
+        This is the only place progress is computed: the goal view, its
+        progress filter, grouping and sort, and the 360 views all read it here.
+        """
+        ids = list(dict.fromkeys(self.id_of(g) for g in self._refs(goals)))
+        if not ids:
+            return {}
+        links = list(self.kit.store.query(self.kit.bind("goal_link", Query([("goal_id", "in", ids)]))))
+        states: dict[str, str] = {}  # item id -> "open", "closed" or "achieved"
+        closed_plans: list[str] = []
+        for kind in LINKABLE:
+            wanted = list(dict.fromkeys(x.item_id for x in links if x.item_kind == kind))
+            for record in self.kit.store.get_many(kind, wanted):
+                category = self._category(kind, record.status)
+                if kind == "plan" and category == "closed":
+                    closed_plans.append(record.id)
+                states[record.id] = ("achieved" if category == "closed_success" else
+                                     "closed" if category in ("closed", "closed_lost") else "open")
+        for plan_id in self._plans_won(closed_plans):
+            states[plan_id] = "achieved"
+        tallies = {i: [0, 0, 0] for i in ids}
+        for x in links:
+            state = states.get(x.item_id)
+            if state is None:
+                continue  # the item was deleted: it no longer counts
+            tally = tallies[x.goal_id]
+            tally[0] += 1
+            tally[1] += state != "open"
+            tally[2] += state == "achieved"
+        return {i: GoalProgress(linked=t[0], closed=t[1], achieved=t[2]) for i, t in tallies.items()}
+
+    def _plans_won(self, plan_ids: Sequence[str]) -> set[str]:
+        """The closed plans that count as achieved (GOAL_06): no more objectives
+        closed-lost than closed-success (a plan without objectives lost nothing)."""
+        if not plan_ids:
+            return set()
+        score = dict.fromkeys(plan_ids, 0)
+        finished = self.kit.statuses.in_category("objective", "closed_success", "closed_lost")
+        query = Query([("plan_id", "in", list(plan_ids)), ("status", "in", finished)])
+        for o in self.kit.store.query(self.kit.bind("objective", query)):
+            category = self._category("objective", o.status)
+            score[o.plan_id] += (category == "closed_success") - (category == "closed_lost")
+        return {p for p, n in score.items() if n >= 0}
+
+    def _category(self, kind: str, status: str) -> str:
+        try:
+            return self.kit.statuses.get(kind, status).category
+        except ValidationError:  # a status whose plugin is gone: not known to be closed
+            return "open"
+
+    # ---------------------------------------------------------------- reading
+    def of_company(self, company: Any, *, relationships: bool | None = None, where: Where = None,
+                   logic: str | None = None) -> RecordList[Goal]:
+        """A company's goals, newest first, in one query; with
+        ``relationships=True`` its relationships' goals too (GOAL_14).  Left
+        out (None), the administrator's setting decides, off by default
+        (:meth:`show_relationship_goals`)."""
+        from successkit.query.language import combine
+
+        cid = self.kit.companies.id_of(company)
+        extra: list[tuple[Any, ...]] = [("company_id", "=", cid)]
+        if not self.with_relationship_goals(relationships):
+            extra.append(("relationship_id", "is empty"))
+        return self.list(combine(extra, where, logic, sort=["-created_at"]))
+
+    def show_relationship_goals(self, enabled: bool) -> None:
+        """Whether a company's goal list and 360 view show its relationships'
+        goals when the call does not say (GOAL_14); off until turned on."""
+        if not isinstance(enabled, bool):
+            raise ValidationError("show_relationship_goals takes True or False", value=enabled)
+        with self.kit.transaction():
+            self.kit.config.set_setting(RELATIONSHIP_GOALS_SETTING, "true" if enabled else "false")
+
+    def with_relationship_goals(self, relationships: bool | None) -> bool:
+        """``relationships`` as given (True or False), or the setting when None."""
+        if relationships is None:
+            return flag_setting(self.kit.config, RELATIONSHIP_GOALS_SETTING)
+        return flag("goals", "relationships", relationships)
+
+    def view(self, where: Where = None, **options: Any) -> GoalView:
+        """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goals.views.goal_view`."""
+        from .views import goal_view
+
+        check_options("the goal view", goal_view, options, given=("kit", "where"))
+        return goal_view(self.kit, where, **options)
+
+    def report(self, record_set: str, where: Where = None, *, logic: str | None = None, sort: Any = None,
+               limit: int | None = None) -> RecordList[Any]:
+        """Rows of one of the three goal record sets (GOAL_13): ``"goals"``,
+        ``"goal_templates"`` or ``"goal_links"``, through the query language;
+        ``.to_pandas()`` gives a DataFrame."""
+        services: dict[str, Service[Any]] = {"goals": self, "goal_templates": self.kit.goal_templates,
+                                             "goal_links": self.kit.goal_links}
+        service = services.get(record_set) if isinstance(record_set, str) else None
+        if service is None:
+            raise ValidationError(f"goal reports use one of {', '.join(services)}", value=record_set)
+        return service.list(where, logic=logic, sort=sort, limit=limit)

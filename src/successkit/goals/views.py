@@ -1,0 +1,318 @@
+"""The goal list view (GOAL_07-GOAL_10): chosen columns, progress, grouping,
+sorting and filtering with the query language.
+
+Everything except progress runs in the database: the filter, the sort, the
+limit and the group counts.  Progress is computed from the linked CTAs and
+plans (GOAL_06), so a view that filters, groups or sorts by it reads the goals
+in scope, computes their progress (at most four more queries) and applies the same
+query semantics in Python (``successkit.query.evaluate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from successkit.errors import QueryError
+from successkit.query.bind import BoundGroup, FieldRef, resolve_field
+from successkit.query.evaluate import _decoder, group_key, matches, value_of
+from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort, combine
+from successkit.query.schema import FieldType
+from successkit.records import Goal
+from successkit.records.checks import text_list
+from successkit.service import Where
+
+from .goals import GoalProgress
+
+if TYPE_CHECKING:
+    from successkit.kit import Kit
+
+__all__ = ["DEFAULT_COLUMNS", "GoalRow", "GoalView", "goal_view"]
+
+#: The columns a goal list shows unless told otherwise (GOAL_07).
+DEFAULT_COLUMNS = ("name", "due_date", "status", "progress")
+#: The default order: newest created first (GOAL_07).
+DEFAULT_SORT = ("-created_at",)
+#: The computed column (GOAL_06): filtered, grouped and sorted like a number field.
+PROGRESS = "progress"
+#: Custom field types whose columns cannot be sorted (GOAL_09).
+UNSORTABLE_TYPES = ("dropdown", "multiselect")
+#: Built-in goal fields shown as a dropdown, so not sortable either (GOAL_09):
+#: a status sorted by its key would read alphabetically, not in any useful order.
+UNSORTABLE_FIELDS = ("status",)
+
+
+@attrs.frozen
+class GoalRow:
+    """One row of a goal list: the goal, its progress, its group and the
+    values of the view's columns (``row["due_date"]``)."""
+
+    goal: Goal
+    progress: GoalProgress
+    values: Mapping[str, Any]
+    group: Any = None
+
+    def __getitem__(self, column: str) -> Any:
+        return self.values[column]
+
+
+@attrs.frozen
+class GoalView:
+    """A page of the goal list.
+
+    ``total`` counts every goal that matches (not just this page); ``groups``
+    holds ``(group, count)`` pairs in display order when the view is grouped,
+    and the rows then come group by group.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[GoalRow, ...]
+    total: int
+    groups: tuple[tuple[Any, int], ...] = ()
+    grouped: bool = False
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[GoalRow]:
+        return iter(self.rows)
+
+    def __getitem__(self, i: int) -> GoalRow:
+        return self.rows[i]
+
+    def by_group(self) -> list[tuple[Any, list[GoalRow]]]:
+        """The page's rows under their groups, in order."""
+        out: list[tuple[Any, list[GoalRow]]] = []
+        for row in self.rows:
+            if not out or out[-1][0] != row.group:
+                out.append((row.group, []))
+            out[-1][1].append(row)
+        return out
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Each row as a dict: ``id``, ``group`` (when grouped), then the columns."""
+        return [{"id": r.goal.id, **({"group": r.group} if self.grouped else {}), **r.values} for r in self.rows]
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of the rows, typed like the goal's fields (needs the ``pandas`` extra)."""
+        from successkit.views.frames import goal_view_frame
+
+        return goal_view_frame(self)
+
+
+# ------------------------------------------------------------------------------ building
+def _resolve(kit: Kit, name: Any) -> FieldRef:
+    schema = kit.store.schema("goal")
+    try:
+        return resolve_field(name, schema, kit.custom_field_types("goal"))
+    except QueryError:
+        return resolve_field(name, schema, kit.custom_field_types("goal", refresh=True))
+
+
+def _column_value(goal: Goal, field: FieldRef) -> Any:
+    return goal.fields.get(field.name) if field.custom else getattr(goal, field.name)
+
+
+def _check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | None]]:
+    """Each sort key with its field (None for progress); dropdown and
+    multi-select fields, the built-in ``status`` included, are refused (GOAL_09)."""
+    out: list[tuple[Sort, FieldRef | None]] = []
+    for s in sorts:
+        if s.field == "progress":
+            out.append((s, None))
+            continue
+        field = _resolve(kit, s.field)
+        if not field.custom and field.name in UNSORTABLE_FIELDS:
+            raise QueryError(f"goals cannot be sorted by {field.name!r}: it is a dropdown field and dropdown "
+                             "fields are not sortable; group by it or filter on it instead", rule="GOAL_09",
+                             value=s.field)
+        if field.custom:
+            decl = kit.custom_field_decls("goal").get(field.name)
+            if decl is not None and decl.type in UNSORTABLE_TYPES:
+                raise QueryError(f"goals cannot be sorted by {field.name!r}: {decl.type} fields are not sortable; "
+                                 "group by it or filter on it instead", rule="GOAL_09", value=s.field)
+        out.append((s, field))
+    return out
+
+
+def _nulls_last_sort(items: list[Any], key: Any, descending: bool) -> None:
+    """Stable sort by ``key`` (None last in both directions), like the query language."""
+    present = [i for i in items if key(i) is not None]
+    missing = [i for i in items if key(i) is None]
+    present.sort(key=lambda i: _order(key(i)), reverse=descending)
+    items[:] = present + missing
+
+
+def _order(v: Any) -> tuple[int, Any]:
+    return (1, v) if isinstance(v, (int, float)) else (2, v)
+
+
+def _group_condition(group: BoundGroup, key: Any) -> tuple[Any, ...]:
+    """A condition matching exactly the goals of one group."""
+    name = f"fields.{group.field.name}" if group.field.custom else group.field.name
+    if key is None:
+        return (name, "is empty")
+    if group.mode == "value":
+        return (name, "=", key)
+    year, quarter = (int(part) for part in str(key).removeprefix("FY").split("-Q"))
+    index = (quarter - 1) * 3 + (group.start_month - 1 if group.mode == "fiscal" else 0)
+    return (name, "between", (_month_start(year, index), _month_start(year, index + 3, last_day=True)))
+
+
+def _month_start(year: int, index: int, *, last_day: bool = False) -> date:
+    """The first day of month ``index`` (0-based, may pass 11) counted from
+    January of ``year``, or with ``last_day`` the day before it, clamped to
+    the calendar (a fiscal year 0 starts in year 1)."""
+    y, m = year + index // 12, index % 12 + 1
+    if y < 1:
+        return date.min
+    if y > 9999:
+        return date.max
+    first = date(y, m, 1)
+    return date.fromordinal(first.toordinal() - 1) if last_day and first > date.min else first
+
+
+def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, columns: Sequence[str] | None = None,
+              extra_columns: Sequence[str] = (), sort: Any = None,
+              group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
+              offset: int = 0, company: Any = None, relationship: Any = None,
+              relationships: bool | None = None) -> GoalView:
+    """The goal list (GOAL_07-GOAL_10).
+
+    - ``where`` / ``logic``: numbered conditions and an advanced-logic
+      expression over their numbers (the query language, ``docs/queries.md``).
+    - ``columns``: the columns to show (default name, due date, status,
+      progress); ``extra_columns`` adds to them.  Any goal field, declared
+      custom field or ``progress``.
+    - ``sort``: field names, ``-field`` or ``(field, "desc")``; default newest
+      created first.  Dropdown and multi-select fields (custom ones and the
+      built-in ``status``) cannot be sorted (GOAL_09).  ``progress`` sorts in Python over every matching goal.
+    - ``group_by``: a field name, ``CalendarQuarter("due_date")`` or
+      ``FiscalQuarter("due_date", start_month=4)``.
+    - ``company`` (with its relationships' goals when ``relationships=True``,
+      GOAL_14; left out, the administrator's setting decides, off by default)
+      or ``relationship`` narrow the list.
+    """
+    if isinstance(where, Query):
+        base = Query(conditions=where.conditions, logic=where.logic)
+        sort = sort if sort is not None else (where.sort or None)
+        limit = limit if limit is not None else where.limit
+        offset = offset or where.offset
+    else:
+        base = Query(conditions=where or (), logic=logic)
+    scope: list[Condition | tuple[Any, ...]] = []
+    if company is not None:
+        scope.append(("company_id", "=", kit.companies.id_of(company)))
+        if not kit.goals.with_relationship_goals(relationships):
+            scope.append(("relationship_id", "is empty"))
+    if relationship is not None:
+        scope.append(("relationship_id", "=", kit.relationships.id_of(relationship)))
+    base = combine(scope, base)
+
+    shown = DEFAULT_COLUMNS if columns is None else text_list("goal view", "columns", columns)
+    names = list(dict.fromkeys([*shown, *text_list("goal view", "extra_columns", extra_columns)]))
+    fields = {n: (None if n == PROGRESS else _resolve(kit, n)) for n in names}
+    sorts = _check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
+    db_sort = tuple(s for s, f in sorts if f is not None)
+    paged = attrs.evolve(base, sort=db_sort, limit=limit, offset=offset)
+    computed = _by_progress(base, group_by)
+    extra = {PROGRESS: FieldType.FLOAT} if computed else None  # goals augmented with their progress
+    bound = kit.bind("goal", paged, extra=extra)  # checks conditions, logic, paging (GOAL_10)
+    bgroup = None if group_by is None else kit.bind_group("goal", group_by, extra=extra)
+
+    if computed or any(f is None for _, f in sorts):
+        goals, groups, total = _in_python(kit, combine(scope, Query()) if computed else base, sorts, bgroup,
+                                          limit, offset, where=bound.where if computed else None)
+    elif bgroup is None:
+        goals = [(g, None) for g in kit.store.query(bound)]
+        groups, total = [], kit.store.count(bound)
+    else:
+        goals, groups, total = _grouped(kit, base, db_sort, bgroup, limit, offset)
+
+    progress = kit.goals.progress_many([g for g, _ in goals])
+    rows = []
+    for goal, group in goals:
+        p = progress[goal.id]
+        values = {n: (p.percent if f is None else _column_value(goal, f)) for n, f in fields.items()}
+        rows.append(GoalRow(goal, p, values, group))
+    return GoalView(tuple(names), tuple(rows), total, tuple(groups), bgroup is not None)
+
+
+def _labels(group: BoundGroup, goals: Sequence[Goal]) -> list[Any]:
+    decode = _decoder(group)
+    return [decode(group_key(g, group)) for g in goals]
+
+
+def _grouped(kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, limit: int | None,
+             offset: int) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+    """Group counts in one query, then the page's rows group by group: one
+    query per group the page spans (or one query for an unlimited view)."""
+    groups = kit.store.group_counts(kit.bind("goal", base), group)
+    total = sum(n for _, n in groups)
+    if limit is None:
+        goals = list(kit.store.query(kit.bind("goal", attrs.evolve(base, sort=sort))))
+        rank = {key: i for i, (key, _) in enumerate(groups)}
+        labelled = list(zip(goals, _labels(group, goals), strict=True))
+        labelled.sort(key=lambda pair: rank.get(pair[1], len(rank)))
+        return labelled[offset:], groups, total
+    out: list[tuple[Goal, Any]] = []
+    start, end = offset, offset + limit
+    pos = 0
+    for key, n in groups:
+        if pos >= end:
+            break
+        lo, hi = max(start, pos), min(end, pos + n)
+        if lo < hi:
+            query = attrs.evolve(combine([_group_condition(group, key)], base), sort=sort, limit=hi - lo,
+                                 offset=lo - pos)
+            out.extend((g, key) for g in kit.store.query(kit.bind("goal", query)))
+        pos += n
+    return out, groups, total
+
+
+def _by_progress(base: Query, group_by: Any) -> bool:
+    """Whether the view filters or groups by the computed progress."""
+    grouped = group_by == PROGRESS or (isinstance(group_by, ByField) and group_by.field == PROGRESS)
+    return grouped or any(c.field == PROGRESS for c in base.conditions)
+
+
+def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | None]], group: BoundGroup | None,
+               limit: int | None, offset: int, *, where: Any = None,
+               ) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+    """Progress in the query: every goal of ``base`` is read (one query) and its
+    progress computed (at most four more); ``where`` (bound with progress as a field),
+    the sort, the grouping and the page are then applied here."""
+    stored = list(kit.store.query(kit.bind("goal", base)))
+    progress = kit.goals.progress_many(stored)
+    # each goal carries its progress as a field, so the query semantics apply to it unchanged
+    goals = [attrs.evolve(g, fields={**g.fields, PROGRESS: progress[g.id].percent}) for g in stored]
+    if where is not None:
+        goals = [g for g in goals if matches(where, g)]
+    goals.sort(key=lambda g: g.id)
+    for s, field in reversed(sorts):
+        if field is None:
+            _nulls_last_sort(goals, lambda g: progress[g.id].percent, s.descending)
+        else:
+            _nulls_last_sort(goals, lambda g, f=field: value_of(g, f), s.descending)
+    groups: list[tuple[Any, int]] = []
+    labels: list[Any] = [None] * len(goals)
+    if group is not None:
+        raw = [group_key(g, group) for g in goals]
+        order = sorted(set(raw), key=lambda k: (k is None, (0, 0) if k is None else _order(k)))
+        rank = {k: i for i, k in enumerate(order)}
+        decode = _decoder(group)
+        counts = {k: 0 for k in order}
+        for k in raw:
+            counts[k] += 1
+        groups = [(decode(k), counts[k]) for k in order]
+        labelled = sorted(zip(goals, raw, strict=True), key=lambda pair: rank[pair[1]])
+        goals = [g for g, _ in labelled]
+        labels = [decode(k) for _, k in labelled]
+    originals = {g.id: g for g in stored}
+    goals = [originals[g.id] for g in goals]
+    pairs = list(zip(goals, labels, strict=True))
+    end = None if limit is None else offset + limit
+    return pairs[offset:end], groups, len(goals)

@@ -1,0 +1,1 @@
+"""Success plans and the work inside them: objectives, CTAs, tasks, playbooks, templates, cloning."""

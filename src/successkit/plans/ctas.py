@@ -1,0 +1,115 @@
+"""Cockpit CTAs of companies and relationships (CTA_01-CTA_03) and the cockpit view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from successkit.errors import RuleViolation, ValidationError
+from successkit.outcome import Outcome
+from successkit.query.evaluate import sort_records
+from successkit.query.language import Query, combine
+from successkit.records import Cta, Objective
+from successkit.records.checks import check_attributes, flag, require_text
+from successkit.views.record_list import RecordList
+
+from .invariants import resolve_owner
+from .work_items import WorkService
+
+__all__ = ["CtaService"]
+
+
+class CtaService(WorkService[Cta]):
+    """``kit.ctas``: calls to action in a company's or relationship's cockpit."""
+
+    record_class = Cta
+    allow_person_owner = False
+
+    def create(self, name: str, *, company: Any = None, relationship: Any = None, type: str,
+               reason: str | None = None, priority: str | None = None, status: str | None = None,
+               owner: Any = None, due_date: date | None = None, start_date: date | None = None,
+               source: str = "manual", comments: str | None = None, playbook: Any = None,
+               associated_persons: Sequence[Any] = (), fields: Mapping[str, Any] | None = None) -> Outcome[Cta]:
+        """A CTA for a company, or for a relationship (its company is implied).
+
+        The owner defaults to the CSM of the relationship or company, else the
+        acting user.  An objective CTA cannot be created here: objectives live
+        only in success plans (OBJ_01).
+        """
+        name = require_text(self.kind, "name", name)
+        if not isinstance(type, str) or not type:
+            raise ValidationError("a CTA needs a type", value=type)
+        if type == "objective":
+            raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan, not from a "
+                                "cockpit", value=name)
+        values = check_attributes(self.kind, {"due_date": due_date, "start_date": start_date,
+                                              "comments": comments, "source": source},
+                                  {"due_date": date, "start_date": date, "comments": str, "source": str})
+        with self.kit.transaction():
+            if relationship is not None:
+                rel = self.kit.relationships.get(relationship)
+                if company is not None and self.kit.companies.id_of(company) != rel.company_id:
+                    raise ValidationError("the relationship belongs to another company", value=rel.name)
+                company_id, rel_id, csm = rel.company_id, rel.id, rel.csm_id
+            elif company is not None:
+                target = self.kit.companies.get(company)
+                company_id, rel_id, csm = target.id, None, target.csm_id
+            else:
+                raise ValidationError("a CTA belongs to a company or a relationship", value=name)
+            config = self.kit.config
+            start = values["start_date"] or self.kit.today()
+            if values["due_date"] is not None and values["due_date"] < start:
+                raise ValidationError("CTA due date is before its start date", value=values["due_date"])
+            status_obj = self.kit.statuses.get(self.kind, status or config.default_status(self.kind))
+            who = owner if owner is not None else (csm or self.kit.actor_id)
+            if who is None:
+                raise ValidationError("a CTA needs an owner: pass owner= or act as a user", value=name)
+            owner_id, owner_kind = resolve_owner(self.kit, who, what="CTA", allow_person=False)
+            persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in associated_persons])
+            cta = self._new(
+                name=name, company_id=company_id, relationship_id=rel_id, owner_id=owner_id, owner_kind=owner_kind,
+                type=config.check("cta_type", type, what="CTA type"), reason=config.check("reason", reason),
+                priority=config.check("priority", priority or "medium"), status=status_obj.key,
+                closed_at=self.kit.now() if status_obj.is_closed else None, start_date=start,
+                due_date=values["due_date"], source=values["source"], comments=values["comments"],
+                associated_person_ids=tuple(p.id for p in persons),
+                fields=self.kit.custom_fields.check(self.kind, fields))
+            self.kit.access.check_actor("change", cta)
+            self.kit.store.insert(cta)
+            created: tuple[Any, ...] = ()
+            if playbook is not None:
+                outcome = self.apply_playbook(cta, playbook, on=start)
+                cta, created = outcome.record, outcome.created
+            self._assigned(None, cta)
+        return Outcome(cta, created=created)
+
+    def cockpit(self, user: Any = None, *, where: Any = None, logic: str | None = None, sort: Any = None,
+                limit: int | None = None, include_snoozed: bool = False) -> RecordList[Cta | Objective]:
+        """A user's cockpit: their open CTAs and the open objectives of their
+        *active* plans (PLAN_04), snoozed ones left out (OBJ_08), filtered and
+        sorted with the query language over the fields CTAs and objectives
+        share.  Three queries, whatever the numbers."""
+        include_snoozed = flag(self.kind, "include_snoozed", include_snoozed)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValidationError("limit must be a whole number >= 0", value=limit)
+        who = self.kit.users.id_of(user) if user is not None else self.kit.actor_id
+        if who is None:
+            raise ValidationError("the cockpit belongs to a user: pass user= or act as a user", value=user)
+        today = self.kit.today()
+        found: list[Cta | Objective] = []
+        for kind in ("cta", "objective"):
+            extra: list[tuple[Any, ...]] = [("owner_id", "=", who),
+                                            ("status", "in", self.kit.statuses.in_category(kind, "open"))]
+            query = combine(extra, where, logic)
+            items = list(self.kit.store.query(self.kit.bind(kind, query)))
+            if not include_snoozed:
+                items = [i for i in items if i.snoozed_until is None or i.snoozed_until <= today]
+            if kind == "objective" and items:
+                active = set(self.kit.statuses.in_category("plan", "active"))
+                plans = self.kit.plans.get_many(sorted({i.plan_id for i in items}))
+                live = {p.id for p in plans if p.status in active}
+                items = [i for i in items if i.plan_id in live]
+            found.extend(items)
+        ordered = sort_records(found, self.kit.bind(self.kind, Query(sort=sort or ["due_date", "name"])))
+        return RecordList(ordered[:limit] if limit is not None else ordered, record_class=(Cta, Objective))

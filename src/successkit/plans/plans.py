@@ -1,0 +1,338 @@
+"""Success plans: creation, statuses and their effects, counts (PLAN_01-PLAN_09).
+
+Objectives, tasks, templates and the schedule have modules of their own; the
+plan service is the door to the operations that act on a whole plan.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from successkit.errors import ReadOnlyError, RuleViolation, ValidationError
+from successkit.outcome import Outcome
+from successkit.records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
+from successkit.service import Service
+from successkit.views.gantt import render_svg, save_png
+from successkit.views.record_list import RecordList
+
+from .invariants import check_open_plan, evolve, resolve_owner, status_change
+from .schedule import ScheduleRow, reschedule, schedule
+
+if TYPE_CHECKING:
+    from .cloning import CloneResult
+from successkit.records.checks import check_attributes, check_names, check_options, field_changes, flag, require_text
+
+__all__ = ["PlanCounts", "PlanService", "PlanView"]
+
+
+@attrs.frozen
+class PlanCounts:
+    """Objective counts of a plan (PLAN_07, CTA_01): overdue = open and due before today."""
+
+    total: int = 0
+    open: int = 0
+    overdue: int = 0
+    closed_success: int = 0
+    closed_lost: int = 0
+
+
+@attrs.frozen
+class PlanView:
+    """A plan opened whole: its objectives (in schedule order), their tasks and counts.
+
+    In a notebook it shows as a header, the counts and the Gantt chart
+    (GANTT_03); the chart is drawn when shown, so opening a plan costs no more.
+    """
+
+    plan: SuccessPlan
+    objectives: tuple[Objective, ...]
+    tasks: Mapping[str, tuple[Task, ...]]
+    counts: PlanCounts
+    _chart: Callable[[], str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def to_pandas(self) -> Any:
+        """Each objective followed by its tasks as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from successkit.views.frames import plan_view_frame
+
+        return plan_view_frame(self)
+
+    def _repr_html_(self) -> str:
+        p, c = self.plan, self.counts
+        due = f" · due {p.due_date.isoformat()}" if p.due_date else ""
+        return (f"<div class=\"successkit-plan\"><h3>{html.escape(p.name)}</h3>"
+                f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
+                f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
+                f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>")
+
+
+def name_key(company_id: str, relationship_id: str | None, name: str) -> str:
+    """The key that makes a plan name unique per company and relationship (PLAN_02)."""
+    return f"{company_id}/{relationship_id or '-'}/{name.casefold()}"
+
+
+class PlanService(Service[SuccessPlan]):
+    """``kit.plans``: success plans for companies and relationships."""
+
+    record_class = SuccessPlan
+
+    # ------------------------------------------------------------------ create
+    def create(self, name: str, *, company: Any, plan_type: Any, owner: Any, relationship: Any = None,
+               status: str | None = None, due_date: date | None = None, highlights: str | None = None,
+               fields: Mapping[str, Any] | None = None) -> SuccessPlan:
+        """A new plan (PLAN_01).  The name is unique per company and relationship
+        (PLAN_02); the owner follows USER_01/USER_02 (PLAN_03); the status
+        defaults to the plan type's first draft status (PLAN_04)."""
+        name = require_text(self.kind, "name", name)
+        values = check_attributes(self.kind, {"due_date": due_date, "highlights": highlights},
+                                  {"due_date": date, "highlights": str})
+        with self.kit.transaction():
+            target = self.kit.companies.get(company)
+            rel = self._relationship_of(target.id, relationship)
+            ptype = self.kit.config.plan_type(plan_type)
+            status_key = self._check_status(ptype.key, status) if status else self._initial_status(ptype.key)
+            owner_id, _ = resolve_owner(self.kit, owner, what="success plan", allow_person=False)
+            key = name_key(target.id, rel.id if rel else None, name)
+            self._check_unique(key, name)
+            closed = self.kit.statuses.get("plan", status_key).category == "closed"
+            plan = self._new(name=name, name_key=key, company_id=target.id,
+                             relationship_id=rel.id if rel else None, plan_type=ptype.key, status=status_key,
+                             owner_id=owner_id, closed_at=self.kit.now() if closed else None,
+                             fields=self.kit.custom_fields.check(self.kind, fields), **values)
+            self.kit.access.check_actor("change", plan)
+            self.kit.store.insert(plan)
+            self._assigned(None, plan)
+        return plan
+
+    def _relationship_of(self, company_id: str, relationship: Any) -> Relationship | None:
+        if relationship is None:
+            return None
+        rel = self.kit.relationships.get(relationship)
+        if rel.company_id != company_id:
+            raise ValidationError("the relationship belongs to another company", value=rel.name)
+        return rel
+
+    def _check_unique(self, key: str, name: str, *, exclude: str | None = None) -> None:
+        clash = [p for p in self.list([("name_key", "=", key)], limit=2) if p.id != exclude]
+        if clash:
+            raise RuleViolation("PLAN_02", "a plan with this name already exists for this company "
+                                "and relationship", value=name)
+
+    def _initial_status(self, plan_type: str) -> str:
+        """The ``plan.default_status`` setting when the type allows it, else the
+        type's first draft (then active) status (PLAN_04)."""
+        allowed = self.kit.config.plan_type(plan_type).statuses
+        configured = self.kit.config.setting("plan.default_status")
+        if configured is not None and configured in self.kit.statuses.in_category("plan", "draft", "active") \
+                and (not allowed or configured in allowed):
+            return configured
+        drafts = self.kit.statuses.in_category("plan", "draft")
+        for key in (*drafts, *self.kit.statuses.in_category("plan", "active")):
+            if not allowed or key in allowed:
+                return key
+        return allowed[0]
+
+    def _check_status(self, plan_type: str, status: str) -> str:
+        known = self.kit.statuses.get("plan", status)
+        allowed = self.kit.config.plan_type(plan_type).statuses
+        if allowed and known.key not in allowed:
+            raise ValidationError(f"plans of type {plan_type!r} use the statuses {', '.join(allowed)}",
+                                  value=status)
+        return known.key
+
+    # ------------------------------------------------------------------ change
+    def update(self, plan: SuccessPlan | str, **changes: Any) -> SuccessPlan:
+        """Edit name, type, due date, owner, highlights or custom fields (PLAN_08).
+
+        Refused inside a closed plan (PLAN_06); status changes go through
+        :meth:`set_status`, which applies the closing rules.
+        """
+        if "status" in changes:
+            raise ValidationError("change a plan's status with kit.plans.set_status()", value="status")
+        allowed = {"name": str, "plan_type": str, "due_date": date, "owner": object, "highlights": str,
+                   "fields": dict}
+        check_names("plans have no editable field", changes, allowed)
+        with self.kit.transaction():
+            current = self._current(plan)
+            check_open_plan(self.kit, current, what="editing the plan")
+            values: dict[str, Any] = {}
+            if "name" in changes:
+                values["name"] = require_text(self.kind, "name", changes["name"])
+                values["name_key"] = name_key(current.company_id, current.relationship_id, values["name"])
+                if values["name_key"] != current.name_key:
+                    self._check_unique(values["name_key"], values["name"], exclude=current.id)
+            if "plan_type" in changes:
+                ptype = self.kit.config.plan_type(changes["plan_type"])
+                values["plan_type"] = ptype.key
+                self._check_status(ptype.key, current.status)
+            if "due_date" in changes:
+                values.update(check_attributes(self.kind, {"due_date": changes["due_date"]}, {"due_date": date}))
+            if "highlights" in changes:
+                values.update(check_attributes(self.kind, {"highlights": changes["highlights"]},
+                                               {"highlights": str}))
+            if "owner" in changes:
+                values["owner_id"] = resolve_owner(self.kit, changes["owner"], what="success plan",
+                                                   allow_person=False)[0]
+            if changes.get("fields") is not None:
+                merged = {**current.fields, **field_changes(changes["fields"])}
+                values["fields"] = self.kit.custom_fields.check(self.kind, merged)
+            new = self._save(current, values)
+            self._assigned(current, new)
+            if new.due_date != current.due_date:
+                self._due_date_changed(current, new)
+        return new
+
+    def set_status(self, plan: SuccessPlan | str, status: str) -> Outcome[SuccessPlan]:
+        """Change the status, with the effects of its category.
+
+        Closing (PLAN_05) closes every open objective and task of the plan in
+        the same transaction, with the configured close statuses.  A closed
+        plan can only be set back to an active status (PLAN_06); its
+        objectives and tasks stay as they are.
+        """
+        with self.kit.transaction():
+            current = self._current(plan)
+            self.kit.access.check_actor("change", current)
+            key = self._check_status(current.plan_type, status)
+            old = self.kit.statuses.get("plan", current.status).category
+            new_category = self.kit.statuses.get("plan", key).category
+            if old == "closed" and key != current.status and new_category != "active":
+                raise ReadOnlyError("PLAN_06", f"plan {current.name!r} is closed: it can only be set back to an "
+                                    "active status", value=status)
+            changes = status_change(self.kit, "plan", current, key)
+            created: list[Any] = []
+            if new_category == "closed" and old != "closed":
+                created = self._close_everything(current)
+            new = self._save(current, changes)
+        return Outcome(new, created=tuple(created), plan=new)
+
+    def _close_everything(self, plan: SuccessPlan) -> list[Any]:
+        """Close the plan's open objectives and tasks in two bulk writes (PLAN_05)."""
+        kit = self.kit
+        changed: list[Any] = []
+        for kind, service in (("objective", kit.objectives), ("task", kit.tasks)):
+            open_keys = kit.statuses.in_category(kind, "open")
+            close = kit.config.close_status(kind)
+            items = service.list([("plan_id", "=", plan.id), ("status", "in", open_keys)])
+            updates = [(evolve(kit, r, **status_change(kit, kind, r, close)), r.version) for r in items]
+            kit.store.update_many(updates)
+            changed.extend(new for new, _ in updates)
+        return changed
+
+    def delete(self, plan: SuccessPlan | str) -> None:
+        """Delete a plan with its objectives, tasks, timeline activities and
+        shares (refused while closed, PLAN_06)."""
+        with self.kit.transaction():
+            current = self.get(plan)
+            check_open_plan(self.kit, current, what="deleting the plan")
+            tasks = self.kit.tasks.list([("plan_id", "=", current.id)])
+            objectives = self.kit.objectives.list([("plan_id", "=", current.id)])
+            self.kit.store.delete_many("task", [t.id for t in tasks])
+            self.kit.store.delete_many("objective", [o.id for o in objectives])
+            self.kit.timeline._forget("plan_id", [current.id])
+            self.kit.sharing._forget_plan(current.id)
+            self.kit.store.delete(self.kind, current.id)
+
+    # ------------------------------------------------------------------ read
+    def counts(self, plan: SuccessPlan | str) -> PlanCounts:
+        """Total, open, overdue, closed-success and closed-lost objectives (PLAN_07).
+
+        Two queries (the plan, its objectives), whatever the plan holds."""
+        return self.counts_many([self.get(plan)])[self.id_of(plan)]
+
+    def counts_many(self, plans: Sequence[SuccessPlan | str]) -> dict[str, PlanCounts]:
+        """Counts for many plans with one query."""
+        ids = [self.id_of(p) for p in self._refs(plans)]
+        objectives = self.kit.objectives.list([("plan_id", "in", ids)]) if ids else []
+        return self._counts(ids, objectives)
+
+    def _counts(self, ids: Iterable[str], objectives: Iterable[Objective]) -> dict[str, PlanCounts]:
+        today = self.kit.today()
+        tallies = {i: {"total": 0, "open": 0, "overdue": 0, "closed_success": 0, "closed_lost": 0} for i in ids}
+        for o in objectives:
+            t = tallies[o.plan_id]
+            t["total"] += 1
+            category = self.kit.statuses.get("objective", o.status).category
+            t[category] += 1
+            if category == "open" and o.due_date is not None and o.due_date < today:
+                t["overdue"] += 1
+        return {i: PlanCounts(**t) for i, t in tallies.items()}
+
+    def open(self, plan: SuccessPlan | str) -> PlanView:
+        """The plan with its objectives, tasks and counts, in three queries."""
+        current = self.get(plan)
+        objectives = self.kit.objectives.list([("plan_id", "=", current.id)],
+                                              sort=["start_date", "due_date", "position", "name"])
+        tasks: dict[str, list[Task]] = {o.id: [] for o in objectives}
+        for t in self.kit.tasks.list([("plan_id", "=", current.id)],
+                                     sort=["position", "start_date", "due_date", "name"]):
+            tasks.setdefault(t.parent_id, []).append(t)
+        counts = self._counts([current.id], objectives)[current.id]
+        return PlanView(current, tuple(objectives), {k: tuple(v) for k, v in tasks.items()}, counts,
+                        chart=lambda: self.gantt(current))
+
+    def of_company(self, company: Any, *, relationships: bool = True) -> list[SuccessPlan]:
+        """A company's plans (and, by default, those of its relationships), by name."""
+        relationships = flag(self.kind, "relationships", relationships)
+        cid = self.kit.companies.id_of(company)
+        where: list[Any] = [("company_id", "=", cid)]
+        if not relationships:
+            where.append(("relationship_id", "is empty"))
+        return self.list(where, sort=["name"])
+
+    def templates_for(self, plan: SuccessPlan | str) -> list[PlanTemplate]:
+        """The templates offered for a plan: those of its type and those of ALL (TPL_01)."""
+        return self.kit.plan_templates.for_type(self.get(plan).plan_type)
+
+    def apply_template(self, plan: SuccessPlan | str, template: Any, **options: Any) -> Outcome[SuccessPlan]:
+        """Apply a plan template (TPL_02, TPL_03); see :meth:`PlanTemplateService.apply`."""
+        check_options("apply_template", self.kit.plan_templates.apply, options, given=("plan", "template"))
+        return self.kit.plan_templates.apply(plan, template, **options)
+
+    def clone(self, plan: SuccessPlan | str, *, to: Any, **options: Any) -> CloneResult:
+        """Clone a plan to a company or relationship (CLONE_01-CLONE_16).
+
+        Options: ``name`` (default ``Copy of <name>``), ``status``, ``owner``,
+        ``due_date``, ``copy_plan_info``, ``objectives`` and ``tasks`` (``"all"``,
+        ``None`` or ``ByStatus(...)``), ``objective_owner``, ``task_owner``, and
+        ``dry_run=True`` for a preview that writes nothing.
+        """
+        from .cloning import CLONE_OPTIONS, clone_plan
+
+        check_names("clone has no option", options, CLONE_OPTIONS)
+        return clone_plan(self.kit, plan, to=to, **options)
+
+    def schedule(self, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
+        """The plan's objectives and tasks as ordered rows for a chart (GANTT_01)."""
+        return schedule(self.kit, plan)
+
+    def reschedule(self, item: Any, *, start: date | None = None, due: date | None = None) -> Outcome[Any]:
+        """Move an objective's or task's dates from the chart (GANTT_02; PLAN_09 applies)."""
+        return reschedule(self.kit, item, start=start, due=due)
+
+    def gantt(self, plan: SuccessPlan | str, *, path: str | os.PathLike[str] | None = None) -> str:
+        """The plan's Gantt chart as SVG, also written to ``path`` when given:
+        as PNG when it ends in ``.png`` (needs matplotlib), else as SVG (GANTT_03)."""
+        current = self.get(plan)
+        rows, today = schedule(self.kit, current), self.kit.today()
+        svg = render_svg(rows, today=today, title=current.name)
+        if path is not None and os.fspath(path).lower().endswith(".png"):
+            save_png(rows, path, today=today, title=current.name)
+        elif path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(svg)
+        return svg
+
+    # ------------------------------------------------------- notification hooks
+    def _assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
+        """Called when a plan gets an owner: the ``plan_assigned`` event (NOTIF_01)."""
+        self.kit.notifications.plan_assigned(old, new)
+
+    def _due_date_changed(self, old: SuccessPlan, new: SuccessPlan) -> None:
+        """Called when a plan's due date moves: the ``plan_due_date_changed`` event (NOTIF_01)."""
+        self.kit.notifications.plan_due_date_changed(old, new)

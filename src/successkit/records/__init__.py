@@ -1,0 +1,84 @@
+"""The records: plain, frozen attrs classes, one module per domain.
+
+Every record carries ``id``, ``version`` (for optimistic concurrency, STORE_04),
+timestamps, its creator and a ``fields`` mapping for custom fields.  A change is
+a new record made with :func:`attrs.evolve`; the services in the kit do that and
+enforce the rules.  Reference fields carry ``metadata={"ref": kind}`` so that
+generic code (erasure, PERSON_01) can find every reference to a record.
+"""
+
+from .accounts import LICENSES, OWNER_LICENSES, Company, CustomField, Person, Relationship, RelationshipType, User
+from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting
+from .base import Record, new_id, ref
+from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
+from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
+from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
+
+__all__ = [
+    "ACTIVITY_LEVELS",
+    "CONFIG_CATEGORIES",
+    "LICENSES",
+    "OWNER_LICENSES",
+    "RECORD_CLASSES",
+    "Activity",
+    "Company",
+    "ConfigItem",
+    "Cta",
+    "CustomField",
+    "DigestItem",
+    "EmailTemplate",
+    "Goal",
+    "GoalHistory",
+    "GoalLink",
+    "GoalTemplate",
+    "Objective",
+    "Person",
+    "PlanTemplate",
+    "PlanType",
+    "Playbook",
+    "PlaybookTask",
+    "Record",
+    "Relationship",
+    "RelationshipType",
+    "Rule",
+    "Setting",
+    "Share",
+    "Subscription",
+    "SuccessPlan",
+    "Task",
+    "TemplateItem",
+    "User",
+    "new_id",
+    "ref",
+]
+
+#: Every record class the library stores, by kind.
+RECORD_CLASSES: tuple[type[Record], ...] = (
+    User,
+    Company,
+    RelationshipType,
+    Relationship,
+    Person,
+    CustomField,
+    PlanType,
+    ConfigItem,
+    Setting,
+    SuccessPlan,
+    Objective,
+    Cta,
+    Task,
+    EmailTemplate,
+    Playbook,
+    PlaybookTask,
+    PlanTemplate,
+    TemplateItem,
+    Activity,
+    Share,
+    Subscription,
+    DigestItem,
+    Goal,
+    GoalTemplate,
+    GoalLink,
+    GoalHistory,
+    Rule,
+)

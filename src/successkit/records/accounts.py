@@ -1,0 +1,114 @@
+"""Records of customers and the people around them: users, companies, relationships,
+people and custom-field declarations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from .base import Record, ref
+
+#: Every license type (USER_01).
+LICENSES = ("full", "viewer", "viewer_analytics", "internal_collaborator")
+#: Licenses that may own plans, objectives and tasks (USER_01).
+OWNER_LICENSES = ("full", "viewer", "viewer_analytics")
+
+
+@attrs.frozen(kw_only=True)
+class User(Record):
+    """An internal user of the customer-success team."""
+
+    __kind__ = "user"
+    __indexes__ = (("email",),)
+
+    name: str
+    email: str | None = None
+    license: str = "full"
+    active: bool = True
+    licensed: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Company(Record):
+    """A customer account; ``parent_id`` places it in the hierarchy (HIER_01)."""
+
+    __kind__ = "company"
+    __indexes__ = (("parent_id",), ("name",), ("csm_id",), ("renewal_date",))
+
+    name: str
+    parent_id: str | None = ref("company")
+    stage: str | None = None
+    status: str | None = None
+    csm_id: str | None = ref("user")
+    renewal_date: date | None = None
+    industry: str | None = None
+    arr: float | None = None
+    health_score: float | None = None
+    nps: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RelationshipType(Record):
+    """A kind of relationship (product line, region, project), REL_01."""
+
+    __kind__ = "relationship_type"
+    __indexes__ = (("name",),)
+
+    name: str
+    description: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Relationship(Record):
+    """One connection point with a customer: one company, one type (REL_01, REL_02)."""
+
+    __kind__ = "relationship"
+    __indexes__ = (("company_id",), ("type_id",))
+
+    name: str
+    company_id: str = ref("company", default=attrs.NOTHING)
+    type_id: str = ref("relationship_type", default=attrs.NOTHING)
+    stage: str | None = None
+    status: str | None = None
+    csm_id: str | None = ref("user")
+    renewal_date: date | None = None
+    arr: float | None = None
+    health_score: float | None = None
+    nps: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Person(Record):
+    """An external contact at a customer."""
+
+    __kind__ = "person"
+    __indexes__ = (("company_id",), ("email",))
+
+    name: str
+    email: str | None = None
+    company_id: str | None = ref("company")
+    title: str | None = None
+    phone: str | None = None
+    sponsor: bool = False
+    erased: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CustomField(Record):
+    """An administrator's declaration of a custom field on a record kind.
+
+    ``type`` is one of text, number, date, boolean, dropdown, multiselect;
+    ``scope`` narrows a relationship field to one relationship type.
+    """
+
+    __kind__ = "custom_field"
+    __indexes__ = (("record_kind", "name"),)
+    __unique__ = (("record_kind", "name"),)  # declared once, however many processes race (SEC_04)
+
+    record_kind: str
+    name: str
+    type: str
+    label: str | None = None
+    options: tuple[str, ...] = ()
+    scope: str | None = ref("relationship_type")

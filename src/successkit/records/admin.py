@@ -1,0 +1,85 @@
+"""Records an administrator sets up: plan types, lookups (CTA types, priorities,
+reasons, objective categories), settings and stored automation rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .base import Record
+
+
+@attrs.frozen(kw_only=True)
+class PlanType(Record):
+    """A kind of success plan and what its plans start with (PLAN_01, TL_05).
+
+    ``statuses`` lists the plan statuses plans of this type may use (empty:
+    all); the ``objective_*`` fields are the default objective settings used
+    for objectives created without explicit values.
+    """
+
+    __kind__ = "plan_type"
+    __indexes__ = (("key",),)
+    __unique__ = (("key",),)
+
+    key: str
+    name: str
+    statuses: tuple[str, ...] = ()
+    sharing_enabled: bool = False
+    objective_type: str | None = None
+    objective_priority: str | None = None
+    objective_category: str | None = None
+    objective_status: str | None = None
+    objective_due_days: int | None = None
+    active: bool = True
+
+
+#: The categories of :class:`ConfigItem`.
+CONFIG_CATEGORIES = ("cta_type", "priority", "reason", "objective_category")
+
+
+@attrs.frozen(kw_only=True)
+class ConfigItem(Record):
+    """One administrator-defined choice: a CTA type, priority, reason or objective category."""
+
+    __kind__ = "config_item"
+    __indexes__ = (("category", "key"),)
+    __unique__ = (("category", "key"),)
+
+    category: str
+    key: str
+    name: str
+    order: int = 0
+    active: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Setting(Record):
+    """One named configuration value (for example the default open status of objectives)."""
+
+    __kind__ = "setting"
+    __indexes__ = (("key",),)
+    __unique__ = (("key",),)
+
+    key: str
+    value: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Rule(Record):
+    """A stored rule (RULE_01): which companies or relationships it selects and
+    what it does for each.  ``definition`` is the checked, JSON-ready form of
+    ``where``, ``logic``, ``without_activity`` and ``actions`` (see
+    ``docs/rules.md``); ``bundle`` names the solution bundle that installed it."""
+
+    __kind__ = "rule"
+    __unique__ = (("name",),)
+
+    name: str
+    description: str | None = None
+    target: str = "company"
+    definition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    active: bool = True
+    bundle: str | None = None

@@ -1,0 +1,146 @@
+"""What every record service shares: stamping, fetching, updating, listing."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
+from successkit.records import Record
+from successkit.records.checks import plain_text
+from successkit.views.record_list import RecordList
+
+from .errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from .kit import Kit
+
+__all__ = ["Service", "stamp"]
+
+R = TypeVar("R", bound=Record)
+Where = Sequence[Condition | Sequence[Any]] | Query | None
+GroupBy = str | ByField | CalendarQuarter | FiscalQuarter
+
+
+def stamp(kit: Kit) -> dict[str, Any]:
+    """The creation fields of new records: one moment for all of them, and the acting user."""
+    now = kit.now()
+    return {"created_at": now, "updated_at": now, "created_by": kit.actor_id}
+
+
+class Service(Generic[R]):
+    """Base of ``kit.companies``, ``kit.users``...: one record class, its rules."""
+
+    record_class: type[R]
+
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+
+    @property
+    def kind(self) -> str:
+        """The record kind this service stores (``company``, ``plan``...)."""
+        return self.record_class.__kind__
+
+    # ----------------------------------------------------------------- reading
+    def get(self, ref: R | str) -> R:
+        """The current stored record (a record argument is re-read by id)."""
+        record: R = self.kit.store.get(self.kind, self.id_of(ref))
+        return record
+
+    def get_many(self, refs: Sequence[R | str]) -> builtins.list[R]:
+        """The stored records of these ids (records are re-read by id); unknown ids are left out."""
+        return self.kit.store.get_many(self.kind, [self.id_of(r) for r in self._refs(refs)])
+
+    def by_name(self, name: str) -> R:
+        """The record with this name, for kinds whose names are unique (playbooks,
+        rules, relationship types...)."""
+        found = self.list([("name", "=", name)], limit=1)
+        if not found:
+            raise ValidationError(f"no {self.kind.replace('_', ' ')} with this name", value=name)
+        return found[0]
+
+    def _check_new_name(self, name: str) -> None:
+        """Refuse a second record of this kind with ``name``."""
+        if self.count([("name", "=", name)]):
+            raise ValidationError(f"a {self.kind.replace('_', ' ')} with this name exists", value=name)
+
+    def id_of(self, ref: Any) -> str:
+        """The id of a record of this kind, or the string given."""
+        if isinstance(ref, self.record_class):
+            return ref.id
+        if isinstance(ref, str) and ref and plain_text(ref):
+            return ref  # an id with NUL or a lone surrogate names nothing on any backend
+        raise ValidationError(f"expected a {self.kind} or its id", value=ref)
+
+    def _refs(self, refs: Any) -> Iterable[Any]:
+        """A list of records or ids; a bare string (one id), a mapping or a number is refused."""
+        if isinstance(refs, (str, bytes, bytearray, Mapping, Record)) or not isinstance(refs, Iterable):
+            raise ValidationError(f"expected a list of {self.kind} records or ids", value=refs)
+        return refs
+
+    def ids_of(self, refs: Any) -> tuple[str, ...]:
+        """The ids of existing records of this kind, checked with one read;
+        None means none, and a bare string (one id, not a list) is refused."""
+        if refs is None:
+            return ()
+        ids = tuple(dict.fromkeys(self.id_of(r) for r in self._refs(refs)))
+        found = {r.id for r in self.kit.store.get_many(self.kind, list(ids))}
+        for i in ids:
+            if i not in found:
+                raise NotFound(self.kind, i)
+        return ids
+
+    def list(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> RecordList[R]:
+        """Records matching numbered conditions and logic, sorted and paged."""
+        return RecordList(self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset),
+                          record_class=self.record_class)
+
+    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
+             limit: int | None = None, offset: int = 0) -> Iterator[R]:
+        """Like :meth:`list`, streamed: memory stays flat however many rows match."""
+        bound = self.kit.bind(self.kind, _query(where, logic, sort, limit, offset))
+        return self.kit.store.query(bound)
+
+    def count(self, where: Where = None, *, logic: str | None = None) -> int:
+        """How many records match the conditions (one storage call)."""
+        return self.kit.store.count(self.kit.bind(self.kind, _query(where, logic)))
+
+    def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> builtins.list[tuple[Any, int]]:
+        """(group, count) pairs: by a field's value, a calendar or a fiscal quarter."""
+        bound = self.kit.bind(self.kind, _query(where, logic))
+        return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))
+
+    # ----------------------------------------------------------------- writing
+    def _stamp(self) -> dict[str, Any]:
+        return stamp(self.kit)
+
+    def _new(self, **values: Any) -> R:
+        try:
+            return self.record_class(**self._stamp(), **values)
+        except TypeError as e:
+            raise ValidationError(f"bad fields for a {self.kind}: {e}", value=sorted(values)) from None
+
+    def _changed(self, record: R, changes: Mapping[str, Any]) -> R:
+        """A new version of ``record`` with ``changes`` (not yet stored)."""
+        return attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
+
+    def _save(self, record: R, changes: Mapping[str, Any]) -> R:
+        """Store ``record`` with ``changes``, refusing if it is stale (STORE_04)."""
+        new = self._changed(record, changes)
+        self.kit.store.update(new, record.version)
+        return new
+
+    def _current(self, ref: R | str) -> R:
+        """The caller's record if given (so a stale one conflicts), else the stored one."""
+        return ref if isinstance(ref, self.record_class) else self.get(ref)
+
+
+def _query(where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None,
+           offset: int = 0) -> Query:
+    if isinstance(where, Query):
+        return where
+    return Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)

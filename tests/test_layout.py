@@ -1,0 +1,57 @@
+"""The package tree matches the map in docs/design.md ("Where things are"), both ways."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+PACKAGE = ROOT / "src" / "successkit"
+DESIGN = ROOT / "docs" / "design.md"
+
+#: A map row: ``| `path` | what it holds |``.
+_ROW = re.compile(r"^\| `([^`]+)` \| .+ \|$")
+
+
+def _map() -> list[str]:
+    text = DESIGN.read_text(encoding="utf-8")
+    _, found, table = text.partition("## Where things are")
+    assert found, "docs/design.md has no 'Where things are' section"
+    return [m.group(1) for line in table.splitlines() if (m := _ROW.match(line))]
+
+
+def _modules() -> set[str]:
+    """Every module, as the map names it: ``pkg/`` for a package's ``__init__.py``."""
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if "__pycache__" in rel.parts:
+            continue
+        if rel.name == "__init__.py" and rel.parent != Path():
+            names.add(rel.parent.as_posix() + "/")
+        else:
+            names.add(rel.as_posix())
+    return names
+
+
+def test_map_rows_are_unique() -> None:
+    rows = _map()
+    assert len(rows) == len(set(rows)), sorted(r for r in rows if rows.count(r) > 1)
+
+
+def test_every_module_is_in_the_map() -> None:
+    missing = _modules() - {r for r in _map() if r.endswith((".py", "/"))}
+    assert not missing, f"modules docs/design.md does not list: {sorted(missing)}"
+
+
+def test_the_map_lists_only_modules_that_exist() -> None:
+    modules = _modules()
+    stale = [r for r in _map() if r.endswith((".py", "/")) and r not in modules]
+    stale += [r for r in _map() if not r.endswith((".py", "/")) and not list(PACKAGE.glob(r))]
+    assert not stale, f"docs/design.md lists what does not exist: {stale}"
+
+
+def test_every_package_is_a_package() -> None:
+    for row in _map():
+        if row.endswith("/"):
+            assert (PACKAGE / row / "__init__.py").is_file(), row
