@@ -7,7 +7,7 @@ from typing import Any
 
 from successkit.errors import ValidationError
 from successkit.records import GoalTemplate
-from successkit.records.checks import check_attributes, check_names, require_text
+from successkit.records.checks import check_attributes, check_names, flag, require_text
 from successkit.service import Service
 from successkit.views.record_list import RecordList
 
@@ -37,6 +37,7 @@ class GoalTemplateService(Service[GoalTemplate]):
 
     def search(self, text: str = "", *, include_inactive: bool = False) -> RecordList[GoalTemplate]:
         """Templates whose name contains ``text`` (ignoring case), by name."""
+        include_inactive = flag(self.kind, "include_inactive", include_inactive)
         where: list[tuple[Any, ...]] = [("name", "contains", text)] if text else []
         if not include_inactive:
             where.append(("active", "=", True))
