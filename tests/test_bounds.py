@@ -204,7 +204,7 @@ def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
 
 def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int) -> tuple[int, int]:
     """(store calls, rows examined by the memory store) deploying n email templates and n playbooks."""
-    from successkit.storage import evaluate
+    from successkit.query import evaluate
 
     calls, rows = [0], [0]
     matches = evaluate.matches
