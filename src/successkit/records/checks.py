@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from successkit.errors import ValidationError
@@ -71,7 +71,7 @@ _FAST: dict[FieldType, str] = {
     FieldType.FLOAT: "type(v) is float and v - v == 0.0",  # finite: inf - inf and nan - nan are nan
     FieldType.BOOLEAN: "type(v) is bool",
     FieldType.DATE: "type(v) is date",
-    FieldType.DATETIME: "type(v) is datetime and v.tzinfo is not None",
+    FieldType.DATETIME: "type(v) is datetime and v.tzinfo is not None and 1 < v.year < 9999",
     FieldType.LIST: "type(v) is tuple and not v",
     FieldType.JSON: "type(v) is dict and not v",
 }
@@ -165,6 +165,11 @@ def _field_value(kind: str, name: str, ftype: FieldType, value: Any) -> Any:
     if ftype is FieldType.DATETIME:
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise refuse("a timezone-aware datetime")
+        if value.year in (1, 9999):  # SQL backends keep UTC text: it must exist in UTC
+            try:
+                value.astimezone(timezone.utc)
+            except OverflowError:
+                raise refuse("a timestamp within the years 1-9999 in UTC") from None
         return value
     if ftype is FieldType.LIST:
         if not isinstance(value, (tuple, list)):

@@ -15,14 +15,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
 from successkit.errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
 from successkit.query.bind import BoundGroup, BoundQuery
-from successkit.query.schema import FieldType, KindSchema, schema_of
+from successkit.query.schema import KindSchema, schema_of
 
 __all__ = ["Store", "StoreStats"]
 
@@ -214,8 +213,6 @@ class Store(abc.ABC):
             if not isinstance(r.id, str) or not r.id or "\x00" in r.id:
                 raise ValidationError("a record id is non-empty text without NUL characters", value=r.id)
             groups.setdefault(self.schema_for(r).kind, []).append(r)
-        for kind, rows in groups.items():
-            _check_moments(self.schemas[kind], rows)
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("insert_many")
@@ -241,8 +238,6 @@ class Store(abc.ABC):
                 raise ValidationError("an update must carry version expected_version + 1",
                                       value=(record.id, record.version, expected))
             groups.setdefault(self.schema_for(record).kind, []).append((record, expected))
-        for kind, pairs in groups.items():
-            _check_moments(self.schemas[kind], [r for r, _ in pairs])
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("update_many")
@@ -388,29 +383,6 @@ def _describe(error: BaseException) -> str:
         return str(error)
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _check_moments(schema: KindSchema, records: list[Any]) -> None:
-    """Refuse, before any backend sees them, timestamps that not every backend
-    can store alike (SEC_05): naive ones, and those whose UTC time falls outside
-    the years 1-9999 (SQL backends store UTC text; memory would keep them)."""
-    names = [c.name for c in schema.columns if c.type is FieldType.DATETIME]
-    last: Any = None
-    for record in records:
-        for name in names:
-            value = getattr(record, name)
-            if value is None or value is last:  # records written together share one stamp
-                continue
-            if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-                raise ValidationError(f"{schema.kind} {name} is a timezone-aware datetime", rule="SEC_05",
-                                      value=value)
-            if value.year in (1, 9999):
-                try:
-                    value.astimezone(timezone.utc)
-                except OverflowError:
-                    raise ValidationError(f"{schema.kind} {name} falls outside the years 1-9999 in UTC",
-                                          rule="SEC_05", value=value) from None
-            last = value
 
 
 def _lookups(ids: Sequence[str]) -> list[str]:
