@@ -232,7 +232,7 @@ def test_copied_as_is_with_email_tasks_reset__CLONE_11(cw: CloneWorld) -> None:
 
 def test_shares_not_copied__CLONE_12(cw: CloneWorld) -> None:
     kit = cw.kit
-    marked = kit.plans._save(kit.plans.get(cw.plan_.id), {"external": True})
+    marked = kit.sharing.set_plan_external(cw.plan_, True).record
     result = kit.plans.clone(marked, to=cw.other)
     assert not result.plan.external and not any(o.external for o in result.objectives)
 

@@ -1,7 +1,9 @@
-"""The package tree matches the map in docs/design.md ("Where things are"), both ways."""
+"""The package tree matches the map in docs/design.md ("Where things are"), both ways,
+and no module reaches into another's private names."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -55,3 +57,30 @@ def test_every_package_is_a_package() -> None:
     for row in _map():
         if row.endswith("/"):
             assert (PACKAGE / row / "__init__.py").is_file(), row
+
+
+def _private_reaches() -> list[str]:
+    """``x._name`` where ``x`` is not ``self``/``cls``, and ``from m import _name``: a module
+    using what another keeps private (another service's methods, a kit's insides)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                base = ast.unparse(node.value)
+                if base not in ("self", "cls") and not base.startswith("super("):
+                    found.append(f"{rel}:{node.lineno}: {base}.{node.attr}")
+            elif isinstance(node, ast.ImportFrom):
+                found += [f"{rel}:{node.lineno}: from {node.module} import {a.name}" for a in node.names
+                          if _private(a.name)]
+    return found
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def test_no_private_calls_across_modules() -> None:
+    """What two services share is a domain rule with a public home in the package that owns it."""
+    reaches = _private_reaches()
+    assert not reaches, "private names used from outside their owner:\n" + "\n".join(reaches)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import successkit as sk
+from successkit.plans.builders import initial_plan_status
 from successkit.testing import fail_each_write
 
 from .helpers import World, snapshot
@@ -151,7 +152,7 @@ def test_rule_creates_plan_from_template__RULE_01(kit: sk.Kit) -> None:
     run = kit.rules.run(rule)
     (plan,) = kit.plans.list([("company_id", "=", acme.id)])
     assert run.steps[0].record_id == plan.id and plan.name == "Onboarding New Co"
-    assert plan.owner_id == w.alice.id and plan.status == kit.plans._initial_status("onboarding")
+    assert plan.owner_id == w.alice.id and plan.status == initial_plan_status(kit, "onboarding")
     assert plan.due_date == TODAY + timedelta(days=120)
     view = kit.plans.open(plan)
     assert [o.name for o in view.objectives] == ["Kickoff", "Go live"]

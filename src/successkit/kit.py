@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, cast
 
 import attrs
@@ -48,6 +49,13 @@ class Kit:
         self.actor_id = actor
 
     # -------------------------------------------------------------- the basics
+    @property
+    def shared_cache(self) -> dict[str, Any]:
+        """Configuration read once and shared by this kit and its ``as_user``
+        views, cleared when a transaction rolls back; services that cache
+        configuration keep it here and hand out copies."""
+        return self._core.cache
+
     @property
     def store(self) -> Store:
         """The storage; for a kit acting as a user, writes are checked against
@@ -137,10 +145,11 @@ class Kit:
         """Declared custom fields of a record kind, by name (cached per kit; the
         caller gets its own copies, never the cache: SEC_06)."""
         copy = schema_of(CustomField).copy
-        return {n: copy(d) for n, d in self._custom_decls(kind, refresh=refresh).items()}
+        return {n: copy(d) for n, d in self.declared_fields(kind, refresh=refresh).items()}
 
-    def _custom_decls(self, kind: str, *, refresh: bool = False) -> dict[str, CustomField]:
-        """The cached declarations: shared, so never handed out."""
+    def declared_fields(self, kind: str, *, refresh: bool = False) -> Mapping[str, CustomField]:
+        """The cached declarations themselves, read-only: for checks that run on
+        every write and need no copies (the records are frozen, the mapping a view)."""
         if not isinstance(kind, str):
             raise ValidationError("a record kind is the name of a kind (text)", rule="SEC_05", value=kind)
         cache = self._core.custom
@@ -149,11 +158,11 @@ class Kit:
         decls = None if refresh else cache.get(kind)
         if decls is None:  # read once: another thread's rollback may clear the cache meanwhile (SEC_08)
             decls = cache[kind] = self.custom_fields.declared(kind)
-        return decls
+        return MappingProxyType(decls)
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""
-        return {n: FIELD_TYPES[d.type] for n, d in self._custom_decls(kind, refresh=refresh).items()}
+        return {n: FIELD_TYPES[d.type] for n, d in self.declared_fields(kind, refresh=refresh).items()}
 
     def bind(self, kind: str, query: Query, *, extra: Mapping[str, FieldType] | None = None) -> BoundQuery:
         """Check a query against a record kind, resolving relative dates with the clock.

@@ -18,7 +18,7 @@ from .errors import NotFound, ValidationError
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["Service", "stamp"]
+__all__ = ["Service", "as_query", "evolve", "save", "stamp"]
 
 R = TypeVar("R", bound=Record)
 Where = Sequence[Condition | Sequence[Any]] | Query | None
@@ -29,6 +29,19 @@ def stamp(kit: Kit) -> dict[str, Any]:
     """The creation fields of new records: one moment for all of them, and the acting user."""
     now = kit.now()
     return {"created_at": now, "updated_at": now, "created_by": kit.actor_id}
+
+
+def evolve(kit: Kit, record: R, **changes: Any) -> R:
+    """The next version of a record with ``changes`` (not stored)."""
+    return attrs.evolve(record, **changes, version=record.version + 1, updated_at=kit.now())
+
+
+def save(kit: Kit, record: R, changes: Mapping[str, Any]) -> R:
+    """Store the next version of ``record`` with ``changes``, refusing it when
+    another writer got there first (STORE_04); returns the stored version."""
+    new = evolve(kit, record, **changes)
+    kit.store.update(new, record.version)
+    return new
 
 
 class Service(Generic[R]):
@@ -102,16 +115,16 @@ class Service(Generic[R]):
     def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
              limit: int | None = None, offset: int = 0) -> Iterator[R]:
         """Like :meth:`list`, streamed: memory stays flat however many rows match."""
-        bound = self.kit.bind(self.kind, _query(where, logic, sort, limit, offset))
+        bound = self.kit.bind(self.kind, as_query(where, logic, sort, limit, offset))
         return self.kit.store.query(bound)
 
     def count(self, where: Where = None, *, logic: str | None = None) -> int:
         """How many records match the conditions (one storage call)."""
-        return self.kit.store.count(self.kit.bind(self.kind, _query(where, logic)))
+        return self.kit.store.count(self.kit.bind(self.kind, as_query(where, logic)))
 
     def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> builtins.list[tuple[Any, int]]:
         """(group, count) pairs: by a field's value, a calendar or a fiscal quarter."""
-        bound = self.kit.bind(self.kind, _query(where, logic))
+        bound = self.kit.bind(self.kind, as_query(where, logic))
         return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))
 
     # ----------------------------------------------------------------- writing
@@ -124,23 +137,18 @@ class Service(Generic[R]):
         except TypeError as e:
             raise ValidationError(f"bad fields for a {self.kind}: {e}", value=sorted(values)) from None
 
-    def _changed(self, record: R, changes: Mapping[str, Any]) -> R:
-        """A new version of ``record`` with ``changes`` (not yet stored)."""
-        return attrs.evolve(record, **changes, version=record.version + 1, updated_at=self.kit.now())
-
     def _save(self, record: R, changes: Mapping[str, Any]) -> R:
         """Store ``record`` with ``changes``, refusing if it is stale (STORE_04)."""
-        new = self._changed(record, changes)
-        self.kit.store.update(new, record.version)
-        return new
+        return save(self.kit, record, changes)
 
     def _current(self, ref: R | str) -> R:
         """The caller's record if given (so a stale one conflicts), else the stored one."""
         return ref if isinstance(ref, self.record_class) else self.get(ref)
 
 
-def _query(where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None,
-           offset: int = 0) -> Query:
+def as_query(where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None,
+             offset: int = 0) -> Query:
+    """The :class:`Query` of a service call's ``where``, ``logic``, ``sort`` and paging."""
     if isinstance(where, Query):
         return where
     return Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)

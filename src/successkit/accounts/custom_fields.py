@@ -76,9 +76,9 @@ class CustomFieldService(Service[CustomField]):
             return {}
         if not isinstance(values, Mapping):
             raise ValidationError("fields must be a mapping", value=values)
-        declared = self.kit._custom_decls(record_kind)
+        declared = self.kit.declared_fields(record_kind)
         if any(k not in declared for k in values):
-            declared = self.kit._custom_decls(record_kind, refresh=True)
+            declared = self.kit.declared_fields(record_kind, refresh=True)
         out: dict[str, Any] = {}
         for key, value in values.items():
             if not isinstance(key, str):

@@ -16,7 +16,7 @@ from successkit.records import LICENSES, OWNER_LICENSES, Person, User
 from successkit.records.checks import check_attributes, require_text, require_type
 from successkit.service import Service
 
-__all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email"]
+__all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email", "owner_refusal"]
 
 #: The longest address SMTP carries (RFC 5321: a 256-octet path less its angle brackets).
 MAX_EMAIL = 254
@@ -102,7 +102,7 @@ class UserService(Service[User]):
     def can_own(self, user: User) -> bool:
         """Whether the user may be given new ownership (USER_01 and USER_02)."""
         require_type("can_own", "user", user, User, "a user record")
-        return user.license in OWNER_LICENSES and user.active and user.licensed
+        return owner_refusal(user) is None
 
     def check_owner(self, user: User | str, *, what: str = "record") -> User:
         """The user, if they may be given ownership of a plan, objective or task.
@@ -111,12 +111,9 @@ class UserService(Service[User]):
         inactive or unlicensed user.
         """
         u = self.get(user)
-        if u.license not in OWNER_LICENSES:
-            raise RuleViolation("USER_01", f"a user with the {u.license} license can never own a {what}",
-                                value=u.name)
-        if not u.active or not u.licensed:
-            state = "inactive" if not u.active else "unlicensed"
-            raise RuleViolation("USER_02", f"an {state} user cannot be given a {what}", value=u.name)
+        refusal = owner_refusal(u, what)
+        if refusal is not None:
+            raise refusal
         return u
 
     def by_email(self, email: str) -> User | None:
@@ -262,3 +259,16 @@ class _RefField:
     on_erase: str
     kind_field: str | None
     kind_default: Any
+
+
+def owner_refusal(user: User, what: str = "record") -> RuleViolation | None:
+    """Why ``user`` may not be given a new ``what`` to own, or None when they may:
+    USER_01 for an internal collaborator, USER_02 for an inactive or unlicensed user.
+    Every path that hands out ownership asks here, alone or in bulk."""
+    if user.license not in OWNER_LICENSES:
+        return RuleViolation("USER_01", f"a user with the {user.license} license can never own a {what}",
+                             value=user.name)
+    if not user.active or not user.licensed:
+        state = "inactive" if not user.active else "unlicensed"
+        return RuleViolation("USER_02", f"an {state} user cannot be given a {what}", value=user.name)
+    return None

@@ -98,7 +98,7 @@ class ConfigService:
 
     @property
     def _cache(self) -> dict[str, Any]:
-        return self.kit._core.cache
+        return self.kit.shared_cache
 
     def refresh(self) -> None:
         """Forget cached configuration (after another process changed it)."""

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from successkit.errors import NotFound, QueryError, RuleViolation, ValidationError
-from successkit.plans.templates import ALL
+from successkit.plans.templates import check_template_for
 from successkit.query.language import Query
 from successkit.records import PlanTemplate, User
 
@@ -233,6 +233,5 @@ def by_email(kit: Kit, emails: Sequence[str]) -> dict[str, User]:
 
 def template_by_name(kit: Kit, name: str, plan_type: str) -> PlanTemplate:
     tpl = kit.plan_templates.by_name(name)
-    if tpl.plan_type not in (ALL, plan_type):
-        raise RuleViolation("TPL_01", f"template {name!r} is for {tpl.plan_type} plans, not {plan_type}", value=name)
+    check_template_for(tpl, plan_type)
     return tpl

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.accounts.people import owner_refusal
 from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.plans.builders import name_key, new_cta, new_plan, plans_named
 from successkit.plans.business_days import add_days
-from successkit.plans.invariants import check_playbook_for, playbook_tasks
-from successkit.plans.plans import name_key
+from successkit.plans.invariants import check_playbook_for, latest_beyond, playbook_tasks
 from successkit.query.language import Query
 from successkit.records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
 from successkit.records.checks import flag, require_text
@@ -303,11 +304,8 @@ class _Run:
                 out[tid] = None
             elif user is None:
                 out[tid] = RuleViolation("USER_02", "the owner is not a user", value=ref)
-            elif not self.kit.users.can_own(user):
-                out[tid] = RuleViolation("USER_01" if user.license == "internal_collaborator" else "USER_02",
-                                         "this user cannot be given new work", value=user.name)
             else:
-                out[tid] = user.id
+                out[tid] = owner_refusal(user, "new work") or user.id
         return out
 
     def _due(self, action: Mapping[str, Any]) -> date | None:
@@ -357,7 +355,7 @@ class _Run:
                 existing.setdefault(getattr(c, self.key), []).append(c)
         content = kit.playbooks.content(kit.playbooks.by_name(a["playbook"])) if a.get("playbook") else None
         owners = self._owners(targets, a.get("owner", "csm"))
-        status = kit.statuses.get("cta", kit.config.default_status("cta"))
+        created = stamp(kit)
         priority = a.get("priority") or "medium"
         rank = {item.key: i for i, item in enumerate(kit.config.items("priority"))}  # first is highest
         cooldown = a.get("cooldown_days")
@@ -391,12 +389,10 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            cta = Cta(**stamp(self.kit), name=name, company_id=self._company(t).id,
-                      relationship_id=_relationship_id(t), owner_id=owner,
-                      owner_kind="user", type=ctype, reason=reason, priority=priority, status=status.key,
-                      closed_at=kit.now() if status.is_closed else None, start_date=self.today, due_date=self._due(a),
-                      source="rule", comments=a.get("comments"),
-                      playbook_ids=(content.playbook.id,) if content else ())
+            cta = new_cta(kit, created=created, name=name, company_id=self._company(t).id,
+                          relationship_id=_relationship_id(t), owner_id=owner, type=ctype, reason=reason,
+                          priority=priority, start_date=self.today, due_date=self._due(a), source="rule",
+                          comments=a.get("comments"), playbook_ids=(content.playbook.id,) if content else ())
             if content is not None:
                 check_playbook_for(kit, cta, content.playbook)
                 tasks.extend(playbook_tasks(kit, cta, content, self.today))
@@ -416,13 +412,11 @@ class _Run:
         names = {t.id: self._text(a["name"], t) for t in targets}
         keys = {t.id: name_key(self._company(t).id, _relationship_id(t), names[t.id])
                 for t in targets}
-        existing = {p.name_key: p for p in kit.store.query(kit.bind("plan", Query(
-            conditions=[("name_key", "in", sorted(keys.values()))])))}
+        existing = plans_named(kit, list(keys.values()))
         prepared = (kit.plan_templates.prepare(template_by_name(kit, a["template"], ptype.key))
                     if a.get("template") else None)
         owners = self._owners(targets, a.get("owner", "csm"))
-        status = kit.plans._initial_status(ptype.key)
-        closed = kit.statuses.get("plan", status).category == "closed"
+        created = stamp(kit)
         plans: list[SuccessPlan] = []
         items: list[Objective | Task] = []
         for t in targets:
@@ -437,17 +431,15 @@ class _Run:
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue
-            plan = SuccessPlan(**stamp(self.kit), name=names[t.id], name_key=keys[t.id],
-                               company_id=self._company(t).id,
-                               relationship_id=_relationship_id(t),
-                               plan_type=ptype.key, status=status, owner_id=owner, due_date=self._due(a),
-                               closed_at=kit.now() if closed else None)
+            plan = new_plan(kit, created=created, name=names[t.id], company_id=self._company(t).id,
+                            relationship_id=_relationship_id(t), plan_type=ptype.key, owner_id=owner,
+                            due_date=self._due(a))
             if prepared is not None:
                 objectives, tasks = prepared.build(kit, plan, on=self.today, owner_of=lambda ref, what: (ref, "user"))
-                dues = [o.due_date for o in objectives] + [x.due_date for x in tasks]
-                latest = max((d for d in dues if d is not None), default=None)
-                if latest is not None and (plan.due_date is None or latest > plan.due_date):
-                    plan = attrs.evolve(plan, due_date=latest)  # PLAN_09
+                latest = latest_beyond(plan.due_date, [("", o.due_date) for o in objectives]
+                                       + [("", x.due_date) for x in tasks])
+                if latest is not None:
+                    plan = attrs.evolve(plan, due_date=latest[0])  # PLAN_09
                 items.extend([*objectives, *tasks])
             plans.append(plan)
             self._step(action, "created", t, plan.id, names[t.id])

@@ -18,6 +18,7 @@ function does not know is refused: deny by default.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -114,7 +115,7 @@ class _Context:
 
     def shares_of(self, person: Person) -> list[Share]:
         if person.id not in self.person_shares:
-            self.person_shares[person.id] = self.kit.sharing._of_person(person.id)
+            self.person_shares[person.id] = live_shares_of_person(self.kit, person.id)
         return self.person_shares[person.id]
 
     def prefetch(self, objs: Sequence[Any]) -> None:
@@ -147,17 +148,16 @@ class AccessService:
         if not self.can(principal, action, obj):
             raise AccessDenied(f"{_who(principal)} may not {action} this {_kind(obj)}", rule="SHARE_04")
 
-    def visible(self, principal: Any, objs: Iterable[T]) -> list[T]:
+    def visible(self, principal: Any, objs: Iterable[T], *, fresh: Sequence[Share] = ()) -> list[T]:
         """The objects of ``objs`` the principal may view, in order.
 
         The same decision as :meth:`can`, with the records it needs fetched in
-        one query for the whole batch instead of one per object.
+        one query for the whole batch instead of one per object.  ``fresh`` are
+        shares the caller has just read from the store in this transaction:
+        they are used as they are instead of being read again.
         """
-        return self._visible(principal, as_list("visible", "objs", objs))
-
-    def _visible(self, principal: Any, objs: Iterable[T], fresh: Sequence[Share] = ()) -> list[T]:
-        """:meth:`visible`; ``fresh`` are shares the caller has just read from the store."""
-        items = list(objs)
+        items = as_list("visible", "objs", objs)
+        fresh = list_of("visible", "fresh", fresh, Share, "a share")
         ctx = _Context(self.kit)
         ctx.shares.update({s.id: s for s in fresh})
         ctx.objectives.update({o.id: o for o in items if isinstance(o, Objective)})
@@ -466,3 +466,14 @@ def _kind_of(record: Any) -> str:
     """A record's kind; an object of no known kind counts as one only a full user writes."""
     kind = getattr(type(record), "__kind__", None)
     return kind if isinstance(kind, str) else "unknown"
+
+
+def share_is_live(share: Share, today: date) -> bool:
+    """Not revoked and not past its expiry date (SHARE_02, SHARE_05)."""
+    return share.revoked_at is None and (share.expires_on is None or today <= share.expires_on)
+
+
+def live_shares_of_person(kit: Kit, person_id: str) -> list[Share]:
+    """The shares of an external contact that are neither revoked nor expired."""
+    today = kit.today()
+    return [s for s in kit.sharing.list([("person_id", "=", person_id)]) if share_is_live(s, today)]

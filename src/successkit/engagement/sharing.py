@@ -18,7 +18,7 @@ import string
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,11 +28,14 @@ from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan, evolve
 from successkit.records import Objective, Person, Share, SuccessPlan, Task, User
 from successkit.records.checks import flag
-from successkit.service import Service
+from successkit.service import Service, save
 from successkit.views.record_list import RecordList
 
 from .access import SHARE_LICENSES, ShareAccess
 from .timeline import TimelinePage
+
+if TYPE_CHECKING:
+    from successkit.kit import Kit
 
 __all__ = ["ShareGrant", "SharedPlan", "SharingService", "hash_token"]
 
@@ -174,7 +177,7 @@ class SharingService(Service[Share]):
                                               sort=["start_date", "due_date", "position", "name"])
         tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])
         # SEC_03: the same decision on the share itself, which _find has just read
-        seen = self.kit.access._visible(principal, [plans[0], *objectives, *tasks], fresh=[share])
+        seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks], fresh=[share])
         if not seen or seen[0] is not plans[0]:
             log.info("share link refused: %s (share %s)", self.kit.access.share_refusal(share), share.id)
             raise AccessDenied(_DENIED, rule="SHARE_02")
@@ -228,19 +231,6 @@ class SharingService(Service[Share]):
             raise AccessDenied(_DENIED, rule="SHARE_02")
         return share
 
-    def _is_live(self, share: Share) -> bool:
-        """Not revoked and not past its expiry date by the kit's clock (SHARE_02, SHARE_05)."""
-        if share.revoked_at is not None:
-            return False
-        return share.expires_on is None or self.kit.today() <= share.expires_on
-
-    def _of_person(self, person_id: str) -> list[Share]:
-        return [s for s in self.list([("person_id", "=", person_id)]) if self._is_live(s)]
-
-    def _forget_plan(self, plan_id: str) -> None:
-        """Delete the shares of a deleted plan."""
-        self.kit.store.delete_many(self.kind, [s.id for s in self.list([("plan_id", "=", plan_id)])])
-
     # ---------------------------------------------------------------- external
     def set_plan_external(self, plan: SuccessPlan | str, external: bool = True) -> Outcome[SuccessPlan]:
         """Mark a plan external, which marks all its objectives external, or
@@ -248,9 +238,9 @@ class SharingService(Service[Share]):
         out with :meth:`set_objective_external`."""
         external = flag("plan", "external", external)
         with self.kit.transaction():
-            current = self.kit.plans._current(plan)
+            current = plan if isinstance(plan, SuccessPlan) else self.kit.plans.get(plan)
             check_open_plan(self.kit, current, what="changing what is external")
-            new = self.kit.plans._save(current, {"external": external})
+            new = save(self.kit, current, {"external": external})
             objectives = self.kit.objectives.list([("plan_id", "=", current.id), ("external", "!=", external)])
             updates = [(evolve(self.kit, o, external=external), o.version) for o in objectives]
             self.kit.store.update_many(updates)
@@ -259,9 +249,9 @@ class SharingService(Service[Share]):
     def set_objective_external(self, objective: Objective | str, external: bool) -> Objective:
         """Take one objective out of (or back into) what external contacts see (SHARE_05)."""
         with self.kit.transaction():
-            current = self.kit.objectives._current(objective)
+            current = objective if isinstance(objective, Objective) else self.kit.objectives.get(objective)
             check_open_plan(self.kit, self.kit.plans.get(current.plan_id), what="changing what is external")
-            return self.kit.objectives._save(current, {"external": flag("objective", "external", external)})
+            return save(self.kit, current, {"external": flag("objective", "external", external)})
 
 
 #: What an external contact's view leaves out: the team's internal notes, custom fields and
@@ -277,3 +267,8 @@ def _for_customer(record: Any) -> Any:
     """``record`` without its internal-only fields, for a share to an external contact."""
     blank = _INTERNAL_ONLY.get(type(record))
     return attrs.evolve(record, **blank) if blank else record
+
+
+def delete_shares_of_plan(kit: Kit, plan_id: str) -> None:
+    """Delete the shares of a deleted plan: what deleting a plan cascades to."""
+    kit.store.delete_many("share", [s.id for s in kit.sharing.list([("plan_id", "=", plan_id)])])

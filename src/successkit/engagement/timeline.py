@@ -15,7 +15,7 @@ import binascii
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,6 +26,9 @@ from successkit.query.language import Query, Sort
 from successkit.records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
 from successkit.records.checks import check_names, check_options, flag, require_text
 from successkit.service import Service
+
+if TYPE_CHECKING:
+    from successkit.kit import Kit
 
 __all__ = ["ActivityTypes", "TimelineItem", "TimelinePage", "TimelineService"]
 
@@ -336,11 +339,14 @@ class TimelineService(Service[Activity]):
             raise ValidationError("a participant is neither a user nor a person", value=unknown[0])
         return tuple(i for i in ids if i in users), tuple(i for i in ids if i in people)
 
-    def _forget(self, field: str, ids: Sequence[str]) -> None:
-        """Delete the activities of deleted plans or objectives."""
-        if ids:
-            gone = [a.id for a in self.iter([(field, "in", list(ids))])]
-            self.kit.store.delete_many(self.kind, gone)
+
+
+def delete_activities_of(kit: Kit, field: str, ids: Sequence[str]) -> None:
+    """Delete the timeline activities of deleted plans or objectives (``field``
+    is ``plan_id`` or ``objective_id``): what deleting either cascades to."""
+    if ids:
+        gone = [a.id for a in kit.timeline.iter([(field, "in", list(ids))])]
+        kit.store.delete_many("activity", gone)
 
 
 def encode_cursor(activity: Activity) -> str:

@@ -29,7 +29,7 @@ from successkit.records.checks import (
     field_changes,
     flag,
 )
-from successkit.service import Service, Where, _query
+from successkit.service import Service, Where, as_query
 from successkit.views.record_list import RecordList
 
 if TYPE_CHECKING:
@@ -118,10 +118,10 @@ class GoalService(Service[Goal]):
         """Like :meth:`list`, streamed.  Dropdown and multi-select fields, the
         built-in ``status`` included, cannot be sorted (GOAL_09): the same check
         as the goal view's, for every goal query (``list``, ``report``, ...)."""
-        from .views import _check_sort
+        from .views import check_sort
 
-        query = _query(where, logic, sort, limit, offset)
-        _check_sort(self.kit, query.sort)
+        query = as_query(where, logic, sort, limit, offset)
+        check_sort(self.kit, query.sort)
         return super().iter(query)
 
     # ------------------------------------------------------------------ create

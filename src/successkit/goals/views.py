@@ -18,7 +18,7 @@ import attrs
 
 from successkit.errors import QueryError
 from successkit.query.bind import BoundGroup, FieldRef, resolve_field
-from successkit.query.evaluate import _decoder, group_key, matches, value_of
+from successkit.query.evaluate import group_decoder, group_key, matches, value_of
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort, combine
 from successkit.query.schema import FieldType
 from successkit.records import Goal
@@ -30,7 +30,7 @@ from .goals import GoalProgress
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["DEFAULT_COLUMNS", "GoalRow", "GoalView", "goal_view"]
+__all__ = ["DEFAULT_COLUMNS", "GoalRow", "GoalView", "check_sort", "goal_view"]
 
 #: The columns a goal list shows unless told otherwise (GOAL_07).
 DEFAULT_COLUMNS = ("name", "due_date", "status", "progress")
@@ -116,7 +116,7 @@ def _column_value(goal: Goal, field: FieldRef) -> Any:
     return goal.fields.get(field.name) if field.custom else getattr(goal, field.name)
 
 
-def _check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | None]]:
+def check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | None]]:
     """Each sort key with its field (None for progress); dropdown and
     multi-select fields, the built-in ``status`` included, are refused (GOAL_09)."""
     out: list[tuple[Sort, FieldRef | None]] = []
@@ -215,7 +215,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     shown = DEFAULT_COLUMNS if columns is None else text_list("goal view", "columns", columns)
     names = list(dict.fromkeys([*shown, *text_list("goal view", "extra_columns", extra_columns)]))
     fields = {n: (None if n == PROGRESS else _resolve(kit, n)) for n in names}
-    sorts = _check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
+    sorts = check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
     db_sort = tuple(s for s, f in sorts if f is not None)
     paged = attrs.evolve(base, sort=db_sort, limit=limit, offset=offset)
     computed = _by_progress(base, group_by)
@@ -242,7 +242,7 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
 
 
 def _labels(group: BoundGroup, goals: Sequence[Goal]) -> list[Any]:
-    decode = _decoder(group)
+    decode = group_decoder(group)
     return [decode(group_key(g, group)) for g in goals]
 
 
@@ -303,7 +303,7 @@ def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | Non
         raw = [group_key(g, group) for g in goals]
         order = sorted(set(raw), key=lambda k: (k is None, (0, 0) if k is None else _order(k)))
         rank = {k: i for i, k in enumerate(order)}
-        decode = _decoder(group)
+        decode = group_decoder(group)
         counts = {k: 0 for k in order}
         for k in raw:
             counts[k] += 1

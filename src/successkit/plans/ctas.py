@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import ValidationError
 from successkit.outcome import Outcome
 from successkit.query.evaluate import sort_records
 from successkit.query.language import Query, combine
 from successkit.records import Cta, Objective
-from successkit.records.checks import check_attributes, flag, require_text
+from successkit.records.checks import check_attributes, flag
 from successkit.views.record_list import RecordList
 
+from .builders import new_cta
 from .invariants import resolve_owner
 from .work_items import WorkService
 
@@ -37,12 +38,6 @@ class CtaService(WorkService[Cta]):
         acting user.  An objective CTA cannot be created here: objectives live
         only in success plans (OBJ_01).
         """
-        name = require_text(self.kind, "name", name)
-        if not isinstance(type, str) or not type:
-            raise ValidationError("a CTA needs a type", value=type)
-        if type == "objective":
-            raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan, not from a "
-                                "cockpit", value=name)
         values = check_attributes(self.kind, {"due_date": due_date, "start_date": start_date,
                                               "comments": comments, "source": source},
                                   {"due_date": date, "start_date": date, "comments": str, "source": str})
@@ -57,29 +52,21 @@ class CtaService(WorkService[Cta]):
                 company_id, rel_id, csm = target.id, None, target.csm_id
             else:
                 raise ValidationError("a CTA belongs to a company or a relationship", value=name)
-            config = self.kit.config
-            start = values["start_date"] or self.kit.today()
-            if values["due_date"] is not None and values["due_date"] < start:
-                raise ValidationError("CTA due date is before its start date", value=values["due_date"])
-            status_obj = self.kit.statuses.get(self.kind, status or config.default_status(self.kind))
             who = owner if owner is not None else (csm or self.kit.actor_id)
             if who is None:
                 raise ValidationError("a CTA needs an owner: pass owner= or act as a user", value=name)
-            owner_id, owner_kind = resolve_owner(self.kit, who, what="CTA", allow_person=False)
             persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in associated_persons])
-            cta = self._new(
-                name=name, company_id=company_id, relationship_id=rel_id, owner_id=owner_id, owner_kind=owner_kind,
-                type=config.check("cta_type", type, what="CTA type"), reason=config.check("reason", reason),
-                priority=config.check("priority", priority or "medium"), status=status_obj.key,
-                closed_at=self.kit.now() if status_obj.is_closed else None, start_date=start,
-                due_date=values["due_date"], source=values["source"], comments=values["comments"],
-                associated_person_ids=tuple(p.id for p in persons),
-                fields=self.kit.custom_fields.check(self.kind, fields))
+            cta = new_cta(
+                self.kit, name=name, company_id=company_id, relationship_id=rel_id, type=type, reason=reason,
+                owner_id=resolve_owner(self.kit, who, what="CTA", allow_person=False)[0], priority=priority,
+                status=status, start_date=values["start_date"] or self.kit.today(), due_date=values["due_date"],
+                source=values["source"], comments=values["comments"],
+                associated_person_ids=tuple(p.id for p in persons), fields=fields)
             self.kit.access.check_actor("change", cta)
             self.kit.store.insert(cta)
             created: tuple[Any, ...] = ()
             if playbook is not None:
-                outcome = self.apply_playbook(cta, playbook, on=start)
+                outcome = self.apply_playbook(cta, playbook, on=cta.start_date)
                 cta, created = outcome.record, outcome.created
             self._assigned(None, cta)
         return Outcome(cta, created=created)

@@ -13,14 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from successkit.errors import NotFound, ReadOnlyError, RuleViolation, ValidationError
 from successkit.outcome import Notice
 from successkit.records import Cta, Objective, Person, Playbook, SuccessPlan, Task, User, new_id
 from successkit.records.checks import check_attributes
-from successkit.service import stamp
+from successkit.service import evolve, stamp
 
+from .builders import new_task
 from .business_days import DateShifter
 
 if TYPE_CHECKING:
@@ -32,17 +31,13 @@ __all__ = [
     "check_open_plan",
     "evolve",
     "extend_plan_due",
+    "latest_beyond",
     "playbook_tasks",
     "resolve_owner",
     "status_change",
 ]
 
 Work = Objective | Cta
-
-
-def evolve(kit: Kit, record: Any, **changes: Any) -> Any:
-    """The next version of a record with ``changes`` (not stored)."""
-    return attrs.evolve(record, **changes, version=record.version + 1, updated_at=kit.now())
 
 
 def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool,
@@ -96,21 +91,28 @@ def extend_plan_due(kit: Kit, plan: SuccessPlan, items: Iterable[tuple[str, date
     nothing to move.  Returns the (possibly updated and stored) plan and the
     warnings to hand back to the caller.
     """
-    if plan.due_date is None:
-        return plan, []
-    latest: tuple[date, str] | None = None
-    for label, due in items:
-        if due is not None and due > plan.due_date and (latest is None or due > latest[0]):
-            latest = (due, label)
+    latest = latest_beyond(plan.due_date, items)
     if latest is None:
         return plan, []
     new_due, label = latest
     moved = evolve(kit, plan, due_date=new_due)
     kit.store.update(moved, plan.version)
-    kit.plans._due_date_changed(plan, moved)
+    kit.notifications.plan_due_date_changed(plan, moved)
     notice = Notice("PLAN_09", f"the plan's due date moved from {plan.due_date} to {new_due} because {label} "
                     f"is due then", value=new_due)
     return moved, [notice]
+
+
+def latest_beyond(due: date | None, items: Iterable[tuple[str, date | None]]) -> tuple[date, str] | None:
+    """PLAN_09's test: the latest (due date, label) of ``items`` after ``due``;
+    None when none is later or the plan has no due date to move."""
+    if due is None:
+        return None
+    latest: tuple[date, str] | None = None
+    for label, when in items:
+        if when is not None and when > due and (latest is None or when > latest[0]):
+            latest = (when, label)
+    return latest
 
 
 def status_change(kit: Kit, kind: str, record: Any, status: str) -> dict[str, Any]:
@@ -147,24 +149,19 @@ def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, 
     """
     shifter = DateShifter(on, holidays=())
     created = stamp(kit)
-    status = kit.config.default_status("task")
     steps = sorted(content.steps, key=lambda s: (s.position, s.key))
     ids = {s.key: new_id() for s in steps}
-    plan_id = work.plan_id if isinstance(work, Objective) else None
     tasks = []
     for i, step in enumerate(steps):
         template = content.emails.get(step.email_template_id) if step.email_template_id else None
-        tasks.append(Task(
-            id=ids[step.key], **created,
-            name=step.name, parent_kind=work.__kind__, parent_id=work.id, plan_id=plan_id,
-            company_id=work.company_id, owner_id=work.owner_id, owner_kind=work.owner_kind, status=status,
-            priority=step.priority, start_date=shifter.shift(step.start_days, business_days=step.business_days),
+        tasks.append(new_task(
+            kit, work, id=ids[step.key], created=created, name=step.name, priority=step.priority,
+            start_date=shifter.shift(step.start_days, business_days=step.business_days),
             due_date=shifter.shift(step.due_days, business_days=step.business_days),
             depends_on=tuple(ids[k] for k in step.depends_on if k in ids), position=first_position + i,
             playbook_id=content.playbook.id, description=step.description,
             email_subject=template.subject if template else None, email_body=template.body if template else None,
-            email_template_id=step.email_template_id,
-            email_state="verify" if step.email_template_id else None))
+            email_template_id=step.email_template_id, email_state="verify" if step.email_template_id else None))
     return tasks
 
 

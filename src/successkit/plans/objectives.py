@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from successkit.accounts.people import check_email
+from successkit.engagement.timeline import delete_activities_of
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.outcome import Outcome
 from successkit.query.language import combine
@@ -15,14 +16,12 @@ from successkit.records import Objective, SuccessPlan, Task
 from successkit.records.checks import check_attributes, flag, require_text, text_list
 from successkit.views.record_list import RecordList
 
-from .business_days import add_days
+from .builders import check_criteria, new_objective, new_task
 from .invariants import check_open_plan, extend_plan_due, resolve_owner
+from .tasks import forget_dependencies
 from .work_items import WorkService
 
-__all__ = ["OBJECTIVE_SORTS", "SUCCESS_CRITERIA_LIMIT", "ObjectiveService", "check_criteria", "natural_key"]
-
-#: Longest success criteria an objective may have (OBJ_02).
-SUCCESS_CRITERIA_LIMIT = 1000
+__all__ = ["OBJECTIVE_SORTS", "ObjectiveService", "natural_key"]
 
 #: Sort keys of the objective list view (OBJ_06).
 OBJECTIVE_SORTS = (
@@ -118,43 +117,26 @@ class ObjectiveService(WorkService[Objective]):
                                               "sharing_enabled": sharing_enabled},
                                   {"due_date": date, "start_date": date, "comments": str,
                                    "success_criteria": str, "source": str, "sharing_enabled": bool})
-        check_criteria(values["success_criteria"])
         with self.kit.transaction():
             target = self.kit.plans.get(plan)
             check_open_plan(self.kit, target, what="adding an objective")
-            rel_id = self._relationship_for(target, relationship)
-            ptype = self.kit.config.plan_type(target.plan_type)
-            config = self.kit.config
-            start = values["start_date"] or self.kit.today()
-            due = values["due_date"]
-            if due is None and ptype.objective_due_days is not None:
-                due = add_days(start, ptype.objective_due_days, what="the default due date (objective_due_days)")
-            if due is not None and due < start:
-                raise ValidationError("objective due date is before its start date", value=due)
-            status_key = status or ptype.objective_status or config.default_status(self.kind)
-            status_obj = self.kit.statuses.get(self.kind, status_key)
-            owner_id, owner_kind = resolve_owner(self.kit, owner if owner is not None else target.owner_id,
-                                                 what="objective", allow_person=True, company_id=target.company_id)
-            person_ids = self.kit.people.ids_of(associated_persons)
-            position = self.count([("plan_id", "=", target.id)])
-            deps = self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else ()
-            objective = self._new(
-                name=name, plan_id=target.id, company_id=target.company_id, relationship_id=rel_id,
-                owner_id=owner_id, owner_kind=owner_kind,
-                type=config.check("cta_type", type or ptype.objective_type, what="CTA type"),
-                priority=config.check("priority", priority or ptype.objective_priority),
-                category=config.check("objective_category", category or ptype.objective_category),
-                reason=config.check("reason", reason), status=status_obj.key,
-                closed_at=self.kit.now() if status_obj.is_closed else None, start_date=start, due_date=due,
+            objective = new_objective(
+                self.kit, target, name=name, start_date=values["start_date"] or self.kit.today(),
+                due_date=values["due_date"], type=type, priority=priority, category=category, status=status,
+                owner=resolve_owner(self.kit, owner if owner is not None else target.owner_id, what="objective",
+                                    allow_person=True, company_id=target.company_id),
+                relationship_id=self._relationship_for(target, relationship), reason=reason,
                 success_criteria=values["success_criteria"], comments=values["comments"], source=values["source"],
-                associated_person_ids=person_ids, sharing_enabled=flag(self.kind, "sharing_enabled", sharing_enabled),
-                external=target.external, links=text_list(self.kind, "links", links), position=position,
-                depends_on=deps,
-                fields=self.kit.custom_fields.check(self.kind, fields))
+                associated_person_ids=self.kit.people.ids_of(associated_persons),
+                sharing_enabled=flag(self.kind, "sharing_enabled", sharing_enabled),
+                links=text_list(self.kind, "links", links),
+                position=self.count([("plan_id", "=", target.id)]),
+                depends_on=self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else (),
+                fields=fields)
             self.kit.store.insert(objective)
             created: list[Task] = []
             if playbook is not None:
-                outcome = self.apply_playbook(objective, playbook, on=start)
+                outcome = self.apply_playbook(objective, playbook, on=objective.start_date)
                 objective, created = outcome.record, list(outcome.created)
             plan_now, warnings = extend_plan_due(
                 self.kit, self.kit.plans.get(target.id),
@@ -251,17 +233,12 @@ class ObjectiveService(WorkService[Objective]):
             current = self.get(objective)
             plan = self._plan_of(current)
             check_open_plan(self.kit, plan, what="sending an email")
-            status = self.kit.config.default_status("task")
-            if not draft:
-                status = self.kit.statuses.in_category("task", "closed_success")[0]
+            status = None if draft else self.kit.statuses.in_category("task", "closed_success")[0]
             today = self.kit.today()
-            position = self.kit.tasks.count([("parent_id", "=", current.id)])
-            task = self.kit.tasks._new(
-                name=subject, parent_kind=self.kind, parent_id=current.id, plan_id=current.plan_id,
-                company_id=current.company_id, owner_id=current.owner_id, owner_kind=current.owner_kind,
-                status=status, start_date=today, due_date=today, position=position, email_subject=subject,
-                email_body=body, email_to=recipients, email_state="verify" if draft else "sent",
-                closed_at=None if draft else self.kit.now())
+            task = new_task(
+                self.kit, current, name=subject, status=status, start_date=today, due_date=today,
+                position=self.kit.tasks.count([("parent_id", "=", current.id)]), email_subject=subject,
+                email_body=body, email_to=recipients, email_state="verify" if draft else "sent")
             self.kit.store.insert(task)
         return Outcome(task, plan=plan)
 
@@ -288,11 +265,5 @@ class ObjectiveService(WorkService[Objective]):
 
     def _forget_dependencies(self, ids: Sequence[str]) -> None:
         """Drop dependencies on deleted objectives and delete their timeline activities."""
-        self.kit.tasks._forget(ids)
-        self.kit.timeline._forget("objective_id", ids)
-
-
-def check_criteria(text: str | None) -> None:
-    if text is not None and len(text) > SUCCESS_CRITERIA_LIMIT:
-        raise RuleViolation("OBJ_02", f"success criteria are limited to {SUCCESS_CRITERIA_LIMIT} characters; "
-                            f"got {len(text)}", value=text[:40] + "...")
+        forget_dependencies(self.kit, ids)
+        delete_activities_of(self.kit, "objective_id", ids)

@@ -14,19 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import ReadOnlyError, RuleViolation, ValidationError
+from successkit.engagement.sharing import delete_shares_of_plan
+from successkit.engagement.timeline import delete_activities_of
+from successkit.errors import ReadOnlyError, ValidationError
 from successkit.outcome import Outcome
 from successkit.records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
+from successkit.records.checks import check_attributes, check_names, check_options, field_changes, flag, require_text
 from successkit.service import Service
 from successkit.views.gantt import render_svg, save_png
 from successkit.views.record_list import RecordList
 
+from .builders import check_plan_name_free, check_plan_status, name_key, new_plan
 from .invariants import check_open_plan, evolve, resolve_owner, status_change
 from .schedule import ScheduleRow, reschedule, schedule
 
 if TYPE_CHECKING:
     from .cloning import CloneResult
-from successkit.records.checks import check_attributes, check_names, check_options, field_changes, flag, require_text
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
 
@@ -71,11 +74,6 @@ class PlanView:
                 f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>")
 
 
-def name_key(company_id: str, relationship_id: str | None, name: str) -> str:
-    """The key that makes a plan name unique per company and relationship (PLAN_02)."""
-    return f"{company_id}/{relationship_id or '-'}/{name.casefold()}"
-
-
 class PlanService(Service[SuccessPlan]):
     """``kit.plans``: success plans for companies and relationships."""
 
@@ -88,25 +86,19 @@ class PlanService(Service[SuccessPlan]):
         """A new plan (PLAN_01).  The name is unique per company and relationship
         (PLAN_02); the owner follows USER_01/USER_02 (PLAN_03); the status
         defaults to the plan type's first draft status (PLAN_04)."""
-        name = require_text(self.kind, "name", name)
         values = check_attributes(self.kind, {"due_date": due_date, "highlights": highlights},
                                   {"due_date": date, "highlights": str})
         with self.kit.transaction():
             target = self.kit.companies.get(company)
             rel = self._relationship_of(target.id, relationship)
-            ptype = self.kit.config.plan_type(plan_type)
-            status_key = self._check_status(ptype.key, status) if status else self._initial_status(ptype.key)
             owner_id, _ = resolve_owner(self.kit, owner, what="success plan", allow_person=False)
-            key = name_key(target.id, rel.id if rel else None, name)
-            self._check_unique(key, name)
-            closed = self.kit.statuses.get("plan", status_key).category == "closed"
-            plan = self._new(name=name, name_key=key, company_id=target.id,
-                             relationship_id=rel.id if rel else None, plan_type=ptype.key, status=status_key,
-                             owner_id=owner_id, closed_at=self.kit.now() if closed else None,
-                             fields=self.kit.custom_fields.check(self.kind, fields), **values)
+            plan = new_plan(self.kit, name=name, company_id=target.id, relationship_id=rel.id if rel else None,
+                            plan_type=self.kit.config.plan_type(plan_type).key, owner_id=owner_id, status=status,
+                            fields=fields, **values)
+            check_plan_name_free(self.kit, plan.name_key, plan.name)
             self.kit.access.check_actor("change", plan)
             self.kit.store.insert(plan)
-            self._assigned(None, plan)
+            self.kit.notifications.plan_assigned(None, plan)
         return plan
 
     def _relationship_of(self, company_id: str, relationship: Any) -> Relationship | None:
@@ -116,34 +108,6 @@ class PlanService(Service[SuccessPlan]):
         if rel.company_id != company_id:
             raise ValidationError("the relationship belongs to another company", value=rel.name)
         return rel
-
-    def _check_unique(self, key: str, name: str, *, exclude: str | None = None) -> None:
-        clash = [p for p in self.list([("name_key", "=", key)], limit=2) if p.id != exclude]
-        if clash:
-            raise RuleViolation("PLAN_02", "a plan with this name already exists for this company "
-                                "and relationship", value=name)
-
-    def _initial_status(self, plan_type: str) -> str:
-        """The ``plan.default_status`` setting when the type allows it, else the
-        type's first draft (then active) status (PLAN_04)."""
-        allowed = self.kit.config.plan_type(plan_type).statuses
-        configured = self.kit.config.setting("plan.default_status")
-        if configured is not None and configured in self.kit.statuses.in_category("plan", "draft", "active") \
-                and (not allowed or configured in allowed):
-            return configured
-        drafts = self.kit.statuses.in_category("plan", "draft")
-        for key in (*drafts, *self.kit.statuses.in_category("plan", "active")):
-            if not allowed or key in allowed:
-                return key
-        return allowed[0]
-
-    def _check_status(self, plan_type: str, status: str) -> str:
-        known = self.kit.statuses.get("plan", status)
-        allowed = self.kit.config.plan_type(plan_type).statuses
-        if allowed and known.key not in allowed:
-            raise ValidationError(f"plans of type {plan_type!r} use the statuses {', '.join(allowed)}",
-                                  value=status)
-        return known.key
 
     # ------------------------------------------------------------------ change
     def update(self, plan: SuccessPlan | str, **changes: Any) -> SuccessPlan:
@@ -165,11 +129,11 @@ class PlanService(Service[SuccessPlan]):
                 values["name"] = require_text(self.kind, "name", changes["name"])
                 values["name_key"] = name_key(current.company_id, current.relationship_id, values["name"])
                 if values["name_key"] != current.name_key:
-                    self._check_unique(values["name_key"], values["name"], exclude=current.id)
+                    check_plan_name_free(self.kit, values["name_key"], values["name"], exclude=current.id)
             if "plan_type" in changes:
                 ptype = self.kit.config.plan_type(changes["plan_type"])
                 values["plan_type"] = ptype.key
-                self._check_status(ptype.key, current.status)
+                check_plan_status(self.kit, ptype.key, current.status)
             if "due_date" in changes:
                 values.update(check_attributes(self.kind, {"due_date": changes["due_date"]}, {"due_date": date}))
             if "highlights" in changes:
@@ -182,9 +146,9 @@ class PlanService(Service[SuccessPlan]):
                 merged = {**current.fields, **field_changes(changes["fields"])}
                 values["fields"] = self.kit.custom_fields.check(self.kind, merged)
             new = self._save(current, values)
-            self._assigned(current, new)
+            self.kit.notifications.plan_assigned(current, new)
             if new.due_date != current.due_date:
-                self._due_date_changed(current, new)
+                self.kit.notifications.plan_due_date_changed(current, new)
         return new
 
     def set_status(self, plan: SuccessPlan | str, status: str) -> Outcome[SuccessPlan]:
@@ -198,7 +162,7 @@ class PlanService(Service[SuccessPlan]):
         with self.kit.transaction():
             current = self._current(plan)
             self.kit.access.check_actor("change", current)
-            key = self._check_status(current.plan_type, status)
+            key = check_plan_status(self.kit, current.plan_type, status)
             old = self.kit.statuses.get("plan", current.status).category
             new_category = self.kit.statuses.get("plan", key).category
             if old == "closed" and key != current.status and new_category != "active":
@@ -234,8 +198,8 @@ class PlanService(Service[SuccessPlan]):
             objectives = self.kit.objectives.list([("plan_id", "=", current.id)])
             self.kit.store.delete_many("task", [t.id for t in tasks])
             self.kit.store.delete_many("objective", [o.id for o in objectives])
-            self.kit.timeline._forget("plan_id", [current.id])
-            self.kit.sharing._forget_plan(current.id)
+            delete_activities_of(self.kit, "plan_id", [current.id])
+            delete_shares_of_plan(self.kit, current.id)
             self.kit.store.delete(self.kind, current.id)
 
     # ------------------------------------------------------------------ read
@@ -327,12 +291,3 @@ class PlanService(Service[SuccessPlan]):
             with open(path, "w", encoding="utf-8") as f:
                 f.write(svg)
         return svg
-
-    # ------------------------------------------------------- notification hooks
-    def _assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
-        """Called when a plan gets an owner: the ``plan_assigned`` event (NOTIF_01)."""
-        self.kit.notifications.plan_assigned(old, new)
-
-    def _due_date_changed(self, old: SuccessPlan, new: SuccessPlan) -> None:
-        """Called when a plan's due date moves: the ``plan_due_date_changed`` event (NOTIF_01)."""
-        self.kit.notifications.plan_due_date_changed(old, new)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.outcome import Notice, Outcome
@@ -13,9 +13,13 @@ from successkit.records import Cta, Objective, SuccessPlan, Task
 from successkit.records.checks import as_list, check_attributes, require_text
 from successkit.service import Service
 
+from .builders import new_task
 from .invariants import check_open_plan, evolve, extend_plan_due, resolve_owner, status_change
 
-__all__ = ["TaskService"]
+if TYPE_CHECKING:
+    from successkit.kit import Kit
+
+__all__ = ["TaskService", "drop_tasks", "forget_dependencies"]
 
 _EDITABLE: dict[str, type] = {"name": str, "start_date": date, "due_date": date, "priority": str,
                               "description": str}
@@ -56,7 +60,6 @@ class TaskService(Service[Task]):
                depends_on: Sequence[Any] = (), description: str | None = None) -> Outcome[Task]:
         """A task under an objective or CTA (TASK_01).  The owner defaults to
         the parent's owner; start defaults to today; PLAN_09 applies."""
-        name = require_text(self.kind, "name", name)
         values = check_attributes(self.kind, {"start_date": start_date, "due_date": due_date,
                                               "description": description},
                                   {"start_date": date, "due_date": date, "description": str})
@@ -67,26 +70,17 @@ class TaskService(Service[Task]):
                 check_open_plan(self.kit, plan, what="adding a task")
             else:
                 self.kit.access.check_actor("change", host)
-            start = values["start_date"] or self.kit.today()
-            due = values["due_date"]
-            if due is not None and due < start:
-                raise ValidationError("task due date is before its start date", value=due)
-            status_obj = self.kit.statuses.get(self.kind, status or self.kit.config.default_status(self.kind))
-            owner_id, owner_kind = (resolve_owner(self.kit, owner, what="task", allow_person=True,
-                                                  company_id=host.company_id)
-                                    if owner is not None else (host.owner_id, host.owner_kind))
-            deps = self._dependency_ids_for(host, depends_on) if depends_on else ()
-            task = self._new(
-                name=name, parent_kind=host.__kind__, parent_id=host.id,
-                plan_id=plan.id if plan else None, company_id=host.company_id, owner_id=owner_id,
-                owner_kind=owner_kind, status=status_obj.key, priority=self.kit.config.check("priority", priority),
-                start_date=start, due_date=due, depends_on=deps, description=values["description"],
-                position=self.count([("parent_id", "=", host.id)]),
-                closed_at=self.kit.now() if status_obj.is_closed else None)
+            task = new_task(
+                self.kit, host, name=name, start_date=values["start_date"] or self.kit.today(),
+                due_date=values["due_date"], status=status, priority=priority,
+                owner=resolve_owner(self.kit, owner, what="task", allow_person=True, company_id=host.company_id)
+                if owner is not None else None,
+                depends_on=self._dependency_ids_for(host, depends_on) if depends_on else (),
+                description=values["description"], position=self.count([("parent_id", "=", host.id)]))
             self.kit.store.insert(task)
             warnings: list[Notice] = []
             if plan is not None:
-                plan, warnings = extend_plan_due(self.kit, plan, [(f"task {name!r}", due)])
+                plan, warnings = extend_plan_due(self.kit, plan, [(f"task {task.name!r}", task.due_date)])
         return Outcome(task, tuple(warnings), plan=plan)
 
     # ------------------------------------------------------------------ change
@@ -143,23 +137,7 @@ class TaskService(Service[Task]):
         with self.kit.transaction():
             current = self.get(task)
             self._guard(current, f"deleting task {current.name!r}")
-            self._drop([current.id])
-
-    def _drop(self, ids: Sequence[str]) -> None:
-        """Delete tasks and every dependency on them."""
-        if ids:
-            self.kit.store.delete_many(self.kind, list(ids))
-            self._forget(ids)
-
-    def _forget(self, ids: Sequence[str]) -> None:
-        """Remove ``ids`` from the dependencies of every task and objective."""
-        gone = set(ids)
-        updates = []
-        for service in (self, self.kit.objectives):
-            for item in service.list([("depends_on", "in", list(ids))]):
-                kept = tuple(d for d in item.depends_on if d not in gone)
-                updates.append((evolve(self.kit, item, depends_on=kept), item.version))
-        self.kit.store.update_many(updates)
+            drop_tasks(self.kit, [current.id])
 
     # ------------------------------------------------------------ dependencies
     def add_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
@@ -182,7 +160,7 @@ class TaskService(Service[Task]):
                                     "dependency would make a cycle", value=target.name)
             new = evolve(self.kit, current, depends_on=(*current.depends_on, target.id))
             self.kit.store.update(new, current.version)
-        return new  # type: ignore[no-any-return]
+        return new
 
     def remove_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
         """Drop one finish-to-start dependency of a task."""
@@ -193,7 +171,7 @@ class TaskService(Service[Task]):
             check_open_plan(self.kit, self.kit.plans.get(plan_id), what="changing dependencies")
         new = evolve(self.kit, current, depends_on=tuple(d for d in current.depends_on if d != on_id))
         self.kit.store.update(new, current.version)
-        return new  # type: ignore[no-any-return]
+        return new
 
     def _item(self, ref: Any) -> Task | Objective:
         """A task or objective (record or id), read fresh."""
@@ -256,3 +234,22 @@ def _reaches(graph: dict[str, tuple[str, ...]], start: str, goal: str) -> bool:
         seen.add(node)
         stack.extend(graph.get(node, ()))
     return False
+
+
+def drop_tasks(kit: Kit, ids: Sequence[str]) -> None:
+    """Delete tasks and every dependency on them: what deleting a task, its
+    parent, or the tasks a playbook replaces all do (the caller checks access)."""
+    if ids:
+        kit.store.delete_many("task", list(ids))
+        forget_dependencies(kit, ids)
+
+
+def forget_dependencies(kit: Kit, ids: Sequence[str]) -> None:
+    """Remove deleted items' ``ids`` from the dependencies of every task and objective (TASK_01)."""
+    gone = set(ids)
+    updates = []
+    for service in (kit.tasks, kit.objectives):
+        for item in service.list([("depends_on", "in", list(ids))]):
+            kept = tuple(d for d in item.depends_on if d not in gone)
+            updates.append((evolve(kit, item, depends_on=kept), item.version))
+    kit.store.update_many(updates)

@@ -16,16 +16,16 @@ from successkit.records import EmailTemplate, Objective, PlanTemplate, SuccessPl
 from successkit.records.checks import as_list, check_attributes, flag, require_text
 from successkit.service import Service, stamp
 
+from .builders import check_criteria, new_objective, new_task
 from .business_days import DateShifter
 from .invariants import check_open_plan, extend_plan_due, find_cycle, playbook_tasks, resolve_owner, today_or
-from .objectives import check_criteria
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
     from .playbooks import PlaybookContent
 
-__all__ = ["ALL", "PlanTemplateService", "PreparedTemplate"]
+__all__ = ["ALL", "PlanTemplateService", "PreparedTemplate", "check_template_for"]
 
 #: The template category offered to plans of every type (TPL_01).
 ALL = "ALL"
@@ -188,78 +188,84 @@ class PreparedTemplate:
         """The objectives and tasks the template gives ``target``, not yet stored.
 
         Storage is only read through ``owner_of`` (to check override owners)."""
-        tpl = self.template
-        if tpl.plan_type not in (ALL, target.plan_type):
-            raise RuleViolation("TPL_01", f"template {tpl.name!r} is for {tpl.plan_type} plans, not "
-                                f"{target.plan_type}", value=tpl.name)
-        by_key = {i.key: i for i in self.items}
-        skipped = set(as_list("template", "skip", skip))
-        unknown = skipped - set(by_key)
-        if unknown:
-            raise ValidationError("skip names no item of the template", value=sorted(unknown)[0])
-        skipped |= {i.key for i in self.items if i.parent_key in skipped}
-        overrides = dict(overrides or {})
-        for key, values in overrides.items():
-            if key not in by_key:
-                raise ValidationError("overrides name no item of the template", value=key)
-            _only(values, _OVERRIDABLE, f"override of {key!r}")
-            dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
-            values = {**values, **check_attributes("template override", dates,
-                                                   {"start_date": date, "due_date": date})}
-            overrides[key] = values
-            check_criteria(values.get("success_criteria"))
+        check_template_for(self.template, target.plan_type)
+        skipped = self._skipped(skip)
+        changes = self._overrides(overrides)
         kept = [i for i in self.items if i.key not in skipped]
         ids = {i.key: new_id() for i in kept}
+        tpl = self.template
         shifter = DateShifter(on, business_days=tpl.business_days if business_days is None else business_days,
                               holidays=holidays)
-        ptype = kit.config.plan_type(target.plan_type)
-        status_o = kit.config.default_status("objective")
-        status_t = kit.config.default_status("task")
         created = stamp(kit)
         objectives: dict[str, Objective] = {}
         tasks: list[Task] = []
         for item in sorted(kept, key=lambda i: i.parent_key is not None):  # objectives first
-            o = overrides.get(item.key, {})
+            o = changes.get(item.key, {})
             start = o.get("start_date") or shifter.shift(item.start_days)
             due = o.get("due_date") or shifter.shift(item.due_days)
             if due < start:
                 raise ValidationError(f"item {item.key!r} would be due before it starts", value=due)
-            deps = tuple(ids[d] for d in item.depends_on if d in ids)
+            common = {"id": ids[item.key], "created": created, "name": o.get("name", item.name),
+                      "start_date": start, "due_date": due, "depends_on": tuple(ids[d] for d in item.depends_on
+                                                                                if d in ids)}
             if item.parent_key is None:
-                owner_id, owner_kind = owner_of(o.get("owner", target.owner_id), "objective")
-                obj = Objective(
-                    id=ids[item.key], **created, name=require_text("objective", "name", o.get("name", item.name)),
-                    plan_id=target.id, company_id=target.company_id, relationship_id=target.relationship_id,
-                    owner_id=owner_id, owner_kind=owner_kind,
-                    type=kit.config.check("cta_type", o.get("type", item.type or ptype.objective_type)),
-                    priority=kit.config.check("priority", o.get("priority", item.priority
-                                                                 or ptype.objective_priority)),
-                    category=kit.config.check("objective_category", o.get("category", item.category
-                                                                          or ptype.objective_category)),
-                    status=ptype.objective_status or status_o, start_date=start, due_date=due,
-                    success_criteria=o.get("success_criteria", item.success_criteria), source="template",
-                    depends_on=deps, position=position + item.position, template_item_id=item.id,
-                    external=target.external,
-                    playbook_ids=(item.playbook_id,) if item.playbook_id else ())
-                objectives[item.key] = obj
+                obj = objectives[item.key] = self._objective(kit, target, item, o, common, owner_of, position)
                 if item.playbook_id:
                     tasks.extend(playbook_tasks(kit, obj, self.playbooks[item.playbook_id], start,
                                                 first_position=1000))
             else:
-                parent = objectives[item.parent_key]
-                task_owner: tuple[str | None, str] = (
-                    (parent.owner_id, parent.owner_kind) if "owner" not in o else owner_of(o["owner"], "task"))
-                email = item.email_template_id
-                mail = self.emails.get(email) if email else None
-                tasks.append(Task(
-                    id=ids[item.key], **created, name=require_text("task", "name", o.get("name", item.name)),
-                    parent_kind="objective", parent_id=parent.id, plan_id=target.id,
-                    company_id=target.company_id, owner_id=task_owner[0], owner_kind=task_owner[1], status=status_t,
-                    priority=kit.config.check("priority", o.get("priority", item.priority)), start_date=start,
-                    due_date=due, depends_on=deps, position=item.position, email_template_id=email,
-                    email_subject=mail.subject if mail else None, email_body=mail.body if mail else None,
-                    email_state="verify" if email else None))
+                tasks.append(self._task(kit, objectives[item.parent_key], item, o, common, owner_of))
         return list(objectives.values()), tasks
+
+    def _skipped(self, skip: Iterable[str]) -> set[str]:
+        """The keys of the items left out: those named and the tasks of skipped objectives."""
+        skipped = set(as_list("template", "skip", skip))
+        unknown = skipped - {i.key for i in self.items}
+        if unknown:
+            raise ValidationError("skip names no item of the template", value=sorted(unknown)[0])
+        return skipped | {i.key for i in self.items if i.parent_key in skipped}
+
+    def _overrides(self, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
+        """Overrides by item key, checked: known items, known fields, dates and criteria."""
+        keys = {i.key for i in self.items}
+        checked: dict[str, Mapping[str, Any]] = {}
+        for key, values in dict(overrides or {}).items():
+            if key not in keys:
+                raise ValidationError("overrides name no item of the template", value=key)
+            _only(values, _OVERRIDABLE, f"override of {key!r}")
+            dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
+            checked[key] = {**values, **check_attributes("template override", dates,
+                                                         {"start_date": date, "due_date": date})}
+            check_criteria(checked[key].get("success_criteria"))
+        return checked
+
+    def _objective(self, kit: Kit, target: SuccessPlan, item: TemplateItem, o: Mapping[str, Any],
+                   common: dict[str, Any], owner_of: Callable[[Any, str], tuple[str, str]],
+                   position: int) -> Objective:
+        return new_objective(
+            kit, target, **common, owner=owner_of(o.get("owner", target.owner_id), "objective"),
+            type=o.get("type", item.type), priority=o.get("priority", item.priority),
+            category=o.get("category", item.category),
+            success_criteria=o.get("success_criteria", item.success_criteria), source="template",
+            position=position + item.position, template_item_id=item.id,
+            playbook_ids=(item.playbook_id,) if item.playbook_id else ())
+
+    def _task(self, kit: Kit, parent: Objective, item: TemplateItem, o: Mapping[str, Any], common: dict[str, Any],
+              owner_of: Callable[[Any, str], tuple[str, str]]) -> Task:
+        email = item.email_template_id
+        mail = self.emails.get(email) if email else None
+        return new_task(
+            kit, parent, **common, owner=owner_of(o["owner"], "task") if "owner" in o else None,
+            priority=o.get("priority", item.priority), position=item.position, email_template_id=email,
+            email_subject=mail.subject if mail else None, email_body=mail.body if mail else None,
+            email_state="verify" if email else None)
+
+
+def check_template_for(template: PlanTemplate, plan_type: str) -> None:
+    """TPL_01: a template serves plans of its own type, or of every type (ALL)."""
+    if template.plan_type not in (ALL, plan_type):
+        raise RuleViolation("TPL_01", f"template {template.name!r} is for {template.plan_type} plans, not "
+                            f"{plan_type}", value=template.name)
 
 
 def _resolve(dep: str, item: TemplateItem, keys: set[str]) -> str:

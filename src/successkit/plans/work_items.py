@@ -26,6 +26,7 @@ from .invariants import (
     status_change,
     today_or,
 )
+from .tasks import drop_tasks
 
 __all__ = ["REASSIGN", "WorkService"]
 
@@ -214,7 +215,7 @@ class WorkService(Service[W]):
             if replace:
                 open_keys = set(self.kit.statuses.in_category("task", "open"))
                 removed = [t.id for t in existing if t.playbook_id is not None and t.status in open_keys]
-                self.kit.tasks._drop(removed)
+                drop_tasks(self.kit, removed)
             tasks = playbook_tasks(self.kit, current, content, today_or(self.kit, on),
                                    first_position=len(existing) - len(removed))
             self.kit.store.insert_many(tasks)
@@ -232,7 +233,7 @@ class WorkService(Service[W]):
             current = self.get(item)
             self._guard(current, f"deleting {self.kind} {current.name!r}")
             task_ids = [t.id for t in self.kit.tasks.list([("parent_id", "=", current.id)])]
-            self.kit.tasks._drop(task_ids)
+            drop_tasks(self.kit, task_ids)
             self.kit.store.delete(self.kind, current.id)
             self._forget_dependencies([current.id])
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred, quarter_of, to_storage
-from .schema import _LOAD, FieldType
+from .schema import LOADERS, FieldType
 
 __all__ = ["group_counts", "matches", "page", "sort_records", "sorted_groups", "value_of"]
 
@@ -159,12 +159,12 @@ def group_counts(records: Iterable[Any], group: BoundGroup) -> list[tuple[Any, i
 
 def sorted_groups(counts: dict[Any, int], group: BoundGroup) -> list[tuple[Any, int]]:
     """Order storage-form group keys (empty last) and decode them for users."""
-    decode = _decoder(group)
+    decode = group_decoder(group)
     keys = sorted(counts, key=lambda k: (k is None, (0, 0) if k is None else _key(k)))
     return [(decode(k), counts[k]) for k in keys]
 
 
-def _decoder(group: BoundGroup) -> Callable[[Any], Any]:
+def group_decoder(group: BoundGroup) -> Callable[[Any], Any]:
     """Turn a group key back from storage form into the value users see."""
     if group.mode != "value":
         return lambda v: v
@@ -172,7 +172,7 @@ def _decoder(group: BoundGroup) -> Callable[[Any], Any]:
         if group.field.type is FieldType.BOOLEAN:  # True/False, as for built-in flags
             return lambda v: bool(v) if type(v) is int and v in (0, 1) else v
         return lambda v: v  # custom values are JSON values already (dates as ISO text)
-    load = _LOAD.get(group.field.type)
+    load = LOADERS.get(group.field.type)
     if load is None:
         return lambda v: v
     return lambda v: None if v is None else load(v)

@@ -61,14 +61,14 @@ def _load_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _field_type(tp: Any) -> tuple[FieldType, bool]:
+def field_type_of(tp: Any) -> tuple[FieldType, bool]:
     """Map a resolved annotation to (storage type, nullable)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(args) != 1:
             raise TypeError(f"unsupported union annotation {tp!r}")
-        return _field_type(args[0])[0], True
+        return field_type_of(args[0])[0], True
     if tp in _SCALARS:
         return _SCALARS[tp], False
     if origin in (tuple, list):
@@ -142,7 +142,7 @@ _DUMP: dict[FieldType, Callable[[Any], Any]] = {
     FieldType.LIST: _dump_list,
     FieldType.JSON: _dump_json,
 }
-_LOAD: dict[FieldType, Callable[[Any], Any]] = {
+LOADERS: dict[FieldType, Callable[[Any], Any]] = {
     FieldType.DATE: date.fromisoformat,
     FieldType.DATETIME: _load_datetime,
     FieldType.LIST: _load_list,
@@ -209,7 +209,7 @@ def _column_dump(column: Column) -> Callable[[Any], Any]:
 
 
 def _column_load(column: Column) -> Callable[[Any], Any]:
-    load = _LOAD[column.type]
+    load = LOADERS[column.type]
     return _remember_last_text(load) if column.type is FieldType.DATETIME else load
 
 
@@ -223,7 +223,7 @@ def _build_codec(
                    if c.type in _DUMP and not c.nullable]
     dump_present = [(i, _column_dump(c)) for i, c in enumerate(columns)
                     if c.type in _DUMP and c.nullable]
-    loads = [(i, _column_load(c)) for i, c in enumerate(columns) if c.type in _LOAD]
+    loads = [(i, _column_load(c)) for i, c in enumerate(columns) if c.type in LOADERS]
 
     def to_row(record: Any) -> tuple[Any, ...]:
         values = list(getter(record))
@@ -298,7 +298,7 @@ def schema_of(cls: type[Any]) -> KindSchema:
     hints = typing.get_type_hints(cls)
     columns = []
     for f in attrs.fields(cls):
-        ftype, nullable = _field_type(hints[f.name])
+        ftype, nullable = field_type_of(hints[f.name])
         columns.append(Column(f.name, ftype, nullable))
     cols = tuple(columns)
     to_row, from_row = _build_codec(cls, cols)

@@ -44,7 +44,7 @@ from successkit.retry import backoff_delay
 from .base import Store
 from .pg_url import check_schema_name, redacted, split_url
 from .sql import Compiled, Dialect, quote
-from .sqlite import SCHEMA_VERSION, _fold
+from .sqlite import SCHEMA_VERSION, fold_groups
 
 __all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict", "check_schema_name"]
 
@@ -542,7 +542,7 @@ class PostgresStore(Store):
             sql, params = self.dialect.group(schema, query, group)
             with _translate(), self._conn() as conn:
                 rows = [(v, int(n)) for v, n in conn.execute(sql, params).fetchall()]
-        return _fold(rows, group)
+        return fold_groups(rows, group)
 
 
 def _number(value: float) -> int | float:

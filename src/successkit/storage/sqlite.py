@@ -331,10 +331,10 @@ class SQLiteStore(Store):
         sql, params = self.dialect.group(schema, query, group)
         with _translate():
             rows = self._conn.execute(sql, params).fetchall()
-        return _fold(rows, group)
+        return fold_groups(rows, group)
 
 
-def _fold(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int]]:
+def fold_groups(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int]]:
     """Turn SQL group rows into the same (key, count) list the memory backend gives."""
     merged: dict[Any, int] = {}
     for value, n in rows:

@@ -45,7 +45,7 @@ from typing import Any
 
 import attrs
 
-from successkit.query.schema import FieldType, _field_type
+from successkit.query.schema import FieldType, field_type_of
 from successkit.records import CustomField, Record
 
 __all__ = [
@@ -136,7 +136,7 @@ def column_types(cls: type[Any]) -> dict[str, str]:
         if f.name == "fields" and issubclass(cls, Record):
             continue
         try:
-            ftype = _STORAGE_TYPES[_field_type(hints[f.name])[0]]
+            ftype = _STORAGE_TYPES[field_type_of(hints[f.name])[0]]
         except (TypeError, KeyError):
             ftype = "object"  # a nested object (a record in a row, say): kept as it is
         out[f.name] = "category" if ftype == "text" and is_category(f.name) else ftype
