@@ -47,7 +47,7 @@ def test_bundles_and_rules_from_the_command_line__VAULT_01_RULE_01(tmp_path: Pat
 def test_refusals_exit_with_status_2_and_name_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'cs.db'}"
     assert cli("rules", "run", "No such rule", "--url", url)[0] == 2
-    assert "no rule with this name" in capsys.readouterr().err
+    assert "no rule with id or name 'No such rule'" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": 1, "name": "bad", "playbooks": [{"name": "No steps"}]}')
     assert cli("bundles", "deploy", str(bad), "--url", url)[0] == 2

@@ -176,7 +176,7 @@ def test_custom_cta_status_behaves_as_its_category__CTA_01(open_kit: Any) -> Non
     cta = kit.ctas.create("Upsell", company=w.acme, type="expansion", owner=w.alice).record
     me = kit.as_user(w.alice)
     assert [c.name for c in me.ctas.cockpit()] == ["Upsell"]
-    won = kit.ctas.set_status(cta, "won").record
+    won = kit.ctas.set_status(cta, "won")
     assert won.closed_at is not None
     assert me.ctas.cockpit() == []
 

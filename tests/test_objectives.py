@@ -177,7 +177,7 @@ def test_age_open_and_closed__OBJ_05(w: World, clock: sk.FixedClock) -> None:
     obj = kit.objectives.create(plan.id, "O").record
     clock.advance(days=10)
     assert kit.objectives.age(kit.objectives.get(obj.id)) == 10
-    closed = kit.objectives.set_status(obj.id, "closed_success").record
+    closed = kit.objectives.set_status(obj.id, "closed_success")
     clock.advance(days=5)
     assert kit.objectives.age(closed) == 10  # closed date minus created date
 
@@ -337,6 +337,6 @@ def test_closed_objective_records_its_closing_time(w: World, clock: sk.FixedCloc
     plan = w.plan()
     obj = w.kit.objectives.create(plan.id, "O").record
     clock.set(datetime(2026, 12, 1, tzinfo=timezone.utc))
-    closed = w.kit.objectives.set_status(obj, "closed_lost").record
+    closed = w.kit.objectives.set_status(obj, "closed_lost")
     assert closed.closed_at == datetime(2026, 12, 1, tzinfo=timezone.utc)
-    assert w.kit.objectives.set_status(closed, "new").record.closed_at is None
+    assert w.kit.objectives.set_status(closed, "new").closed_at is None

@@ -304,7 +304,7 @@ def test_bad_rule_is_refused_naming_the_entry__RULE_01(kit: sk.Kit, where: Any, 
 
 
 def test_unknown_rule_and_inactive_rule_are_clear_errors__RULE_01(kit: sk.Kit) -> None:
-    with pytest.raises(sk.ValidationError, match="no rule"):
+    with pytest.raises(sk.NotFound, match="no rule with id or name 'Nope'"):
         kit.rules.run("Nope")
     renewal_rule(kit)
     kit.rules.set_active("Renewal 120", False)

@@ -17,7 +17,7 @@ def w(kit: sk.Kit) -> World:
 
 
 def onboarding_template(kit: sk.Kit, **kw: object) -> sk.PlanTemplate:
-    return kit.plan_templates.create("Standard onboarding", kw.pop("plan_type", "onboarding"), [  # type: ignore[arg-type]
+    return kit.plan_templates.create(kw.pop("name", "Standard onboarding"), kw.pop("plan_type", "onboarding"), [  # type: ignore[arg-type]
         {"key": "kickoff", "name": "Kickoff", "due_days": 5, "priority": "high",
          "tasks": [{"key": "agenda", "name": "Send agenda", "due_days": 2},
                    {"key": "meet", "name": "Hold kickoff", "start_days": 3, "due_days": 5, "depends_on": ["agenda"]}]},
@@ -92,7 +92,8 @@ def test_skip_and_override_at_apply_time__TPL_03(w: World) -> None:
     assert by_name["Launch"].depends_on == ()  # its dependency was skipped: dropped, not dangling
     assert by_name["Hold kickoff"].depends_on == () and by_name["Hold kickoff"].priority == "low"
     with pytest.raises(sk.ValidationError, match="skip names no item"):
-        kit.plans.apply_template(plan, onboarding_template(kit, plan_type=sk.ALL), skip=["nope"])
+        kit.plans.apply_template(plan, onboarding_template(kit, name="Any onboarding", plan_type=sk.ALL),
+                                 skip=["nope"])
 
 
 def test_business_day_offsets_skip_weekends_and_holidays__TPL_03(w: World) -> None:

@@ -21,10 +21,12 @@ from successkit.engagement.sharing import SharedPlan, ShareGrant
 from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
 from successkit.goals.goals import GoalProgress
 from successkit.goals.views import GoalRow, GoalView
+from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
 from successkit.plans.objectives import natural_key
 from successkit.plans.plans import PlanCounts, PlanView
+from successkit.plans.playbooks import PlaybookContent
 from successkit.plans.schedule import ScheduleRow
-from successkit.plans.templates import ALL
+from successkit.plans.templates import ALL, PreparedTemplate
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
 from successkit.records import (
     Activity,
@@ -57,7 +59,7 @@ from successkit.records import (
     User,
 )
 from successkit.records.dicts import from_dict, make_converter, to_dict
-from successkit.storage import Store
+from successkit.storage import Store, StoreStats
 from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
 from successkit.views.gantt import critical_path, render_svg, save_png
 from successkit.views.record_list import RecordList
@@ -86,14 +88,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "ALL",
+    "ALL_ITEMS",
     "MAX_LEVELS",
     "AccessDenied",
     "Activity",
     "ActivityTypes",
     "Bundle",
     "ByField",
+    "ByStatus",
     "CalendarQuarter",
     "Clock",
+    "CloneResult",
     "Company",
     "Company360",
     "Condition",
@@ -117,11 +122,13 @@ __all__ = [
     "GoalTemplate",
     "GoalView",
     "Kit",
+    "LeftOut",
     "NotFound",
     "Notice",
     "Notification",
     "Objective",
     "Outcome",
+    "OwnerChoice",
     "Person",
     "PlanCounts",
     "PlanSummary",
@@ -129,7 +136,9 @@ __all__ = [
     "PlanType",
     "PlanView",
     "Playbook",
+    "PlaybookContent",
     "PlaybookTask",
+    "PreparedTemplate",
     "Query",
     "QueryError",
     "ReadOnlyError",
@@ -155,6 +164,7 @@ __all__ = [
     "StatusRegistry",
     "StorageError",
     "Store",
+    "StoreStats",
     "Subscription",
     "SuccessKitError",
     "SuccessPlan",

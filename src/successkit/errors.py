@@ -52,10 +52,10 @@ class RuleViolation(ValidationError):
 class NotFound(SuccessKitError, LookupError):
     """The record asked for does not exist (or is not visible to the caller)."""
 
-    def __init__(self, kind: str, id: Any) -> None:
+    def __init__(self, kind: str, id: Any, *, by: str = "id") -> None:
         self.kind = kind
         self.id = id
-        super().__init__(f"no {kind} with id {id!r}")
+        super().__init__(f"no {kind.replace('_', ' ')} with {by} {id!r}")
 
 
 class ConflictError(SuccessKitError):

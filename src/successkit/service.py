@@ -49,6 +49,10 @@ class Service(Generic[R]):
 
     record_class: type[R]
 
+    #: Names of this kind are unique (playbooks, plan templates, rules, relationship
+    #: types), so wherever a record or its id is taken, its name is taken too.
+    named: bool = False
+
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
 
@@ -59,8 +63,15 @@ class Service(Generic[R]):
 
     # ----------------------------------------------------------------- reading
     def get(self, ref: R | str) -> R:
-        """The current stored record (a record argument is re-read by id)."""
-        record: R = self.kit.store.get(self.kind, self.id_of(ref))
+        """The current stored record (a record argument is re-read by id); for a
+        kind with unique names, a string that is no id is looked up as a name."""
+        ref_id = self.id_of(ref)
+        if self.named and not isinstance(ref, self.record_class):
+            found = self.kit.store.get_many(self.kind, [ref_id]) or self.list([("name", "=", ref_id)], limit=1)
+            if not found:
+                raise NotFound(self.kind, ref_id, by="id or name")
+            return found[0]
+        record: R = self.kit.store.get(self.kind, ref_id)
         return record
 
     def get_many(self, refs: Sequence[R | str]) -> builtins.list[R]:

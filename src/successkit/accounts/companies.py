@@ -233,6 +233,7 @@ class RelationshipTypeService(Service[RelationshipType]):
     """``kit.relationship_types``: defined before relationships (REL_01)."""
 
     record_class = RelationshipType
+    named = True
 
     def create(self, name: str, *, description: str | None = None) -> RelationshipType:
         """A relationship type; names are unique."""

@@ -12,7 +12,7 @@ import attrs
 from successkit.errors import RuleViolation, ValidationError
 from successkit.query.language import Query
 from successkit.query.schema import FieldType
-from successkit.records import LICENSES, OWNER_LICENSES, Person, User
+from successkit.records import LICENSES, OWNER_LICENSES, Company, Person, User
 from successkit.records.checks import check_attributes, require_text, require_type
 from successkit.service import Service
 
@@ -149,7 +149,7 @@ class PersonService(Service[Person]):
 
     record_class = Person
 
-    def create(self, name: str, *, company: Any = None, email: str | None = None,
+    def create(self, name: str, *, company: Company | str | None = None, email: str | None = None,
                title: str | None = None, phone: str | None = None, sponsor: bool = False,
                fields: Mapping[str, Any] | None = None) -> Person:
         """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
@@ -170,7 +170,7 @@ class PersonService(Service[Person]):
             raise ValidationError("move a person with company_id", value="company")
         return self._save(self._current(person), changes)
 
-    def of_company(self, company: Any) -> list[Person]:
+    def of_company(self, company: Company | str) -> list[Person]:
         """The contacts of a company, by name."""
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 

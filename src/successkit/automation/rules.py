@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.accounts.people import owner_refusal
-from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError
 from successkit.plans.builders import name_key, new_cta, new_plan, plans_named
 from successkit.plans.business_days import add_days
 from successkit.plans.invariants import check_playbook_for, latest_beyond, playbook_tasks
@@ -126,6 +126,7 @@ class RuleService(Service[Rule]):
     """``kit.rules``: stored rules and their runs."""
 
     record_class = Rule
+    named = True
 
     def create(self, name: str, *, actions: Sequence[Mapping[str, Any]], target: str = "company",
                where: Sequence[Any] = (), logic: str | None = None,
@@ -146,12 +147,7 @@ class RuleService(Service[Rule]):
 
     def resolve(self, ref: Rule | str) -> Rule:
         """A rule by record, id or name."""
-        if isinstance(ref, Rule):
-            return self.get(ref)
-        try:
-            return self.get(ref)
-        except NotFound:
-            return self.by_name(ref)
+        return self.get(ref)
 
     def set_active(self, rule: Rule | str, active: bool) -> Rule:
         """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them."""

@@ -24,7 +24,7 @@ from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan
 from successkit.query.language import Query, Sort
 from successkit.records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
-from successkit.records.checks import check_names, check_options, flag, require_text
+from successkit.records.checks import check_names, flag, require_text
 from successkit.service import Service
 
 if TYPE_CHECKING:
@@ -118,9 +118,11 @@ class TimelineService(Service[Activity]):
         return self.kit.activity_types
 
     # ------------------------------------------------------------------ write
-    def log(self, type: str, subject: str, *, company: Any = None, relationship: Any = None, plan: Any = None,
-            objective: Any = None, notes: str | None = None, occurred_at: datetime | date | None = None,
-            participants: Sequence[Any] = (), author: Any = None, draft: bool = False) -> Activity:
+    def log(self, type: str, subject: str, *, company: Company | str | None = None,
+            relationship: Relationship | str | None = None, plan: SuccessPlan | str | None = None,
+            objective: Objective | str | None = None, notes: str | None = None,
+            occurred_at: datetime | date | None = None, participants: Sequence[User | Person | str] = (),
+            author: User | str | None = None, draft: bool = False) -> Activity:
         """Log an activity at exactly one level: ``company``, ``relationship``,
         ``plan`` or ``objective`` (TL_01); ``draft=True`` saves it as a draft.
 
@@ -144,10 +146,14 @@ class TimelineService(Service[Activity]):
             self.kit.store.insert(activity)
         return activity
 
-    def save_draft(self, type: str, subject: str, **options: Any) -> Activity:
+    def save_draft(self, type: str, subject: str, *, company: Company | str | None = None,
+                   relationship: Relationship | str | None = None, plan: SuccessPlan | str | None = None,
+                   objective: Objective | str | None = None, notes: str | None = None,
+                   occurred_at: datetime | date | None = None, participants: Sequence[User | Person | str] = (),
+                   author: User | str | None = None) -> Activity:
         """Log an activity as a draft (TL_01); :meth:`publish` it later."""
-        check_options("save_draft", self.log, options, given=("type", "subject", "draft"))
-        return self.log(type, subject, draft=True, **options)
+        return self.log(type, subject, company=company, relationship=relationship, plan=plan, objective=objective,
+                        notes=notes, occurred_at=occurred_at, participants=participants, author=author, draft=True)
 
     def publish(self, activity: Activity | str) -> Activity:
         """Publish a draft: it stops being a draft and gets its publication time."""
@@ -189,14 +195,16 @@ class TimelineService(Service[Activity]):
             self.kit.store.delete(self.kind, current.id)
 
     def add_task(self, activity: Activity | str, name: str, *, objective_name: str | None = None,
-                 **task_options: Any) -> Outcome[Task]:
+                 owner: User | Person | str | None = None, start_date: date | None = None,
+                 due_date: date | None = None, status: str | None = None, priority: str | None = None,
+                 depends_on: Sequence[Task | Objective | str] = (), description: str | None = None) -> Outcome[Task]:
         """Create an inline task from an activity.
 
         From a plan-level activity this creates a new objective in that plan
         with the plan type's default objective settings (named after the
         activity, or ``objective_name``) and puts the task under it (TL_05).
         From an objective-level activity the task goes under that objective.
-        ``task_options`` are those of ``kit.tasks.create`` (owner, due_date...).
+        The other options are those of ``kit.tasks.create``.
         """
         with self.kit.transaction():
             current = self.get(activity)
@@ -215,8 +223,9 @@ class TimelineService(Service[Activity]):
             else:
                 assert current.objective_id is not None
                 parent = self.kit.objectives.get(current.objective_id)
-            check_options("add_task", self.kit.tasks.create, task_options, given=("parent", "name"))
-            task = self.kit.tasks.create(parent, name, **task_options)
+            task = self.kit.tasks.create(parent, name, owner=owner, start_date=start_date, due_date=due_date,
+                                         status=status, priority=priority, depends_on=depends_on,
+                                         description=description)
             warnings.extend(task.warnings)
         return Outcome(task.record, tuple(warnings), tuple(created), task.plan)
 

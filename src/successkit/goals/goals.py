@@ -19,13 +19,27 @@ from successkit.errors import RuleViolation, ValidationError
 from successkit.outcome import Outcome
 from successkit.plans.business_days import add_days
 from successkit.plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
-from successkit.query.language import Query
-from successkit.records import Cta, Goal, GoalHistory, GoalLink, Objective, SuccessPlan, Task
+from successkit.query.language import CalendarQuarter, FiscalQuarter, Query
+from successkit.records import (
+    Company,
+    Cta,
+    Goal,
+    GoalHistory,
+    GoalLink,
+    GoalTemplate,
+    Objective,
+    Person,
+    PlanType,
+    Playbook,
+    Relationship,
+    SuccessPlan,
+    Task,
+    User,
+)
 from successkit.records.checks import (
     as_list,
     check_attributes,
     check_names,
-    check_options,
     field_changes,
     flag,
 )
@@ -53,8 +67,7 @@ SYSTEM_FIELDS = frozenset({
     "company_id", "company", "template_id", "template",
 })  # fmt: skip
 #: Fields :meth:`GoalService.update` changes, with their types.
-_EDITABLE: dict[str, type] = {"name": str, "status": str, "due_date": date, "description": str,
-                              "opportunity_id": str}
+_EDITABLE: dict[str, type] = {"name": str, "status": str, "due_date": date, "description": str, "opportunity_id": str}
 #: Optional fields an administrator may make required (GOAL_02).
 _REQUIRABLE = ("due_date", "description", "opportunity_id")
 _REQUIRED_SETTING = "goal.required_fields"
@@ -113,8 +126,15 @@ class GoalService(Service[Goal]):
 
     record_class = Goal
 
-    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
-             limit: int | None = None, offset: int = 0) -> Iterator[Goal]:
+    def iter(
+        self,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Goal]:
         """Like :meth:`list`, streamed.  Dropdown and multi-select fields, the
         built-in ``status`` included, cannot be sorted (GOAL_09): the same check
         as the goal view's, for every goal query (``list``, ``report``, ...)."""
@@ -125,10 +145,19 @@ class GoalService(Service[Goal]):
         return super().iter(query)
 
     # ------------------------------------------------------------------ create
-    def create(self, name: str | None = None, *, company: Any = None, relationship: Any = None,
-               template: Any = None, opportunity: str | None = None, status: str | None = None,
-               due_date: date | None = None, description: str | None = None,
-               fields: Mapping[str, Any] | None = None) -> Goal:
+    def create(
+        self,
+        name: str | None = None,
+        *,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        template: GoalTemplate | str | None = None,
+        opportunity: str | None = None,
+        status: str | None = None,
+        due_date: date | None = None,
+        description: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Goal:
         """A goal for a company, or for a relationship (its company is implied)
         (GOAL_01), from scratch or from a goal ``template`` whose values are the
         defaults any argument given here overrides (GOAL_02).
@@ -137,9 +166,11 @@ class GoalService(Service[Goal]):
         status (the first open one).  Name and company are always required;
         an administrator may require more (:meth:`set_required_fields`).
         """
-        values = check_attributes(self.kind, {"due_date": due_date, "description": description,
-                                              "opportunity_id": opportunity},
-                                  {"due_date": date, "description": str, "opportunity_id": str})
+        values = check_attributes(
+            self.kind,
+            {"due_date": due_date, "description": description, "opportunity_id": opportunity},
+            {"due_date": date, "description": str, "opportunity_id": str},
+        )
         with self.kit.transaction():
             tpl = None if template is None else self.kit.goal_templates.get(template)
             if tpl is not None:
@@ -155,9 +186,15 @@ class GoalService(Service[Goal]):
             company_id, rel_id = self._target(company, relationship)
             status_key = self.kit.statuses.get("goal", status or self.kit.config.default_status("goal")).key
             checked = self.kit.custom_fields.check(self.kind, fields)
-            goal = self._new(name=name.strip(), company_id=company_id, relationship_id=rel_id, status=status_key,
-                             template_id=tpl.id if tpl is not None else None, fields=checked,
-                             **{k: (None if isinstance(v, str) and not v.strip() else v) for k, v in values.items()})
+            goal = self._new(
+                name=name.strip(),
+                company_id=company_id,
+                relationship_id=rel_id,
+                status=status_key,
+                template_id=tpl.id if tpl is not None else None,
+                fields=checked,
+                **{k: (None if isinstance(v, str) and not v.strip() else v) for k, v in values.items()},
+            )
             self._check_required(goal)
             self.kit.store.insert_many([goal, self._entry(goal.id, 1, "created", None, None, goal.name)])
         return goal
@@ -169,8 +206,9 @@ class GoalService(Service[Goal]):
                 raise ValidationError("the relationship belongs to another company", value=rel.name)
             return rel.company_id, rel.id
         if company is None:
-            raise RuleViolation("GOAL_02", "a goal belongs to a company or a relationship: pass company= or "
-                                "relationship=", value=None)
+            raise RuleViolation(
+                "GOAL_02", "a goal belongs to a company or a relationship: pass company= or relationship=", value=None
+            )
         return self.kit.companies.get(company).id, None
 
     # ------------------------------------------------------- required fields
@@ -187,10 +225,12 @@ class GoalService(Service[Goal]):
         for name in as_list("goal", "required fields", names):
             if not isinstance(name, str):
                 raise ValidationError("a required goal field is named by text", rule="SEC_05", value=name)
-            key = name[len("fields."):] if isinstance(name, str) and name.startswith("fields.") else name
+            key = name[len("fields.") :] if isinstance(name, str) and name.startswith("fields.") else name
             if key not in _REQUIRABLE and key not in declared:
-                raise ValidationError(f"a required goal field is one of {', '.join(_REQUIRABLE)} or a declared "
-                                      "goal custom field", value=name)
+                raise ValidationError(
+                    f"a required goal field is one of {', '.join(_REQUIRABLE)} or a declared goal custom field",
+                    value=name,
+                )
             out.append(key if key in _REQUIRABLE else f"fields.{key}")
         with self.kit.transaction():
             self.kit.config.set_setting(_REQUIRED_SETTING, ",".join(dict.fromkeys(out)))
@@ -211,8 +251,9 @@ class GoalService(Service[Goal]):
         """
         system = sorted(set(changes) & SYSTEM_FIELDS)
         if system:
-            raise RuleViolation("GOAL_12", f"{system[0]!r} is a system field of goals and cannot be edited",
-                                value=system[0])
+            raise RuleViolation(
+                "GOAL_12", f"{system[0]!r} is a system field of goals and cannot be edited", value=system[0]
+            )
         if "opportunity" in changes:
             changes["opportunity_id"] = changes.pop("opportunity")
         check_names("goals have no editable field", changes, [*_EDITABLE, "fields"])
@@ -231,19 +272,24 @@ class GoalService(Service[Goal]):
             if "fields" in changes:
                 new_fields = {**current.fields, **self.kit.custom_fields.check(self.kind, changes["fields"])}
                 values["fields"] = new_fields
-            diffs = [(k, getattr(current, k), v) for k, v in values.items()
-                     if k != "fields" and getattr(current, k) != v]
+            diffs = [
+                (k, getattr(current, k), v) for k, v in values.items() if k != "fields" and getattr(current, k) != v
+            ]
             if "fields" in values:
                 keys = sorted(set(current.fields) | set(values["fields"]))
-                diffs += [(f"fields.{k}", current.fields.get(k), values["fields"].get(k)) for k in keys
-                          if current.fields.get(k) != values["fields"].get(k)]
+                diffs += [
+                    (f"fields.{k}", current.fields.get(k), values["fields"].get(k))
+                    for k in keys
+                    if current.fields.get(k) != values["fields"].get(k)
+                ]
             if not diffs:
                 return current
             new = self._save(current, values)
             self._check_required(new)
             seq = self._next_seq(current.id)
-            self.kit.store.insert_many([self._entry(current.id, seq + i, "changed", f, old, value)
-                                        for i, (f, old, value) in enumerate(diffs)])
+            self.kit.store.insert_many(
+                [self._entry(current.id, seq + i, "changed", f, old, value) for i, (f, old, value) in enumerate(diffs)]
+            )
         return new
 
     def set_status(self, goal: Goal | str, status: str) -> Goal:
@@ -264,8 +310,17 @@ class GoalService(Service[Goal]):
     # -------------------------------------------------------------- history
     def _entry(self, goal_id: str, seq: int, action: str, field: str | None, old: Any, new: Any) -> GoalHistory:
         now = self.kit.now()
-        return GoalHistory(created_at=now, updated_at=now, created_by=self.kit.actor_id, goal_id=goal_id, seq=seq,
-                           action=action, field=field, old_value=_json(old), new_value=_json(new))
+        return GoalHistory(
+            created_at=now,
+            updated_at=now,
+            created_by=self.kit.actor_id,
+            goal_id=goal_id,
+            seq=seq,
+            action=action,
+            field=field,
+            old_value=_json(old),
+            new_value=_json(new),
+        )
 
     def _next_seq(self, goal_id: str) -> int:
         last = self.kit.goal_history.list([("goal_id", "=", goal_id)], sort=["-seq"], limit=1)
@@ -281,15 +336,20 @@ class GoalService(Service[Goal]):
         """The CTA or plan ``item`` names; objectives and tasks are refused (GOAL_03)."""
         if isinstance(item, (Objective, Task)) or kind in ("objective", "task"):
             what = item.__kind__ if isinstance(item, (Objective, Task)) else kind
-            raise RuleViolation("GOAL_03", f"a {what} cannot be linked to a goal directly; link its CTA or "
-                                "success plan instead", value=getattr(item, "name", item))
+            raise RuleViolation(
+                "GOAL_03",
+                f"a {what} cannot be linked to a goal directly; link its CTA or success plan instead",
+                value=getattr(item, "name", item),
+            )
         if isinstance(item, Cta):
             kind = "cta"
         elif isinstance(item, SuccessPlan):
             kind = "plan"
         elif kind not in LINKABLE:
-            raise ValidationError("link a cockpit CTA or a success plan (a record, or an id with kind='cta' "
-                                  "or kind='plan')", value=item if kind is None else kind)
+            raise ValidationError(
+                "link a cockpit CTA or a success plan (a record, or an id with kind='cta' or kind='plan')",
+                value=item if kind is None else kind,
+            )
         found: Cta | SuccessPlan = self.kit.ctas.get(item) if kind == "cta" else self.kit.plans.get(item)
         return kind, found
 
@@ -306,8 +366,15 @@ class GoalService(Service[Goal]):
             if existing:
                 return existing[0]
             now = self.kit.now()
-            link = GoalLink(created_at=now, updated_at=now, created_by=self.kit.actor_id, goal_id=current.id,
-                            item_kind=item_kind, item_id=found.id, company_id=current.company_id)
+            link = GoalLink(
+                created_at=now,
+                updated_at=now,
+                created_by=self.kit.actor_id,
+                goal_id=current.id,
+                item_kind=item_kind,
+                item_id=found.id,
+                company_id=current.company_id,
+            )
             entry = self._entry(current.id, self._next_seq(current.id), "linked", item_kind, None, found.id)
             self.kit.store.insert_many([link, entry])
         return link
@@ -327,38 +394,94 @@ class GoalService(Service[Goal]):
             entry = self._entry(goal_id, self._next_seq(goal_id), "unlinked", links[0].item_kind, item_id, None)
             self.kit.store.insert(entry)
 
-    def create_cta(self, goal: Goal | str, name: str, **options: Any) -> Outcome[Cta]:
+    def create_cta(
+        self,
+        goal: Goal | str,
+        name: str,
+        *,
+        type: str,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        reason: str | None = None,
+        priority: str | None = None,
+        status: str | None = None,
+        owner: User | str | None = None,
+        due_date: date | None = None,
+        start_date: date | None = None,
+        source: str = "manual",
+        comments: str | None = None,
+        playbook: Playbook | str | None = None,
+        associated_persons: Sequence[Person | str] = (),
+        fields: Mapping[str, Any] | None = None,
+    ) -> Outcome[Cta]:
         """Create a cockpit CTA from a goal and link it, in one transaction (GOAL_04).
 
-        ``options`` are those of :meth:`CtaService.create`; the company (and
+        The options are those of :meth:`CtaService.create`; the company (and
         relationship) default to the goal's.  The link is in ``created``.
         """
-        check_options("create_cta", self.kit.ctas.create, options, given=("name",))  # company: the goal's
         with self.kit.transaction():
             current = self.get(goal)
-            if "company" not in options and "relationship" not in options:
+            if company is None and relationship is None:
                 if current.relationship_id is not None:
-                    options["relationship"] = current.relationship_id
+                    relationship = current.relationship_id
                 else:
-                    options["company"] = current.company_id
-            outcome = self.kit.ctas.create(name, **options)
+                    company = current.company_id
+            outcome = self.kit.ctas.create(
+                name,
+                type=type,
+                company=company,
+                relationship=relationship,
+                reason=reason,
+                priority=priority,
+                status=status,
+                owner=owner,
+                due_date=due_date,
+                start_date=start_date,
+                source=source,
+                comments=comments,
+                playbook=playbook,
+                associated_persons=associated_persons,
+                fields=fields,
+            )
             link = self.link(current, outcome.record)
         return attrs.evolve(outcome, created=(*outcome.created, link))
 
-    def create_plan(self, goal: Goal | str, name: str, **options: Any) -> Outcome[SuccessPlan]:
+    def create_plan(
+        self,
+        goal: Goal | str,
+        name: str,
+        *,
+        plan_type: PlanType | str,
+        owner: User | str,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        status: str | None = None,
+        due_date: date | None = None,
+        highlights: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Outcome[SuccessPlan]:
         """Create a success plan from a goal and link it, in one transaction (GOAL_04).
 
-        ``options`` are those of :meth:`PlanService.create`; the company (and
+        The options are those of :meth:`PlanService.create`; the company (and
         relationship) default to the goal's.  The link is in ``created``.
         """
-        check_options("create_plan", self.kit.plans.create, options, given=("name",), filled=("company",))
         with self.kit.transaction():
             current = self.get(goal)
-            if "company" not in options:
-                options["company"] = current.company_id
-                if "relationship" not in options and current.relationship_id is not None:
-                    options["relationship"] = current.relationship_id
-            plan = self.kit.plans.create(name, **options)
+            if company is None:
+                company = current.company_id
+                if relationship is None and current.relationship_id is not None:
+                    relationship = current.relationship_id
+            plan = self.kit.plans.create(
+                name,
+                company=company,
+                plan_type=plan_type,
+                owner=owner,
+                relationship=relationship,
+                status=status,
+                due_date=due_date,
+                highlights=highlights,
+                fields=fields,
+            )
             link = self.link(current, plan)
         return Outcome(plan, created=(link,), plan=plan)
 
@@ -398,8 +521,13 @@ class GoalService(Service[Goal]):
                 category = self._category(kind, record.status)
                 if kind == "plan" and category == "closed":
                     closed_plans.append(record.id)
-                states[record.id] = ("achieved" if category == "closed_success" else
-                                     "closed" if category in ("closed", "closed_lost") else "open")
+                states[record.id] = (
+                    "achieved"
+                    if category == "closed_success"
+                    else "closed"
+                    if category in ("closed", "closed_lost")
+                    else "open"
+                )
         for plan_id in self._plans_won(closed_plans):
             states[plan_id] = "achieved"
         tallies = {i: [0, 0, 0] for i in ids}
@@ -433,8 +561,14 @@ class GoalService(Service[Goal]):
             return "open"
 
     # ---------------------------------------------------------------- reading
-    def of_company(self, company: Any, *, relationships: bool | None = None, where: Where = None,
-                   logic: str | None = None) -> RecordList[Goal]:
+    def of_company(
+        self,
+        company: Company | str,
+        *,
+        relationships: bool | None = None,
+        where: Where = None,
+        logic: str | None = None,
+    ) -> RecordList[Goal]:
         """A company's goals, newest first, in one query; with
         ``relationships=True`` its relationships' goals too (GOAL_14).  Left
         out (None), the administrator's setting decides, off by default
@@ -461,20 +595,56 @@ class GoalService(Service[Goal]):
             return flag_setting(self.kit.config, RELATIONSHIP_GOALS_SETTING)
         return flag("goals", "relationships", relationships)
 
-    def view(self, where: Where = None, **options: Any) -> GoalView:
+    def view(
+        self,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        columns: Sequence[str] | None = None,
+        extra_columns: Sequence[str] = (),
+        sort: Any = None,
+        group_by: str | CalendarQuarter | FiscalQuarter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        relationships: bool | None = None,
+    ) -> GoalView:
         """The goal list view (GOAL_07-GOAL_10); see :func:`successkit.goals.views.goal_view`."""
         from .views import goal_view
 
-        check_options("the goal view", goal_view, options, given=("kit", "where"))
-        return goal_view(self.kit, where, **options)
+        return goal_view(
+            self.kit,
+            where,
+            logic=logic,
+            columns=columns,
+            extra_columns=extra_columns,
+            sort=sort,
+            group_by=group_by,
+            limit=limit,
+            offset=offset,
+            company=company,
+            relationship=relationship,
+            relationships=relationships,
+        )
 
-    def report(self, record_set: str, where: Where = None, *, logic: str | None = None, sort: Any = None,
-               limit: int | None = None) -> RecordList[Any]:
+    def report(
+        self,
+        record_set: str,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+    ) -> RecordList[Any]:
         """Rows of one of the three goal record sets (GOAL_13): ``"goals"``,
         ``"goal_templates"`` or ``"goal_links"``, through the query language;
         ``.to_pandas()`` gives a DataFrame."""
-        services: dict[str, Service[Any]] = {"goals": self, "goal_templates": self.kit.goal_templates,
-                                             "goal_links": self.kit.goal_links}
+        services: dict[str, Service[Any]] = {
+            "goals": self,
+            "goal_templates": self.kit.goal_templates,
+            "goal_links": self.kit.goal_links,
+        }
         service = services.get(record_set) if isinstance(record_set, str) else None
         if service is None:
             raise ValidationError(f"goal reports use one of {', '.join(services)}", value=record_set)

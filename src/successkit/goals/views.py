@@ -21,7 +21,7 @@ from successkit.query.bind import BoundGroup, FieldRef, resolve_field
 from successkit.query.evaluate import group_decoder, group_key, matches, value_of
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort, combine
 from successkit.query.schema import FieldType
-from successkit.records import Goal
+from successkit.records import Company, Goal, Relationship
 from successkit.records.checks import text_list
 from successkit.service import Where
 
@@ -178,7 +178,7 @@ def _month_start(year: int, index: int, *, last_day: bool = False) -> date:
 def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, columns: Sequence[str] | None = None,
               extra_columns: Sequence[str] = (), sort: Any = None,
               group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
-              offset: int = 0, company: Any = None, relationship: Any = None,
+              offset: int = 0, company: Company | str | None = None, relationship: Relationship | str | None = None,
               relationships: bool | None = None) -> GoalView:
     """The goal list (GOAL_07-GOAL_10).
 

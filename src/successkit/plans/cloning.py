@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import RuleViolation, ValidationError
-from successkit.outcome import Notice
+from successkit.outcome import Notice, Outcome
 from successkit.records import Company, Objective, Relationship, SuccessPlan, Task, User, new_id
 from successkit.records.checks import flag, require_text
 from successkit.service import stamp
@@ -48,11 +48,6 @@ ALL_ITEMS = "all"
 #: What a clone copies of the objectives (or tasks): every one, none, or those of some statuses.
 Selection = str | ByStatus | Sequence[str] | None
 
-#: The keyword options of a clone.
-CLONE_OPTIONS = frozenset({"name", "status", "owner", "due_date", "plan_type", "copy_plan_info", "objectives",
-                           "tasks", "objective_owner", "task_owner", "dry_run"})
-
-
 @attrs.frozen
 class OwnerChoice:
     """Who owns a cloned item and why: ``rule`` is ``kept``, ``CLONE_06``,
@@ -78,17 +73,17 @@ class LeftOut:
     reason: str
 
 
-@attrs.frozen
-class CloneResult:
-    """What a clone holds (or, with ``dry_run``, would hold)."""
+@attrs.frozen(kw_only=True)
+class CloneResult(Outcome[SuccessPlan]):
+    """What a clone holds (or, with ``dry_run``, would hold): an :class:`Outcome`
+    whose ``record`` and ``plan`` are the new plan and whose ``created`` are its
+    objectives and tasks, with who owns what and why, and what was left out."""
 
-    plan: SuccessPlan
-    objectives: tuple[Objective, ...]
-    tasks: tuple[Task, ...]
-    owners: tuple[OwnerChoice, ...]
-    left_out: tuple[LeftOut, ...]
-    warnings: tuple[Notice, ...]
-    dry_run: bool
+    objectives: tuple[Objective, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    owners: tuple[OwnerChoice, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+    dry_run: bool = False
     source_ids: dict[str, str] = attrs.field(factory=dict, eq=False)  # new id -> source id
 
     def to_pandas(self) -> Any:
@@ -236,8 +231,10 @@ class _Cloner:
             "email_template", sorted({t.email_template_id for t in self.tasks if t.email_template_id}))}
         tasks = [self.task(copies[t.parent_id], t, self.owner_for(t, chosen["task"], clone, users), templates,
                            created) for t in self.tasks]
-        return CloneResult(clone, tuple(copies.values()), tuple(tasks), tuple(self.owners), tuple(self.left),
-                           tuple(self.warnings), dry_run, {v: k for k, v in self.ids.items()})
+        objectives = tuple(copies.values())
+        return CloneResult(clone, tuple(self.warnings), (*objectives, *tasks), clone, objectives=objectives,
+                           tasks=tuple(tasks), owners=tuple(self.owners), left_out=tuple(self.left), dry_run=dry_run,
+                           source_ids={v: k for k, v in self.ids.items()})
 
     def owner_for(self, item: Objective | Task, chosen: tuple[str, str] | None, clone: SuccessPlan,
                   users: dict[str, User]) -> tuple[str | None, str]:

@@ -10,7 +10,7 @@ from successkit.errors import ValidationError
 from successkit.outcome import Outcome
 from successkit.query.evaluate import sort_records
 from successkit.query.language import Query, combine
-from successkit.records import Cta, Objective
+from successkit.records import Company, Cta, Objective, Person, Playbook, Relationship, User
 from successkit.records.checks import check_attributes, flag
 from successkit.views.record_list import RecordList
 
@@ -27,20 +27,36 @@ class CtaService(WorkService[Cta]):
     record_class = Cta
     allow_person_owner = False
 
-    def create(self, name: str, *, company: Any = None, relationship: Any = None, type: str,
-               reason: str | None = None, priority: str | None = None, status: str | None = None,
-               owner: Any = None, due_date: date | None = None, start_date: date | None = None,
-               source: str = "manual", comments: str | None = None, playbook: Any = None,
-               associated_persons: Sequence[Any] = (), fields: Mapping[str, Any] | None = None) -> Outcome[Cta]:
+    def create(
+        self,
+        name: str,
+        *,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        type: str,
+        reason: str | None = None,
+        priority: str | None = None,
+        status: str | None = None,
+        owner: User | str | None = None,
+        due_date: date | None = None,
+        start_date: date | None = None,
+        source: str = "manual",
+        comments: str | None = None,
+        playbook: Playbook | str | None = None,
+        associated_persons: Sequence[Person | str] = (),
+        fields: Mapping[str, Any] | None = None,
+    ) -> Outcome[Cta]:
         """A CTA for a company, or for a relationship (its company is implied).
 
         The owner defaults to the CSM of the relationship or company, else the
         acting user.  An objective CTA cannot be created here: objectives live
         only in success plans (OBJ_01).
         """
-        values = check_attributes(self.kind, {"due_date": due_date, "start_date": start_date,
-                                              "comments": comments, "source": source},
-                                  {"due_date": date, "start_date": date, "comments": str, "source": str})
+        values = check_attributes(
+            self.kind,
+            {"due_date": due_date, "start_date": start_date, "comments": comments, "source": source},
+            {"due_date": date, "start_date": date, "comments": str, "source": str},
+        )
         with self.kit.transaction():
             if relationship is not None:
                 rel = self.kit.relationships.get(relationship)
@@ -57,11 +73,22 @@ class CtaService(WorkService[Cta]):
                 raise ValidationError("a CTA needs an owner: pass owner= or act as a user", value=name)
             persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in associated_persons])
             cta = new_cta(
-                self.kit, name=name, company_id=company_id, relationship_id=rel_id, type=type, reason=reason,
-                owner_id=resolve_owner(self.kit, who, what="CTA", allow_person=False)[0], priority=priority,
-                status=status, start_date=values["start_date"] or self.kit.today(), due_date=values["due_date"],
-                source=values["source"], comments=values["comments"],
-                associated_person_ids=tuple(p.id for p in persons), fields=fields)
+                self.kit,
+                name=name,
+                company_id=company_id,
+                relationship_id=rel_id,
+                type=type,
+                reason=reason,
+                owner_id=resolve_owner(self.kit, who, what="CTA", allow_person=False)[0],
+                priority=priority,
+                status=status,
+                start_date=values["start_date"] or self.kit.today(),
+                due_date=values["due_date"],
+                source=values["source"],
+                comments=values["comments"],
+                associated_person_ids=tuple(p.id for p in persons),
+                fields=fields,
+            )
             self.kit.access.check_actor("change", cta)
             self.kit.store.insert(cta)
             created: tuple[Any, ...] = ()
@@ -71,8 +98,16 @@ class CtaService(WorkService[Cta]):
             self._assigned(None, cta)
         return Outcome(cta, created=created)
 
-    def cockpit(self, user: Any = None, *, where: Any = None, logic: str | None = None, sort: Any = None,
-                limit: int | None = None, include_snoozed: bool = False) -> RecordList[Cta | Objective]:
+    def cockpit(
+        self,
+        user: User | str | None = None,
+        *,
+        where: Any = None,
+        logic: str | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+        include_snoozed: bool = False,
+    ) -> RecordList[Cta | Objective]:
         """A user's cockpit: their open CTAs and the open objectives of their
         *active* plans (PLAN_04), snoozed ones left out (OBJ_08), filtered and
         sorted with the query language over the fields CTAs and objectives
@@ -86,8 +121,10 @@ class CtaService(WorkService[Cta]):
         today = self.kit.today()
         found: list[Cta | Objective] = []
         for kind in ("cta", "objective"):
-            extra: list[tuple[Any, ...]] = [("owner_id", "=", who),
-                                            ("status", "in", self.kit.statuses.in_category(kind, "open"))]
+            extra: list[tuple[Any, ...]] = [
+                ("owner_id", "=", who),
+                ("status", "in", self.kit.statuses.in_category(kind, "open")),
+            ]
             query = combine(extra, where, logic)
             items = list(self.kit.store.query(self.kit.bind(kind, query)))
             if not include_snoozed:

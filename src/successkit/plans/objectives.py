@@ -12,7 +12,7 @@ from successkit.engagement.timeline import delete_activities_of
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.outcome import Outcome
 from successkit.query.language import combine
-from successkit.records import Objective, SuccessPlan, Task
+from successkit.records import Objective, Person, Playbook, Relationship, SuccessPlan, Task, User
 from successkit.records.checks import check_attributes, flag, require_text, text_list
 from successkit.views.record_list import RecordList
 
@@ -61,15 +61,18 @@ class ObjectiveService(WorkService[Objective]):
             return plan.relationship_id
         rel = self.kit.relationships.get(relationship)
         if rel.company_id != plan.company_id:
-            raise RuleViolation("OBJ_02", "an objective's relationship must be a relationship of its plan's "
-                                "company", value=rel.name)
+            raise RuleViolation(
+                "OBJ_02", "an objective's relationship must be a relationship of its plan's company", value=rel.name
+            )
         if plan.relationship_id is not None and rel.id != plan.relationship_id:
-            raise RuleViolation("OBJ_02", "an objective of a relationship plan belongs to the plan's relationship",
-                                value=rel.name)
+            raise RuleViolation(
+                "OBJ_02", "an objective of a relationship plan belongs to the plan's relationship", value=rel.name
+            )
         return rel.id
 
-    def update(self, item: Objective | str, *, shift_tasks: bool = False, reassign_tasks: str = "none",
-               **changes: Any) -> Outcome[Objective]:
+    def update(
+        self, item: Objective | str, *, shift_tasks: bool = False, reassign_tasks: str = "none", **changes: Any
+    ) -> Outcome[Objective]:
         """Edit an objective like a CTA (:meth:`WorkService.update`), and also its
         ``category``, ``success_criteria`` and ``relationship`` (OBJ_02: a
         relationship of the plan's company, or None for the plan's own)."""
@@ -92,13 +95,30 @@ class ObjectiveService(WorkService[Objective]):
             check_criteria(values["success_criteria"])
 
     # ------------------------------------------------------------------ create
-    def create(self, plan: SuccessPlan | str | None, name: str, *, owner: Any = None, due_date: date | None = None,
-               start_date: date | None = None, type: str | None = None, priority: str | None = None,
-               status: str | None = None, category: str | None = None, success_criteria: str | None = None,
-               comments: str | None = None, reason: str | None = None, source: str = "manual",
-               playbook: Any = None, associated_persons: Sequence[Any] = (), depends_on: Sequence[Any] = (),
-               sharing_enabled: bool = True, links: Sequence[str] = (), relationship: Any = None,
-               fields: Mapping[str, Any] | None = None) -> Outcome[Objective]:
+    def create(
+        self,
+        plan: SuccessPlan | str | None,
+        name: str,
+        *,
+        owner: User | Person | str | None = None,
+        due_date: date | None = None,
+        start_date: date | None = None,
+        type: str | None = None,
+        priority: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        success_criteria: str | None = None,
+        comments: str | None = None,
+        reason: str | None = None,
+        source: str = "manual",
+        playbook: Playbook | str | None = None,
+        associated_persons: Sequence[Person | str] = (),
+        depends_on: Sequence[Task | Objective | str] = (),
+        sharing_enabled: bool = True,
+        links: Sequence[str] = (),
+        relationship: Relationship | str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Outcome[Objective]:
         """A new objective in ``plan`` (OBJ_01, OBJ_02).
 
         Missing type, priority, category, status and due date come from the
@@ -112,42 +132,83 @@ class ObjectiveService(WorkService[Objective]):
         if plan is None:
             raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan", value=name)
         name = require_text(self.kind, "name", name)
-        values = check_attributes(self.kind, {"due_date": due_date, "start_date": start_date, "comments": comments,
-                                              "success_criteria": success_criteria, "source": source,
-                                              "sharing_enabled": sharing_enabled},
-                                  {"due_date": date, "start_date": date, "comments": str,
-                                   "success_criteria": str, "source": str, "sharing_enabled": bool})
+        values = check_attributes(
+            self.kind,
+            {
+                "due_date": due_date,
+                "start_date": start_date,
+                "comments": comments,
+                "success_criteria": success_criteria,
+                "source": source,
+                "sharing_enabled": sharing_enabled,
+            },
+            {
+                "due_date": date,
+                "start_date": date,
+                "comments": str,
+                "success_criteria": str,
+                "source": str,
+                "sharing_enabled": bool,
+            },
+        )
         with self.kit.transaction():
             target = self.kit.plans.get(plan)
             check_open_plan(self.kit, target, what="adding an objective")
             objective = new_objective(
-                self.kit, target, name=name, start_date=values["start_date"] or self.kit.today(),
-                due_date=values["due_date"], type=type, priority=priority, category=category, status=status,
-                owner=resolve_owner(self.kit, owner if owner is not None else target.owner_id, what="objective",
-                                    allow_person=True, company_id=target.company_id),
-                relationship_id=self._relationship_for(target, relationship), reason=reason,
-                success_criteria=values["success_criteria"], comments=values["comments"], source=values["source"],
+                self.kit,
+                target,
+                name=name,
+                start_date=values["start_date"] or self.kit.today(),
+                due_date=values["due_date"],
+                type=type,
+                priority=priority,
+                category=category,
+                status=status,
+                owner=resolve_owner(
+                    self.kit,
+                    owner if owner is not None else target.owner_id,
+                    what="objective",
+                    allow_person=True,
+                    company_id=target.company_id,
+                ),
+                relationship_id=self._relationship_for(target, relationship),
+                reason=reason,
+                success_criteria=values["success_criteria"],
+                comments=values["comments"],
+                source=values["source"],
                 associated_person_ids=self.kit.people.ids_of(associated_persons),
                 sharing_enabled=flag(self.kind, "sharing_enabled", sharing_enabled),
                 links=text_list(self.kind, "links", links),
                 position=self.count([("plan_id", "=", target.id)]),
                 depends_on=self.kit.tasks.dependency_ids(target.id, depends_on) if depends_on else (),
-                fields=fields)
+                fields=fields,
+            )
             self.kit.store.insert(objective)
             created: list[Task] = []
             if playbook is not None:
                 outcome = self.apply_playbook(objective, playbook, on=objective.start_date)
                 objective, created = outcome.record, list(outcome.created)
             plan_now, warnings = extend_plan_due(
-                self.kit, self.kit.plans.get(target.id),
-                [(f"objective {name!r}", objective.due_date)] + [(f"task {t.name!r}", t.due_date) for t in created])
+                self.kit,
+                self.kit.plans.get(target.id),
+                [(f"objective {name!r}", objective.due_date)] + [(f"task {t.name!r}", t.due_date) for t in created],
+            )
             self._assigned(None, objective)
         return Outcome(objective, tuple(warnings), tuple(created), plan_now)
 
     # ------------------------------------------------------------- list view
-    def view(self, plan: SuccessPlan | str | None = None, *, view: str = "all", search: str | None = None,
-             sort: str = "created_date", descending: bool = False, where: Any = None, logic: str | None = None,
-             user: Any = None) -> RecordList[Objective]:
+    def view(
+        self,
+        plan: SuccessPlan | str | None = None,
+        *,
+        view: str = "all",
+        search: str | None = None,
+        sort: str = "created_date",
+        descending: bool = False,
+        where: Any = None,
+        logic: str | None = None,
+        user: User | str | None = None,
+    ) -> RecordList[Objective]:
         """The objective list view (OBJ_06): a view (all, open, closed, my),
         a name search, filters with the query language, and one of the sort
         keys in :data:`OBJECTIVE_SORTS` (``name`` sorts naturally, OBJ_07).
@@ -168,8 +229,7 @@ class ObjectiveService(WorkService[Objective]):
         if view == "my":
             who = self.kit.users.id_of(user) if user is not None else self.kit.actor_id
             if who is None:
-                raise ValidationError("the 'my' view needs a user (pass user= or open the kit as a user)",
-                                      value=view)
+                raise ValidationError("the 'my' view needs a user (pass user= or open the kit as a user)", value=view)
             extra.append(("owner_id", "=", who))
         if search:
             extra.append(("name", "contains", search))
@@ -207,22 +267,26 @@ class ObjectiveService(WorkService[Objective]):
             rels = {r.id: r.name for r in kit.relationships.get_many(rel_ids)}
             if sort == "relationship":
                 return lambda o: (o.relationship_id is None, rels.get(o.relationship_id or "", "").casefold())
-            return lambda o: (companies.get(o.company_id, "").casefold(),
-                              rels.get(o.relationship_id or "", "").casefold())
+            return lambda o: (
+                companies.get(o.company_id, "").casefold(),
+                rels.get(o.relationship_id or "", "").casefold(),
+            )
         # next_task_due_date: the earliest due date among each objective's open tasks (one query)
         open_keys = kit.statuses.in_category("task", "open")
         self._next_due: dict[str, date] = {}
         if items:
-            for t in kit.tasks.iter([("parent_id", "in", [o.id for o in items]), ("status", "in", open_keys),
-                                     ("due_date", "is not empty")]):
+            for t in kit.tasks.iter(
+                [("parent_id", "in", [o.id for o in items]), ("status", "in", open_keys), ("due_date", "is not empty")]
+            ):
                 best = self._next_due.get(t.parent_id)
                 if t.due_date is not None and (best is None or t.due_date < best):
                     self._next_due[t.parent_id] = t.due_date
         return lambda o: self._next_due.get(o.id, date.max)
 
     # ------------------------------------------------------------------ email
-    def send_email(self, objective: Objective | str, *, subject: str, body: str = "", to: Sequence[str] = (),
-                   draft: bool = False) -> Outcome[Task]:
+    def send_email(
+        self, objective: Objective | str, *, subject: str, body: str = "", to: Sequence[str] = (), draft: bool = False
+    ) -> Outcome[Task]:
         """Record an email sent from the objective as a task named after its
         subject; a draft makes the same task in the ``verify`` state, to be
         sent later with ``kit.tasks.send_email`` (OBJ_09).  The library records
@@ -236,11 +300,21 @@ class ObjectiveService(WorkService[Objective]):
             status = None if draft else self.kit.statuses.in_category("task", "closed_success")[0]
             today = self.kit.today()
             task = new_task(
-                self.kit, current, name=subject, status=status, start_date=today, due_date=today,
-                position=self.kit.tasks.count([("parent_id", "=", current.id)]), email_subject=subject,
-                email_body=body, email_to=recipients, email_state="verify" if draft else "sent")
+                self.kit,
+                current,
+                name=subject,
+                status=status,
+                start_date=today,
+                due_date=today,
+                position=self.kit.tasks.count([("parent_id", "=", current.id)]),
+                email_subject=subject,
+                email_body=body,
+                email_to=recipients,
+                email_state="verify" if draft else "sent",
+            )
             self.kit.store.insert(task)
-        return Outcome(task, plan=plan)
+            plan, warnings = extend_plan_due(self.kit, plan, [(f"email task {task.name!r}", task.due_date)])
+        return Outcome(task, tuple(warnings), plan=plan)
 
     # -------------------------------------------------------- sharing, links
     def set_sharing(self, objective: Objective | str, enabled: bool) -> Objective:
@@ -259,7 +333,7 @@ class ObjectiveService(WorkService[Objective]):
         if not isinstance(link, str) or not link.startswith(LINK_PREFIX):
             raise ValidationError(f"an objective link starts with {LINK_PREFIX}", value=link)
         try:
-            return self.get(link[len(LINK_PREFIX):])
+            return self.get(link[len(LINK_PREFIX) :])
         except NotFound:
             raise NotFound(self.kind, link) from None
 

@@ -10,7 +10,7 @@ import html
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -18,18 +18,16 @@ from successkit.engagement.sharing import delete_shares_of_plan
 from successkit.engagement.timeline import delete_activities_of
 from successkit.errors import ReadOnlyError, ValidationError
 from successkit.outcome import Outcome
-from successkit.records import Objective, PlanTemplate, Relationship, SuccessPlan, Task
-from successkit.records.checks import check_attributes, check_names, check_options, field_changes, flag, require_text
+from successkit.records import Company, Objective, PlanTemplate, PlanType, Relationship, SuccessPlan, Task, User
+from successkit.records.checks import check_attributes, check_names, field_changes, flag, require_text
 from successkit.service import Service
 from successkit.views.gantt import render_svg, save_png
 from successkit.views.record_list import RecordList
 
 from .builders import check_plan_name_free, check_plan_status, name_key, new_plan
+from .cloning import ALL_ITEMS, CloneResult, Selection, clone_plan
 from .invariants import check_open_plan, evolve, resolve_owner, status_change
 from .schedule import ScheduleRow, reschedule, schedule
-
-if TYPE_CHECKING:
-    from .cloning import CloneResult
 
 __all__ = ["PlanCounts", "PlanService", "PlanView"]
 
@@ -68,10 +66,12 @@ class PlanView:
     def _repr_html_(self) -> str:
         p, c = self.plan, self.counts
         due = f" · due {p.due_date.isoformat()}" if p.due_date else ""
-        return (f"<div class=\"successkit-plan\"><h3>{html.escape(p.name)}</h3>"
-                f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
-                f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
-                f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>")
+        return (
+            f'<div class="successkit-plan"><h3>{html.escape(p.name)}</h3>'
+            f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
+            f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
+            f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>"
+        )
 
 
 class PlanService(Service[SuccessPlan]):
@@ -80,21 +80,40 @@ class PlanService(Service[SuccessPlan]):
     record_class = SuccessPlan
 
     # ------------------------------------------------------------------ create
-    def create(self, name: str, *, company: Any, plan_type: Any, owner: Any, relationship: Any = None,
-               status: str | None = None, due_date: date | None = None, highlights: str | None = None,
-               fields: Mapping[str, Any] | None = None) -> SuccessPlan:
+    def create(
+        self,
+        name: str,
+        *,
+        company: Company | str,
+        plan_type: PlanType | str,
+        owner: User | str,
+        relationship: Relationship | str | None = None,
+        status: str | None = None,
+        due_date: date | None = None,
+        highlights: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> SuccessPlan:
         """A new plan (PLAN_01).  The name is unique per company and relationship
         (PLAN_02); the owner follows USER_01/USER_02 (PLAN_03); the status
         defaults to the plan type's first draft status (PLAN_04)."""
-        values = check_attributes(self.kind, {"due_date": due_date, "highlights": highlights},
-                                  {"due_date": date, "highlights": str})
+        values = check_attributes(
+            self.kind, {"due_date": due_date, "highlights": highlights}, {"due_date": date, "highlights": str}
+        )
         with self.kit.transaction():
             target = self.kit.companies.get(company)
             rel = self._relationship_of(target.id, relationship)
             owner_id, _ = resolve_owner(self.kit, owner, what="success plan", allow_person=False)
-            plan = new_plan(self.kit, name=name, company_id=target.id, relationship_id=rel.id if rel else None,
-                            plan_type=self.kit.config.plan_type(plan_type).key, owner_id=owner_id, status=status,
-                            fields=fields, **values)
+            plan = new_plan(
+                self.kit,
+                name=name,
+                company_id=target.id,
+                relationship_id=rel.id if rel else None,
+                plan_type=self.kit.config.plan_type(plan_type).key,
+                owner_id=owner_id,
+                status=status,
+                fields=fields,
+                **values,
+            )
             check_plan_name_free(self.kit, plan.name_key, plan.name)
             self.kit.access.check_actor("change", plan)
             self.kit.store.insert(plan)
@@ -118,8 +137,7 @@ class PlanService(Service[SuccessPlan]):
         """
         if "status" in changes:
             raise ValidationError("change a plan's status with kit.plans.set_status()", value="status")
-        allowed = {"name": str, "plan_type": str, "due_date": date, "owner": object, "highlights": str,
-                   "fields": dict}
+        allowed = {"name": str, "plan_type": str, "due_date": date, "owner": object, "highlights": str, "fields": dict}
         check_names("plans have no editable field", changes, allowed)
         with self.kit.transaction():
             current = self._current(plan)
@@ -137,11 +155,11 @@ class PlanService(Service[SuccessPlan]):
             if "due_date" in changes:
                 values.update(check_attributes(self.kind, {"due_date": changes["due_date"]}, {"due_date": date}))
             if "highlights" in changes:
-                values.update(check_attributes(self.kind, {"highlights": changes["highlights"]},
-                                               {"highlights": str}))
+                values.update(check_attributes(self.kind, {"highlights": changes["highlights"]}, {"highlights": str}))
             if "owner" in changes:
-                values["owner_id"] = resolve_owner(self.kit, changes["owner"], what="success plan",
-                                                   allow_person=False)[0]
+                values["owner_id"] = resolve_owner(self.kit, changes["owner"], what="success plan", allow_person=False)[
+                    0
+                ]
             if changes.get("fields") is not None:
                 merged = {**current.fields, **field_changes(changes["fields"])}
                 values["fields"] = self.kit.custom_fields.check(self.kind, merged)
@@ -166,8 +184,11 @@ class PlanService(Service[SuccessPlan]):
             old = self.kit.statuses.get("plan", current.status).category
             new_category = self.kit.statuses.get("plan", key).category
             if old == "closed" and key != current.status and new_category != "active":
-                raise ReadOnlyError("PLAN_06", f"plan {current.name!r} is closed: it can only be set back to an "
-                                    "active status", value=status)
+                raise ReadOnlyError(
+                    "PLAN_06",
+                    f"plan {current.name!r} is closed: it can only be set back to an active status",
+                    value=status,
+                )
             changes = status_change(self.kit, "plan", current, key)
             created: list[Any] = []
             if new_category == "closed" and old != "closed":
@@ -230,17 +251,24 @@ class PlanService(Service[SuccessPlan]):
     def open(self, plan: SuccessPlan | str) -> PlanView:
         """The plan with its objectives, tasks and counts, in three queries."""
         current = self.get(plan)
-        objectives = self.kit.objectives.list([("plan_id", "=", current.id)],
-                                              sort=["start_date", "due_date", "position", "name"])
+        objectives = self.kit.objectives.list(
+            [("plan_id", "=", current.id)], sort=["start_date", "due_date", "position", "name"]
+        )
         tasks: dict[str, list[Task]] = {o.id: [] for o in objectives}
-        for t in self.kit.tasks.list([("plan_id", "=", current.id)],
-                                     sort=["position", "start_date", "due_date", "name"]):
+        for t in self.kit.tasks.list(
+            [("plan_id", "=", current.id)], sort=["position", "start_date", "due_date", "name"]
+        ):
             tasks.setdefault(t.parent_id, []).append(t)
         counts = self._counts([current.id], objectives)[current.id]
-        return PlanView(current, tuple(objectives), {k: tuple(v) for k, v in tasks.items()}, counts,
-                        chart=lambda: self.gantt(current))
+        return PlanView(
+            current,
+            tuple(objectives),
+            {k: tuple(v) for k, v in tasks.items()},
+            counts,
+            chart=lambda: self.gantt(current),
+        )
 
-    def of_company(self, company: Any, *, relationships: bool = True) -> list[SuccessPlan]:
+    def of_company(self, company: Company | str, *, relationships: bool = True) -> list[SuccessPlan]:
         """A company's plans (and, by default, those of its relationships), by name."""
         relationships = flag(self.kind, "relationships", relationships)
         cid = self.kit.companies.id_of(company)
@@ -253,23 +281,63 @@ class PlanService(Service[SuccessPlan]):
         """The templates offered for a plan: those of its type and those of ALL (TPL_01)."""
         return self.kit.plan_templates.for_type(self.get(plan).plan_type)
 
-    def apply_template(self, plan: SuccessPlan | str, template: Any, **options: Any) -> Outcome[SuccessPlan]:
-        """Apply a plan template (TPL_02, TPL_03); see :meth:`PlanTemplateService.apply`."""
-        check_options("apply_template", self.kit.plan_templates.apply, options, given=("plan", "template"))
-        return self.kit.plan_templates.apply(plan, template, **options)
+    def apply_template(
+        self,
+        plan: SuccessPlan | str,
+        template: PlanTemplate | str,
+        *,
+        on: date | None = None,
+        skip: Iterable[str] = (),
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        business_days: bool | None = None,
+        holidays: Iterable[date] = (),
+    ) -> Outcome[SuccessPlan]:
+        """Apply a plan template, given as a record, its id or its name (TPL_02, TPL_03);
+        see :meth:`PlanTemplateService.apply`."""
+        return self.kit.plan_templates.apply(
+            plan, template, on=on, skip=skip, overrides=overrides, business_days=business_days, holidays=holidays
+        )
 
-    def clone(self, plan: SuccessPlan | str, *, to: Any, **options: Any) -> CloneResult:
+    def clone(
+        self,
+        plan: SuccessPlan | str,
+        *,
+        to: Company | Relationship | str,
+        name: str | None = None,
+        status: str | None = None,
+        owner: User | str | None = None,
+        due_date: date | None = None,
+        plan_type: str | None = None,
+        copy_plan_info: bool = True,
+        objectives: Selection = ALL_ITEMS,
+        tasks: Selection = ALL_ITEMS,
+        objective_owner: User | str | None = None,
+        task_owner: User | str | None = None,
+        dry_run: bool = False,
+    ) -> CloneResult:
         """Clone a plan to a company or relationship (CLONE_01-CLONE_16).
 
-        Options: ``name`` (default ``Copy of <name>``), ``status``, ``owner``,
-        ``due_date``, ``copy_plan_info``, ``objectives`` and ``tasks`` (``"all"``,
-        ``None`` or ``ByStatus(...)``), ``objective_owner``, ``task_owner``, and
-        ``dry_run=True`` for a preview that writes nothing.
+        ``name`` defaults to ``Copy of <name>``; ``objectives`` and ``tasks`` are
+        ``"all"``, ``None`` or ``ByStatus(...)`` (a list of status keys works
+        too); ``objective_owner`` and ``task_owner`` give every copied item one
+        owner; ``dry_run=True`` is a preview that writes nothing.
         """
-        from .cloning import CLONE_OPTIONS, clone_plan
-
-        check_names("clone has no option", options, CLONE_OPTIONS)
-        return clone_plan(self.kit, plan, to=to, **options)
+        return clone_plan(
+            self.kit,
+            plan,
+            to=to,
+            name=name,
+            status=status,
+            owner=owner,
+            due_date=due_date,
+            plan_type=plan_type,
+            copy_plan_info=copy_plan_info,
+            objectives=objectives,
+            tasks=tasks,
+            objective_owner=objective_owner,
+            task_owner=task_owner,
+            dry_run=dry_run,
+        )
 
     def schedule(self, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
         """The plan's objectives and tasks as ordered rows for a chart (GANTT_01)."""

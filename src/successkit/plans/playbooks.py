@@ -30,6 +30,7 @@ class PlaybookService(Service[Playbook]):
     """``kit.playbooks``: named lists of task templates, and email templates."""
 
     record_class = Playbook
+    named = True
 
     def create(self, name: str, steps: Sequence[Mapping[str, Any]], *, all_cta_types: bool | None = None,
                cta_types: Sequence[str] = (), description: str | None = None) -> Playbook:
@@ -104,6 +105,10 @@ class PlaybookService(Service[Playbook]):
         if not ids:
             return {}
         books = self.kit.store.get_many(self.kind, ids)
+        names = [i for i in ids if i not in {b.id for b in books}]
+        if names:  # a playbook may be named by its (unique) name
+            books += self.list([("name", "in", names)])
+            ids = [b.id for b in books]
         query = Query(conditions=[("playbook_id", "in", ids)], sort=["position", "key"])
         steps: dict[str, list[PlaybookTask]] = {}
         for step in self.kit.store.query(self.kit.bind("playbook_task", query)):
@@ -115,10 +120,10 @@ class PlaybookService(Service[Playbook]):
 
     def content(self, playbook: Playbook | str) -> PlaybookContent:
         """One playbook with its steps and email templates."""
-        found = self.contents([playbook]).get(self.id_of(playbook))
-        if found is None:
+        found = list(self.contents([playbook]).values())
+        if not found:
             raise NotFound(self.kind, self.id_of(playbook))
-        return found
+        return found[0]
 
     # -------------------------------------------------------------- email
     def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.outcome import Notice, Outcome
-from successkit.records import Cta, Objective, SuccessPlan, Task
+from successkit.records import Cta, Objective, Person, SuccessPlan, Task, User
 from successkit.records.checks import as_list, check_attributes, require_text
 from successkit.service import Service
 
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TaskService", "drop_tasks", "forget_dependencies"]
 
-_EDITABLE: dict[str, type] = {"name": str, "start_date": date, "due_date": date, "priority": str,
-                              "description": str}
+_EDITABLE: dict[str, type] = {"name": str, "start_date": date, "due_date": date, "priority": str, "description": str}
 
 
 class TaskService(Service[Task]):
@@ -55,14 +54,26 @@ class TaskService(Service[Task]):
         return plan
 
     # ------------------------------------------------------------------ create
-    def create(self, parent: Any, name: str, *, owner: Any = None, start_date: date | None = None,
-               due_date: date | None = None, status: str | None = None, priority: str | None = None,
-               depends_on: Sequence[Any] = (), description: str | None = None) -> Outcome[Task]:
+    def create(
+        self,
+        parent: Objective | Cta | str,
+        name: str,
+        *,
+        owner: User | Person | str | None = None,
+        start_date: date | None = None,
+        due_date: date | None = None,
+        status: str | None = None,
+        priority: str | None = None,
+        depends_on: Sequence[Task | Objective | str] = (),
+        description: str | None = None,
+    ) -> Outcome[Task]:
         """A task under an objective or CTA (TASK_01).  The owner defaults to
         the parent's owner; start defaults to today; PLAN_09 applies."""
-        values = check_attributes(self.kind, {"start_date": start_date, "due_date": due_date,
-                                              "description": description},
-                                  {"start_date": date, "due_date": date, "description": str})
+        values = check_attributes(
+            self.kind,
+            {"start_date": start_date, "due_date": due_date, "description": description},
+            {"start_date": date, "due_date": date, "description": str},
+        )
         with self.kit.transaction():
             host = self.parent(parent)
             plan = self._plan(host)
@@ -71,12 +82,20 @@ class TaskService(Service[Task]):
             else:
                 self.kit.access.check_actor("change", host)
             task = new_task(
-                self.kit, host, name=name, start_date=values["start_date"] or self.kit.today(),
-                due_date=values["due_date"], status=status, priority=priority,
+                self.kit,
+                host,
+                name=name,
+                start_date=values["start_date"] or self.kit.today(),
+                due_date=values["due_date"],
+                status=status,
+                priority=priority,
                 owner=resolve_owner(self.kit, owner, what="task", allow_person=True, company_id=host.company_id)
-                if owner is not None else None,
+                if owner is not None
+                else None,
                 depends_on=self._dependency_ids_for(host, depends_on) if depends_on else (),
-                description=values["description"], position=self.count([("parent_id", "=", host.id)]))
+                description=values["description"],
+                position=self.count([("parent_id", "=", host.id)]),
+            )
             self.kit.store.insert(task)
             warnings: list[Notice] = []
             if plan is not None:
@@ -99,7 +118,8 @@ class TaskService(Service[Task]):
             plan = self._guard(current, f"editing task {current.name!r}")
             if "owner" in changes:
                 values["owner_id"], values["owner_kind"] = resolve_owner(
-                    self.kit, changes["owner"], what="task", allow_person=True, company_id=current.company_id)
+                    self.kit, changes["owner"], what="task", allow_person=True, company_id=current.company_id
+                )
             if values.get("start_date", current.start_date) is None:
                 raise ValidationError("a task's start date cannot be cleared", value=None)
             start = values.get("start_date", current.start_date)
@@ -112,13 +132,13 @@ class TaskService(Service[Task]):
                 plan, warnings = extend_plan_due(self.kit, plan, [(f"task {new.name!r}", new.due_date)])
         return Outcome(new, tuple(warnings), plan=plan)
 
-    def set_status(self, task: Task | str, status: str) -> Outcome[Task]:
+    def set_status(self, task: Task | str, status: str) -> Task:
         """Move a task to a status; closing stamps ``closed_at``."""
         with self.kit.transaction():
             current = self._current(task)
-            plan = self._guard(current, f"changing task {current.name!r}")
+            self._guard(current, f"changing task {current.name!r}")
             new = self._save(current, status_change(self.kit, self.kind, current, status))
-        return Outcome(new, plan=plan)
+        return new
 
     def send_email(self, task: Task | str) -> Task:
         """Send a drafted email task: ``verify`` becomes ``sent`` and the task closes (OBJ_09)."""
@@ -126,11 +146,11 @@ class TaskService(Service[Task]):
             current = self._current(task)
             self._guard(current, "sending an email")
             if current.email_state != "verify":
-                raise ValidationError("only an email task waiting in the verify state can be sent",
-                                      value=current.email_state)
+                raise ValidationError(
+                    "only an email task waiting in the verify state can be sent", value=current.email_state
+                )
             closed = self.kit.statuses.in_category(self.kind, "closed_success")[0]
-            return self._save(current, {"email_state": "sent",
-                                        **status_change(self.kit, self.kind, current, closed)})
+            return self._save(current, {"email_state": "sent", **status_change(self.kit, self.kind, current, closed)})
 
     def delete(self, task: Task | str) -> None:
         """Delete a task; dependencies on it are dropped."""
@@ -156,8 +176,11 @@ class TaskService(Service[Task]):
             if target.id not in graph:
                 raise ValidationError("dependencies link items of the same plan (or CTA)", value=target.id)
             if target.id == current.id or _reaches(graph, target.id, current.id):
-                raise RuleViolation("TASK_01", f"{target.name!r} already waits for {current.name!r}: the "
-                                    "dependency would make a cycle", value=target.name)
+                raise RuleViolation(
+                    "TASK_01",
+                    f"{target.name!r} already waits for {current.name!r}: the dependency would make a cycle",
+                    value=target.name,
+                )
             new = evolve(self.kit, current, depends_on=(*current.depends_on, target.id))
             self.kit.store.update(new, current.version)
         return new

@@ -40,6 +40,7 @@ class PlanTemplateService(Service[PlanTemplate]):
     """``kit.plan_templates``: reusable objectives and tasks per plan type."""
 
     record_class = PlanTemplate
+    named = True
 
     def create(self, name: str, plan_type: str, objectives: Sequence[Mapping[str, Any]], *,
                business_days: bool = False, description: str | None = None) -> PlanTemplate:
@@ -57,6 +58,7 @@ class PlanTemplateService(Service[PlanTemplate]):
             plan_type = self.kit.config.plan_type(plan_type).key
         business_days = flag(self.kind, "business_days", business_days)
         with self.kit.transaction():
+            self._check_new_name(name)
             template = self._new(name=name, plan_type=plan_type, business_days=business_days,
                                  description=description)
             items = self._items(template, objectives)

@@ -151,13 +151,13 @@ class WorkService(Service[W]):
                 updates.append((evolve(self.kit, t, **changes), t.version))
         return updates
 
-    def set_status(self, item: W | str, status: str) -> Outcome[W]:
+    def set_status(self, item: W | str, status: str) -> W:
         """Set the status; ``closed_at`` follows the category (open / closed-success / closed-lost)."""
         with self.kit.transaction():
             current = self._current(item)
-            plan = self._guard(current, f"changing {self.kind} {current.name!r}")
+            self._guard(current, f"changing {self.kind} {current.name!r}")
             new = self._save(current, status_change(self.kit, self.kind, current, status))
-        return Outcome(new, plan=plan)
+        return new
 
     def snooze(self, item: W | str, until: date, *, reason: str | None = None) -> W:
         """Hide an open item from open cockpit views until ``until`` (OBJ_08), if
