@@ -48,13 +48,16 @@ class Settings:
 class Side:
     """One side of a figure: ``run(prepare(i))`` is timed for round ``i``, ``finish`` is not.
 
-    Without ``prepare``, ``run`` is given the round number itself.
+    Without ``prepare``, ``run`` is given the round number itself.  With ``rounds``,
+    the side takes part in the warm-up and only that many counted rounds, the first
+    ones (for a slow side given for context, such as an ORM).
     """
 
     label: str
     run: Callable[[Any], object]
     prepare: Callable[[int], Any] | None = None
     finish: Callable[[Any], object] | None = None
+    rounds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def measure(settings: Settings, *sides: Side) -> list[Timings]:
         order = range(len(sides)) if round_ % 2 == 0 else range(len(sides) - 1, -1, -1)
         for i in order:
             side = sides[i]
+            if side.rounds is not None and round_ >= settings.warmup + side.rounds:
+                continue
             arg = side.prepare(round_) if side.prepare is not None else round_
             elapsed = _timed(side.run, arg, settings.keep_gc)
             if side.finish is not None:

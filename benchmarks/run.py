@@ -296,7 +296,7 @@ def orm_side(workdir: Path, model: type[Any], rows: list[dict[str, Any]],
         arg[0].dispose()
         checked(arg[1])
 
-    return Side("SQLAlchemy ORM add_all + commit", run, prepare, finish)
+    return Side("SQLAlchemy ORM add_all + commit", run, prepare, finish, rounds=2)  # about 5x slower than the rest
 
 
 # ---------------------------------------------------------------------- (b) list query
