@@ -12,16 +12,13 @@
 
 from __future__ import annotations
 
-import gc
 import random
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import successkit as sk
+from measure import Figure, Settings, Side, measure, remove_db
 
 __all__ = ["bench_goal_list"]
 
@@ -62,31 +59,17 @@ def _populate(path: Path, n: int) -> sk.Kit:
                        company_id=company_id, relationship_id=rel.id if rel else None,
                        status=rng.choice(statuses), due_date=due)
         goals.append(goal)
-        if i % 10 == 0:
-            cta = ctas[i % 1_000] if company_id == ctas[i % 1_000].company_id else None
-            if cta is not None:
-                links.append(sk.GoalLink(created_at=now, updated_at=now, goal_id=goal.id, item_kind="cta",
-                                         item_id=cta.id, company_id=company_id))
+        if i % 10 == 0 and company_id == ctas[i % 1_000].company_id:
+            links.append(sk.GoalLink(created_at=now, updated_at=now, goal_id=goal.id, item_kind="cta",
+                                     item_id=ctas[i % 1_000].id, company_id=company_id))
     kit.store.insert_many(goals)
     kit.store.insert_many(links)
     return kit
 
 
-def _best(repeats: int, *funcs: Callable[[], object]) -> list[float]:
-    best = [float("inf")] * len(funcs)
-    for f in funcs:  # warm the page cache and the statement caches
-        f()
-    for _ in range(repeats):
-        for i, f in enumerate(funcs):
-            gc.collect()
-            start = time.perf_counter()
-            f()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
-
-
-def bench_goal_list(workdir: Path, n: int, repeats: int, figure: Callable[..., Any]) -> Any:
+def bench_goal_list(workdir: Path, n: int, settings: Settings) -> Figure:
     path = workdir / "goals.db"
+    remove_db(path)
     kit = _populate(path, n)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -98,12 +81,12 @@ def bench_goal_list(workdir: Path, n: int, repeats: int, figure: Callable[..., A
     closed = {"cta": set(kit.statuses.in_category("cta", "closed_success", "closed_lost")),
               "plan": set(kit.statuses.in_category("plan", "closed"))}
 
-    def via_successkit() -> list[tuple[str, float | None]]:
+    def via_successkit(_: int = 0) -> list[tuple[str, float | None]]:
         view = kit.goals.view(WHERE, logic=LOGIC, sort=["name"], limit=LIMIT,
                               group_by=sk.FiscalQuarter("due_date", start_month=START_MONTH))
         return [(r.goal.id, r["progress"]) for r in view]
 
-    def via_sqlite() -> list[tuple[str, float | None]]:
+    def via_sqlite(_: int = 0) -> list[tuple[str, float | None]]:
         groups = conn.execute(groups_sql, params).fetchall()
         rows = conn.execute(rows_sql, params).fetchall()
         ids = [r[0] for r in rows]
@@ -131,14 +114,13 @@ def bench_goal_list(workdir: Path, n: int, repeats: int, figure: Callable[..., A
         kit.store.stats.reset()
         via_successkit()
         calls = kit.store.stats.total
-        skt, raw = _best(repeats, via_successkit, via_sqlite)
+        skt, raw = measure(settings, Side("kit.goals.view", via_successkit),
+                           Side("raw sqlite3 (group counts, rows, links, CTA statuses)", via_sqlite))
     finally:
         conn.close()
         kit.close()
-    return figure(f"(f) goal list over {n:,} goals, grouped by fiscal quarter / raw SQL", skt / raw, 1.5, [
-        f"raw sqlite3 (group counts, rows, links, CTA statuses): {raw * 1000:.2f} ms;  "
-        f"kit.goals.view: {skt * 1000:.2f} ms ({calls} storage calls)",
-        f"best of {repeats}; {view.total:,} goals match '{LOGIC}' in {len(view.groups)} fiscal quarters; "
-        f"first {LIMIT} by quarter, then name",
+    return Figure(f"(f) goal list over {n:,} goals, grouped by fiscal quarter / raw SQL", skt, raw, 1.5, [
+        f"{view.total:,} goals match '{LOGIC}' in {len(view.groups)} fiscal quarters; "
+        f"first {LIMIT} by quarter, then name; kit.goals.view makes {calls} storage calls",
         "same 50 goals, order and progress: " + ("yes" if same else "NO - the results differ!"),
     ])

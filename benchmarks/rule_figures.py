@@ -4,93 +4,134 @@
     the next 120 days and raising a CTA for each, on SQLite, against the same
     work written by hand with ``sqlite3``: select the matching companies, look
     up their open CTAs of the type and reason (none), build the CTA rows as
-    tuples and insert them with ``executemany`` in one transaction.  Each round
-    uses a new reason, so every round creates one CTA per company.
+    tuples and insert them with ``executemany`` in one transaction.
     Target: at most 3.0.
+
+Every round of each side starts from a fresh copy of one prepared file holding
+the companies and no CTA of the rule's reason, so every round creates one CTA
+per company and the CTA table does not grow from round to round.  The rule is
+created before the timing.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import successkit as sk
+from measure import Figure, Settings, Side, copy_db, measure, remove_db, seal_db
 from successkit.records import new_id
 
 __all__ = ["bench_rule_run"]
 
 TODAY = date(2026, 11, 24)
+REASON = "bench"
+WHERE = [("renewal_date", "within next 120 days")]
+ACTIONS = [{"do": "create_cta", "name": "Renewal: {name}", "type": "renewal", "reason": REASON,
+            "priority": "high", "due_days": 30}]
 
 
-def bench_rule_run(workdir: Path, n: int, repeats: int, figure: Callable[..., Any]) -> Any:
-    path = workdir / "rules.db"
-    kit = sk.open(f"sqlite:///{path}", clock=TODAY, entry_points=False)
-    csm = kit.users.create("Cleo")
-    kit.companies.create_many([{"name": f"Company {i}", "csm_id": csm.id,
-                                "renewal_date": TODAY + timedelta(days=1 + i % 120)} for i in range(n)])
-    for r in range(repeats + 2):
-        kit.config.add_item("reason", f"bench_{r}", f"Bench {r}")
-    sample = kit.ctas.create("sample", company=kit.companies.list(limit=1)[0], type="renewal",
-                             reason="bench_0").record
-    schema = kit.store.schema("cta")
-    template = schema.to_row(sample)
-    names = list(schema.names)
-    at = {c: names.index(c) for c in ("id", "name", "company_id", "owner_id", "reason")}
+def _kit(path: Path) -> sk.Kit:
+    return sk.open(f"sqlite:///{path}", clock=TODAY, entry_points=False)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _open_ctas(path: Path, reason: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM cta WHERE reason = ?", (reason,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def bench_rule_run(workdir: Path, n: int, settings: Settings) -> Figure:
+    master = workdir / "rules.db"
+    remove_db(master)
+    kit = _kit(master)
+    csm = kit.users.create("Cleo")
+    kit.companies.create_many([{"name": f"Company {i}", "csm_id": csm.id,
+                                "renewal_date": TODAY + timedelta(days=1 + i % 120)} for i in range(n)])
+    kit.config.add_item("reason", REASON, "Bench")
+    kit.config.add_item("reason", "sample", "Sample")
+    sample = kit.ctas.create("sample", company=kit.companies.list(limit=1)[0], type="renewal",
+                             reason="sample").record  # the row the raw side copies; another reason
+    schema = kit.store.schema("cta")
+    template = schema.to_row(sample)
+    names = list(schema.names)
+    kit.close()
+    seal_db(master)
+    at = {c: names.index(c) for c in ("id", "name", "company_id", "owner_id", "reason")}
     insert = f'INSERT INTO "cta" ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
     lo, hi = TODAY.isoformat(), (TODAY + timedelta(days=120)).isoformat()
+    targets_sql = "SELECT id, name, csm_id FROM company WHERE renewal_date BETWEEN ? AND ?"
     created: list[int] = []
 
-    def via_successkit(round_: int) -> None:
-        rule = kit.rules.create(f"Renewal {round_}", where=[("renewal_date", "within next 120 days")], actions=[
-            {"do": "create_cta", "name": "Renewal: {name}", "type": "renewal", "reason": f"bench_{round_ + 1}",
-             "priority": "high", "due_days": 30}])
-        created.append(kit.rules.run(rule).created)
+    def sk_prepare(round_: int) -> tuple[sk.Kit, sk.Rule, Path]:
+        path = copy_db(master, workdir / f"rules-sk-{round_}.db")
+        kit = _kit(path)
+        rule = kit.rules.create("Renewal", where=WHERE, actions=ACTIONS)
+        kit.companies.count(WHERE)  # reads the companies, as the raw side's warm-up does
+        return kit, rule, path
 
-    def via_sqlite(round_: int) -> None:
-        reason = f"raw_{round_}"
+    def via_successkit(arg: tuple[sk.Kit, sk.Rule, Path]) -> None:
+        created.append(arg[0].rules.run(arg[1]).created)
+
+    def sk_finish(arg: tuple[sk.Kit, sk.Rule, Path]) -> None:
+        arg[0].close()
+        assert _open_ctas(arg[2], REASON) == n == created[-1], (arg[2], created[-1])
+        remove_db(arg[2])
+
+    def raw_prepare(round_: int) -> tuple[sqlite3.Connection, Path]:
+        path = copy_db(master, workdir / f"rules-raw-{round_}.db")
+        conn = _connect(path)
+        conn.execute(targets_sql, (lo, hi)).fetchall()
+        return conn, path
+
+    def via_sqlite(arg: tuple[sqlite3.Connection, Path]) -> None:
+        conn = arg[0]
         conn.execute("BEGIN IMMEDIATE")
-        targets = conn.execute("SELECT id, name, csm_id FROM company WHERE renewal_date BETWEEN ? AND ?",
-                               (lo, hi)).fetchall()
+        targets = conn.execute(targets_sql, (lo, hi)).fetchall()
         ids = [t[0] for t in targets]
         existing = {r[0] for r in conn.execute(
             "SELECT company_id FROM cta WHERE company_id IN (SELECT value FROM json_each(?)) AND type = ? "
-            "AND reason = ? AND closed_at IS NULL", (json.dumps(ids), "renewal", reason))}
+            "AND reason = ? AND closed_at IS NULL", (json.dumps(ids), "renewal", REASON))}
         rows = []
         for company_id, name, csm_id in targets:
             if company_id in existing:
                 continue
             row = list(template)
             row[at["id"]], row[at["name"]], row[at["company_id"]] = new_id(), f"Renewal: {name}", company_id
-            row[at["owner_id"]], row[at["reason"]] = csm_id, reason
+            row[at["owner_id"]], row[at["reason"]] = csm_id, REASON
             rows.append(tuple(row))
         conn.executemany(insert, rows)
         conn.execute("COMMIT")
 
-    best = [float("inf"), float("inf")]
-    for round_ in range(repeats + 1):  # round 0 warms caches
-        for i, f in enumerate((via_successkit, via_sqlite)):
-            gc.collect()
-            start = time.perf_counter()
-            f(round_)
-            if round_:
-                best[i] = min(best[i], time.perf_counter() - start)
+    def raw_finish(arg: tuple[sqlite3.Connection, Path]) -> None:
+        arg[0].close()
+        assert _open_ctas(arg[1], REASON) == n, arg[1]
+        remove_db(arg[1])
+
+    skt, raw = measure(settings, Side("kit.rules.run", via_successkit, sk_prepare, sk_finish),
+                       Side("raw select + lookup + executemany", via_sqlite, raw_prepare, raw_finish))
+
+    rerun_path = copy_db(master, workdir / "rules-rerun.db")
+    kit = _kit(rerun_path)
+    rule = kit.rules.create("Renewal", where=WHERE, actions=ACTIONS)
+    kit.rules.run(rule)
     kit.store.stats.reset()
-    kit.rules.run(f"Renewal {repeats}")
+    again = kit.rules.run(rule).created
     calls = kit.store.stats.total
-    conn.close()
     kit.close()
-    skt, raw = best
-    matched = created[-1]
-    return figure(f"(i) rule run raising {matched:,} CTAs / raw SQL", skt / raw, 3.0, [
-        f"raw select + lookup + executemany: {raw * 1000:.1f} ms;  kit.rules.run: {skt * 1000:.1f} ms",
-        f"best of {repeats}; a rerun finds every CTA and creates nothing in {calls} storage calls",
+    remove_db(rerun_path)
+    return Figure(f"(i) rule run raising {n:,} CTAs / raw SQL", skt, raw, 3.0, [
+        f"each round on a fresh copy with no CTA of the reason; a rerun finds every CTA and creates "
+        f"{again} in {calls} storage calls",
     ])
