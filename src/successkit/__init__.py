@@ -19,7 +19,7 @@ from successkit.engagement.access import ShareAccess
 from successkit.engagement.notifications import Notification
 from successkit.engagement.sharing import SharedPlan, ShareGrant
 from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
-from successkit.goals.goals import GoalProgress
+from successkit.goals.progress import GoalProgress
 from successkit.goals.views import GoalRow, GoalView
 from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
 from successkit.plans.objectives import natural_key

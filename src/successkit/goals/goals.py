@@ -19,7 +19,7 @@ from successkit.errors import RuleViolation, ValidationError
 from successkit.outcome import Outcome
 from successkit.plans.business_days import add_days
 from successkit.plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
-from successkit.query.language import CalendarQuarter, FiscalQuarter, Query
+from successkit.query.language import CalendarQuarter, FiscalQuarter
 from successkit.records import (
     Company,
     Cta,
@@ -46,6 +46,8 @@ from successkit.records.checks import (
 from successkit.service import Service, Where, as_query
 from successkit.views.record_list import RecordList
 
+from .progress import LINKABLE, GoalProgress, progress_of
+
 if TYPE_CHECKING:
     from .views import GoalView
 
@@ -54,12 +56,9 @@ __all__ = [
     "SYSTEM_FIELDS",
     "GoalHistoryService",
     "GoalLinkService",
-    "GoalProgress",
     "GoalService",
 ]
 
-#: The kinds of work a goal can be linked to (GOAL_03).
-LINKABLE = ("cta", "plan")
 #: Fields no caller may edit (GOAL_12): the record's identity and bookkeeping,
 #: its creation stamp and creator, and the computed progress.
 SYSTEM_FIELDS = frozenset({
@@ -71,30 +70,6 @@ _EDITABLE: dict[str, type] = {"name": str, "status": str, "due_date": date, "des
 #: Optional fields an administrator may make required (GOAL_02).
 _REQUIRABLE = ("due_date", "description", "opportunity_id")
 _REQUIRED_SETTING = "goal.required_fields"
-
-
-@attrs.frozen
-class GoalProgress:
-    """A goal's progress (GOAL_06): of the ``linked`` CTAs and plans that still
-    exist, how many are ``closed`` (finished, whether won or lost) and how many
-    of those are ``achieved`` (finished successfully).
-
-    ``percent`` is ``100 * achieved / linked``, or None when nothing is linked:
-    closed-lost work is finished but is not progress towards the goal, and a
-    goal with no work linked has no progress to show (not 0 % of it done).
-    A CTA is achieved when its status is in the ``closed_success`` category; a
-    plan when it is closed and no more of its objectives were closed-lost than
-    closed-success (so a plan closed with its work unfinished, PLAN_05, is not).
-    """
-
-    linked: int = 0
-    closed: int = 0
-    achieved: int = 0
-
-    @property
-    def percent(self) -> float | None:
-        """100 x achieved / linked, or None when nothing is linked (GOAL_06)."""
-        return None if self.linked == 0 else 100.0 * self.achieved / self.linked
 
 
 def _json(value: Any) -> str | None:
@@ -502,63 +477,9 @@ class GoalService(Service[Goal]):
         return self.progress_many([goal])[self.id_of(goal)]
 
     def progress_many(self, goals: Sequence[Goal | str]) -> dict[str, GoalProgress]:
-        """Progress of many goals in at most four storage calls, however many:
-        one query for the links, one ``get_many`` each for the CTAs and plans,
-        and one query for the objectives of the closed plans among them.
-
-        This is the only place progress is computed: the goal view, its
-        progress filter, grouping and sort, and the 360 views all read it here.
-        """
-        ids = list(dict.fromkeys(self.id_of(g) for g in self._refs(goals)))
-        if not ids:
-            return {}
-        links = list(self.kit.store.query(self.kit.bind("goal_link", Query([("goal_id", "in", ids)]))))
-        states: dict[str, str] = {}  # item id -> "open", "closed" or "achieved"
-        closed_plans: list[str] = []
-        for kind in LINKABLE:
-            wanted = list(dict.fromkeys(x.item_id for x in links if x.item_kind == kind))
-            for record in self.kit.store.get_many(kind, wanted):
-                category = self._category(kind, record.status)
-                if kind == "plan" and category == "closed":
-                    closed_plans.append(record.id)
-                states[record.id] = (
-                    "achieved"
-                    if category == "closed_success"
-                    else "closed"
-                    if category in ("closed", "closed_lost")
-                    else "open"
-                )
-        for plan_id in self._plans_won(closed_plans):
-            states[plan_id] = "achieved"
-        tallies = {i: [0, 0, 0] for i in ids}
-        for x in links:
-            state = states.get(x.item_id)
-            if state is None:
-                continue  # the item was deleted: it no longer counts
-            tally = tallies[x.goal_id]
-            tally[0] += 1
-            tally[1] += state != "open"
-            tally[2] += state == "achieved"
-        return {i: GoalProgress(linked=t[0], closed=t[1], achieved=t[2]) for i, t in tallies.items()}
-
-    def _plans_won(self, plan_ids: Sequence[str]) -> set[str]:
-        """The closed plans that count as achieved (GOAL_06): no more objectives
-        closed-lost than closed-success (a plan without objectives lost nothing)."""
-        if not plan_ids:
-            return set()
-        score = dict.fromkeys(plan_ids, 0)
-        finished = self.kit.statuses.in_category("objective", "closed_success", "closed_lost")
-        query = Query([("plan_id", "in", list(plan_ids)), ("status", "in", finished)])
-        for o in self.kit.store.query(self.kit.bind("objective", query)):
-            category = self._category("objective", o.status)
-            score[o.plan_id] += (category == "closed_success") - (category == "closed_lost")
-        return {p for p, n in score.items() if n >= 0}
-
-    def _category(self, kind: str, status: str) -> str:
-        try:
-            return self.kit.statuses.get(kind, status).category
-        except ValidationError:  # a status whose plugin is gone: not known to be closed
-            return "open"
+        """Progress of many goals in at most four storage calls, however many
+        (see :func:`successkit.goals.progress.progress_of`)."""
+        return progress_of(self.kit, list(dict.fromkeys(self.id_of(g) for g in self._refs(goals))))
 
     # ---------------------------------------------------------------- reading
     def of_company(

@@ -25,7 +25,7 @@ from successkit.records import Company, Goal, Relationship
 from successkit.records.checks import text_list
 from successkit.service import Where
 
-from .goals import GoalProgress
+from .progress import GoalProgress
 
 if TYPE_CHECKING:
     from successkit.kit import Kit

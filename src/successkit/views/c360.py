@@ -30,7 +30,7 @@ import attrs
 from successkit.accounts.companies import MAX_LEVELS
 from successkit.engagement.timeline import MAX_PAGE, TimelineItem
 from successkit.errors import ValidationError
-from successkit.goals.goals import GoalProgress
+from successkit.goals.progress import GoalProgress
 from successkit.plans.plans import PlanCounts
 from successkit.records import Company, Cta, Goal, Person, Record, Relationship, RelationshipType, SuccessPlan, User
 from successkit.records.checks import flag

@@ -212,7 +212,22 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
                    'fill="#F5F7FA"/>')
     out.extend(_axis(lo, hi, x, per_day, top, body_bottom))
 
-    # Dependencies under the bars: from the end of the predecessor to the start of the dependent.
+    # dependencies under the bars
+    out.extend(_dependencies(rows, index, x, y, per_day, links, lo))
+    for i, r in enumerate(rows):
+        out.extend(_row(r, y(i), x, per_day, r.id in on_path))
+
+    if lo <= today <= hi:
+        out.extend(_today_line(x(today) + per_day / 2, today, top, body_bottom))
+    out.extend(_legend(body_bottom + 36))
+    return _document(out, width, height, title)
+
+
+def _dependencies(rows: Sequence[ScheduleRow], index: dict[str, int], x: Callable[[date], float],
+                  y: Callable[[int], float], per_day: float, links: set[tuple[str, str]], lo: date) -> list[str]:
+    """Dependency arrows, from the end of the predecessor to the start of the dependent;
+    those on the critical path (``links``) drawn hot."""
+    out = []
     ends = {r.id: _bar_end(r, x, per_day) for r in rows}
     for r in rows:
         for dep in r.depends_on:
@@ -233,19 +248,14 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
             out.append(f'<path class="dependency{" critical" if hot else ""}" data-from="{_e(dep)}" '
                        f'data-to="{_e(r.id)}" d="{d}" fill="none" stroke="{colour}" '
                        f'stroke-width="{1.6 if hot else 1.1}" marker-end="url(#{marker})"/>')
+    return out
 
-    for i, r in enumerate(rows):
-        out.extend(_row(r, y(i), x, per_day, r.id in on_path))
 
-    tx = x(today) + per_day / 2
-    if lo <= today <= hi:
-        out.append(f'<line class="today" data-date="{today.isoformat()}" x1="{_n(tx)}" y1="{top + _AXIS_H - 6}" '
-                   f'x2="{_n(tx)}" y2="{_n(body_bottom)}" stroke="{_RED}" stroke-width="1.5" '
-                   'stroke-dasharray="5 3"/>')
-        out.append(f'<text class="today-label" x="{_n(tx)}" y="{_n(body_bottom + 13)}" text-anchor="middle" '
-                   f'font-size="10" fill="{_RED}">today</text>')
-    out.extend(_legend(body_bottom + 36))
-    return _document(out, width, height, title)
+def _today_line(tx: float, today: date, top: float, body_bottom: float) -> list[str]:
+    return [f'<line class="today" data-date="{today.isoformat()}" x1="{_n(tx)}" y1="{top + _AXIS_H - 6}" '
+            f'x2="{_n(tx)}" y2="{_n(body_bottom)}" stroke="{_RED}" stroke-width="1.5" stroke-dasharray="5 3"/>',
+            f'<text class="today-label" x="{_n(tx)}" y="{_n(body_bottom + 13)}" text-anchor="middle" '
+            f'font-size="10" fill="{_RED}">today</text>']
 
 
 def _document(body: list[str], width: int, height: float, title: str | None) -> str:
