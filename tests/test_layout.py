@@ -84,3 +84,26 @@ def test_no_private_calls_across_modules() -> None:
     """What two services share is a domain rule with a public home in the package that owns it."""
     reaches = _private_reaches()
     assert not reaches, "private names used from outside their owner:\n" + "\n".join(reaches)
+
+
+#: The longest a function may be, from its first statement to its last, and a module.
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 600
+
+
+def test_functions_and_modules_are_short_enough_to_read() -> None:
+    """No function body over 80 lines (its signature, however it wraps, not counted), no module
+    over 600: a piece that grows past them is split where its steps are."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > MAX_MODULE_LINES:
+            long.append(f"{rel}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = node.body[0]
+                start = first.end_lineno + 1 if ast.get_docstring(node) and first.end_lineno else first.lineno
+                if (node.end_lineno or 0) - start + 1 > MAX_FUNCTION_LINES:
+                    long.append(f"{rel}:{node.lineno}: {node.name}, {(node.end_lineno or 0) - start + 1} lines")
+    assert not long, "split these:\n" + "\n".join(long)
