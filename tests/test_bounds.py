@@ -9,6 +9,7 @@ per deploy), so no test depends on the speed of the machine.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -280,13 +281,14 @@ def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
     w = World(kit)
     plan, huge = w.plan(), "x" * 5_000_000
     before = snapshot(kit)
-    for what, call in [
+    calls: list[tuple[str, Callable[[], object]]] = [
             ("plan name", lambda: kit.plans.create(huge, company=w.acme, plan_type="onboarding", owner=w.alice)),
             ("cta name", lambda: kit.ctas.create(huge, company=w.acme, type="risk", owner=w.alice)),
             ("company name", lambda: kit.companies.create(huge)),
             ("email template subject", lambda: kit.playbooks.create_email_template("Mail", huge)),
             ("email template body", lambda: kit.playbooks.create_email_template("Mail", "Hi", "b" * 100_001)),
-            ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001))]:
+            ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001))]
+    for what, call in calls:
         with pytest.raises(sk.ValidationError, match=what) as e:
             call()
         assert e.value.rule == "SEC_07" and e.value.value in (5_000_000, 100_001, 1_001), e.value

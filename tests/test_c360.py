@@ -140,7 +140,7 @@ def test_relationship_goals_show_in_the_company_view_when_configured__GOAL_14(ki
     assert [s.goal.name for s in kit.c360.company(book.target, relationships=False).goals] == ["Reduce churn"]
     assert [s.goal.name for s in kit.c360.relationship(book.rel).goals] == ["Grow"]  # its own, always
     with pytest.raises(sk.ValidationError) as e:
-        kit.c360.company(book.target, relationship_goals="yes")
+        kit.c360.company(book.target, relationship_goals="yes")  # type: ignore[arg-type]
     assert e.value.value == "yes"
 
 

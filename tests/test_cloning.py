@@ -152,7 +152,9 @@ def test_due_date_counts_objectives_not_tasks__CLONE_07(cw: CloneWorld) -> None:
     kit.tasks.create(cw.config, "Late task", due_date=date(2027, 3, 1))
     result = kit.plans.clone(cw.plan_, to=cw.other, due_date=date(2026, 12, 31))
     assert by_name(result.tasks)["Late task"].due_date == date(2027, 3, 1)
-    assert result.plan.due_date == date(2027, 1, 25) == max(o.due_date for o in result.objectives)
+    dues = [o.due_date for o in result.objectives if o.due_date is not None]
+    assert len(dues) == len(result.objectives)  # every objective has a due date
+    assert result.plan.due_date == date(2027, 1, 25) == max(dues)
     assert [w.rule for w in result.warnings] == ["CLONE_07"] and "objectives" in str(result.warnings[0])
     assert kit.plans.get(result.plan.id).due_date == date(2027, 1, 25)
 
@@ -163,7 +165,8 @@ def test_statuses_reset_to_default_open__CLONE_08(cw: CloneWorld) -> None:
     result = kit.plans.clone(cw.plan_, to=cw.other)
     assert {o.status for o in result.objectives} == {"work_in_progress"}
     assert {t.status for t in result.tasks} == {kit.config.default_status("task")}
-    assert all(i.closed_at is None for i in (*result.objectives, *result.tasks))
+    items: tuple[sk.Objective | sk.Task, ...] = (*result.objectives, *result.tasks)
+    assert all(i.closed_at is None for i in items)
     with pytest.raises(sk.RuleViolation):
         kit.config.set_setting("objective.default_status", "closed_success")
 
@@ -202,8 +205,9 @@ def test_dependency_on_item_not_copied_is_dropped__CLONE_09(cw: CloneWorld) -> N
                                 objectives=ByStatus("closed_success"))
     assert by_name(no_sso.tasks)["Late follow-up"].depends_on == ()
     assert any(x.rule == "CLONE_09" for x in no_sso.left_out)
-    ids = {i.id for i in (*no_sso.objectives, *no_sso.tasks)}
-    assert all(d in ids for i in (*no_sso.objectives, *no_sso.tasks) for d in i.depends_on)
+    items: tuple[sk.Objective | sk.Task, ...] = (*no_sso.objectives, *no_sso.tasks)
+    ids = {i.id for i in items}
+    assert all(d in ids for i in items for d in i.depends_on)
 
 
 def test_plan_lives_in_its_own_store_records__CLONE_10(cw: CloneWorld) -> None:

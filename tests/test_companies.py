@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -161,7 +162,7 @@ def test_company_or_relationship_holding_work_cannot_be_deleted__REL_01(kit: sk.
     alice = kit.users.create("Alice")
     acme = kit.companies.create("Acme")
     rel = kit.relationships.create(acme, kit.relationship_types.create("Product"), "Acme Analytics")
-    make = {
+    make: dict[str, Callable[[], object]] = {
         "plan": lambda: kit.plans.create("Onboarding", company=acme, relationship=rel, plan_type="onboarding",
                                          owner=alice),
         "cta": lambda: kit.ctas.create("Call", relationship=rel, type="risk", owner=alice),

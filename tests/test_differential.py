@@ -252,8 +252,9 @@ def text_like(draw: st.DrawFn, records: list[Any], field: str) -> str:
              for v in raw if isinstance(v, (list, dict))]
     pool = st.sampled_from(seen) if seen else st.sampled_from(TRICKY)
     value = draw(st.one_of(pool, st.sampled_from(TRICKY), CUSTOM_TEXT))
-    recase = draw(st.sampled_from([str, str.lower, str.upper, str.title, lambda s: s[:2],
-                                   lambda s: s[1:]]))
+    recasings: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title, lambda s: s[:2],
+                                             lambda s: s[1:]]
+    recase = draw(st.sampled_from(recasings))
     return recase(value)
 
 
@@ -264,8 +265,8 @@ def number_like(draw: st.DrawFn, records: list[Any], field: str) -> float | int:
 
 
 def date_like(draw: st.DrawFn, records: list[Any], field: str) -> date | str:
-    seen = [v for v in (_raw(r, field) for r in records) if isinstance(v, (date, str))]
-    seen = [date.fromisoformat(v) if isinstance(v, str) else v for v in seen if _is_iso(v)]
+    found = [v for v in (_raw(r, field) for r in records) if isinstance(v, (date, str))]
+    seen = [date.fromisoformat(v) if isinstance(v, str) else v for v in found if _is_iso(v)]
     value = draw(st.one_of(st.sampled_from(seen), DATES) if seen else DATES)
     return value.isoformat() if draw(st.booleans()) else value
 
@@ -353,7 +354,8 @@ def conditions(draw: st.DrawFn, records: list[Any],
         op, value = spelled(draw, "between"), (lo, hi)
     elif group == "empty":
         op = spelled(draw, "is empty", "is not empty")
-        return draw(st.sampled_from([(field, op), Condition(field, op)]))
+        spellings: list[Condition | tuple[str, str]] = [(field, op), Condition(field, op)]
+        return draw(st.sampled_from(spellings))
     else:
         days = draw(st.sampled_from([0, 1, 7, 30, 90, 365]) | st.integers(0, 400))
         direction = draw(st.sampled_from(["next", "last"]))
@@ -361,7 +363,8 @@ def conditions(draw: st.DrawFn, records: list[Any],
             op = f"within {direction} {days} day{'s' if days != 1 else ''}"
         else:
             op, value = f"within {direction} n days", days
-    return draw(st.sampled_from([Condition(field, op, value), (field, op, value)]))
+    forms: list[Condition | tuple[str, str, object]] = [Condition(field, op, value), (field, op, value)]
+    return draw(st.sampled_from(forms))
 
 
 def _as_key(v: Any) -> Any:
@@ -439,7 +442,8 @@ def parsed_truth(node: Node, values: dict[int, bool]) -> bool:
 @st.composite
 def logic_texts(draw: st.DrawFn, n: int) -> str:
     tree = draw(logic_trees(n))
-    word = draw(st.sampled_from([str, str.lower, str.title]))
+    words: list[Callable[[str], str]] = [str, str.lower, str.title]
+    word = draw(st.sampled_from(words))
     return render(tree, draw(st.booleans()), word)
 
 
@@ -475,7 +479,7 @@ def groupings(draw: st.DrawFn, fields: dict[str, str]) -> Any:
 @st.composite
 def queries(draw: st.DrawFn, records: list[Any], fields: dict[str, str] = COMPANY_FIELDS) -> Query:
     conds = draw(st.just([]) | st.lists(conditions(records, fields), min_size=1, max_size=4))
-    logic = draw(logic_texts(len(conds))) if conds and draw(st.integers(0, 3)) else None
+    logic = draw(logic_texts(len(conds))) if conds and draw(st.integers(0, 3)) != 0 else None
     return Query(
         conditions=conds,
         logic=logic,
@@ -799,7 +803,8 @@ def test_logic_follows_precedence_and_parentheses__GOAL_10(data: st.DataObject, 
     """GOAL_10: NOT binds tighter than AND, AND tighter than OR; parentheses group;
     the parsed tree gives the same truth value as the expression written."""
     tree = data.draw(logic_trees(n))
-    word = data.draw(st.sampled_from([str, str.lower, str.title]))
+    words: list[Callable[[str], str]] = [str, str.lower, str.title]
+    word = data.draw(st.sampled_from(words))
     assignment = data.draw(st.fixed_dictionaries({i: st.booleans() for i in range(1, n + 1)}))
     for full in (True, False):
         parsed = parse_logic(render(tree, full, word), n)

@@ -3,6 +3,7 @@ SEC_02, SEC_03, SEC_08, SEC_09 and SHARE_02 for malformed tokens, on every backe
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -156,7 +157,7 @@ def test_an_acting_users_store_checks_every_write__SEC_02(w: SecWorld, who: str)
     token = "x" * 43
     forged["share"] = attrs.evolve(host_share, id="forged-share", token_hash=hash_token(token))
     before = snapshot(w.kit)
-    attempts: list[Callable[[], Any]] = [lambda r=r: store.insert(r) for r in forged.values()]
+    attempts: list[Callable[[], Any]] = [functools.partial(store.insert, r) for r in forged.values()]
     attempts += [lambda: store.insert_many(list(forged.values())),
                  lambda: store.update(attrs.evolve(w.sp, name="Mine", version=w.sp.version + 1), w.sp.version),
                  lambda: store.update_many([(attrs.evolve(host_share, version=host_share.version + 1),
@@ -202,7 +203,9 @@ def _olga_plan(w: SecWorld, name: str) -> sk.SuccessPlan:
 def test_another_threads_rollback_does_not_lose_a_commits_notification__SEC_08(w: SecWorld) -> None:
     """Thread B holds a transaction that will roll back while thread A commits a plan
     for Olga: Olga hears of A's plan exactly once, and of B's never."""
-    entered, errors, heard = threading.Event(), [], []
+    entered = threading.Event()
+    errors: list[BaseException] = []
+    heard: list[str] = []
 
     def rolled_back() -> None:
         try:

@@ -474,7 +474,11 @@ def check_call(kits: dict[str, sk.Kit], service: str, method: str, args: list[An
     results = {}
     for name, kit in kits.items():
         a, kw = copy.deepcopy(args), copy.deepcopy(kwargs)
-        results[name] = run_on(kit, ids, lambda k, a=a, kw=kw: getattr(getattr(k, service), method)(*a, **kw))
+
+        def call(k: sk.Kit, a: list[Any] = a, kw: dict[str, Any] = kw) -> Any:
+            return getattr(getattr(k, service), method)(*a, **kw)
+
+        results[name] = run_on(kit, ids, call)
         if results[name].failure:
             raise AssertionError(f"{name}: {shown}\n{results[name].failure}")
     want = results["memory"].outcome

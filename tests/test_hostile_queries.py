@@ -335,7 +335,7 @@ def test_wrong_shaped_queries_and_lists_are_clear_errors__SEC_05(kit: sk.Kit) ->
     """Conditions, sort keys and record lists of the wrong shape (a number, a set whose
     order numbers nothing, an unhashable field name) are successkit errors naming the value."""
     company = kit.companies.create("Acme")
-    for call, value in [
+    cases: list[tuple[Callable[[], object], object]] = [
         (lambda: kit.companies.list(5), 5),  # type: ignore[arg-type]
         (lambda: kit.companies.list({("name", "=", "Acme")}), {("name", "=", "Acme")}),  # type: ignore[arg-type]
         (lambda: kit.companies.list(sort=3), 3),
@@ -349,7 +349,8 @@ def test_wrong_shaped_queries_and_lists_are_clear_errors__SEC_05(kit: sk.Kit) ->
         (lambda: kit.config.default_status("company"), "company"),
         (lambda: kit.companies.update(company, fields={"a"}), {"a"}),  # type: ignore[arg-type]
         (lambda: kit.objectives.view(descending="yes"), "yes"),  # type: ignore[arg-type]
-    ]:
+    ]
+    for call, value in cases:
         with pytest.raises(sk.SuccessKitError) as e:
             call()
         assert e.value.value == value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -48,7 +49,7 @@ def test_clone_checks_its_due_date_and_refuses_a_closed_clone__CLONE_08(w: World
     plan = w.plan()
     kit.tasks.create(kit.objectives.create(plan.id, "O").record, "T")
     with pytest.raises(sk.ValidationError, match="due_date"):
-        kit.plans.clone(plan, to=w.other, due_date="garbage")
+        kit.plans.clone(plan, to=w.other, due_date="garbage")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="nme"):  # options are named keywords: Python names the typo
         kit.plans.clone(plan, to=w.other, nme="typo")  # type: ignore[call-arg]
     with pytest.raises(sk.RuleViolation, match="CLONE_08"):
@@ -79,6 +80,7 @@ def test_owner_cannot_become_internal_collaborator__USER_01(w: World) -> None:
 def test_erasure_removes_email_recipients__PERSON_01(w: World) -> None:
     kit = w.kit
     obj = kit.objectives.create(w.plan().id, "O").record
+    assert w.pat.email is not None
     mail = kit.objectives.send_email(obj, subject="Hi", to=[w.pat.email, "other@acme.example"]).record
     assert any(r.field == "email_to" for r in kit.people.references(w.pat))
     kit.people.erase(w.pat)
@@ -105,7 +107,7 @@ def test_listed_cta_types_mean_only_those__OBJ_04(w: World) -> None:
     with pytest.raises(sk.ValidationError, match="whole number"):
         kit.playbooks.create("Bad", [{"name": "x", "due_days": -5}])
     with pytest.raises(sk.ValidationError, match="mapping"):
-        kit.playbooks.create("Bad", ["x"])
+        kit.playbooks.create("Bad", ["x"])  # type: ignore[list-item]
 
 
 def test_odd_inputs_are_clear_errors(w: World) -> None:
@@ -121,9 +123,9 @@ def test_odd_inputs_are_clear_errors(w: World) -> None:
     assert snoozed.snoozed_until == date(2026, 12, 30) and kit.objectives.is_snoozed(obj.id)
     assert kit.objectives.age(obj.id) == 0
     with pytest.raises(sk.ValidationError, match="list"):
-        kit.objectives.create(plan.id, "L", links="abc")  # type: ignore[arg-type]
+        kit.objectives.create(plan.id, "L", links="abc")
     with pytest.raises(sk.ValidationError, match="list"):
-        kit.objectives.send_email(obj.id, subject="s", to="a@b.c")  # type: ignore[arg-type]
+        kit.objectives.send_email(obj.id, subject="s", to="a@b.c")
     with pytest.raises(sk.NotFound):
         kit.objectives.create(plan.id, "P", associated_persons=["bogus"])
     assert kit.companies.create_many(None) == []  # type: ignore[arg-type]
@@ -217,7 +219,7 @@ def test_wrong_types_are_refused_before_any_store__SEC_05(open_kit: Any) -> None
     and the value, on every backend (memory used to keep a list, PostgreSQL ``'{a}'``)."""
     kit = open_kit()
     before = snapshot(kit)
-    cases = [
+    cases: list[tuple[Callable[[], object], str, object]] = [
         (lambda: kit.relationship_types.create("R", description=["a"]), "description", ["a"]),
         (lambda: kit.config.add_item("priority", "p", "P", order=[1]), "order", [1]),
         (lambda: kit.users.create("x\x00y"), "name", "x\x00y"),
@@ -246,6 +248,8 @@ def test_notification_hooks_refuse_what_is_not_a_plan_or_work_item__SEC_05(w: Wo
     """The public notification hooks, given a value of the wrong type, give a successkit
     error naming the parameter, never an AttributeError or a TypeError."""
     kit, notes = w.kit, w.kit.notifications
+    bad: Any  # values of every wrong type
+    value: Any
     kit.notifications.subscribe(w.alice)
     plan = w.plan()
     obj = kit.objectives.create(plan, "O", owner=w.alice).record
@@ -298,6 +302,7 @@ def test_record_kinds_and_options_are_names__SEC_05(w: World) -> None:
     give a successkit error naming them, never a TypeError."""
     kit = w.kit
     before = snapshot(kit)
+    kind: Any  # values of every wrong type
     for kind in ([], {"a": 1}, {"company"}):
         _refused(lambda kind=kind: kit.custom_fields.declare(kind, "tier", "text"), "record kind", kind)
         _refused(lambda kind=kind: kit.custom_fields.check(kind, {"a": 1}), "record kind", kind)
@@ -326,6 +331,7 @@ def test_access_users_and_bundles_refuse_wrong_types__SEC_05(w: World) -> None:
     assert kit.access.visible(w.alice, [plan]) == [plan] and kit.access.visible(w.alice, None) == []
     for share in ("token", None, plan):
         _refused(lambda share=share: kit.access.share_refusal(share), "share", share)
+    name: Any  # values of every wrong type
     for name in ([], {"a": 1}, None, 5):
         _refused(lambda name=name: kit.bundles.get(name), "name", name)
     with pytest.raises(sk.NotFound):
@@ -347,7 +353,7 @@ def test_offsets_past_the_end_of_the_calendar_are_refused__SEC_05(kit: sk.Kit, c
     kit.config.update_plan_type("onboarding", objective_due_days=10)
     book = kit.playbooks.create("Late book", [{"name": "Call", "due_days": 30}])
     before = snapshot(kit)
-    calls = [lambda: kit.plans.apply_template(plan, tpl, on=date(9999, 12, 20)),
+    calls: list[Callable[[], object]] = [lambda: kit.plans.apply_template(plan, tpl, on=date(9999, 12, 20)),
              lambda: kit.plans.apply_template(plan, btpl, on=date(9999, 12, 20)),
              lambda: kit.ctas.update(cta, due_date=date(9999, 12, 31), shift_tasks=True),
              lambda: kit.ctas.apply_playbook(cta, book)]
@@ -361,17 +367,17 @@ def test_offsets_past_the_end_of_the_calendar_are_refused__SEC_05(kit: sk.Kit, c
 
 
 def test_configuration_handed_out_is_the_callers_copy__SEC_06(kit: sk.Kit) -> None:
-    kit.config.plan_type("onboarding").fields["injected"] = "yes"
-    kit.config.plan_types()[0].fields["injected"] = "yes"
+    kit.config.plan_type("onboarding").fields["injected"] = "yes"  # type: ignore[index]
+    kit.config.plan_types()[0].fields["injected"] = "yes"  # type: ignore[index]
     kit.config.update_plan_type("onboarding", name="Onboarding 2")
     kit.config.refresh()
     assert "injected" not in kit.config.plan_type("onboarding").fields
     assert all(not t.fields for t in kit.config.plan_types(include_inactive=True))
-    kit.config.items("reason")[0].fields["x"] = 1
+    kit.config.items("reason")[0].fields["x"] = 1  # type: ignore[index]
     assert kit.config.items("reason")[0].fields == {}
     kit.custom_fields.declare("company", "tier", "dropdown", options=["a", "b"])
     decls = kit.custom_field_decls("company")
-    decls["tier"].fields["x"] = 1
+    decls["tier"].fields["x"] = 1  # type: ignore[index]
     decls.pop("tier")
     assert kit.custom_field_decls("company")["tier"].fields == {}
     with pytest.raises(sk.ValidationError):  # still declared: the cache was not touched
@@ -388,13 +394,13 @@ def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
     before = snapshot(kit)
     bundle = sk.Bundle(name="b", version="1", title="b", description="", assets={"plan_templates": (
         {"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []},)})
-    calls = [lambda v: kit.objectives.set_sharing(o.id, v),
+    calls: list[Callable[[Any], object]] = [lambda v: kit.objectives.set_sharing(o.id, v),
              lambda v: kit.objectives.create(plan, "O2", owner=w.alice, due_date=w.due, sharing_enabled=v),
              lambda v: kit.sharing.set_plan_external(plan, v),
              lambda v: kit.sharing.set_objective_external(o, v),
              lambda v: kit.rules.create("R2", actions=[cta], active=v),
              lambda v: kit.rules.set_active(rule, v),
-             lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),
+             lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),  # type: ignore[arg-type]
              lambda v: kit.plan_templates.create("T", "roi", [], business_days=v),
              lambda v: kit.timeline.log("call", "x", company=w.acme, draft=v),
              lambda v: kit.timeline.company(w.acme, drafts=v),

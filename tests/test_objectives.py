@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -89,7 +90,7 @@ def test_objective_relationship_is_checked__OBJ_02(w: World) -> None:
         kit.objectives.create(company_plan.id, "Refused", relationship="no-such-relationship")
     for bad in (42, w.acme):
         with pytest.raises(sk.ValidationError):
-            kit.objectives.create(company_plan.id, "Refused", relationship=bad)
+            kit.objectives.create(company_plan.id, "Refused", relationship=bad)  # type: ignore[arg-type]
     with pytest.raises(sk.ValidationError, match="not both"):
         kit.objectives.update(o.id, relationship=w.rel, relationship_id=w.rel.id)
     assert snapshot(kit) == before
@@ -189,7 +190,10 @@ def test_views_search_and_filters__OBJ_06(w: World) -> None:
     b = kit.objectives.create(plan.id, "Training", owner=w.bob).record
     c = kit.objectives.create(plan.id, "Adoption rollout", owner=w.bob, priority="high").record
     kit.objectives.set_status(b, "closed_success")
-    names = lambda items: sorted(o.name for o in items)  # noqa: E731
+
+    def names(items: Iterable[sk.Objective]) -> list[str]:
+        return sorted(o.name for o in items)
+
     assert names(kit.objectives.view(plan)) == ["Adoption review", "Adoption rollout", "Training"]
     assert names(kit.objectives.view(plan, view="open")) == ["Adoption review", "Adoption rollout"]
     assert names(kit.objectives.view(plan, view="closed")) == ["Training"]
@@ -212,7 +216,10 @@ def test_every_sort_key__OBJ_06(w: World, clock: sk.FixedClock) -> None:
     kit.tasks.create(z, "soon", due_date=today + timedelta(days=1))
     kit.tasks.create(x, "later", due_date=today + timedelta(days=4))
     kit.objectives.set_status(y, "work_in_progress")
-    order = lambda key, **kw: [o.name for o in kit.objectives.view(plan, sort=key, **kw)]  # noqa: E731
+
+    def order(key: str, **kw: Any) -> list[str]:
+        return [o.name for o in kit.objectives.view(plan, sort=key, **kw)]
+
     assert order("created_date") == ["X", "Y", "Z"]
     assert order("created_date", descending=True) == ["Z", "Y", "X"]
     assert order("priority") == ["Y", "Z", "X"]
@@ -267,6 +274,7 @@ def test_snoozing_is_refused_when_turned_off__OBJ_08(w: World, kind: str) -> Non
     snoozing an objective or a CTA is refused naming OBJ_08 and nothing changes.  Ending a
     snooze stays possible, and turning it back on allows snoozing again."""
     kit = w.kit
+    item: sk.Objective | sk.Cta
     if kind == "objective":
         service: Any = kit.objectives
         item = kit.objectives.create(w.plan().id, "Quiet", owner=w.alice).record

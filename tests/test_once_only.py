@@ -167,12 +167,12 @@ def _duplicate_behind_the_library(url: str) -> None:
     import psycopg
 
     base, schema = url.split("?schema=")
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP INDEX {schema}.ux_custom_field_record_kind_name")
-        cols = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE "
-                                           "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
-                                           (schema,))]
-        conn.execute(f"INSERT INTO {schema}.custom_field SELECT 'dup', {', '.join(cols)} FROM {schema}.custom_field")
+    with psycopg.connect(base, autocommit=True) as pg:
+        pg.execute(f"DROP INDEX {schema}.ux_custom_field_record_kind_name")
+        cols = [r[0] for r in pg.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                         "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
+                                         (schema,))]
+        pg.execute(f"INSERT INTO {schema}.custom_field SELECT 'dup', {', '.join(cols)} FROM {schema}.custom_field")
 
 
 def test_upgrading_a_store_with_duplicate_declarations_is_a_clear_error__SEC_04(shared_url: str) -> None:

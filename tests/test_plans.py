@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -155,7 +156,7 @@ def test_closed_plan_is_read_only__PLAN_06(w: World) -> None:
     task = kit.tasks.create(obj, "T").record
     kit.plans.set_status(plan.id, "closed")
     before = snapshot(kit)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: kit.plans.update(plan.id, name="New name"),
         lambda: kit.plans.update(plan.id, due_date=date(2028, 1, 1)),
         lambda: kit.plans.set_status(plan.id, "draft"),
@@ -238,8 +239,8 @@ def test_task_and_edits_move_plan_due_date__PLAN_09(w: World) -> None:
     assert out.plan.due_date == date(2027, 2, 5) and out.warnings[0].rule == "PLAN_09"
     out = kit.tasks.update(out.record, due_date=date(2027, 2, 20))
     assert kit.plans.get(plan.id).due_date == date(2027, 2, 20) and out.warnings[0].rule == "PLAN_09"
-    out = kit.objectives.update(obj.id, due_date=date(2027, 3, 1))
-    assert kit.plans.get(plan.id).due_date == date(2027, 3, 1) and out.warnings[0].rule == "PLAN_09"
+    changed = kit.objectives.update(obj.id, due_date=date(2027, 3, 1))
+    assert kit.plans.get(plan.id).due_date == date(2027, 3, 1) and changed.warnings[0].rule == "PLAN_09"
 
 
 def test_playbook_tasks_move_plan_due_date__PLAN_09(w: World) -> None:

@@ -150,7 +150,7 @@ def test_to_dict_is_plain_json_data__DATA_01(record: Record) -> None:
 def test_store_round_trip_memory_and_sqlite__DATA_01(cls: type[Record], data: st.DataObject) -> None:
     """DATA_01: a record inserted into each backend comes back from get() equal,
     and a batch of records of the class comes back from get_many() in order."""
-    unique = [lambda r: r.id] + [lambda r, cols=cols: tuple(getattr(r, c) for c in cols)  # type: ignore[misc]
+    unique = [lambda r: r.id] + [lambda r, cols=cols: tuple(getattr(r, c) for c in cols)
                                  for cols in getattr(cls, "__unique__", ())]
     batch = data.draw(st.lists(records_of(cls), min_size=1, max_size=4, unique_by=tuple(unique)))
     stores = [MemoryStore(RECORD_CLASSES), SQLiteStore(RECORD_CLASSES, ":memory:")]

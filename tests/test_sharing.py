@@ -103,8 +103,9 @@ def test_sharing_must_be_enabled_for_the_plan_type__SHARE_01(sw: ShareWorld) -> 
     kit = sw.kit
     internal = sw.plan("Internal notes", plan_type="internal")
     before = snapshot(kit)
-    for attempt in (lambda: kit.sharing.share_with_user(internal, sw.bob),
-                    lambda: kit.sharing.share_with_person(internal, sw.pat)):
+    attempts: tuple[Callable[[], object], ...] = (lambda: kit.sharing.share_with_user(internal, sw.bob),
+                                                  lambda: kit.sharing.share_with_person(internal, sw.pat))
+    for attempt in attempts:
         with pytest.raises(sk.RuleViolation) as e:
             attempt()
         assert e.value.rule == "SHARE_01" and "not enabled" in str(e.value)
@@ -531,7 +532,7 @@ def test_acting_users_change_only_what_their_license_allows__SHARE_04(kit: sk.Ki
     w = World(kit)
     goal = kit.goals.create("Reduce churn", company=w.acme)
     linked = w.plan("Linked")
-    attempts = {
+    attempts: dict[str, Callable[[sk.Kit], object]] = {
         "company": lambda k: k.companies.create("Sneaky Co"),
         "company update": lambda k: k.companies.update(w.acme, arr=1.0),
         "person": lambda k: k.people.create("Eve", company=w.acme),
@@ -590,7 +591,7 @@ def test_acting_users_store_exposes_no_backend_and_authors_are_the_actor__SEC_02
         with pytest.raises((TypeError, copy.Error, pickle.PicklingError)):  # a copy would hold the backend
             copier(guarded)
     with pytest.raises(sk.AccessDenied):
-        guarded._store = kit.store
+        guarded._store = kit.store  # type: ignore[attr-defined]
     before = snapshot(kit)
     with pytest.raises(sk.AccessDenied) as e:
         kit.as_user(ian).timeline.log("call", "x", company=acme, author=alice)

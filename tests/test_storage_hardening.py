@@ -214,9 +214,9 @@ def test_bad_sqlite_paths_are_clear_errors__SEC_05(tmp_path: Path) -> None:
         _open(f"sqlite:///{tmp_path}/a\x00b.db")
     assert e.value.value == f"{tmp_path}/a\x00b.db"
     for path in (f"{tmp_path}/file.txt/x.db", "/proc/no-such-dir/x.db", str(tmp_path)):
-        with pytest.raises(sk.StorageError) as e:
+        with pytest.raises(sk.StorageError) as err:
             _open(f"sqlite:///{path}")
-        assert e.value.value == path
+        assert err.value.value == path
 
 
 def test_sqlite_fragments_and_non_files_are_refused_naming_the_cause__SEC_05(tmp_path: Path) -> None:

@@ -16,15 +16,16 @@ def w(kit: sk.Kit) -> World:
     return World(kit)
 
 
-def onboarding_template(kit: sk.Kit, **kw: object) -> sk.PlanTemplate:
-    return kit.plan_templates.create(kw.pop("name", "Standard onboarding"), kw.pop("plan_type", "onboarding"), [  # type: ignore[arg-type]
+def onboarding_template(kit: sk.Kit, name: str = "Standard onboarding",
+                        plan_type: str = "onboarding") -> sk.PlanTemplate:
+    return kit.plan_templates.create(name, plan_type, [
         {"key": "kickoff", "name": "Kickoff", "due_days": 5, "priority": "high",
          "tasks": [{"key": "agenda", "name": "Send agenda", "due_days": 2},
                    {"key": "meet", "name": "Hold kickoff", "start_days": 3, "due_days": 5, "depends_on": ["agenda"]}]},
         {"key": "config", "name": "Configuration", "start_days": 5, "due_days": 20, "depends_on": ["kickoff"],
          "tasks": [{"name": "SSO", "start_days": 5, "due_days": 10}]},
         {"key": "live", "name": "Go live", "start_days": 20, "due_days": 30, "depends_on": ["config"]},
-    ], **kw)
+    ])
 
 
 def test_templates_offered_by_type_and_all__TPL_01(w: World) -> None:

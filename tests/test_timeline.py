@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -270,7 +271,7 @@ def test_closed_plan_timeline_cannot_change__PLAN_06(tw: TimelineWorld) -> None:
     draft = kit.timeline.save_draft("note", "Draft", plan=tw.sp)
     kit.plans.set_status(tw.sp, "closed")
     before = snapshot(kit)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: kit.timeline.log("note", "Late", plan=tw.sp),
         lambda: kit.timeline.log("note", "Late", objective=tw.o1),
         lambda: kit.timeline.publish(draft),

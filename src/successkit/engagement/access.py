@@ -148,7 +148,7 @@ class AccessService:
         if not self.can(principal, action, obj):
             raise AccessDenied(f"{_who(principal)} may not {action} this {_kind(obj)}", rule="SHARE_04")
 
-    def visible(self, principal: Any, objs: Iterable[T], *, fresh: Sequence[Share] = ()) -> list[T]:
+    def visible(self, principal: Any, objs: Iterable[T] | None, *, fresh: Sequence[Share] = ()) -> list[T]:
         """The objects of ``objs`` the principal may view, in order.
 
         The same decision as :meth:`can`, with the records it needs fetched in

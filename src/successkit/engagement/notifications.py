@@ -177,7 +177,7 @@ class NotificationService(Service[Subscription]):
         if old is None or (old.owner_id, old.owner_kind) != (new.owner_id, new.owner_kind):
             self.work_created([new])
 
-    def work_created(self, items: Sequence[Objective | Cta]) -> None:
+    def work_created(self, items: Sequence[Objective | Cta] | None) -> None:
         """New CTAs or objectives with user owners (NOTIF_01), in two queries however many."""
         work = list_of("work_created", "items", items, (Objective, Cta), "objectives and CTAs")
         self.emit_many("cta_assigned", [

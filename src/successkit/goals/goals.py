@@ -522,7 +522,7 @@ class GoalService(Service[Goal]):
         *,
         logic: str | None = None,
         columns: Sequence[str] | None = None,
-        extra_columns: Sequence[str] = (),
+        extra_columns: Sequence[str] | None = (),
         sort: Any = None,
         group_by: str | CalendarQuarter | FiscalQuarter | None = None,
         limit: int | None = None,

@@ -176,7 +176,7 @@ def _month_start(year: int, index: int, *, last_day: bool = False) -> date:
 
 
 def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, columns: Sequence[str] | None = None,
-              extra_columns: Sequence[str] = (), sort: Any = None,
+              extra_columns: Sequence[str] | None = (), sort: Any = None,
               group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
               offset: int = 0, company: Company | str | None = None, relationship: Relationship | str | None = None,
               relationships: bool | None = None) -> GoalView:

@@ -160,7 +160,7 @@ class TaskService(Service[Task]):
             drop_tasks(self.kit, [current.id])
 
     # ------------------------------------------------------------ dependencies
-    def add_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
+    def add_dependency(self, item: Task | Objective | str, on: Task | Objective | str) -> Task | Objective:
         """Make ``item`` wait for ``on`` (finish-to-start).  Both belong to the
         same plan (or the same CTA); a dependency that closes a cycle is refused
         (TASK_01)."""
@@ -185,7 +185,7 @@ class TaskService(Service[Task]):
             self.kit.store.update(new, current.version)
         return new
 
-    def remove_dependency(self, item: Task | Objective, on: Task | Objective) -> Task | Objective:
+    def remove_dependency(self, item: Task | Objective | str, on: Task | Objective | str) -> Task | Objective:
         """Drop one finish-to-start dependency of a task."""
         current = self._item(item)
         on_id = self._item(on).id
