@@ -37,7 +37,6 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +69,7 @@ def public_methods() -> tuple[list[tuple[str, str]], dict[str, type[Record]]]:
     kit = sk.open("memory://", clock=NOW, entry_points=False)
     try:
         out, classes = [], {}
-        for name, attr in vars(sk.Kit).items():
-            if name.startswith("_") or not isinstance(attr, cached_property):
-                continue
+        for name in sk.Kit.service_names():
             service = getattr(kit, name)
             cls = getattr(service, "record_class", None)
             if isinstance(cls, type) and issubclass(cls, Record):

@@ -107,3 +107,20 @@ def test_functions_and_modules_are_short_enough_to_read() -> None:
                 if (node.end_lineno or 0) - start + 1 > MAX_FUNCTION_LINES:
                     long.append(f"{rel}:{node.lineno}: {node.name}, {(node.end_lineno or 0) - start + 1} lines")
     assert not long, "split these:\n" + "\n".join(long)
+
+
+def test_import_loads_only_the_core() -> None:
+    """``import successkit`` loads the kit, the records, the query language and the errors;
+    services, views and automation load on first use, and so do the standard library's
+    email and package-metadata machinery (import time is a benchmark figure)."""
+    import subprocess
+    import sys
+
+    code = "import sys, successkit; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                env={"PYTHONPATH": str(PACKAGE.parent)}).stdout.split())
+    heavy = {"successkit.plans.plans", "successkit.automation.rules", "successkit.automation.bundles",
+             "successkit.views.c360", "successkit.views.gantt", "successkit.goals.goals",
+             "successkit.engagement.sharing", "importlib.metadata", "email.message", "sqlite3"}
+    assert not heavy & loaded, sorted(heavy & loaded)
+    assert {"successkit.kit", "successkit.records", "successkit.errors"} <= loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 from collections.abc import Iterable
 from typing import Any
@@ -86,7 +87,7 @@ def test_plugins_found_through_entry_points__PLUG_01(monkeypatch: pytest.MonkeyP
         assert group == "successkit"
         return [FakeEntryPoint()]
 
-    monkeypatch.setattr(manager_module, "entry_points", fake_entry_points)
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
     manager_module._installed_plugins.cache_clear()
     try:
         pm = make_plugin_manager()

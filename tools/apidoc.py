@@ -230,13 +230,16 @@ def member_doc(cls: type, name: str, func: Any) -> str | None:
 
 
 def kit_services(kit_class: type) -> list[tuple[str, type]]:
-    """(attribute, service class) for each public cached-property service of ``Kit``, by attribute name."""
+    """(attribute, service class) for each public service of ``Kit``, by attribute name."""
     module = sys.modules[kit_class.__module__]
     found = []
     for name, attr in vars(kit_class).items():
-        if isinstance(attr, functools.cached_property) and not name.startswith("_"):
-            service = typing.get_type_hints(attr.func, vars(module))["return"]
-            found.append((name, service))
+        if name.startswith("_"):
+            continue
+        if isinstance(attr, functools.cached_property):
+            found.append((name, typing.get_type_hints(attr.func, vars(module))["return"]))
+        elif hasattr(attr, "module") and hasattr(attr, "__get__"):  # a service loaded on first use
+            found.append((name, getattr(importlib.import_module(attr.module), attr.name)))
     return sorted(found)
 
 

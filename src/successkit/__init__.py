@@ -7,26 +7,11 @@ Open a kit with :func:`open` and work through its services::
     acme = kit.companies.create("Acme", arr=120_000)
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from successkit.accounts.companies import MAX_LEVELS, TreeNode
-from successkit.accounts.people import ErasureReport, Reference
-from successkit.admin.statuses import Status, StatusRegistry
-from successkit.automation.bundles import Bundle, Deployment, DeployStep
-from successkit.automation.rules import RuleRun, RuleStep
-from successkit.engagement.access import ShareAccess
-from successkit.engagement.notifications import Notification
-from successkit.engagement.sharing import SharedPlan, ShareGrant
-from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
-from successkit.goals.progress import GoalProgress
-from successkit.goals.views import GoalRow, GoalView
-from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
-from successkit.plans.objectives import natural_key
-from successkit.plans.plans import PlanCounts, PlanView
-from successkit.plans.playbooks import PlaybookContent
-from successkit.plans.schedule import ScheduleRow
-from successkit.plans.templates import ALL, PreparedTemplate
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
 from successkit.records import (
     Activity,
@@ -58,11 +43,7 @@ from successkit.records import (
     TemplateItem,
     User,
 )
-from successkit.records.dicts import from_dict, make_converter, to_dict
 from successkit.storage import Store, StoreStats
-from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
-from successkit.views.gantt import critical_path, render_svg, save_png
-from successkit.views.record_list import RecordList
 
 from .clock import Clock, FixedClock
 from .errors import (
@@ -79,12 +60,100 @@ from .errors import (
 )
 from .kit import Kit, open
 from .outcome import Notice, Outcome
-from .retry import retry
+from .retry import retry  # eager: the name is also the module's, which an import would put here
 
-try:
-    __version__ = _version("successkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    from successkit.accounts.companies import MAX_LEVELS, TreeNode
+    from successkit.accounts.people import ErasureReport, Reference
+    from successkit.admin.statuses import Status, StatusRegistry
+    from successkit.automation.bundles import Bundle, Deployment, DeployStep
+    from successkit.automation.rules import RuleRun, RuleStep
+    from successkit.engagement.access import ShareAccess
+    from successkit.engagement.notifications import Notification
+    from successkit.engagement.sharing import SharedPlan, ShareGrant
+    from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
+    from successkit.goals.progress import GoalProgress
+    from successkit.goals.views import GoalRow, GoalView
+    from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
+    from successkit.plans.objectives import natural_key
+    from successkit.plans.plans import PlanCounts, PlanView
+    from successkit.plans.playbooks import PlaybookContent
+    from successkit.plans.schedule import ScheduleRow
+    from successkit.plans.templates import ALL, PreparedTemplate
+    from successkit.records.dicts import from_dict, make_converter, to_dict
+    from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
+    from successkit.views.gantt import critical_path, render_svg, save_png
+    from successkit.views.record_list import RecordList
+
+#: Names imported on first use (PEP 562), so ``import successkit`` loads only the kit,
+#: the records, the query language and the errors; a service loads with its first call.
+_LAZY = {
+    "ALL": "successkit.plans.templates",
+    "ALL_ITEMS": "successkit.plans.cloning",
+    "ActivityTypes": "successkit.engagement.timeline",
+    "Bundle": "successkit.automation.bundles",
+    "ByStatus": "successkit.plans.cloning",
+    "CloneResult": "successkit.plans.cloning",
+    "Company360": "successkit.views.c360",
+    "DeployStep": "successkit.automation.bundles",
+    "Deployment": "successkit.automation.bundles",
+    "ErasureReport": "successkit.accounts.people",
+    "GoalProgress": "successkit.goals.progress",
+    "GoalRow": "successkit.goals.views",
+    "GoalSummary": "successkit.views.c360",
+    "GoalView": "successkit.goals.views",
+    "LeftOut": "successkit.plans.cloning",
+    "MAX_LEVELS": "successkit.accounts.companies",
+    "Notification": "successkit.engagement.notifications",
+    "OwnerChoice": "successkit.plans.cloning",
+    "PlanCounts": "successkit.plans.plans",
+    "PlanSummary": "successkit.views.c360",
+    "PlanView": "successkit.plans.plans",
+    "PlaybookContent": "successkit.plans.playbooks",
+    "PreparedTemplate": "successkit.plans.templates",
+    "RecordList": "successkit.views.record_list",
+    "Reference": "successkit.accounts.people",
+    "Relationship360": "successkit.views.c360",
+    "RuleRun": "successkit.automation.rules",
+    "RuleStep": "successkit.automation.rules",
+    "ScheduleRow": "successkit.plans.schedule",
+    "ShareAccess": "successkit.engagement.access",
+    "ShareGrant": "successkit.engagement.sharing",
+    "SharedPlan": "successkit.engagement.sharing",
+    "Status": "successkit.admin.statuses",
+    "StatusRegistry": "successkit.admin.statuses",
+    "TimelineItem": "successkit.engagement.timeline",
+    "TimelinePage": "successkit.engagement.timeline",
+    "TreeNode": "successkit.accounts.companies",
+    "critical_path": "successkit.views.gantt",
+    "from_dict": "successkit.records.dicts",
+    "make_converter": "successkit.records.dicts",
+    "natural_key": "successkit.plans.objectives",
+    "render_svg": "successkit.views.gantt",
+    "save_png": "successkit.views.gantt",
+    "to_dict": "successkit.records.dicts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("successkit")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0"
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'successkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ALL",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
 import pluggy
 
 from successkit.admin.statuses import StatusRegistry
-from successkit.engagement.timeline import ActivityTypes
 from successkit.plugins import make_plugin_manager
 from successkit.query.bind import BoundGroup, BoundQuery, bind, bind_group
 from successkit.query.language import Query
@@ -25,7 +25,53 @@ from successkit.storage.registry import StorageRegistry
 from .clock import Clock, to_clock
 from .errors import AccessDenied, QueryError, ValidationError
 
+if TYPE_CHECKING:
+    from successkit.accounts.companies import CompanyService, RelationshipService, RelationshipTypeService
+    from successkit.accounts.custom_fields import CustomFieldService
+    from successkit.accounts.people import PersonService, UserService
+    from successkit.admin.config import ConfigService
+    from successkit.automation.bundles import BundleService
+    from successkit.automation.rules import RuleService
+    from successkit.engagement.access import AccessService
+    from successkit.engagement.notifications import NotificationService
+    from successkit.engagement.sharing import SharingService
+    from successkit.engagement.timeline import ActivityTypes, TimelineService
+    from successkit.goals.goals import GoalHistoryService, GoalLinkService, GoalService
+    from successkit.goals.library import GoalTemplateService
+    from successkit.plans.ctas import CtaService
+    from successkit.plans.objectives import ObjectiveService
+    from successkit.plans.plans import PlanService
+    from successkit.plans.playbooks import PlaybookService
+    from successkit.plans.tasks import TaskService
+    from successkit.plans.templates import PlanTemplateService
+    from successkit.views.c360 import Customer360Service
+
 __all__ = ["Kit", "open"]
+
+S = TypeVar("S")
+
+
+class _Service(Generic[S]):
+    """A kit attribute that builds its service on first use, importing the
+    service's module only then, so ``import successkit`` stays light."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        self.attr = name
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, kit: None, owner: type) -> _Service[S]: ...
+    @overload
+    def __get__(self, kit: Kit, owner: type) -> S: ...
+    def __get__(self, kit: Kit | None, owner: type) -> _Service[S] | S:
+        if kit is None:
+            return self
+        service: S = getattr(importlib.import_module(self.module), self.name)(kit)
+        kit.__dict__[self.attr] = service  # later reads find it first, like functools.cached_property
+        return service
 
 
 @attrs.define(eq=False)
@@ -36,7 +82,7 @@ class _Core:
     plugins: pluggy.PluginManager
     statuses: StatusRegistry
     clock: Clock
-    activity_types: ActivityTypes = attrs.field(factory=lambda: ActivityTypes())
+    activity_types: ActivityTypes
     custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
     cache: dict[str, Any] = attrs.field(factory=dict)
 
@@ -64,6 +110,8 @@ class Kit:
 
     @cached_property
     def _guarded_store(self) -> Store:
+        from successkit.engagement.access import GuardedStore
+
         return cast(Store, GuardedStore(self, self._core.store))
 
     @property
@@ -98,8 +146,9 @@ class Kit:
         elif isinstance(user, str) and user:
             actor = user
         else:
-            raise ValidationError("as_user takes a user or a user id; the host kit is the kit itself",
-                                  rule="SEC_02", value=user)
+            raise ValidationError(
+                "as_user takes a user or a user id; the host kit is the kit itself", rule="SEC_02", value=user
+            )
         if not self._core.store.get_many("user", [actor]):
             raise AccessDenied("the acting user does not exist", rule="SEC_02", value=actor)
         return Kit(self._core, actor)
@@ -162,6 +211,8 @@ class Kit:
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""
+        from successkit.accounts.custom_fields import FIELD_TYPES
+
         return {n: FIELD_TYPES[d.type] for n, d in self.declared_fields(kind, refresh=refresh).items()}
 
     def bind(self, kind: str, query: Query, *, extra: Mapping[str, FieldType] | None = None) -> BoundQuery:
@@ -182,101 +233,40 @@ class Kit:
             return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})})
 
     # ---------------------------------------------------------------- services
-    @cached_property
-    def companies(self) -> CompanyService:
-        return CompanyService(self)
+    # ---------------------------------------------------------------- services
+    companies: _Service[CompanyService] = _Service("successkit.accounts.companies", "CompanyService")
+    relationship_types: _Service[RelationshipTypeService] = _Service(
+        "successkit.accounts.companies", "RelationshipTypeService"
+    )
+    relationships: _Service[RelationshipService] = _Service("successkit.accounts.companies", "RelationshipService")
+    users: _Service[UserService] = _Service("successkit.accounts.people", "UserService")
+    people: _Service[PersonService] = _Service("successkit.accounts.people", "PersonService")
+    custom_fields: _Service[CustomFieldService] = _Service("successkit.accounts.custom_fields", "CustomFieldService")
+    config: _Service[ConfigService] = _Service("successkit.admin.config", "ConfigService")
+    plans: _Service[PlanService] = _Service("successkit.plans.plans", "PlanService")
+    objectives: _Service[ObjectiveService] = _Service("successkit.plans.objectives", "ObjectiveService")
+    ctas: _Service[CtaService] = _Service("successkit.plans.ctas", "CtaService")
+    tasks: _Service[TaskService] = _Service("successkit.plans.tasks", "TaskService")
+    playbooks: _Service[PlaybookService] = _Service("successkit.plans.playbooks", "PlaybookService")
+    plan_templates: _Service[PlanTemplateService] = _Service("successkit.plans.templates", "PlanTemplateService")
+    access: _Service[AccessService] = _Service("successkit.engagement.access", "AccessService")
+    timeline: _Service[TimelineService] = _Service("successkit.engagement.timeline", "TimelineService")
+    sharing: _Service[SharingService] = _Service("successkit.engagement.sharing", "SharingService")
+    notifications: _Service[NotificationService] = _Service(
+        "successkit.engagement.notifications", "NotificationService"
+    )
+    goals: _Service[GoalService] = _Service("successkit.goals.goals", "GoalService")
+    goal_templates: _Service[GoalTemplateService] = _Service("successkit.goals.library", "GoalTemplateService")
+    goal_links: _Service[GoalLinkService] = _Service("successkit.goals.goals", "GoalLinkService")
+    goal_history: _Service[GoalHistoryService] = _Service("successkit.goals.goals", "GoalHistoryService")
+    c360: _Service[Customer360Service] = _Service("successkit.views.c360", "Customer360Service")
+    rules: _Service[RuleService] = _Service("successkit.automation.rules", "RuleService")
+    bundles: _Service[BundleService] = _Service("successkit.automation.bundles", "BundleService")
 
-    @cached_property
-    def relationship_types(self) -> RelationshipTypeService:
-        return RelationshipTypeService(self)
-
-    @cached_property
-    def relationships(self) -> RelationshipService:
-        return RelationshipService(self)
-
-    @cached_property
-    def users(self) -> UserService:
-        return UserService(self)
-
-    @cached_property
-    def people(self) -> PersonService:
-        return PersonService(self)
-
-    @cached_property
-    def custom_fields(self) -> CustomFieldService:
-        return CustomFieldService(self)
-
-    @cached_property
-    def config(self) -> ConfigService:
-        return ConfigService(self)
-
-    @cached_property
-    def plans(self) -> PlanService:
-        return PlanService(self)
-
-    @cached_property
-    def objectives(self) -> ObjectiveService:
-        return ObjectiveService(self)
-
-    @cached_property
-    def ctas(self) -> CtaService:
-        return CtaService(self)
-
-    @cached_property
-    def tasks(self) -> TaskService:
-        return TaskService(self)
-
-    @cached_property
-    def playbooks(self) -> PlaybookService:
-        return PlaybookService(self)
-
-    @cached_property
-    def plan_templates(self) -> PlanTemplateService:
-        return PlanTemplateService(self)
-
-    @cached_property
-    def access(self) -> AccessService:
-        return AccessService(self)
-
-    @cached_property
-    def timeline(self) -> TimelineService:
-        return TimelineService(self)
-
-    @cached_property
-    def sharing(self) -> SharingService:
-        return SharingService(self)
-
-    @cached_property
-    def notifications(self) -> NotificationService:
-        return NotificationService(self)
-
-    @cached_property
-    def goals(self) -> GoalService:
-        return GoalService(self)
-
-    @cached_property
-    def goal_templates(self) -> GoalTemplateService:
-        return GoalTemplateService(self)
-
-    @cached_property
-    def goal_links(self) -> GoalLinkService:
-        return GoalLinkService(self)
-
-    @cached_property
-    def goal_history(self) -> GoalHistoryService:
-        return GoalHistoryService(self)
-
-    @cached_property
-    def c360(self) -> Customer360Service:
-        return Customer360Service(self)
-
-    @cached_property
-    def rules(self) -> RuleService:
-        return RuleService(self)
-
-    @cached_property
-    def bundles(self) -> BundleService:
-        return BundleService(self)
+    @classmethod
+    def service_names(cls) -> list[str]:
+        """The names of the kit's services (``companies``, ``plans``...), for tools that walk them all."""
+        return sorted(name for name, attr in vars(cls).items() if isinstance(attr, _Service))
 
     def record(self, kind: str, id: str) -> Record:
         """Any record by kind and id."""
@@ -306,6 +296,8 @@ def open(
     pm.hook.successkit_register_storage(register=storage.register)
     statuses = StatusRegistry()
     pm.hook.successkit_register_statuses(register=statuses.register)
+    from successkit.engagement.timeline import ActivityTypes
+
     activity_types = ActivityTypes()
     pm.hook.successkit_register_activity_types(register=activity_types.register)
     store = storage.open(url or "memory://", RECORD_CLASSES)
@@ -321,24 +313,3 @@ def open(
     except BaseException:
         store.close()
         raise
-
-
-from successkit.accounts.companies import CompanyService, RelationshipService, RelationshipTypeService  # noqa: E402
-from successkit.accounts.custom_fields import FIELD_TYPES, CustomFieldService  # noqa: E402
-from successkit.accounts.people import PersonService, UserService  # noqa: E402
-from successkit.admin.config import ConfigService  # noqa: E402
-from successkit.automation.bundles import BundleService  # noqa: E402
-from successkit.automation.rules import RuleService  # noqa: E402
-from successkit.engagement.access import AccessService, GuardedStore  # noqa: E402
-from successkit.engagement.notifications import NotificationService  # noqa: E402
-from successkit.engagement.sharing import SharingService  # noqa: E402
-from successkit.engagement.timeline import TimelineService  # noqa: E402
-from successkit.goals.goals import GoalHistoryService, GoalLinkService, GoalService  # noqa: E402
-from successkit.goals.library import GoalTemplateService  # noqa: E402
-from successkit.plans.ctas import CtaService  # noqa: E402
-from successkit.plans.objectives import ObjectiveService  # noqa: E402
-from successkit.plans.plans import PlanService  # noqa: E402
-from successkit.plans.playbooks import PlaybookService  # noqa: E402
-from successkit.plans.tasks import TaskService  # noqa: E402
-from successkit.plans.templates import PlanTemplateService  # noqa: E402
-from successkit.views.c360 import Customer360Service  # noqa: E402

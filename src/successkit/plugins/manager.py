@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
@@ -36,7 +35,9 @@ BUILTIN_PLUGINS = (
 @cache
 def _installed_plugins() -> tuple[tuple[str, Any], ...]:
     """Plugins advertised by installed distributions, loaded once per process."""
-    return tuple((ep.name, ep.load()) for ep in entry_points(group=ENTRY_POINT_GROUP))
+    from importlib import metadata  # only when a kit opens: it costs a third of a bare import
+
+    return tuple((ep.name, ep.load()) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
 def make_plugin_manager(plugins: Iterable[Any] = (), *, entry_points: bool = True) -> pluggy.PluginManager:
