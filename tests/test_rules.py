@@ -238,6 +238,45 @@ def test_closed_cta_within_cooldown_suppresses__RULE_02(kit: sk.Kit, clock: sk.F
     assert len(ctas_of(kit, acme)) == 2
 
 
+def test_cooldown_ends_on_its_last_day__RULE_02(kit: sk.Kit, clock: sk.FixedClock) -> None:
+    """A CTA closed 29 days ago holds a new one back under a 30-day cooldown; closed 30 days ago, not."""
+    w = World(kit)
+    company(w, "Edge", 100)
+    rule = renewal_rule(kit, cooldown_days=30)
+    (step,) = kit.rules.run(rule).steps
+    kit.ctas.set_status(step.record_id or "", "closed_success")
+    clock.advance(days=29)
+    assert kit.rules.run(rule).steps[0].result == "suppressed"
+    clock.advance(days=1)
+    assert kit.rules.run(rule).steps[0].result == "created"
+
+
+def test_rerun_reads_only_ctas_that_hold_it_back__RULE_02(kit: sk.Kit, clock: sk.FixedClock,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """CTAs closed before the cooldown, or of another reason, stay in the database: a re-run's
+    cost does not grow with a company's CTA history."""
+    w = World(kit)
+    acme = company(w, "History", 100)
+    rule = renewal_rule(kit, cooldown_days=7)
+    for _ in range(5):
+        (step,) = kit.rules.run(rule).steps
+        kit.ctas.set_status(step.record_id or "", "closed_success")
+        clock.advance(days=8)
+    kit.ctas.create("Other reason", company=acme, type="risk", reason="health_drop")
+    seen: list[str] = []
+    real = kit.store.query
+
+    def counting(bound: Any) -> Any:
+        for record in real(bound):
+            seen.append(record.__kind__)
+            yield record
+
+    monkeypatch.setattr(kit.store, "query", counting)
+    assert kit.rules.run(rule).steps[0].result == "created"
+    assert seen.count("cta") == 0  # five old closed CTAs and one of another reason: none read
+    assert len(ctas_of(kit, acme)) == 7
+
+
 def test_plan_of_same_name_is_not_created_twice__RULE_02(kit: sk.Kit) -> None:
     """A plan of the same company, type and name is left alone; the same name with
     another type is skipped naming PLAN_02."""

@@ -346,9 +346,8 @@ class _Run:
         kit, action = self.kit, "create_cta"
         ctype, reason = a["type"], a.get("reason")
         existing: dict[str, list[Cta]] = {}
-        for c in kit.store.query(kit.bind("cta", Query(conditions=[*self._scope(targets), ("type", "=", ctype)]))):
-            if c.reason == reason:
-                existing.setdefault(getattr(c, self.key), []).append(c)
+        for c in kit.store.query(kit.bind("cta", self._similar_ctas(targets, ctype, reason, a.get("cooldown_days")))):
+            existing.setdefault(getattr(c, self.key), []).append(c)
         content = kit.playbooks.content(kit.playbooks.by_name(a["playbook"])) if a.get("playbook") else None
         owners = self._owners(targets, a.get("owner", "csm"))
         created = stamp(kit)
@@ -400,6 +399,23 @@ class _Run:
         if changed:
             kit.store.update_many(changed)
         kit.notifications.work_created(new)
+
+    def _similar_ctas(self, targets: Sequence[Target], ctype: str, reason: str | None,
+                      cooldown: int | None) -> Query:
+        """The CTAs that hold a new one back (RULE_02): of these targets, type and reason,
+        open or closed within the cooldown.  The database filters them, so a re-run reads
+        what matters now, however many CTAs of the type were closed long ago."""
+        scope = self._scope(targets)
+        where: list[Any] = [*scope, ("type", "=", ctype),
+                            ("reason", "=", reason) if reason is not None else ("reason", "is empty", None),
+                            ("status", "in", self.kit.statuses.in_category("cta", "open"))]
+        logic = " AND ".join(str(i) for i in range(1, len(where) + 1))
+        if cooldown is not None:  # closed on a day after today - cooldown
+            since = datetime.combine(self.today - timedelta(days=cooldown - 1), time(), tzinfo=timezone.utc)
+            where.append(("closed_at", ">=", since))
+            n = len(where)
+            logic = " AND ".join(str(i) for i in range(1, n - 1)) + f" AND ({n - 1} OR {n})"
+        return Query(conditions=where, logic=logic, sort=["created_at", "id"])
 
     # ------------------------------------------------------------------ plans
     def _create_plan(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
