@@ -198,3 +198,27 @@ def test_cockpit_is_filterable_and_sortable(w: World) -> None:
     kit.store.stats.reset()
     me.ctas.cockpit()
     assert kit.store.stats.total <= 3
+
+
+def test_cockpit_limit_is_the_head_of_the_whole_cockpit__PLAN_04_OBJ_08(w: World) -> None:
+    """With a limit the database cuts each kind; objectives of inactive plans and snoozed items
+    still never show, and the page is exactly the head of the unlimited cockpit."""
+    kit = w.kit
+    today = kit.today()
+    draft = w.plan(name="Draft plan")
+    live = kit.plans.set_status(w.plan(name="Live plan").id, "active").record
+    for i in range(6):  # due first, but their plan is a draft: never in the cockpit
+        kit.objectives.create(draft.id, f"Hidden {i}", owner=w.alice, due_date=today + timedelta(days=1))
+    for i in range(3):
+        kit.objectives.create(live.id, f"Live {i}", owner=w.alice, due_date=today + timedelta(days=2 + 2 * i))
+        kit.ctas.create(f"Call {i}", company=w.acme, type="risk", owner=w.alice,
+                        due_date=today + timedelta(days=3 + 2 * i))
+    snoozed = kit.ctas.create("Snoozed", company=w.acme, type="risk", owner=w.alice, due_date=today).record
+    kit.ctas.snooze(snoozed, today + timedelta(days=3))
+    me = kit.as_user(w.alice)
+    whole = [i.name for i in me.ctas.cockpit()]
+    assert whole == ["Live 0", "Call 0", "Live 1", "Call 1", "Live 2", "Call 2"]
+    for limit in (1, 2, 3, 5, 6, 10):
+        assert [i.name for i in me.ctas.cockpit(limit=limit)] == whole[:limit]
+    assert [i.name for i in me.ctas.cockpit(limit=2, include_snoozed=True)] == ["Snoozed", "Live 0"]
+    assert me.ctas.cockpit(limit=0) == []

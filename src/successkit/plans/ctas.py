@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import attrs
+
 from successkit.errors import ValidationError
 from successkit.outcome import Outcome
 from successkit.query.evaluate import sort_records
@@ -111,29 +113,48 @@ class CtaService(WorkService[Cta]):
         """A user's cockpit: their open CTAs and the open objectives of their
         *active* plans (PLAN_04), snoozed ones left out (OBJ_08), filtered and
         sorted with the query language over the fields CTAs and objectives
-        share.  Three queries, whatever the numbers."""
+        share.  The database filters, sorts and cuts each kind to ``limit``:
+        three storage calls, and two more for each further page of objectives
+        only when objectives of inactive plans fill the first."""
         include_snoozed = flag(self.kind, "include_snoozed", include_snoozed)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ValidationError("limit must be a whole number >= 0", value=limit)
         who = self.kit.users.id_of(user) if user is not None else self.kit.actor_id
         if who is None:
             raise ValidationError("the cockpit belongs to a user: pass user= or act as a user", value=user)
-        today = self.kit.today()
+        order = sort or ["due_date", "name"]
+        merged = self.kit.bind(self.kind, Query(sort=order))  # checks the sort once, for both kinds
+        if limit == 0:
+            return RecordList([], record_class=(Cta, Objective))
         found: list[Cta | Objective] = []
         for kind in ("cta", "objective"):
             extra: list[tuple[Any, ...]] = [
                 ("owner_id", "=", who),
                 ("status", "in", self.kit.statuses.in_category(kind, "open")),
             ]
-            query = combine(extra, where, logic)
-            items = list(self.kit.store.query(self.kit.bind(kind, query)))
-            if not include_snoozed:
-                items = [i for i in items if i.snoozed_until is None or i.snoozed_until <= today]
-            if kind == "objective" and items:
-                active = set(self.kit.statuses.in_category("plan", "active"))
-                plans = self.kit.plans.get_many(sorted({i.plan_id for i in items}))
-                live = {p.id for p in plans if p.status in active}
-                items = [i for i in items if i.plan_id in live]
-            found.extend(items)
-        ordered = sort_records(found, self.kit.bind(self.kind, Query(sort=sort or ["due_date", "name"])))
+            snoozed = [] if include_snoozed else [("snoozed_until", ">", self.kit.today())]
+            query = combine(extra, where, logic, negated=snoozed)
+            query = attrs.evolve(query, sort=order, limit=limit)  # each kind's first `limit`, sorted by the database
+            if kind == "cta":
+                found.extend(self.kit.store.query(self.kit.bind("cta", query)))
+            else:
+                found.extend(self._objective_pages(query, limit))
+        ordered = sort_records(found, merged)
         return RecordList(ordered[:limit] if limit is not None else ordered, record_class=(Cta, Objective))
+
+    def _objective_pages(self, query: Query, limit: int | None) -> list[Objective]:
+        """The user's open objectives in active plans (PLAN_04), in order: page by page
+        until ``limit`` are found, two storage calls a page."""
+        active = set(self.kit.statuses.in_category("plan", "active"))
+        extra = self.kit.custom_field_types("cta")  # the sort was checked against CTAs' fields
+        found: list[Objective] = []
+        offset = 0
+        while True:
+            page = list(self.kit.store.query(self.kit.bind("objective", attrs.evolve(query, offset=offset),
+                                                           extra=extra)))
+            plans = self.kit.plans.get_many(sorted({i.plan_id for i in page})) if page else []
+            live = {p.id for p in plans if p.status in active}
+            found.extend(i for i in page if i.plan_id in live)
+            if limit is None or len(page) < limit or len(found) >= limit:
+                return found[:limit] if limit is not None else found
+            offset += limit

@@ -146,22 +146,28 @@ class Query:
 
 
 def combine(extra: Sequence[ConditionLike], where: Iterable[ConditionLike] | Query | None = None,
-            logic: str | None = None, sort: Any = None, limit: int | None = None, offset: int = 0) -> Query:
+            logic: str | None = None, sort: Any = None, limit: int | None = None, offset: int = 0, *,
+            negated: Sequence[ConditionLike] = ()) -> Query:
     """A query holding the caller's conditions and logic plus ``extra``
-    conditions that must all hold too (views add their own filters this way)."""
+    conditions that must all hold too, and ``negated`` ones that must not
+    (views add their own filters this way)."""
     if isinstance(where, Query):
         base = where
     else:
         base = Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)
     n = len(base.conditions)
     extra_conds = _conditions(extra)
-    if not extra_conds:
+    negated_conds = _conditions(negated)
+    if not extra_conds and not negated_conds:
         return base
     if base.logic is not None and not isinstance(base.logic, str):
         raise QueryError("logic is text such as '(1 AND 2) OR NOT 3'", value=base.logic)
+    terms = [str(n + i + 1) for i in range(len(extra_conds))]
+    terms += [f"NOT {n + len(extra_conds) + i + 1}" for i in range(len(negated_conds))]
     if base.logic is not None and base.logic.strip():
-        numbers = " AND ".join(str(n + i + 1) for i in range(len(extra_conds)))
-        new_logic: str | None = f"({base.logic}) AND {numbers}"
+        new_logic: str | None = f"({base.logic}) AND " + " AND ".join(terms)
+    elif negated_conds:
+        new_logic = " AND ".join([*(str(i + 1) for i in range(n)), *terms])
     else:
         new_logic = None
-    return attrs.evolve(base, conditions=base.conditions + extra_conds, logic=new_logic)
+    return attrs.evolve(base, conditions=base.conditions + extra_conds + negated_conds, logic=new_logic)
