@@ -17,7 +17,7 @@ from typing import Any
 from successkit.errors import ValidationError
 from successkit.query.schema import FieldType
 from successkit.records import CustomField
-from successkit.records.checks import as_list
+from successkit.records.checks import as_list, json_data, plain_text
 from successkit.service import Service
 
 __all__ = ["FIELD_TYPES", "CustomFieldService"]
@@ -52,7 +52,7 @@ class CustomFieldService(Service[CustomField]):
         opts = tuple(as_list("custom field", "options", options))
         if type in ("dropdown", "multiselect") and not opts:
             raise ValidationError(f"a {type} field needs options", value=name)
-        if not all(isinstance(o, str) and _plain_text(o) for o in opts):
+        if not all(isinstance(o, str) and plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
         with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"), self.kit.transaction():
@@ -90,40 +90,11 @@ class CustomFieldService(Service[CustomField]):
         return out
 
 
-def _plain_text(value: str) -> bool:
-    """Text every backend stores and compares whole: no NUL, no lone surrogates."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _json_data(value: Any) -> bool:
-    """Whether a value is JSON data that comes back unchanged from JSON text:
-    mappings with text keys, lists, text, finite numbers, True/False, None."""
-    if value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, str):
-        return _plain_text(value)
-    if isinstance(value, int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_json_data(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain_text(k) and _json_data(v) for k, v in value.items())
-    return False
-
-
 def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:
     if value is None:
         return None
     if decl is None:
-        if not _json_data(value):
+        if not json_data(value):
             raise ValidationError(
                 f"custom field {key!r} must be JSON data: mappings with text keys, lists, text, "
                 "finite numbers, True/False or None", value=value)
@@ -132,7 +103,7 @@ def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:
     if t in ("text", "dropdown"):
         if not isinstance(value, str):
             raise ValidationError(f"custom field {key!r} takes text", value=value)
-        if not _plain_text(value):
+        if not plain_text(value):
             raise ValidationError(f"custom field {key!r}: text may not hold NUL characters or "
                                   "lone surrogates", value=value)
         if t == "dropdown" and value not in decl.options:
