@@ -158,7 +158,9 @@ def _duplicate_behind_the_library(url: str) -> None:
         import sqlite3
 
         conn = sqlite3.connect(url[len("sqlite:///"):])
-        conn.execute("DROP INDEX ux_custom_field_record_kind_name")
+        (unique,) = conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sk^_ux^_custom^_field^_%' "
+                                 "ESCAPE '^'").fetchone()
+        conn.execute(f'DROP INDEX "{unique}"')
         cols = [r[1] for r in conn.execute("PRAGMA table_info(custom_field)") if r[1] != "id"]
         conn.execute(f"INSERT INTO custom_field SELECT 'dup', {', '.join(cols)} FROM custom_field")
         conn.commit()
@@ -168,7 +170,9 @@ def _duplicate_behind_the_library(url: str) -> None:
 
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP INDEX {schema}.ux_custom_field_record_kind_name")
+        (unique,) = conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname "
+                                 "LIKE 'sk^_ux^_custom^_field^_%%' ESCAPE '^'", (schema,)).fetchone()
+        conn.execute(f'DROP INDEX {schema}."{unique}"')
         cols = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE "
                                            "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
                                            (schema,))]

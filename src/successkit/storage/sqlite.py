@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,15 @@ from successkit.query.evaluate import sorted_groups
 from successkit.query.schema import FieldType, KindSchema
 
 from .base import Store
-from .sql import Compiled, Dialect, quote
+from .indexes import index_changes
+from .sql import Compiled, Dialect, literal, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 #: The version of the table layout this library writes.  A file written by a
 #: newer version is refused; an older one is brought up to date on open.
-SCHEMA_VERSION = 1
+#: 2: indexes named ``sk_...``, spelled as the sorts they serve, ending with id.
+SCHEMA_VERSION = 2
 
 _CHUNK = 1000
 #: The longest busy timeout, in seconds: SQLite takes milliseconds as a 32-bit integer.
@@ -43,15 +45,34 @@ def _lower(value: Any) -> Any:
 
 
 class SQLiteDialect(Dialect):
-    """SQLite spelling: JSON1 functions for custom fields and lists."""
+    """SQLite spelling: JSON1 functions for custom fields and lists.
+
+    SQLite sorts nulls first ascending and last descending.  ``x NULLS LAST``
+    (SQLite 3.30 and later) reads an ascending index in two passes, the values
+    then the nulls, and ``x DESC`` reads one backwards; older versions get the
+    ``x IS NULL`` spelling, which sorts.
+    """
+
+    nulls_last = sqlite3.sqlite_version_info >= (3, 30, 0)
 
     def custom(self, field: FieldRef) -> Compiled:
         p = _path(field.name)
+        path, params = (f"'{p}'", []) if literal(field.name) else ("?", [p])
         if field.type is FieldType.LIST:  # read only through list_items() and empty()
-            return 'json_extract("fields", ?)', [p]
+            return f'json_extract("fields", {path})', params
         # a list or mapping where one value is declared reads as missing (see evaluate)
-        return ("CASE WHEN json_type(\"fields\", ?) IN ('array', 'object') THEN NULL"
-                " ELSE json_extract(\"fields\", ?) END", [p, p])
+        return (f"CASE WHEN json_type(\"fields\", {path}) IN ('array', 'object') THEN NULL"
+                f" ELSE json_extract(\"fields\", {path}) END", params + params)
+
+    def sort_terms(self, field: FieldRef, descending: bool) -> Compiled:
+        x, p = self.field(field)
+        if descending:  # nulls come last by themselves
+            return f"{x} DESC", p
+        if not (field.custom or field.nullable):
+            return x, p
+        if self.nulls_last:
+            return f"{x} NULLS LAST", p
+        return super().sort_terms(field, descending)
 
     def lower(self, expr: str) -> str:
         return f"sk_lower({expr})"
@@ -220,8 +241,11 @@ class SQLiteStore(Store):
                         f"this one understands up to {SCHEMA_VERSION}", value=found)
                 for schema in self.schemas.values():
                     self._create_table(c, schema)
-                c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
-                          (str(SCHEMA_VERSION),))
+                for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes()):
+                    c.execute(sql)
+                if found != SCHEMA_VERSION:
+                    c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
+                              (str(SCHEMA_VERSION),))
                 c.execute("COMMIT")
             except BaseException:
                 if c.in_transaction:  # a failed BEGIN leaves none to roll back
@@ -233,6 +257,22 @@ class SQLiteStore(Store):
         have = {r[1] for r in c.execute(f"PRAGMA table_info({quote(schema.kind)})")}
         for sql, params in self.dialect.upgrade_table(schema, have):
             c.execute(sql, params)
+
+    def _existing_indexes(self) -> dict[str, str]:
+        """Every index of the file but SQLite's own: name -> table."""
+        rows = self._conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' "
+                                  "AND name NOT LIKE 'sqlite^_%' ESCAPE '^'").fetchall()
+        return dict(rows)
+
+    def _index_custom_fields(self, fields: Mapping[str, Mapping[str, FieldType]]) -> None:
+        schemas = [self.schemas[kind] for kind in fields]
+        with self._lock, _translate():
+            if not index_changes(self.dialect, schemas, self._existing_indexes(), fields):
+                return  # nothing to do: no write lock taken
+        with self.transaction(), _translate():
+            self._write("index_custom_fields")
+            for sql in index_changes(self.dialect, schemas, self._existing_indexes(), fields):
+                self._conn.execute(sql)
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
