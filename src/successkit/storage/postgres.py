@@ -374,10 +374,11 @@ class PostgresStore(Store):
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
         sql, params = self.dialect.select(schema, query)
         with self._lock:
-            if self._tx is not None:
-                with _translate():
-                    rows = self._tx.execute(sql, params).fetchall()
-                return (schema.from_row(r) for r in rows)
+            if self._tx is not None or (query.limit is not None and query.limit <= _CHUNK):
+                # a page of at most one chunk is read at once: no server-side cursor, one round trip
+                with _translate(), self._conn() as conn:
+                    rows = conn.execute(sql, params).fetchall()
+                return map(schema.from_row, rows)
             conn = self._pool.getconn()
             try:
                 with _translate():
@@ -398,8 +399,7 @@ class PostgresStore(Store):
                     rows = cur.fetchmany(_CHUNK)
                 if not rows:
                     return
-                for row in rows:
-                    yield from_row(row)
+                yield from map(from_row, rows)
         finally:
             self._give_back(conn)
 

@@ -16,6 +16,7 @@ expressions deeper than 1000), and long ``in`` lists travel as one parameter.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import attrs
@@ -58,6 +59,12 @@ def _default_of(field: Any) -> Any:
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         return None if default.takes_self else default.factory()
     return default
+
+
+@functools.cache
+def _columns(schema: KindSchema) -> str:
+    """The quoted column list of a kind, made once (every query reads all columns)."""
+    return ", ".join(quote(c) for c in schema.names)
 
 
 def _balanced(parts: list[str], joiner: str) -> str:
@@ -268,7 +275,7 @@ class Dialect:
         return ", ".join(parts), params
 
     def select(self, schema: KindSchema, query: BoundQuery) -> Compiled:
-        cols = ", ".join(quote(c) for c in schema.names)
+        cols = _columns(schema)
         where, params = self.where(query.where)
         order, oparams = self.order_by(query)
         sql = f"SELECT {cols} FROM {self.table(schema.kind)} WHERE {where} ORDER BY {order}"

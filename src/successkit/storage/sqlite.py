@@ -347,6 +347,10 @@ class SQLiteStore(Store):
         sql, params = self.dialect.select(schema, query)
         with self._lock, _translate():
             cur = self._conn.execute(sql, params)
+            if query.limit is not None and query.limit <= _CHUNK:  # a page of at most one chunk: read at once
+                rows = cur.fetchall()
+                cur.close()
+                return map(schema.from_row, rows)
         return self._stream(cur, schema)
 
     def _stream(self, cur: sqlite3.Cursor, schema: KindSchema) -> Iterator[Any]:
@@ -357,8 +361,7 @@ class SQLiteStore(Store):
                     rows = cur.fetchmany(_CHUNK)
                 if not rows:
                     return
-                for row in rows:
-                    yield from_row(row)
+                yield from map(from_row, rows)
         finally:
             cur.close()
 
