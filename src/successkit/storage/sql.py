@@ -36,8 +36,10 @@ _COMPARE = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _FLAT = 8
 
 
+@functools.lru_cache(maxsize=4096)
 def quote(name: str) -> str:
-    """Quote an identifier taken from a schema (never from user input)."""
+    """Quote an identifier taken from a schema (never from user input); remembered,
+    as every statement quotes the same few names."""
     if not name.replace("_", "").isalnum():
         raise ValueError(f"bad identifier {name!r}")
     return f'"{name}"'

@@ -14,9 +14,9 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
@@ -387,21 +387,42 @@ def _fold(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int
     return sorted_groups(merged, group)
 
 
-@contextmanager
-def _translate() -> Iterator[None]:
-    """Turn driver errors into successkit errors, keeping the cause."""
-    try:
-        yield
-    except sqlite3.IntegrityError as e:
-        raise ConflictError(f"storage refused a duplicate or invalid row: {e}") from e
-    except sqlite3.OperationalError as e:
+def _translated(e: BaseException) -> Exception | None:
+    """The successkit error a driver error becomes; None for any other error."""
+    if isinstance(e, sqlite3.IntegrityError):
+        return ConflictError(f"storage refused a duplicate or invalid row: {e}")
+    if isinstance(e, sqlite3.OperationalError):
         if "locked" in str(e) or "busy" in str(e):
-            raise StorageError(f"the database is busy (another writer holds it): {e}") from e
-        raise StorageError(f"SQLite error: {e}") from e
-    except sqlite3.Error as e:
-        raise StorageError(f"SQLite error: {e}") from e
-    except UnicodeEncodeError as e:
-        raise ValidationError("text with unpaired surrogate characters cannot be stored", value=e.object) from e
-    except OverflowError as e:
-        raise ValidationError(f"a number is too large to store (at most 64-bit integers): {e}") from e
+            return StorageError(f"the database is busy (another writer holds it): {e}")
+        return StorageError(f"SQLite error: {e}")
+    if isinstance(e, sqlite3.Error):
+        return StorageError(f"SQLite error: {e}")
+    if isinstance(e, UnicodeEncodeError):
+        return ValidationError("text with unpaired surrogate characters cannot be stored", value=e.object)
+    if isinstance(e, OverflowError):
+        return ValidationError(f"a number is too large to store (at most 64-bit integers): {e}")
+    return None
 
+
+class _Translate:
+    """``with _translate():`` turns driver errors into successkit errors, keeping
+    the cause.  A class rather than a generator: it wraps every statement."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+                 ) -> Literal[False]:
+        translated = None if error is None else _translated(error)
+        if translated is None:
+            return False
+        raise translated from error
+
+
+_TRANSLATE = _Translate()
+
+
+def _translate() -> _Translate:
+    return _TRANSLATE
