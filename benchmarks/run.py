@@ -26,6 +26,9 @@ report, not a gate.
     (b) against the same SQL: see ``pg_figures.py``.
 (i) a rule run raising 10,000 CTAs against the same work in raw SQL: see
     ``rule_figures.py``.
+(j) sorted, limited lists over N companies (``--sort-rows``) on the declared
+    indexes, against the same SQL by hand, SQLite and PostgreSQL: see
+    ``index_figures.py``.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 from goal_figures import bench_goal_list
+from index_figures import bench_sorted_lists
 from pg_figures import bench_postgres
 from plan_figures import bench_apply, bench_clone
 from rule_figures import bench_rule_run
@@ -70,10 +74,10 @@ COLUMNS = (
 QUERY_WHERE = [("stage", "=", "Adoption"), ("arr", ">", 5000)]
 QUERY_SORT = ["-arr"]
 QUERY_LIMIT = 50
-QUERY_SQL = (
+QUERY_SQL = (  # SQLite sorts nulls last in a descending sort by itself
     f"SELECT {', '.join(COLUMNS)} FROM company"
     " WHERE stage = ? AND arr > ?"
-    " ORDER BY arr IS NULL, arr DESC, id"
+    " ORDER BY arr DESC, id"
     " LIMIT ?"
 )
 QUERY_PARAMS = ("Adoption", 5000.0, QUERY_LIMIT)
@@ -440,6 +444,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--keep", metavar="DIR", help="write the databases to DIR and keep them")
+    parser.add_argument("--sort-rows", type=int, metavar="N",
+                        help="companies for the sorted lists of (j) (default: the size of (b); the issue's is 1000000)")
+    parser.add_argument("--only", choices=["j"], help="run only this figure")
+    parser.add_argument("--no-postgres", action="store_true", help="leave out the PostgreSQL side of (j)")
     args = parser.parse_args(argv)
     sizes = Sizes.choose(args.quick)
     print(f"successkit {sk.__version__} benchmarks ({'quick' if args.quick else 'full'}); "
@@ -450,6 +458,13 @@ def main(argv: list[str]) -> int:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         figures: list[Figure] = []
+        sort_rows = args.sort_rows or sizes.query_rows
+        if args.only == "j":
+            print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
+            figures.extend(bench_sorted_lists(workdir, company_rows, sort_rows, sizes.query_repeats, Figure,
+                                              postgres=not args.no_postgres))
+            report(figures)
+            return 0
 
         print(f"(a) inserting {sizes.insert_rows:,} companies three ways ...", flush=True)
         fig, orm = bench_insert(workdir, sizes.insert_rows, sizes.insert_repeats)
@@ -477,6 +492,8 @@ def main(argv: list[str]) -> int:
         figures.append(bench_rule_run(workdir, rule_rows, sizes.plan_repeats, Figure))
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         figures.extend(bench_postgres(company_rows, sizes.insert_rows, sizes.query_rows, 3, Figure))
+        print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
+        figures.extend(bench_sorted_lists(workdir, company_rows, sort_rows, sizes.query_repeats, Figure))
 
     report(figures)
     gated = [f for f in figures if f.target != float("inf")]
