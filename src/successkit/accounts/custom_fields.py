@@ -60,7 +60,8 @@ class CustomFieldService(Service[CustomField]):
         if not all(isinstance(o, str) and _plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
-        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"), self.kit.transaction():
+        locks = [f"custom_field:{record_kind}:{name}", *([_index_lock(record_kind)] if indexed else [])]
+        with self.kit.store.exclusive(*locks), self.kit.transaction():
             # SEC_04: processes declaring the same field take turns; the unique key is the last guard
             declared = self.declared(record_kind)
             if name in declared:
@@ -76,7 +77,8 @@ class CustomFieldService(Service[CustomField]):
     def set_indexed(self, record_kind: str, name: str, indexed: bool) -> CustomField:
         """Give a declared field its indexes (``True``) or drop them (``False``)."""
         self.kit.store.schema(record_kind)
-        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"), self.kit.transaction():
+        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}", _index_lock(record_kind)), \
+                self.kit.transaction():
             declared = self.declared(record_kind)
             field = declared.get(name) if isinstance(name, str) else None
             if field is None:
@@ -91,13 +93,23 @@ class CustomFieldService(Service[CustomField]):
 
     def index_all(self) -> None:
         """Bring every kind's custom-field indexes to the declarations (on open:
-        a field declared indexed by another process, a declaration deleted)."""
+        a field declared indexed by another process, a declaration deleted).
+        Only when something is to change are the kinds' index locks taken and the
+        declarations read again under them."""
+        store = self.kit._core.store
+        if not store.custom_index_changes(self._indexed()):
+            return
+        with store.exclusive(*(_index_lock(kind) for kind in store.schemas)):
+            store.index_custom_fields(self._indexed())
+
+    def _indexed(self) -> dict[str, dict[str, FieldType]]:
+        """Every kind (but declarations) with the storage types of its indexed custom fields."""
         fields: dict[str, dict[str, FieldType]] = {kind: {} for kind in self.kit.store.schemas if kind != self.kind}
         by_kind: dict[str, list[CustomField]] = {}
         for field in self.list([("indexed", "=", True)]):
             by_kind.setdefault(field.record_kind, []).append(field)
         fields.update({kind: _index_types(decls) for kind, decls in by_kind.items() if kind in fields})
-        self.kit._core.store.index_custom_fields(fields)
+        return fields
 
     def _index(self, record_kind: str, declared: list[CustomField]) -> None:
         # the store itself, not an acting user's view of it: the declaration was checked as it was written
@@ -126,6 +138,12 @@ class CustomFieldService(Service[CustomField]):
                 raise ValidationError(f"custom field {key!r} belongs to another relationship type", value=key)
             out[key] = _check_value(decl, key, value)
         return out
+
+
+def _index_lock(record_kind: str) -> str:
+    """The lock of a kind's custom-field indexes: changes to them take turns, each reading the
+    declarations the one before committed, so none drops an index another just made (SEC_04)."""
+    return f"custom_field_indexes:{record_kind}"
 
 
 def _index_types(declared: list[CustomField]) -> dict[str, FieldType]:

@@ -291,19 +291,16 @@ class Store(abc.ABC):
         ones are created, ones of fields no longer listed dropped; kinds not named
         are left alone.  Nothing is written when nothing changes.  Inside a
         transaction the change commits or rolls back with it."""
-        if not isinstance(fields, Mapping):
-            raise ValidationError("custom-field indexes are given as kind -> {field name: type}", rule="SEC_05",
-                                  value=fields)
-        checked: dict[str, dict[str, FieldType]] = {}
-        for kind, names in fields.items():
-            self.schema(kind)
-            if not isinstance(names, Mapping) or not all(
-                    isinstance(n, str) and isinstance(t, FieldType) for n, t in names.items()):
-                raise ValidationError("custom-field indexes of a kind are given as {field name: type}",
-                                      rule="SEC_05", value=names)
-            checked[kind] = dict(names)
+        checked = _index_fields(self, fields)
         self._count("index_custom_fields")
         self._index_custom_fields(checked)
+
+    def custom_index_changes(self, fields: Mapping[str, Mapping[str, FieldType]]) -> list[str]:
+        """The statements :meth:`index_custom_fields` would run for ``fields``
+        (none: the indexes are as listed); nothing is run."""
+        checked = _index_fields(self, fields)
+        self._count("custom_index_changes")
+        return self._custom_index_changes(checked)
 
     def close(self) -> None:  # noqa: B027 - optional for backends holding nothing
         """Release the backend's resources."""
@@ -358,6 +355,10 @@ class Store(abc.ABC):
         (see :meth:`index_custom_fields`).  The default does nothing: a backend
         without indexes (the memory one) needs none to answer the same."""
 
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
+        """What :meth:`_index_custom_fields` would run; the default: nothing."""
+        return []
+
     def _reset_connection(self) -> None:  # noqa: B027 - optional for connectionless backends
         """Called when a rollback failed: leave no connection inside a transaction."""
 
@@ -408,6 +409,22 @@ def _describe(error: BaseException) -> str:
         return str(error)
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
+    """Custom-field index lists, checked: kind -> {field name: storage type} (SEC_05)."""
+    if not isinstance(fields, Mapping):
+        raise ValidationError("custom-field indexes are given as kind -> {field name: type}", rule="SEC_05",
+                              value=fields)
+    checked: dict[str, dict[str, FieldType]] = {}
+    for kind, names in fields.items():
+        store.schema(kind)
+        if not isinstance(names, Mapping) or not all(
+                isinstance(n, str) and isinstance(t, FieldType) for n, t in names.items()):
+            raise ValidationError("custom-field indexes of a kind are given as {field name: type}",
+                                  rule="SEC_05", value=names)
+        checked[kind] = dict(names)
+    return checked
 
 
 def _lookups(ids: Sequence[str]) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -234,11 +234,15 @@ class PostgresStore(Store):
         return dict(conn.execute("SELECT indexname, tablename FROM pg_indexes WHERE schemaname = %s",
                                  (self.schema_name,)).fetchall())
 
-    def _index_custom_fields(self, fields: Mapping[str, Mapping[str, FieldType]]) -> None:
-        schemas = [self.schemas[kind] for kind in fields]
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
         with _translate(), self._conn() as conn:
-            if not index_changes(self.dialect, schemas, self._existing_indexes(conn), fields):
-                return  # nothing to do: no lock taken, no DDL run
+            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(conn),
+                                 fields)
+
+    def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
+        schemas = [self.schemas[kind] for kind in fields]
+        if not self._custom_index_changes(fields):
+            return  # nothing to do: no lock taken, no DDL run
 
         def change() -> None:
             with self.transaction(), _translate(), self._conn() as conn:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -264,11 +264,14 @@ class SQLiteStore(Store):
                                   "AND name NOT LIKE 'sqlite^_%' ESCAPE '^'").fetchall()
         return dict(rows)
 
-    def _index_custom_fields(self, fields: Mapping[str, Mapping[str, FieldType]]) -> None:
-        schemas = [self.schemas[kind] for kind in fields]
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
         with self._lock, _translate():
-            if not index_changes(self.dialect, schemas, self._existing_indexes(), fields):
-                return  # nothing to do: no write lock taken
+            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(), fields)
+
+    def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
+        schemas = [self.schemas[kind] for kind in fields]
+        if not self._custom_index_changes(fields):
+            return  # nothing to do: no write lock taken
         with self.transaction(), _translate():
             self._write("index_custom_fields")
             for sql in index_changes(self.dialect, schemas, self._existing_indexes(), fields):
