@@ -122,7 +122,7 @@ def _query(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], sett
     admin.execute(f'VACUUM ANALYZE {schemas["sk"]}."company"')
     cols = ", ".join(f'"{c}"' for c in kit.store.schema("company").names)
     sql = (f'SELECT {cols} FROM {schemas["sk"]}."company" WHERE "stage" = %s AND "arr" > %s '
-           'ORDER BY ("arr") IS NULL, "arr" DESC, "id" LIMIT 50')
+           'ORDER BY "arr" DESC NULLS LAST, "id" LIMIT 50')
 
     def via_successkit(_: int) -> list[Any]:
         return kit.companies.list(QUERY_WHERE, sort=["-arr"], limit=50)

@@ -31,6 +31,9 @@ script always exits 0: it is a report, not a gate.
     (b) against the same SQL: see ``pg_figures.py``.
 (i) a rule run raising a CTA for each of R companies against the same work in
     raw SQL: see ``rule_figures.py``.
+(j) sorted, limited lists over N companies (``--sort-rows``) on the declared
+    indexes, against the same SQL by hand, SQLite and PostgreSQL: see
+    ``index_figures.py``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 from goal_figures import bench_goal_list
+from index_figures import bench_sorted_lists
 from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_db, report
 from pg_figures import bench_postgres
 from plan_figures import bench_apply, bench_clone
@@ -64,7 +68,7 @@ from rule_figures import bench_rule_run
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghi"
+FIGURES = "abcdefghij"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -79,7 +83,7 @@ QUERY_LIMIT = 50
 QUERY_SQL = (
     f"SELECT {', '.join(COLUMNS)} FROM company"
     " WHERE stage = ? AND arr > ?"
-    " ORDER BY arr IS NULL, arr DESC, id"
+    " ORDER BY arr DESC, id"  # SQLite sorts nulls last in a descending sort by itself
     " LIMIT ?"
 )
 QUERY_PARAMS = ("Adoption", 5000.0, QUERY_LIMIT)
@@ -391,6 +395,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--query-rows", type=int, metavar="N",
                         help="companies for (b), (c) and (h); (f) lists half as many goals")
     parser.add_argument("--rule-rows", type=int, metavar="N", help="companies the rule of (i) matches")
+    parser.add_argument("--sort-rows", type=int, metavar="N",
+                        help="companies for the sorted lists of (j) (default: the size of (b); the issue's is 1000000)")
     parser.add_argument("--only", metavar="LETTERS", default=FIGURES,
                         help="the figures to run, e.g. 'e,i,g' (default: all)")
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
@@ -452,6 +458,12 @@ def main(argv: list[str]) -> int:
         if "i" in args.only:
             print(f"(i) a rule raising a CTA for each of {sizes.rule_rows:,} companies ...", flush=True)
             figures.append(bench_rule_run(workdir, sizes.rule_rows, settings))
+        if "j" in args.only:
+            sort_rows = args.sort_rows or sizes.query_rows
+            print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
+            found, why_not = bench_sorted_lists(workdir, company_rows, sort_rows, settings)
+            figures.extend(found)
+            skipped.extend(why_not)
         if args.only & set("gh"):
             print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
             pg, why = bench_postgres(company_rows, sizes.insert_rows if "g" in args.only else 0,

@@ -268,7 +268,7 @@ def test_store_calls_do_not_grow_with_what_the_company_holds__C360_02(kit: sk.Ki
     small = counted(kit, lambda: kit.c360.company(few, timeline_limit=50))
     large = counted(kit, lambda: kit.c360.company(many, timeline_limit=50))
     assert len(kit.c360.company(many, timeline_limit=50).timeline) == 30
-    assert small == large == 20  # two ancestors here; each ancestor level is one read; plan counts are four grouped counts
+    assert small == large == 20  # two ancestors, one read a level; plan counts: four grouped counts
     assert counted(kit, lambda: kit.c360.relationship(few_rel)) == \
         counted(kit, lambda: kit.c360.relationship(many_rel)) == 17
 

@@ -384,6 +384,18 @@ def test_configuration_handed_out_is_the_callers_copy__SEC_06(kit: sk.Kit) -> No
         kit.companies.create("Acme", fields={"tier": "c"})
 
 
+def test_records_read_back_share_no_custom_values__SEC_06(kit: sk.Kit) -> None:
+    """Rows with the same custom values read back as records of their own: changing one's
+    ``fields`` changes neither the other nor what a second read gives."""
+    kit.custom_fields.declare("company", "tier", "dropdown", options=["a", "b"])
+    kit.companies.create_many([{"name": n, "fields": {"tier": "a"}} for n in ("A", "B")])
+    first, second = kit.companies.list(sort=["name"], limit=2)
+    first.fields["tier"] = "injected"  # type: ignore[index]
+    assert second.fields == {"tier": "a"}
+    assert [c.fields for c in kit.companies.list(sort=["name"], limit=2)] == [{"tier": "a"}, {"tier": "a"}]
+    assert [c.fields for c in kit.companies.list(sort=["name"])] == [{"tier": "a"}, {"tier": "a"}]
+
+
 def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
     """``"false"`` is truthy: a flag given as text (or a number, or None) is refused, never coerced."""
     kit = w.kit

@@ -10,6 +10,7 @@ Afterwards the store must hold exactly what one run makes.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ def _worker(operation: str, url: str, barrier: Any, results: Any) -> None:
                 results.put(("ok", sum(r.created for r in runs)))
             elif operation == "declare":
                 kit.custom_fields.declare("company", "tier", "text")
+                results.put(("ok", 1))
+            elif operation == "declare indexed":  # a field of each process's own
+                kit.custom_fields.declare("company", f"field_{os.getpid()}", "number", indexed=True)
                 results.put(("ok", 1))
             else:
                 results.put(("ok", kit.bundles.deploy(BUNDLE).created))
@@ -127,6 +131,36 @@ def test_custom_field_declared_at_the_same_moment_is_stored_once__SEC_04(race_ur
         kit.close()
 
 
+def _custom_indexes(url: str) -> list[str]:
+    """The custom-field indexes in the store, read without opening a kit (which would make
+    any that are missing)."""
+    like = "LIKE 'sk^_cf^_company^_field^_%%' ESCAPE '^'"
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url[len("sqlite:///"):])
+        try:
+            return [r[0] for r in conn.execute(f"SELECT name FROM sqlite_master WHERE name {like.replace('%%', '%')}")]
+        finally:
+            conn.close()
+    import psycopg
+
+    base, schema = url.split("?schema=")
+    with psycopg.connect(base, autocommit=True) as pg:
+        schema = schema.split("&", 1)[0]
+        return [r[0] for r in pg.execute(f"SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+                                         f"AND indexname {like}", (schema,))]
+
+
+def test_indexed_fields_declared_at_the_same_moment_all_get_their_indexes__SEC_04(race_url: str) -> None:
+    """Four processes each declare a field of their own with indexed=True: each declaration
+    brings its indexes up to what it reads, and the changes take turns, so none drops another's."""
+    _open(race_url).close()
+    reports = _race("declare indexed", race_url)
+    assert [r[0] for r in reports] == ["ok"] * PROCESSES, reports
+    assert len(_custom_indexes(race_url)) == 2 * PROCESSES
+
+
 def test_bundle_deployed_at_the_same_moment_is_deployed_once__SEC_04(race_url: str) -> None:
     """Four processes deploy the same bundle: one set of assets; the others find them there."""
     _open(race_url).close()
@@ -158,7 +192,9 @@ def _duplicate_behind_the_library(url: str) -> None:
         import sqlite3
 
         conn = sqlite3.connect(url[len("sqlite:///"):])
-        conn.execute("DROP INDEX ux_custom_field_record_kind_name")
+        (unique,) = conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sk^_ux^_custom^_field^_%' "
+                                 "ESCAPE '^'").fetchone()
+        conn.execute(f'DROP INDEX "{unique}"')
         cols = [r[1] for r in conn.execute("PRAGMA table_info(custom_field)") if r[1] != "id"]
         conn.execute(f"INSERT INTO custom_field SELECT 'dup', {', '.join(cols)} FROM custom_field")
         conn.commit()
@@ -168,10 +204,14 @@ def _duplicate_behind_the_library(url: str) -> None:
 
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as pg:
-        pg.execute(f"DROP INDEX {schema}.ux_custom_field_record_kind_name")
+        found = pg.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname "
+                           "LIKE 'sk^_ux^_custom^_field^_%%' ESCAPE '^'", (schema,)).fetchone()
+        assert found is not None
+        (unique,) = found
+        pg.execute(f'DROP INDEX {schema}."{unique}"')
         cols = [r[0] for r in pg.execute("SELECT column_name FROM information_schema.columns WHERE "
-                                         "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
-                                         (schema,))]
+                                           "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
+                                           (schema,))]
         pg.execute(f"INSERT INTO {schema}.custom_field SELECT 'dup', {', '.join(cols)} FROM {schema}.custom_field")
 
 

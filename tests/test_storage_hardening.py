@@ -159,7 +159,7 @@ def _sample(cls: type[Any]) -> Any:
 def _defaulted_columns(cls: type[Any]) -> list[str]:
     """Columns with a default and no index (SQLite cannot drop an indexed column)."""
     s = schema_of(cls)
-    indexed = {c for cols in (*s.indexes, *s.unique) for c in cols}
+    indexed = {c.lstrip("-") for cols in (*s.indexes, *s.unique) for c in cols}
     return [f.name for f in attrs.fields(cls)
             if f.default is not attrs.NOTHING and f.name not in indexed and f.name != "id"]
 

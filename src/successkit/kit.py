@@ -306,6 +306,7 @@ def open(
     defaults: list[tuple[str, dict[str, Any]]] = []
     pm.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
     kit.config.seed(defaults)
+    kit.custom_fields.index_all()  # custom-field indexes another process declared or dropped
     if actor is None:
         return kit
     try:

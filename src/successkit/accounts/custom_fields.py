@@ -40,8 +40,12 @@ class CustomFieldService(Service[CustomField]):
     record_class = CustomField
 
     def declare(self, record_kind: str, name: str, type: str, *, label: str | None = None,
-                options: tuple[str, ...] | list[str] = (), scope: Any = None) -> CustomField:
-        """Declare a custom field ``name`` of ``type`` on ``record_kind``."""
+                options: tuple[str, ...] | list[str] = (), scope: Any = None, indexed: bool = False) -> CustomField:
+        """Declare a custom field ``name`` of ``type`` on ``record_kind``.
+
+        ``indexed=True`` gives the field indexes on the SQL backends (one per sort
+        direction), so that lists sorted by it, or filtered by its value, read only
+        what they return; a multi-select cannot be indexed (it cannot be sorted)."""
         schema = self.kit.store.schema(record_kind)
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValidationError("a custom field name is lower-case letters, digits and _", value=name)
@@ -49,21 +53,67 @@ class CustomFieldService(Service[CustomField]):
             raise ValidationError(f"{record_kind} already has a built-in field of this name", value=name)
         if type not in FIELD_TYPES:
             raise ValidationError(f"custom field type is one of {', '.join(FIELD_TYPES)}", value=type)
+        _check_indexed(type, indexed)
         opts = tuple(as_list("custom field", "options", options))
         if type in ("dropdown", "multiselect") and not opts:
             raise ValidationError(f"a {type} field needs options", value=name)
         if not all(isinstance(o, str) and plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
-        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}"), self.kit.transaction():
+        locks = [f"custom_field:{record_kind}:{name}", *([_index_lock(record_kind)] if indexed else [])]
+        with self.kit.store.exclusive(*locks), self.kit.transaction():
             # SEC_04: processes declaring the same field take turns; the unique key is the last guard
-            if name in self.declared(record_kind):
+            declared = self.declared(record_kind)
+            if name in declared:
                 raise ValidationError(f"{record_kind} already has a custom field of this name", value=name)
             field = self._new(record_kind=record_kind, name=name, type=type, label=label, options=opts,
-                              scope=scope_id)
+                              scope=scope_id, indexed=indexed)
             self.kit.store.insert(field)
+            if indexed:
+                self._index(record_kind, [*declared.values(), field])
         self.kit.custom_field_decls(record_kind, refresh=True)
         return field
+
+    def set_indexed(self, record_kind: str, name: str, indexed: bool) -> CustomField:
+        """Give a declared field its indexes (``True``) or drop them (``False``)."""
+        self.kit.store.schema(record_kind)
+        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}", _index_lock(record_kind)), \
+                self.kit.transaction():
+            declared = self.declared(record_kind)
+            field = declared.get(name) if isinstance(name, str) else None
+            if field is None:
+                raise ValidationError(f"{record_kind} has no custom field of this name", value=name)
+            _check_indexed(field.type, indexed)
+            if field.indexed != indexed:
+                field = self._save(field, {"indexed": indexed})
+                declared[name] = field
+                self._index(record_kind, list(declared.values()))
+        self.kit.custom_field_decls(record_kind, refresh=True)
+        return field
+
+    def index_all(self) -> None:
+        """Bring every kind's custom-field indexes to the declarations (on open:
+        a field declared indexed by another process, a declaration deleted).
+        Only when something is to change are the kinds' index locks taken and the
+        declarations read again under them."""
+        store = self.kit.store
+        if not store.custom_index_changes(self._indexed()):
+            return
+        with store.exclusive(*(_index_lock(kind) for kind in store.schemas)):
+            store.index_custom_fields(self._indexed())
+
+    def _indexed(self) -> dict[str, dict[str, FieldType]]:
+        """Every kind (but declarations) with the storage types of its indexed custom fields."""
+        fields: dict[str, dict[str, FieldType]] = {kind: {} for kind in self.kit.store.schemas if kind != self.kind}
+        by_kind: dict[str, list[CustomField]] = {}
+        for field in self.list([("indexed", "=", True)]):
+            by_kind.setdefault(field.record_kind, []).append(field)
+        fields.update({kind: _index_types(decls) for kind, decls in by_kind.items() if kind in fields})
+        return fields
+
+    def _index(self, record_kind: str, declared: list[CustomField]) -> None:
+        # an acting user's store passes this through: the declaration was checked as it was written
+        self.kit.store.index_custom_fields({record_kind: _index_types(declared)})
 
     def declared(self, record_kind: str) -> dict[str, CustomField]:
         """Declarations of a record kind, by name."""
@@ -88,6 +138,24 @@ class CustomFieldService(Service[CustomField]):
                 raise ValidationError(f"custom field {key!r} belongs to another relationship type", value=key)
             out[key] = _check_value(decl, key, value)
         return out
+
+
+def _index_lock(record_kind: str) -> str:
+    """The lock of a kind's custom-field indexes: changes to them take turns, each reading the
+    declarations the one before committed, so none drops an index another just made (SEC_04)."""
+    return f"custom_field_indexes:{record_kind}"
+
+
+def _index_types(declared: list[CustomField]) -> dict[str, FieldType]:
+    return {d.name: FIELD_TYPES[d.type] for d in declared if d.indexed}
+
+
+def _check_indexed(type: str, indexed: Any) -> None:
+    if indexed is not True and indexed is not False:
+        raise ValidationError("custom field indexed must be True or False", rule="SEC_05", value=indexed)
+    if indexed and not FIELD_TYPES[type].sortable:
+        raise ValidationError(f"a {type} field cannot be indexed: it cannot be sorted", rule="STORE_01",
+                              value=type)
 
 
 def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:

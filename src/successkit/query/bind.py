@@ -243,51 +243,55 @@ def resolve_field(name: Any, schema: KindSchema, custom: Mapping[str, FieldType]
 def _scalar(field: FieldRef, value: Any, op: str) -> tuple[Any, bool]:
     """Check a value against the field's type; return (storage value, datepart)."""
     t = field.type
-    where = f"field {field.name!r} ({t.value})"
     if value is None:
-        raise QueryError(f"{where}: use 'is empty' to look for missing values", value=value)
+        raise QueryError(f"{_where(field)}: use 'is empty' to look for missing values", value=value)
     if t in (FieldType.TEXT, FieldType.LIST):
         if not isinstance(value, str):
-            raise QueryError(f"{where} takes text values", value=value)
+            raise QueryError(f"{_where(field)} takes text values", value=value)
         if "\x00" in value:
-            raise QueryError(f"{where}: text values may not contain NUL characters", value=value)
+            raise QueryError(f"{_where(field)}: text values may not contain NUL characters", value=value)
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise QueryError(f"{where}: text values must be valid Unicode (no lone surrogates)",
+                raise QueryError(f"{_where(field)}: text values must be valid Unicode (no lone surrogates)",
                                  value=value) from None
         return value, False
     if t in (FieldType.INTEGER, FieldType.FLOAT):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise QueryError(f"{where} takes numbers", value=value)
+            raise QueryError(f"{_where(field)} takes numbers", value=value)
         return _number_storage(value), False
     if t is FieldType.BOOLEAN:
         if not isinstance(value, bool):
-            raise QueryError(f"{where} takes True or False", value=value)
+            raise QueryError(f"{_where(field)} takes True or False", value=value)
         if op not in ("eq", "ne"):
-            raise QueryError(f"{where} supports only = and != (and is empty)", value=op)
+            raise QueryError(f"{_where(field)} supports only = and != (and is empty)", value=op)
         return int(value), False
     if t is FieldType.DATE:
         if isinstance(value, str):
-            value = _parse_date(where, value)
+            value = _parse_date(_where(field), value)
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise QueryError(f"{where} takes dates", value=value)
+            raise QueryError(f"{_where(field)} takes dates", value=value)
         return value.isoformat(), False
     if t is FieldType.DATETIME:
         if isinstance(value, datetime):
             if value.tzinfo is None:
-                raise QueryError(f"{where} takes timezone-aware timestamps", value=value)
+                raise QueryError(f"{_where(field)} takes timezone-aware timestamps", value=value)
             try:
                 return dump_datetime(value), False
             except OverflowError:
-                raise QueryError(f"{where}: the timestamp is out of range in UTC", value=value) from None
+                raise QueryError(f"{_where(field)}: the timestamp is out of range in UTC", value=value) from None
         if isinstance(value, str):
-            value = _parse_date(where, value)
+            value = _parse_date(_where(field), value)
         if isinstance(value, date):
             return value.isoformat(), True
-        raise QueryError(f"{where} takes timestamps or dates", value=value)
-    raise QueryError(f"{where} cannot be filtered", value=value)
+        raise QueryError(f"{_where(field)} takes timestamps or dates", value=value)
+    raise QueryError(f"{_where(field)} cannot be filtered", value=value)
+
+
+def _where(field: FieldRef) -> str:
+    """How a message names a field (made only for a message)."""
+    return f"field {field.name!r} ({field.type.value})"
 
 
 def _parse_date(where: str, text: str) -> date:
@@ -298,6 +302,9 @@ def _parse_date(where: str, text: str) -> date:
 
 
 def _canonical_op(op: Any, value: Any) -> tuple[str, Any]:
+    canonical = OPERATORS.get(op) if type(op) is str else None
+    if canonical is not None:  # written as the table writes it: nothing to normalise
+        return canonical, value
     if not isinstance(op, str):
         raise QueryError("an operator must be a string", value=op)
     text = " ".join(op.lower().split())

@@ -58,6 +58,8 @@ class Sort:
     @classmethod
     def parse(cls, spec: str | Sort | tuple[str, str]) -> Sort:
         """Accept ``"name"``, ``"-name"``, ``("name", "desc")`` or a Sort."""
+        if type(spec) is str:
+            return cls(spec[1:], True) if spec.startswith("-") else cls(spec)
         if isinstance(spec, Sort):
             return spec
         if isinstance(spec, tuple):
@@ -107,6 +109,8 @@ ConditionLike = Condition | Sequence[Any]
 def _items(what: str, items: Any) -> Iterable[Any]:
     """A list given as any ordered iterable: conditions are numbered and sort keys
     ranked by position, so a set (no order) or a mapping is refused like a number."""
+    if type(items) is list or type(items) is tuple:  # the usual case, without the ABC checks
+        return items
     if isinstance(items, (str, bytes, bytearray, Mapping, set, frozenset)) or not isinstance(items, Iterable):
         raise QueryError(f"{what} are given as a list", value=items)
     return items

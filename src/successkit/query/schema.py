@@ -124,12 +124,44 @@ def _dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else "{}"
 
 
+#: The decoder's scanner (the C one where there is one): reads one value at a position.
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` of text this library wrote, without its Python layers (a
+    third of a row's decoding); anything it does not read whole goes to ``json.loads``."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)  # raises the usual error
+    return value if end == len(text) else json.loads(text)
+
+
 def _load_list(text: str) -> tuple[Any, ...]:
-    return tuple(json.loads(text)) if text != "[]" else ()
+    return tuple(_loads(text)) if text != "[]" else ()
+
+
+#: Decoded ``fields`` mappings of flat scalars, by their text: custom values repeat (a
+#: dropdown, a score), and a copy of a small dict costs a fraction of decoding it again.
+_FIELDS_SEEN: dict[str, dict[str, Any]] = {}
+_FIELDS_SEEN_MAX = 4096
+_FLAT = frozenset({str, int, float, bool, type(None)})
 
 
 def _load_json(text: str) -> dict[str, Any]:
-    return json.loads(text) if text != "{}" else {}
+    """A ``fields`` mapping: always the caller's own dict (SEC_06), never the one remembered."""
+    if text == "{}":
+        return {}
+    seen = _FIELDS_SEEN.get(text)
+    if seen is not None:
+        return seen.copy()
+    value: dict[str, Any] = _loads(text)
+    if len(text) <= 256 and type(value) is dict and all(type(v) in _FLAT for v in value.values()):
+        if len(_FIELDS_SEEN) >= _FIELDS_SEEN_MAX:
+            _FIELDS_SEEN.clear()
+        _FIELDS_SEEN[text] = value.copy()
+    return value
 
 
 def _load_bool(value: Any) -> bool:
@@ -223,7 +255,6 @@ def _build_codec(
                    if c.type in _DUMP and not c.nullable]
     dump_present = [(i, _column_dump(c)) for i, c in enumerate(columns)
                     if c.type in _DUMP and c.nullable]
-    loads = [(i, _column_load(c)) for i, c in enumerate(columns) if c.type in LOADERS]
 
     def to_row(record: Any) -> tuple[Any, ...]:
         values = list(getter(record))
@@ -235,15 +266,41 @@ def _build_codec(
                 values[i] = dump(v)
         return tuple(values)
 
-    def from_row(row: tuple[Any, ...]) -> Any:
-        values = list(row)
-        for i, load in loads:
-            v = values[i]
-            if v is not None:
-                values[i] = load(v)
-        return cls(**dict(zip(names, values, strict=True)))
+    return to_row, _build_reader(cls, columns)
 
-    return to_row, from_row
+
+def _build_reader(cls: type[Any], columns: tuple[Column, ...]) -> Callable[[tuple[Any, ...]], Any]:
+    """``from_row``: one generated function per class that unpacks the row,
+    converts the columns needing it and sets every field of a new instance
+    through its slot.  Like :func:`make_copier` it skips ``__init__`` and the
+    field check: a stored row was checked when its record was made, and a sorted
+    page of 50 rows would otherwise spend more time re-checking its records than
+    the database spends finding them."""
+    values = ", ".join(f"v{i}" for i in range(len(columns)))
+    lines = ["def from_row(row):", f"    {values}, = row", "    n = new(cls)"]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    for i, c in enumerate(columns):
+        namespace[f"set_{i}"] = _setter(cls, c.name)
+        value = f"v{i}"
+        if c.type in LOADERS:
+            namespace[f"load_{i}"] = _column_load(c)
+            value = f"None if v{i} is None else load_{i}(v{i})" if c.nullable else f"load_{i}(v{i})"
+        lines.append(f"    set_{i}(n, {value})")
+    lines.append("    return n")
+    exec("\n".join(lines), namespace)  # the names come from the attrs class, never from input
+    from_row: Callable[[tuple[Any, ...]], Any] = namespace["from_row"]
+    return from_row
+
+
+def _setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+    """What sets field ``name`` of a new instance: its slot's ``__set__`` (the
+    frozen class's own ``__setattr__`` refuses), else ``object.__setattr__``."""
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(name)
+        if slot is not None and hasattr(slot, "__set__"):
+            setter: Callable[[Any, Any], None] = slot.__set__
+            return setter
+    return lambda record, value: object.__setattr__(record, name, value)
 
 
 def thaw(value: Any) -> Any:

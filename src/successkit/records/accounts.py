@@ -34,7 +34,7 @@ class Company(Record):
     """A customer account; ``parent_id`` places it in the hierarchy (HIER_01)."""
 
     __kind__ = "company"
-    __indexes__ = (("parent_id",), ("name",), ("csm_id",), ("renewal_date",))
+    __indexes__ = (("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"))
 
     name: str
     parent_id: str | None = ref("company")
@@ -99,7 +99,8 @@ class CustomField(Record):
     """An administrator's declaration of a custom field on a record kind.
 
     ``type`` is one of text, number, date, boolean, dropdown, multiselect;
-    ``scope`` narrows a relationship field to one relationship type.
+    ``scope`` narrows a relationship field to one relationship type;
+    ``indexed`` asks the SQL backends for indexes on the field's values.
     """
 
     __kind__ = "custom_field"
@@ -112,3 +113,4 @@ class CustomField(Record):
     label: str | None = None
     options: tuple[str, ...] = ()
     scope: str | None = ref("relationship_type")
+    indexed: bool = False

@@ -58,6 +58,10 @@ class Record:
     """Fields every record has."""
 
     __kind__: ClassVar[str] = "record"
+    #: Indexes of the kind's table, each a tuple of fields written like sort keys
+    #: (``"-arr"`` descending): ``("stage", "-arr")`` serves ``stage = X`` sorted
+    #: by ``-arr``.  The SQL backends end each with ``id``, every sort's tie-break
+    #: (see :mod:`successkit.storage.indexes`).
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     #: Column sets no two records of the kind may share.
     __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()

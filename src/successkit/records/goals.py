@@ -22,7 +22,7 @@ class Goal(Record):
     """
 
     __kind__ = "goal"
-    __indexes__ = (("company_id",), ("relationship_id",), ("due_date",), ("status",), ("created_at",))
+    __indexes__ = (("company_id",), ("relationship_id",), ("due_date",), ("status",), ("-created_at",))
 
     name: str
     company_id: str = ref("company", default=attrs.NOTHING)

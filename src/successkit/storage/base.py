@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,7 @@ import attrs
 
 from successkit.errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
 from successkit.query.bind import BoundGroup, BoundQuery
-from successkit.query.schema import KindSchema, schema_of
+from successkit.query.schema import FieldType, KindSchema, schema_of
 
 __all__ = ["Store", "StoreStats"]
 
@@ -285,6 +285,23 @@ class Store(abc.ABC):
         with self._lock:
             return self._group_counts(schema, query, group)
 
+    def index_custom_fields(self, fields: Mapping[str, Mapping[str, FieldType]]) -> None:
+        """Make the custom-field indexes of each kind named in ``fields`` exactly
+        those of the custom fields listed for it (name -> storage type): missing
+        ones are created, ones of fields no longer listed dropped; kinds not named
+        are left alone.  Nothing is written when nothing changes.  Inside a
+        transaction the change commits or rolls back with it."""
+        checked = _index_fields(self, fields)
+        self._count("index_custom_fields")
+        self._index_custom_fields(checked)
+
+    def custom_index_changes(self, fields: Mapping[str, Mapping[str, FieldType]]) -> list[str]:
+        """The statements :meth:`index_custom_fields` would run for ``fields``
+        (none: the indexes are as listed); nothing is run."""
+        checked = _index_fields(self, fields)
+        self._count("custom_index_changes")
+        return self._custom_index_changes(checked)
+
     def close(self) -> None:  # noqa: B027 - optional for backends holding nothing
         """Release the backend's resources."""
 
@@ -332,6 +349,15 @@ class Store(abc.ABC):
         function that releases them.  The default relies on the write lock the
         transaction takes, as :meth:`_lock_in_transaction` does."""
         return lambda: None
+
+    def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:  # noqa: B027
+        """Bring the custom-field indexes of the kinds in ``fields`` to those fields
+        (see :meth:`index_custom_fields`).  The default does nothing: a backend
+        without indexes (the memory one) needs none to answer the same."""
+
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
+        """What :meth:`_index_custom_fields` would run; the default: nothing."""
+        return []
 
     def _reset_connection(self) -> None:  # noqa: B027 - optional for connectionless backends
         """Called when a rollback failed: leave no connection inside a transaction."""
@@ -383,6 +409,22 @@ def _describe(error: BaseException) -> str:
         return str(error)
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
+    """Custom-field index lists, checked: kind -> {field name: storage type} (SEC_05)."""
+    if not isinstance(fields, Mapping):
+        raise ValidationError("custom-field indexes are given as kind -> {field name: type}", rule="SEC_05",
+                              value=fields)
+    checked: dict[str, dict[str, FieldType]] = {}
+    for kind, names in fields.items():
+        store.schema(kind)
+        if not isinstance(names, Mapping) or not all(
+                isinstance(n, str) and isinstance(t, FieldType) for n, t in names.items()):
+            raise ValidationError("custom-field indexes of a kind are given as {field name: type}",
+                                  rule="SEC_05", value=names)
+        checked[kind] = dict(names)
+    return checked
 
 
 def _lookups(ids: Sequence[str]) -> list[str]:

@@ -2,9 +2,10 @@
 
 ``postgresql://user@host:5432/db?schema=name`` (``schema`` is optional: the
 tables go into that PostgreSQL schema, created if needed; default ``public``).
-Custom fields live in a JSONB column and are read with typed, parameterised
-expressions; bulk inserts go through ``COPY``; text columns use the "C"
-collation so that text sorts by code point, exactly as on the other backends.
+Custom fields live in a JSONB column and are read with typed expressions
+(:mod:`.pg_dialect`, which also spells sorts and indexes); bulk inserts go
+through ``COPY``; text columns use the "C" collation so that text sorts by code
+point, exactly as on the other backends.
 The pool checks a connection before handing it out, so connections the server
 dropped are replaced instead of failing the next operation.
 
@@ -30,23 +31,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import attrs
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
-from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, Pred
+from successkit.query.bind import BoundGroup, BoundQuery
 from successkit.query.schema import FieldType, KindSchema
 from successkit.retry import backoff_delay
 
 from .base import Store
+from .indexes import index_changes
+from .pg_dialect import PostgresDialect
 from .pg_url import check_schema_name, redacted, split_url
-from .sql import Compiled, Dialect, quote
+from .sql import quote
 from .sqlite import SCHEMA_VERSION, fold_groups
 
-__all__ = ["RETRY_SQLSTATES", "PostgresStore", "TransientConflict", "check_schema_name"]
+__all__ = ["RETRY_SQLSTATES", "PostgresDialect", "PostgresStore", "TransientConflict", "check_schema_name"]
 
 T = TypeVar("T")
 
@@ -77,147 +79,6 @@ class TransientConflict(ConflictError):
         super().__init__(message, rule="STORE_04", value=sqlstate)
         self.sqlstate = sqlstate
         self.attempts = attempts
-
-
-class PostgresDialect(Dialect):
-    """PostgreSQL spelling: ``%s`` placeholders, JSONB for custom fields and lists."""
-
-    placeholder = "%s"
-    false = "FALSE"
-    no_limit = None
-    column_types = {  # noqa: RUF012 - a class-level table, like the base class's
-        FieldType.TEXT: 'TEXT COLLATE "C"',
-        FieldType.INTEGER: "BIGINT",
-        FieldType.FLOAT: "DOUBLE PRECISION",
-        FieldType.BOOLEAN: "BOOLEAN",
-        FieldType.DATE: 'TEXT COLLATE "C"',
-        FieldType.DATETIME: 'TEXT COLLATE "C"',
-        FieldType.LIST: "JSONB",
-        FieldType.JSON: "JSONB",
-    }
-
-    def fill_value(self, ftype: FieldType, value: Any) -> Any:
-        """Booleans stay booleans: a BOOLEAN column takes no 0/1 (STORE_01)."""
-        return bool(value) if ftype is FieldType.BOOLEAN else super().fill_value(ftype, value)
-
-    def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
-        if not f.custom and f.type is FieldType.BOOLEAN:
-            return f"({quote(f.name)})::int", []  # booleans compare as 0/1, as query values are
-        return super().field(f, datepart)
-
-    # A custom value is JSON: under a declared field it may still hold another
-    # scalar type (written before the field was declared).  The other backends
-    # compare such values as stored, numbers (and flags as 0/1) before text, so
-    # here a custom scalar is read as two typed parts: its number and its text.
-    _V = '"fields" -> %s'
-
-    def _num(self, k: str) -> Compiled:
-        return (f"(CASE jsonb_typeof({self._V}) WHEN 'number' THEN (\"fields\" ->> %s)::double precision "
-                "WHEN 'boolean' THEN (\"fields\" ->> %s)::boolean::int END)", [k, k, k])
-
-    def _txt(self, k: str, datepart: bool = False) -> Compiled:
-        sql = f"((CASE WHEN jsonb_typeof({self._V}) = 'string' THEN \"fields\" ->> %s END) COLLATE \"C\")"
-        return (f"substr({sql}, 1, 10)" if datepart else sql), [k, k]
-
-    def custom(self, field: FieldRef) -> Compiled:
-        """A custom field's text part (lists: the JSON value); see :meth:`_custom_pred`."""
-        if field.type is FieldType.LIST:
-            return self._V, [field.name]
-        return self._txt(field.name)
-
-    def _pred(self, p: Pred) -> Compiled:
-        if p.field.custom and p.field.type is not FieldType.LIST and p.op in _SCALAR_OPS:
-            return self._custom_pred(p)
-        return super()._pred(p)
-
-    def _custom_pred(self, p: Pred) -> Compiled:
-        num, num_p = self._num(p.field.name)
-        txt, txt_p = self._txt(p.field.name, p.datepart)
-
-        def compare(op: str, value: Any) -> Compiled:
-            sql_op = _SQL_OPS[op]
-            if isinstance(value, (int, float)):  # numbers below text
-                text_side = "FALSE" if op in ("lt", "le", "eq") else f"{txt} IS NOT NULL"
-                return f"(({num} {sql_op} %s) OR {text_side})", [*num_p, value, *(txt_p if op in ("gt", "ge") else [])]
-            num_side = f"{num} IS NOT NULL" if op in ("lt", "le") else "FALSE"
-            return f"(({num_side}) OR ({txt} {sql_op} %s))", [*(num_p if op in ("lt", "le") else []), *txt_p, value]
-
-        op = p.op
-        if op in _SQL_OPS:
-            return compare(op, p.value)
-        if op == "between":
-            lo, lo_p = compare("ge", p.value[0])
-            hi, hi_p = compare("le", p.value[1])
-            return f"({lo} AND {hi})", lo_p + hi_p
-        if op in ("ne", "not_in"):
-            inner, params = self._custom_pred(attrs.evolve(p, op="eq" if op == "ne" else "in"))
-            return f"NOT COALESCE({inner}, FALSE)", params
-        parts, params = [], []  # in
-        for value in p.value:
-            sql, ps = compare("eq", value)
-            parts.append(sql)
-            params.extend(ps)
-        return "(" + " OR ".join(parts) + ")", params
-
-    def order_by(self, query: BoundQuery) -> Compiled:
-        plain = [(f, d) for f, d in query.sort if not f.custom]
-        if len(plain) == len(query.sort):
-            return super().order_by(query)
-        parts: list[str] = []
-        params: list[Any] = []
-        for f, desc in query.sort:
-            direction = " DESC" if desc else ""
-            if not f.custom:
-                x, p = self.field(f)
-                parts += [f"({x}) IS NULL", x + direction]
-                params += p + p
-                continue
-            num, num_p = self._num(f.name)
-            txt, txt_p = self._txt(f.name)
-            rank = f"(CASE WHEN {num} IS NOT NULL THEN 1 WHEN {txt} IS NOT NULL THEN 2 END)"
-            parts += [f"{rank} IS NULL", rank + direction, num + direction, txt + direction]
-            params += [*num_p, *txt_p, *num_p, *txt_p, *num_p, *txt_p]
-        parts.append('"id"')
-        return ", ".join(parts), params
-
-    def group_parts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
-        """For a custom field grouped by value: (number, text, count) rows."""
-        num, num_p = self._num(group.field.name)
-        txt, txt_p = self._txt(group.field.name)
-        where, params = self.where(query.where)
-        return (f"SELECT {num}, {txt}, COUNT(*) FROM {self.table(schema.kind)} WHERE {where} GROUP BY 1, 2",
-                num_p + txt_p + params)
-
-    #: The collation lower() uses: ICU's root locale lower-cases like Python's str.lower.
-    lower_collation = "und-x-icu"
-
-    def lower(self, expr: str) -> str:
-        return f'lower(({expr})::text COLLATE "{self.lower_collation}")'
-
-    def strpos(self, haystack: str, needle: str) -> str:
-        return f"strpos({haystack}, {needle})"
-
-    def empty(self, field: FieldRef, expr: str, params: list[Any]) -> Compiled:
-        if field.custom and field.type is not FieldType.LIST:
-            num, num_p = self._num(field.name)
-            return f"({num} IS NULL AND ({expr} IS NULL OR {expr} = ''))", num_p + params + params
-        if field.type is FieldType.LIST:
-            return (f"(jsonb_typeof({expr}) IS DISTINCT FROM 'array' OR jsonb_array_length({expr}) = 0)",
-                    params + params)
-        if field.type is FieldType.TEXT:
-            return f"({expr} IS NULL OR {expr} = '')", params + params
-        return f"{expr} IS NULL", params
-
-    def list_items(self, field: FieldRef) -> Compiled:
-        source, params = self.custom(field) if field.custom else (quote(field.name), [])
-        return (f"SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({source}) = 'array' THEN {source} "
-                "ELSE '[]'::jsonb END) AS e(item), LATERAL (SELECT e.item #>> '{}' AS value) AS v "
-                "WHERE jsonb_typeof(e.item) = 'string'", params + params)
-
-    def many_values(self, values: list[Any]) -> Compiled:
-        if all(isinstance(v, str) for v in values):
-            return "SELECT unnest(%s::text[]) COLLATE \"C\"", [list(values)]
-        return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]
 
 
 class PostgresStore(Store):
@@ -343,8 +204,11 @@ class PostgresStore(Store):
                                   f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
             for schema in self.schemas.values():
                 self._create_table(conn, schema)
-            conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
-                         "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+            for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes(conn)):
+                conn.execute(sql)
+            if found != SCHEMA_VERSION:
+                conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+                             "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
 
     def _choose_lower_collation(self) -> None:
         """Prefer ICU (same lower-casing as Python); a server without ICU uses its C.UTF-8 locale."""
@@ -364,6 +228,30 @@ class PostgresStore(Store):
             (self.schema_name, schema.kind))}
         for sql, params in self.dialect.upgrade_table(schema, have):
             conn.execute(sql, params)
+
+    def _existing_indexes(self, conn: psycopg.Connection[Any]) -> dict[str, str]:
+        """Every index in the store's schema: name -> table."""
+        return dict(conn.execute("SELECT indexname, tablename FROM pg_indexes WHERE schemaname = %s",
+                                 (self.schema_name,)).fetchall())
+
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
+        with _translate(), self._conn() as conn:
+            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(conn),
+                                 fields)
+
+    def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
+        schemas = [self.schemas[kind] for kind in fields]
+        if not self._custom_index_changes(fields):
+            return  # nothing to do: no lock taken, no DDL run
+
+        def change() -> None:
+            with self.transaction(), _translate(), self._conn() as conn:
+                self._write("index_custom_fields")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))  # one process changes them at once
+                for sql in index_changes(self.dialect, schemas, self._existing_indexes(conn), fields):
+                    conn.execute(sql)
+
+        self._retrying(change)
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
@@ -490,10 +378,11 @@ class PostgresStore(Store):
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
         sql, params = self.dialect.select(schema, query)
         with self._lock:
-            if self._tx is not None:
-                with _translate():
-                    rows = self._tx.execute(sql, params).fetchall()
-                return (schema.from_row(r) for r in rows)
+            if self._tx is not None or (query.limit is not None and query.limit <= _CHUNK):
+                # a page of at most one chunk is read at once: no server-side cursor, one round trip
+                with _translate(), self._conn() as conn:
+                    rows = conn.execute(sql, params).fetchall()
+                return map(schema.from_row, rows)
             conn = self._pool.getconn()
             try:
                 with _translate():
@@ -514,8 +403,7 @@ class PostgresStore(Store):
                     rows = cur.fetchmany(_CHUNK)
                 if not rows:
                     return
-                for row in rows:
-                    yield from_row(row)
+                yield from map(from_row, rows)
         finally:
             self._give_back(conn)
 
@@ -548,10 +436,6 @@ class PostgresStore(Store):
 def _number(value: float) -> int | float:
     """A whole number read back as float, as an int (JSON keeps 3 and 3.0 apart; users see 3)."""
     return int(value) if value.is_integer() else value
-
-
-_SQL_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_SCALAR_OPS = {*_SQL_OPS, "ne", "in", "not_in", "between"}
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:

@@ -4,7 +4,10 @@ Every value travels as a parameter; identifiers come only from the record
 schemas, never from user input.  The compiled SQL follows the reference
 semantics of :mod:`successkit.query.evaluate` exactly: a ``NOT`` is compiled
 as ``NOT COALESCE(x, 0)`` so that SQL's three-valued logic never leaks out, and
-sorting puts nulls last in both directions, ties broken by id.
+sorting puts nulls last in both directions, ties broken by id.  Each dialect
+spells a sort key the way its database can read it from an index
+(:meth:`Dialect.sort_terms`), and creates the declared indexes with the very
+same key columns (:meth:`Dialect.index_columns`, :mod:`.indexes`).
 
 Whatever its size, a query stays within the limits databases put on one
 statement: long AND/OR chains are nested as balanced trees (SQLite refuses
@@ -13,12 +16,16 @@ expressions deeper than 1000), and long ``in`` lists travel as one parameter.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import attrs
 
+from successkit.errors import SchemaError
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
 from successkit.query.schema import FieldType, KindSchema, storage_scalar
+
+from .indexes import Index, index_name
 
 __all__ = ["Compiled", "Dialect", "quote"]
 
@@ -29,11 +36,21 @@ _COMPARE = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _FLAT = 8
 
 
+@functools.lru_cache(maxsize=4096)
 def quote(name: str) -> str:
-    """Quote an identifier taken from a schema (never from user input)."""
+    """Quote an identifier taken from a schema (never from user input); remembered,
+    as every statement quotes the same few names."""
     if not name.replace("_", "").isalnum():
         raise ValueError(f"bad identifier {name!r}")
     return f'"{name}"'
+
+
+def literal(text: str) -> str | None:
+    """A name (a custom field's) as an SQL string literal, when it is plain
+    letters, digits and ``_``; else None, and it travels as a parameter.  Index
+    expressions take no parameters, and a query's expression must be the same
+    text as the index's for the database to match them."""
+    return f"'{text}'" if text and text.replace("_", "").isalnum() and text.isascii() else None
 
 
 def _default_of(field: Any) -> Any:
@@ -44,6 +61,12 @@ def _default_of(field: Any) -> Any:
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         return None if default.takes_self else default.factory()
     return default
+
+
+@functools.cache
+def _columns(schema: KindSchema) -> str:
+    """The quoted column list of a kind, made once (every query reads all columns)."""
+    return ", ".join(quote(c) for c in schema.names)
 
 
 def _balanced(parts: list[str], joiner: str) -> str:
@@ -123,8 +146,8 @@ class Dialect:
         return f"CREATE TABLE IF NOT EXISTS {self.table(schema.kind)} ({cols})"
 
     def upgrade_table(self, schema: KindSchema, existing: set[str]) -> list[Compiled]:
-        """Statements that add the columns a newer library version brought (filled
-        with the field's default) and create the indexes, unique ones included."""
+        """Statements that add the columns a newer library version brought, filled
+        with the field's default (the indexes: :func:`.indexes.index_changes`)."""
         table = self.table(schema.kind)
         out: list[Compiled] = []
         for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
@@ -135,12 +158,38 @@ class Dialect:
             if default is not None:
                 out.append((f"UPDATE {table} SET {quote(col.name)} = {self.placeholder}",
                             [self.fill_value(col.type, default)]))
-        for prefix, unique, sets in (("ix", "", schema.indexes), ("ux", "UNIQUE ", schema.unique)):
-            for columns in sets:  # unique indexes are the last guard against concurrent duplicates
-                name = quote(f"{prefix}_{schema.kind}_{'_'.join(columns)}")
-                out.append((f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table} "
-                            f"({', '.join(map(quote, columns))})", []))
         return out
+
+    # --- indexes
+    def index_columns(self, field: FieldRef, descending: bool) -> list[str]:
+        """The index columns that give the order :meth:`sort_terms` asks for: here
+        the field's expression in the sort's direction, which serves filters on it
+        whatever the dialect makes of sorts.  An expression that needs parameters
+        (a custom field with an unusual name) cannot be indexed."""
+        x, params = self.field(field)
+        if params:
+            raise SchemaError("a custom field of this name cannot be indexed", rule="STORE_01", value=field.name)
+        return [f"{x} DESC" if descending else x]
+
+    def create_index(self, index: Index) -> tuple[str, str]:
+        """(name, ``CREATE INDEX`` statement) of a declared index: its keys as
+        :meth:`index_columns` spells them, then ``id``, the tie-break of every sort
+        (a unique index: its columns alone)."""
+        if index.unique:
+            columns = [quote(k.field.name) for k in index.keys]
+        else:
+            columns = [c for k in index.keys for c in self.index_columns(k.field, k.descending)]
+            if index.keys[-1].field.name != "id" or index.keys[-1].field.custom:
+                columns.append(quote("id"))
+        definition = ", ".join(columns)
+        name = index_name(index, definition)
+        unique = "UNIQUE " if index.unique else ""
+        return name, (f"CREATE {unique}INDEX IF NOT EXISTS {quote(name)} ON {self.table(index.kind)} "
+                      f"({definition})")
+
+    def drop_index(self, name: str) -> str:
+        """``DROP INDEX`` of a successkit index (named in the namespace, like a table)."""
+        return f"DROP INDEX IF EXISTS {self.table(name)}"
 
     # --- shared compilation
     def field(self, f: FieldRef, datepart: bool = False) -> Compiled:
@@ -208,23 +257,27 @@ class Dialect:
     def strpos(self, haystack: str, needle: str) -> str:
         return f"instr({haystack}, {needle})"
 
+    def sort_terms(self, field: FieldRef, descending: bool) -> Compiled:
+        """``ORDER BY`` terms for one sort key, nulls last: the portable spelling,
+        which no index serves; dialects spell it as their indexes can."""
+        x, p = self.field(field)
+        if not (field.custom or field.nullable):  # never null: no null test
+            return (f"{x} DESC" if descending else x), p
+        return f"({x}) IS NULL, {x}{' DESC' if descending else ''}", p + p
+
     def order_by(self, query: BoundQuery) -> Compiled:
-        """Nulls last in both directions, ties by id.  A column that is never
-        null needs no null test, which lets the database order by its index."""
+        """Nulls last in both directions, ties by id."""
         parts, params = [], []
         for f, desc in query.sort:
-            x, p = self.field(f)
-            if f.custom or f.nullable:
-                parts.append(f"({x}) IS NULL")
-                params.extend(p)
-            parts.append(f"{x} DESC" if desc else x)
+            sql, p = self.sort_terms(f, desc)
+            parts.append(sql)
             params.extend(p)
         if not query.sort or query.sort[-1][0].name != "id" or query.sort[-1][0].custom:
             parts.append('"id"')
         return ", ".join(parts), params
 
     def select(self, schema: KindSchema, query: BoundQuery) -> Compiled:
-        cols = ", ".join(quote(c) for c in schema.names)
+        cols = _columns(schema)
         where, params = self.where(query.where)
         order, oparams = self.order_by(query)
         sql = f"SELECT {cols} FROM {self.table(schema.kind)} WHERE {where} ORDER BY {order}"

@@ -14,9 +14,9 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
@@ -25,13 +25,15 @@ from successkit.query.evaluate import sorted_groups
 from successkit.query.schema import FieldType, KindSchema
 
 from .base import Store
-from .sql import Compiled, Dialect, quote
+from .indexes import index_changes
+from .sql import Compiled, Dialect, literal, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 #: The version of the table layout this library writes.  A file written by a
 #: newer version is refused; an older one is brought up to date on open.
-SCHEMA_VERSION = 1
+#: 2: indexes named ``sk_...``, spelled as the sorts they serve, ending with id.
+SCHEMA_VERSION = 2
 
 _CHUNK = 1000
 #: The longest busy timeout, in seconds: SQLite takes milliseconds as a 32-bit integer.
@@ -43,15 +45,34 @@ def _lower(value: Any) -> Any:
 
 
 class SQLiteDialect(Dialect):
-    """SQLite spelling: JSON1 functions for custom fields and lists."""
+    """SQLite spelling: JSON1 functions for custom fields and lists.
+
+    SQLite sorts nulls first ascending and last descending.  ``x NULLS LAST``
+    (SQLite 3.30 and later) reads an ascending index in two passes, the values
+    then the nulls, and ``x DESC`` reads one backwards; older versions get the
+    ``x IS NULL`` spelling, which sorts.
+    """
+
+    nulls_last = sqlite3.sqlite_version_info >= (3, 30, 0)
 
     def custom(self, field: FieldRef) -> Compiled:
         p = _path(field.name)
+        path, params = (f"'{p}'", []) if literal(field.name) else ("?", [p])
         if field.type is FieldType.LIST:  # read only through list_items() and empty()
-            return 'json_extract("fields", ?)', [p]
+            return f'json_extract("fields", {path})', params
         # a list or mapping where one value is declared reads as missing (see evaluate)
-        return ("CASE WHEN json_type(\"fields\", ?) IN ('array', 'object') THEN NULL"
-                " ELSE json_extract(\"fields\", ?) END", [p, p])
+        return (f"CASE WHEN json_type(\"fields\", {path}) IN ('array', 'object') THEN NULL"
+                f" ELSE json_extract(\"fields\", {path}) END", params + params)
+
+    def sort_terms(self, field: FieldRef, descending: bool) -> Compiled:
+        x, p = self.field(field)
+        if descending:  # nulls come last by themselves
+            return f"{x} DESC", p
+        if not (field.custom or field.nullable):
+            return x, p
+        if self.nulls_last:
+            return f"{x} NULLS LAST", p
+        return super().sort_terms(field, descending)
 
     def lower(self, expr: str) -> str:
         return f"sk_lower({expr})"
@@ -220,8 +241,11 @@ class SQLiteStore(Store):
                         f"this one understands up to {SCHEMA_VERSION}", value=found)
                 for schema in self.schemas.values():
                     self._create_table(c, schema)
-                c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
-                          (str(SCHEMA_VERSION),))
+                for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes()):
+                    c.execute(sql)
+                if found != SCHEMA_VERSION:
+                    c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
+                              (str(SCHEMA_VERSION),))
                 c.execute("COMMIT")
             except BaseException:
                 if c.in_transaction:  # a failed BEGIN leaves none to roll back
@@ -233,6 +257,25 @@ class SQLiteStore(Store):
         have = {r[1] for r in c.execute(f"PRAGMA table_info({quote(schema.kind)})")}
         for sql, params in self.dialect.upgrade_table(schema, have):
             c.execute(sql, params)
+
+    def _existing_indexes(self) -> dict[str, str]:
+        """Every index of the file but SQLite's own: name -> table."""
+        rows = self._conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' "
+                                  "AND name NOT LIKE 'sqlite^_%' ESCAPE '^'").fetchall()
+        return dict(rows)
+
+    def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
+        with self._lock, _translate():
+            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(), fields)
+
+    def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
+        schemas = [self.schemas[kind] for kind in fields]
+        if not self._custom_index_changes(fields):
+            return  # nothing to do: no write lock taken
+        with self.transaction(), _translate():
+            self._write("index_custom_fields")
+            for sql in index_changes(self.dialect, schemas, self._existing_indexes(), fields):
+                self._conn.execute(sql)
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
@@ -307,6 +350,10 @@ class SQLiteStore(Store):
         sql, params = self.dialect.select(schema, query)
         with self._lock, _translate():
             cur = self._conn.execute(sql, params)
+            if query.limit is not None and query.limit <= _CHUNK:  # a page of at most one chunk: read at once
+                rows = cur.fetchall()
+                cur.close()
+                return map(schema.from_row, rows)
         return self._stream(cur, schema)
 
     def _stream(self, cur: sqlite3.Cursor, schema: KindSchema) -> Iterator[Any]:
@@ -317,8 +364,7 @@ class SQLiteStore(Store):
                     rows = cur.fetchmany(_CHUNK)
                 if not rows:
                     return
-                for row in rows:
-                    yield from_row(row)
+                yield from map(from_row, rows)
         finally:
             cur.close()
 
@@ -344,21 +390,42 @@ def fold_groups(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[An
     return sorted_groups(merged, group)
 
 
-@contextmanager
-def _translate() -> Iterator[None]:
-    """Turn driver errors into successkit errors, keeping the cause."""
-    try:
-        yield
-    except sqlite3.IntegrityError as e:
-        raise ConflictError(f"storage refused a duplicate or invalid row: {e}") from e
-    except sqlite3.OperationalError as e:
+def _translated(e: BaseException) -> Exception | None:
+    """The successkit error a driver error becomes; None for any other error."""
+    if isinstance(e, sqlite3.IntegrityError):
+        return ConflictError(f"storage refused a duplicate or invalid row: {e}")
+    if isinstance(e, sqlite3.OperationalError):
         if "locked" in str(e) or "busy" in str(e):
-            raise StorageError(f"the database is busy (another writer holds it): {e}") from e
-        raise StorageError(f"SQLite error: {e}") from e
-    except sqlite3.Error as e:
-        raise StorageError(f"SQLite error: {e}") from e
-    except UnicodeEncodeError as e:
-        raise ValidationError("text with unpaired surrogate characters cannot be stored", value=e.object) from e
-    except OverflowError as e:
-        raise ValidationError(f"a number is too large to store (at most 64-bit integers): {e}") from e
+            return StorageError(f"the database is busy (another writer holds it): {e}")
+        return StorageError(f"SQLite error: {e}")
+    if isinstance(e, sqlite3.Error):
+        return StorageError(f"SQLite error: {e}")
+    if isinstance(e, UnicodeEncodeError):
+        return ValidationError("text with unpaired surrogate characters cannot be stored", value=e.object)
+    if isinstance(e, OverflowError):
+        return ValidationError(f"a number is too large to store (at most 64-bit integers): {e}")
+    return None
 
+
+class _Translate:
+    """``with _translate():`` turns driver errors into successkit errors, keeping
+    the cause.  A class rather than a generator: it wraps every statement."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+                 ) -> Literal[False]:
+        translated = None if error is None else _translated(error)
+        if translated is None:
+            return False
+        raise translated from error
+
+
+_TRANSLATE = _Translate()
+
+
+def _translate() -> _Translate:
+    return _TRANSLATE
