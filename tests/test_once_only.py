@@ -18,7 +18,7 @@ import pytest
 
 import successkit as sk
 
-from .conftest import postgres_schema_url
+from .conftest import fresh_schema_url
 
 PROCESSES = 4
 COMPANIES = 10
@@ -61,12 +61,13 @@ ISOLATION = {"repeatable read": "repeatable%5C%20read", "serializable": "seriali
 
 @pytest.fixture(params=["sqlite", "postgres", "postgres repeatable read", "postgres serializable"])
 def race_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store several processes open at once: a SQLite file, or a PostgreSQL schema
-    at the default isolation level or a stricter one."""
+    """A store several processes open at once: a SQLite file, or a PostgreSQL schema of the
+    test's own (a worker that outlived its test could not write into the next one's) at the
+    default isolation level or a stricter one."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/race.db"
         return
-    for url in postgres_schema_url(request):
+    for url in fresh_schema_url(request):
         level = request.param.removeprefix("postgres").strip()
         yield url if not level else f"{url}&options=-c%20default_transaction_isolation%3D{ISOLATION[level]}"
 

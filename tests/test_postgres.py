@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import successkit as sk
 from successkit.storage.sqlite import SCHEMA_VERSION
 
-from .conftest import PG_URL, postgres_schema_url
-
-
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    yield from postgres_schema_url(request)
+from .conftest import PG_URL
 
 
 def _admin() -> object:
@@ -107,3 +100,46 @@ def test_exclusive_lock_makes_a_second_process_wait__SEC_04(pg_url: str) -> None
     finally:
         first.close()
         second.close()
+
+
+def test_the_shared_test_schema_opens_like_a_new_one_once_emptied(fresh_pg_url: str) -> None:
+    """Most tests take turns on one schema, emptied after each (tests/conftest.py): a kit then
+    opened on it holds exactly what a kit opened on a new schema holds (the seeded configuration
+    with the new kit's clock, the schema version), and a test that changed the structure gets
+    the schema built anew under another name, with a warning."""
+    from datetime import datetime, timezone
+
+    from .conftest import SharedSchema
+    from .helpers import snapshot
+
+    def meta(schema: str) -> list[tuple[str, str]]:
+        with _admin() as conn:  # type: ignore[attr-defined]
+            return conn.execute(f'SELECT key, value FROM "{schema}".sk_meta ORDER BY key').fetchall()
+
+    before, after = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 6, 1, tzinfo=timezone.utc)
+    shared = SharedSchema()
+    try:
+        with sk.open(shared.url, clock=before, entry_points=False) as kit:
+            user = kit.users.create("Left behind", license="full")
+            kit.companies.create("Left behind", csm_id=user.id)
+            kit.custom_fields.declare("company", "tier", "text")
+            kit.config.add_item("reason", "left_behind", "Left behind")
+        shared.reset("a test")
+        with sk.open(shared.url, clock=after, entry_points=False) as reused, \
+                sk.open(fresh_pg_url, clock=after, entry_points=False) as new:
+            assert snapshot(reused) == snapshot(new)
+            assert snapshot(new)["config_item"]  # the defaults were seeded, with the same ids and times
+        assert meta(shared.name) == meta(fresh_pg_url.rsplit("schema=", 1)[1]) == [("schema_version",
+                                                                                      str(SCHEMA_VERSION))]
+        old = shared.name
+        with _admin() as conn:  # type: ignore[attr-defined]
+            conn.execute(f'DROP INDEX "{old}".ix_company_name')
+        with pytest.warns(UserWarning, match="changed the structure"):
+            shared.reset("a test dropping an index")
+        assert shared.name != old
+        with _admin() as conn:  # type: ignore[attr-defined]
+            assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (old,)).fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                                (shared.name, "ix_company_name")).fetchone()[0] == 1
+    finally:
+        shared.close()
