@@ -102,6 +102,48 @@ def test_exclusive_lock_makes_a_second_process_wait__SEC_04(pg_url: str) -> None
         second.close()
 
 
+def test_opening_repairs_missing_tables_columns_and_indexes_and_runs_no_ddl_when_up_to_date__STORE_01(
+        fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening looks the store's tables, columns and indexes up in the catalog at once: what is
+    missing (a dropped table, column or index) is made again, and a schema that is up to date
+    gets no CREATE or ALTER at all."""
+    import psycopg
+
+    sk.open(fresh_pg_url, entry_points=False).close()
+    schema = fresh_pg_url.rsplit("schema=", 1)[1]
+    with _admin() as conn:  # type: ignore[attr-defined]
+        conn.execute(f'DROP INDEX "{schema}".ix_company_name')
+        conn.execute(f'ALTER TABLE "{schema}".company DROP COLUMN nps')
+        conn.execute(f'DROP TABLE "{schema}".goal')
+    statements: list[str] = []
+    real = psycopg.Connection.execute
+
+    def execute(conn: psycopg.Connection, query: object, params: object = None, **kw: object) -> object:
+        statements.append(str(query))
+        return real(conn, query, params, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    kit = sk.open(fresh_pg_url, entry_points=False)
+    try:
+        ddl = [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE", "ALTER"))]
+        assert any('"goal" (' in s for s in ddl) and any("ix_company_name" in s for s in ddl)
+        assert any('ADD COLUMN "nps"' in s for s in ddl)
+        assert any("ix_goal_" in s for s in ddl)  # the new table's indexes
+        assert not any(s.startswith("CREATE TABLE") and '"company"' in s for s in ddl)  # nothing else
+        assert not any("ix_company_parent_id" in s for s in ddl)
+        kit.companies.create("Acme", nps=7)
+        assert kit.companies.list([("nps", "=", 7)])[0].name == "Acme"
+    finally:
+        kit.close()
+    statements.clear()
+    sk.open(fresh_pg_url, entry_points=False).close()
+    assert [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE", "ALTER"))] == [
+        'CREATE TABLE IF NOT EXISTS "' + schema + '"."sk_meta" (key TEXT PRIMARY KEY, value TEXT)']
+    with _admin() as conn:  # type: ignore[attr-defined]
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,))}
+    assert {"ix_company_name", "ix_company_parent_id"} <= indexes
+
+
 def test_the_shared_test_schema_opens_like_a_new_one_once_emptied(fresh_pg_url: str) -> None:
     """Most tests take turns on one schema, emptied after each (tests/conftest.py): a kit then
     opened on it holds exactly what a kit opened on a new schema holds (the seeded configuration

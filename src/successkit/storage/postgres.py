@@ -341,8 +341,9 @@ class PostgresStore(Store):
             if found is not None and found > SCHEMA_VERSION:
                 raise SchemaError(f"schema {self.schema_name} was written by a newer successkit (schema version "
                                   f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
+            tables, indexes = self._existing(conn)
             for schema in self.schemas.values():
-                self._create_table(conn, schema)
+                self._create_table(conn, schema, tables.get(schema.kind), indexes)
             conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                          "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
 
@@ -357,12 +358,34 @@ class PostgresStore(Store):
                 return
         self.dialect.lower_collation = "default"
 
-    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema) -> None:
-        conn.execute(self.dialect.create_table(schema))
-        have = {r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            (self.schema_name, schema.kind))}
-        for sql, params in self.dialect.upgrade_table(schema, have):
+    def _existing(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, set[str]], set[str]]:
+        """The store's tables already in the schema, with their columns, and its indexes
+        already there: one catalog query, looked up by name, rather than a few statements
+        per table (opening a schema that is up to date runs no DDL at all)."""
+        names = [*self.schemas, *(n for s in self.schemas.values() for n in self.dialect.index_names(s))]
+        tables: dict[str, set[str]] = {}
+        indexes: set[str] = set()
+        for relname, relkind, column in conn.execute(
+                "SELECT c.relname, c.relkind, a.attname FROM pg_class c LEFT JOIN pg_attribute a "
+                "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
+                "AND c.relname = ANY(%s)", (self.schema_name, names)):
+            if relkind == "i":
+                indexes.add(relname)
+            else:
+                columns = tables.setdefault(relname, set())
+                if column is not None:
+                    columns.add(column)
+        return tables, indexes
+
+    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema, have: set[str] | None,
+                      indexes: set[str]) -> None:
+        """Make the kind's table if it is missing (``have`` is None), add the columns it
+        lacks and the indexes that are not in ``indexes``."""
+        if have is None:
+            conn.execute(self.dialect.create_table(schema))
+            have = set(schema.names)
+        for sql, params in self.dialect.upgrade_table(schema, have, indexes):
             conn.execute(sql, params)
 
     # ----------------------------------------------------------- transactions

@@ -122,9 +122,18 @@ class Dialect:
                          for c in schema.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.table(schema.kind)} ({cols})"
 
-    def upgrade_table(self, schema: KindSchema, existing: set[str]) -> list[Compiled]:
+    @staticmethod
+    def index_names(schema: KindSchema) -> list[str]:
+        """The names of a record kind's indexes, unique ones included."""
+        return [f"{prefix}_{schema.kind}_{'_'.join(columns)}"
+                for prefix, sets in (("ix", schema.indexes), ("ux", schema.unique)) for columns in sets]
+
+    def upgrade_table(self, schema: KindSchema, existing: set[str],
+                      indexes: set[str] | None = None) -> list[Compiled]:
         """Statements that add the columns a newer library version brought (filled
-        with the field's default) and create the indexes, unique ones included."""
+        with the field's default) and create the indexes, unique ones included.
+        ``indexes`` names the indexes known to exist already: those are left out
+        (without it, every index is created if it does not exist)."""
         table = self.table(schema.kind)
         out: list[Compiled] = []
         for col, field in zip(schema.columns, attrs.fields(schema.cls), strict=True):
@@ -137,8 +146,10 @@ class Dialect:
                             [self.fill_value(col.type, default)]))
         for prefix, unique, sets in (("ix", "", schema.indexes), ("ux", "UNIQUE ", schema.unique)):
             for columns in sets:  # unique indexes are the last guard against concurrent duplicates
-                name = quote(f"{prefix}_{schema.kind}_{'_'.join(columns)}")
-                out.append((f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table} "
+                name = f"{prefix}_{schema.kind}_{'_'.join(columns)}"
+                if indexes is not None and name in indexes:
+                    continue
+                out.append((f"CREATE {unique}INDEX IF NOT EXISTS {quote(name)} ON {table} "
                             f"({', '.join(map(quote, columns))})", []))
         return out
 
