@@ -264,6 +264,7 @@ def _outcome(kit: sk.Kit, query: dict[str, Any]) -> tuple[str, Any]:
     return "ids", [c.id for c in found]
 
 
+@pytest.mark.slow
 def test_hostile_queries_are_answered_alike_or_refused_cleanly__STORE_02(
         kits: dict[str, sk.Kit], tmp_path: Path) -> None:
     rng = random.Random(SEED)

@@ -91,6 +91,7 @@ def _open(url: str) -> sk.Kit:
     return sk.open(url, entry_points=False)
 
 
+@pytest.mark.slow
 def test_rule_runs_at_the_same_moment_create_each_cta_once__SEC_04(race_url: str) -> None:
     """Four processes run every rule at once: 10 CTAs for 10 companies (it was 40 on PostgreSQL)."""
     kit = _open(race_url)
@@ -115,6 +116,7 @@ def test_rule_runs_at_the_same_moment_create_each_cta_once__SEC_04(race_url: str
         kit.close()
 
 
+@pytest.mark.slow
 def test_custom_field_declared_at_the_same_moment_is_stored_once__SEC_04(race_url: str) -> None:
     """Four processes declare the same field: one row; the others are told it exists."""
     _open(race_url).close()  # tables made before the race
@@ -128,6 +130,7 @@ def test_custom_field_declared_at_the_same_moment_is_stored_once__SEC_04(race_ur
         kit.close()
 
 
+@pytest.mark.slow
 def test_bundle_deployed_at_the_same_moment_is_deployed_once__SEC_04(race_url: str) -> None:
     """Four processes deploy the same bundle: one set of assets; the others find them there."""
     _open(race_url).close()

@@ -516,6 +516,7 @@ def _first_difference(want: dict[str, list[dict[str, Any]]], got: dict[str, list
     return "(no difference found record by record)"
 
 
+@pytest.mark.slow
 def test_backends_agree_on_random_operation_sequences__STORE_02(
         pg_url: str, postgres_shared_schema: SharedSchema, tmp_path: Path) -> None:
     """STORE_02 / STORE_03: random sequences of domain operations leave memory,
