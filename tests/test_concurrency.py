@@ -111,6 +111,7 @@ def _run(mode: str, url: str, ids: list[str], processes: int = PROCESSES,
     return totals, sum(c for _, c in reports)
 
 
+@pytest.mark.slow
 def test_concurrent_increments_conflict_but_never_lose_an_update__STORE_04(shared_url: str) -> None:
     ids = _setup(shared_url)
     successes, conflicts = _run("plain", shared_url, ids)
@@ -124,6 +125,7 @@ def test_concurrent_increments_conflict_but_never_lose_an_update__STORE_04(share
     print(FIGURES)
 
 
+@pytest.mark.slow
 def test_retry_gets_every_increment_through__STORE_04(shared_url: str) -> None:
     ids = _setup(shared_url)
     successes, conflicts = _run("retry", shared_url, ids)
@@ -135,6 +137,7 @@ def test_retry_gets_every_increment_through__STORE_04(shared_url: str) -> None:
     print(FIGURES)
 
 
+@pytest.mark.slow
 def test_naive_read_modify_write_loses_updates__STORE_04(shared_url: str) -> None:
     """Negative control: bypassing the version check loses updates, so the two
     tests above would catch a backend that let a stale write through."""
@@ -221,6 +224,7 @@ def _digest_worker(url: str, barrier: Any, results: Any) -> None:
     results.put(counter.got)
 
 
+@pytest.mark.slow
 def test_digests_sent_by_several_processes_at_once_go_out_once__SEC_04(shared_url: str) -> None:
     """4 processes, each with its own kit on the same store, call send_digests at the
     same moment: each user gets exactly one digest, as from a single run."""

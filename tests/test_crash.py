@@ -105,6 +105,7 @@ def _check_file(path: Path, plan_id: str) -> dict[str, int]:
     return {"applications": len(per_objective) // OBJECTIVES, "batches": bulk // BATCH}
 
 
+@pytest.mark.slow
 def test_sigkill_during_bulk_work_leaves_a_sound_file__STORE_03(tmp_path: Path) -> None:
     path = tmp_path / "crash.db"
     url = f"sqlite:///{path}"

@@ -519,6 +519,7 @@ def check_same(records: list[sk.Company], query: Query, group: Any) -> None:
     assert len(everything) == want["count"]
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=250)
 @given(data=st.data())
 def test_memory_and_sqlite_agree_on_random_queries__STORE_02(data: st.DataObject) -> None:
@@ -530,6 +531,7 @@ def test_memory_and_sqlite_agree_on_random_queries__STORE_02(data: st.DataObject
     check_same(records, query, group)
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=120)
 @given(data=st.data())
 def test_memory_and_sqlite_agree_with_legacy_custom_values__STORE_02(data: st.DataObject) -> None:
@@ -542,6 +544,7 @@ def test_memory_and_sqlite_agree_with_legacy_custom_values__STORE_02(data: st.Da
     check_same(records, query, group)
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=60)
 @given(data=st.data())
 def test_sort_is_total_and_nulls_last__STORE_02(data: st.DataObject) -> None:
@@ -596,6 +599,7 @@ def _distinct_unique_keys(cls: type[Any], records: list[Any]) -> list[Any]:
     return kept
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=120)
 @given(data=st.data())
 def test_memory_and_sqlite_agree_on_every_record_kind__STORE_02(data: st.DataObject) -> None:

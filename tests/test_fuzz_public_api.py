@@ -489,6 +489,7 @@ def _brief(outcome: Any) -> str:
     return repr(outcome)[:3000]
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(data=st.data())

@@ -19,7 +19,7 @@ import pytest
 
 import successkit as sk
 
-from .conftest import postgres_schema_url
+from .conftest import fresh_schema_url
 
 PROCESSES = 4
 COMPANIES = 10
@@ -65,12 +65,13 @@ ISOLATION = {"repeatable read": "repeatable%5C%20read", "serializable": "seriali
 
 @pytest.fixture(params=["sqlite", "postgres", "postgres repeatable read", "postgres serializable"])
 def race_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store several processes open at once: a SQLite file, or a PostgreSQL schema
-    at the default isolation level or a stricter one."""
+    """A store several processes open at once: a SQLite file, or a PostgreSQL schema of the
+    test's own (a worker that outlived its test could not write into the next one's) at the
+    default isolation level or a stricter one."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/race.db"
         return
-    for url in postgres_schema_url(request):
+    for url in fresh_schema_url(request):
         level = request.param.removeprefix("postgres").strip()
         yield url if not level else f"{url}&options=-c%20default_transaction_isolation%3D{ISOLATION[level]}"
 
@@ -94,6 +95,7 @@ def _open(url: str) -> sk.Kit:
     return sk.open(url, entry_points=False)
 
 
+@pytest.mark.slow
 def test_rule_runs_at_the_same_moment_create_each_cta_once__SEC_04(race_url: str) -> None:
     """Four processes run every rule at once: 10 CTAs for 10 companies (it was 40 on PostgreSQL)."""
     kit = _open(race_url)
@@ -118,6 +120,7 @@ def test_rule_runs_at_the_same_moment_create_each_cta_once__SEC_04(race_url: str
         kit.close()
 
 
+@pytest.mark.slow
 def test_custom_field_declared_at_the_same_moment_is_stored_once__SEC_04(race_url: str) -> None:
     """Four processes declare the same field: one row; the others are told it exists."""
     _open(race_url).close()  # tables made before the race
@@ -152,6 +155,7 @@ def _custom_indexes(url: str) -> list[str]:
                                          f"AND indexname {like}", (schema,))]
 
 
+@pytest.mark.slow
 def test_indexed_fields_declared_at_the_same_moment_all_get_their_indexes__SEC_04(race_url: str) -> None:
     """Four processes each declare a field of their own with indexed=True: each declaration
     brings its indexes up to what it reads, and the changes take turns, so none drops another's."""
@@ -161,6 +165,7 @@ def test_indexed_fields_declared_at_the_same_moment_all_get_their_indexes__SEC_0
     assert len(_custom_indexes(race_url)) == 2 * PROCESSES
 
 
+@pytest.mark.slow
 def test_bundle_deployed_at_the_same_moment_is_deployed_once__SEC_04(race_url: str) -> None:
     """Four processes deploy the same bundle: one set of assets; the others find them there."""
     _open(race_url).close()

@@ -31,15 +31,10 @@ import pytest
 import successkit as sk
 from successkit.retry import backoff_delay
 
-from .conftest import PG_URL, postgres_schema_url
+from .conftest import PG_URL
 from .helpers import opened_kits, snapshot
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    yield from postgres_schema_url(request)
 
 
 @pytest.fixture

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import successkit as sk
 from successkit.storage.sqlite import SCHEMA_VERSION
 
-from .conftest import PG_URL, postgres_schema_url
-
-
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    yield from postgres_schema_url(request)
+from .conftest import PG_URL
 
 
 def _admin() -> object:
@@ -107,3 +100,96 @@ def test_exclusive_lock_makes_a_second_process_wait__SEC_04(pg_url: str) -> None
     finally:
         first.close()
         second.close()
+
+
+def test_opening_repairs_missing_tables_columns_and_indexes_and_runs_no_ddl_when_up_to_date__STORE_01(
+        fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening looks the store's tables, columns and indexes up in the catalog at once: what is
+    missing (a dropped table, column or index) is made again, and a schema that is up to date
+    gets no CREATE or ALTER at all."""
+    import psycopg
+
+    sk.open(fresh_pg_url, entry_points=False).close()
+    schema = fresh_pg_url.rsplit("schema=", 1)[1]
+    with _admin() as conn:  # type: ignore[attr-defined]
+        names = [r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,))]
+        (by_name,) = [n for n in names if n.startswith("sk_ix_company_name_")]
+        (by_parent,) = [n for n in names if n.startswith("sk_ix_company_parent_id_")]
+        conn.execute(f'DROP INDEX "{schema}"."{by_name}"')
+        conn.execute(f'ALTER TABLE "{schema}".company DROP COLUMN nps')
+        conn.execute(f'DROP TABLE "{schema}".goal')
+    statements: list[str] = []
+    real = psycopg.Connection.execute
+
+    def execute(conn: psycopg.Connection, query: object, params: object = None, **kw: object) -> object:
+        statements.append(str(query))
+        return real(conn, query, params, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    kit = sk.open(fresh_pg_url, entry_points=False)
+    try:
+        ddl = [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE", "ALTER"))]
+        assert any('"goal" (' in s for s in ddl) and any(by_name in s for s in ddl)
+        assert any('ADD COLUMN "nps"' in s for s in ddl)
+        assert any("sk_ix_goal_" in s for s in ddl)  # the new table's indexes
+        assert not any(s.startswith("CREATE TABLE") and '"company"' in s for s in ddl)  # nothing else
+        assert not any(by_parent in s for s in ddl)
+        kit.companies.create("Acme", nps=7)
+        assert kit.companies.list([("nps", "=", 7)])[0].name == "Acme"
+    finally:
+        kit.close()
+    statements.clear()
+    sk.open(fresh_pg_url, entry_points=False).close()
+    assert [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE", "ALTER"))] == [
+        'CREATE TABLE IF NOT EXISTS "' + schema + '"."sk_meta" (key TEXT PRIMARY KEY, value TEXT)']
+    with _admin() as conn:  # type: ignore[attr-defined]
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,))}
+    assert {by_name, by_parent} <= indexes
+
+
+def test_the_shared_test_schema_opens_like_a_new_one_once_emptied(fresh_pg_url: str) -> None:
+    """Most tests take turns on one schema, emptied after each (tests/conftest.py): a kit then
+    opened on it holds exactly what a kit opened on a new schema holds (the seeded configuration
+    with the new kit's clock, the schema version), and a test that changed the structure gets
+    the schema built anew under another name, with a warning."""
+    from datetime import datetime, timezone
+
+    from .conftest import SharedSchema
+    from .helpers import snapshot
+
+    def meta(schema: str) -> list[tuple[str, str]]:
+        with _admin() as conn:  # type: ignore[attr-defined]
+            rows: list[tuple[str, str]] = conn.execute(
+                f'SELECT key, value FROM "{schema}".sk_meta ORDER BY key').fetchall()
+            return rows
+
+    before, after = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 6, 1, tzinfo=timezone.utc)
+    shared = SharedSchema()
+    try:
+        with sk.open(shared.url, clock=before, entry_points=False) as kit:
+            user = kit.users.create("Left behind", license="full")
+            kit.companies.create("Left behind", csm_id=user.id)
+            kit.custom_fields.declare("company", "tier", "text")
+            kit.config.add_item("reason", "left_behind", "Left behind")
+        shared.reset("a test")
+        with sk.open(shared.url, clock=after, entry_points=False) as reused, \
+                sk.open(fresh_pg_url, clock=after, entry_points=False) as new:
+            assert snapshot(reused) == snapshot(new)
+            assert snapshot(new)["config_item"]  # the defaults were seeded, with the same ids and times
+        assert meta(shared.name) == meta(fresh_pg_url.rsplit("schema=", 1)[1]) == [("schema_version",
+                                                                                      str(SCHEMA_VERSION))]
+        old = shared.name
+        with _admin() as conn:  # type: ignore[attr-defined]
+            (by_name,) = [r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+                                                     "AND indexname LIKE 'sk^_ix^_company^_name^_%%' ESCAPE '^'",
+                                                     (old,))]
+            conn.execute(f'DROP INDEX "{old}"."{by_name}"')
+        with pytest.warns(UserWarning, match="changed the structure"):
+            shared.reset("a test dropping an index")
+        assert shared.name != old
+        with _admin() as conn:  # type: ignore[attr-defined]
+            assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (old,)).fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                                (shared.name, by_name)).fetchone()[0] == 1
+    finally:
+        shared.close()

@@ -144,6 +144,7 @@ def test_to_dict_is_plain_json_data__DATA_01(record: Record) -> None:
     assert d["kind"] == record.__kind__
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls", RECORD_CLASSES, ids=CLASS_IDS)
 @SETTINGS
 @given(data=st.data())
@@ -209,6 +210,7 @@ ANY_PYTHON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(values=st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), ANY_PYTHON, max_size=3))
 def test_accepted_custom_values_survive_json__DATA_01(values: dict[str, Any]) -> None:

@@ -394,6 +394,7 @@ def test_rule_run_costs_bounded_storage_calls__RULE_01(kit: sk.Kit) -> None:
     assert counts[2] <= 25 + 3  # and one lock per action (SEC_04)
 
 
+@pytest.mark.slow
 def test_rule_over_ten_thousand_companies__RULE_01(clock: sk.FixedClock) -> None:
     """10,000 matching companies: one CTA each, in a dozen storage calls (checked on the
     in-memory store; the call bound holds on every backend by the test above)."""

@@ -125,6 +125,7 @@ def _writer(url: str, prefix: str, n: int) -> None:
     kit.close()
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_file__STORE_03(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/multi.db"
     sk.open(url, entry_points=False).close()

@@ -1,7 +1,7 @@
 """STORE_02: memory, SQLite and PostgreSQL keep the same state under any sequence of operations.
 
 A hypothesis state machine drives three kits at once — ``memory://``, a SQLite
-file and a fresh PostgreSQL schema — with random sequences of domain
+file and an empty PostgreSQL schema — with random sequences of domain
 operations: create users, companies (in hierarchies), relationships, plans,
 objectives, tasks with dependencies, CTAs, goals and plan templates; apply
 templates, change statuses (closing a plan closes its work, PLAN_05), clone
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,7 +51,7 @@ from successkit.plans.templates import ALL
 from successkit.records import RECORD_CLASSES
 from successkit.records import base as records_base
 
-from .conftest import PG_URL, postgres_schema_url
+from .conftest import SharedSchema
 from .helpers import snapshot
 from .test_differential import fields_of, groupings, queries
 
@@ -123,29 +123,20 @@ class Outcome:
 
 @attrs.define
 class Stores:
-    """Where each example's three stores live: a SQLite file per example, and one
-    PostgreSQL schema emptied before each example (faster than a new schema)."""
+    """Where each example's three stores live: a SQLite file per example, and the
+    shared PostgreSQL schema, emptied before each example (every table, as between
+    tests: the example's open finds what it would find on a new schema)."""
 
     tmp_path: Path
-    pg_url: str
+    pg: SharedSchema
     examples: int = 0
-    pg_ready: bool = False
 
     def urls(self) -> dict[str, str]:
         self.examples += 1
-        if self.pg_ready:
-            self._empty_pg()
-        self.pg_ready = True
+        if self.examples > 1:
+            self.pg.empty()
         return {"memory": "memory://", "sqlite": f"sqlite:///{self.tmp_path}/example-{self.examples}.db",
-                "postgres": self.pg_url}
-
-    def _empty_pg(self) -> None:
-        import psycopg
-
-        schema = self.pg_url.rsplit("schema=", 1)[1]
-        tables = ", ".join(f'{schema}."{cls.__kind__}"' for cls in RECORD_CLASSES)
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"TRUNCATE {tables}")
+                "postgres": self.pg.url}
 
 
 class BackendsAgree(RuleBasedStateMachine):
@@ -525,14 +516,12 @@ def _first_difference(want: dict[str, list[dict[str, Any]]], got: dict[str, list
     return "(no difference found record by record)"
 
 
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    yield from postgres_schema_url(request)
-
-
-def test_backends_agree_on_random_operation_sequences__STORE_02(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_backends_agree_on_random_operation_sequences__STORE_02(
+        pg_url: str, postgres_shared_schema: SharedSchema, tmp_path: Path) -> None:
     """STORE_02 / STORE_03: random sequences of domain operations leave memory,
     SQLite and PostgreSQL with the same records and the same answers; refusals
     are alike and change nothing."""
-    machine = type("BackendsAgreeRun", (BackendsAgree,), {"stores": Stores(tmp_path, pg_url)})
+    assert pg_url == postgres_shared_schema.url
+    machine = type("BackendsAgreeRun", (BackendsAgree,), {"stores": Stores(tmp_path, postgres_shared_schema)})
     run_state_machine_as_test(machine, settings=SETTINGS)

@@ -17,17 +17,9 @@ import successkit as sk
 from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES
 
-from .conftest import PG_URL, postgres_missing, postgres_schema_url
+from .conftest import PG_URL, fresh_schema_url, need_postgres
 
 PREFIX = f"sk_h{os.urandom(3).hex()}"
-
-
-def _need_postgres() -> None:
-    reason = postgres_missing()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI runs every test on PostgreSQL, but {reason}")
-        pytest.skip(reason)
 
 
 def _admin() -> Any:
@@ -45,7 +37,7 @@ def _schemas_like(prefix: str) -> list[str]:
 @pytest.fixture
 def pg_names() -> Iterator[list[str]]:
     """Schema names a test creates; dropped afterwards."""
-    _need_postgres()
+    need_postgres()
     names: list[str] = []
     yield names
     with _admin() as conn:
@@ -98,7 +90,7 @@ def test_mixed_case_schema_is_its_own_namespace__SEC_01(pg_names: list[str]) -> 
 def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     from urllib.parse import quote
 
-    _need_postgres()
+    need_postgres()
     with pytest.raises(sk.ValidationError) as e:
         _open(f"{PG_URL}?schema={quote(name)}")
     assert e.value.rule == "SEC_01" and e.value.value == name
@@ -106,7 +98,7 @@ def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
 
 def test_a_repeated_schema_option_is_refused__SEC_01() -> None:
     """``?schema=a&schema=b`` was a StorageError; it is the documented SEC_01 ValidationError."""
-    _need_postgres()
+    need_postgres()
     with pytest.raises(sk.ValidationError) as e:
         _open(f"{PG_URL}?schema=sk_one&schema=sk_two")
     assert e.value.rule == "SEC_01" and e.value.value == ["sk_one", "sk_two"]
@@ -133,7 +125,7 @@ def test_a_store_never_leaves_its_schema__SEC_01(pg_names: list[str]) -> None:
 
 @pytest.mark.parametrize(("query", "option"), [("foo=bar", "foo"), ("retry_attempts=%D9%A3", "retry_attempts")])
 def test_bad_postgres_url_options_are_clear_errors__SEC_05(query: str, option: str) -> None:
-    _need_postgres()
+    need_postgres()
     with pytest.raises(sk.StorageError) as e:
         _open(f"{PG_URL}?{query}")
     assert option in str(e.value)
@@ -169,8 +161,8 @@ def test_upgrade_fills_every_added_column_with_its_default__STORE_01(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """A table written by an older version (missing any column that has a default: booleans such
     as ``objective.external``, lists, the ``fields`` mapping) opens, and its rows read back with
-    the defaults, on every SQL backend."""
-    urls = postgres_schema_url(request) if backend == "postgres" else iter([f"sqlite:///{tmp_path}/old.db"])
+    the defaults, on every SQL backend.  (Columns are dropped: PostgreSQL gets a schema of its own.)"""
+    urls = fresh_schema_url(request) if backend == "postgres" else iter([f"sqlite:///{tmp_path}/old.db"])
     url = next(urls)
     samples = [_sample(cls) for cls in RECORD_CLASSES]
     kit = _open(url)
@@ -260,15 +252,12 @@ def _kill(schema: str) -> int:
 
 
 @pytest.mark.parametrize("when", ["during", "before commit"])
-def test_a_dropped_connection_is_reported_with_its_cause__STORE_03(
-        request: pytest.FixtureRequest, when: str) -> None:
+def test_a_dropped_connection_is_reported_with_its_cause__STORE_03(pg_url: str, when: str) -> None:
     """pg_terminate_backend on the transaction's connection: the StorageError names the
     server's message and SQLSTATE (57P01), nothing of the transaction is kept, and the
     kit works again at once."""
-    urls = postgres_schema_url(request)
-    url = next(urls)
-    schema = url.rsplit("schema=", 1)[1]
-    kit = _open(url)
+    schema = pg_url.rsplit("schema=", 1)[1]
+    kit = _open(pg_url)
     try:
         with pytest.raises(sk.StorageError) as e, kit.transaction():
             kit.companies.create("Lost")
@@ -281,5 +270,3 @@ def test_a_dropped_connection_is_reported_with_its_cause__STORE_03(
         assert [c.name for c in kit.companies.list()] == ["After"]
     finally:
         kit.close()
-        for _ in urls:
-            pass

@@ -14,7 +14,7 @@ rows, what a caller holds never shares a ``fields`` dict with the store (SEC_06)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from successkit.errors import ConflictError
@@ -25,6 +25,18 @@ from successkit.query.schema import KindSchema, make_copier
 from .base import Store
 
 __all__ = ["MemoryStore"]
+
+#: The copier records of each class go in with, compiled once per class: compiling
+#: the copiers of every kind took longer than all the rest of opening a store.
+_COPY_IN: dict[type[Any], Callable[[Any], Any]] = {}
+
+
+def _copier_in(schema: KindSchema) -> Callable[[Any], Any]:
+    copy = _COPY_IN.get(schema.cls)
+    if copy is None:
+        copy = _COPY_IN[schema.cls] = make_copier(schema.cls, schema.columns, utc=True)
+    return copy
+
 
 # (kind, id, record before the change or None if it did not exist)
 _Undo = tuple[str, str, Any]
@@ -41,7 +53,7 @@ class MemoryStore(Store):
         self._undo: list[_Undo] = []
         self._marks: dict[str, int] = {}
         #: How records go in: copied, timestamps in UTC like the SQL backends'.
-        self._copy_in = {kind: make_copier(s.cls, s.columns, utc=True) for kind, s in self.schemas.items()}
+        self._copy_in = {kind: _copier_in(s) for kind, s in self.schemas.items()}
         #: kind -> unique columns -> key -> id (keys with a None are not unique).
         self._unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
             kind: {cols: {} for cols in s.unique} for kind, s in self.schemas.items()}

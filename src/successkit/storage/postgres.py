@@ -202,9 +202,10 @@ class PostgresStore(Store):
             if found is not None and found > SCHEMA_VERSION:
                 raise SchemaError(f"schema {self.schema_name} was written by a newer successkit (schema version "
                                   f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
+            tables, indexes = self._existing(conn)
             for schema in self.schemas.values():
-                self._create_table(conn, schema)
-            for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes(conn)):
+                self._create_table(conn, schema, tables.get(schema.kind))
+            for sql in index_changes(self.dialect, self.schemas.values(), indexes):
                 conn.execute(sql)
             if found != SCHEMA_VERSION:
                 conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
@@ -221,11 +222,32 @@ class PostgresStore(Store):
                 return
         self.dialect.lower_collation = "default"
 
-    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema) -> None:
-        conn.execute(self.dialect.create_table(schema))
-        have = {r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            (self.schema_name, schema.kind))}
+    def _existing(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, set[str]], dict[str, str]]:
+        """The store's tables already in the schema with their columns, and every index
+        of the schema (name -> table): one catalog query rather than a few statements per
+        table, so opening a schema that is up to date runs no DDL at all."""
+        tables: dict[str, set[str]] = {}
+        indexes: dict[str, str] = {}
+        for what, name, detail in conn.execute(
+                "SELECT 'table', c.relname, a.attname FROM pg_class c LEFT JOIN pg_attribute a "
+                "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
+                "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) "
+                "UNION ALL SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = %s",
+                (self.schema_name, list(self.schemas), self.schema_name)):
+            if what == "index":
+                indexes[name] = detail
+            else:
+                columns = tables.setdefault(name, set())
+                if detail is not None:
+                    columns.add(detail)
+        return tables, indexes
+
+    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema, have: set[str] | None) -> None:
+        """Make the kind's table if it is missing (``have`` is None) and add the columns it lacks."""
+        if have is None:
+            conn.execute(self.dialect.create_table(schema))
+            have = set(schema.names)
         for sql, params in self.dialect.upgrade_table(schema, have):
             conn.execute(sql, params)
 
