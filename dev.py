@@ -3,7 +3,7 @@
 
     python3 dev.py demo     build the demo workspace (SQLite) and print it
     python3 dev.py test     run the whole test suite
-    python3 dev.py lint     ruff, and mypy over the package, tests and benchmarks
+    python3 dev.py lint     ruff check, ruff format --check, and mypy over the package, tests and benchmarks
     python3 dev.py bench    run the benchmarks and print their ratios
 
 The first call creates ``.venv`` and installs the package with its ``dev``
@@ -69,7 +69,12 @@ def main(argv: list[str]) -> int:
         return run(str(PY), "-m", "pytest", *rest)
     if job == "lint":
         # mypy checks what pyproject.toml's [tool.mypy] files lists: the package, the tests, the benchmarks
-        return run(str(PY), "-m", "ruff", "check", "src", "tests", "benchmarks", "tools") or run(str(PY), "-m", "mypy")
+        tree = ("src", "tests", "benchmarks", "tools")
+        return (
+            run(str(PY), "-m", "ruff", "check", *tree)
+            or run(str(PY), "-m", "ruff", "format", "--check", *tree)
+            or run(str(PY), "-m", "mypy")
+        )
     return run(str(PY), "benchmarks/run.py", *rest)
 
 

@@ -41,19 +41,27 @@ PG_URL = os.environ.get("SUCCESSKIT_BENCH_POSTGRES", "postgresql://postgres@127.
 #: name -> (successkit conditions, sort; the SQL by hand on SQLite, on PostgreSQL, and its parameters)
 _LISTS: dict[str, tuple[list[Any], list[str], str, str, tuple[Any, ...]]] = {
     "upcoming renewals": (
-        [("renewal_date", "within next 120 days")], ["renewal_date"],
+        [("renewal_date", "within next 120 days")],
+        ["renewal_date"],
         "WHERE renewal_date BETWEEN ? AND ? ORDER BY renewal_date, id",
         'WHERE "renewal_date" BETWEEN %s AND %s ORDER BY "renewal_date", "id"',
-        (TODAY.isoformat(), (TODAY + timedelta(days=120)).isoformat())),
+        (TODAY.isoformat(), (TODAY + timedelta(days=120)).isoformat()),
+    ),
     "renewals, missing last": (
-        [], ["renewal_date"],
-        "ORDER BY renewal_date NULLS LAST, id", 'ORDER BY "renewal_date", "id"', ()),
+        [],
+        ["renewal_date"],
+        "ORDER BY renewal_date NULLS LAST, id",
+        'ORDER BY "renewal_date", "id"',
+        (),
+    ),
     "stage = Adoption by -arr": (
-        [("stage", "=", "Adoption")], ["-arr"],
-        "WHERE stage = ? ORDER BY arr DESC, id", 'WHERE "stage" = %s ORDER BY "arr" DESC NULLS LAST, "id"',
-        ("Adoption",)),
-    "largest ARR first": (
-        [], ["-arr"], "ORDER BY arr DESC, id", 'ORDER BY "arr" DESC NULLS LAST, "id"', ()),
+        [("stage", "=", "Adoption")],
+        ["-arr"],
+        "WHERE stage = ? ORDER BY arr DESC, id",
+        'WHERE "stage" = %s ORDER BY "arr" DESC NULLS LAST, "id"',
+        ("Adoption",),
+    ),
+    "largest ARR first": ([], ["-arr"], "ORDER BY arr DESC, id", 'ORDER BY "arr" DESC NULLS LAST, "id"', ()),
     "custom field, indexed": ([], ["score"], "ORDER BY {score}, id", 'ORDER BY {score}, "id"', ()),
 }
 
@@ -76,8 +84,15 @@ def _populate(kit: sk.Kit, rows_for: Callable[..., list[dict[str, Any]]], n: int
     return time.perf_counter() - start
 
 
-def _measure(kit: sk.Kit, run_sql: Callable[[str, tuple[Any, ...]], list[Any]], pg: bool, settings: Settings,
-             backend: str, n: int, spent: float) -> list[Figure]:
+def _measure(
+    kit: sk.Kit,
+    run_sql: Callable[[str, tuple[Any, ...]], list[Any]],
+    pg: bool,
+    settings: Settings,
+    backend: str,
+    n: int,
+    spent: float,
+) -> list[Figure]:
     """One figure per list: successkit against the same SQL by hand, interleaved rounds."""
     store: Any = kit.store
     cols = ", ".join(f'"{c}"' for c in store.schema("company").names)
@@ -96,15 +111,16 @@ def _measure(kit: sk.Kit, run_sql: Callable[[str, tuple[Any, ...]], list[Any]], 
 
         same = [c.id for c in via_successkit(0)] == [r[0] for r in by_hand(0)]
         op, base = measure(settings.times(3), Side("successkit list()", via_successkit), Side("by hand", by_hand))
-        notes = [f"{n:,} companies written and indexed in {spent:.0f} s; each list read from the index "
-                 "successkit declared"] + ([] if same else ["NOT the same 50 ids!"])
-        out.append(Figure(f"(j) {backend} {name}, {LIMIT} of {n:,} / by hand", op, base, 2.0 if same else 0.0,
-                          notes))
+        notes = [
+            f"{n:,} companies written and indexed in {spent:.0f} s; each list read from the index successkit declared"
+        ] + ([] if same else ["NOT the same 50 ids!"])
+        out.append(Figure(f"(j) {backend} {name}, {LIMIT} of {n:,} / by hand", op, base, 2.0 if same else 0.0, notes))
     return out
 
 
-def bench_sorted_lists(workdir: Path, rows_for: Callable[..., list[dict[str, Any]]], n: int, settings: Settings,
-                       postgres: bool = True) -> tuple[list[Figure], list[str]]:
+def bench_sorted_lists(
+    workdir: Path, rows_for: Callable[..., list[dict[str, Any]]], n: int, settings: Settings, postgres: bool = True
+) -> tuple[list[Figure], list[str]]:
     """Figure (j) on SQLite, then (unless ``postgres`` is False, or no server answers) on PostgreSQL;
     also the lines saying why PostgreSQL was skipped."""
     figures = _sqlite(workdir, rows_for, n, settings)
@@ -116,23 +132,24 @@ def bench_sorted_lists(workdir: Path, rows_for: Callable[..., list[dict[str, Any
     return figures, skipped
 
 
-def _sqlite(workdir: Path, rows_for: Callable[..., list[dict[str, Any]]], n: int,
-            settings: Settings) -> list[Figure]:
+def _sqlite(workdir: Path, rows_for: Callable[..., list[dict[str, Any]]], n: int, settings: Settings) -> list[Figure]:
     path = workdir / "sorted.db"
     kit = sk.open(f"sqlite:///{path}", clock=TODAY, entry_points=False)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         spent = _populate(kit, rows_for, n)
         conn.execute("PRAGMA journal_mode = WAL")
-        return _measure(kit, lambda sql, params: conn.execute(sql, params).fetchall(), False, settings,
-                        "SQLite", n, spent)
+        return _measure(
+            kit, lambda sql, params: conn.execute(sql, params).fetchall(), False, settings, "SQLite", n, spent
+        )
     finally:
         conn.close()
         kit.close()
 
 
-def _postgres(rows_for: Callable[..., list[dict[str, Any]]], n: int,
-              settings: Settings) -> tuple[list[Figure], list[str]]:
+def _postgres(
+    rows_for: Callable[..., list[dict[str, Any]]], n: int, settings: Settings
+) -> tuple[list[Figure], list[str]]:
     try:
         import psycopg
     except ImportError:
@@ -147,8 +164,9 @@ def _postgres(rows_for: Callable[..., list[dict[str, Any]]], n: int,
         try:
             spent = _populate(kit, rows_for, n)
             admin.execute(f'ANALYZE "{schema}"."company"')
-            return _measure(kit, lambda sql, params: admin.execute(sql, params).fetchall(), True, settings,
-                            "PostgreSQL", n, spent), []
+            return _measure(
+                kit, lambda sql, params: admin.execute(sql, params).fetchall(), True, settings, "PostgreSQL", n, spent
+            ), []
         finally:
             kit.close()
     finally:

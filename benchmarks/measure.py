@@ -27,8 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Figure", "Settings", "Side", "Timings", "copy_db", "fmt_bytes", "fmt_time", "measure", "remove_db",
-           "report", "seal_db"]
+__all__ = [
+    "Figure",
+    "Settings",
+    "Side",
+    "Timings",
+    "copy_db",
+    "fmt_bytes",
+    "fmt_time",
+    "measure",
+    "remove_db",
+    "report",
+    "seal_db",
+]
 
 
 @dataclass(frozen=True)
@@ -148,8 +159,13 @@ def copy_db(master: Path, dest: Path) -> Path:
 
 # ------------------------------------------------------------------------------ report
 def fmt_time(seconds: float) -> str:
-    return f"{seconds:.3f} s" if seconds >= 1 else f"{seconds * 1000:.1f} ms" if seconds >= 0.01 \
+    return (
+        f"{seconds:.3f} s"
+        if seconds >= 1
+        else f"{seconds * 1000:.1f} ms"
+        if seconds >= 0.01
         else f"{seconds * 1000:.2f} ms"
+    )
 
 
 def fmt_bytes(n: float) -> str:
@@ -197,8 +213,10 @@ class Figure:
             if len(t.values) == 1:
                 lines.append(f"{t.label}: {self.fmt(t.best)} (measured once)")
             else:
-                lines.append(f"{t.label}: median {self.fmt(t.median)}, best {self.fmt(t.best)}, "
-                             f"spread {t.spread:.0%} over {len(t.values)} rounds")
+                lines.append(
+                    f"{t.label}: median {self.fmt(t.median)}, best {self.fmt(t.best)}, "
+                    f"spread {t.spread:.0%} over {len(t.values)} rounds"
+                )
         return lines
 
 
@@ -217,5 +235,7 @@ def report(figures: Sequence[Figure], skipped: Sequence[str] = ()) -> None:
         print(line)
     print()
     if any(f.best_disagrees for f in figures):
-        print("* the ratio of the best times falls on the other side of the target: the figure sits\n"
-              "  near its target, or the machine was noisy; rerun with more --rounds to be sure.")
+        print(
+            "* the ratio of the best times falls on the other side of the target: the figure sits\n"
+            "  near its target, or the machine was noisy; rerun with more --rounds to be sure."
+        )

@@ -39,14 +39,18 @@ def shown(url: str) -> str:
     return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
 
 
-def bench_postgres(rows_for: Callable[[int], list[dict[str, Any]]], n_insert: int, n_query: int,
-                   settings: Settings) -> tuple[list[Figure], str | None]:
+def bench_postgres(
+    rows_for: Callable[[int], list[dict[str, Any]]], n_insert: int, n_query: int, settings: Settings
+) -> tuple[list[Figure], str | None]:
     """Figures (g) (when ``n_insert``) and (h) (when ``n_query``), or why they were skipped."""
     try:
         import psycopg
     except ImportError:
-        return [], "skipped: psycopg is not installed (python3 dev.py bench installs it; or pip install " \
-                   "'successkit[postgres]')"
+        return (
+            [],
+            "skipped: psycopg is not installed (python3 dev.py bench installs it; or pip install "
+            "'successkit[postgres]')",
+        )
     try:
         admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
     except psycopg.Error as e:
@@ -79,8 +83,12 @@ def _insert(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], set
     sk.open(f"{PG_URL}?schema={schemas['raw']}", entry_points=False).close()  # the same DDL for the baseline
     schema = kit.store.schema("company")
     now = datetime.now(timezone.utc)
-    tuples = [schema.to_row(Company(name=r["name"], created_at=now, updated_at=now,
-                                    **{k: v for k, v in r.items() if k != "name"})) for r in rows]
+    tuples = [
+        schema.to_row(
+            Company(name=r["name"], created_at=now, updated_at=now, **{k: v for k, v in r.items() if k != "name"})
+        )
+        for r in rows
+    ]
     cols = ", ".join(f'"{c}"' for c in schema.names)
     tables = {side: f'{name}."company"' for side, name in schemas.items()}
     for table in tables.values():
@@ -102,27 +110,40 @@ def _insert(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], set
     def check(side: str) -> Callable[[None], None]:
         def finish(_: None) -> None:
             assert admin.execute(f"SELECT COUNT(*) FROM {tables[side]}").fetchone()[0] == n, side
+
         return finish
 
     try:
-        skt, copy_time = measure(settings, Side("successkit create_many", via_successkit, fresh, check("sk")),
-                                 Side("raw psycopg COPY", via_copy, fresh, check("raw")))
+        skt, copy_time = measure(
+            settings,
+            Side("successkit create_many", via_successkit, fresh, check("sk")),
+            Side("raw psycopg COPY", via_copy, fresh, check("raw")),
+        )
     finally:
         kit.close()
-    return Figure(f"(g) PostgreSQL create_many {n:,} / raw COPY", skt, copy_time, 1.5, [
-        "successkit checks the rows, builds the records and COPYs them; raw COPYs rows already encoded",
-        "tables emptied before every timed run; same DDL and indexes, one transaction each"])
+    return Figure(
+        f"(g) PostgreSQL create_many {n:,} / raw COPY",
+        skt,
+        copy_time,
+        1.5,
+        [
+            "successkit checks the rows, builds the records and COPYs them; raw COPYs rows already encoded",
+            "tables emptied before every timed run; same DDL and indexes, one transaction each",
+        ],
+    )
 
 
 def _query(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], settings: Settings) -> Figure:
     kit = sk.open(f"{PG_URL}?schema={schemas['sk']}", entry_points=False)
     admin.execute(f'TRUNCATE {schemas["sk"]}."company"')
     for start in range(0, len(rows), 50_000):
-        kit.companies.create_many(rows[start:start + 50_000])
+        kit.companies.create_many(rows[start : start + 50_000])
     admin.execute(f'VACUUM ANALYZE {schemas["sk"]}."company"')
     cols = ", ".join(f'"{c}"' for c in kit.store.schema("company").names)
-    sql = (f'SELECT {cols} FROM {schemas["sk"]}."company" WHERE "stage" = %s AND "arr" > %s '
-           'ORDER BY "arr" DESC NULLS LAST, "id" LIMIT 50')
+    sql = (
+        f'SELECT {cols} FROM {schemas["sk"]}."company" WHERE "stage" = %s AND "arr" > %s '
+        'ORDER BY "arr" DESC NULLS LAST, "id" LIMIT 50'
+    )
 
     def via_successkit(_: int) -> list[Any]:
         return kit.companies.list(QUERY_WHERE, sort=["-arr"], limit=50)
@@ -132,9 +153,15 @@ def _query(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], sett
 
     try:
         same = [c.id for c in via_successkit(0)] == [r[0] for r in via_sql(0)]
-        skt, raw = measure(settings, Side("kit.companies.list", via_successkit),
-                           Side("hand-written SQL through psycopg", via_sql))
+        skt, raw = measure(
+            settings, Side("kit.companies.list", via_successkit), Side("hand-written SQL through psycopg", via_sql)
+        )
     finally:
         kit.close()
-    return Figure(f"(h) PostgreSQL list() over {len(rows):,} / raw SQL", skt, raw, 1.5, [
-        "same 50 ids in the same order: " + ("yes" if same else "NO - the results differ!")])
+    return Figure(
+        f"(h) PostgreSQL list() over {len(rows):,} / raw SQL",
+        skt,
+        raw,
+        1.5,
+        ["same 50 ids in the same order: " + ("yes" if same else "NO - the results differ!")],
+    )

@@ -42,11 +42,21 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _template(kit: sk.Kit, objectives: int, tasks: int, *, chained: bool) -> sk.PlanTemplate:
-    return kit.plan_templates.create(f"T{objectives}x{tasks}", "onboarding", [
-        {"name": f"Objective {i}", "due_days": i,
-         "tasks": [{"name": f"Task {j}", "due_days": i, **({"depends_on": [str(j - 1)]} if chained and j > 1 else {})}
-                   for j in range(1, tasks + 1)]}
-        for i in range(objectives)])
+    return kit.plan_templates.create(
+        f"T{objectives}x{tasks}",
+        "onboarding",
+        [
+            {
+                "name": f"Objective {i}",
+                "due_days": i,
+                "tasks": [
+                    {"name": f"Task {j}", "due_days": i, **({"depends_on": [str(j - 1)]} if chained and j > 1 else {})}
+                    for j in range(1, tasks + 1)
+                ],
+            }
+            for i in range(objectives)
+        ],
+    )
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -61,10 +71,17 @@ def _count(path: Path, table: str) -> int:
         conn.close()
 
 
-def _kit_side(label: str, workdir: Path, master: Path, run: Callable[[sk.Kit, Any], object],
-              warm: Callable[[sk.Kit], Any], check: Callable[[Path], None]) -> Side:
+def _kit_side(
+    label: str,
+    workdir: Path,
+    master: Path,
+    run: Callable[[sk.Kit, Any], object],
+    warm: Callable[[sk.Kit], Any],
+    check: Callable[[Path], None],
+) -> Side:
     """A side that opens a kit on a fresh copy of ``master`` each round and calls ``warm(kit)``
     (untimed), then times ``run(kit, what warm returned)``."""
+
     def prepare(round_: int) -> tuple[sk.Kit, Any, Path]:
         path = copy_db(master, workdir / f"{master.stem}-sk-{round_}.db")
         kit = _kit(path)
@@ -78,9 +95,16 @@ def _kit_side(label: str, workdir: Path, master: Path, run: Callable[[sk.Kit, An
     return Side(label, lambda arg: run(arg[0], arg[1]), prepare, finish)
 
 
-def _raw_side(label: str, workdir: Path, master: Path, run: Callable[[sqlite3.Connection], object],
-              warm: Callable[[sqlite3.Connection], object], check: Callable[[Path], None]) -> Side:
+def _raw_side(
+    label: str,
+    workdir: Path,
+    master: Path,
+    run: Callable[[sqlite3.Connection], object],
+    warm: Callable[[sqlite3.Connection], object],
+    check: Callable[[Path], None],
+) -> Side:
     """A side that connects to a fresh copy of ``master`` each round (untimed) and times ``run(conn)``."""
+
     def prepare(round_: int) -> tuple[sqlite3.Connection, Path]:
         path = copy_db(master, workdir / f"{master.stem}-raw-{round_}.db")
         conn = _connect(path)
@@ -111,8 +135,10 @@ def bench_apply(workdir: Path, settings: Settings) -> Figure:
     kit.close()
     seal_db(master)
     conn = sqlite3.connect(master)
-    inserts = {t: f'INSERT INTO "{t}" ({", ".join(_columns(conn, t))}) VALUES ({", ".join("?" * len(rows[t][0]))})'
-               for t in rows}
+    inserts = {
+        t: f'INSERT INTO "{t}" ({", ".join(_columns(conn, t))}) VALUES ({", ".join("?" * len(rows[t][0]))})'
+        for t in rows
+    }
     conn.close()
     before = {t: _count(master, t) for t in rows}
 
@@ -136,13 +162,21 @@ def bench_apply(workdir: Path, settings: Settings) -> Figure:
     def warm_raw(conn: sqlite3.Connection) -> None:
         conn.execute('SELECT COUNT(*) FROM "objective"').fetchone()
 
-    skt, raw = measure(settings,
-                       _kit_side("kit.plans.apply_template", workdir, master, via_successkit, new_plan, check),
-                       _raw_side("raw executemany of 550 rows", workdir, master, via_sqlite, warm_raw, check))
-    return Figure("(d) apply 50x10 template / raw executemany", skt, raw, 3.0, [
-        "successkit's time includes its checks, defaults, dates and the plan's PLAN_09 update; "
-        "the plan itself is made before the timing",
-    ])
+    skt, raw = measure(
+        settings,
+        _kit_side("kit.plans.apply_template", workdir, master, via_successkit, new_plan, check),
+        _raw_side("raw executemany of 550 rows", workdir, master, via_sqlite, warm_raw, check),
+    )
+    return Figure(
+        "(d) apply 50x10 template / raw executemany",
+        skt,
+        raw,
+        3.0,
+        [
+            "successkit's time includes its checks, defaults, dates and the plan's PLAN_09 update; "
+            "the plan itself is made before the timing",
+        ],
+    )
 
 
 # ------------------------------------------------------------------------ (e) clone
@@ -173,8 +207,10 @@ def bench_clone(workdir: Path, settings: Settings) -> list[Figure]:
         kit.plans.clone(plan.id, to=other.id, name="clone", dry_run=True)
 
     def read_source(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
-        return (conn.execute('SELECT * FROM "objective" WHERE plan_id = ?', (plan.id,)).fetchall(),
-                conn.execute('SELECT * FROM "task" WHERE plan_id = ?', (plan.id,)).fetchall())
+        return (
+            conn.execute('SELECT * FROM "objective" WHERE plan_id = ?', (plan.id,)).fetchall(),
+            conn.execute('SELECT * FROM "task" WHERE plan_id = ?', (plan.id,)).fetchall(),
+        )
 
     def via_sqlite(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -194,29 +230,51 @@ def bench_clone(workdir: Path, settings: Settings) -> list[Figure]:
                 out[parent] = ids[row[parent]]
             return out
 
-        conn.executemany(f'INSERT INTO "objective" VALUES ({", ".join("?" * len(o_cols))})',
-                         [remap(r, o_dep, o_plan) for r in objectives])
-        conn.executemany(f'INSERT INTO "task" VALUES ({", ".join("?" * len(t_cols))})',
-                         [remap(r, t_dep, t_plan, t_parent) for r in tasks])
+        conn.executemany(
+            f'INSERT INTO "objective" VALUES ({", ".join("?" * len(o_cols))})',
+            [remap(r, o_dep, o_plan) for r in objectives],
+        )
+        conn.executemany(
+            f'INSERT INTO "task" VALUES ({", ".join("?" * len(t_cols))})',
+            [remap(r, t_dep, t_plan, t_parent) for r in tasks],
+        )
         conn.execute("COMMIT")
 
-    sides = [_kit_side("kit.plans.clone", workdir, master, via_successkit, warm_successkit, check),
-             _raw_side("raw read + remap + executemany", workdir, master, via_sqlite, read_source, check)]
+    sides = [
+        _kit_side("kit.plans.clone", workdir, master, via_successkit, warm_successkit, check),
+        _raw_side("raw read + remap + executemany", workdir, master, via_sqlite, read_source, check),
+    ]
     orm = _sqlalchemy_clone_sides(workdir, master, plan.id, check)
     sides.extend(orm)
     timings = measure(settings, *sides)
     skt, raw = timings[0], timings[1]
-    figures = [Figure("(e) clone 200x10 plan / raw SQL with ids remapped", skt, raw, 3.0, [
-        "2,200 rows; tasks depend on their previous sibling, so every dependency is remapped",
-    ])]
+    figures = [
+        Figure(
+            "(e) clone 200x10 plan / raw SQL with ids remapped",
+            skt,
+            raw,
+            3.0,
+            [
+                "2,200 rows; tasks depend on their previous sibling, so every dependency is remapped",
+            ],
+        )
+    ]
     if orm:
         walking, bulk = timings[2], timings[3]
-        figures.append(Figure("(e') SQLAlchemy ORM deep copy / kit.plans.clone", walking, skt, None, [
-            f"medians: the ORM copy is {walking.median / raw.median:.1f}x raw; a hand-tuned ORM copy loading all "
-            f"rows in two queries takes {fmt_time(bulk.median)}, {bulk.median / raw.median:.1f}x raw and "
-            f"{bulk.median / skt.median:.1f}x successkit",
-            "information: a copy writing the same rows cannot be 10x faster than an ORM copy about 8x raw",
-        ]))
+        figures.append(
+            Figure(
+                "(e') SQLAlchemy ORM deep copy / kit.plans.clone",
+                walking,
+                skt,
+                None,
+                [
+                    f"medians: the ORM copy is {walking.median / raw.median:.1f}x raw; a hand-tuned ORM copy "
+                    f"loading all rows in two queries takes {fmt_time(bulk.median)}, "
+                    f"{bulk.median / raw.median:.1f}x raw and {bulk.median / skt.median:.1f}x successkit",
+                    "information: a copy writing the same rows cannot be 10x faster than an ORM copy about 8x raw",
+                ],
+            )
+        )
     else:
         figures[0].notes.append("SQLAlchemy not installed (pip install 'successkit[bench]'): (e') skipped")
     return figures
@@ -234,8 +292,11 @@ def _sqlalchemy_clone_sides(workdir: Path, master: Path, plan_id: str, check: Ca
 
     def copy(cls: Any, item: Any, cols: list[str], ids: dict[str, str], new_plan: str, is_task: bool) -> Any:
         values = {c: getattr(item, c) for c in cols}
-        values.update(id=ids.setdefault(item.id, new_id()), plan_id=new_plan,
-                      depends_on=json.dumps([ids.setdefault(d, new_id()) for d in json.loads(item.depends_on)]))
+        values.update(
+            id=ids.setdefault(item.id, new_id()),
+            plan_id=new_plan,
+            depends_on=json.dumps([ids.setdefault(d, new_id()) for d in json.loads(item.depends_on)]),
+        )
         if is_task:
             values["parent_id"] = ids.setdefault(item.parent_id, new_id())
         return cls(**values)
@@ -254,8 +315,10 @@ def _sqlalchemy_clone_sides(workdir: Path, master: Path, plan_id: str, check: Ca
             new_plan, ids = new_id(), {}  # type: str, dict[str, str]
             objectives = session.scalars(select(m.objective).where(m.objective.plan_id == plan_id)).all()
             tasks = session.scalars(select(m.task).where(m.task.plan_id == plan_id)).all()
-            session.add_all([copy(m.objective, o, m.o_cols, ids, new_plan, False) for o in objectives]
-                            + [copy(m.task, t, m.t_cols, ids, new_plan, True) for t in tasks])
+            session.add_all(
+                [copy(m.objective, o, m.o_cols, ids, new_plan, False) for o in objectives]
+                + [copy(m.task, t, m.t_cols, ids, new_plan, True) for t in tasks]
+            )
 
     class Mapped:
         """An engine on a fresh copy and its reflected classes, made before the timing."""
@@ -289,5 +352,7 @@ def _sqlalchemy_clone_sides(workdir: Path, master: Path, plan_id: str, check: Ca
 
         return Side(label, run, prepare, finish)
 
-    return [side("SQLAlchemy ORM walking copy", "orm-walk", walking),
-            side("SQLAlchemy ORM two-query copy", "orm-bulk", bulk)]
+    return [
+        side("SQLAlchemy ORM walking copy", "orm-walk", walking),
+        side("SQLAlchemy ORM two-query copy", "orm-bulk", bulk),
+    ]

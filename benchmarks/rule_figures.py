@@ -29,8 +29,16 @@ __all__ = ["bench_rule_run"]
 TODAY = date(2026, 11, 24)
 REASON = "bench"
 WHERE = [("renewal_date", "within next 120 days")]
-ACTIONS = [{"do": "create_cta", "name": "Renewal: {name}", "type": "renewal", "reason": REASON,
-            "priority": "high", "due_days": 30}]
+ACTIONS = [
+    {
+        "do": "create_cta",
+        "name": "Renewal: {name}",
+        "type": "renewal",
+        "reason": REASON,
+        "priority": "high",
+        "due_days": 30,
+    }
+]
 
 
 def _kit(path: Path) -> sk.Kit:
@@ -57,12 +65,17 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> Figure:
     remove_db(master)
     kit = _kit(master)
     csm = kit.users.create("Cleo")
-    kit.companies.create_many([{"name": f"Company {i}", "csm_id": csm.id,
-                                "renewal_date": TODAY + timedelta(days=1 + i % 120)} for i in range(n)])
+    kit.companies.create_many(
+        [
+            {"name": f"Company {i}", "csm_id": csm.id, "renewal_date": TODAY + timedelta(days=1 + i % 120)}
+            for i in range(n)
+        ]
+    )
     kit.config.add_item("reason", REASON, "Bench")
     kit.config.add_item("reason", "sample", "Sample")
-    sample = kit.ctas.create("sample", company=kit.companies.list(limit=1)[0], type="renewal",
-                             reason="sample").record  # the row the raw side copies; another reason
+    sample = kit.ctas.create(
+        "sample", company=kit.companies.list(limit=1)[0], type="renewal", reason="sample"
+    ).record  # the row the raw side copies; another reason
     schema = kit.store.schema("cta")
     template = schema.to_row(sample)
     names = list(schema.names)
@@ -100,9 +113,14 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> Figure:
         conn.execute("BEGIN IMMEDIATE")
         targets = conn.execute(targets_sql, (lo, hi)).fetchall()
         ids = [t[0] for t in targets]
-        existing = {r[0] for r in conn.execute(
-            "SELECT company_id FROM cta WHERE company_id IN (SELECT value FROM json_each(?)) AND type = ? "
-            "AND reason = ? AND closed_at IS NULL", (json.dumps(ids), "renewal", REASON))}
+        existing = {
+            r[0]
+            for r in conn.execute(
+                "SELECT company_id FROM cta WHERE company_id IN (SELECT value FROM json_each(?)) AND type = ? "
+                "AND reason = ? AND closed_at IS NULL",
+                (json.dumps(ids), "renewal", REASON),
+            )
+        }
         rows = []
         for company_id, name, csm_id in targets:
             if company_id in existing:
@@ -119,8 +137,11 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> Figure:
         assert _open_ctas(arg[1], REASON) == n, arg[1]
         remove_db(arg[1])
 
-    skt, raw = measure(settings, Side("kit.rules.run", via_successkit, sk_prepare, sk_finish),
-                       Side("raw select + lookup + executemany", via_sqlite, raw_prepare, raw_finish))
+    skt, raw = measure(
+        settings,
+        Side("kit.rules.run", via_successkit, sk_prepare, sk_finish),
+        Side("raw select + lookup + executemany", via_sqlite, raw_prepare, raw_finish),
+    )
 
     rerun_path = copy_db(master, workdir / "rules-rerun.db")
     kit = _kit(rerun_path)
@@ -131,7 +152,13 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> Figure:
     calls = kit.store.stats.total
     kit.close()
     remove_db(rerun_path)
-    return Figure(f"(i) rule run raising {n:,} CTAs / raw SQL", skt, raw, 3.0, [
-        f"each round on a fresh copy with no CTA of the reason; a rerun finds every CTA and creates "
-        f"{again} in {calls} storage calls",
-    ])
+    return Figure(
+        f"(i) rule run raising {n:,} CTAs / raw SQL",
+        skt,
+        raw,
+        3.0,
+        [
+            f"each round on a fresh copy with no CTA of the reason; a rerun finds every CTA and creates "
+            f"{again} in {calls} storage calls",
+        ],
+    )

@@ -127,8 +127,24 @@ def raw_tuples(rows: list[dict[str, Any]], now: datetime) -> list[tuple[Any, ...
     """The same rows as the tuples the raw baseline inserts, in ``COLUMNS`` order."""
     stamp = now.astimezone(timezone.utc).isoformat(timespec="microseconds")
     return [
-        (uuid.uuid4().hex, 1, stamp, stamp, None, "{}", r["name"], None, r["stage"], r["status"],
-         None, r["renewal_date"].isoformat(), r["industry"], r["arr"], r["health_score"], r["nps"])
+        (
+            uuid.uuid4().hex,
+            1,
+            stamp,
+            stamp,
+            None,
+            "{}",
+            r["name"],
+            None,
+            r["stage"],
+            r["status"],
+            None,
+            r["renewal_date"].isoformat(),
+            r["industry"],
+            r["arr"],
+            r["health_score"],
+            r["nps"],
+        )
         for r in rows
     ]
 
@@ -150,8 +166,7 @@ def company_ddl(path: Path) -> list[str]:
     conn = sqlite3.connect(path)
     try:
         rows = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'company' AND sql IS NOT NULL"
-            " ORDER BY type DESC, name"
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'company' AND sql IS NOT NULL ORDER BY type DESC, name"
         ).fetchall()
     finally:
         conn.close()
@@ -245,8 +260,10 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         arg[0].close()
         checked(arg[1])
 
-    sides = [Side("successkit create_many", lambda a: a[0].companies.create_many(rows), sk_prepare, sk_finish),
-             Side("raw sqlite3 executemany", raw_run, raw_prepare, raw_finish)]
+    sides = [
+        Side("successkit create_many", lambda a: a[0].companies.create_many(rows), sk_prepare, sk_finish),
+        Side("raw sqlite3 executemany", raw_run, raw_prepare, raw_finish),
+    ]
     model = orm_company_class()
     if model is not None:
         sides.append(orm_side(workdir, model, rows, checked))
@@ -256,21 +273,34 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
     for _ in range(n):
         new_id()
     ids = time.perf_counter() - start
-    fig = Figure(f"(a) create_many {n:,} companies / raw executemany", skt, raw, 2.0, [
-        f"median rates: raw {n / raw.median:,.0f} rows/s (ids and stamps made beforehand), successkit "
-        f"{n / skt.median:,.0f} rows/s, of which making {n:,} random ids takes {ids:.3f} s",
-        "each round into new files; same DDL and indexes, WAL, synchronous=NORMAL, one transaction",
-    ])
+    fig = Figure(
+        f"(a) create_many {n:,} companies / raw executemany",
+        skt,
+        raw,
+        2.0,
+        [
+            f"median rates: raw {n / raw.median:,.0f} rows/s (ids and stamps made beforehand), successkit "
+            f"{n / skt.median:,.0f} rows/s, of which making {n:,} random ids takes {ids:.3f} s",
+            "each round into new files; same DDL and indexes, WAL, synchronous=NORMAL, one transaction",
+        ],
+    )
     if model is None:
         fig.notes.append("SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped")
         return [fig]
     orm = timings[2]
-    return [fig, Figure(f"    SQLAlchemy ORM add_all {n:,} / raw executemany", orm, raw, None, [
-        f"successkit / SQLAlchemy ORM (medians): {skt.median / orm.median:.2f}"])]
+    return [
+        fig,
+        Figure(
+            f"    SQLAlchemy ORM add_all {n:,} / raw executemany",
+            orm,
+            raw,
+            None,
+            [f"successkit / SQLAlchemy ORM (medians): {skt.median / orm.median:.2f}"],
+        ),
+    ]
 
 
-def orm_side(workdir: Path, model: type[Any], rows: list[dict[str, Any]],
-             checked: Callable[[Path], None]) -> Side:
+def orm_side(workdir: Path, model: type[Any], rows: list[dict[str, Any]], checked: Callable[[Path], None]) -> Side:
     """``session.add_all`` + commit of ``rows`` through the SQLAlchemy ORM, each round into a new file."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.orm import Session
@@ -319,6 +349,7 @@ def bench_query(path: Path, n: int, settings: Settings) -> Figure:
     kit = open_kit(path)
     conn = connect_raw(path)
     try:
+
         def via_successkit(_: int) -> list[Any]:
             return kit.companies.list(QUERY_WHERE, sort=QUERY_SORT, limit=QUERY_LIMIT)
 
@@ -327,15 +358,22 @@ def bench_query(path: Path, n: int, settings: Settings) -> Figure:
 
         same = [c.id for c in via_successkit(0)] == [r[0] for r in via_sqlite(0)]
         matching = kit.companies.count(QUERY_WHERE)
-        skt, raw = measure(settings, Side("kit.companies.list", via_successkit),
-                           Side("raw sqlite3 + fetchall", via_sqlite))
+        skt, raw = measure(
+            settings, Side("kit.companies.list", via_successkit), Side("raw sqlite3 + fetchall", via_sqlite)
+        )
     finally:
         conn.close()
         kit.close()
-    return Figure(f"(b) list() over {n:,} companies / raw SQL", skt, raw, 1.5, [
-        f"{matching:,} rows match, first {QUERY_LIMIT} by arr desc (nulls last, ties by id)",
-        "same 50 ids in the same order: " + ("yes" if same else "NO - the results differ!"),
-    ])
+    return Figure(
+        f"(b) list() over {n:,} companies / raw SQL",
+        skt,
+        raw,
+        1.5,
+        [
+            f"{matching:,} rows match, first {QUERY_LIMIT} by arr desc (nulls last, ties by id)",
+            "same 50 ids in the same order: " + ("yes" if same else "NO - the results differ!"),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ (c) stream memory
@@ -376,29 +414,43 @@ def bench_stream(path: Path, n: int, small: int) -> Figure:
     seen_big, peak_big = stream_peak(path, None)
     loaded = list_peak(path, small)
     assert (seen_small, seen_big) == (small, n), (seen_small, seen_big)
-    return Figure(f"(c) iter() peak memory {n:,} rows / {small:,} rows",
-                  Timings(f"peak while iterating {n:,}", (float(peak_big),)),
-                  Timings(f"peak while iterating {small:,}", (float(peak_small),)), 1.25, [
-        f"for comparison, list() of {small:,} holds {fmt_bytes(loaded)} (tracemalloc sees Python objects only)",
-    ], fmt=fmt_bytes)
+    return Figure(
+        f"(c) iter() peak memory {n:,} rows / {small:,} rows",
+        Timings(f"peak while iterating {n:,}", (float(peak_big),)),
+        Timings(f"peak while iterating {small:,}", (float(peak_small),)),
+        1.25,
+        [
+            f"for comparison, list() of {small:,} holds {fmt_bytes(loaded)} (tracemalloc sees Python objects only)",
+        ],
+        fmt=fmt_bytes,
+    )
 
 
 # ------------------------------------------------------------------------------- main
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes (a smoke run)")
-    parser.add_argument("--rounds", type=int, metavar="N",
-                        help="counted rounds per figure (default 5, 7 with --quick; the query figures run "
-                             "3 times as many)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="counted rounds per figure (default 5, 7 with --quick; the query figures run 3 times as many)",
+    )
     parser.add_argument("--warmup", type=int, default=1, metavar="N", help="uncounted rounds first (default 1)")
     parser.add_argument("--rows", type=int, metavar="N", help="companies for the bulk inserts (a) and (g)")
-    parser.add_argument("--query-rows", type=int, metavar="N",
-                        help="companies for (b), (c) and (h); (f) lists half as many goals")
+    parser.add_argument(
+        "--query-rows", type=int, metavar="N", help="companies for (b), (c) and (h); (f) lists half as many goals"
+    )
     parser.add_argument("--rule-rows", type=int, metavar="N", help="companies the rule of (i) matches")
-    parser.add_argument("--sort-rows", type=int, metavar="N",
-                        help="companies for the sorted lists of (j) (default: the size of (b); the issue's is 1000000)")
-    parser.add_argument("--only", metavar="LETTERS", default=FIGURES,
-                        help="the figures to run, e.g. 'e,i,g' (default: all)")
+    parser.add_argument(
+        "--sort-rows",
+        type=int,
+        metavar="N",
+        help="companies for the sorted lists of (j) (default: the size of (b); the issue's is 1000000)",
+    )
+    parser.add_argument(
+        "--only", metavar="LETTERS", default=FIGURES, help="the figures to run, e.g. 'e,i,g' (default: all)"
+    )
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
     parser.add_argument("--keep", metavar="DIR", help="write the SQLite files to DIR and keep them")
     args = parser.parse_args(argv)
@@ -415,14 +467,24 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     sizes = Sizes.choose(args.quick)
-    sizes = replace(sizes, **{k: v for k, v in (("insert_rows", args.rows), ("query_rows", args.query_rows),
-                                                 ("rule_rows", args.rule_rows)) if v is not None})
+    sizes = replace(
+        sizes,
+        **{
+            k: v
+            for k, v in (("insert_rows", args.rows), ("query_rows", args.query_rows), ("rule_rows", args.rule_rows))
+            if v is not None
+        },
+    )
     sizes = replace(sizes, stream_small=max(1, sizes.query_rows // 10))
     settings = Settings(rounds=args.rounds, warmup=args.warmup, keep_gc=args.gc)
-    print(f"successkit {sk.__version__} benchmarks ({'quick' if args.quick else 'full'} sizes); "
-          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}")
-    print(f"median and best of {settings.rounds} interleaved rounds after {settings.warmup} warm-up "
-          f"(queries: {settings.rounds * 3}); GC {'on' if settings.keep_gc else 'off'} while timing")
+    print(
+        f"successkit {sk.__version__} benchmarks ({'quick' if args.quick else 'full'} sizes); "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}"
+    )
+    print(
+        f"median and best of {settings.rounds} interleaved rounds after {settings.warmup} warm-up "
+        f"(queries: {settings.rounds * 3}); GC {'on' if settings.keep_gc else 'off'} while timing"
+    )
 
     started = time.perf_counter()
     figures: list[Figure] = []
@@ -466,8 +528,12 @@ def main(argv: list[str]) -> int:
             skipped.extend(why_not)
         if args.only & set("gh"):
             print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
-            pg, why = bench_postgres(company_rows, sizes.insert_rows if "g" in args.only else 0,
-                                     sizes.query_rows if "h" in args.only else 0, settings)
+            pg, why = bench_postgres(
+                company_rows,
+                sizes.insert_rows if "g" in args.only else 0,
+                sizes.query_rows if "h" in args.only else 0,
+                settings,
+            )
             figures.extend(pg)
             if why:
                 print(f"    {why}", flush=True)
@@ -477,11 +543,15 @@ def main(argv: list[str]) -> int:
         report(figures, skipped)
     gated = [f for f in figures if f.target is not None]
     missed = [f for f in gated if not f.passed]
-    print(f"{len(gated) - len(missed)} of {len(gated)} targets met (ratio of the median times) "
-          f"in {time.perf_counter() - started:.0f} s on this machine.")
+    print(
+        f"{len(gated) - len(missed)} of {len(gated)} targets met (ratio of the median times) "
+        f"in {time.perf_counter() - started:.0f} s on this machine."
+    )
     if args.quick:
-        print("--quick: the targets are set for the full sizes; small tables make the raw\n"
-              "baselines relatively faster, so these ratios are indicative only.")
+        print(
+            "--quick: the targets are set for the full sizes; small tables make the raw\n"
+            "baselines relatively faster, so these ratios are indicative only."
+        )
     return 0
 
 

@@ -132,8 +132,12 @@ class SharedSchema:
         self.url = f"{PG_URL}?schema={self.name}"
         sk.open(self.url, entry_points=False).close()
         self._shape = self._read_shape()
-        tables = [r[0] for r in self._conn().execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (self.name,))]
+        tables = [
+            r[0]
+            for r in self._conn().execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (self.name,)
+            )
+        ]
         assert "sk_meta" in tables and "company" in tables, tables
         self._empty = "; ".join(f'DELETE FROM "{self.name}"."{t}"' for t in tables)  # one round trip, one transaction
         self.empty()
@@ -167,15 +171,20 @@ class SharedSchema:
                 self._admin = None
                 continue
             break
-        warnings.warn(f"{test} {what} the shared test schema {self.name}, which was built anew; "
-                      "a test that does this should use a fresh schema (fresh_schema_url)", stacklevel=1)
+        warnings.warn(
+            f"{test} {what} the shared test schema {self.name}, which was built anew; "
+            "a test that does this should use a fresh schema (fresh_schema_url)",
+            stacklevel=1,
+        )
         self.drop()
         self._build()
 
     def drop(self) -> None:
         conn = self._conn()
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                     (f"successkit/{self.name}",))  # connections a test left open
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"successkit/{self.name}",),
+        )  # connections a test left open
         conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
 
     def close(self) -> None:

@@ -32,7 +32,8 @@ def rendered(apidoc: ModuleType) -> str:
 def test_api_reference_is_up_to_date(rendered: str) -> None:
     assert API.exists(), "docs/api.md is missing: run `python tools/apidoc.py`"
     assert API.read_text(encoding="utf-8") == rendered, (
-        "docs/api.md is out of date: run `python tools/apidoc.py` and commit the result")
+        "docs/api.md is out of date: run `python tools/apidoc.py` and commit the result"
+    )
 
 
 def test_check_mode_agrees(apidoc: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,8 +48,21 @@ class CountedId(str):
 
 
 def _row(id: str, start: int, due: int | None, deps: tuple[str, ...]) -> ScheduleRow:
-    return ScheduleRow("task", id, id, 1, None, DAY + timedelta(days=start),
-                       None if due is None else DAY + timedelta(days=due), "new", "open", None, "user", deps, False)
+    return ScheduleRow(
+        "task",
+        id,
+        id,
+        1,
+        None,
+        DAY + timedelta(days=start),
+        None if due is None else DAY + timedelta(days=due),
+        "new",
+        "open",
+        None,
+        "user",
+        deps,
+        False,
+    )
 
 
 def _chain(n: int, make: type[str] = CountedId) -> list[ScheduleRow]:
@@ -123,14 +136,23 @@ def _bundle(n: int) -> dict[str, Any]:
     """n of each configuration choice, n email templates, and n playbooks and plan
     templates referring to templates and playbooks stored before."""
     return {
-        "format": 1, "name": f"big-{n}",
+        "format": 1,
+        "name": f"big-{n}",
         "cta_types": [{"key": f"type{n}-{i}", "name": f"Type {i}"} for i in range(n)],
         "reasons": [{"key": f"reason{n}-{i}", "name": f"Reason {i}"} for i in range(n)],
         "email_templates": [{"name": f"Mail {n}-{i}", "subject": "Hello"} for i in range(n)],
-        "playbooks": [{"name": f"Book {n}-{i}", "steps": [{"name": "Call", "email_template": f"Stored mail {i}"}]}
-                      for i in range(n)],
-        "plan_templates": [{"name": f"Plan {n}-{i}", "plan_type": "onboarding",
-                            "objectives": [{"name": "Start", "playbook": f"Stored book {i}"}]} for i in range(n)],
+        "playbooks": [
+            {"name": f"Book {n}-{i}", "steps": [{"name": "Call", "email_template": f"Stored mail {i}"}]}
+            for i in range(n)
+        ],
+        "plan_templates": [
+            {
+                "name": f"Plan {n}-{i}",
+                "plan_type": "onboarding",
+                "objectives": [{"name": "Start", "playbook": f"Stored book {i}"}],
+            }
+            for i in range(n)
+        ],
     }
 
 
@@ -160,17 +182,29 @@ def test_bundle_deploy_reads_each_kind_once__SEC_07(kit: sk.Kit, monkeypatch: py
     few, many = _reads(kit, monkeypatch, _bundle(3)), _reads(kit, monkeypatch, _bundle(30))
     assert many == few, (few, many)
     assert kit.config.items("reason")[-1].key == "reason30-29"  # still in bundle order, after the others
-    assert len(kit.config.items("cta_type", include_inactive=True)) == len({i.key for i in kit.config.items(
-        "cta_type", include_inactive=True)})
+    assert len(kit.config.items("cta_type", include_inactive=True)) == len(
+        {i.key for i in kit.config.items("cta_type", include_inactive=True)}
+    )
 
 
 # ------------------------------------------------------------------ formatted text
-@pytest.mark.parametrize("template", ["{name:>20000000}", "{company:.500}", "{name:x<101}",
-                                      "{name:9>" + "9" * 5000 + "}", "{name:{name[0]}>5}", "x" * 501])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{name:>20000000}",
+        "{company:.500}",
+        "{name:x<101}",
+        "{name:9>" + "9" * 5000 + "}",
+        "{name:{name[0]}>5}",
+        "x" * 501,
+    ],
+)
 def test_rule_text_with_huge_format_width_is_refused__RULE_01_SEC_07(kit: sk.Kit, template: str) -> None:
     """A 16-character name made 20 MB CTA names; wide specs and long templates are refused at creation."""
-    for action in ({"do": "create_cta", "name": template, "type": "risk"},
-                   {"do": "log_activity", "type": "note", "subject": template}):
+    for action in (
+        {"do": "create_cta", "name": template, "type": "risk"},
+        {"do": "log_activity", "type": "note", "subject": template},
+    ):
         with pytest.raises(sk.RuleViolation, match="SEC_07") as e:
             kit.rules.create("Wide", actions=[action])
         assert e.value.rule == "RULE_01"
@@ -178,8 +212,9 @@ def test_rule_text_with_huge_format_width_is_refused__RULE_01_SEC_07(kit: sk.Kit
 
 
 def test_rule_text_within_limits_is_kept__RULE_01_SEC_07(kit: sk.Kit) -> None:
-    kit.rules.create("Narrow", actions=[{"do": "create_cta", "name": "{name:>10}|{company:.3}|{name:0>100}",
-                                         "type": "risk"}])
+    kit.rules.create(
+        "Narrow", actions=[{"do": "create_cta", "name": "{name:>10}|{company:.3}|{name:0>100}", "type": "risk"}]
+    )
     kit.companies.create("Acme", csm_id=kit.users.create("Alice", license="full").id)
     (run,) = kit.rules.run_all()
     (cta,) = kit.ctas.list()
@@ -192,10 +227,14 @@ def test_formatted_names_are_cut_to_the_limit__SEC_07(kit: sk.Kit) -> None:
     from successkit.automation.rules import MAX_TEXT
 
     company = kit.companies.create("A" * 1_000, csm_id=kit.users.create("Alice", license="full").id)
-    kit.rules.create("Long", actions=[
-        {"do": "create_cta", "name": "Call {name} of {company}", "type": "risk"},
-        {"do": "create_plan", "name": "Plan {name}", "plan_type": "onboarding"},
-        {"do": "log_activity", "type": "note", "subject": "{name}"}])
+    kit.rules.create(
+        "Long",
+        actions=[
+            {"do": "create_cta", "name": "Call {name} of {company}", "type": "risk"},
+            {"do": "create_plan", "name": "Plan {name}", "plan_type": "onboarding"},
+            {"do": "log_activity", "type": "note", "subject": "{name}"},
+        ],
+    )
     kit.rules.run("Long")
     texts = [kit.ctas.list()[0].name, kit.plans.list()[0].name, kit.timeline.company(company).activities[0].subject]
     assert [len(t) for t in texts] == [MAX_TEXT] * 3, texts
@@ -214,10 +253,15 @@ def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int)
         rows[0] += 1
         return matches(node, record)
 
-    bundle = {"format": 1, "name": f"b-{tag}",
-              "email_templates": [{"name": f"Mail {tag}-{i}", "subject": "Hi"} for i in range(n)],
-              "playbooks": [{"name": f"Book {tag}-{i}",
-                             "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]} for i in range(n)]}
+    bundle = {
+        "format": 1,
+        "name": f"b-{tag}",
+        "email_templates": [{"name": f"Mail {tag}-{i}", "subject": "Hi"} for i in range(n)],
+        "playbooks": [
+            {"name": f"Book {tag}-{i}", "steps": [{"name": "Call", "email_template": f"Mail {tag}-{i}"}]}
+            for i in range(n)
+        ],
+    }
     with monkeypatch.context() as m:
         m.setattr(evaluate, "matches", counted_match)
         for name in ("query", "count", "get", "get_many", "insert_many", "update_many"):
@@ -228,16 +272,22 @@ def _deploy_work(kit: sk.Kit, monkeypatch: pytest.MonkeyPatch, tag: str, n: int)
 
 
 def test_bundle_deploy_work_per_asset_does_not_grow_with_the_store__SEC_07(
-        kit: sk.Kit, monkeypatch: pytest.MonkeyPatch) -> None:
+    kit: sk.Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Deploying templates and playbooks was quadratic on memory:// (8,000 took 67 s):
     every create checked its name with a count that scanned the kind.  Equality
     lookups are indexed: the rows a deploy examines and the store calls it makes
     are the same whether 10 or 400 templates are stored already."""
     _deploy_work(kit, monkeypatch, "warm", 2)  # caches filled
     small = _deploy_work(kit, monkeypatch, "a", 10)
-    kit.bundles.deploy({"format": 1, "name": "filler", "email_templates": [
-        {"name": f"Filler {i}", "subject": "Hi"} for i in range(400)], "playbooks": [
-        {"name": f"Filler book {i}", "steps": [{"name": "Call"}]} for i in range(400)]})
+    kit.bundles.deploy(
+        {
+            "format": 1,
+            "name": "filler",
+            "email_templates": [{"name": f"Filler {i}", "subject": "Hi"} for i in range(400)],
+            "playbooks": [{"name": f"Filler book {i}", "steps": [{"name": "Call"}]} for i in range(400)],
+        }
+    )
     big = _deploy_work(kit, monkeypatch, "b", 10)
     assert big == small, (small, big)
     twice = _deploy_work(kit, monkeypatch, "c", 20)
@@ -257,6 +307,7 @@ def test_memory_store_equality_lookups_match_the_scan__SEC_07(monkeypatch: pytes
 
     def names(where: Any) -> list[str]:
         return sorted(r.name for r in kit.store.query(kit.bind("email_template", sk.Query(conditions=where))))
+
     assert names([("name", "=", "A")]) == ["A"]
     kit.store.update(attrs.evolve(a, name="C", version=a.version + 1), a.version)
     assert names([("name", "=", "A")]) == [] and names([("name", "in", ["C", "B"])]) == ["B", "C"]
@@ -282,12 +333,13 @@ def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
     plan, huge = w.plan(), "x" * 5_000_000
     before = snapshot(kit)
     calls: list[tuple[str, Callable[[], object]]] = [
-            ("plan name", lambda: kit.plans.create(huge, company=w.acme, plan_type="onboarding", owner=w.alice)),
-            ("cta name", lambda: kit.ctas.create(huge, company=w.acme, type="risk", owner=w.alice)),
-            ("company name", lambda: kit.companies.create(huge)),
-            ("email template subject", lambda: kit.playbooks.create_email_template("Mail", huge)),
-            ("email template body", lambda: kit.playbooks.create_email_template("Mail", "Hi", "b" * 100_001)),
-            ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001))]
+        ("plan name", lambda: kit.plans.create(huge, company=w.acme, plan_type="onboarding", owner=w.alice)),
+        ("cta name", lambda: kit.ctas.create(huge, company=w.acme, type="risk", owner=w.alice)),
+        ("company name", lambda: kit.companies.create(huge)),
+        ("email template subject", lambda: kit.playbooks.create_email_template("Mail", huge)),
+        ("email template body", lambda: kit.playbooks.create_email_template("Mail", "Hi", "b" * 100_001)),
+        ("plan name", lambda: kit.plans.update(plan, name="n" * 1_001)),
+    ]
     for what, call in calls:
         with pytest.raises(sk.ValidationError, match=what) as e:
             call()

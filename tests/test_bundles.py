@@ -23,22 +23,60 @@ TODAY = date(2026, 11, 24)
 def sample() -> dict[str, Any]:
     """A small bundle with one asset of every kind, referring to each other by name."""
     return {
-        "format": 1, "name": "churn-rescue", "version": "2.1", "title": "Churn rescue",
+        "format": 1,
+        "name": "churn-rescue",
+        "version": "2.1",
+        "title": "Churn rescue",
         "cta_types": [{"key": "rescue", "name": "Rescue"}],
         "reasons": [{"key": "usage_drop", "name": "Usage drop"}],
         "email_templates": [{"name": "Rescue: check-in", "subject": "Can we help?", "body": "Hello"}],
-        "playbooks": [{"name": "Rescue", "cta_types": ["rescue"], "steps": [
-            {"key": "a", "name": "Look at usage", "due_days": 2},
-            {"key": "b", "name": "Email the sponsor", "due_days": 3, "depends_on": ["a"],
-             "email_template": "Rescue: check-in"}]}],
-        "plan_templates": [{"name": "Rescue plan", "plan_type": "roi", "objectives": [
-            {"name": "Find the cause", "due_days": 10, "playbook": None,
-             "tasks": [{"name": "Call", "due_days": 3, "email_template": "Rescue: check-in"}]},
-            {"name": "Recover usage", "due_days": 40, "depends_on": ["1"]}]}],
+        "playbooks": [
+            {
+                "name": "Rescue",
+                "cta_types": ["rescue"],
+                "steps": [
+                    {"key": "a", "name": "Look at usage", "due_days": 2},
+                    {
+                        "key": "b",
+                        "name": "Email the sponsor",
+                        "due_days": 3,
+                        "depends_on": ["a"],
+                        "email_template": "Rescue: check-in",
+                    },
+                ],
+            }
+        ],
+        "plan_templates": [
+            {
+                "name": "Rescue plan",
+                "plan_type": "roi",
+                "objectives": [
+                    {
+                        "name": "Find the cause",
+                        "due_days": 10,
+                        "playbook": None,
+                        "tasks": [{"name": "Call", "due_days": 3, "email_template": "Rescue: check-in"}],
+                    },
+                    {"name": "Recover usage", "due_days": 40, "depends_on": ["1"]},
+                ],
+            }
+        ],
         "goal_templates": [{"name": "Usage back to normal", "due_days": 60}],
-        "rules": [{"name": "Rescue low health", "where": [["health_score", "<", 40]], "actions": [
-            {"do": "create_cta", "name": "Rescue {name}", "type": "rescue", "reason": "usage_drop",
-             "playbook": "Rescue"}]}],
+        "rules": [
+            {
+                "name": "Rescue low health",
+                "where": [["health_score", "<", 40]],
+                "actions": [
+                    {
+                        "do": "create_cta",
+                        "name": "Rescue {name}",
+                        "type": "rescue",
+                        "reason": "usage_drop",
+                        "playbook": "Rescue",
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -53,8 +91,14 @@ def test_deploy_creates_every_asset_in_one_go__VAULT_01(kit: sk.Kit) -> None:
     report = kit.bundles.deploy(without_nulls(sample()))
     assert (report.bundle, report.version, report.dry_run) == ("churn-rescue", "2.1", False)
     assert [(s.kind, s.result) for s in report.steps] == [
-        ("cta_types", "created"), ("reasons", "created"), ("email_templates", "created"), ("playbooks", "created"),
-        ("plan_templates", "created"), ("goal_templates", "created"), ("rules", "created")]
+        ("cta_types", "created"),
+        ("reasons", "created"),
+        ("email_templates", "created"),
+        ("playbooks", "created"),
+        ("plan_templates", "created"),
+        ("goal_templates", "created"),
+        ("rules", "created"),
+    ]
     assert "rescue" in [i.key for i in kit.config.items("cta_type")]
     assert "usage_drop" in [i.key for i in kit.config.items("reason")]
     book = kit.playbooks.by_name("Rescue")
@@ -81,13 +125,13 @@ def test_bundle_files_in_json_and_toml__VAULT_01(kit: sk.Kit, tmp_path: Path) ->
     data = without_nulls(sample())
     (tmp_path / "b.json").write_text(json.dumps(data))
     from_json = sk.Bundle.load(tmp_path / "b.json")
-    toml = '''format = 1
+    toml = """format = 1
 name = "tiny"
 version = "1"
 [[email_templates]]
 name = "Hi"
 subject = "Hello there"
-'''
+"""
     (tmp_path / "t.toml").write_text(toml)
     from_toml = sk.Bundle.load(tmp_path / "t.toml")
     assert from_json.name == "churn-rescue" and from_toml.assets["email_templates"][0]["subject"] == "Hello there"
@@ -108,19 +152,25 @@ def test_deploy_is_atomic_at_every_write__VAULT_01_STORE_03(kit: sk.Kit) -> None
     assert kit.rules.by_name("Rescue low health").bundle == "churn-rescue"
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (lambda d: d.update(widgets=[{"name": "x"}]), "unknown asset kind"),
-    (lambda d: d["playbooks"][0].pop("steps"), "playbooks[1] 'Rescue': missing field 'steps'"),
-    (lambda d: d["email_templates"][0].update(colour="red"), "email_templates[1] 'Rescue: check-in': unknown field"),
-    (lambda d: d["rules"][0]["actions"][0].update(playbook="Not anywhere"), "Not anywhere"),
-    (lambda d: d["plan_templates"][0]["objectives"][0].update(playbook="Ghost book"), "Ghost book"),
-    (lambda d: d["rules"][0].update(where=[["health_score", "is about", 3]]), "rules 'Rescue low health'"),
-    (lambda d: d["rules"][0].update(logic="1 OR"), "rules 'Rescue low health'"),
-    (lambda d: d.update(format=9), "format"),
-    (lambda d: d["goal_templates"].append({"name": "Usage back to normal"}), "listed twice"),
-    (lambda d: d["rules"][0].update(target="planet"), "target"),
-    (lambda d: d["playbooks"][0]["steps"][1].update(email_template="Nope mail"), "Nope mail"),
-])
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d.update(widgets=[{"name": "x"}]), "unknown asset kind"),
+        (lambda d: d["playbooks"][0].pop("steps"), "playbooks[1] 'Rescue': missing field 'steps'"),
+        (
+            lambda d: d["email_templates"][0].update(colour="red"),
+            "email_templates[1] 'Rescue: check-in': unknown field",
+        ),
+        (lambda d: d["rules"][0]["actions"][0].update(playbook="Not anywhere"), "Not anywhere"),
+        (lambda d: d["plan_templates"][0]["objectives"][0].update(playbook="Ghost book"), "Ghost book"),
+        (lambda d: d["rules"][0].update(where=[["health_score", "is about", 3]]), "rules 'Rescue low health'"),
+        (lambda d: d["rules"][0].update(logic="1 OR"), "rules 'Rescue low health'"),
+        (lambda d: d.update(format=9), "format"),
+        (lambda d: d["goal_templates"].append({"name": "Usage back to normal"}), "listed twice"),
+        (lambda d: d["rules"][0].update(target="planet"), "target"),
+        (lambda d: d["playbooks"][0]["steps"][1].update(email_template="Nope mail"), "Nope mail"),
+    ],
+)
 def test_bad_bundle_names_the_entry_and_deploys_nothing__VAULT_01(kit: sk.Kit, change: Any, says: str) -> None:
     data = without_nulls(sample())
     change(data)
@@ -204,8 +254,12 @@ def test_shipped_bundles_are_available_and_deploy_in_one_call__VAULT_04(kit: sk.
         assert report.created > 0 and report.count("skipped") == 0
     renewal = kit.bundles.get("renewal")
     assert len(renewal.assets["email_templates"]) == 3
-    assert {r.name for r in kit.rules.list()} == {"Onboarding kickoff", "Renewal: 120 days out",
-                                                   "Renewal: no conversation yet", "Quarterly EBR"}
+    assert {r.name for r in kit.rules.list()} == {
+        "Onboarding kickoff",
+        "Renewal: 120 days out",
+        "Renewal: no conversation yet",
+        "Quarterly EBR",
+    }
     assert kit.plan_templates.count([("name", "=", "Customer onboarding")]) == 1
 
 
@@ -224,7 +278,11 @@ def test_onboarding_bundle_fires_on_a_new_customer__VAULT_04(kit: sk.Kit) -> Non
     (plan,) = kit.plans.list([("company_id", "=", new.id)])
     assert plan.plan_type == "onboarding"
     assert [o.name for o in kit.plans.open(plan).objectives] == [
-        "Kickoff completed", "Technical setup", "First value reached", "Hand-off to adoption"]
+        "Kickoff completed",
+        "Technical setup",
+        "First value reached",
+        "Hand-off to adoption",
+    ]
 
 
 def test_renewal_bundle_fires_120_days_out_and_follows_up__VAULT_04(kit: sk.Kit) -> None:
@@ -236,8 +294,12 @@ def test_renewal_bundle_fires_120_days_out_and_follows_up__VAULT_04(kit: sk.Kit)
     def customer(name: str, days: int) -> sk.Company:
         return kit.companies.create(name, csm_id=csm.id, renewal_date=TODAY + timedelta(days=days))
 
-    far, window, late, talked = customer("Far", 121), customer("Window", 100), customer("Late", 70), \
-        customer("Talked", 70)
+    far, window, late, talked = (
+        customer("Far", 121),
+        customer("Window", 100),
+        customer("Late", 70),
+        customer("Talked", 70),
+    )
     renewal_day = datetime.combine(TODAY + timedelta(days=70), datetime.min.time(), tzinfo=timezone.utc)
     kit.timeline.log("renewal", "Renewal call", company=talked, occurred_at=renewal_day - timedelta(days=110))
     runs = {r.rule: r for r in kit.rules.run_all()}
@@ -297,10 +359,13 @@ def test_plugins_ship_bundles_through_a_hook__VAULT_01(open_kit: Any) -> None:
 def test_redeploy_with_padded_names_changes_nothing__VAULT_03(kit: sk.Kit) -> None:
     """Names are compared as they are stored (stripped), so padding never duplicates an asset
     or fails a redeploy; email template names are unique too."""
-    doc = {"format": 1, "name": "padded",
-           "email_templates": [{"name": "Hello ", "subject": "Hi"}],
-           "playbooks": [{"name": " Rescue ", "steps": [{"name": "Mail", "email_template": " Hello"}]}],
-           "rules": [{"name": "Rule ", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}]}
+    doc = {
+        "format": 1,
+        "name": "padded",
+        "email_templates": [{"name": "Hello ", "subject": "Hi"}],
+        "playbooks": [{"name": " Rescue ", "steps": [{"name": "Mail", "email_template": " Hello"}]}],
+        "rules": [{"name": "Rule ", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}],
+    }
     kit.bundles.deploy(doc)
     before = snapshot(kit)
     again = kit.bundles.deploy(doc)
@@ -310,16 +375,37 @@ def test_redeploy_with_padded_names_changes_nothing__VAULT_03(kit: sk.Kit) -> No
         kit.playbooks.create_email_template("Hello", "Again")
 
 
-@pytest.mark.parametrize(("doc", "says"), [
-    ({"rules": [{"name": "R", "active": "no", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}]},
-     "active is true or false"),
-    ({"plan_templates": [{"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []}]},
-     "business_days is true or false"),
-    ({"playbooks": [{"name": "P", "all_cta_types": "no", "steps": []}]}, "all_cta_types is true or false"),
-    ({"rules": [{"name": "R", "where": None, "actions": [{"do": ["create_cta"]}]}]}, "'do' is one of"),
-    ({"plan_templates": [{"name": "T", "plan_type": "roi", "objectives": [
-        {"name": "O", "tasks": [{"name": "t", "email_template": ["E"]}]}]}]}, "named by text"),
-])
+@pytest.mark.parametrize(
+    ("doc", "says"),
+    [
+        (
+            {
+                "rules": [
+                    {"name": "R", "active": "no", "actions": [{"do": "log_activity", "type": "note", "subject": "s"}]}
+                ]
+            },
+            "active is true or false",
+        ),
+        (
+            {"plan_templates": [{"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []}]},
+            "business_days is true or false",
+        ),
+        ({"playbooks": [{"name": "P", "all_cta_types": "no", "steps": []}]}, "all_cta_types is true or false"),
+        ({"rules": [{"name": "R", "where": None, "actions": [{"do": ["create_cta"]}]}]}, "'do' is one of"),
+        (
+            {
+                "plan_templates": [
+                    {
+                        "name": "T",
+                        "plan_type": "roi",
+                        "objectives": [{"name": "O", "tasks": [{"name": "t", "email_template": ["E"]}]}],
+                    }
+                ]
+            },
+            "named by text",
+        ),
+    ],
+)
 def test_bundle_values_of_the_wrong_type_are_refused__VAULT_01(kit: sk.Kit, doc: dict[str, Any], says: str) -> None:
     before = snapshot(kit)
     with pytest.raises(sk.RuleViolation) as e:
@@ -338,14 +424,17 @@ def test_unreadable_bundle_files_are_clear_errors__VAULT_01(kit: sk.Kit, tmp_pat
 HEAD = 'format = 1\nname = "deep"\n'
 
 
-@pytest.mark.parametrize(("syntax", "text"), [
-    ("json", '{"format": 1, "name": "deep", "rules": ' + "[" * 100_000 + "]" * 100_000 + "}"),
-    ("toml", HEAD + "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
-    ("toml", HEAD + "[" + ".".join(f"t{i}" for i in range(5_000)) + "]\n"),
-    ("json", '{"format": 1, "name": "deep", "version": ' + "9" * 5_000 + "}"),
-    ("toml", HEAD + "version = " + "9" * 5_000 + "\n"),
-    ("json", '{"format": 1, "name": "big", "description": "' + "x" * 2_000_001 + '"}'),
-])
+@pytest.mark.parametrize(
+    ("syntax", "text"),
+    [
+        ("json", '{"format": 1, "name": "deep", "rules": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        ("toml", HEAD + "x = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("toml", HEAD + "[" + ".".join(f"t{i}" for i in range(5_000)) + "]\n"),
+        ("json", '{"format": 1, "name": "deep", "version": ' + "9" * 5_000 + "}"),
+        ("toml", HEAD + "version = " + "9" * 5_000 + "\n"),
+        ("json", '{"format": 1, "name": "big", "description": "' + "x" * 2_000_001 + '"}'),
+    ],
+)
 def test_deep_huge_or_unreadable_bundles_are_clear_errors__VAULT_01_SEC_07(syntax: str, text: str) -> None:
     """Deep nesting (RecursionError before), 5,000-digit numbers (ValueError before) and
     oversized text are refused with an error naming the bundle."""

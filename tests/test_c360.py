@@ -38,9 +38,18 @@ def book(kit: sk.Kit) -> Book:
     kit.custom_fields.declare("company", "segment", "text")
     root = kit.companies.create("Group")
     mid = kit.companies.create("Region", parent=root)
-    target = kit.companies.create("Target", parent=mid, csm_id=alice.id, arr=120_000, health_score=78, nps=42,
-                                  stage="Adoption", industry="Retail", renewal_date=date(2027, 2, 1),
-                                  fields={"segment": "Enterprise"})
+    target = kit.companies.create(
+        "Target",
+        parent=mid,
+        csm_id=alice.id,
+        arr=120_000,
+        health_score=78,
+        nps=42,
+        stage="Adoption",
+        industry="Retail",
+        renewal_date=date(2027, 2, 1),
+        fields={"segment": "Enterprise"},
+    )
     kit.companies.create("Kid B", parent=target)
     kit.companies.create("Kid A", parent=target)
     rel = kit.relationships.create(target, w.product, "Target Analytics", csm_id=w.bob.id, arr=50_000, nps=10)
@@ -51,8 +60,9 @@ def book(kit: sk.Kit) -> Book:
         "open": kit.ctas.create("Call sponsor", company=target, type="risk", due_date=date(2026, 12, 1)).record,
         "closed": kit.ctas.create("Done", company=target, type="risk", status="closed_success").record,
         "later": kit.ctas.create("Later", relationship=rel, type="risk", owner=alice).record,
-        "rel": kit.ctas.create("Rel risk", relationship=rel, type="risk", owner=alice,
-                               due_date=date(2026, 11, 30)).record,
+        "rel": kit.ctas.create(
+            "Rel risk", relationship=rel, type="risk", owner=alice, due_date=date(2026, 11, 30)
+        ).record,
     }
     ctas["later"] = kit.ctas.snooze(ctas["later"], date(2026, 12, 10))
 
@@ -77,8 +87,17 @@ def book(kit: sk.Kit) -> Book:
         log("meeting", "Middle", company=target, occurred_at=NOW - timedelta(days=2)),
         log("email", "Oldest", company=target, occurred_at=NOW - timedelta(days=3)),
     ]
-    return Book(w, root, mid, target, rel, ctas, {"adopt": adopt, "old": old, "rel": rel_plan},
-                {"churn": churn, "grow": grow}, activities)
+    return Book(
+        w,
+        root,
+        mid,
+        target,
+        rel,
+        ctas,
+        {"adopt": adopt, "old": old, "rel": rel_plan},
+        {"churn": churn, "grow": grow},
+        activities,
+    )
 
 
 def names(items: Any) -> list[str]:
@@ -91,9 +110,16 @@ def test_company_view_holds_attributes_csm_and_hierarchy__C360_01(kit: sk.Kit, b
     assert view.company.id == book.target.id
     assert view.csm is not None and view.csm.id == book.w.alice.id
     assert (view.arr, view.health_score, view.nps) == (120_000, 78, 42)
-    assert view.attributes == {"stage": "Adoption", "status": None, "industry": "Retail",
-                               "renewal_date": date(2027, 2, 1), "arr": 120_000, "health_score": 78, "nps": 42,
-                               "fields.segment": "Enterprise"}
+    assert view.attributes == {
+        "stage": "Adoption",
+        "status": None,
+        "industry": "Retail",
+        "renewal_date": date(2027, 2, 1),
+        "arr": 120_000,
+        "health_score": 78,
+        "nps": 42,
+        "fields.segment": "Enterprise",
+    }
     assert [a.id for a in view.ancestors] == [book.root.id, book.mid.id]  # root first, then the parent
     assert names(view.children) == ["Kid A", "Kid B"]
     assert [r.id for r in view.relationships] == [book.rel.id]
@@ -120,8 +146,10 @@ def test_company_view_lists_every_plan_with_its_counts__C360_01(kit: sk.Kit, boo
 def test_company_view_lists_goals_with_progress__C360_01(kit: sk.Kit, book: Book) -> None:
     view = kit.c360.company(book.target, relationship_goals=True)
     progress = {s.goal.name: s.progress for s in view.goals}
-    assert progress == {"Reduce churn": sk.GoalProgress(linked=2, closed=1, achieved=1),
-                        "Grow": sk.GoalProgress()}  # the relationship's goal too (GOAL_14)
+    assert progress == {
+        "Reduce churn": sk.GoalProgress(linked=2, closed=1, achieved=1),
+        "Grow": sk.GoalProgress(),
+    }  # the relationship's goal too (GOAL_14)
     assert progress["Reduce churn"].percent == 50.0
 
 
@@ -132,11 +160,12 @@ def test_relationship_goals_show_in_the_company_view_when_configured__GOAL_14(ki
     assert [s.goal.name for s in view.goals] == ["Reduce churn"]
     assert book.plans["rel"].id in [s.plan.id for s in view.plans]  # relationship work still shows
     assert sorted(s.goal.name for s in kit.c360.company(book.target, relationship_goals=True).goals) == [
-        "Grow", "Reduce churn"]
+        "Grow",
+        "Reduce churn",
+    ]
     kit.goals.show_relationship_goals(True)
     assert sorted(s.goal.name for s in kit.c360.company(book.target).goals) == ["Grow", "Reduce churn"]
-    assert [s.goal.name for s in kit.c360.company(book.target, relationship_goals=False).goals] == [
-        "Reduce churn"]
+    assert [s.goal.name for s in kit.c360.company(book.target, relationship_goals=False).goals] == ["Reduce churn"]
     assert [s.goal.name for s in kit.c360.company(book.target, relationships=False).goals] == ["Reduce churn"]
     assert [s.goal.name for s in kit.c360.relationship(book.rel).goals] == ["Grow"]  # its own, always
     with pytest.raises(sk.ValidationError) as e:
@@ -187,9 +216,19 @@ def test_views_render_as_text_html_and_dicts__C360_01(kit: sk.Kit, book: Book) -
     view = kit.c360.company(book.target, relationship_goals=True)
     text = str(view)
     assert text == view.describe()
-    for part in ("Target <&> Co: company 360", "Path: Group > Region > Target <&> Co", "ARR: $120,000",
-                 "Open CTAs (2)", "Snoozed CTAs (1)", "Success plans (3)", "50% (1 of 2 achieved)",
-                 "People (2, 1 sponsor)", "Zed (sponsor) | CTO", "Call: Newest", "CSM: Alice"):
+    for part in (
+        "Target <&> Co: company 360",
+        "Path: Group > Region > Target <&> Co",
+        "ARR: $120,000",
+        "Open CTAs (2)",
+        "Snoozed CTAs (1)",
+        "Success plans (3)",
+        "50% (1 of 2 achieved)",
+        "People (2, 1 sponsor)",
+        "Zed (sponsor) | CTO",
+        "Call: Newest",
+        "CSM: Alice",
+    ):
         assert part in text
     page = view._repr_html_()
     assert "Target &lt;&amp;&gt; Co" in page and "<&>" not in page
@@ -197,26 +236,28 @@ def test_views_render_as_text_html_and_dicts__C360_01(kit: sk.Kit, book: Book) -
     assert data["kind"] == "company_360"
     assert [a["name"] for a in data["hierarchy"]["ancestors"]] == ["Group", "Region"]
     assert data["attributes"]["renewal_date"] == "2027-02-01"
-    assert {g["goal"]["name"]: g["progress"]["percent"] for g in data["goals"]} == {"Reduce churn": 50.0,
-                                                                                   "Grow": None}
+    assert {g["goal"]["name"]: g["progress"]["percent"] for g in data["goals"]} == {"Reduce churn": 50.0, "Grow": None}
     rdata = json.loads(json.dumps(kit.c360.relationship(book.rel).to_dict()))
     assert (rdata["kind"], rdata["type"]["name"]) == ("relationship_360", "Product line")
     assert "Target Analytics: relationship 360" in str(kit.c360.relationship(book.rel))
 
 
-@pytest.mark.parametrize(("call", "error"), [
-    (lambda kit, b: kit.c360.company("no-such-company"), sk.NotFound),
-    (lambda kit, b: kit.c360.company(42), sk.ValidationError),
-    (lambda kit, b: kit.c360.company(None), sk.ValidationError),
-    (lambda kit, b: kit.c360.company(b.rel), sk.ValidationError),
-    (lambda kit, b: kit.c360.relationship(b.target), sk.ValidationError),
-    (lambda kit, b: kit.c360.relationship(b.target.id), sk.NotFound),
-    (lambda kit, b: kit.c360.company(b.target, timeline_limit=0), sk.ValidationError),
-    (lambda kit, b: kit.c360.company(b.target, timeline_limit=501), sk.ValidationError),
-    (lambda kit, b: kit.c360.company(b.target, timeline_limit=True), sk.ValidationError),
-    (lambda kit, b: kit.c360.relationship(b.rel, timeline_limit="5"), sk.ValidationError),
-    (lambda kit, b: kit.c360.company(b.target, relationships="no"), sk.ValidationError),
-])
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda kit, b: kit.c360.company("no-such-company"), sk.NotFound),
+        (lambda kit, b: kit.c360.company(42), sk.ValidationError),
+        (lambda kit, b: kit.c360.company(None), sk.ValidationError),
+        (lambda kit, b: kit.c360.company(b.rel), sk.ValidationError),
+        (lambda kit, b: kit.c360.relationship(b.target), sk.ValidationError),
+        (lambda kit, b: kit.c360.relationship(b.target.id), sk.NotFound),
+        (lambda kit, b: kit.c360.company(b.target, timeline_limit=0), sk.ValidationError),
+        (lambda kit, b: kit.c360.company(b.target, timeline_limit=501), sk.ValidationError),
+        (lambda kit, b: kit.c360.company(b.target, timeline_limit=True), sk.ValidationError),
+        (lambda kit, b: kit.c360.relationship(b.rel, timeline_limit="5"), sk.ValidationError),
+        (lambda kit, b: kit.c360.company(b.target, relationships="no"), sk.ValidationError),
+    ],
+)
 def test_bad_input_is_a_successkit_error__C360_01(kit: sk.Kit, book: Book, call: Any, error: type[Exception]) -> None:
     with pytest.raises(error) as e:
         call(kit, book)
@@ -269,8 +310,11 @@ def test_store_calls_do_not_grow_with_what_the_company_holds__C360_02(kit: sk.Ki
     large = counted(kit, lambda: kit.c360.company(many, timeline_limit=50))
     assert len(kit.c360.company(many, timeline_limit=50).timeline) == 30
     assert small == large == 20  # two ancestors, one read a level; plan counts: four grouped counts
-    assert counted(kit, lambda: kit.c360.relationship(few_rel)) == \
-        counted(kit, lambda: kit.c360.relationship(many_rel)) == 17
+    assert (
+        counted(kit, lambda: kit.c360.relationship(few_rel))
+        == counted(kit, lambda: kit.c360.relationship(many_rel))
+        == 17
+    )
 
 
 def test_store_calls_stay_bounded_at_the_deepest_level__C360_02(kit: sk.Kit) -> None:

@@ -23,26 +23,38 @@ class CloneWorld(World):
         self.plan_ = self.plan("Onboarding", due_date=date(2027, 1, 31), highlights="Big launch")
         pid = self.plan_.id
         self.welcome = kit.playbooks.create_email_template("Welcome", "Welcome aboard", "Hello")
-        self.book = kit.playbooks.create("Kickoff", [{"name": "Agenda", "due_days": 2},
-                                                     {"name": "Welcome mail", "due_days": 3,
-                                                      "email_template": self.welcome}])
+        self.book = kit.playbooks.create(
+            "Kickoff",
+            [
+                {"name": "Agenda", "due_days": 2},
+                {"name": "Welcome mail", "due_days": 3, "email_template": self.welcome},
+            ],
+        )
         o = kit.objectives
-        self.kickoff = o.create(pid, "Kickoff", owner=self.alice, due_date=date(2026, 12, 10),
-                                playbook=self.book, associated_persons=[self.pat], links=["opportunity:42"]).record
-        self.config = o.create(pid, "Configure", owner=self.carol, due_date=date(2027, 1, 20),
-                               depends_on=[self.kickoff]).record
+        self.kickoff = o.create(
+            pid,
+            "Kickoff",
+            owner=self.alice,
+            due_date=date(2026, 12, 10),
+            playbook=self.book,
+            associated_persons=[self.pat],
+            links=["opportunity:42"],
+        ).record
+        self.config = o.create(
+            pid, "Configure", owner=self.carol, due_date=date(2027, 1, 20), depends_on=[self.kickoff]
+        ).record
         self.customer = o.create(pid, "Customer sign-off", owner=self.pat, due_date=date(2027, 1, 25)).record
         self.done = o.create(pid, "Done already", owner=self.bob, due_date=date(2026, 12, 1)).record
         o.set_status(self.done, "closed_success")
         t = kit.tasks
         self.sso = t.create(self.config, "SSO", owner=self.carol, due_date=date(2027, 1, 5)).record
-        self.import_ = t.create(self.config, "Import", owner=self.pat, due_date=date(2027, 1, 10),
-                                depends_on=[self.sso]).record
+        self.import_ = t.create(
+            self.config, "Import", owner=self.pat, due_date=date(2027, 1, 10), depends_on=[self.sso]
+        ).record
         self.closed_task = t.create(self.config, "Closed task", due_date=date(2027, 1, 3)).record
         t.set_status(self.closed_task, "complete")
         self.adhoc = o.send_email(self.config, subject="Quick note").record
-        self.after_done = t.create(self.done, "Late follow-up", due_date=date(2027, 1, 2),
-                                   depends_on=[self.sso]).record
+        self.after_done = t.create(self.done, "Late follow-up", due_date=date(2027, 1, 2), depends_on=[self.sso]).record
         self.other_rel = kit.relationships.create(self.other, self.product, "Other Analytics")
         self.region = kit.relationship_types.create("Region")
         self.region_rel = kit.relationships.create(self.acme, self.region, "Acme EMEA")
@@ -96,10 +108,15 @@ def test_default_name_and_settable_fields__CLONE_04(cw: CloneWorld) -> None:
     kit = cw.kit
     default = kit.plans.clone(cw.plan_, to=cw.other).plan
     assert default.name == "Copy of Onboarding"
-    custom = kit.plans.clone(cw.plan_, to=cw.other, name="Other onboarding", status="active", owner=cw.bob,
-                             due_date=date(2027, 6, 30)).plan
+    custom = kit.plans.clone(
+        cw.plan_, to=cw.other, name="Other onboarding", status="active", owner=cw.bob, due_date=date(2027, 6, 30)
+    ).plan
     assert (custom.name, custom.status, custom.owner_id, custom.due_date) == (
-        "Other onboarding", "active", cw.bob.id, date(2027, 6, 30))
+        "Other onboarding",
+        "active",
+        cw.bob.id,
+        date(2027, 6, 30),
+    )
     with pytest.raises(sk.RuleViolation) as e:
         kit.plans.clone(cw.plan_, to=cw.other)  # "Copy of Onboarding" exists there now
     assert e.value.rule == "PLAN_02"
@@ -112,8 +129,9 @@ def test_choose_what_to_copy__CLONE_05(cw: CloneWorld) -> None:
     full = kit.plans.clone(cw.plan_, to=cw.other, name="Full")
     assert full.plan.highlights == "Big launch"
     assert sorted(by_name(full.objectives)) == ["Configure", "Customer sign-off", "Done already", "Kickoff"]
-    only_open = kit.plans.clone(cw.plan_, to=cw.other, name="Open only", objectives=ByStatus("new"),
-                                tasks=ByStatus("open"))
+    only_open = kit.plans.clone(
+        cw.plan_, to=cw.other, name="Open only", objectives=ByStatus("new"), tasks=ByStatus("open")
+    )
     assert "Done already" not in by_name(only_open.objectives)
     assert "Closed task" not in by_name(only_open.tasks) and "SSO" in by_name(only_open.tasks)
     no_tasks = kit.plans.clone(cw.plan_, to=cw.other, name="No tasks", tasks=None)
@@ -190,19 +208,21 @@ def test_dates_and_dependencies_copied__CLONE_09(cw: CloneWorld) -> None:
     result = cw.kit.plans.clone(cw.plan_, to=cw.other)
     objectives, tasks = by_name(result.objectives), by_name(result.tasks)
     assert (objectives["Configure"].start_date, objectives["Configure"].due_date) == (
-        cw.config.start_date, cw.config.due_date)
+        cw.config.start_date,
+        cw.config.due_date,
+    )
     assert objectives["Configure"].depends_on == (objectives["Kickoff"].id,)
     assert tasks["Import"].depends_on == (tasks["SSO"].id,)
     assert tasks["Import"].parent_id == objectives["Configure"].id
 
 
 def test_dependency_on_item_not_copied_is_dropped__CLONE_09(cw: CloneWorld) -> None:
-    result = cw.kit.plans.clone(cw.plan_, to=cw.other, tasks=ByStatus("open"),
-                                objectives=ByStatus("new", "closed_success"))
+    result = cw.kit.plans.clone(
+        cw.plan_, to=cw.other, tasks=ByStatus("open"), objectives=ByStatus("new", "closed_success")
+    )
     follow_up = by_name(result.tasks)["Late follow-up"]
     assert follow_up.depends_on == (by_name(result.tasks)["SSO"].id,)
-    no_sso = cw.kit.plans.clone(cw.plan_, to=cw.other, name="No configure",
-                                objectives=ByStatus("closed_success"))
+    no_sso = cw.kit.plans.clone(cw.plan_, to=cw.other, name="No configure", objectives=ByStatus("closed_success"))
     assert by_name(no_sso.tasks)["Late follow-up"].depends_on == ()
     assert any(x.rule == "CLONE_09" for x in no_sso.left_out)
     items: tuple[sk.Objective | sk.Task, ...] = (*no_sso.objectives, *no_sso.tasks)
@@ -271,7 +291,9 @@ def test_other_customer_drops_external_owners_persons_links__CLONE_15(cw: CloneW
     other = kit.plans.clone(cw.plan_, to=cw.other)
     objectives, tasks = by_name(other.objectives), by_name(other.tasks)
     assert (objectives["Customer sign-off"].owner_id, objectives["Customer sign-off"].owner_kind) == (
-        other.plan.owner_id, "user")
+        other.plan.owner_id,
+        "user",
+    )
     assert tasks["Import"].owner_id == other.plan.owner_id
     assert objectives["Kickoff"].associated_person_ids == () and objectives["Kickoff"].links == ()
     assert {x.rule for x in other.left_out} >= {"CLONE_15"}
@@ -282,8 +304,9 @@ def test_clone_is_one_transaction_at_every_write__CLONE_16(cw: CloneWorld) -> No
     assert point >= 3  # plan, objectives, tasks
 
 
-def test_failed_rollback_during_clone_leaves_store_clean__CLONE_16(cw: CloneWorld,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_rollback_during_clone_leaves_store_clean__CLONE_16(
+    cw: CloneWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kit = cw.kit
     before = snapshot(kit)
     store = kit.store
@@ -315,8 +338,10 @@ def test_preview_writes_nothing_and_matches_the_clone(cw: CloneWorld) -> None:
 
     def shape(r: Any) -> Any:
         names = {i.id: i.name for i in (*r.objectives, *r.tasks)}
-        items = sorted((i.__kind__, i.name, i.owner_id, i.status, i.start_date, i.due_date,
-                        tuple(names[d] for d in i.depends_on)) for i in (*r.objectives, *r.tasks))
+        items = sorted(
+            (i.__kind__, i.name, i.owner_id, i.status, i.start_date, i.due_date, tuple(names[d] for d in i.depends_on))
+            for i in (*r.objectives, *r.tasks)
+        )
         owners = sorted((c.kind, c.name, c.owner_id, c.rule) for c in r.owners)
         left = sorted((x.kind, x.name, x.rule) for x in r.left_out)
         return (r.plan.name, r.plan.owner_id, r.plan.due_date, r.plan.status, items, owners, left, r.warnings)
@@ -335,10 +360,21 @@ def test_clone_costs_bounded_storage_calls(kit: sk.Kit) -> None:
     counts = []
     for size in (2, 20):
         plan = w.plan(f"Plan {size}", due_date=date(2028, 1, 1))
-        tpl = kit.plan_templates.create(f"T{size}", "onboarding", [
-            {"name": f"O{i}", "due_days": i,
-             "tasks": [{"name": f"T{j}", "due_days": i, "depends_on": [str(j - 1)] if j > 1 else []}
-                       for j in range(1, 6)]} for i in range(size)])
+        tpl = kit.plan_templates.create(
+            f"T{size}",
+            "onboarding",
+            [
+                {
+                    "name": f"O{i}",
+                    "due_days": i,
+                    "tasks": [
+                        {"name": f"T{j}", "due_days": i, "depends_on": [str(j - 1)] if j > 1 else []}
+                        for j in range(1, 6)
+                    ],
+                }
+                for i in range(size)
+            ],
+        )
         kit.plans.apply_template(plan, tpl)
         kit.plans.clone(plan, to=w.other, name=f"warm {size}")
         kit.store.stats.reset()

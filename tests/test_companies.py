@@ -69,7 +69,12 @@ def test_hierarchy_reads_both_ways__HIER_02(kit: sk.Kit) -> None:
     assert [c.id for c in kit.companies.children(root)] == [jp.id, us.id]
     assert [c.id for c in kit.companies.subtree(root)] == [jp.id, us.id, osaka.id, tokyo.id]
     assert kit.companies.tree(root).lines() == [
-        "Acme Group", "  Acme Japan", "    Acme Osaka", "    Acme Tokyo", "  Acme US"]
+        "Acme Group",
+        "  Acme Japan",
+        "    Acme Osaka",
+        "    Acme Tokyo",
+        "  Acme US",
+    ]
     assert kit.companies.ancestors(root) == []
     assert kit.companies.subtree(tokyo) == []
 
@@ -78,8 +83,7 @@ def test_subtree_costs_one_query_per_level__HIER_02(kit: sk.Kit) -> None:
     root = kit.companies.create("Root")
     level = [root]
     for depth in range(4):
-        level = kit.companies.create_many(
-            [{"name": f"D{depth}-{i}", "parent": p} for p in level for i in range(3)])
+        level = kit.companies.create_many([{"name": f"D{depth}-{i}", "parent": p} for p in level for i in range(3)])
     kit.companies.subtree(root)  # warm the kit's cache of custom-field declarations
     kit.store.stats.reset()
     descendants = kit.companies.subtree(root)
@@ -113,9 +117,18 @@ def test_relationship_has_company_level_attributes__REL_02(kit: sk.Kit) -> None:
     acme = kit.companies.create("Acme")
     region = kit.relationship_types.create("Region")
     kit.custom_fields.declare("relationship", "go_live", "date", scope=region)
-    rel = kit.relationships.create(acme, region, "Acme EMEA", health_score=72, nps=41, arr=10_000,
-                                   renewal_date=date(2027, 6, 30), csm_id=csm.id, stage="Adoption",
-                                   fields={"go_live": date(2027, 1, 15)})
+    rel = kit.relationships.create(
+        acme,
+        region,
+        "Acme EMEA",
+        health_score=72,
+        nps=41,
+        arr=10_000,
+        renewal_date=date(2027, 6, 30),
+        csm_id=csm.id,
+        stage="Adoption",
+        fields={"go_live": date(2027, 1, 15)},
+    )
     got = kit.relationships.get(rel.id)
     assert (got.health_score, got.nps, got.arr, got.csm_id) == (72.0, 41.0, 10_000.0, csm.id)
     assert got.fields == {"go_live": "2027-01-15"}
@@ -163,8 +176,9 @@ def test_company_or_relationship_holding_work_cannot_be_deleted__REL_01(kit: sk.
     acme = kit.companies.create("Acme")
     rel = kit.relationships.create(acme, kit.relationship_types.create("Product"), "Acme Analytics")
     make: dict[str, Callable[[], object]] = {
-        "plan": lambda: kit.plans.create("Onboarding", company=acme, relationship=rel, plan_type="onboarding",
-                                         owner=alice),
+        "plan": lambda: kit.plans.create(
+            "Onboarding", company=acme, relationship=rel, plan_type="onboarding", owner=alice
+        ),
         "cta": lambda: kit.ctas.create("Call", relationship=rel, type="risk", owner=alice),
         "goal": lambda: kit.goals.create("Grow", relationship=rel),
         "activity": lambda: kit.timeline.log("call", "Hello", relationship=rel),

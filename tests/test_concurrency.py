@@ -90,14 +90,14 @@ def _worker(mode: str, url: str, ids: list[str], n: int, barrier: Any, results: 
     results.put((done, conflicts))
 
 
-def _run(mode: str, url: str, ids: list[str], processes: int = PROCESSES,
-         increments: int = INCREMENTS) -> tuple[dict[str, int], int]:
+def _run(
+    mode: str, url: str, ids: list[str], processes: int = PROCESSES, increments: int = INCREMENTS
+) -> tuple[dict[str, int], int]:
     """Run the workers; the total successes per counter and the conflicts they saw."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(processes)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(mode, url, ids, increments, barrier, results))
-             for _ in range(processes)]
+    procs = [ctx.Process(target=_worker, args=(mode, url, ids, increments, barrier, results)) for _ in range(processes)]
     for p in procs:
         p.start()
     reports = [results.get(timeout=120) for _ in procs]
@@ -119,9 +119,12 @@ def test_concurrent_increments_conflict_but_never_lose_an_update__STORE_04(share
     assert finals == [successes[i] for i in ids]  # every success counted once, none lost
     assert sum(successes.values()) + conflicts == PROCESSES * INCREMENTS
     assert sum(successes.values()) >= INCREMENTS  # progress: conflicts refuse, never block everyone
-    FIGURES[f"plain {shared_url.split(':')[0]}"] = {"attempted": PROCESSES * INCREMENTS,
-                                                    "succeeded": sum(successes.values()),
-                                                    "conflicts": conflicts, "lost": 0}
+    FIGURES[f"plain {shared_url.split(':')[0]}"] = {
+        "attempted": PROCESSES * INCREMENTS,
+        "succeeded": sum(successes.values()),
+        "conflicts": conflicts,
+        "lost": 0,
+    }
     print(FIGURES)
 
 
@@ -132,8 +135,11 @@ def test_retry_gets_every_increment_through__STORE_04(shared_url: str) -> None:
     finals = _finals(shared_url, ids)
     assert sum(finals) == PROCESSES * INCREMENTS
     assert finals == [successes[i] for i in ids]
-    FIGURES[f"retry {shared_url.split(':')[0]}"] = {"increments": PROCESSES * INCREMENTS,
-                                                    "conflicts retried": conflicts, "lost": 0}
+    FIGURES[f"retry {shared_url.split(':')[0]}"] = {
+        "increments": PROCESSES * INCREMENTS,
+        "conflicts retried": conflicts,
+        "lost": 0,
+    }
     print(FIGURES)
 
 

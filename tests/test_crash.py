@@ -42,10 +42,19 @@ def _setup(url: str) -> tuple[str, str]:
         owner = kit.users.create("Owner", license="full")
         acme = kit.companies.create("Acme")
         plan = kit.plans.create("Onboarding", company=acme, plan_type="onboarding", owner=owner)
-        template = kit.plan_templates.create("Large", "onboarding", [
-            {"key": f"o{i}", "name": f"Objective {i}", "due_days": 10 + i,
-             "tasks": [{"name": f"Task {i}.{j}", "due_days": 5 + j} for j in range(TASKS_PER_OBJECTIVE)]}
-            for i in range(OBJECTIVES)])
+        template = kit.plan_templates.create(
+            "Large",
+            "onboarding",
+            [
+                {
+                    "key": f"o{i}",
+                    "name": f"Objective {i}",
+                    "due_days": 10 + i,
+                    "tasks": [{"name": f"Task {i}.{j}", "due_days": 5 + j} for j in range(TASKS_PER_OBJECTIVE)],
+                }
+                for i in range(OBJECTIVES)
+            ],
+        )
         return plan.id, template.id
     finally:
         kit.close()
@@ -76,14 +85,17 @@ def _check_file(path: Path, plan_id: str) -> dict[str, int]:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         orphan_tasks = conn.execute(
             "SELECT count(*) FROM task t WHERE t.parent_kind = 'objective' "
-            "AND NOT EXISTS (SELECT 1 FROM objective o WHERE o.id = t.parent_id)").fetchone()[0]
+            "AND NOT EXISTS (SELECT 1 FROM objective o WHERE o.id = t.parent_id)"
+        ).fetchone()[0]
         orphan_objectives = conn.execute(
             "SELECT count(*) FROM objective o WHERE NOT EXISTS (SELECT 1 FROM plan p WHERE p.id = o.plan_id)"
         ).fetchone()[0]
         assert (orphan_tasks, orphan_objectives) == (0, 0)
         per_objective = conn.execute(
             "SELECT o.id, count(t.id) FROM objective o LEFT JOIN task t ON t.parent_id = o.id "
-            "WHERE o.plan_id = ? GROUP BY o.id", (plan_id,)).fetchall()
+            "WHERE o.plan_id = ? GROUP BY o.id",
+            (plan_id,),
+        ).fetchall()
         bulk = conn.execute("SELECT count(*) FROM company WHERE name LIKE 'Bulk %'").fetchone()[0]
     finally:
         conn.close()

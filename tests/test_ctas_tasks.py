@@ -21,12 +21,30 @@ def w(kit: sk.Kit) -> World:
 def test_cta_for_company_or_relationship_with_every_field__CTA_01(w: World) -> None:
     kit = w.kit
     book = kit.playbooks.create("Save the account", [{"name": "Call sponsor", "due_days": 1}])
-    out = kit.ctas.create("Usage dropped", company=w.acme, type="risk", reason="low_usage", priority="high",
-                          owner=w.alice, due_date=date(2026, 12, 15), source="rule", playbook=book)
+    out = kit.ctas.create(
+        "Usage dropped",
+        company=w.acme,
+        type="risk",
+        reason="low_usage",
+        priority="high",
+        owner=w.alice,
+        due_date=date(2026, 12, 15),
+        source="rule",
+        playbook=book,
+    )
     cta = kit.ctas.get(out.record.id)
-    assert (cta.company_id, cta.relationship_id, cta.type, cta.reason, cta.priority, cta.status, cta.source,
-            cta.owner_id, cta.due_date, cta.playbook_ids) == (
-        w.acme.id, None, "risk", "low_usage", "high", "new", "rule", w.alice.id, date(2026, 12, 15), (book.id,))
+    assert (
+        cta.company_id,
+        cta.relationship_id,
+        cta.type,
+        cta.reason,
+        cta.priority,
+        cta.status,
+        cta.source,
+        cta.owner_id,
+        cta.due_date,
+        cta.playbook_ids,
+    ) == (w.acme.id, None, "risk", "low_usage", "high", "new", "rule", w.alice.id, date(2026, 12, 15), (book.id,))
     assert [t.name for t in kit.ctas.tasks(cta)] == ["Call sponsor"]
     rel_cta = kit.ctas.create("Expansion", relationship=w.rel, type="expansion", owner=w.bob).record
     assert (rel_cta.company_id, rel_cta.relationship_id) == (w.acme.id, w.rel.id)
@@ -49,8 +67,12 @@ def test_status_categories_and_closed_counts__CTA_01(w: World) -> None:
 def test_unknown_type_reason_priority_status_refused__CTA_01(w: World) -> None:
     kit = w.kit
     before = snapshot(kit)
-    for bad in ({"type": "spaceship"}, {"type": "risk", "reason": "boredom"}, {"type": "risk", "priority": "urgent"},
-                {"type": "risk", "status": "maybe"}):
+    for bad in (
+        {"type": "spaceship"},
+        {"type": "risk", "reason": "boredom"},
+        {"type": "risk", "priority": "urgent"},
+        {"type": "risk", "status": "maybe"},
+    ):
         with pytest.raises(sk.ValidationError):
             kit.ctas.create("X", company=w.acme, owner=w.alice, **bad)  # type: ignore[arg-type]
     assert snapshot(kit) == before
@@ -59,8 +81,9 @@ def test_unknown_type_reason_priority_status_refused__CTA_01(w: World) -> None:
 def test_due_date_move_shifts_open_tasks__CTA_02(w: World) -> None:
     kit = w.kit
     today = kit.today()
-    cta = kit.ctas.create("Renewal", company=w.acme, type="renewal", owner=w.alice,
-                          due_date=today + timedelta(days=10)).record
+    cta = kit.ctas.create(
+        "Renewal", company=w.acme, type="renewal", owner=w.alice, due_date=today + timedelta(days=10)
+    ).record
     t1 = kit.tasks.create(cta, "Open task", due_date=today + timedelta(days=5)).record
     t2 = kit.tasks.create(cta, "Done task", due_date=today + timedelta(days=6)).record
     kit.tasks.set_status(t2, "complete")
@@ -84,9 +107,14 @@ def test_objective_due_move_shifts_tasks_and_plan__CTA_02(w: World) -> None:
     assert [n.rule for n in out.warnings] == ["PLAN_09"]
 
 
-@pytest.mark.parametrize("mode,expected", [("previous", {"A1": "bob", "A2": "bob", "C1": "carol"}),
-                                           ("all", {"A1": "bob", "A2": "bob", "C1": "bob"}),
-                                           ("none", {"A1": "alice", "A2": "alice", "C1": "carol"})])
+@pytest.mark.parametrize(
+    "mode,expected",
+    [
+        ("previous", {"A1": "bob", "A2": "bob", "C1": "carol"}),
+        ("all", {"A1": "bob", "A2": "bob", "C1": "bob"}),
+        ("none", {"A1": "alice", "A2": "alice", "C1": "carol"}),
+    ],
+)
 def test_owner_change_reassigns_tasks__CTA_03(w: World, mode: str, expected: dict[str, str]) -> None:
     kit = w.kit
     carol = kit.users.create("Carol")
@@ -117,7 +145,13 @@ def test_task_fields_and_defaults__TASK_01(w: World) -> None:
     obj = kit.objectives.create(plan.id, "O", owner=w.bob).record
     task = kit.tasks.create(obj, "Prepare deck", priority="high", due_date=date(2026, 12, 10)).record
     assert (task.name, task.owner_id, task.start_date, task.due_date, task.priority, task.status) == (
-        "Prepare deck", w.bob.id, kit.today(), date(2026, 12, 10), "high", kit.config.default_status("task"))
+        "Prepare deck",
+        w.bob.id,
+        kit.today(),
+        date(2026, 12, 10),
+        "high",
+        kit.config.default_status("task"),
+    )
     by_person = kit.tasks.create(obj, "Customer signs", owner=w.pat).record
     assert (by_person.owner_id, by_person.owner_kind) == (w.pat.id, "person")
     with pytest.raises(sk.RuleViolation) as e:
@@ -184,17 +218,21 @@ def test_custom_cta_status_behaves_as_its_category__CTA_01(open_kit: Any) -> Non
 def test_cockpit_is_filterable_and_sortable(w: World) -> None:
     kit = w.kit
     today = kit.today()
-    kit.ctas.create("Late", company=w.acme, type="risk", owner=w.alice, due_date=today + timedelta(days=9),
-                    priority="low")
-    kit.ctas.create("Soon", company=w.acme, type="risk", owner=w.alice, due_date=today + timedelta(days=1),
-                    priority="high")
+    kit.ctas.create(
+        "Late", company=w.acme, type="risk", owner=w.alice, due_date=today + timedelta(days=9), priority="low"
+    )
+    kit.ctas.create(
+        "Soon", company=w.acme, type="risk", owner=w.alice, due_date=today + timedelta(days=1), priority="high"
+    )
     kit.ctas.create("Bob's", company=w.acme, type="risk", owner=w.bob)
     plan = kit.plans.set_status(w.plan().id, "active").record
     kit.objectives.create(plan.id, "Objective", owner=w.alice, due_date=today + timedelta(days=5), priority="high")
     me = kit.as_user(w.alice)
     assert [i.name for i in me.ctas.cockpit()] == ["Soon", "Objective", "Late"]
     assert [i.name for i in me.ctas.cockpit(where=[("priority", "=", "high")], sort=["-due_date"])] == [
-        "Objective", "Soon"]
+        "Objective",
+        "Soon",
+    ]
     kit.store.stats.reset()
     me.ctas.cockpit()
     assert kit.store.stats.total <= 3
@@ -211,8 +249,9 @@ def test_cockpit_limit_is_the_head_of_the_whole_cockpit__PLAN_04_OBJ_08(w: World
         kit.objectives.create(draft.id, f"Hidden {i}", owner=w.alice, due_date=today + timedelta(days=1))
     for i in range(3):
         kit.objectives.create(live.id, f"Live {i}", owner=w.alice, due_date=today + timedelta(days=2 + 2 * i))
-        kit.ctas.create(f"Call {i}", company=w.acme, type="risk", owner=w.alice,
-                        due_date=today + timedelta(days=3 + 2 * i))
+        kit.ctas.create(
+            f"Call {i}", company=w.acme, type="risk", owner=w.alice, due_date=today + timedelta(days=3 + 2 * i)
+        )
     snoozed = kit.ctas.create("Snoozed", company=w.acme, type="risk", owner=w.alice, due_date=today).record
     kit.ctas.snooze(snoozed, today + timedelta(days=3))
     me = kit.as_user(w.alice)

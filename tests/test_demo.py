@@ -22,8 +22,7 @@ def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_C360_01_GANTT_03(tmp_p
     assert len(outputs[0].splitlines()) == len(outputs[1].splitlines())  # nothing doubled on the rerun
     assert "Bundle 'renewal' 1.0: 7 created, 2 already there" in text
     assert "Rule 'Renewal: 120 days out': 5 targets matched (dry run, nothing written)" in text
-    assert "Renewal: 120 days out          first run create cta: 5 created; second run create cta: 5 unchanged" \
-        in text
+    assert "Renewal: 120 days out          first run create cta: 5 created; second run create cta: 5 unchanged" in text
     assert "Customer 360 of Acme Japan" in text and "Open CTAs (2)" in text and "Hiro Tanaka (sponsor)" in text
     chart = tmp_path / "demo-gantt.svg"
     assert f"written to {chart}" in text

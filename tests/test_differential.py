@@ -57,8 +57,23 @@ CUSTOM: dict[str, tuple[str, tuple[str, ...]]] = {
 #: Every queryable company field (custom ones in both spellings) by the family
 #: of operators its type takes: text, number, date, datetime, bool or list.
 COMPANY_FIELDS: dict[str, str] = {
-    **dict.fromkeys(["id", "name", "parent_id", "stage", "status", "csm_id", "industry",
-                     "created_by", "note", "fields.note", "tier", "fields.tier"], "text"),
+    **dict.fromkeys(
+        [
+            "id",
+            "name",
+            "parent_id",
+            "stage",
+            "status",
+            "csm_id",
+            "industry",
+            "created_by",
+            "note",
+            "fields.note",
+            "tier",
+            "fields.tier",
+        ],
+        "text",
+    ),
     **dict.fromkeys(["arr", "health_score", "nps", "version", "score", "fields.score"], "number"),
     **dict.fromkeys(["renewal_date", "since", "fields.since"], "date"),
     **dict.fromkeys(["created_at", "updated_at"], "datetime"),
@@ -66,17 +81,23 @@ COMPANY_FIELDS: dict[str, str] = {
     **dict.fromkeys(["modules", "fields.modules"], "list"),
 }
 SORTABLE = [f for f, family in COMPANY_FIELDS.items() if family != "list"]
-_FAMILY = {FieldType.TEXT: "text", FieldType.INTEGER: "number", FieldType.FLOAT: "number",
-           FieldType.DATE: "date", FieldType.DATETIME: "datetime", FieldType.BOOLEAN: "bool",
-           FieldType.LIST: "list"}
+_FAMILY = {
+    FieldType.TEXT: "text",
+    FieldType.INTEGER: "number",
+    FieldType.FLOAT: "number",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime",
+    FieldType.BOOLEAN: "bool",
+    FieldType.LIST: "list",
+}
 
 
 def fields_of(cls: type[Record]) -> dict[str, str]:
     """The queryable built-in fields of any record class, by operator family."""
     return {c.name: _FAMILY[c.type] for c in schema_of(cls).columns if c.type in _FAMILY}
 
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                          HealthCheck.data_too_large])
+
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 # ------------------------------------------------------------------------------ stores
@@ -104,9 +125,48 @@ def kit_pair(records: list[Any], declare: bool = True) -> Iterator[tuple[sk.Kit,
 
 # ------------------------------------------------------------------------- record values
 #: Text that trips up case folding, collation and type affinity.
-TRICKY = ["", " ", "a", "A", "abc", "ABC", "Abc", "aBc d", "Ä", "ä", "Äpfel", "äpfel", "İ", "i̇", "i",
-          "I", "İstanbul", "istanbul", "ß", "SS", "ss", "Straße", "東京", "東", "10", "9", "010",
-          "1e3", "-1", "1.0", "%", "_", "a%", "'", '"', "null", "[]", "Ω", "ω", "ǅ"]
+TRICKY = [
+    "",
+    " ",
+    "a",
+    "A",
+    "abc",
+    "ABC",
+    "Abc",
+    "aBc d",
+    "Ä",
+    "ä",
+    "Äpfel",
+    "äpfel",
+    "İ",
+    "i̇",
+    "i",
+    "I",
+    "İstanbul",
+    "istanbul",
+    "ß",
+    "SS",
+    "ss",
+    "Straße",
+    "東京",
+    "東",
+    "10",
+    "9",
+    "010",
+    "1e3",
+    "-1",
+    "1.0",
+    "%",
+    "_",
+    "a%",
+    "'",
+    '"',
+    "null",
+    "[]",
+    "Ω",
+    "ω",
+    "ǅ",
+]
 #: Valid Unicode (no lone surrogates, which no UTF-8 store can hold).
 UNICODE = st.characters(codec="utf-8")
 CUSTOM_TEXT = st.one_of(
@@ -124,22 +184,42 @@ NUMBERS = st.one_of(
 )
 FLOATS = NUMBERS.map(float)  # built-in float columns hold floats (the services convert)
 DATES = st.one_of(
-    st.sampled_from([TODAY, TODAY + timedelta(days=1), TODAY - timedelta(days=1),
-                     date(2026, 12, 31), date(2027, 1, 1), date(2027, 3, 31), date(2027, 4, 1)]),
+    st.sampled_from(
+        [
+            TODAY,
+            TODAY + timedelta(days=1),
+            TODAY - timedelta(days=1),
+            date(2026, 12, 31),
+            date(2027, 1, 1),
+            date(2027, 3, 31),
+            date(2027, 4, 1),
+        ]
+    ),
     st.integers(-400, 400).map(lambda d: TODAY + timedelta(days=d)),
 )
 TIMESTAMPS = st.one_of(
-    st.sampled_from([NOW, NOW - timedelta(microseconds=1), NOW + timedelta(days=1),
-                     NOW - timedelta(days=30), datetime(2026, 1, 1, tzinfo=timezone.utc)]),
+    st.sampled_from(
+        [
+            NOW,
+            NOW - timedelta(microseconds=1),
+            NOW + timedelta(days=1),
+            NOW - timedelta(days=30),
+            datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ]
+    ),
     st.integers(-60 * 86400, 60 * 86400).map(lambda s: NOW + timedelta(seconds=s)),
-    st.integers(-(60 * 86400 * 10**6), 60 * 86400 * 10**6).map(
-        lambda us: NOW + timedelta(microseconds=us)),
+    st.integers(-(60 * 86400 * 10**6), 60 * 86400 * 10**6).map(lambda us: NOW + timedelta(microseconds=us)),
 )
 #: Values a custom key may hold from before it was declared: JSON of any shape.
 LEGACY = st.one_of(
-    CUSTOM_TEXT, st.integers(-50, 50), FLOATS, st.booleans(), st.none(),
+    CUSTOM_TEXT,
+    st.integers(-50, 50),
+    FLOATS,
+    st.booleans(),
+    st.none(),
     DATES.map(date.isoformat),
-    st.lists(CUSTOM_TEXT, max_size=2), st.dictionaries(st.sampled_from("ab"), st.integers(0, 3), max_size=1),
+    st.lists(CUSTOM_TEXT, max_size=2),
+    st.dictionaries(st.sampled_from("ab"), st.integers(0, 3), max_size=1),
 )
 
 
@@ -157,8 +237,7 @@ def custom_values(draw: st.DrawFn, legacy: bool) -> dict[str, Any]:
         "since": DATES.map(date.isoformat),
         "flag": st.booleans(),
         "tier": st.sampled_from(TIERS),
-        "modules": st.lists(st.sampled_from(MODULES), unique=True).map(
-            lambda ms: sorted(ms, key=MODULES.index)),
+        "modules": st.lists(st.sampled_from(MODULES), unique=True).map(lambda ms: sorted(ms, key=MODULES.index)),
     }
     out: dict[str, Any] = {}
     for name, strategy in typed.items():
@@ -176,28 +255,33 @@ def custom_values(draw: st.DrawFn, legacy: bool) -> dict[str, Any]:
 
 @st.composite
 def companies(draw: st.DrawFn, legacy: bool = False) -> list[sk.Company]:
-    ids = draw(st.lists(st.text(string.ascii_letters + string.digits + "_-é", min_size=1, max_size=5),
-                        max_size=14, unique=True))
+    ids = draw(
+        st.lists(
+            st.text(string.ascii_letters + string.digits + "_-é", min_size=1, max_size=5), max_size=14, unique=True
+        )
+    )
     out = []
     for id_ in ids:
-        out.append(sk.Company(
-            id=id_,
-            version=draw(st.integers(1, 4)),
-            created_at=draw(TIMESTAMPS),
-            updated_at=draw(TIMESTAMPS),
-            created_by=draw(optional(COLUMN_TEXT)),
-            fields=draw(custom_values(legacy)),
-            name=draw(COLUMN_TEXT),
-            parent_id=draw(optional(COLUMN_TEXT)),
-            stage=draw(optional(COLUMN_TEXT)),
-            status=draw(optional(st.sampled_from(["active", "Active", "churned", ""]))),
-            csm_id=draw(optional(COLUMN_TEXT)),
-            renewal_date=draw(optional(DATES)),
-            industry=draw(optional(COLUMN_TEXT)),
-            arr=draw(optional(FLOATS)),
-            health_score=draw(optional(FLOATS)),
-            nps=draw(optional(FLOATS)),
-        ))
+        out.append(
+            sk.Company(
+                id=id_,
+                version=draw(st.integers(1, 4)),
+                created_at=draw(TIMESTAMPS),
+                updated_at=draw(TIMESTAMPS),
+                created_by=draw(optional(COLUMN_TEXT)),
+                fields=draw(custom_values(legacy)),
+                name=draw(COLUMN_TEXT),
+                parent_id=draw(optional(COLUMN_TEXT)),
+                stage=draw(optional(COLUMN_TEXT)),
+                status=draw(optional(st.sampled_from(["active", "Active", "churned", ""]))),
+                csm_id=draw(optional(COLUMN_TEXT)),
+                renewal_date=draw(optional(DATES)),
+                industry=draw(optional(COLUMN_TEXT)),
+                arr=draw(optional(FLOATS)),
+                health_score=draw(optional(FLOATS)),
+                nps=draw(optional(FLOATS)),
+            )
+        )
     return out
 
 
@@ -210,8 +294,7 @@ COLUMN_VALUES: dict[FieldType, st.SearchStrategy[Any]] = {
     FieldType.BOOLEAN: st.booleans(),
     FieldType.DATE: DATES,
     FieldType.DATETIME: TIMESTAMPS,
-    FieldType.LIST: st.lists(st.sampled_from([*MODULES, "A", "", "a b"]) | CUSTOM_TEXT,
-                             max_size=3).map(tuple),
+    FieldType.LIST: st.lists(st.sampled_from([*MODULES, "A", "", "a b"]) | CUSTOM_TEXT, max_size=3).map(tuple),
     FieldType.JSON: st.just({}),
 }
 
@@ -220,12 +303,14 @@ COLUMN_VALUES: dict[FieldType, st.SearchStrategy[Any]] = {
 def records_of(draw: st.DrawFn, cls: type[Record]) -> list[Any]:
     """Records of any class, every column drawn from small pools (ties, hits)."""
     columns = [c for c in schema_of(cls).columns if c.name != "id"]
-    ids = draw(st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=4),
-                        max_size=10, unique=True))
+    ids = draw(
+        st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=4), max_size=10, unique=True)
+    )
     out = []
     for id_ in ids:
-        values = {c.name: draw(optional(COLUMN_VALUES[c.type]) if c.nullable
-                               else COLUMN_VALUES[c.type]) for c in columns}
+        values = {
+            c.name: draw(optional(COLUMN_VALUES[c.type]) if c.nullable else COLUMN_VALUES[c.type]) for c in columns
+        }
         out.append(cls(id=id_, **values))
     return out
 
@@ -248,19 +333,16 @@ def text_like(draw: st.DrawFn, records: list[Any], field: str) -> str:
     what a backend reading JSON might mistake them for."""
     raw = [_raw(r, field) for r in records]
     seen = [v for v in raw if isinstance(v, str) and "\x00" not in v]
-    seen += [json.dumps(v, ensure_ascii=False, separators=(",", ":"))
-             for v in raw if isinstance(v, (list, dict))]
+    seen += [json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in raw if isinstance(v, (list, dict))]
     pool = st.sampled_from(seen) if seen else st.sampled_from(TRICKY)
     value = draw(st.one_of(pool, st.sampled_from(TRICKY), CUSTOM_TEXT))
-    recasings: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title, lambda s: s[:2],
-                                             lambda s: s[1:]]
+    recasings: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title, lambda s: s[:2], lambda s: s[1:]]
     recase = draw(st.sampled_from(recasings))
     return recase(value)
 
 
 def number_like(draw: st.DrawFn, records: list[Any], field: str) -> float | int:
-    seen = [v for v in (_raw(r, field) for r in records)
-            if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    seen = [v for v in (_raw(r, field) for r in records) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return draw(st.one_of(st.sampled_from(seen), NUMBERS) if seen else NUMBERS)
 
 
@@ -276,8 +358,9 @@ def timestamp_like(draw: st.DrawFn, records: list[Any], field: str, as_date: boo
     value = draw(st.one_of(st.sampled_from(seen), TIMESTAMPS) if seen else TIMESTAMPS)
     if as_date:
         return value.date() if draw(st.booleans()) else value.date().isoformat()
-    zone = draw(st.sampled_from([timezone.utc, timezone(timedelta(hours=-5)),
-                                 timezone(timedelta(hours=9, minutes=30))]))
+    zone = draw(
+        st.sampled_from([timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9, minutes=30))])
+    )
     return value.astimezone(zone)
 
 
@@ -297,15 +380,15 @@ def _raw(record: Any, field: str) -> Any:
 
 
 def list_item_like(draw: st.DrawFn, records: list[Any], field: str) -> str:
-    seen = [x for v in (_raw(r, field) for r in records) if isinstance(v, (list, tuple))
-            for x in v if isinstance(x, str)]
+    seen = [
+        x for v in (_raw(r, field) for r in records) if isinstance(v, (list, tuple)) for x in v if isinstance(x, str)
+    ]
     extra = st.sampled_from([*MODULES, "A", "zz"])
     return draw(st.one_of(st.sampled_from(seen), extra) if seen else extra)
 
 
 @st.composite
-def conditions(draw: st.DrawFn, records: list[Any],
-               fields: dict[str, str]) -> Condition | tuple[Any, ...]:
+def conditions(draw: st.DrawFn, records: list[Any], fields: dict[str, str]) -> Condition | tuple[Any, ...]:
     """One valid condition on any field with any operator its type allows."""
     kind = draw(st.sampled_from(sorted(set(fields.values()))))
     field = draw(st.sampled_from([f for f, family in fields.items() if family == kind]))
@@ -450,17 +533,22 @@ def logic_texts(draw: st.DrawFn, n: int) -> str:
 @st.composite
 def sorts(draw: st.DrawFn, fields: dict[str, str]) -> list[Any]:
     sortable = [f for f, family in fields.items() if family != "list"]
-    keys = draw(st.lists(st.sampled_from(sortable), max_size=3,
-                         unique_by=lambda f: f.removeprefix("fields.")))
+    keys = draw(st.lists(st.sampled_from(sortable), max_size=3, unique_by=lambda f: f.removeprefix("fields.")))
     out: list[Any] = []
     for key in keys:
         desc = draw(st.booleans())
-        out.append(draw(st.sampled_from([
-            f"-{key}" if desc else key,
-            (key, "desc" if desc else "asc"),
-            (key, "DESC" if desc else "Asc"),
-            Sort(key, desc),
-        ])))
+        out.append(
+            draw(
+                st.sampled_from(
+                    [
+                        f"-{key}" if desc else key,
+                        (key, "desc" if desc else "asc"),
+                        (key, "DESC" if desc else "Asc"),
+                        Sort(key, desc),
+                    ]
+                )
+            )
+        )
     return out
 
 
@@ -471,8 +559,10 @@ def groupings(draw: st.DrawFn, fields: dict[str, str]) -> Any:
     dated = [f for f, family in fields.items() if family in ("date", "datetime")]
     if dated:
         date_field = draw(st.sampled_from(dated))
-        options += [st.just(CalendarQuarter(date_field)),
-                    st.integers(1, 12).map(lambda m: FiscalQuarter(date_field, m))]
+        options += [
+            st.just(CalendarQuarter(date_field)),
+            st.integers(1, 12).map(lambda m: FiscalQuarter(date_field, m)),
+        ]
     return draw(st.one_of(options))
 
 
@@ -583,8 +673,12 @@ def store_answers(store: Store, cls: type[Record], query: Query, group: Any) -> 
     schema = schema_of(cls)
     bound = bind(query, schema, {}, NOW)
     rows = list(store.query(bound))
-    return {"ids": [r.id for r in rows], "records": rows, "count": store.count(bound),
-            "groups": store.group_counts(bound, bind_group(group, schema, {}))}
+    return {
+        "ids": [r.id for r in rows],
+        "records": rows,
+        "count": store.count(bound),
+        "groups": store.group_counts(bound, bind_group(group, schema, {})),
+    }
 
 
 def _distinct_unique_keys(cls: type[Any], records: list[Any]) -> list[Any]:
@@ -627,12 +721,14 @@ def test_memory_and_sqlite_agree_on_every_record_kind__STORE_02(data: st.DataObj
 def crm(kit: sk.Kit) -> sk.Kit:
     for name, (ftype, options) in CUSTOM.items():
         kit.custom_fields.declare("company", name, ftype, options=options)
-    kit.companies.create_many([
-        {"name": "Äpfel AG", "arr": 10.0, "fields": {"note": "İstanbul office", "score": 3}},
-        {"name": "apfel gmbh", "arr": None, "fields": {"note": "", "score": 2.5}},
-        {"name": "Zeta", "arr": 10, "fields": {"score": None, "tier": "Gold"}},
-        {"name": "beta", "arr": -1.5, "fields": {"note": "STRASSE", "modules": ["a", "B"]}},
-    ])
+    kit.companies.create_many(
+        [
+            {"name": "Äpfel AG", "arr": 10.0, "fields": {"note": "İstanbul office", "score": 3}},
+            {"name": "apfel gmbh", "arr": None, "fields": {"note": "", "score": 2.5}},
+            {"name": "Zeta", "arr": 10, "fields": {"score": None, "tier": "Gold"}},
+            {"name": "beta", "arr": -1.5, "fields": {"note": "STRASSE", "modules": ["a", "B"]}},
+        ]
+    )
     return kit
 
 
@@ -675,15 +771,23 @@ def test_group_by_custom_number_and_boolean__STORE_02(crm: sk.Kit) -> None:
 @pytest.fixture
 def legacy(kit: sk.Kit) -> sk.Kit:
     """Companies whose custom keys were filled before the fields were declared."""
-    kit.companies.create_many([
-        {"name": "list", "fields": {"note": ["abc"], "since": "hello", "modules": "a",
-                                    "score": "high", "flag": "yes"}},
-        {"name": "map", "fields": {"note": {"abc": 1}, "since": 20270101,
-                                   "modules": ["a", 1, ["B"]], "score": True, "flag": 1}},
-        {"name": "empty", "fields": {"note": [], "since": [], "modules": [], "score": [1]}},
-        {"name": "plain", "fields": {"note": "abc", "since": "2027-02-01", "modules": ["a"],
-                                     "score": 5, "flag": True}},
-    ])
+    kit.companies.create_many(
+        [
+            {
+                "name": "list",
+                "fields": {"note": ["abc"], "since": "hello", "modules": "a", "score": "high", "flag": "yes"},
+            },
+            {
+                "name": "map",
+                "fields": {"note": {"abc": 1}, "since": 20270101, "modules": ["a", 1, ["B"]], "score": True, "flag": 1},
+            },
+            {"name": "empty", "fields": {"note": [], "since": [], "modules": [], "score": [1]}},
+            {
+                "name": "plain",
+                "fields": {"note": "abc", "since": "2027-02-01", "modules": ["a"], "score": 5, "flag": True},
+            },
+        ]
+    )
     for name, (ftype, options) in CUSTOM.items():
         kit.custom_fields.declare("company", name, ftype, options=options)
     return kit
@@ -692,6 +796,7 @@ def legacy(kit: sk.Kit) -> sk.Kit:
 def test_values_of_the_wrong_shape_read_as_missing__STORE_02(legacy: sk.Kit) -> None:
     """STORE_02: a list or mapping under a single-value custom field, or a single
     value under a multi-select, reads as missing on every backend (never as JSON text)."""
+
     def names(*where: Any, **kw: Any) -> list[str]:
         return sorted(_names(legacy, list(where), **kw))
 
@@ -712,6 +817,7 @@ def test_values_of_the_wrong_shape_read_as_missing__STORE_02(legacy: sk.Kit) -> 
 def test_values_of_another_type_order_numbers_before_text__STORE_02(legacy: sk.Kit) -> None:
     """STORE_02: a number, text or flag under a field of another type compares as
     stored: booleans as 0/1, numbers before text; quarters of a non-date are empty."""
+
     def names(*where: Any) -> list[str]:
         return sorted(_names(legacy, list(where)))
 
@@ -729,9 +835,9 @@ def test_very_long_queries_run_on_every_backend__STORE_02(kit: sk.Kit) -> None:
     """STORE_02: thousands of conditions and long in-lists work on every backend
     (SQL nests long chains as balanced trees and passes long lists as one parameter)."""
     kit.custom_fields.declare("company", "modules", "multiselect", options=MODULES)
-    kit.companies.create_many([
-        {"name": f"c{i:03d}", "arr": float(i), "fields": {"modules": [MODULES[i % 5]]}}
-        for i in range(60)])
+    kit.companies.create_many(
+        [{"name": f"c{i:03d}", "arr": float(i), "fields": {"modules": [MODULES[i % 5]]}} for i in range(60)]
+    )
     assert kit.companies.count([("arr", "!=", float(i)) for i in range(10, 1510)]) == 10
     ors = [("arr", "=", float(i)) for i in range(0, 1000, 2)]
     assert kit.companies.count(ors, logic=" OR ".join(str(i + 1) for i in range(len(ors)))) == 30
@@ -749,8 +855,12 @@ def test_very_long_queries_run_on_every_backend__STORE_02(kit: sk.Kit) -> None:
 def test_extreme_values_are_answered_or_refused_alike__STORE_02(kit: sk.Kit) -> None:
     """STORE_02: numbers past 64 bits, huge limits and offsets, day counts past the
     calendar's end: every backend answers; text no backend can store is a QueryError."""
-    kit.companies.create_many([{"name": "a", "arr": 1.0, "renewal_date": date(2027, 1, 1)},
-                               {"name": "b", "arr": None, "renewal_date": date(2020, 1, 1)}])
+    kit.companies.create_many(
+        [
+            {"name": "a", "arr": 1.0, "renewal_date": date(2027, 1, 1)},
+            {"name": "b", "arr": None, "renewal_date": date(2020, 1, 1)},
+        ]
+    )
     count = kit.companies.count
     assert count([("arr", "<", 10**30)]) == 1
     assert count([("arr", ">", -(10**400))]) == 1
@@ -771,12 +881,19 @@ def test_extreme_values_are_answered_or_refused_alike__STORE_02(kit: sk.Kit) -> 
 
 # ------------------------------------------------------------------------ GOAL_10 logic
 @settings(max_examples=300, deadline=None)
-@given(text=st.one_of(
-    st.text(max_size=40),
-    st.text(alphabet="0123456789()ANDORNOTandornot \t", max_size=40),
-    st.lists(st.sampled_from(["1", "2", "3", "4", "0", "99", "(", ")", "AND", "OR", "NOT", "and",
-                              "x", "&&", "||", "-1", "1.5", "١"]), max_size=12).map(" ".join),
-), count=st.integers(0, 5))
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet="0123456789()ANDORNOTandornot \t", max_size=40),
+        st.lists(
+            st.sampled_from(
+                ["1", "2", "3", "4", "0", "99", "(", ")", "AND", "OR", "NOT", "and", "x", "&&", "||", "-1", "1.5", "١"]
+            ),
+            max_size=12,
+        ).map(" ".join),
+    ),
+    count=st.integers(0, 5),
+)
 def test_random_logic_is_parsed_or_refused_with_query_error__GOAL_10(text: str, count: int) -> None:
     """GOAL_10: any string as advanced logic is parsed or refused with a QueryError, never
     another exception; a parsed tree uses every condition and only existing ones."""
@@ -824,23 +941,26 @@ def test_logic_examples__GOAL_10() -> None:
     assert isinstance(parse_logic("  not not 1  ", 1), Not)
 
 
-@pytest.mark.parametrize(("logic", "count", "message"), [
-    ("1 AND", 2, "ends too early"),
-    ("(1 OR 2", 2, "unclosed '('"),
-    ("1 OR 2)", 2, "unexpected ')'"),
-    ("4", 3, "names condition 4, but there are 3 conditions"),
-    ("0 AND 1", 1, "names condition 0"),
-    ("1 AND 2", 3, "conditions [3] are not used"),
-    ("1 XOR 2", 2, "unknown word 'XOR'"),
-    ("1 && 2", 2, "unexpected character '&'"),
-    ("", 1, "logic is empty"),
-    ("   ", 1, "logic is empty"),
-    ("()", 1, "unexpected ')'"),
-    ("1 2", 2, "unexpected '2'"),
-    ("NOT", 1, "ends too early"),
-    ("(" * 70 + "1" + ")" * 70, 1, "nested deeper"),
-    ("1 OR " * 900 + "1", 1, "longer than"),
-])
+@pytest.mark.parametrize(
+    ("logic", "count", "message"),
+    [
+        ("1 AND", 2, "ends too early"),
+        ("(1 OR 2", 2, "unclosed '('"),
+        ("1 OR 2)", 2, "unexpected ')'"),
+        ("4", 3, "names condition 4, but there are 3 conditions"),
+        ("0 AND 1", 1, "names condition 0"),
+        ("1 AND 2", 3, "conditions [3] are not used"),
+        ("1 XOR 2", 2, "unknown word 'XOR'"),
+        ("1 && 2", 2, "unexpected character '&'"),
+        ("", 1, "logic is empty"),
+        ("   ", 1, "logic is empty"),
+        ("()", 1, "unexpected ')'"),
+        ("1 2", 2, "unexpected '2'"),
+        ("NOT", 1, "ends too early"),
+        ("(" * 70 + "1" + ")" * 70, 1, "nested deeper"),
+        ("1 OR " * 900 + "1", 1, "longer than"),
+    ],
+)
 def test_malformed_logic_is_refused_clearly__GOAL_10(logic: str, count: int, message: str) -> None:
     """GOAL_10: malformed logic raises QueryError saying what is wrong."""
     with pytest.raises(sk.QueryError) as e:
@@ -854,8 +974,7 @@ BAD_QUERIES: list[tuple[dict[str, Any], str]] = [
     ({"where": [("name", "like", "a%")]}, "unknown operator; known:"),
     ({"where": [("name", "~", "a")]}, "unknown operator"),
     ({"where": [("arr", "=", "lots")]}, "condition 1: field 'arr' (float) takes numbers"),
-    ({"where": [("name", "=", "x"), ("score", ">", "high")]},
-     "condition 2: field 'score' (float) takes numbers"),
+    ({"where": [("name", "=", "x"), ("score", ">", "high")]}, "condition 2: field 'score' (float) takes numbers"),
     ({"where": [("renewal_date", "<", "next year")]}, "not an ISO date"),
     ({"where": [("flag", "<", True)]}, "supports only = and !="),
     ({"where": [("arr", "contains", "1")]}, "contains needs a text field, 'arr' is float"),
@@ -865,8 +984,10 @@ BAD_QUERIES: list[tuple[dict[str, Any], str]] = [
     ({"where": [("arr", "between", (1,))]}, "between takes a pair"),
     ({"where": [("name", "=", "a"), ("arr", ">", 1)], "logic": "1 AND"}, "ends too early"),
     ({"where": [("name", "=", "a"), ("arr", ">", 1)], "logic": "(1 OR 2"}, "unclosed '('"),
-    ({"where": [("name", "=", "a"), ("arr", ">", 1), ("nps", ">", 1)], "logic": "4"},
-     "names condition 4, but there are 3 conditions"),
+    (
+        {"where": [("name", "=", "a"), ("arr", ">", 1), ("nps", ">", 1)], "logic": "4"},
+        "names condition 4, but there are 3 conditions",
+    ),
     ({"where": [], "logic": "1"}, "logic given without conditions"),
     ({"sort": ["modules"]}, "cannot sort by 'modules': list fields are not sortable"),
     ({"sort": ["-fields.modules"]}, "cannot sort by 'modules'"),
@@ -877,10 +998,10 @@ BAD_QUERIES: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), BAD_QUERIES,
-                         ids=[m.split(":")[0][:40] for _, m in BAD_QUERIES])
+@pytest.mark.parametrize(("args", "message"), BAD_QUERIES, ids=[m.split(":")[0][:40] for _, m in BAD_QUERIES])
 def test_bad_queries_raise_query_error_before_storage__GOAL_10(
-        crm: sk.Kit, args: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    crm: sk.Kit, args: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """GOAL_10 / STORE_02: bad queries raise QueryError with a clear message, on
     every backend, before anything reaches storage."""
     args = dict(args)
@@ -899,8 +1020,9 @@ def test_bad_queries_raise_query_error_before_storage__GOAL_10(
     assert "company" not in asked  # refused before any company was read
 
 
-@pytest.mark.parametrize("by", ["modules", CalendarQuarter("name"), FiscalQuarter("since", 13),
-                                FiscalQuarter("since", 0), "nope"])
+@pytest.mark.parametrize(
+    "by", ["modules", CalendarQuarter("name"), FiscalQuarter("since", 13), FiscalQuarter("since", 0), "nope"]
+)
 def test_bad_groupings_raise_query_error__GOAL_10(crm: sk.Kit, by: Any) -> None:
     """GOAL_10: grouping by a list field, quarters of a non-date, a bad fiscal month: QueryError."""
     with pytest.raises(sk.QueryError):

@@ -8,8 +8,22 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-RUNNABLE = ["getting-started.md", "queries.md", "plans.md", "cloning.md", "timeline.md", "notifications.md",
-            "sharing.md", "goals.md", "c360.md", "gantt.md", "notebooks.md", "rules.md", "bundles.md", "guide.md"]
+RUNNABLE = [
+    "getting-started.md",
+    "queries.md",
+    "plans.md",
+    "cloning.md",
+    "timeline.md",
+    "notifications.md",
+    "sharing.md",
+    "goals.md",
+    "c360.md",
+    "gantt.md",
+    "notebooks.md",
+    "rules.md",
+    "bundles.md",
+    "guide.md",
+]
 
 
 def blocks(path: Path) -> list[str]:
@@ -17,8 +31,9 @@ def blocks(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", RUNNABLE)
-def test_guide_code_runs(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_guide_code_runs(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Docs that cannot rot: each block runs, and its asserts hold."""
     monkeypatch.chdir(tmp_path)
     code = blocks(DOCS / name)

@@ -38,8 +38,12 @@ class SecWorld(World):
         kit.notifications.subscribe(self.ian, delivery="daily")
 
     def records(self) -> list[Any]:
-        return [self.kit.plans.get(self.sp.id), self.kit.objectives.get(self.obj.id),
-                self.kit.tasks.get(self.task.id), self.note]
+        return [
+            self.kit.plans.get(self.sp.id),
+            self.kit.objectives.get(self.obj.id),
+            self.kit.tasks.get(self.task.id),
+            self.note,
+        ]
 
 
 @pytest.fixture
@@ -106,8 +110,10 @@ def test_a_user_changes_only_their_own_subscriptions__SEC_02(w: SecWorld, who: s
     w.kit.as_user(w.alice).plans.create("Q", company=w.acme, plan_type="onboarding", owner=w.olga)
     w.kit.as_user(w.olga).objectives.create(w.sp, "Kickoff", owner=w.alice)
     before = snapshot(w.kit)
-    for attempt in (lambda: actor.notifications.unsubscribe(w.olga),
-                    lambda: actor.notifications.subscribe(w.alice, delivery="weekly")):
+    for attempt in (
+        lambda: actor.notifications.unsubscribe(w.olga),
+        lambda: actor.notifications.subscribe(w.alice, delivery="weekly"),
+    ):
         with pytest.raises(sk.AccessDenied) as e:
             attempt()
         assert e.value.rule == "SEC_02"
@@ -143,8 +149,10 @@ def test_as_user_refuses_none_and_unknown_users__SEC_02(w: SecWorld, url: str, c
 def _copies(w: SecWorld) -> dict[str, Any]:
     """New records of every work kind, as an acting user might hand them to kit.store."""
     cta = w.kit.ctas.create("Risk review", company=w.acme, type="risk", owner=w.alice).record
-    return {kind: attrs.evolve(rec, id=f"forged-{kind}") for kind, rec in
-            [("plan", w.sp), ("objective", w.obj), ("task", w.task), ("cta", cta), ("activity", w.note)]}
+    return {
+        kind: attrs.evolve(rec, id=f"forged-{kind}")
+        for kind, rec in [("plan", w.sp), ("objective", w.obj), ("task", w.task), ("cta", cta), ("activity", w.note)]
+    }
 
 
 @pytest.mark.parametrize("who", ["bob", "ian", "gone"])
@@ -158,13 +166,15 @@ def test_an_acting_users_store_checks_every_write__SEC_02(w: SecWorld, who: str)
     forged["share"] = attrs.evolve(host_share, id="forged-share", token_hash=hash_token(token))
     before = snapshot(w.kit)
     attempts: list[Callable[[], Any]] = [functools.partial(store.insert, r) for r in forged.values()]
-    attempts += [lambda: store.insert_many(list(forged.values())),
-                 lambda: store.update(attrs.evolve(w.sp, name="Mine", version=w.sp.version + 1), w.sp.version),
-                 lambda: store.update_many([(attrs.evolve(host_share, version=host_share.version + 1),
-                                             host_share.version)]),
-                 lambda: store.delete("task", w.task.id), lambda: store.delete_many("activity", [w.note.id]),
-                 lambda: store.delete_many("share", [host_share.id]),
-                 lambda: store.delete_many("subscription", [s.id for s in w.kit.notifications.subscriptions(w.olga)])]
+    attempts += [
+        lambda: store.insert_many(list(forged.values())),
+        lambda: store.update(attrs.evolve(w.sp, name="Mine", version=w.sp.version + 1), w.sp.version),
+        lambda: store.update_many([(attrs.evolve(host_share, version=host_share.version + 1), host_share.version)]),
+        lambda: store.delete("task", w.task.id),
+        lambda: store.delete_many("activity", [w.note.id]),
+        lambda: store.delete_many("share", [host_share.id]),
+        lambda: store.delete_many("subscription", [s.id for s in w.kit.notifications.subscriptions(w.olga)]),
+    ]
     for attempt in attempts:
         with pytest.raises(sk.AccessDenied) as e:
             attempt()
@@ -261,8 +271,7 @@ def test_a_rolled_back_savepoint_drops_only_its_own_notifications__SEC_08(w: Sec
     assert [n.title for n in w.rec.got] == ["Success plan 'Outer' was assigned to you"]
 
 
-def test_after_commit_outside_a_transaction_runs_now_even_while_another_thread_writes__SEC_08(
-        w: SecWorld) -> None:
+def test_after_commit_outside_a_transaction_runs_now_even_while_another_thread_writes__SEC_08(w: SecWorld) -> None:
     inside, release, ran = threading.Event(), threading.Event(), []
 
     def holder() -> None:
@@ -315,21 +324,37 @@ def test_threads_sharing_a_kit_notify_each_commit_once_and_no_rollback__SEC_08(w
 
 
 # ----------------------------------------------------------------------- SEC_09
-BAD_EMAILS = ["victim@x.com, attacker@y.com", "victim@x.com,attacker@y.com", "a@x.com;b@y.com",
-              "Bob <bob@x.com>", "bob@x.com\r\nBcc: all@y.com", "bob@x.com\n", "bob@x.com (comment)",
-              '"a,b"@x.com', "not an address", "bob@", "@x.com", "a@b@c.com", "", " bob@x.com",
-              "bob\ud800@x.com", "x" * 250 + "@x.com"]
+BAD_EMAILS = [
+    "victim@x.com, attacker@y.com",
+    "victim@x.com,attacker@y.com",
+    "a@x.com;b@y.com",
+    "Bob <bob@x.com>",
+    "bob@x.com\r\nBcc: all@y.com",
+    "bob@x.com\n",
+    "bob@x.com (comment)",
+    '"a,b"@x.com',
+    "not an address",
+    "bob@",
+    "@x.com",
+    "a@b@c.com",
+    "",
+    " bob@x.com",
+    "bob\ud800@x.com",
+    "x" * 250 + "@x.com",
+]
 
 
 @pytest.mark.parametrize("bad", BAD_EMAILS)
 def test_an_email_is_one_valid_address_everywhere__SEC_09(w: SecWorld, bad: str) -> None:
     before = snapshot(w.kit)
     attempts: list[Callable[[], Any]] = [
-        lambda: w.kit.users.create("Eve", email=bad), lambda: w.kit.users.update(w.bob, email=bad),
+        lambda: w.kit.users.create("Eve", email=bad),
+        lambda: w.kit.users.update(w.bob, email=bad),
         lambda: w.kit.people.create("Eve", company=w.acme, email=bad),
         lambda: w.kit.people.update(w.pat, email=bad),
         lambda: w.kit.objectives.send_email(w.obj, subject="Hi", to=["ok@x.com", bad]),
-        lambda: SmtpNotifier(host="localhost", sender=bad)]
+        lambda: SmtpNotifier(host="localhost", sender=bad),
+    ]
     for attempt in attempts:
         with pytest.raises(sk.ValidationError) as e:
             attempt()
@@ -352,10 +377,10 @@ def test_addresses_stored_before_the_check_are_refused_when_used__SEC_09(w: SecW
     assert ok is not None and ok["To"] == "olga@example.com"
 
 
-@pytest.mark.parametrize("good", ["a@b.co", "Carol@Example.com", "first.last+tag@sub.example.co.uk",
-                                  "successkit@localhost"])
+@pytest.mark.parametrize(
+    "good", ["a@b.co", "Carol@Example.com", "first.last+tag@sub.example.co.uk", "successkit@localhost"]
+)
 def test_valid_addresses_are_kept_exactly__SEC_09(w: SecWorld, good: str) -> None:
     assert w.kit.users.create("Val", email=good).email == good
     assert w.kit.people.create("Val", email=good).email == good
     assert SmtpNotifier(host="localhost", sender=good).sender == good
-

@@ -132,8 +132,7 @@ def build_world(kit: sk.Kit) -> list[str]:
     book = kit.playbooks.create("Kickoff", [{"name": "Call", "due_days": 2}])
     kit.playbooks.create_email_template("Welcome", "Hello {name}")
     kit.plan_templates.create("Onboard", "onboarding", [{"key": "a", "name": "Go live", "due_days": 5}])
-    plan = kit.plans.create("Onboarding", company=acme, plan_type="onboarding", owner=alice,
-                            due_date=date(2027, 3, 31))
+    plan = kit.plans.create("Onboarding", company=acme, plan_type="onboarding", owner=alice, due_date=date(2027, 3, 31))
     kit.plans.create("Renewal", company=acme, relationship=rel, plan_type="renewal", owner=bob)
     objective = kit.objectives.create(plan, "Go live", owner=alice, playbook=book).record
     kit.tasks.create(objective, "Kick-off", owner=pat)
@@ -211,10 +210,39 @@ VALUE_HINTS: dict[str, list[Any]] = {
 }  # fmt: skip
 
 #: Keyword names tried on ``**options`` parameters (plus the record's own fields).
-EXTRA_KEYWORDS = ["name", "status", "owner", "due_date", "objectives", "tasks", "copy_plan_info", "dry_run",
-                  "skip", "overrides", "holidays", "on", "business_days", "company", "relationship", "plan",
-                  "type", "reason", "notes", "columns", "extra_columns", "group_by", "sort", "where", "logic",
-                  "statuses", "sharing_enabled", "objective_due_days", "active", "fields", "bogus"]
+EXTRA_KEYWORDS = [
+    "name",
+    "status",
+    "owner",
+    "due_date",
+    "objectives",
+    "tasks",
+    "copy_plan_info",
+    "dry_run",
+    "skip",
+    "overrides",
+    "holidays",
+    "on",
+    "business_days",
+    "company",
+    "relationship",
+    "plan",
+    "type",
+    "reason",
+    "notes",
+    "columns",
+    "extra_columns",
+    "group_by",
+    "sort",
+    "where",
+    "logic",
+    "statuses",
+    "sharing_enabled",
+    "objective_due_days",
+    "active",
+    "fields",
+    "bogus",
+]
 
 
 class Draw:
@@ -258,8 +286,17 @@ class Draw:
         choice = self.data.draw(st.integers(0, 9), label=f"{name}: kind of value")
         if fitting and choice < 5:
             value = self.pick(name, fitting)
-            if name in ("plans", "goals", "refs", "playbooks", "participants", "associated_persons", "depends_on",
-                        "items", "objs") and not isinstance(value, (list, tuple)):
+            if name in (
+                "plans",
+                "goals",
+                "refs",
+                "playbooks",
+                "participants",
+                "associated_persons",
+                "depends_on",
+                "items",
+                "objs",
+            ) and not isinstance(value, (list, tuple)):
                 return [value]
             return value
         if choice < 8 or depth > 1:
@@ -328,8 +365,10 @@ def shape(value: Any, depth: int = 0) -> Any:
     if depth > 12:
         return ("deep",)
     if isinstance(value, Record):
-        return (value.__kind__, tuple((f.name, shape(getattr(value, f.name), depth + 1))
-                                      for f in attrs.fields(type(value))))
+        return (
+            value.__kind__,
+            tuple((f.name, shape(getattr(value, f.name), depth + 1)) for f in attrs.fields(type(value))),
+        )
     if isinstance(value, float):
         return ("float", repr(value))
     if value is None or isinstance(value, (bool, int, str, bytes, date, timedelta)):
@@ -341,8 +380,12 @@ def shape(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         return ("map", tuple(sorted((repr(k), shape(v, depth + 1)) for k, v in value.items())))
     if attrs.has(type(value)):
-        return (type(value).__name__, tuple((f.name, shape(getattr(value, f.name), depth + 1))
-                                            for f in attrs.fields(type(value)) if f.name != "kit"))
+        return (
+            type(value).__name__,
+            tuple(
+                (f.name, shape(getattr(value, f.name), depth + 1)) for f in attrs.fields(type(value)) if f.name != "kit"
+            ),
+        )
     if isinstance(value, Iterator):
         return ("iter", tuple(shape(v, depth + 1) for v in itertools.islice(value, 200)))
     return ("object", type(value).__name__)
@@ -359,8 +402,10 @@ def returned_records(result: Any) -> list[Record]:
 
 def state(kit: sk.Kit) -> dict[str, Any]:
     """Every record of every kind, in a type-keeping comparable form."""
-    return {kind: [shape(r) for r in kit.store.query(kit.bind(kind, sk.Query(sort=["id"])))]
-            for kind in sorted(kit.store.schemas)}
+    return {
+        kind: [shape(r) for r in kit.store.query(kit.bind(kind, sk.Query(sort=["id"])))]
+        for kind in sorted(kit.store.schemas)
+    }
 
 
 class Rollback(Exception):
@@ -444,8 +489,10 @@ def open_worlds(tmp: Path) -> Iterator[Worlds]:
             ids.drawn = 0
             tokens = build_world(kits[name])
         ref = kits["memory"]
-        world = World({kind: list(ref.store.query(ref.bind(kind, sk.Query(sort=["id"]))))
-                       for kind in sorted(ref.store.schemas)}, tokens)
+        world = World(
+            {kind: list(ref.store.query(ref.bind(kind, sk.Query(sort=["id"])))) for kind in sorted(ref.store.schemas)},
+            tokens,
+        )
         yield Worlds(kits, world, ids)
     finally:
         patch.undo()
@@ -464,8 +511,9 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worlds]:
         yield opened
 
 
-def check_call(kits: dict[str, sk.Kit], service: str, method: str, args: list[Any], kwargs: dict[str, Any],
-               ids: SequentialIds) -> None:
+def check_call(
+    kits: dict[str, sk.Kit], service: str, method: str, args: list[Any], kwargs: dict[str, Any], ids: SequentialIds
+) -> None:
     """Run one call on every kit: no foreign exception, and every backend agrees."""
     shown = f"kit.{service}.{method}(*{args!r:.300}, **{kwargs!r:.300})"
     results = {}
@@ -481,8 +529,9 @@ def check_call(kits: dict[str, sk.Kit], service: str, method: str, args: list[An
     want = results["memory"].outcome
     for name, result in results.items():
         if result.outcome != want:
-            raise AssertionError(f"{name} disagrees with memory on {shown}:\n  {_brief(result.outcome)}\n"
-                                 f"  {_brief(want)}")
+            raise AssertionError(
+                f"{name} disagrees with memory on {shown}:\n  {_brief(result.outcome)}\n  {_brief(want)}"
+            )
 
 
 def _brief(outcome: Any) -> str:
@@ -490,11 +539,14 @@ def _brief(outcome: Any) -> str:
 
 
 @pytest.mark.slow
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
-def test_every_public_method_refuses_or_agrees__SEC_05(
-        worlds: Worlds, data: st.DataObject) -> None:
+def test_every_public_method_refuses_or_agrees__SEC_05(worlds: Worlds, data: st.DataObject) -> None:
     """Any value of any type at any public method: a successkit error or the same
     stored result on every backend (SEC_05, STORE_02)."""
     kits, world, ids = worlds.kits, worlds.world, worlds.ids
@@ -509,4 +561,3 @@ def test_every_service_method_is_fuzzed__SEC_05() -> None:
     services = {s for s, _ in METHODS}
     assert {"companies", "plans", "config", "goals", "sharing", "notifications", "bundles"} <= services
     assert len(METHODS) > 250
-

@@ -27,10 +27,14 @@ class Chart:
         self.root = ET.fromstring(svg)
         assert self.root.tag == f"{NS}svg"
         self.bars = {e.get("data-id", ""): e for e in self.root.iter() if "bar" in e.get("class", "").split()}
-        self.arrows = {(e.get("data-from", ""), e.get("data-to", "")): e for e in self.root.iter(f"{NS}path")
-                       if "dependency" in e.get("class", "").split()}
-        self.labels = {e.get("data-id", ""): e for e in self.root.iter(f"{NS}text")
-                       if "label" in e.get("class", "").split()}
+        self.arrows = {
+            (e.get("data-from", ""), e.get("data-to", "")): e
+            for e in self.root.iter(f"{NS}path")
+            if "dependency" in e.get("class", "").split()
+        }
+        self.labels = {
+            e.get("data-id", ""): e for e in self.root.iter(f"{NS}text") if "label" in e.get("class", "").split()
+        }
 
     def classes(self, id: str) -> set[str]:
         return set(self.bars[id].get("class", "").split())
@@ -61,19 +65,24 @@ class Plan:
         self.kickoff = objective(self.plan, "Kickoff", start_date=days(-14), due_date=days(-3)).record
         self.agenda = task(self.kickoff, "Send agenda", start_date=days(-14), due_date=days(-10)).record
         kit.tasks.set_status(self.agenda, "complete")
-        self.meet = task(self.kickoff, "Hold kickoff", start_date=days(-9), due_date=days(-3),
-                         depends_on=[self.agenda]).record
-        self.config = objective(self.plan, "Configuration", start_date=t, due_date=days(20),
-                                depends_on=[self.kickoff]).record
+        self.meet = task(
+            self.kickoff, "Hold kickoff", start_date=days(-9), due_date=days(-3), depends_on=[self.agenda]
+        ).record
+        self.config = objective(
+            self.plan, "Configuration", start_date=t, due_date=days(20), depends_on=[self.kickoff]
+        ).record
         self.sso = task(self.config, "SSO", start_date=t, due_date=days(6)).record
-        self.data = task(self.config, "Data import", start_date=days(7), due_date=days(20),
-                         depends_on=[self.sso]).record
+        self.data = task(
+            self.config, "Data import", start_date=days(7), due_date=days(20), depends_on=[self.sso]
+        ).record
         self.training = objective(self.plan, "Training", start_date=days(10), due_date=days(30)).record
         self.admin = task(self.training, "Admin training", start_date=days(12)).record
-        self.live = objective(self.plan, "Go live", start_date=days(21), due_date=days(60),
-                              depends_on=[self.config, self.admin]).record
-        self.cutover = task(self.live, "Cut-over", start_date=days(50), due_date=days(55),
-                            depends_on=[self.data]).record
+        self.live = objective(
+            self.plan, "Go live", start_date=days(21), due_date=days(60), depends_on=[self.config, self.admin]
+        ).record
+        self.cutover = task(
+            self.live, "Cut-over", start_date=days(50), due_date=days(55), depends_on=[self.data]
+        ).record
 
     def chart(self) -> Chart:
         return Chart(self.kit.plans.gantt(self.plan))
@@ -90,8 +99,7 @@ def test_every_objective_and_task_is_a_bar_at_its_dates__GANTT_03(p: Plan) -> No
     assert set(chart.bars) == {r.id for r in rows}
     for r in rows:
         bar = chart.bars[r.id]
-        assert (bar.get("data-start"), bar.get("data-due")) == (r.start.isoformat(), r.due.isoformat() if r.due
-                                                                else "")
+        assert (bar.get("data-start"), bar.get("data-due")) == (r.start.isoformat(), r.due.isoformat() if r.due else "")
         assert r.kind in chart.classes(r.id)
     dated = sorted((r for r in rows if r.due), key=lambda r: (r.start, r.id))
     for a, b in itertools.pairwise(dated):  # x grows with the start date, the end with the due date
@@ -119,8 +127,14 @@ def test_an_item_without_due_date_is_a_milestone__GANTT_03(p: Plan) -> None:
 
 def test_dependencies_are_arrows_from_the_predecessor_end_to_the_dependent_start__GANTT_03(p: Plan) -> None:
     chart = p.chart()
-    expected = {(p.agenda.id, p.meet.id), (p.kickoff.id, p.config.id), (p.sso.id, p.data.id),
-                (p.config.id, p.live.id), (p.admin.id, p.live.id), (p.data.id, p.cutover.id)}
+    expected = {
+        (p.agenda.id, p.meet.id),
+        (p.kickoff.id, p.config.id),
+        (p.sso.id, p.data.id),
+        (p.config.id, p.live.id),
+        (p.admin.id, p.live.id),
+        (p.data.id, p.cutover.id),
+    }
     assert set(chart.arrows) == expected
     marker_ids = {m.get("id") for m in chart.root.iter(f"{NS}marker")}
     for (before, after), arrow in chart.arrows.items():
@@ -171,15 +185,26 @@ def test_critical_path_is_highlighted__GANTT_03(p: Plan) -> None:
 
 def row(id: str, start: int, due: int | None, *deps: str, level: int = 0, category: str = "open") -> ScheduleRow:
     day = date(2027, 1, 1)
-    return ScheduleRow("objective" if level == 0 else "task", id, id, level, None, day + timedelta(days=start),
-                       None if due is None else day + timedelta(days=due), "new", category, None, "user",
-                       tuple(deps), False)
+    return ScheduleRow(
+        "objective" if level == 0 else "task",
+        id,
+        id,
+        level,
+        None,
+        day + timedelta(days=start),
+        None if due is None else day + timedelta(days=due),
+        "new",
+        category,
+        None,
+        "user",
+        tuple(deps),
+        False,
+    )
 
 
 def test_critical_path_follows_the_predecessor_that_finishes_last__GANTT_03() -> None:
     """A diamond: D waits for B and C, both wait for A; the later of B and C is critical."""
-    diamond = [row("A", 0, 5), row("B", 6, 20, "A"), row("C", 6, 12, "A"), row("D", 21, 30, "B", "C"),
-               row("E", 0, 10)]
+    diamond = [row("A", 0, 5), row("B", 6, 20, "A"), row("C", 6, 12, "A"), row("D", 21, 30, "B", "C"), row("E", 0, 10)]
     assert critical_path(diamond) == ["A", "B", "D"]
     diamond[2] = row("C", 6, 25, "A")
     assert critical_path(diamond) == ["A", "C", "D"]
@@ -230,7 +255,7 @@ def test_plan_view_shows_its_chart_in_a_notebook__GANTT_03(p: Plan) -> None:
     assert p.kit.store.stats.total <= 3  # the chart is drawn when shown, not when opened
     page = view._repr_html_()
     assert "Onboarding" in page and "4 (4 open, 1 overdue" in page
-    svg = page[page.index("<svg"):page.index("</svg>") + 6]
+    svg = page[page.index("<svg") : page.index("</svg>") + 6]
     assert set(Chart(svg).bars) == {r.id for r in p.kit.plans.schedule(p.plan)}
     assert view == p.kit.plans.open(p.plan)  # the chart takes no part in equality
 
@@ -262,8 +287,11 @@ def test_control_characters_far_future_dates_and_bad_widths__GANTT_03(kit: sk.Ki
     labels = [e.text for e in root.iter(f"{NS}text") if "label" in (e.get("class") or "").split()]
     assert "ctrl\ufffd\ufffdchar" in labels
     width = float(root.get("width", "0"))
-    assert all(float(b.get("x", "0")) + float(b.get("width", "0")) <= width
-               for b in root.iter(f"{NS}rect") if "bar" in (b.get("class") or "").split())
+    assert all(
+        float(b.get("x", "0")) + float(b.get("width", "0")) <= width
+        for b in root.iter(f"{NS}rect")
+        if "bar" in (b.get("class") or "").split()
+    )
     rows = kit.plans.schedule(plan)
     for bad in (-5, "960", 100):
         with pytest.raises(sk.ValidationError, match="pixels wide"):

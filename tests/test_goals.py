@@ -52,13 +52,38 @@ def later(clock: sk.FixedClock) -> None:
 # ------------------------------------------------------------------ GOAL_01 / GOAL_02
 def test_goal_has_every_field__GOAL_01(w: GoalWorld) -> None:
     me = w.kit.as_user(w.alice)
-    goal = me.goals.create("Reduce churn", company=w.acme, opportunity="OPP-42", due_date=date(2027, 6, 30),
-                           description="Churn under 5 %", fields={"impact": "High", "value": 120_000})
+    goal = me.goals.create(
+        "Reduce churn",
+        company=w.acme,
+        opportunity="OPP-42",
+        due_date=date(2027, 6, 30),
+        description="Churn under 5 %",
+        fields={"impact": "High", "value": 120_000},
+    )
     got = w.kit.goals.get(goal.id)
-    assert (got.name, got.company_id, got.relationship_id, got.opportunity_id, got.status, got.due_date,
-            got.description, dict(got.fields), got.created_at, got.created_by) == (
-        "Reduce churn", w.acme.id, None, "OPP-42", "not_started", date(2027, 6, 30), "Churn under 5 %",
-        {"impact": "High", "value": 120_000}, w.kit.now(), w.alice.id)
+    assert (
+        got.name,
+        got.company_id,
+        got.relationship_id,
+        got.opportunity_id,
+        got.status,
+        got.due_date,
+        got.description,
+        dict(got.fields),
+        got.created_at,
+        got.created_by,
+    ) == (
+        "Reduce churn",
+        w.acme.id,
+        None,
+        "OPP-42",
+        "not_started",
+        date(2027, 6, 30),
+        "Churn under 5 %",
+        {"impact": "High", "value": 120_000},
+        w.kit.now(),
+        w.alice.id,
+    )
 
 
 def test_goal_of_a_relationship_belongs_to_its_company__GOAL_01(w: GoalWorld) -> None:
@@ -77,17 +102,38 @@ def test_status_defaults_to_first_open_goal_status__GOAL_01(w: GoalWorld) -> Non
 
 def test_goal_from_template_with_defaults_overridden__GOAL_02(w: GoalWorld) -> None:
     kit = w.kit
-    tpl = kit.goal_templates.create("Increase adoption", description="80 % weekly active", status="in_progress",
-                                    due_days=90, fields={"impact": "High", "owner_note": "from the library"})
+    tpl = kit.goal_templates.create(
+        "Increase adoption",
+        description="80 % weekly active",
+        status="in_progress",
+        due_days=90,
+        fields={"impact": "High", "owner_note": "from the library"},
+    )
     plain = kit.goals.create(company=w.acme, template=tpl)
     assert (plain.name, plain.description, plain.status, plain.due_date, dict(plain.fields), plain.template_id) == (
-        "Increase adoption", "80 % weekly active", "in_progress", kit.today() + timedelta(days=90),
-        {"impact": "High", "owner_note": "from the library"}, tpl.id)
-    custom = kit.goals.create("Adoption in Japan", company=w.acme, template=tpl, status="not_started",
-                              due_date=date(2027, 1, 31), description="Japan only", fields={"impact": "Low"})
+        "Increase adoption",
+        "80 % weekly active",
+        "in_progress",
+        kit.today() + timedelta(days=90),
+        {"impact": "High", "owner_note": "from the library"},
+        tpl.id,
+    )
+    custom = kit.goals.create(
+        "Adoption in Japan",
+        company=w.acme,
+        template=tpl,
+        status="not_started",
+        due_date=date(2027, 1, 31),
+        description="Japan only",
+        fields={"impact": "Low"},
+    )
     assert (custom.name, custom.status, custom.due_date, custom.description, dict(custom.fields)) == (
-        "Adoption in Japan", "not_started", date(2027, 1, 31), "Japan only",
-        {"impact": "Low", "owner_note": "from the library"})
+        "Adoption in Japan",
+        "not_started",
+        date(2027, 1, 31),
+        "Japan only",
+        {"impact": "Low", "owner_note": "from the library"},
+    )
     assert [t.name for t in kit.goal_templates.search("adopt")] == ["Increase adoption"]
 
 
@@ -145,7 +191,8 @@ def test_ctas_and_plans_can_be_linked__GOAL_03(w: GoalWorld) -> None:
     kit.goals.link(goal.id, plan.id, kind="plan")
     assert kit.goals.link(goal, cta).item_id == cta.id  # linking again keeps one link
     assert sorted((x.item_kind, x.item_id) for x in kit.goals.links(goal)) == sorted(
-        [("cta", cta.id), ("plan", plan.id)])
+        [("cta", cta.id), ("plan", plan.id)]
+    )
     assert [i.id for i in kit.goals.linked(goal)] == [cta.id, plan.id]
 
 
@@ -180,7 +227,9 @@ def test_cta_and_plan_created_from_a_goal_are_linked__GOAL_04(w: GoalWorld) -> N
     plan = kit.goals.create_plan(goal, "Adoption plan", plan_type="onboarding", owner=w.alice)
     assert cta.record.relationship_id == plan.record.relationship_id == w.rel.id
     assert {(x.item_kind, x.item_id) for x in kit.goals.links(goal)} == {
-        ("cta", cta.record.id), ("plan", plan.record.id)}
+        ("cta", cta.record.id),
+        ("plan", plan.record.id),
+    }
     assert cta.created[-1].item_id == cta.record.id
 
 
@@ -334,8 +383,14 @@ def made(w: GoalWorld, clock: sk.FixedClock) -> dict[str, sk.Goal]:
     """Six goals created a minute apart, in this order."""
     specs: list[tuple[str, dict[str, Any]]] = [
         ("Alpha", {"due_date": date(2027, 1, 15), "fields": {"impact": "High", "value": 10, "owner_note": "b"}}),
-        ("Bravo", {"due_date": date(2027, 4, 2), "status": "in_progress",
-                   "fields": {"impact": "Low", "value": 30, "products": ["CRM"]}}),
+        (
+            "Bravo",
+            {
+                "due_date": date(2027, 4, 2),
+                "status": "in_progress",
+                "fields": {"impact": "Low", "value": 30, "products": ["CRM"]},
+            },
+        ),
         ("Charlie", {"due_date": date(2026, 12, 1), "fields": {"impact": "High", "value": 20}}),
         ("Delta", {"status": "achieved", "fields": {"value": 5}}),
         ("Echo", {"due_date": date(2027, 3, 31), "relationship": w.rel, "fields": {"impact": "Medium"}}),
@@ -358,16 +413,28 @@ def test_default_columns_newest_first__GOAL_07(w: GoalWorld, clock: sk.FixedCloc
     view = w.kit.goals.view()
     assert view.columns == ("name", "due_date", "status", "progress")
     assert names(view) == ["Foxtrot", "Echo", "Delta", "Charlie", "Bravo", "Alpha"]
-    assert view.rows[-1].values == {"name": "Alpha", "due_date": date(2027, 1, 15), "status": "not_started",
-                                    "progress": 0.0}
+    assert view.rows[-1].values == {
+        "name": "Alpha",
+        "due_date": date(2027, 1, 15),
+        "status": "not_started",
+        "progress": 0.0,
+    }
     assert view.rows[0]["progress"] is None and view.total == 6
 
 
 def test_more_columns_can_be_added__GOAL_07(w: GoalWorld, clock: sk.FixedClock) -> None:
     made(w, clock)
     view = w.kit.goals.view(extra_columns=["impact", "fields.value", "created_at", "relationship_id"], limit=2)
-    assert view.columns == ("name", "due_date", "status", "progress", "impact", "fields.value", "created_at",
-                            "relationship_id")
+    assert view.columns == (
+        "name",
+        "due_date",
+        "status",
+        "progress",
+        "impact",
+        "fields.value",
+        "created_at",
+        "relationship_id",
+    )
     assert view.rows[1]["impact"] == "Medium" and view.rows[1]["relationship_id"] == w.rel.id
     assert view.total == 6 and len(view) == 2
     own = w.kit.goals.view(columns=["name", "value"], sort=["name"], limit=1)
@@ -381,8 +448,11 @@ def test_grouping_by_any_field__GOAL_08(w: GoalWorld, clock: sk.FixedClock) -> N
     view = w.kit.goals.view(group_by="status", sort=["name"])
     assert view.groups == (("achieved", 1), ("in_progress", 1), ("not_achieved", 1), ("not_started", 3))
     assert [(g, [r.goal.name for r in rows]) for g, rows in view.by_group()] == [
-        ("achieved", ["Delta"]), ("in_progress", ["Bravo"]), ("not_achieved", ["Foxtrot"]),
-        ("not_started", ["Alpha", "Charlie", "Echo"])]
+        ("achieved", ["Delta"]),
+        ("in_progress", ["Bravo"]),
+        ("not_achieved", ["Foxtrot"]),
+        ("not_started", ["Alpha", "Charlie", "Echo"]),
+    ]
     by_impact = w.kit.goals.view(group_by="impact", sort=["name"])
     assert by_impact.groups == (("High", 2), ("Low", 1), ("Medium", 1), (None, 2))
     assert names(by_impact) == ["Alpha", "Charlie", "Bravo", "Echo", "Delta", "Foxtrot"]
@@ -400,15 +470,25 @@ def test_grouping_by_calendar_or_fiscal_quarter__GOAL_08(w: GoalWorld, clock: sk
     assert [r.group for r in october] == ["FY2026-Q1", "FY2026-Q2", "FY2026-Q2", "FY2026-Q3", "FY2026-Q4", None]
 
 
-@pytest.mark.parametrize("group", ["status", "impact", sk.CalendarQuarter("due_date"),
-                                   sk.FiscalQuarter("due_date", start_month=2), sk.FiscalQuarter("review_on")])
+@pytest.mark.parametrize(
+    "group",
+    [
+        "status",
+        "impact",
+        sk.CalendarQuarter("due_date"),
+        sk.FiscalQuarter("due_date", start_month=2),
+        sk.FiscalQuarter("review_on"),
+    ],
+)
 def test_grouped_pages_match_the_whole_list__GOAL_08(w: GoalWorld, clock: sk.FixedClock, group: Any) -> None:
     made(w, clock)
     whole = w.kit.goals.view(group_by=group, sort=["-value", "name"])
     for offset in range(7):
         for limit in (1, 2, 4):
             page = w.kit.goals.view(group_by=group, sort=["-value", "name"], limit=limit, offset=offset)
-            assert [(r.goal.id, r.group) for r in page] == [(r.goal.id, r.group) for r in whole][offset:offset + limit]
+            assert [(r.goal.id, r.group) for r in page] == [(r.goal.id, r.group) for r in whole][
+                offset : offset + limit
+            ]
             assert page.groups == whole.groups and page.total == whole.total == 6
 
 
@@ -421,12 +501,21 @@ def test_sorting_by_columns_and_progress__GOAL_09(w: GoalWorld, clock: sk.FixedC
             if i < closed:
                 kit.ctas.set_status(cta, "closed_success")
     assert names(kit.goals.view(sort=["due_date"])) == ["Charlie", "Alpha", "Echo", "Bravo", "Foxtrot", "Delta"]
-    assert names(kit.goals.view(sort=[("value", "desc"), "name"])) == ["Bravo", "Charlie", "Alpha", "Delta", "Echo",
-                                                                       "Foxtrot"]  # missing values last
+    assert names(kit.goals.view(sort=[("value", "desc"), "name"])) == [
+        "Bravo",
+        "Charlie",
+        "Alpha",
+        "Delta",
+        "Echo",
+        "Foxtrot",
+    ]  # missing values last
     assert names(kit.goals.view(sort=["owner_note", "name"]))[0] == "Alpha"
     by_progress = kit.goals.view(sort=["-progress", "name"])
-    assert [(r.goal.name, r["progress"]) for r in by_progress][:3] == [("Charlie", 100.0), ("Alpha", 50.0),
-                                                                       ("Bravo", 0.0)]
+    assert [(r.goal.name, r["progress"]) for r in by_progress][:3] == [
+        ("Charlie", 100.0),
+        ("Alpha", 50.0),
+        ("Bravo", 0.0),
+    ]
     assert names(by_progress)[3:] == ["Delta", "Echo", "Foxtrot"]  # no links: no progress, last
     grouped = kit.goals.view(sort=["progress"], group_by="impact", limit=3, offset=1)
     assert [(r.group, r.goal.name) for r in grouped] == [("High", "Charlie"), ("Low", "Bravo"), ("Medium", "Echo")]
@@ -434,8 +523,7 @@ def test_sorting_by_columns_and_progress__GOAL_09(w: GoalWorld, clock: sk.FixedC
 
 
 @pytest.mark.parametrize("field", ["impact", "fields.impact", "products", "-products", "status", "-status"])
-def test_sorting_by_dropdown_or_multiselect_is_refused__GOAL_09(w: GoalWorld, clock: sk.FixedClock,
-                                                              field: str) -> None:
+def test_sorting_by_dropdown_or_multiselect_is_refused__GOAL_09(w: GoalWorld, clock: sk.FixedClock, field: str) -> None:
     made(w, clock)
     before = snapshot(w.kit)
     with pytest.raises(sk.QueryError) as e:
@@ -452,23 +540,30 @@ def test_numbered_conditions_and_advanced_logic__GOAL_10(w: GoalWorld, clock: sk
     assert names(view) == ["Alpha", "Charlie", "Delta", "Echo", "Foxtrot"]
     view = w.kit.goals.view(conditions, logic="(1 AND 2) OR 3", sort=["name"])
     assert names(view) == ["Alpha", "Bravo", "Charlie"]
-    view = w.kit.goals.view([("products", "contains", "CRM"), ("value", ">=", 20), ("review_on", "is empty")],
-                            logic="1 OR (2 AND NOT 1 AND 3)", sort=["name"])
+    view = w.kit.goals.view(
+        [("products", "contains", "CRM"), ("value", ">=", 20), ("review_on", "is empty")],
+        logic="1 OR (2 AND NOT 1 AND 3)",
+        sort=["name"],
+    )
     assert names(view) == ["Bravo", "Charlie"]
     saved = sk.Query(conditions=conditions, logic="1 AND (2 OR NOT 3)", sort=["-name"], limit=1)
     assert names(w.kit.goals.view(saved)) == ["Echo"]
 
 
-@pytest.mark.parametrize("conditions,logic,message", [
-    ([("status", "=", "achieved"), ("value", ">", 1)], "(1 AND", "ends too early"),
-    ([("status", "=", "achieved"), ("value", ">", 1)], "1 AND 2)", r"unexpected '\)'"),
-    ([("status", "=", "achieved"), ("value", ">", 1)], "1 XOR 2", "unknown word"),
-    ([("status", "=", "achieved"), ("value", ">", 1)], "1 AND 3", "there are 2 conditions"),
-    ([("status", "=", "achieved"), ("no_such_field", "=", 1)], "1 OR 2", "unknown field"),
-    ([("status", "=", "achieved"), ("value", "=", "ten")], "1 OR 2", "takes numbers"),
-])
-def test_bad_filters_are_clear_errors__GOAL_10(w: GoalWorld, clock: sk.FixedClock, conditions: Any, logic: str,
-                                               message: str) -> None:
+@pytest.mark.parametrize(
+    "conditions,logic,message",
+    [
+        ([("status", "=", "achieved"), ("value", ">", 1)], "(1 AND", "ends too early"),
+        ([("status", "=", "achieved"), ("value", ">", 1)], "1 AND 2)", r"unexpected '\)'"),
+        ([("status", "=", "achieved"), ("value", ">", 1)], "1 XOR 2", "unknown word"),
+        ([("status", "=", "achieved"), ("value", ">", 1)], "1 AND 3", "there are 2 conditions"),
+        ([("status", "=", "achieved"), ("no_such_field", "=", 1)], "1 OR 2", "unknown field"),
+        ([("status", "=", "achieved"), ("value", "=", "ten")], "1 OR 2", "takes numbers"),
+    ],
+)
+def test_bad_filters_are_clear_errors__GOAL_10(
+    w: GoalWorld, clock: sk.FixedClock, conditions: Any, logic: str, message: str
+) -> None:
     made(w, clock)
     before = snapshot(w.kit)
     with pytest.raises(sk.QueryError, match=message):
@@ -477,11 +572,14 @@ def test_bad_filters_are_clear_errors__GOAL_10(w: GoalWorld, clock: sk.FixedCloc
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(logic=st.one_of(
-    st.text(max_size=40),
-    st.lists(st.sampled_from(["1", "2", "3", "4", "0", "AND", "OR", "NOT", "(", ")", " ", "and", "x"]),
-             max_size=14).map(" ".join),
-))
+@given(
+    logic=st.one_of(
+        st.text(max_size=40),
+        st.lists(
+            st.sampled_from(["1", "2", "3", "4", "0", "AND", "OR", "NOT", "(", ")", " ", "and", "x"]), max_size=14
+        ).map(" ".join),
+    )
+)
 def test_random_logic_is_accepted_or_a_query_error__GOAL_10(kit: sk.Kit, logic: str) -> None:
     conditions = [("status", "=", "achieved"), ("name", "contains", "a"), ("due_date", "is empty")]
     try:
@@ -499,8 +597,9 @@ def test_every_change_is_kept_in_the_history__GOAL_11(w: GoalWorld, clock: sk.Fi
     goal = me.goals.create("Reduce churn", company=w.acme, fields={"impact": "High"})
     created_at = kit.now()
     later(clock)
-    goal = kit.as_user(carol).goals.update(goal, status="in_progress", due_date=date(2027, 3, 1),
-                                           fields={"impact": "Low", "value": 7})
+    goal = kit.as_user(carol).goals.update(
+        goal, status="in_progress", due_date=date(2027, 3, 1), fields={"impact": "Low", "value": 7}
+    )
     later(clock)
     cta = me.goals.create_cta(goal, "Call", type="risk", owner=w.alice).record
     me.goals.unlink(goal, cta)
@@ -528,8 +627,9 @@ def test_history_is_written_with_the_change__GOAL_11(w: GoalWorld) -> None:
     assert len(kit.goals.history(goal)) == 3
 
 
-@pytest.mark.parametrize("field", ["id", "created_at", "created_date", "created_by", "creator", "progress",
-                                   "version", "company_id"])
+@pytest.mark.parametrize(
+    "field", ["id", "created_at", "created_date", "created_by", "creator", "progress", "version", "company_id"]
+)
 def test_system_fields_cannot_be_edited__GOAL_12(w: GoalWorld, field: str) -> None:
     goal = w.goal()
     before = snapshot(w.kit)
@@ -555,11 +655,11 @@ def test_reports_on_goals_templates_and_links__GOAL_13(w: GoalWorld, clock: sk.F
     kit.goal_templates.create("Adoption", fields={"impact": "High"})
     kit.goals.create_cta(goals["Alpha"], "Call", type="risk", owner=w.alice)
     kit.goals.link(goals["Bravo"], w.plan())
-    assert [g.name for g in kit.goals.report("goals", [("impact", "=", "High")], sort=["name"])] == [
-        "Alpha", "Charlie"]
+    assert [g.name for g in kit.goals.report("goals", [("impact", "=", "High")], sort=["name"])] == ["Alpha", "Charlie"]
     assert [t.name for t in kit.goals.report("goal_templates")] == ["Adoption"]
-    links = kit.goals.report("goal_links", [("item_kind", "=", "plan"), ("item_kind", "=", "cta")], logic="1 OR 2",
-                             sort=["item_kind"])
+    links = kit.goals.report(
+        "goal_links", [("item_kind", "=", "plan"), ("item_kind", "=", "cta")], logic="1 OR 2", sort=["item_kind"]
+    )
     assert [x.item_kind for x in links] == ["cta", "plan"]
     assert links[0].goal_id == goals["Alpha"].id
     with pytest.raises(sk.ValidationError, match="goal reports use one of"):
@@ -653,6 +753,7 @@ def test_goals_filter_and_group_by_computed_progress__GOAL_10_GOAL_08(w: GoalWor
 
 def test_plugin_goal_status_does_not_change_the_default__GOAL_01(open_kit: Any) -> None:
     """A plugin adding an open goal status does not make it the status new goals start in."""
+
     class Blocked:
         @hookimpl
         def successkit_register_statuses(self, register: Any) -> None:
@@ -668,9 +769,13 @@ def test_every_goal_sort_refuses_dropdown_fields__GOAL_09(kit: sk.Kit) -> None:
     kit.custom_fields.declare("goal", "impact", "dropdown", options=["High", "Low"])
     kit.goals.create("G", company=kit.companies.create("Acme"))
     for sort in (["status"], ["-status"], ["name", "status"], ["impact"], ["-fields.impact"]):
-        for call in (lambda s: kit.goals.list(sort=s), lambda s: kit.goals.report("goals", sort=s),
-                     lambda s: list(kit.goals.iter(sort=s)), lambda s: kit.goals.list(sk.Query(sort=s)),
-                     lambda s: kit.goals.view(sort=s)):
+        for call in (
+            lambda s: kit.goals.list(sort=s),
+            lambda s: kit.goals.report("goals", sort=s),
+            lambda s: list(kit.goals.iter(sort=s)),
+            lambda s: kit.goals.list(sk.Query(sort=s)),
+            lambda s: kit.goals.view(sort=s),
+        ):
             with pytest.raises(sk.QueryError) as e:
                 call(sort)
             assert e.value.rule == "GOAL_09", sort

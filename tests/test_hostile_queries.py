@@ -33,29 +33,200 @@ SEED = 20261124
 FIGURES: dict[str, Any] = {}
 
 NASTY_TEXT = [
-    "'", "''", '"', "`", "\\", "\\'", "%", "_", "%_%", "*", "?", "$1", "%s", ":name", "{}", "[]",
-    ";", "--", "/*", "*/", "; --", "'; DROP TABLE canary; --", "\"; DELETE FROM canary; --",
-    "1' OR '1'='1", "') OR 1=1 --", "x' UNION SELECT x FROM canary --", "'); UPDATE canary SET x = 'pwned'; --",
-    "$$; DROP TABLE canary; $$", "E'\\x41'", "NULL", "null", "None", "true", "0", "-0", "1e309", "NaN",
-    "\x00", "a\x00b", "\ud800", "x\udfffy", "東京", "Ä", "ä", "ß", "İ", "ǅ", "e\u0301", "🙂", "\u202e", "\ufeff",
-    " ", "\t", "\n", "\r\n", "", "Acme", "acme", "ACME", "Gold", "fields", "name", "canary",
+    "'",
+    "''",
+    '"',
+    "`",
+    "\\",
+    "\\'",
+    "%",
+    "_",
+    "%_%",
+    "*",
+    "?",
+    "$1",
+    "%s",
+    ":name",
+    "{}",
+    "[]",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "; --",
+    "'; DROP TABLE canary; --",
+    '"; DELETE FROM canary; --',
+    "1' OR '1'='1",
+    "') OR 1=1 --",
+    "x' UNION SELECT x FROM canary --",
+    "'); UPDATE canary SET x = 'pwned'; --",
+    "$$; DROP TABLE canary; $$",
+    "E'\\x41'",
+    "NULL",
+    "null",
+    "None",
+    "true",
+    "0",
+    "-0",
+    "1e309",
+    "NaN",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "x\udfffy",
+    "東京",
+    "Ä",
+    "ä",
+    "ß",
+    "İ",
+    "ǅ",
+    "e\u0301",
+    "🙂",
+    "\u202e",
+    "\ufeff",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "",
+    "Acme",
+    "acme",
+    "ACME",
+    "Gold",
+    "fields",
+    "name",
+    "canary",
 ]
-NASTY_NUMBERS: list[Any] = [0, 1, -1, 1.5, -0.0, 2**63 - 1, 2**63, -(2**63) - 1, 2**200, 1e308, -1e308,
-                            math.inf, -math.inf, math.nan, True, False]
-WRONG_TYPES: list[Any] = [None, [], {}, {"a": 1}, [1, [2]], ("a",), (1, 2, 3), {1, 2}, b"bytes", bytearray(b"x"),
-                          object(), date(2027, 1, 1), datetime(2027, 1, 1, tzinfo=timezone.utc),
-                          datetime(2027, 1, 1), complex(1, 2), Exception("x"), ["'", "\x00"], [math.nan]]
-FIELDS = ["name", "stage", "status", "industry", "nps", "arr", "health_score", "renewal_date", "created_at",
-          "updated_at", "id", "parent_id", "csm_id", "version", "fields", "note", "score", "since", "tier",
-          "fields.note", "fields.score", "fields.tier",
-          "nope", "fields.nope", "fields.", "", " name", "name ", "NAME", "name; DROP TABLE canary", "name--",
-          "fields.note'; --", "fields.\x00", "\x00", "__class__", "_sa_instance", "fields.fields.note", "東京",
-          None, 1, ["name"], ("name",)]
-OPS = ["=", "==", "eq", "equals", "!=", "<>", "ne", "not equals", "<", "lt", "<=", "le", ">", "gt", ">=", "ge",
-       "in", "not in", "contains", "starts with", "is empty", "is not empty", "between",
-       "within next 5 days", "within last 30 days", "within next n days", "within last n days",
-       "within next 99999999999999999999 days", "within last 0 days", "within next -1 days",
-       "LIKE", "like", "IN", "Contains", "=;", "= OR 1=1", "'", "", " = ", None, 1, ["="], "is", "not", "~", "glob"]
+NASTY_NUMBERS: list[Any] = [
+    0,
+    1,
+    -1,
+    1.5,
+    -0.0,
+    2**63 - 1,
+    2**63,
+    -(2**63) - 1,
+    2**200,
+    1e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+    True,
+    False,
+]
+WRONG_TYPES: list[Any] = [
+    None,
+    [],
+    {},
+    {"a": 1},
+    [1, [2]],
+    ("a",),
+    (1, 2, 3),
+    {1, 2},
+    b"bytes",
+    bytearray(b"x"),
+    object(),
+    date(2027, 1, 1),
+    datetime(2027, 1, 1, tzinfo=timezone.utc),
+    datetime(2027, 1, 1),
+    complex(1, 2),
+    Exception("x"),
+    ["'", "\x00"],
+    [math.nan],
+]
+FIELDS = [
+    "name",
+    "stage",
+    "status",
+    "industry",
+    "nps",
+    "arr",
+    "health_score",
+    "renewal_date",
+    "created_at",
+    "updated_at",
+    "id",
+    "parent_id",
+    "csm_id",
+    "version",
+    "fields",
+    "note",
+    "score",
+    "since",
+    "tier",
+    "fields.note",
+    "fields.score",
+    "fields.tier",
+    "nope",
+    "fields.nope",
+    "fields.",
+    "",
+    " name",
+    "name ",
+    "NAME",
+    "name; DROP TABLE canary",
+    "name--",
+    "fields.note'; --",
+    "fields.\x00",
+    "\x00",
+    "__class__",
+    "_sa_instance",
+    "fields.fields.note",
+    "東京",
+    None,
+    1,
+    ["name"],
+    ("name",),
+]
+OPS = [
+    "=",
+    "==",
+    "eq",
+    "equals",
+    "!=",
+    "<>",
+    "ne",
+    "not equals",
+    "<",
+    "lt",
+    "<=",
+    "le",
+    ">",
+    "gt",
+    ">=",
+    "ge",
+    "in",
+    "not in",
+    "contains",
+    "starts with",
+    "is empty",
+    "is not empty",
+    "between",
+    "within next 5 days",
+    "within last 30 days",
+    "within next n days",
+    "within last n days",
+    "within next 99999999999999999999 days",
+    "within last 0 days",
+    "within next -1 days",
+    "LIKE",
+    "like",
+    "IN",
+    "Contains",
+    "=;",
+    "= OR 1=1",
+    "'",
+    "",
+    " = ",
+    None,
+    1,
+    ["="],
+    "is",
+    "not",
+    "~",
+    "glob",
+]
 TIERS = ["Gold", "Silver", "東京", "'; --"]
 
 
@@ -80,8 +251,18 @@ def _value(rng: random.Random) -> Any:
         return rng.choice(WRONG_TYPES)
     if r < 0.9:  # a list, for in / not in / between
         return [_value(rng) if rng.random() < 0.3 else _text(rng) for _ in range(rng.randint(0, 4))]
-    return rng.choice([date(2026, 11, 24), date(1, 1, 1), date(9999, 12, 31), "2027-01-15", "2027-13-45",
-                       "2026-11-24T09:00:00+00:00", "yesterday", 20271231])
+    return rng.choice(
+        [
+            date(2026, 11, 24),
+            date(1, 1, 1),
+            date(9999, 12, 31),
+            "2027-01-15",
+            "2027-13-45",
+            "2026-11-24T09:00:00+00:00",
+            "yesterday",
+            20271231,
+        ]
+    )
 
 
 def _condition(rng: random.Random) -> Any:
@@ -97,12 +278,18 @@ def _condition(rng: random.Random) -> Any:
 
 #: Fields by type, with the operators each type takes: the plausible half of the queries.
 TYPED: dict[str, tuple[list[str], list[str]]] = {
-    "text": (["name", "stage", "industry", "note", "fields.note", "tier", "fields.tier", "id"],
-             ["=", "!=", "<", ">=", "contains", "starts with", "in", "not in", "between", "is empty"]),
-    "number": (["nps", "arr", "health_score", "score", "fields.score", "version"],
-               ["=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is not empty"]),
-    "date": (["renewal_date", "since", "fields.since", "created_at"],
-             ["=", "<", ">", "between", "within next 5 days", "within last 400 days", "is empty"]),
+    "text": (
+        ["name", "stage", "industry", "note", "fields.note", "tier", "fields.tier", "id"],
+        ["=", "!=", "<", ">=", "contains", "starts with", "in", "not in", "between", "is empty"],
+    ),
+    "number": (
+        ["nps", "arr", "health_score", "score", "fields.score", "version"],
+        ["=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is not empty"],
+    ),
+    "date": (
+        ["renewal_date", "since", "fields.since", "created_at"],
+        ["=", "<", ">", "between", "within next 5 days", "within last 400 days", "is empty"],
+    ),
 }
 
 
@@ -174,9 +361,27 @@ def _sort(rng: random.Random) -> Any:
     r = rng.random()
     if r < 0.5:
         return None
-    choices: list[Any] = ["name", "-nps", "arr", "-renewal_date", "note", "-score", "id", "-created_at",
-                          ("name", "desc"), ("arr", "ASC"), ("name", "sideways"), "nope", "-", "", "fields",
-                          "name; DROP TABLE canary", None, 1, "tier"]
+    choices: list[Any] = [
+        "name",
+        "-nps",
+        "arr",
+        "-renewal_date",
+        "note",
+        "-score",
+        "id",
+        "-created_at",
+        ("name", "desc"),
+        ("arr", "ASC"),
+        ("name", "sideways"),
+        "nope",
+        "-",
+        "",
+        "fields",
+        "name; DROP TABLE canary",
+        None,
+        1,
+        "tier",
+    ]
     # a tuple of the wrong length is left out here: see test_sort_tuple_of_wrong_length_is_a_query_error
     return [rng.choice(choices) for _ in range(rng.randint(1, 3))]
 
@@ -185,8 +390,10 @@ def _paging(rng: random.Random) -> dict[str, Any]:
     r = rng.random()
     if r < 0.8:
         return {}
-    return {"limit": rng.choice([0, 1, 5, -1, 2**70, "5", 1.5, None, True]),
-            "offset": rng.choice([0, 3, -2, 2**70, "1", None])}
+    return {
+        "limit": rng.choice([0, 1, 5, -1, 2**70, "5", 1.5, None, True]),
+        "offset": rng.choice([0, 3, -2, 2**70, "1", None]),
+    }
 
 
 def _company_rows(rng: random.Random) -> list[dict[str, Any]]:
@@ -230,9 +437,11 @@ def kits(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, s
     gen = fresh_schema_url(request)
     pg_url = next(gen)  # skips (or fails on CI) without a server
     clock = sk.FixedClock(NOW)
-    kits = {"memory": sk.open("memory://", clock=clock, entry_points=False),
-            "sqlite": sk.open(f"sqlite:///{tmp_path}/hostile.db", clock=clock, entry_points=False),
-            "postgres": sk.open(pg_url, clock=clock, entry_points=False)}
+    kits = {
+        "memory": sk.open("memory://", clock=clock, entry_points=False),
+        "sqlite": sk.open(f"sqlite:///{tmp_path}/hostile.db", clock=clock, entry_points=False),
+        "postgres": sk.open(pg_url, clock=clock, entry_points=False),
+    }
     try:
         for kit in kits.values():
             _declare(kit)
@@ -266,7 +475,8 @@ def _outcome(kit: sk.Kit, query: dict[str, Any]) -> tuple[str, Any]:
 
 @pytest.mark.slow
 def test_hostile_queries_are_answered_alike_or_refused_cleanly__STORE_02(
-        kits: dict[str, sk.Kit], tmp_path: Path) -> None:
+    kits: dict[str, sk.Kit], tmp_path: Path
+) -> None:
     rng = random.Random(SEED)
     before = {name: kit.companies.list(sort=["id"]) for name, kit in kits.items()}
     assert before["memory"] == before["sqlite"] == before["postgres"]
@@ -276,9 +486,12 @@ def test_hostile_queries_are_answered_alike_or_refused_cleanly__STORE_02(
         n = rng.randint(1, 4)
         if rng.random() < 0.5:  # plausible: known fields and operators, nasty values, mostly sound logic
             where = [_typed_condition(rng) for _ in range(n)]
-            query = {"where": where, "logic": _logic(rng, n, mangle=0.1),
-                     "sort": _sort(rng) if rng.random() < 0.1 else rng.choice([None, ["name"], ["-nps", "arr"]]),
-                     "paging": rng.choice([{}, {}, {"limit": 5}, {"limit": 3, "offset": 2}])}
+            query = {
+                "where": where,
+                "logic": _logic(rng, n, mangle=0.1),
+                "sort": _sort(rng) if rng.random() < 0.1 else rng.choice([None, ["name"], ["-nps", "arr"]]),
+                "paging": rng.choice([{}, {}, {"limit": 5}, {"limit": 3, "offset": 2}]),
+            }
         else:  # hostile everywhere
             where = [_condition(rng) for _ in range(n)]
             query = {"where": where, "logic": _logic(rng, n), "sort": _sort(rng), "paging": _paging(rng)}
@@ -301,8 +514,12 @@ def test_hostile_queries_are_answered_alike_or_refused_cleanly__STORE_02(
             else:
                 refused += 1
         batch.clear()
-    FIGURES["hostile"] = {"queries": QUERIES, "accepted": accepted, "accepted with matches": matched,
-                          "refused": refused}
+    FIGURES["hostile"] = {
+        "queries": QUERIES,
+        "accepted": accepted,
+        "accepted with matches": matched,
+        "refused": refused,
+    }
     print(FIGURES)
     assert accepted + refused == QUERIES
     assert accepted > QUERIES // 5 and matched > QUERIES // 10  # the generator reaches the backends, not only bind()

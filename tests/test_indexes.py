@@ -31,11 +31,18 @@ OURS = ("sk_ix_", "sk_ux_", "sk_cf_")
 def _companies(n: int, seed: int = 5) -> list[dict[str, Any]]:
     """Companies with missing values, ties and custom values of mixed types."""
     rng = random.Random(seed)
-    return [{"name": f"Acme {rng.randrange(n // 3)}", "stage": rng.choice(["Onboarding", "Adoption", None]),
-             "arr": rng.choice([None, 100.0, 200.0, round(rng.uniform(0, 1000), 2)]),
-             "renewal_date": rng.choice([None, TODAY + timedelta(days=rng.randrange(-30, 400))]),
-             "fields": {"tier": rng.choice([None, 1, 2, 2.5, True, "gold", "silver", [1]])} if rng.random() < .9
-             else {}} for _ in range(n)]
+    return [
+        {
+            "name": f"Acme {rng.randrange(n // 3)}",
+            "stage": rng.choice(["Onboarding", "Adoption", None]),
+            "arr": rng.choice([None, 100.0, 200.0, round(rng.uniform(0, 1000), 2)]),
+            "renewal_date": rng.choice([None, TODAY + timedelta(days=rng.randrange(-30, 400))]),
+            "fields": {"tier": rng.choice([None, 1, 2, 2.5, True, "gold", "silver", [1]])}
+            if rng.random() < 0.9
+            else {},
+        }
+        for _ in range(n)
+    ]
 
 
 def _open(url: str) -> sk.Kit:
@@ -105,12 +112,20 @@ def _raw_companies(kit: sk.Kit, rows: list[dict[str, Any]]) -> list[sk.Company]:
 
 COMMON_SORTS = [
     pytest.param([], ["renewal_date"], "sk_ix_company_renewal_date_", id="renewals, nulls last"),
-    pytest.param([("renewal_date", "within next 120 days")], ["renewal_date"], "sk_ix_company_renewal_date_",
-                 id="upcoming renewals"),
+    pytest.param(
+        [("renewal_date", "within next 120 days")],
+        ["renewal_date"],
+        "sk_ix_company_renewal_date_",
+        id="upcoming renewals",
+    ),
     pytest.param([], ["-arr"], "sk_ix_company_arr_desc_", id="largest ARR first"),
     pytest.param([("stage", "=", "Adoption")], ["-arr"], "sk_ix_company_stage_arr_desc_", id="stage, -arr"),
-    pytest.param([("stage", "=", "Adoption"), ("arr", ">", 150)], ["-arr"], "sk_ix_company_stage_arr_desc_",
-                 id="stage, arr range, -arr"),
+    pytest.param(
+        [("stage", "=", "Adoption"), ("arr", ">", 150)],
+        ["-arr"],
+        "sk_ix_company_stage_arr_desc_",
+        id="stage, arr range, -arr",
+    ),
     pytest.param([], ["name"], "sk_ix_company_name_", id="by name"),
     pytest.param([], ["tier"], "sk_cf_company_tier_", id="custom field"),
     pytest.param([], ["-tier"], "sk_cf_company_tier_desc_", id="custom field, descending"),
@@ -118,8 +133,9 @@ COMMON_SORTS = [
 
 
 @pytest.mark.parametrize(("where", "sort", "index"), COMMON_SORTS)
-def test_sorted_limited_lists_read_an_index__STORE_01(sql_kit: sk.Kit, where: list[Any], sort: list[str],
-                                                      index: str) -> None:
+def test_sorted_limited_lists_read_an_index__STORE_01(
+    sql_kit: sk.Kit, where: list[Any], sort: list[str], index: str
+) -> None:
     """A sorted, limited list on an indexed field, ascending or descending, with or
     without an equality filter on another indexed field, reads the index in order:
     no sort of the rows, not even of the ties (every index ends with id)."""
@@ -139,8 +155,18 @@ def test_a_timeline_reads_its_index_newest_first__STORE_01(shared_url: str) -> N
         kit.close()
 
 
-SORTS = [["renewal_date"], ["-renewal_date"], ["arr"], ["-arr"], ["stage", "-arr"], ["-stage", "arr"],
-         ["tier"], ["-tier"], ["-tier", "name"], ["name", "-renewal_date"]]
+SORTS = [
+    ["renewal_date"],
+    ["-renewal_date"],
+    ["arr"],
+    ["-arr"],
+    ["stage", "-arr"],
+    ["-stage", "arr"],
+    ["tier"],
+    ["-tier"],
+    ["-tier", "name"],
+    ["name", "-renewal_date"],
+]
 
 
 def test_indexes_change_no_order__STORE_02(kit: sk.Kit) -> None:
@@ -170,18 +196,24 @@ def test_open_brings_a_version_1_layout_to_the_declared_indexes__STORE_01(shared
     index of the host's own is kept."""
     kit = _open(shared_url)
     _ddl(kit, [f'DROP INDEX {{ns}}"{n}"' for n in _index_names(kit) if n.startswith(OURS)])
-    _ddl(kit, ['CREATE INDEX "ix_company_renewal_date" ON {ns}"company" ("renewal_date")',
-               'CREATE UNIQUE INDEX "ux_config_item_category_key" ON {ns}"config_item" ("category", "key")',
-               'CREATE INDEX "sk_ix_company_industry_0badf00d" ON {ns}"company" ("industry")',
-               'CREATE INDEX "hosts_own_company_industry" ON {ns}"company" ("industry")'])
+    _ddl(
+        kit,
+        [
+            'CREATE INDEX "ix_company_renewal_date" ON {ns}"company" ("renewal_date")',
+            'CREATE UNIQUE INDEX "ux_config_item_category_key" ON {ns}"config_item" ("category", "key")',
+            'CREATE INDEX "sk_ix_company_industry_0badf00d" ON {ns}"company" ("industry")',
+            'CREATE INDEX "hosts_own_company_industry" ON {ns}"company" ("industry")',
+        ],
+    )
     kit.close()
     kit = _open(shared_url)
     try:
         names = _index_names(kit)
         assert {n for n in names if n.startswith(OURS)} == _wanted(kit)
         assert "hosts_own_company_industry" in names
-        assert not {"ix_company_renewal_date", "ux_config_item_category_key",
-                    "sk_ix_company_industry_0badf00d"} & set(names)
+        assert not {"ix_company_renewal_date", "ux_config_item_category_key", "sk_ix_company_industry_0badf00d"} & set(
+            names
+        )
         store: Any = kit.store
         assert index_changes(store.dialect, store.schemas.values(), names) == []  # a current schema: no DDL
     finally:
@@ -206,7 +238,9 @@ def test_custom_field_indexes_follow_the_declarations__STORE_01(shared_url: str)
         assert _custom(kit) == set()
         field = kit.custom_fields.declare("company", "tier", "dropdown", options=["gold", "silver"], indexed=True)
         assert field.indexed and {n.rsplit("_", 1)[0] for n in _custom(kit)} == {
-            "sk_cf_company_tier", "sk_cf_company_tier_desc"}
+            "sk_cf_company_tier",
+            "sk_cf_company_tier_desc",
+        }
         kit.custom_fields.declare("goal", "weight", "number", indexed=True)
         assert len(_custom(kit)) == 4
         assert not kit.custom_fields.set_indexed("company", "tier", False).indexed
@@ -261,8 +295,9 @@ def test_index_declarations_are_checked__STORE_01(kit: sk.Kit) -> None:
     assert kit.custom_fields.declared("company") == {}
 
 
-@pytest.mark.parametrize(("indexes", "value"), [((("nope",),), "nope"), ((("-fields",),), "-fields"),
-                                                (("name",), "name")])
+@pytest.mark.parametrize(
+    ("indexes", "value"), [((("nope",),), "nope"), ((("-fields",),), "-fields"), (("name",), "name")]
+)
 def test_a_record_class_declares_indexes_on_its_sortable_fields__STORE_01(indexes: Any, value: Any) -> None:
     @attrs.frozen(kw_only=True)
     class Thing(Record):

@@ -20,8 +20,10 @@ def w(kit: sk.Kit) -> World:
 
 def test_template_dependency_cycle_is_refused__TASK_01(w: World) -> None:
     before = snapshot(w.kit)
-    for items in ([{"key": "a", "name": "a", "depends_on": ["b"]}, {"key": "b", "name": "b", "depends_on": ["a"]}],
-                  [{"key": "a", "name": "a", "depends_on": ["a"]}]):
+    for items in (
+        [{"key": "a", "name": "a", "depends_on": ["b"]}, {"key": "b", "name": "b", "depends_on": ["a"]}],
+        [{"key": "a", "name": "a", "depends_on": ["a"]}],
+    ):
         with pytest.raises(sk.RuleViolation) as e:
             w.kit.plan_templates.create("Cyclic", "onboarding", items)
         assert e.value.rule == "TASK_01"
@@ -140,8 +142,8 @@ def test_odd_inputs_are_clear_errors(w: World) -> None:
     with pytest.raises(sk.ValidationError):
         kit.users.create("U", email=5)  # type: ignore[arg-type]
     with pytest.raises(sk.ValidationError, match="holidays"):
-        kit.plans.apply_template(plan, kit.plan_templates.create("T", "onboarding", [{"name": "x"}]),
-                                 holidays="2026-12-25")  # type: ignore[arg-type]
+        template = kit.plan_templates.create("T", "onboarding", [{"name": "x"}])
+        kit.plans.apply_template(plan, template, holidays="2026-12-25")  # type: ignore[arg-type]
     kit.plans.update(plan.id, fields=None)  # None means no change
     kit.objectives.update(obj.id, associated_persons=None, due_date=kit.today() + timedelta(days=3))
 
@@ -186,8 +188,11 @@ def test_loose_list_and_logic_inputs_are_clear_errors__GOAL_10_VAULT_02(w: World
     with pytest.raises(sk.ValidationError, match="skip is a list"):
         kit.bundles.deploy("ebr", skip=5)  # type: ignore[arg-type]
     with pytest.raises(sk.RuleViolation, match="logic is text"):
-        kit.rules.create("Bad logic", logic=5,  # type: ignore[arg-type]
-                         actions=[{"do": "log_activity", "type": "note", "subject": "x"}])
+        kit.rules.create(
+            "Bad logic",
+            logic=5,  # type: ignore[arg-type]
+            actions=[{"do": "log_activity", "type": "note", "subject": "x"}],
+        )
 
 
 def test_plan_type_change_is_checked_like_a_create__SEC_05(open_kit: Any, url: str) -> None:
@@ -195,12 +200,20 @@ def test_plan_type_change_is_checked_like_a_create__SEC_05(open_kit: Any, url: s
     poison every later plan create, deploy and ``plan_types()`` across reopens)."""
     kit = open_kit()
     before = snapshot(kit)
-    for changes in ({"name": None}, {"name": "  "}, {"sharing_enabled": "false"}, {"statuses": "draft"},
-                    {"statuses": [5]}, {"objective_due_days": "3"}, {"objective_priority": "urgent"},
-                    {"version": 9}, {"logic": 1}):
+    for changes in (
+        {"name": None},
+        {"name": "  "},
+        {"sharing_enabled": "false"},
+        {"statuses": "draft"},
+        {"statuses": [5]},
+        {"objective_due_days": "3"},
+        {"objective_priority": "urgent"},
+        {"version": 9},
+        {"logic": 1},
+    ):
         with pytest.raises(sk.ValidationError) as e:
             kit.config.update_plan_type("roi", **changes)
-        (field, value), = changes.items()
+        ((field, value),) = changes.items()
         assert field in str(e.value) or repr(value) in str(e.value), changes
     assert snapshot(kit) == before
     with pytest.raises(sk.ValidationError, match="sharing_enabled"):
@@ -235,7 +248,6 @@ def test_wrong_types_are_refused_before_any_store__SEC_05(open_kit: Any) -> None
     assert [i.key for i in kit.config.items("priority")]  # lookups still work
 
 
-
 def _refused(call: Any, name: str, value: Any) -> None:
     """``call()`` is a successkit error (SEC_05) naming the parameter ``name`` and carrying ``value``."""
     with pytest.raises(sk.ValidationError) as e:
@@ -262,14 +274,25 @@ def test_notification_hooks_refuse_what_is_not_a_plan_or_work_item__SEC_05(w: Wo
     for bad in (plan, "objective", 5, {}):
         _refused(lambda bad=bad: notes.work_assigned(None, bad), "new", bad)
         _refused(lambda bad=bad: notes.work_assigned(bad, obj), "old", bad)
-    for items, value in ((5, 5), ("abc", "abc"), ([plan], plan), ([obj, "x"], "x"), (obj, obj),
-                         ({obj.id: obj}, {obj.id: obj})):
+    for items, value in (
+        (5, 5),
+        ("abc", "abc"),
+        ([plan], plan),
+        ([obj, "x"], "x"),
+        (obj, obj),
+        ({obj.id: obj}, {obj.id: obj}),
+    ):
         _refused(lambda items=items: notes.work_created(items), "items", value)
-    for events, name, value in ((5, "events", 5), ([("a", obj)], "events", ("a", obj)), (["abcd"], "events", "abcd"),
-                                ({"x": 1}, "events", {"x": 1}), ([(5, obj, "t", "")], "recipient_id", 5),
-                                ([(w.alice.id, "obj", "t", "")], "record", "obj"),
-                                ([(w.alice.id, obj, None, "")], "title", None),
-                                ([(w.alice.id, obj, "t", b"m")], "message", b"m")):
+    for events, name, value in (
+        (5, "events", 5),
+        ([("a", obj)], "events", ("a", obj)),
+        (["abcd"], "events", "abcd"),
+        ({"x": 1}, "events", {"x": 1}),
+        ([(5, obj, "t", "")], "recipient_id", 5),
+        ([(w.alice.id, "obj", "t", "")], "record", "obj"),
+        ([(w.alice.id, obj, None, "")], "title", None),
+        ([(w.alice.id, obj, "t", b"m")], "message", b"m"),
+    ):
         _refused(lambda events=events: notes.emit_many("cta_assigned", events), name, value)
     for bad in ("note", None, obj, {"event": "plan_assigned"}):
         _refused(lambda bad=bad: notes.deliver(bad), "notification", bad)
@@ -284,8 +307,14 @@ def test_subscription_events_are_event_names__SEC_05_SEC_02(w: World) -> None:
     a repeated event is one subscription.  A user still changes only their own (SEC_02)."""
     kit = w.kit
     before = snapshot(kit)
-    for events, value in (({"plan_assigned": 1}, {"plan_assigned": 1}), ([{}], {}), ([{"a"}], {"a"}),
-                          ([["plan_assigned"]], ["plan_assigned"]), (w.alice, w.alice), (5, 5)):
+    for events, value in (
+        ({"plan_assigned": 1}, {"plan_assigned": 1}),
+        ([{}], {}),
+        ([{"a"}], {"a"}),
+        ([["plan_assigned"]], ["plan_assigned"]),
+        (w.alice, w.alice),
+        (5, 5),
+    ):
         _refused(lambda events=events: kit.notifications.subscribe(w.alice, events), "events", value)
         _refused(lambda events=events: kit.notifications.unsubscribe(w.alice, events), "events", value)
     assert snapshot(kit) == before
@@ -294,7 +323,6 @@ def test_subscription_events_are_event_names__SEC_05_SEC_02(w: World) -> None:
     assert [s.event for s in kit.notifications.subscriptions(w.alice)] == ["plan_assigned"]
     with pytest.raises(sk.AccessDenied):
         kit.as_user(w.bob).notifications.subscribe(w.alice, ["cta_assigned"])
-
 
 
 def test_record_kinds_and_options_are_names__SEC_05(w: World) -> None:
@@ -308,8 +336,11 @@ def test_record_kinds_and_options_are_names__SEC_05(w: World) -> None:
         _refused(lambda kind=kind: kit.custom_fields.check(kind, {"a": 1}), "record kind", kind)
         _refused(lambda kind=kind: kit.store.schema(kind), "record kind", kind)
     for options in (5, "Gold"):
-        _refused(lambda options=options: kit.custom_fields.declare("company", "tier", "dropdown", options=options),
-                 "options", options)
+        _refused(
+            lambda options=options: kit.custom_fields.declare("company", "tier", "dropdown", options=options),
+            "options",
+            options,
+        )
     assert snapshot(kit) == before
     assert kit.custom_fields.declare("company", "tier", "dropdown", options=["Gold"]).options == ("Gold",)
 
@@ -322,8 +353,14 @@ def test_access_users_and_bundles_refuse_wrong_types__SEC_05(w: World) -> None:
     for bad in (w.alice.id, None, w.pat, {"license": "full"}):
         _refused(lambda bad=bad: kit.users.can_own(bad), "user", bad)
     assert kit.users.can_own(w.alice) and not kit.users.can_own(w.ian)
-    for kinds, value in ((5, 5), ("company", "company"), ({"company": 1}, {"company": 1}), ([{}], {}),
-                         ([["company"]], ["company"]), (w.alice, w.alice)):
+    for kinds, value in (
+        (5, 5),
+        ("company", "company"),
+        ({"company": 1}, {"company": 1}),
+        ([{}], {}),
+        ([["company"]], ["company"]),
+        (w.alice, w.alice),
+    ):
         _refused(lambda kinds=kinds: kit.access.check_actor_kinds(kinds), "kinds", value)
     kit.as_user(w.alice).access.check_actor_kinds(["company", "plan"])
     for objs in (5, "plan", plan):
@@ -345,18 +382,20 @@ def test_offsets_past_the_end_of_the_calendar_are_refused__SEC_05(kit: sk.Kit, c
     w = World(kit)
     plan = w.plan(due_date=None)
     tpl = kit.plan_templates.create("Late", "onboarding", [{"name": "Step", "due_days": 30}])
-    btpl = kit.plan_templates.create("Late business", "onboarding", [{"name": "Step", "due_days": 30}],
-                                     business_days=True)
-    cta = kit.ctas.create("Renewal", company=w.acme, type="renewal", owner=w.alice,
-                          due_date=date(9999, 12, 1)).record
+    btpl = kit.plan_templates.create(
+        "Late business", "onboarding", [{"name": "Step", "due_days": 30}], business_days=True
+    )
+    cta = kit.ctas.create("Renewal", company=w.acme, type="renewal", owner=w.alice, due_date=date(9999, 12, 1)).record
     kit.tasks.create(cta, "Open task", due_date=date(9999, 12, 30))
     kit.config.update_plan_type("onboarding", objective_due_days=10)
     book = kit.playbooks.create("Late book", [{"name": "Call", "due_days": 30}])
     before = snapshot(kit)
-    calls: list[Callable[[], object]] = [lambda: kit.plans.apply_template(plan, tpl, on=date(9999, 12, 20)),
-             lambda: kit.plans.apply_template(plan, btpl, on=date(9999, 12, 20)),
-             lambda: kit.ctas.update(cta, due_date=date(9999, 12, 31), shift_tasks=True),
-             lambda: kit.ctas.apply_playbook(cta, book)]
+    calls: list[Callable[[], object]] = [
+        lambda: kit.plans.apply_template(plan, tpl, on=date(9999, 12, 20)),
+        lambda: kit.plans.apply_template(plan, btpl, on=date(9999, 12, 20)),
+        lambda: kit.ctas.update(cta, due_date=date(9999, 12, 31), shift_tasks=True),
+        lambda: kit.ctas.apply_playbook(cta, book),
+    ]
     clock.at = datetime(9999, 12, 31, 9, tzinfo=timezone.utc)
     calls.append(lambda: kit.objectives.create(plan, "o"))
     for call in calls:
@@ -404,21 +443,28 @@ def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
     cta = {"do": "create_cta", "name": "Check in with {name}", "type": "activity"}
     rule = kit.rules.create("R", actions=[cta], active=False)
     before = snapshot(kit)
-    bundle = sk.Bundle(name="b", version="1", title="b", description="", assets={"plan_templates": (
-        {"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []},)})
-    calls: list[Callable[[Any], object]] = [lambda v: kit.objectives.set_sharing(o.id, v),
-             lambda v: kit.objectives.create(plan, "O2", owner=w.alice, due_date=w.due, sharing_enabled=v),
-             lambda v: kit.sharing.set_plan_external(plan, v),
-             lambda v: kit.sharing.set_objective_external(o, v),
-             lambda v: kit.rules.create("R2", actions=[cta], active=v),
-             lambda v: kit.rules.set_active(rule, v),
-             lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),  # type: ignore[arg-type]
-             lambda v: kit.plan_templates.create("T", "roi", [], business_days=v),
-             lambda v: kit.timeline.log("call", "x", company=w.acme, draft=v),
-             lambda v: kit.timeline.company(w.acme, drafts=v),
-             lambda v: kit.config.plan_types(include_inactive=v),
-             lambda v: kit.rules.run(rule, dry_run=v),
-             lambda v: kit.plans.of_company(w.acme, relationships=v)]
+    bundle = sk.Bundle(
+        name="b",
+        version="1",
+        title="b",
+        description="",
+        assets={"plan_templates": ({"name": "T", "plan_type": "roi", "business_days": "false", "objectives": []},)},
+    )
+    calls: list[Callable[[Any], object]] = [
+        lambda v: kit.objectives.set_sharing(o.id, v),
+        lambda v: kit.objectives.create(plan, "O2", owner=w.alice, due_date=w.due, sharing_enabled=v),
+        lambda v: kit.sharing.set_plan_external(plan, v),
+        lambda v: kit.sharing.set_objective_external(o, v),
+        lambda v: kit.rules.create("R2", actions=[cta], active=v),
+        lambda v: kit.rules.set_active(rule, v),
+        lambda v: kit.playbooks.create("P", [{"name": "s"}], all_cta_types="no" if v is None else v),  # type: ignore[arg-type]
+        lambda v: kit.plan_templates.create("T", "roi", [], business_days=v),
+        lambda v: kit.timeline.log("call", "x", company=w.acme, draft=v),
+        lambda v: kit.timeline.company(w.acme, drafts=v),
+        lambda v: kit.config.plan_types(include_inactive=v),
+        lambda v: kit.rules.run(rule, dry_run=v),
+        lambda v: kit.plans.of_company(w.acme, relationships=v),
+    ]
     for call in calls:
         for value in ("false", "", 0, 1, None):
             with pytest.raises(sk.ValidationError) as e:
@@ -431,15 +477,23 @@ def test_true_false_parameters_refuse_anything_else__SEC_05(w: World) -> None:
 
 def test_known_settings_are_checked_when_set__SEC_05(kit: sk.Kit) -> None:
     before = snapshot(kit)
-    for key, value in (("snooze.enabled", "banana"), ("snooze.enabled", "0"), ("snooze.enabled", "False"),
-                       ("snooze.enabled", " true"), ("goal.show_relationship_goals_in_company", "yes"),
-                       ("plan.default_status", "banana"), ("goal.default_status", "nope"),
-                       ("task.close_status", "sometime")):
+    for key, value in (
+        ("snooze.enabled", "banana"),
+        ("snooze.enabled", "0"),
+        ("snooze.enabled", "False"),
+        ("snooze.enabled", " true"),
+        ("goal.show_relationship_goals_in_company", "yes"),
+        ("plan.default_status", "banana"),
+        ("goal.default_status", "nope"),
+        ("task.close_status", "sometime"),
+    ):
         with pytest.raises(sk.ValidationError) as e:
             kit.config.set_setting(key, value)
         assert e.value.rule == "SEC_05" and e.value.value == value and key in str(e.value), (key, value)
-    for pairs in ([("config_item", {"category": "nope", "key": "k", "name": "K"})],
-                  [("setting", {"key": "snooze.enabled", "value": "maybe"})]):
+    for pairs in (
+        [("config_item", {"category": "nope", "key": "k", "name": "K"})],
+        [("setting", {"key": "snooze.enabled", "value": "maybe"})],
+    ):
         with pytest.raises(sk.ValidationError) as e:
             kit.config.seed(pairs)
         assert e.value.rule == "SEC_05"

@@ -71,8 +71,9 @@ def _private_reaches() -> list[str]:
                 if base not in ("self", "cls") and not base.startswith("super("):
                     found.append(f"{rel}:{node.lineno}: {base}.{node.attr}")
             elif isinstance(node, ast.ImportFrom):
-                found += [f"{rel}:{node.lineno}: from {node.module} import {a.name}" for a in node.names
-                          if _private(a.name)]
+                found += [
+                    f"{rel}:{node.lineno}: from {node.module} import {a.name}" for a in node.names if _private(a.name)
+                ]
     return found
 
 
@@ -117,10 +118,26 @@ def test_import_loads_only_the_core() -> None:
     import sys
 
     code = "import sys, successkit; print(' '.join(sorted(sys.modules)))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                env={"PYTHONPATH": str(PACKAGE.parent)}).stdout.split())
-    heavy = {"successkit.plans.plans", "successkit.automation.rules", "successkit.automation.bundles",
-             "successkit.views.c360", "successkit.views.gantt", "successkit.goals.goals",
-             "successkit.engagement.sharing", "importlib.metadata", "email.message", "sqlite3"}
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": str(PACKAGE.parent)},
+        ).stdout.split()
+    )
+    heavy = {
+        "successkit.plans.plans",
+        "successkit.automation.rules",
+        "successkit.automation.bundles",
+        "successkit.views.c360",
+        "successkit.views.gantt",
+        "successkit.goals.goals",
+        "successkit.engagement.sharing",
+        "importlib.metadata",
+        "email.message",
+        "sqlite3",
+    }
     assert not heavy & loaded, sorted(heavy & loaded)
     assert {"successkit.kit", "successkit.records", "successkit.errors"} <= loaded

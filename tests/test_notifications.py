@@ -62,7 +62,12 @@ def test_plan_assigned_notifies_the_new_owner__NOTIF_01(nw: NotifyWorld) -> None
     assert nw.rec.events() == [("plan_assigned", "Alice")]
     n = nw.rec.got[0]
     assert (n.record_kind, n.record_id, n.actor_id, n.delivery, n.at) == (
-        "plan", plan.id, nw.carol.id, "realtime", nw.kit.now())
+        "plan",
+        plan.id,
+        nw.carol.id,
+        "realtime",
+        nw.kit.now(),
+    )
     assert "Onboarding" in n.title
     nw.me.plans.update(plan, highlights="Nothing about owners")
     assert len(nw.rec.got) == 1
@@ -85,8 +90,11 @@ def test_plan_due_date_change_notifies_owner_while_active__NOTIF_01(nw: NotifyWo
     nw.me.objectives.apply_playbook(objective.id, book)
     assert [n.event for n in nw.rec.got] == ["plan_due_date_changed"] * 4
     assert [n.message for n in nw.rec.got] == [
-        "from 2027-02-28 to 2027-03-31", "from 2027-03-31 to 2027-04-30", "from 2027-04-30 to 2027-05-31",
-        "from 2027-05-31 to 2027-12-29"]
+        "from 2027-02-28 to 2027-03-31",
+        "from 2027-03-31 to 2027-04-30",
+        "from 2027-04-30 to 2027-05-31",
+        "from 2027-05-31 to 2027-12-29",
+    ]
     assert {n.recipient.id for n in nw.rec.got} == {nw.alice.id}
 
 
@@ -127,7 +135,9 @@ def test_subscriptions_are_checked__NOTIF_02(nw: NotifyWorld) -> None:
     kit.notifications.subscribe(nw.alice, ["plan_assigned", "cta_assigned"], delivery="daily")
     kit.notifications.subscribe(nw.alice, "cta_assigned", delivery="weekly")
     assert [(s.event, s.delivery) for s in kit.notifications.subscriptions(nw.alice)] == [
-        ("cta_assigned", "weekly"), ("plan_assigned", "daily")]
+        ("cta_assigned", "weekly"),
+        ("plan_assigned", "daily"),
+    ]
 
 
 def test_notification_goes_out_only_after_commit__NOTIF_03(nw: NotifyWorld) -> None:
@@ -165,7 +175,8 @@ def test_failed_operation_inside_a_transaction_notifies_nobody__NOTIF_03(nw: Not
 
 
 def test_a_failing_notifier_is_logged_and_does_not_stop_others__NOTIF_03(
-        open_kit: Callable[..., sk.Kit], caplog: pytest.LogCaptureFixture) -> None:
+    open_kit: Callable[..., sk.Kit], caplog: pytest.LogCaptureFixture
+) -> None:
     rec = Recorder()
     kit = open_kit(plugins=[rec, Boom()])
     w = World(kit)
@@ -214,7 +225,8 @@ def test_daily_digest_sends_yesterdays_items__NOTIF_04(nw: NotifyWorld, clock: s
     clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=timezone.utc))
     sent = kit.notifications.send_digests()
     assert [(n.event, n.delivery, n.recipient.name, len(n.items)) for n in nw.rec.got] == [
-        ("digest", "daily", "Alice", 2)]
+        ("digest", "daily", "Alice", 2)
+    ]
     assert sent == nw.rec.got
     assert [i.event for i in sent[0].items] == ["plan_assigned", "cta_assigned"]
     assert kit.notifications.pending() == []
@@ -248,8 +260,7 @@ def test_logging_notifier_is_built_in(nw: NotifyWorld, caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO, logger="successkit.notify"):
         nw.me.plans.create("Logged", company=nw.acme, plan_type="onboarding", owner=nw.alice)
     lines = [r.getMessage() for r in caplog.records if r.name == "successkit.notify"]
-    assert lines == ["[plan_assigned/realtime] to Alice <alice@example.com>: Success plan 'Logged' was "
-                     "assigned to you"]
+    assert lines == ["[plan_assigned/realtime] to Alice <alice@example.com>: Success plan 'Logged' was assigned to you"]
 
 
 # ------------------------------------------------------------------------- SMTP
@@ -283,7 +294,8 @@ def smtp_server() -> Iterator[tuple[str, int, _Inbox]]:
 
 
 def test_smtp_notifier_emails_the_recipient__NOTIF_03(
-        open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock) -> None:
+    open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock
+) -> None:
     host, port, inbox = smtp_server
     notifier = SmtpNotifier(host=host, port=port, sender="cs@example.com")
     kit = open_kit(plugins=[notifier])
@@ -301,11 +313,13 @@ def test_smtp_notifier_emails_the_recipient__NOTIF_03(
 
 
 def test_smtp_notifier_sends_digests_and_uses_the_lookup(
-        open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock) -> None:
+    open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock
+) -> None:
     host, port, inbox = smtp_server
     directory = {"Alice": "a.smith@corp.example"}
-    notifier = SmtpNotifier(host=host, port=port, sender="cs@example.com",
-                            email_of=lambda user: directory.get(user.name))
+    notifier = SmtpNotifier(
+        host=host, port=port, sender="cs@example.com", email_of=lambda user: directory.get(user.name)
+    )
     kit = open_kit(plugins=[notifier])
     w = World(kit)
     kit.notifications.subscribe(w.alice, delivery="daily")
@@ -324,7 +338,8 @@ def test_smtp_notifier_sends_digests_and_uses_the_lookup(
 
 
 def test_smtp_failure_is_logged_and_keeps_the_change__NOTIF_03(
-        open_kit: Callable[..., sk.Kit], caplog: pytest.LogCaptureFixture) -> None:
+    open_kit: Callable[..., sk.Kit], caplog: pytest.LogCaptureFixture
+) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -343,20 +358,22 @@ def test_objectives_from_templates_and_clones_notify_their_owners__NOTIF_01(nw: 
     kit.notifications.subscribe(nw.alice, "cta_assigned")
     kit.notifications.subscribe(nw.bob, "cta_assigned", delivery="daily")
     plan = nw.plan()
-    tpl = kit.plan_templates.create("Std", "onboarding", [{"name": f"Step {i}"} for i in range(20)]
-                                    + [{"name": "Bob's step"}])
+    tpl = kit.plan_templates.create(
+        "Std", "onboarding", [{"name": f"Step {i}"} for i in range(20)] + [{"name": "Bob's step"}]
+    )
     kit.store.stats.reset()
     nw.me.plans.apply_template(plan, tpl, overrides={"21": {"owner": nw.bob}})
     assert kit.store.stats.calls["query"] <= 8  # one subscription query, not one per objective
     assert sorted(nw.rec.events()) == [("cta_assigned", "Alice")] * 20
-    assert [d.title for d in kit.notifications.pending(nw.bob)] == ["Objective \"Bob's step\" was assigned to you"]
+    assert [d.title for d in kit.notifications.pending(nw.bob)] == ['Objective "Bob\'s step" was assigned to you']
     nw.rec.got.clear()
     nw.me.plans.clone(plan.id, to=nw.other)
     assert len(nw.rec.got) == 20 and len(kit.notifications.pending(nw.bob)) == 2
 
 
 def test_smtp_subject_with_line_breaks_is_one_safe_header__NOTIF_03_SEC_09(
-        open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock) -> None:
+    open_kit: Callable[..., sk.Kit], smtp_server: tuple[str, int, _Inbox], clock: sk.FixedClock
+) -> None:
     """A CR/LF in a title made message() raise a bare ValueError; the subject is now one
     line (no header can be injected) and the body keeps the text."""
     host, port, inbox = smtp_server
@@ -366,8 +383,9 @@ def test_smtp_subject_with_line_breaks_is_one_safe_header__NOTIF_03_SEC_09(
     kit.notifications.subscribe(alice)
     plan = w.plan()
     inbox.envelopes.clear()
-    kit.notifications.emit("plan_assigned", alice.id, plan,
-                           "Renewal\r\nBcc: evil@example.com\u2028\x00now", "see\r\nbelow")
+    kit.notifications.emit(
+        "plan_assigned", alice.id, plan, "Renewal\r\nBcc: evil@example.com\u2028\x00now", "see\r\nbelow"
+    )
     (msg,) = inbox.messages()
     assert msg["Subject"] == "Renewal Bcc: evil@example.com now"
     assert msg["Bcc"] is None and inbox.envelopes[0].rcpt_tos == ["alice@example.com"]

@@ -34,14 +34,51 @@ def test_objective_has_every_field__OBJ_02(w: World) -> None:
     kit = w.kit
     plan = w.plan(relationship=w.rel)
     out = kit.objectives.create(
-        plan.id, "Adoption", owner=w.pat, due_date=date(2027, 1, 15), type="objective", priority="high",
-        status="work_in_progress", category="adoption", success_criteria="80% weekly active users",
-        comments="Agreed at kickoff", associated_persons=[w.pat], sharing_enabled=False)
+        plan.id,
+        "Adoption",
+        owner=w.pat,
+        due_date=date(2027, 1, 15),
+        type="objective",
+        priority="high",
+        status="work_in_progress",
+        category="adoption",
+        success_criteria="80% weekly active users",
+        comments="Agreed at kickoff",
+        associated_persons=[w.pat],
+        sharing_enabled=False,
+    )
     o = kit.objectives.get(out.record.id)
-    assert (o.name, o.company_id, o.relationship_id, o.due_date, o.owner_id, o.owner_kind, o.type, o.priority,
-            o.status, o.category, o.success_criteria, o.comments, o.associated_person_ids, o.sharing_enabled) == (
-        "Adoption", w.acme.id, w.rel.id, date(2027, 1, 15), w.pat.id, "person", "objective", "high",
-        "work_in_progress", "adoption", "80% weekly active users", "Agreed at kickoff", (w.pat.id,), False)
+    assert (
+        o.name,
+        o.company_id,
+        o.relationship_id,
+        o.due_date,
+        o.owner_id,
+        o.owner_kind,
+        o.type,
+        o.priority,
+        o.status,
+        o.category,
+        o.success_criteria,
+        o.comments,
+        o.associated_person_ids,
+        o.sharing_enabled,
+    ) == (
+        "Adoption",
+        w.acme.id,
+        w.rel.id,
+        date(2027, 1, 15),
+        w.pat.id,
+        "person",
+        "objective",
+        "high",
+        "work_in_progress",
+        "adoption",
+        "80% weekly active users",
+        "Agreed at kickoff",
+        (w.pat.id,),
+        False,
+    )
     assert o.start_date == o.created_at.date()  # start defaults to the created date
 
 
@@ -102,8 +139,11 @@ def test_plan_type_defaults_fill_missing_fields__OBJ_02(w: World) -> None:
     plan = w.plan(plan_type="renewal")
     o = kit.objectives.create(plan.id, "Renew").record
     ptype = kit.config.plan_type("renewal")
-    assert (o.type, o.priority, o.category) == (ptype.objective_type, ptype.objective_priority,
-                                                ptype.objective_category)
+    assert (o.type, o.priority, o.category) == (
+        ptype.objective_type,
+        ptype.objective_priority,
+        ptype.objective_category,
+    )
     assert o.status == kit.config.default_status("objective")
     assert o.owner_id == plan.owner_id
 
@@ -131,8 +171,9 @@ def test_objective_owner_follows_user_rules__OBJ_02(w: World, who: str, rule: st
 def test_playbook_creates_its_tasks__OBJ_03(w: World) -> None:
     kit = w.kit
     plan = w.plan()
-    book = kit.playbooks.create("Kickoff", [{"name": "Agenda", "due_days": 2},
-                                            {"name": "Meeting", "due_days": 5, "depends_on": [1]}])
+    book = kit.playbooks.create(
+        "Kickoff", [{"name": "Agenda", "due_days": 2}, {"name": "Meeting", "due_days": 5, "depends_on": [1]}]
+    )
     out = kit.objectives.create(plan.id, "Kickoff", playbook=book)
     tasks = kit.objectives.tasks(out.record)
     assert [t.name for t in tasks] == ["Agenda", "Meeting"]
@@ -305,9 +346,15 @@ def test_email_and_draft_make_tasks__OBJ_09(w: World) -> None:
     sent = kit.objectives.send_email(obj, subject="Kickoff agenda", body="Hi", to=["pat@acme.example"]).record
     draft = kit.objectives.send_email(obj, subject="Follow-up", draft=True).record
     assert (sent.name, sent.email_state, kit.statuses.get("task", sent.status).is_closed) == (
-        "Kickoff agenda", "sent", True)
+        "Kickoff agenda",
+        "sent",
+        True,
+    )
     assert (draft.name, draft.email_state, kit.statuses.get("task", draft.status).is_closed) == (
-        "Follow-up", "verify", False)
+        "Follow-up",
+        "verify",
+        False,
+    )
     later = kit.tasks.send_email(draft)
     assert later.email_state == "sent" and kit.statuses.get("task", later.status).is_closed
     with pytest.raises(sk.ValidationError, match="verify"):

@@ -28,7 +28,9 @@ COMPANIES = 10
 FIGURES: dict[str, Any] = {}
 
 BUNDLE = {
-    "format": 1, "name": "race", "cta_types": [{"key": "race", "name": "Race"}],
+    "format": 1,
+    "name": "race",
+    "cta_types": [{"key": "race", "name": "Race"}],
     "reasons": [{"key": "race_reason", "name": "Race reason"}],
     "email_templates": [{"name": "Race mail", "subject": "Hello"}],
     "playbooks": [{"name": "Race book", "steps": [{"name": "Mail", "email_template": "Race mail"}]}],
@@ -104,9 +106,13 @@ def test_rule_runs_at_the_same_moment_create_each_cta_once__SEC_04(race_url: str
         for i in range(COMPANIES):
             kit.companies.create(f"Company {i}", csm_id=csm.id)
         kit.rules.create("Check in", actions=[{"do": "create_cta", "name": "Check in: {name}", "type": "risk"}])
-        kit.rules.create("Check in again", actions=[  # the same CTA from another rule: still one
-            {"do": "create_cta", "name": "Check in: {name}", "type": "risk"},
-            {"do": "log_activity", "type": "note", "subject": "Checked {name}"}])
+        kit.rules.create(
+            "Check in again",
+            actions=[  # the same CTA from another rule: still one
+                {"do": "create_cta", "name": "Check in: {name}", "type": "risk"},
+                {"do": "log_activity", "type": "note", "subject": "Checked {name}"},
+            ],
+        )
     finally:
         kit.close()
     reports = _race("rules", race_url)
@@ -141,7 +147,7 @@ def _custom_indexes(url: str) -> list[str]:
     if url.startswith("sqlite"):
         import sqlite3
 
-        conn = sqlite3.connect(url[len("sqlite:///"):])
+        conn = sqlite3.connect(url[len("sqlite:///") :])
         try:
             return [r[0] for r in conn.execute(f"SELECT name FROM sqlite_master WHERE name {like.replace('%%', '%')}")]
         finally:
@@ -151,8 +157,12 @@ def _custom_indexes(url: str) -> list[str]:
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as pg:
         schema = schema.split("&", 1)[0]
-        return [r[0] for r in pg.execute(f"SELECT indexname FROM pg_indexes WHERE schemaname = %s "
-                                         f"AND indexname {like}", (schema,))]
+        return [
+            r[0]
+            for r in pg.execute(
+                f"SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname {like}", (schema,)
+            )
+        ]
 
 
 @pytest.mark.slow
@@ -196,9 +206,10 @@ def _duplicate_behind_the_library(url: str) -> None:
     if url.startswith("sqlite"):
         import sqlite3
 
-        conn = sqlite3.connect(url[len("sqlite:///"):])
-        (unique,) = conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sk^_ux^_custom^_field^_%' "
-                                 "ESCAPE '^'").fetchone()
+        conn = sqlite3.connect(url[len("sqlite:///") :])
+        (unique,) = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'sk^_ux^_custom^_field^_%' ESCAPE '^'"
+        ).fetchone()
         conn.execute(f'DROP INDEX "{unique}"')
         cols = [r[1] for r in conn.execute("PRAGMA table_info(custom_field)") if r[1] != "id"]
         conn.execute(f"INSERT INTO custom_field SELECT 'dup', {', '.join(cols)} FROM custom_field")
@@ -209,14 +220,22 @@ def _duplicate_behind_the_library(url: str) -> None:
 
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as pg:
-        found = pg.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname "
-                           "LIKE 'sk^_ux^_custom^_field^_%%' ESCAPE '^'", (schema,)).fetchone()
+        found = pg.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname "
+            "LIKE 'sk^_ux^_custom^_field^_%%' ESCAPE '^'",
+            (schema,),
+        ).fetchone()
         assert found is not None
         (unique,) = found
         pg.execute(f'DROP INDEX {schema}."{unique}"')
-        cols = [r[0] for r in pg.execute("SELECT column_name FROM information_schema.columns WHERE "
-                                           "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
-                                           (schema,))]
+        cols = [
+            r[0]
+            for r in pg.execute(
+                "SELECT column_name FROM information_schema.columns WHERE "
+                "table_schema = %s AND table_name = 'custom_field' AND column_name <> 'id'",
+                (schema,),
+            )
+        ]
         pg.execute(f"INSERT INTO {schema}.custom_field SELECT 'dup', {', '.join(cols)} FROM {schema}.custom_field")
 
 

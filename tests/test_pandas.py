@@ -33,16 +33,25 @@ class PandasWorld(World):
         kit.custom_fields.declare("company", "segment", "dropdown", options=["Enterprise", "SMB"])
         kit.custom_fields.declare("company", "signed_on", "date")
         kit.custom_fields.declare("company", "seats", "number")
-        self.big = kit.companies.create("Big Co", stage="Adoption", status="active", arr=1_200_000.0,
-                                        health_score=78.5, renewal_date=date(2027, 2, 1), csm_id=self.alice.id,
-                                        fields={"segment": "Enterprise", "signed_on": "2025-03-01", "seats": 40})
+        self.big = kit.companies.create(
+            "Big Co",
+            stage="Adoption",
+            status="active",
+            arr=1_200_000.0,
+            health_score=78.5,
+            renewal_date=date(2027, 2, 1),
+            csm_id=self.alice.id,
+            fields={"segment": "Enterprise", "signed_on": "2025-03-01", "seats": 40},
+        )
         self.sp = self.plan("Onboarding", due_date=date(2027, 1, 31))
-        self.o1 = kit.objectives.create(self.sp, "Kickoff", start_date=date(2026, 11, 25),
-                                        due_date=date(2026, 12, 5)).record
+        self.o1 = kit.objectives.create(
+            self.sp, "Kickoff", start_date=date(2026, 11, 25), due_date=date(2026, 12, 5)
+        ).record
         self.t1 = kit.tasks.create(self.o1, "Send agenda", due_date=date(2026, 11, 30)).record
         self.met = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
-        self.call = kit.timeline.log("call", "Kickoff call", company=self.acme, occurred_at=self.met,
-                                     participants=[self.alice, self.pat])
+        self.call = kit.timeline.log(
+            "call", "Kickoff call", company=self.acme, occurred_at=self.met, participants=[self.alice, self.pat]
+        )
         self.note = kit.timeline.log("note", "Plan note", plan=self.sp, occurred_at=self.met.replace(hour=16))
         self.goal = kit.goals.create("Grow usage", company=self.acme, due_date=date(2027, 6, 30))
 

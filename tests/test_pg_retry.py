@@ -97,8 +97,10 @@ def _wait_until_blocked(watcher: Any, schema: str, timeout: float = 10.0) -> Non
     """Until a connection of the store waits for a row lock."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
-                              "AND wait_event_type = 'Lock'", (f"successkit/{schema}",)).fetchone()
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
+            (f"successkit/{schema}",),
+        ).fetchone()
         if row and row[0]:
             return
         time.sleep(0.005)
@@ -125,7 +127,8 @@ def _bumped(record: Any) -> tuple[Any, int]:
 
 # ----------------------------------------------------------------------------- real failures
 def test_real_deadlock_in_a_store_transaction_is_retried__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any) -> None:
+    pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any
+) -> None:
     """STORE_03: a real deadlock (40P01) aborts the store's own update_many; the
     store runs it again after a jittered delay and it goes through."""
     # The store checks for deadlocks after 1 s, the other session after 30 s:
@@ -153,8 +156,7 @@ def test_real_deadlock_in_a_store_transaction_is_retried__STORE_03(
     assert {c.stage for c in kit.companies.get_many([first.id, second.id])} == {"Adoption"}
 
 
-def _overtaken(kit: sk.Kit, schema: str, watcher: Any, row_id: str,
-               work: Callable[[], object]) -> list[BaseException]:
+def _overtaken(kit: sk.Kit, schema: str, watcher: Any, row_id: str, work: Callable[[], object]) -> list[BaseException]:
     """Run ``work`` while another connection holds row ``row_id``, then let that
     connection commit its own change first: under serializable isolation the
     store's transaction can no longer commit (40001).  The errors ``work`` raised."""
@@ -173,7 +175,8 @@ def _overtaken(kit: sk.Kit, schema: str, watcher: Any, row_id: str,
 
 
 def test_real_serialization_failure_in_a_store_transaction_is_retried__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any) -> None:
+    pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any
+) -> None:
     """STORE_03: a serializable update_many overtaken by a concurrent commit fails
     with 40001; the store's second attempt sees the commit and goes through."""
     kit = kits(with_options(pg_url, options="-c default_transaction_isolation=serializable"))
@@ -188,7 +191,8 @@ def test_real_serialization_failure_in_a_store_transaction_is_retried__STORE_03(
 
 
 def test_real_serialization_failure_in_a_caller_transaction_surfaces__STORE_04(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any) -> None:
+    pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, watcher: Any
+) -> None:
     """STORE_04: inside a service call (the caller's transaction) the store does
     not retry: a ConflictError naming SQLSTATE 40001 surfaces after one attempt,
     and nothing of the call is left behind."""
@@ -246,8 +250,13 @@ def _errors() -> dict[str, type[Exception]]:
 @pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
 @pytest.mark.parametrize("attempts", [1, 2, 4])
 def test_store_gives_up_after_its_attempts_and_names_the_sqlstate__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch,
-        sqlstate: str, attempts: int) -> None:
+    pg_url: str,
+    kits: Callable[..., sk.Kit],
+    backoffs: Backoffs,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlstate: str,
+    attempts: int,
+) -> None:
     """STORE_03: a failure that persists is tried ``retry_attempts`` times in all,
     with a jittered delay within bounds before each new attempt; then the
     ConflictError names the SQLSTATE and the attempts, and nothing was written."""
@@ -264,7 +273,11 @@ def test_store_gives_up_after_its_attempts_and_names_the_sqlstate__STORE_03(
     backoffs.check_bounds()
     assert f"SQLSTATE {sqlstate}" in str(e)
     assert (e.rule, e.value, getattr(e, "sqlstate", None), getattr(e, "attempts", None)) == (
-        "STORE_04", sqlstate, sqlstate, attempts)
+        "STORE_04",
+        sqlstate,
+        sqlstate,
+        attempts,
+    )
     assert ("gave up after" in str(e)) == (attempts > 1)
     assert isinstance(e.__cause__, _errors()[sqlstate])
     assert not kit.store.in_transaction
@@ -273,7 +286,8 @@ def test_store_gives_up_after_its_attempts_and_names_the_sqlstate__STORE_03(
 
 
 def test_jitter_spreads_the_delays_within_their_bounds__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """STORE_03: the delays grow with the attempt (base 10 ms doubling, capped at
     200 ms) and are drawn at random below that bound, not fixed."""
     kit = kits(with_options(pg_url, retry_attempts="7"))
@@ -309,13 +323,24 @@ def test_backoff_delay_bounds__STORE_04() -> None:
         random.setstate(rng_state)
 
 
-@pytest.mark.parametrize(("marker", "operation"), [
-    ("FOR UPDATE", "update"), ("DELETE FROM", "delete"), ("COMMIT", "insert"), ('"id" = ANY', "get"),
-    ("SELECT COUNT", "count"),
-])
+@pytest.mark.parametrize(
+    ("marker", "operation"),
+    [
+        ("FOR UPDATE", "update"),
+        ("DELETE FROM", "delete"),
+        ("COMMIT", "insert"),
+        ('"id" = ANY', "get"),
+        ("SELECT COUNT", "count"),
+    ],
+)
 def test_transient_failure_once_is_absorbed_outside_transactions__STORE_03(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch,
-        marker: str, operation: str) -> None:
+    pg_url: str,
+    kits: Callable[..., sk.Kit],
+    backoffs: Backoffs,
+    monkeypatch: pytest.MonkeyPatch,
+    marker: str,
+    operation: str,
+) -> None:
     """STORE_03: one serialization failure in a read or a store-owned write is
     retried once and the caller sees only the result."""
     kit = kits(pg_url)
@@ -347,7 +372,8 @@ def test_transient_failure_once_is_absorbed_outside_transactions__STORE_03(
 
 
 def test_no_store_retry_inside_a_caller_transaction__STORE_04(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """STORE_04: inside the caller's transaction the failure surfaces after one
     attempt (the caller's earlier writes are gone, so the store cannot redo them
     alone); successkit.retry reruns the whole unit, which then goes through."""
@@ -375,8 +401,7 @@ def test_no_store_retry_inside_a_caller_transaction__STORE_04(
     assert sorted(c.name for c in kit.companies.list()) == ["Acme", "Made by attempt 3"]
 
 
-def test_other_errors_are_not_retried__STORE_04(
-        pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs) -> None:
+def test_other_errors_are_not_retried__STORE_04(pg_url: str, kits: Callable[..., sk.Kit], backoffs: Backoffs) -> None:
     """STORE_04: a duplicate key (a ConflictError of another kind) or a stale
     version is refused at once: retrying could not change the answer."""
     kit = kits(pg_url)

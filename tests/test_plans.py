@@ -24,10 +24,27 @@ def test_plan_has_every_field__PLAN_01(w: World) -> None:
     kit.custom_fields.declare("plan", "tier", "text")
     plan = w.plan("Onboarding", relationship=w.rel, highlights="Go live by March", fields={"tier": "gold"})
     got = kit.plans.get(plan.id)
-    assert (got.name, got.company_id, got.relationship_id, got.plan_type, got.status, got.due_date,
-            got.owner_id, got.highlights, got.fields) == (
-        "Onboarding", w.acme.id, w.rel.id, "onboarding", "draft", w.due, w.alice.id, "Go live by March",
-        {"tier": "gold"})
+    assert (
+        got.name,
+        got.company_id,
+        got.relationship_id,
+        got.plan_type,
+        got.status,
+        got.due_date,
+        got.owner_id,
+        got.highlights,
+        got.fields,
+    ) == (
+        "Onboarding",
+        w.acme.id,
+        w.rel.id,
+        "onboarding",
+        "draft",
+        w.due,
+        w.alice.id,
+        "Go live by March",
+        {"tier": "gold"},
+    )
     assert got.created_at == kit.now()
 
 
@@ -187,8 +204,9 @@ def test_counts_total_open_overdue__PLAN_07(w: World) -> None:
     kit.objectives.create(plan.id, "late", start_date=today - timedelta(days=10), due_date=today - timedelta(days=1))
     kit.objectives.create(plan.id, "due today", due_date=today)
     kit.objectives.create(plan.id, "later", due_date=today + timedelta(days=5))
-    won = kit.objectives.create(plan.id, "won", start_date=today - timedelta(days=9),
-                                due_date=today - timedelta(days=2)).record
+    won = kit.objectives.create(
+        plan.id, "won", start_date=today - timedelta(days=9), due_date=today - timedelta(days=2)
+    ).record
     lost = kit.objectives.create(plan.id, "lost").record
     kit.objectives.set_status(won, "closed_success")
     kit.objectives.set_status(lost, "closed_lost")
@@ -293,6 +311,7 @@ def test_fault_at_any_write_of_closing_leaves_nothing__PLAN_05(w: World) -> None
 def test_plugin_draft_status_does_not_change_the_default__PLAN_04(open_kit: Any) -> None:
     """A plugin adding a draft-category plan status does not make it the status new plans
     start in: the plan.default_status setting keeps 'draft' (and can name another)."""
+
     class Review:
         @hookimpl
         def successkit_register_statuses(self, register: Any) -> None:

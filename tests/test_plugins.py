@@ -39,8 +39,7 @@ class SecondMemoryScheme:
 
 
 def test_every_hook_has_a_docstring__PLUG_01() -> None:
-    hooks = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
-             if name.startswith("successkit_")]
+    hooks = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("successkit_")]
     assert len(hooks) >= 3
     for hook in hooks:
         assert hook.__doc__ and len(hook.__doc__.strip()) > 40, hook.__name__

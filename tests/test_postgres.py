@@ -34,8 +34,7 @@ def test_newer_schema_version_is_refused__STORE_01(pg_url: str) -> None:
     sk.open(pg_url, entry_points=False).close()
     schema = pg_url.rsplit("schema=", 1)[1]
     with _admin() as conn:  # type: ignore[attr-defined]
-        conn.execute(f"UPDATE {schema}.sk_meta SET value = %s WHERE key = 'schema_version'",
-                     (str(SCHEMA_VERSION + 1),))
+        conn.execute(f"UPDATE {schema}.sk_meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(sk.SchemaError, match="newer successkit"):
         sk.open(pg_url, entry_points=False)
 
@@ -46,8 +45,10 @@ def test_pool_recovers_when_the_server_drops_connections__STORE_01(pg_url: str) 
         kit.companies.create("Before")
         schema = pg_url.rsplit("schema=", 1)[1]
         with _admin() as conn:  # type: ignore[attr-defined]
-            killed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                  "WHERE application_name = %s", (f"successkit/{schema}",)).fetchone()[0]
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                (f"successkit/{schema}",),
+            ).fetchone()[0]
         assert killed >= 1
         kit.companies.create("After")  # a fresh connection replaces the dropped one
         assert sorted(c.name for c in kit.companies.list()) == ["After", "Before"]
@@ -103,7 +104,8 @@ def test_exclusive_lock_makes_a_second_process_wait__SEC_04(pg_url: str) -> None
 
 
 def test_opening_repairs_missing_tables_columns_and_indexes_and_runs_no_ddl_when_up_to_date__STORE_01(
-        fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Opening looks the store's tables, columns and indexes up in the catalog at once: what is
     missing (a dropped table, column or index) is made again, and a schema that is up to date
     gets no CREATE or ALTER at all."""
@@ -141,7 +143,8 @@ def test_opening_repairs_missing_tables_columns_and_indexes_and_runs_no_ddl_when
     statements.clear()
     sk.open(fresh_pg_url, entry_points=False).close()
     assert [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE", "ALTER"))] == [
-        'CREATE TABLE IF NOT EXISTS "' + schema + '"."sk_meta" (key TEXT PRIMARY KEY, value TEXT)']
+        'CREATE TABLE IF NOT EXISTS "' + schema + '"."sk_meta" (key TEXT PRIMARY KEY, value TEXT)'
+    ]
     with _admin() as conn:  # type: ignore[attr-defined]
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,))}
     assert {by_name, by_parent} <= indexes
@@ -160,7 +163,8 @@ def test_the_shared_test_schema_opens_like_a_new_one_once_emptied(fresh_pg_url: 
     def meta(schema: str) -> list[tuple[str, str]]:
         with _admin() as conn:  # type: ignore[attr-defined]
             rows: list[tuple[str, str]] = conn.execute(
-                f'SELECT key, value FROM "{schema}".sk_meta ORDER BY key').fetchall()
+                f'SELECT key, value FROM "{schema}".sk_meta ORDER BY key'
+            ).fetchall()
             return rows
 
     before, after = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 6, 1, tzinfo=timezone.utc)
@@ -172,24 +176,36 @@ def test_the_shared_test_schema_opens_like_a_new_one_once_emptied(fresh_pg_url: 
             kit.custom_fields.declare("company", "tier", "text")
             kit.config.add_item("reason", "left_behind", "Left behind")
         shared.reset("a test")
-        with sk.open(shared.url, clock=after, entry_points=False) as reused, \
-                sk.open(fresh_pg_url, clock=after, entry_points=False) as new:
+        with (
+            sk.open(shared.url, clock=after, entry_points=False) as reused,
+            sk.open(fresh_pg_url, clock=after, entry_points=False) as new,
+        ):
             assert snapshot(reused) == snapshot(new)
             assert snapshot(new)["config_item"]  # the defaults were seeded, with the same ids and times
-        assert meta(shared.name) == meta(fresh_pg_url.rsplit("schema=", 1)[1]) == [("schema_version",
-                                                                                      str(SCHEMA_VERSION))]
+        assert (
+            meta(shared.name) == meta(fresh_pg_url.rsplit("schema=", 1)[1]) == [("schema_version", str(SCHEMA_VERSION))]
+        )
         old = shared.name
         with _admin() as conn:  # type: ignore[attr-defined]
-            (by_name,) = [r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s "
-                                                     "AND indexname LIKE 'sk^_ix^_company^_name^_%%' ESCAPE '^'",
-                                                     (old,))]
+            (by_name,) = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+                    "AND indexname LIKE 'sk^_ix^_company^_name^_%%' ESCAPE '^'",
+                    (old,),
+                )
+            ]
             conn.execute(f'DROP INDEX "{old}"."{by_name}"')
         with pytest.warns(UserWarning, match="changed the structure"):
             shared.reset("a test dropping an index")
         assert shared.name != old
         with _admin() as conn:  # type: ignore[attr-defined]
             assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (old,)).fetchone()[0] == 0
-            assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
-                                (shared.name, by_name)).fetchone()[0] == 1
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = %s", (shared.name, by_name)
+                ).fetchone()[0]
+                == 1
+            )
     finally:
         shared.close()

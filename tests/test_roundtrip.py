@@ -31,8 +31,26 @@ SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 #: no record holds (PostgreSQL cannot store it, so no backend takes it: SEC_05).
 TEXT = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20),  # no lone surrogates
-    st.sampled_from(["", " ", "0", "007", "1e3", "-1", "null", "true", "[]", "{}",
-                     "Ä", "İstanbul", "straße", "東京", "\u2028", "'; DROP TABLE x"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "007",
+            "1e3",
+            "-1",
+            "null",
+            "true",
+            "[]",
+            "{}",
+            "Ä",
+            "İstanbul",
+            "straße",
+            "東京",
+            "\u2028",
+            "'; DROP TABLE x",
+        ]
+    ),
 )
 #: Finite floats only: JSON has no spelling for NaN or infinity.
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)
@@ -151,8 +169,9 @@ def test_to_dict_is_plain_json_data__DATA_01(record: Record) -> None:
 def test_store_round_trip_memory_and_sqlite__DATA_01(cls: type[Record], data: st.DataObject) -> None:
     """DATA_01: a record inserted into each backend comes back from get() equal,
     and a batch of records of the class comes back from get_many() in order."""
-    unique = [lambda r: r.id] + [lambda r, cols=cols: tuple(getattr(r, c) for c in cols)
-                                 for cols in getattr(cls, "__unique__", ())]
+    unique = [lambda r: r.id] + [
+        lambda r, cols=cols: tuple(getattr(r, c) for c in cols) for cols in getattr(cls, "__unique__", ())
+    ]
     batch = data.draw(st.lists(records_of(cls), min_size=1, max_size=4, unique_by=tuple(unique)))
     stores = [MemoryStore(RECORD_CLASSES), SQLiteStore(RECORD_CLASSES, ":memory:")]
     try:
@@ -189,9 +208,17 @@ def test_kit_created_records_round_trip__DATA_01(kit: sk.Kit) -> None:
     kit.custom_fields.declare("company", "tier", "dropdown", options=["gold", "silver"])
     kit.custom_fields.declare("company", "modules", "multiselect", options=["a", "b", "c"])
     kit.custom_fields.declare("company", "since", "date")
-    c = kit.companies.create("Ärzte GmbH", arr=1234.5, renewal_date=date(2027, 2, 28),
-                             fields={"tier": "gold", "modules": ["c", "a"], "since": date(2020, 1, 2),
-                                     "free": {"nested": [1, 2.5, None, "x"]}})
+    c = kit.companies.create(
+        "Ärzte GmbH",
+        arr=1234.5,
+        renewal_date=date(2027, 2, 28),
+        fields={
+            "tier": "gold",
+            "modules": ["c", "a"],
+            "since": date(2020, 1, 2),
+            "free": {"nested": [1, 2.5, None, "x"]},
+        },
+    )
     for record in [c, kit.custom_fields.declared("company")["modules"]]:
         back = sk.from_dict(json.loads(json.dumps(sk.to_dict(record), allow_nan=False)))
         assert back == record
@@ -201,11 +228,19 @@ def test_kit_created_records_round_trip__DATA_01(kit: sk.Kit) -> None:
 # ------------------------------------------------------- what the services let in
 #: Python values a caller might put in ``fields``: JSON data and things that are not.
 ANY_PYTHON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
-    | st.dates() | st.sampled_from(["a\x00b", "\ud800", float("inf"), float("nan")]),
-    lambda inner: st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
-    | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=3)
-    | st.frozensets(st.integers(0, 3), max_size=2),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=5)
+    | st.dates()
+    | st.sampled_from(["a\x00b", "\ud800", float("inf"), float("nan")]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=3)
+        | st.frozensets(st.integers(0, 3), max_size=2)
+    ),
     max_leaves=8,
 )
 
@@ -231,19 +266,23 @@ def test_accepted_custom_values_survive_json__DATA_01(values: dict[str, Any]) ->
         kit.close()
 
 
-@pytest.mark.parametrize(("fields", "declared"), [
-    ({"free": {1: "int key"}}, None),
-    ({"free": (1, 2)}, None),
-    ({"free": [float("nan")]}, None),
-    ({"free": {"x": float("inf")}}, None),
-    ({"free": "a\x00b"}, None),
-    ({"score": float("inf")}, "number"),
-    ({"score": float("-inf")}, "number"),
-    ({"note": "a\x00b"}, "text"),
-    ({"note": "\ud800"}, "text"),
-])
-def test_values_json_cannot_carry_are_refused__DATA_01(kit: sk.Kit, fields: dict[str, Any],
-                                                       declared: str | None) -> None:
+@pytest.mark.parametrize(
+    ("fields", "declared"),
+    [
+        ({"free": {1: "int key"}}, None),
+        ({"free": (1, 2)}, None),
+        ({"free": [float("nan")]}, None),
+        ({"free": {"x": float("inf")}}, None),
+        ({"free": "a\x00b"}, None),
+        ({"score": float("inf")}, "number"),
+        ({"score": float("-inf")}, "number"),
+        ({"note": "a\x00b"}, "text"),
+        ({"note": "\ud800"}, "text"),
+    ],
+)
+def test_values_json_cannot_carry_are_refused__DATA_01(
+    kit: sk.Kit, fields: dict[str, Any], declared: str | None
+) -> None:
     """DATA_01: values that would not come back from JSON (or from every backend)
     unchanged are refused when written: int keys, tuples, NaN, infinities, NUL."""
     if declared:
@@ -253,8 +292,9 @@ def test_values_json_cannot_carry_are_refused__DATA_01(kit: sk.Kit, fields: dict
     assert kit.companies.count() == 0
 
 
-@pytest.mark.parametrize("arr", [float("inf"), float("-inf"), float("nan"), 10**400],
-                         ids=["inf", "-inf", "nan", "10**400"])
+@pytest.mark.parametrize(
+    "arr", [float("inf"), float("-inf"), float("nan"), 10**400], ids=["inf", "-inf", "nan", "10**400"]
+)
 def test_non_finite_money_is_refused__DATA_01(kit: sk.Kit, arr: float) -> None:
     """DATA_01: arr / health_score / nps must be finite: JSON has no infinity or NaN."""
     with pytest.raises(sk.ValidationError, match=r"finite number"):

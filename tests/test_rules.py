@@ -17,13 +17,18 @@ from .helpers import World, snapshot
 
 TODAY = date(2026, 11, 24)
 
-RENEWAL_CTA = {"do": "create_cta", "name": "Renewal: {name}", "type": "renewal", "reason": "renewal_due",
-               "priority": "high", "due_days": 30}
+RENEWAL_CTA = {
+    "do": "create_cta",
+    "name": "Renewal: {name}",
+    "type": "renewal",
+    "reason": "renewal_due",
+    "priority": "high",
+    "due_days": 30,
+}
 
 
 def renewal_rule(kit: sk.Kit, name: str = "Renewal 120", **action: Any) -> sk.Rule:
-    return kit.rules.create(name, where=[("renewal_date", "within next 120 days")],
-                            actions=[{**RENEWAL_CTA, **action}])
+    return kit.rules.create(name, where=[("renewal_date", "within next 120 days")], actions=[{**RENEWAL_CTA, **action}])
 
 
 def company(w: World, name: str, renewal_in: int | None = None, **kw: Any) -> sk.Company:
@@ -51,7 +56,13 @@ def test_rule_selects_by_relative_date_and_creates_cta__RULE_01(kit: sk.Kit) -> 
         assert ctas_of(kit, c) == []
     (cta,) = ctas_of(kit, soon)
     assert (cta.name, cta.type, cta.reason, cta.priority, cta.owner_id, cta.source) == (
-        "Renewal: Soon", "renewal", "renewal_due", "high", w.alice.id, "rule")
+        "Renewal: Soon",
+        "renewal",
+        "renewal_due",
+        "high",
+        w.alice.id,
+        "rule",
+    )
     assert cta.start_date == TODAY and cta.due_date == TODAY + timedelta(days=30)
     assert cta.relationship_id is None and len(ctas_of(kit, edge)) == 1
 
@@ -60,9 +71,14 @@ def test_rule_cta_with_playbook_creates_its_tasks__RULE_01(kit: sk.Kit) -> None:
     """'create a CTA (with playbook)': the playbook's steps become the CTA's tasks."""
     w = World(kit)
     mail = kit.playbooks.create_email_template("Notice", "Renewal soon", "Hello")
-    kit.playbooks.create("Renewal book", [{"name": "Review", "due_days": 2},
-                                          {"name": "Email", "due_days": 5, "email_template": mail.id,
-                                           "depends_on": ["1"]}], cta_types=["renewal"])
+    kit.playbooks.create(
+        "Renewal book",
+        [
+            {"name": "Review", "due_days": 2},
+            {"name": "Email", "due_days": 5, "email_template": mail.id, "depends_on": ["1"]},
+        ],
+        cta_types=["renewal"],
+    )
     acme = company(w, "Renewing", 30)
     kit.rules.run(renewal_rule(kit, playbook="Renewal book"))
     (cta,) = ctas_of(kit, acme)
@@ -81,14 +97,22 @@ def test_rule_on_relationships_uses_their_csm_or_the_companys__RULE_01(kit: sk.K
     kit.companies.update(w.acme, csm_id=w.alice.id)
     own = kit.relationships.create(w.acme, w.product, "Own CSM", csm_id=carol.id, renewal_date=TODAY)
     kit.relationships.create(w.other, w.product, "No CSM", renewal_date=TODAY)
-    rule = kit.rules.create("Rel renewals", target="relationship", where=[("renewal_date", "within next 10 days")],
-                            actions=[{**RENEWAL_CTA, "name": "Renew {name} of {company}"}])
+    rule = kit.rules.create(
+        "Rel renewals",
+        target="relationship",
+        where=[("renewal_date", "within next 10 days")],
+        actions=[{**RENEWAL_CTA, "name": "Renew {name} of {company}"}],
+    )
     run = kit.rules.run(rule)
     by_name = {s.target_name: s for s in run.steps}
     assert by_name["Own CSM"].result == "created"
     cta = kit.ctas.get(by_name["Own CSM"].record_id or "")
     assert (cta.relationship_id, cta.company_id, cta.owner_id, cta.name) == (
-        own.id, w.acme.id, carol.id, "Renew Own CSM of Acme")
+        own.id,
+        w.acme.id,
+        carol.id,
+        "Renew Own CSM of Acme",
+    )
     # Other Co has no CSM and no user runs the rule: skipped, with the reason
     assert by_name["No CSM"].result == "skipped" and "no owner" in by_name["No CSM"].detail
 
@@ -117,8 +141,11 @@ def test_rule_without_recent_activity__RULE_01(kit: sk.Kit) -> None:
     kit.timeline.log("call", "Catch-up", company=old, occurred_at=now - timedelta(days=31))
     kit.timeline.log("call", "Catch-up", company=draft, occurred_at=now - timedelta(days=1), draft=True)
     kit.timeline.log("note", "Not a call", company=silent, occurred_at=now)
-    rule = kit.rules.create("Check in", without_activity={"types": ["call", "meeting"], "days": 30},
-                            actions=[{"do": "create_cta", "name": "Check in with {name}", "type": "activity"}])
+    rule = kit.rules.create(
+        "Check in",
+        without_activity={"types": ["call", "meeting"], "days": 30},
+        actions=[{"do": "create_cta", "name": "Check in with {name}", "type": "activity"}],
+    )
     run = kit.rules.run(rule)
     assert sorted(s.target_name for s in run.steps) == ["Acme", "Draft", "Old", "Other Co", "Silent"]
 
@@ -130,9 +157,12 @@ def test_rule_without_activity_since_a_date_field__RULE_01(kit: sk.Kit) -> None:
     renewal = datetime.combine(TODAY + timedelta(days=70), datetime.min.time(), tzinfo=timezone.utc)
     kit.timeline.log("renewal", "Renewal call", company=talked, occurred_at=renewal - timedelta(days=100))
     kit.timeline.log("renewal", "Too early", company=early, occurred_at=renewal - timedelta(days=130))
-    rule = kit.rules.create("Follow-up", where=[("renewal_date", "within next 80 days")],
-                            without_activity={"types": ["renewal"], "since": "renewal_date", "days": 120},
-                            actions=[{**RENEWAL_CTA, "reason": "other"}])
+    rule = kit.rules.create(
+        "Follow-up",
+        where=[("renewal_date", "within next 80 days")],
+        without_activity={"types": ["renewal"], "since": "renewal_date", "days": 120},
+        actions=[{**RENEWAL_CTA, "reason": "other"}],
+    )
     run = kit.rules.run(rule)
     assert sorted(s.target_name for s in run.steps) == ["Early", "Quiet"]
     assert ctas_of(kit, talked) == [] and len(ctas_of(kit, quiet)) == 1
@@ -142,13 +172,28 @@ def test_rule_creates_plan_from_template__RULE_01(kit: sk.Kit) -> None:
     """create a success plan from a template: the plan, its objectives and tasks, the plan
     type's first draft status, the due date moved to the latest item (PLAN_09)."""
     w = World(kit)
-    kit.plan_templates.create("Onboard", "onboarding", [
-        {"name": "Kickoff", "due_days": 10, "tasks": [{"name": "Agenda", "due_days": 5}]},
-        {"name": "Go live", "due_days": 120, "depends_on": ["1"]}])
+    kit.plan_templates.create(
+        "Onboard",
+        "onboarding",
+        [
+            {"name": "Kickoff", "due_days": 10, "tasks": [{"name": "Agenda", "due_days": 5}]},
+            {"name": "Go live", "due_days": 120, "depends_on": ["1"]},
+        ],
+    )
     acme = company(w, "New Co", stage="Onboarding")
-    rule = kit.rules.create("Start onboarding", where=[("stage", "=", "Onboarding")], actions=[
-        {"do": "create_plan", "name": "Onboarding {name}", "plan_type": "onboarding", "template": "Onboard",
-         "due_days": 90}])
+    rule = kit.rules.create(
+        "Start onboarding",
+        where=[("stage", "=", "Onboarding")],
+        actions=[
+            {
+                "do": "create_plan",
+                "name": "Onboarding {name}",
+                "plan_type": "onboarding",
+                "template": "Onboard",
+                "due_days": 90,
+            }
+        ],
+    )
     run = kit.rules.run(rule)
     (plan,) = kit.plans.list([("company_id", "=", acme.id)])
     assert run.steps[0].record_id == plan.id and plan.name == "Onboarding New Co"
@@ -163,13 +208,21 @@ def test_rule_creates_plan_from_template__RULE_01(kit: sk.Kit) -> None:
 def test_rule_logs_timeline_activity__RULE_01(kit: sk.Kit) -> None:
     w = World(kit)
     acme = company(w, "Logged", 10)
-    kit.rules.create("Log it", where=[("renewal_date", "within next 10 days")], actions=[
-        {"do": "log_activity", "type": "update", "subject": "{name} renews soon", "notes": "Automatic"}])
+    kit.rules.create(
+        "Log it",
+        where=[("renewal_date", "within next 10 days")],
+        actions=[{"do": "log_activity", "type": "update", "subject": "{name} renews soon", "notes": "Automatic"}],
+    )
     kit.rules.run("Log it")
     (item,) = kit.timeline.company(acme).items
     a = item.activity
-    assert (a.type, a.subject, a.notes, a.level, a.draft) == ("update", "Logged renews soon", "Automatic",
-                                                             "company", False)
+    assert (a.type, a.subject, a.notes, a.level, a.draft) == (
+        "update",
+        "Logged renews soon",
+        "Automatic",
+        "company",
+        False,
+    )
 
 
 # ----------------------------------------------------------------------------- RULE_02
@@ -179,15 +232,24 @@ def test_running_twice_creates_nothing_twice__RULE_02(kit: sk.Kit) -> None:
     kit.plan_templates.create("Renew", "renewal", [{"name": "Prepare", "due_days": 10}])
     for i in range(3):
         company(w, f"C{i}", 20 * i)
-    rule = kit.rules.create("All three", where=[("renewal_date", "within next 120 days")], actions=[
-        RENEWAL_CTA, {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
-        {"do": "log_activity", "type": "update", "subject": "Renewal started"}])
+    rule = kit.rules.create(
+        "All three",
+        where=[("renewal_date", "within next 120 days")],
+        actions=[
+            RENEWAL_CTA,
+            {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
+            {"do": "log_activity", "type": "update", "subject": "Renewal started"},
+        ],
+    )
     first = kit.rules.run(rule)
     assert first.created == 9
     before = snapshot(kit)
     second = kit.rules.run(rule)
-    assert second.summary() == {"create_cta": {"unchanged": 3}, "create_plan": {"unchanged": 3},
-                                "log_activity": {"unchanged": 3}}
+    assert second.summary() == {
+        "create_cta": {"unchanged": 3},
+        "create_plan": {"unchanged": 3},
+        "log_activity": {"unchanged": 3},
+    }
     assert snapshot(kit) == before
 
 
@@ -196,8 +258,7 @@ def test_open_cta_of_same_type_and_reason_is_updated__RULE_02(kit: sk.Kit) -> No
     rule's), not duplicated, and keeps the name its team gave it; another reason is another CTA."""
     w = World(kit)
     acme = company(w, "Acme Renewal", 30)
-    manual = kit.ctas.create("Renewal talk", company=acme, type="renewal", reason="renewal_due",
-                             priority="low").record
+    manual = kit.ctas.create("Renewal talk", company=acme, type="renewal", reason="renewal_due", priority="low").record
     other_reason = kit.ctas.create("Expansion", company=acme, type="renewal", reason="other").record
     run = kit.rules.run(renewal_rule(kit))
     assert [s.result for s in run.steps] == ["updated"] and run.steps[0].record_id == manual.id
@@ -251,8 +312,9 @@ def test_cooldown_ends_on_its_last_day__RULE_02(kit: sk.Kit, clock: sk.FixedCloc
     assert kit.rules.run(rule).steps[0].result == "created"
 
 
-def test_rerun_reads_only_ctas_that_hold_it_back__RULE_02(kit: sk.Kit, clock: sk.FixedClock,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_reads_only_ctas_that_hold_it_back__RULE_02(
+    kit: sk.Kit, clock: sk.FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """CTAs closed before the cooldown, or of another reason, stay in the database: a re-run's
     cost does not grow with a company's CTA history."""
     w = World(kit)
@@ -284,8 +346,11 @@ def test_plan_of_same_name_is_not_created_twice__RULE_02(kit: sk.Kit) -> None:
     a, b = company(w, "Has plan", 10), company(w, "Other type", 10)
     existing = kit.plans.create("Renewal", company=a, plan_type="renewal", owner=w.alice)
     kit.plans.create("Renewal", company=b, plan_type="roi", owner=w.alice)
-    rule = kit.rules.create("Plans", where=[("renewal_date", "within next 10 days")],
-                            actions=[{"do": "create_plan", "name": "Renewal", "plan_type": "renewal"}])
+    rule = kit.rules.create(
+        "Plans",
+        where=[("renewal_date", "within next 10 days")],
+        actions=[{"do": "create_plan", "name": "Renewal", "plan_type": "renewal"}],
+    )
     steps = {s.target_name: s for s in kit.rules.run(rule).steps}
     assert steps["Has plan"].result == "unchanged" and steps["Has plan"].record_id == existing.id
     assert steps["Other type"].result == "skipped" and "PLAN_02" in steps["Other type"].detail
@@ -299,9 +364,15 @@ def test_dry_run_reports_the_real_run_and_writes_nothing__RULE_03(kit: sk.Kit) -
     company(w, "One", 10)
     two = company(w, "Two", 50)
     kit.ctas.create("Renewal", company=two, type="renewal", reason="renewal_due", priority="low")
-    rule = kit.rules.create("Everything", where=[("renewal_date", "within next 120 days")], actions=[
-        RENEWAL_CTA, {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
-        {"do": "log_activity", "type": "update", "subject": "Renewal started"}])
+    rule = kit.rules.create(
+        "Everything",
+        where=[("renewal_date", "within next 120 days")],
+        actions=[
+            RENEWAL_CTA,
+            {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
+            {"do": "log_activity", "type": "update", "subject": "Renewal started"},
+        ],
+    )
     before = snapshot(kit)
     preview = kit.rules.run(rule, dry_run=True)
     assert snapshot(kit) == before
@@ -317,23 +388,27 @@ def test_dry_run_reports_the_real_run_and_writes_nothing__RULE_03(kit: sk.Kit) -
 
 
 # ------------------------------------------------------------------------ bad input
-@pytest.mark.parametrize(("where", "logic", "actions", "says"), [
-    ([("no_such_field", "=", 1)], None, [RENEWAL_CTA], "no_such_field"),
-    ([("renewal_date", "within next 120 days")], "1 AND", [RENEWAL_CTA], "logic"),
-    ([("name", "within next 3 days")], None, [RENEWAL_CTA], "date field"),
-    ([], None, [], "actions"),
-    ([], None, [{"do": "send_fax"}], "send_fax"),
-    ([], None, [{"do": "create_cta", "type": "renewal"}], "'name'"),
-    ([], None, [{**RENEWAL_CTA, "type": "no_such_type"}], "no_such_type"),
-    ([], None, [{**RENEWAL_CTA, "playbook": "Missing book"}], "Missing book"),
-    ([], None, [{**RENEWAL_CTA, "name": "Hi {ceo}"}], "ceo"),
-    ([], None, [{**RENEWAL_CTA, "due_days": -1}], "-1"),
-    ([], None, [{**RENEWAL_CTA, "colour": "red"}], "colour"),
-    ([], None, [{"do": "create_plan", "name": "P", "plan_type": "nope"}], "nope"),
-    ([], None, [{"do": "log_activity", "type": "fax", "subject": "x"}], "fax"),
-])
-def test_bad_rule_is_refused_naming_the_entry__RULE_01(kit: sk.Kit, where: Any, logic: Any, actions: Any,
-                                                       says: str) -> None:
+@pytest.mark.parametrize(
+    ("where", "logic", "actions", "says"),
+    [
+        ([("no_such_field", "=", 1)], None, [RENEWAL_CTA], "no_such_field"),
+        ([("renewal_date", "within next 120 days")], "1 AND", [RENEWAL_CTA], "logic"),
+        ([("name", "within next 3 days")], None, [RENEWAL_CTA], "date field"),
+        ([], None, [], "actions"),
+        ([], None, [{"do": "send_fax"}], "send_fax"),
+        ([], None, [{"do": "create_cta", "type": "renewal"}], "'name'"),
+        ([], None, [{**RENEWAL_CTA, "type": "no_such_type"}], "no_such_type"),
+        ([], None, [{**RENEWAL_CTA, "playbook": "Missing book"}], "Missing book"),
+        ([], None, [{**RENEWAL_CTA, "name": "Hi {ceo}"}], "ceo"),
+        ([], None, [{**RENEWAL_CTA, "due_days": -1}], "-1"),
+        ([], None, [{**RENEWAL_CTA, "colour": "red"}], "colour"),
+        ([], None, [{"do": "create_plan", "name": "P", "plan_type": "nope"}], "nope"),
+        ([], None, [{"do": "log_activity", "type": "fax", "subject": "x"}], "fax"),
+    ],
+)
+def test_bad_rule_is_refused_naming_the_entry__RULE_01(
+    kit: sk.Kit, where: Any, logic: Any, actions: Any, says: str
+) -> None:
     """A malformed rule is a RULE_01 error naming the rule and the bad value; nothing is stored."""
     before = snapshot(kit)
     with pytest.raises(sk.RuleViolation) as e:
@@ -357,15 +432,19 @@ def test_rule_run_is_atomic_at_every_write__STORE_03(kit: sk.Kit) -> None:
     """A failure at any write of a run leaves storage exactly as it was."""
     w = World(kit)
     kit.playbooks.create("Book", [{"name": "Step"}], cta_types=["renewal"])
-    kit.plan_templates.create("Renew", "renewal", [{"name": "Prepare", "due_days": 10,
-                                                    "tasks": [{"name": "Call"}]}])
+    kit.plan_templates.create("Renew", "renewal", [{"name": "Prepare", "due_days": 10, "tasks": [{"name": "Call"}]}])
     company(w, "A", 10)
     b = company(w, "B", 20)
     kit.ctas.create("Renewal", company=b, type="renewal", reason="renewal_due", priority="low")
-    rule = kit.rules.create("Atomic", where=[("renewal_date", "within next 120 days")], actions=[
-        {**RENEWAL_CTA, "playbook": "Book"},
-        {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
-        {"do": "log_activity", "type": "update", "subject": "Renewal started"}])
+    rule = kit.rules.create(
+        "Atomic",
+        where=[("renewal_date", "within next 120 days")],
+        actions=[
+            {**RENEWAL_CTA, "playbook": "Book"},
+            {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
+            {"do": "log_activity", "type": "update", "subject": "Renewal started"},
+        ],
+    )
     points = fail_each_write(kit, lambda: kit.rules.run(rule))
     assert points >= 4
     assert kit.ctas.count([("type", "=", "renewal")]) == 2
@@ -375,17 +454,25 @@ def test_rule_run_costs_bounded_storage_calls__RULE_01(kit: sk.Kit) -> None:
     """Storage calls per run do not grow with the number of companies."""
     w = World(kit)
     kit.playbooks.create("Book", [{"name": "Step"}, {"name": "Step 2"}], cta_types=["renewal"])
-    kit.plan_templates.create("Renew", "renewal", [{"name": "Prepare", "due_days": 10,
-                                                    "tasks": [{"name": "Call"}]}])
+    kit.plan_templates.create("Renew", "renewal", [{"name": "Prepare", "due_days": 10, "tasks": [{"name": "Call"}]}])
     counts = []
     for size in (1, 3, 60):  # the first run warms the kit's configuration caches
-        kit.companies.create_many([{"name": f"S{size}-{i}", "csm_id": w.alice.id,
-                                    "renewal_date": TODAY + timedelta(days=size)} for i in range(size)])
-        rule = kit.rules.create(f"Size {size}", where=[("renewal_date", "=", TODAY + timedelta(days=size))],
-                                without_activity={"types": ["renewal"], "days": 30}, actions=[
-            {**RENEWAL_CTA, "playbook": "Book"},
-            {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
-            {"do": "log_activity", "type": "update", "subject": "Renewal started"}])
+        kit.companies.create_many(
+            [
+                {"name": f"S{size}-{i}", "csm_id": w.alice.id, "renewal_date": TODAY + timedelta(days=size)}
+                for i in range(size)
+            ]
+        )
+        rule = kit.rules.create(
+            f"Size {size}",
+            where=[("renewal_date", "=", TODAY + timedelta(days=size))],
+            without_activity={"types": ["renewal"], "days": 30},
+            actions=[
+                {**RENEWAL_CTA, "playbook": "Book"},
+                {"do": "create_plan", "name": "Renewal", "plan_type": "renewal", "template": "Renew"},
+                {"do": "log_activity", "type": "update", "subject": "Renewal started"},
+            ],
+        )
         kit.store.stats.reset()
         run = kit.rules.run(rule)
         counts.append(kit.store.stats.total)
@@ -400,8 +487,9 @@ def test_rule_over_ten_thousand_companies__RULE_01(clock: sk.FixedClock) -> None
     in-memory store; the call bound holds on every backend by the test above)."""
     kit = sk.open("memory://", clock=clock, entry_points=False)
     csm = kit.users.create("Cleo")
-    kit.companies.create_many([{"name": f"C{i}", "csm_id": csm.id, "renewal_date": TODAY + timedelta(days=30)}
-                               for i in range(10_000)])
+    kit.companies.create_many(
+        [{"name": f"C{i}", "csm_id": csm.id, "renewal_date": TODAY + timedelta(days=30)} for i in range(10_000)]
+    )
     rule = renewal_rule(kit)
     kit.store.stats.reset()
     run = kit.rules.run(rule)
@@ -429,8 +517,9 @@ def test_rules_settle_and_never_lower_a_priority__RULE_02(kit: sk.Kit) -> None:
     run changes nothing, and a CSM's rename survives."""
     w = World(kit)
     acme = company(w, "Settle", 30, health_score=20)
-    kit.rules.create("A", where=[("renewal_date", "within next 120 days")],
-                     actions=[{**RENEWAL_CTA, "priority": "low"}])
+    kit.rules.create(
+        "A", where=[("renewal_date", "within next 120 days")], actions=[{**RENEWAL_CTA, "priority": "low"}]
+    )
     kit.rules.create("B", where=[("health_score", "<", 40)], actions=[{**RENEWAL_CTA, "priority": "high"}])
     first = kit.rules.run_all()
     assert [s.result for r in first for s in r.steps] == ["created", "updated"]
@@ -448,9 +537,15 @@ def test_dry_run_of_all_rules_matches_the_real_run_even_when_they_overlap__RULE_
     w = World(kit)
     company(w, "Overlap", 30, health_score=20)
     kit.rules.create("A", where=[("renewal_date", "within next 120 days")], actions=[RENEWAL_CTA])
-    kit.rules.create("B", where=[("health_score", "<", 40)], actions=[
-        {**RENEWAL_CTA, "priority": "low"}, {"do": "log_activity", "type": "note", "subject": "Flag"},
-        {"do": "log_activity", "type": "note", "subject": "Flag"}])
+    kit.rules.create(
+        "B",
+        where=[("health_score", "<", 40)],
+        actions=[
+            {**RENEWAL_CTA, "priority": "low"},
+            {"do": "log_activity", "type": "note", "subject": "Flag"},
+            {"do": "log_activity", "type": "note", "subject": "Flag"},
+        ],
+    )
     before = snapshot(kit)
     dry = kit.rules.run_all(dry_run=True)
     assert snapshot(kit) == before
@@ -463,17 +558,21 @@ def test_dry_run_of_all_rules_matches_the_real_run_even_when_they_overlap__RULE_
     assert [s.result for s in real[1].steps] == ["unchanged", "created", "unchanged"]
 
 
-@pytest.mark.parametrize(("action", "says"), [
-    ({**RENEWAL_CTA, "name": "{name:{x}}"}, "cannot be filled in"),
-    ({**RENEWAL_CTA, "name": "{name:d}"}, "cannot be filled in"),
-    ({**RENEWAL_CTA, "due_days": 3_000_000}, "3000000"),
-    ({**RENEWAL_CTA, "cooldown_days": 10**9}, "1000000000"),
-    ({**RENEWAL_CTA, "comments": 5}, "comments is text"),
-    ({"do": "log_activity", "type": "note", "subject": "s", "notes": 5}, "notes is text"),
-    ({**RENEWAL_CTA, "do": ["create_cta"]}, "'do' is one of"),
-])
-def test_rules_that_could_not_run_are_refused_when_created__RULE_01(kit: sk.Kit, action: dict[str, Any],
-                                                                   says: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [
+        ({**RENEWAL_CTA, "name": "{name:{x}}"}, "cannot be filled in"),
+        ({**RENEWAL_CTA, "name": "{name:d}"}, "cannot be filled in"),
+        ({**RENEWAL_CTA, "due_days": 3_000_000}, "3000000"),
+        ({**RENEWAL_CTA, "cooldown_days": 10**9}, "1000000000"),
+        ({**RENEWAL_CTA, "comments": 5}, "comments is text"),
+        ({"do": "log_activity", "type": "note", "subject": "s", "notes": 5}, "notes is text"),
+        ({**RENEWAL_CTA, "do": ["create_cta"]}, "'do' is one of"),
+    ],
+)
+def test_rules_that_could_not_run_are_refused_when_created__RULE_01(
+    kit: sk.Kit, action: dict[str, Any], says: str
+) -> None:
     with pytest.raises(sk.RuleViolation) as e:
         kit.rules.create("Broken", actions=[action])
     assert e.value.rule == "RULE_01" and says in str(e.value)

@@ -81,8 +81,7 @@ def test_inactive_user_cannot_receive_a_share__SHARE_01(sw: ShareWorld) -> None:
 
 def test_plan_shared_by_email_with_external_contact__SHARE_01(sw: ShareWorld) -> None:
     grant = sw.kit.sharing.share_with_person(sw.sp, sw.pat)
-    assert (grant.share.audience, grant.share.person_id, grant.share.email) == ("person", sw.pat.id,
-                                                                                "pat@acme.example")
+    assert (grant.share.audience, grant.share.person_id, grant.share.email) == ("person", sw.pat.id, "pat@acme.example")
     assert [w.rule for w in grant.warnings] == ["SHARE_05"]  # not marked external yet: nothing to see
     assert sw.kit.sharing.open(grant.token).objectives == ()
     sw.external()
@@ -103,8 +102,10 @@ def test_sharing_must_be_enabled_for_the_plan_type__SHARE_01(sw: ShareWorld) -> 
     kit = sw.kit
     internal = sw.plan("Internal notes", plan_type="internal")
     before = snapshot(kit)
-    attempts: tuple[Callable[[], object], ...] = (lambda: kit.sharing.share_with_user(internal, sw.bob),
-                                                  lambda: kit.sharing.share_with_person(internal, sw.pat))
+    attempts: tuple[Callable[[], object], ...] = (
+        lambda: kit.sharing.share_with_user(internal, sw.bob),
+        lambda: kit.sharing.share_with_person(internal, sw.pat),
+    )
     for attempt in attempts:
         with pytest.raises(sk.RuleViolation) as e:
             attempt()
@@ -145,9 +146,20 @@ def test_revoked_token_opens_nothing__SHARE_02(sw: ShareWorld) -> None:
     assert len(kit.sharing.of_plan(sw.sp, include_revoked=True)) == 1
 
 
-@pytest.mark.parametrize("token", [
-    None, "", "short", "x" * 10_000, "' OR 1=1 --", "%", secrets.token_urlsafe(32), 12345, b"bytes-token-123456",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "short",
+        "x" * 10_000,
+        "' OR 1=1 --",
+        "%",
+        secrets.token_urlsafe(32),
+        12345,
+        b"bytes-token-123456",
+    ],
+)
 def test_unknown_token_opens_nothing__SHARE_02(sw: ShareWorld, token: Any) -> None:
     kit = sw.kit
     real = kit.sharing.share_with_user(sw.sp, sw.bob)
@@ -212,7 +224,8 @@ def test_objective_with_sharing_disabled_is_invisible_through_a_share__SHARE_03(
 
 # ----------------------------------------------------------------------- SHARE_04
 def test_every_read_through_a_share_goes_through_the_access_function__SHARE_04(
-        sw: ShareWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    sw: ShareWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     decided: list[Any] = []
     real = access_module._decide
 
@@ -257,8 +270,9 @@ MATRIX = [
 
 
 @pytest.mark.parametrize("license,action,work,company_activity", MATRIX)
-def test_the_access_matrix_of_licenses__SHARE_04(sw: ShareWorld, license: str, action: str, work: bool,
-                                                company_activity: bool) -> None:
+def test_the_access_matrix_of_licenses__SHARE_04(
+    sw: ShareWorld, license: str, action: str, work: bool, company_activity: bool
+) -> None:
     kit = sw.kit
     user = kit.users.create(f"U-{license}", license=license)
     call = kit.timeline.log("call", "Call", company=sw.acme)
@@ -433,8 +447,9 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     sw.external()
     owned = kit.objectives.create(sw.sp, "Customer sign-off", owner=sw.pat, associated_persons=[sw.pat, sw.sam]).record
     task = kit.tasks.create(sw.shown, "Customer data", owner=sw.pat).record
-    cta = kit.ctas.create("Champion left", company=sw.acme, type="risk", owner=sw.alice,
-                          associated_persons=[sw.pat]).record
+    cta = kit.ctas.create(
+        "Champion left", company=sw.acme, type="risk", owner=sw.alice, associated_persons=[sw.pat]
+    ).record
     grant = kit.sharing.share_with_person(sw.sp, sw.pat)
     sam_share = kit.sharing.share_with_person(sw.sp, sw.sam)
     call = kit.timeline.log("call", "Call", company=sw.acme, participants=[sw.pat, sw.sam, sw.alice])
@@ -443,9 +458,13 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     refs = kit.people.references(sw.pat)
     found = {(r.kind, r.id, r.field) for r in refs}
     assert found == {
-        ("objective", owned.id, "owner_id"), ("objective", owned.id, "associated_person_ids"),
-        ("task", task.id, "owner_id"), ("cta", cta.id, "associated_person_ids"), ("share", grant.share.id, "person_id"),
-        ("activity", call.id, "participant_person_ids"), ("activity", update.id, "participant_person_ids"),
+        ("objective", owned.id, "owner_id"),
+        ("objective", owned.id, "associated_person_ids"),
+        ("task", task.id, "owner_id"),
+        ("cta", cta.id, "associated_person_ids"),
+        ("share", grant.share.id, "person_id"),
+        ("activity", call.id, "participant_person_ids"),
+        ("activity", update.id, "participant_person_ids"),
     }
     # every field that can hold a person is exercised (a CTA is owned by users only)
     every = {(s.kind, s.field) for s in kit.people._reference_fields()}
@@ -573,8 +592,10 @@ def test_external_contacts_do_not_see_internal_notes_or_email_drafts__SHARE_04(s
     internal = kit.sharing.open(kit.sharing.share_with_user(sw.sp, sw.bob).token)
     (whole,) = [o for o in internal.objectives if o.id == sw.shown.id]
     assert whole.comments == "Customer is slow to respond"
-    assert next(t for t in internal.tasks[sw.shown.id] if t.name == "Nudge the sponsor").email_body == \
-        "Internal draft body"
+    assert (
+        next(t for t in internal.tasks[sw.shown.id] if t.name == "Nudge the sponsor").email_body
+        == "Internal draft body"
+    )
 
 
 def test_acting_users_store_exposes_no_backend_and_authors_are_the_actor__SEC_02(kit: sk.Kit) -> None:
@@ -582,8 +603,18 @@ def test_acting_users_store_exposes_no_backend_and_authors_are_the_actor__SEC_02
     ian = kit.users.create("Ian", license="internal_collaborator")
     acme = kit.companies.create("Acme")
     guarded = kit.as_user(ian).store
-    for name in ("_store", "_kit", "_GuardedStore__store", "_GuardedStore__kit", "__dict__", "_tables", "_conn",
-                 "__slots__", "__reduce_ex__", "__getstate__"):
+    for name in (
+        "_store",
+        "_kit",
+        "_GuardedStore__store",
+        "_GuardedStore__kit",
+        "__dict__",
+        "_tables",
+        "_conn",
+        "__slots__",
+        "__reduce_ex__",
+        "__getstate__",
+    ):
         with pytest.raises(AttributeError):
             getattr(guarded, name)
     assert not hasattr(guarded.query, "__self__") and not hasattr(guarded.transaction, "__self__")

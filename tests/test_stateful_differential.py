@@ -82,13 +82,28 @@ CUSTOM_COMPANY_FIELDS = {"tier": "text", "fields.tier": "text", "score": "number
 QUERY_KINDS: dict[str, dict[str, str]] = {
     cls.__kind__: {**fields_of(cls), **(CUSTOM_COMPANY_FIELDS if cls is sk.Company else {})}
     for cls in RECORD_CLASSES
-    if cls.__kind__ in ("user", "company", "relationship", "plan", "objective", "task", "cta", "goal",
-                        "goal_link", "goal_history", "template_item")
+    if cls.__kind__
+    in (
+        "user",
+        "company",
+        "relationship",
+        "plan",
+        "objective",
+        "task",
+        "cta",
+        "goal",
+        "goal_link",
+        "goal_history",
+        "template_item",
+    )
 }
 
-SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 
 class SequentialIds:
@@ -135,8 +150,11 @@ class Stores:
         self.examples += 1
         if self.examples > 1:
             self.pg.empty()
-        return {"memory": "memory://", "sqlite": f"sqlite:///{self.tmp_path}/example-{self.examples}.db",
-                "postgres": self.pg.url}
+        return {
+            "memory": "memory://",
+            "sqlite": f"sqlite:///{self.tmp_path}/example-{self.examples}.db",
+            "postgres": self.pg.url,
+        }
 
 
 class BackendsAgree(RuleBasedStateMachine):
@@ -246,22 +264,35 @@ class BackendsAgree(RuleBasedStateMachine):
         self.on_all(lambda kit: kit.users.create(name, license=license, active=active))
 
     # ------------------------------------------------------------- companies
-    @rule(data=st.data(), name=st.sampled_from(NAMES), stage=st.sampled_from(STAGES),
-          arr=st.none() | st.floats(0, 1e7, allow_nan=False))
+    @rule(
+        data=st.data(),
+        name=st.sampled_from(NAMES),
+        stage=st.sampled_from(STAGES),
+        arr=st.none() | st.floats(0, 1e7, allow_nan=False),
+    )
     def create_company(self, data: st.DataObject, name: str, stage: str | None, arr: float | None) -> None:
         parent = self.maybe(data, "company")
         self.on_all(lambda kit: kit.companies.create(name, parent=parent, stage=stage, arr=arr))
 
     @precondition(lambda self: self.has("company"))
-    @rule(data=st.data(), stage=st.sampled_from(STAGES), nps=st.none() | st.integers(-100, 100),
-          tier=st.sampled_from([None, "Gold", "Silver", "gold", "Bronze"]), score=st.none() | st.integers(-3, 3))
-    def update_company(self, data: st.DataObject, stage: str | None, nps: int | None, tier: str | None,
-                       score: int | None) -> None:
+    @rule(
+        data=st.data(),
+        stage=st.sampled_from(STAGES),
+        nps=st.none() | st.integers(-100, 100),
+        tier=st.sampled_from([None, "Gold", "Silver", "gold", "Bronze"]),
+        score=st.none() | st.integers(-3, 3),
+    )
+    def update_company(
+        self, data: st.DataObject, stage: str | None, nps: int | None, tier: str | None, score: int | None
+    ) -> None:
         company = self.pick(data, "company")
         renewal = self.day(data, "renewal")
         csm = self.maybe(data, "user")
-        self.on_all(lambda kit: kit.companies.update(company, stage=stage, nps=nps, renewal_date=renewal,
-                                                     csm_id=csm, fields={"tier": tier, "score": score}))
+        self.on_all(
+            lambda kit: kit.companies.update(
+                company, stage=stage, nps=nps, renewal_date=renewal, csm_id=csm, fields={"tier": tier, "score": score}
+            )
+        )
 
     @precondition(lambda self: self.has("company"))
     @rule(data=st.data())
@@ -273,19 +304,31 @@ class BackendsAgree(RuleBasedStateMachine):
     @rule(data=st.data(), name=st.sampled_from(NAMES))
     def create_relationship(self, data: st.DataObject, name: str) -> None:
         company = self.pick(data, "company")
-        self.on_all(lambda kit: kit.relationships.create(company, kit.relationship_types.by_name("Product line"),
-                                                         name))
+        self.on_all(lambda kit: kit.relationships.create(company, kit.relationship_types.by_name("Product line"), name))
 
     # ----------------------------------------------------------------- plans
     @precondition(lambda self: self.has("company", "user"))
-    @rule(data=st.data(), name=st.sampled_from(NAMES), plan_type=st.sampled_from(PLAN_TYPES),
-          status=st.sampled_from([None, None, "draft", "active", "closed"]))
+    @rule(
+        data=st.data(),
+        name=st.sampled_from(NAMES),
+        plan_type=st.sampled_from(PLAN_TYPES),
+        status=st.sampled_from([None, None, "draft", "active", "closed"]),
+    )
     def create_plan(self, data: st.DataObject, name: str, plan_type: str, status: str | None) -> None:
         company, owner = self.pick(data, "company"), self.pick(data, "user")
         relationship = self.pick(data, "relationship") if data.draw(st.integers(0, 3), label="rel?") == 0 else None
         due = self.day(data, "plan due")
-        self.on_all(lambda kit: kit.plans.create(name, company=company, relationship=relationship,
-                                                 plan_type=plan_type, owner=owner, status=status, due_date=due))
+        self.on_all(
+            lambda kit: kit.plans.create(
+                name,
+                company=company,
+                relationship=relationship,
+                plan_type=plan_type,
+                owner=owner,
+                status=status,
+                due_date=due,
+            )
+        )
 
     @precondition(lambda self: self.has("plan"))
     @rule(data=st.data(), status=st.sampled_from(STATUSES["plan"]))
@@ -304,18 +347,28 @@ class BackendsAgree(RuleBasedStateMachine):
         self.on_all(lambda kit: kit.plans.update(plan, **changes))
 
     @precondition(lambda self: self.has("plan", "company"))
-    @rule(data=st.data(), name=st.sampled_from([None, *NAMES]),
-          objectives=st.sampled_from(["all", None, ByStatus("new"), ByStatus("closed_success", "work_in_progress")]),
-          tasks=st.sampled_from(["all", None, ByStatus("open"), ByStatus("complete")]),
-          status=st.sampled_from([None, "draft", "active"]))
-    def clone_plan(self, data: st.DataObject, name: str | None, objectives: Any, tasks: Any,
-                   status: str | None) -> None:
+    @rule(
+        data=st.data(),
+        name=st.sampled_from([None, *NAMES]),
+        objectives=st.sampled_from(["all", None, ByStatus("new"), ByStatus("closed_success", "work_in_progress")]),
+        tasks=st.sampled_from(["all", None, ByStatus("open"), ByStatus("complete")]),
+        status=st.sampled_from([None, "draft", "active"]),
+    )
+    def clone_plan(
+        self, data: st.DataObject, name: str | None, objectives: Any, tasks: Any, status: str | None
+    ) -> None:
         plan = self.pick(data, "plan")
-        to = self.pick(data, "relationship") if data.draw(st.integers(0, 3), label="to rel?") == 0 \
+        to = (
+            self.pick(data, "relationship")
+            if data.draw(st.integers(0, 3), label="to rel?") == 0
             else self.pick(data, "company")
+        )
         owner = self.maybe(data, "user")
-        self.on_all(lambda kit: kit.plans.clone(plan, to=to, name=name, objectives=objectives, tasks=tasks,
-                                                status=status, owner=owner))
+        self.on_all(
+            lambda kit: kit.plans.clone(
+                plan, to=to, name=name, objectives=objectives, tasks=tasks, status=status, owner=owner
+            )
+        )
 
     @precondition(lambda self: self.has("plan"))
     @rule(data=st.data())
@@ -325,15 +378,22 @@ class BackendsAgree(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ objectives
     @precondition(lambda self: self.has("plan"))
-    @rule(data=st.data(), name=st.sampled_from(NAMES), status=st.sampled_from([None, *STATUSES["objective"]]),
-          priority=st.sampled_from(PRIORITIES))
+    @rule(
+        data=st.data(),
+        name=st.sampled_from(NAMES),
+        status=st.sampled_from([None, *STATUSES["objective"]]),
+        priority=st.sampled_from(PRIORITIES),
+    )
     def add_objective(self, data: st.DataObject, name: str, status: str | None, priority: str | None) -> None:
         plan = self.pick(data, "plan")
         owner = self.maybe(data, "user")
         due = self.day(data, "objective due")
         depends = [self.pick(data, "objective")] if self.has("objective") and data.draw(st.booleans()) else []
-        self.on_all(lambda kit: kit.objectives.create(plan, name, owner=owner, due_date=due, status=status,
-                                                      priority=priority, depends_on=depends))
+        self.on_all(
+            lambda kit: kit.objectives.create(
+                plan, name, owner=owner, due_date=due, status=status, priority=priority, depends_on=depends
+            )
+        )
 
     # ----------------------------------------------------------------- tasks
     @precondition(lambda self: self.has("objective") or self.has("cta"))
@@ -395,12 +455,24 @@ class BackendsAgree(RuleBasedStateMachine):
             start = data.draw(st.integers(0, 10), label="start")
             tasks: list[dict[str, Any]] = []
             for j in range(data.draw(st.integers(0, 2), label="tasks")):
-                tasks.append({"name": f"T{i + 1}.{j + 1}", "start_days": start,
-                              "due_days": start + data.draw(st.integers(0, 5)), "depends_on": deps()})
+                tasks.append(
+                    {
+                        "name": f"T{i + 1}.{j + 1}",
+                        "start_days": start,
+                        "due_days": start + data.draw(st.integers(0, 5)),
+                        "depends_on": deps(),
+                    }
+                )
                 keys.append(f"{i + 1}.{j + 1}")
-            objectives.append({"name": f"O{i + 1}", "start_days": start,
-                               "due_days": start + data.draw(st.integers(0, 20)), "depends_on": deps(),
-                               "tasks": tasks})
+            objectives.append(
+                {
+                    "name": f"O{i + 1}",
+                    "start_days": start,
+                    "due_days": start + data.draw(st.integers(0, 20)),
+                    "depends_on": deps(),
+                    "tasks": tasks,
+                }
+            )
             keys.append(str(i + 1))
         self.on_all(lambda kit: kit.plan_templates.create(name, plan_type, objectives))
 
@@ -413,21 +485,30 @@ class BackendsAgree(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ CTAs
     @precondition(lambda self: self.has("company"))
-    @rule(data=st.data(), name=st.sampled_from(NAMES), type=st.sampled_from(CTA_TYPES),
-          priority=st.sampled_from(PRIORITIES), status=st.sampled_from([None, *STATUSES["cta"]]))
+    @rule(
+        data=st.data(),
+        name=st.sampled_from(NAMES),
+        type=st.sampled_from(CTA_TYPES),
+        priority=st.sampled_from(PRIORITIES),
+        status=st.sampled_from([None, *STATUSES["cta"]]),
+    )
     def create_cta(self, data: st.DataObject, name: str, type: str, priority: str | None, status: str | None) -> None:
         company, owner = self.pick(data, "company"), self.maybe(data, "user")
         due = self.day(data, "cta due")
-        self.on_all(lambda kit: kit.ctas.create(name, company=company, type=type, owner=owner, priority=priority,
-                                                status=status, due_date=due))
+        self.on_all(
+            lambda kit: kit.ctas.create(
+                name, company=company, type=type, owner=owner, priority=priority, status=status, due_date=due
+            )
+        )
 
     # ----------------------------------------------------------------- goals
     @precondition(lambda self: self.has("company"))
     @rule(data=st.data(), name=st.sampled_from([*NAMES, " "]), status=st.sampled_from([None, *STATUSES["goal"]]))
     def create_goal(self, data: st.DataObject, name: str, status: str | None) -> None:
         on_rel = self.has("relationship") and data.draw(st.booleans(), label="on relationship?")
-        target: dict[str, Any] = ({"relationship": self.pick(data, "relationship")} if on_rel
-                  else {"company": self.pick(data, "company")})
+        target: dict[str, Any] = (
+            {"relationship": self.pick(data, "relationship")} if on_rel else {"company": self.pick(data, "company")}
+        )
         due = self.day(data, "goal due")
         self.on_all(lambda kit: kit.goals.create(name, status=status, due_date=due, **target))
 
@@ -468,19 +549,34 @@ class BackendsAgree(RuleBasedStateMachine):
 
         def ask(kit: sk.Kit) -> Any:
             bound = kit.bind(kind, query)
-            return (list(kit.store.query(bound)), kit.store.count(bound),
-                    kit.store.group_counts(bound, kit.bind_group(kind, group)))
+            return (
+                list(kit.store.query(bound)),
+                kit.store.count(bound),
+                kit.store.group_counts(bound, kit.bind_group(kind, group)),
+            )
 
         self.on_all(ask)
 
-
-    @rule(data=st.data(), view=st.sampled_from(["plan", "counts", "schedule", "objectives", "progress", "linked",
-                                               "subtree", "ancestors", "cockpit"]))
+    @rule(
+        data=st.data(),
+        view=st.sampled_from(
+            ["plan", "counts", "schedule", "objectives", "progress", "linked", "subtree", "ancestors", "cockpit"]
+        ),
+    )
     def read_view(self, data: st.DataObject, view: str) -> None:
         """The composite reads (a plan opened whole, counts, schedule, the objective
         list view, goal progress, hierarchies, a cockpit) answer alike."""
-        kind = {"plan": "plan", "counts": "plan", "schedule": "plan", "objectives": "plan", "progress": "goal",
-                "linked": "goal", "subtree": "company", "ancestors": "company", "cockpit": "user"}[view]
+        kind = {
+            "plan": "plan",
+            "counts": "plan",
+            "schedule": "plan",
+            "objectives": "plan",
+            "progress": "goal",
+            "linked": "goal",
+            "subtree": "company",
+            "ancestors": "company",
+            "cockpit": "user",
+        }[view]
         target = self.pick(data, kind)
         sort = data.draw(st.sampled_from(OBJECTIVE_SORTS), label="sort")
         desc = data.draw(st.booleans(), label="descending")
@@ -510,15 +606,19 @@ def _first_difference(want: dict[str, list[dict[str, Any]]], got: dict[str, list
             return f"{kind}: only in memory {only_want}, only here {only_got}"
         for id_ in sorted(a):
             if a[id_] != b[id_]:
-                fields = {k: (a[id_].get(k), b[id_].get(k)) for k in a[id_].keys() | b[id_].keys()
-                          if a[id_].get(k) != b[id_].get(k)}
+                fields = {
+                    k: (a[id_].get(k), b[id_].get(k))
+                    for k in a[id_].keys() | b[id_].keys()
+                    if a[id_].get(k) != b[id_].get(k)
+                }
                 return f"{kind} {id_}: (memory, here) {fields}"
     return "(no difference found record by record)"
 
 
 @pytest.mark.slow
 def test_backends_agree_on_random_operation_sequences__STORE_02(
-        pg_url: str, postgres_shared_schema: SharedSchema, tmp_path: Path) -> None:
+    pg_url: str, postgres_shared_schema: SharedSchema, tmp_path: Path
+) -> None:
     """STORE_02 / STORE_03: random sequences of domain operations leave memory,
     SQLite and PostgreSQL with the same records and the same answers; refusals
     are alike and change nothing."""

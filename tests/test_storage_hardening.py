@@ -30,8 +30,12 @@ def _admin() -> Any:
 
 def _schemas_like(prefix: str) -> list[str]:
     with _admin() as conn:
-        return sorted(r[0] for r in conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE lower(nspname) LIKE %s", (prefix.lower() + "%",)))
+        return sorted(
+            r[0]
+            for r in conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE lower(nspname) LIKE %s", (prefix.lower() + "%",)
+            )
+        )
 
 
 @pytest.fixture
@@ -50,8 +54,7 @@ def _open(url: str) -> sk.Kit:
 
 
 # ------------------------------------------------------------------ SEC_01
-def test_schema_names_postgres_would_cut_short_are_refused_before_creating__SEC_01(
-        pg_names: list[str]) -> None:
+def test_schema_names_postgres_would_cut_short_are_refused_before_creating__SEC_01(pg_names: list[str]) -> None:
     """Names past 63 bytes would be truncated to one schema: both are refused, nothing is created."""
     base = PREFIX + "x" * (59 - len(PREFIX))
     for name in (base + "tenant1", base + "tenant2"):
@@ -85,8 +88,21 @@ def test_mixed_case_schema_is_its_own_namespace__SEC_01(pg_names: list[str]) -> 
     assert _schemas_like(PREFIX) == sorted([upper, lower])
 
 
-@pytest.mark.parametrize("name", ["", "pg_toast2", "bad;name", "a b", "caf\u00e9", "x" * 64, 'q"uote',
-                                  "information_schema", "Information_Schema", "pg_catalog"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "pg_toast2",
+        "bad;name",
+        "a b",
+        "caf\u00e9",
+        "x" * 64,
+        'q"uote',
+        "information_schema",
+        "Information_Schema",
+        "pg_catalog",
+    ],
+)
 def test_unusable_schema_names_are_refused__SEC_01(name: str) -> None:
     from urllib.parse import quote
 
@@ -135,9 +151,16 @@ def test_bad_postgres_url_options_are_clear_errors__SEC_05(query: str, option: s
 def _sample(cls: type[Any]) -> Any:
     """A record of ``cls`` with every field at its default, required ones filled in."""
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    filler = {FieldType.TEXT: "x", FieldType.INTEGER: 1, FieldType.FLOAT: 1.5, FieldType.BOOLEAN: True,
-              FieldType.DATE: date(2026, 1, 2), FieldType.DATETIME: now, FieldType.LIST: ("a",),
-              FieldType.JSON: {"k": 1}}
+    filler = {
+        FieldType.TEXT: "x",
+        FieldType.INTEGER: 1,
+        FieldType.FLOAT: 1.5,
+        FieldType.BOOLEAN: True,
+        FieldType.DATE: date(2026, 1, 2),
+        FieldType.DATETIME: now,
+        FieldType.LIST: ("a",),
+        FieldType.JSON: {"k": 1},
+    }
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for f, col in zip(attrs.fields(cls), schema_of(cls).columns, strict=True):
@@ -152,13 +175,15 @@ def _defaulted_columns(cls: type[Any]) -> list[str]:
     """Columns with a default and no index (SQLite cannot drop an indexed column)."""
     s = schema_of(cls)
     indexed = {c.lstrip("-") for cols in (*s.indexes, *s.unique) for c in cols}
-    return [f.name for f in attrs.fields(cls)
-            if f.default is not attrs.NOTHING and f.name not in indexed and f.name != "id"]
+    return [
+        f.name for f in attrs.fields(cls) if f.default is not attrs.NOTHING and f.name not in indexed and f.name != "id"
+    ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_upgrade_fills_every_added_column_with_its_default__STORE_01(
-        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A table written by an older version (missing any column that has a default: booleans such
     as ``objective.external``, lists, the ``fields`` mapping) opens, and its rows read back with
     the defaults, on every SQL backend.  (Columns are dropped: PostgreSQL gets a schema of its own.)"""
@@ -223,10 +248,20 @@ def test_sqlite_fragments_and_non_files_are_refused_naming_the_cause__SEC_05(tmp
     assert e.value.value == "/dev/null"
 
 
-@pytest.mark.parametrize(("query", "option"), [
-    ("busy_timeout=nan", "busy_timeout"), ("busy_timeout=inf", "busy_timeout"), ("busy_timeout=-1", "busy_timeout"),
-    ("busy_timeout=1e12", "busy_timeout"), ("busy_timeout=soon", "busy_timeout"), ("busy_timeout=", "busy_timeout"),
-    ("synchronous=off", "synchronous"), ("busy_timeout=1&busy_timeout=2", "busy_timeout"), ("mode=ro", "mode")])
+@pytest.mark.parametrize(
+    ("query", "option"),
+    [
+        ("busy_timeout=nan", "busy_timeout"),
+        ("busy_timeout=inf", "busy_timeout"),
+        ("busy_timeout=-1", "busy_timeout"),
+        ("busy_timeout=1e12", "busy_timeout"),
+        ("busy_timeout=soon", "busy_timeout"),
+        ("busy_timeout=", "busy_timeout"),
+        ("synchronous=off", "synchronous"),
+        ("busy_timeout=1&busy_timeout=2", "busy_timeout"),
+        ("mode=ro", "mode"),
+    ],
+)
 def test_bad_sqlite_url_options_are_clear_errors__SEC_05(tmp_path: Path, query: str, option: str) -> None:
     with pytest.raises(sk.SuccessKitError) as e:
         _open(f"sqlite:///{tmp_path}/x.db?{query}")
@@ -247,8 +282,12 @@ def test_bad_sqlite_arguments_are_clear_errors__SEC_05(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ dropped connections
 def _kill(schema: str) -> int:
     with _admin() as conn:
-        return int(conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                "WHERE application_name = %s", (f"successkit/{schema}",)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                (f"successkit/{schema}",),
+            ).fetchone()[0]
+        )
 
 
 @pytest.mark.parametrize("when", ["during", "before commit"])

@@ -16,16 +16,34 @@ def w(kit: sk.Kit) -> World:
     return World(kit)
 
 
-def onboarding_template(kit: sk.Kit, name: str = "Standard onboarding",
-                        plan_type: str = "onboarding") -> sk.PlanTemplate:
-    return kit.plan_templates.create(name, plan_type, [
-        {"key": "kickoff", "name": "Kickoff", "due_days": 5, "priority": "high",
-         "tasks": [{"key": "agenda", "name": "Send agenda", "due_days": 2},
-                   {"key": "meet", "name": "Hold kickoff", "start_days": 3, "due_days": 5, "depends_on": ["agenda"]}]},
-        {"key": "config", "name": "Configuration", "start_days": 5, "due_days": 20, "depends_on": ["kickoff"],
-         "tasks": [{"name": "SSO", "start_days": 5, "due_days": 10}]},
-        {"key": "live", "name": "Go live", "start_days": 20, "due_days": 30, "depends_on": ["config"]},
-    ])
+def onboarding_template(
+    kit: sk.Kit, name: str = "Standard onboarding", plan_type: str = "onboarding"
+) -> sk.PlanTemplate:
+    return kit.plan_templates.create(
+        name,
+        plan_type,
+        [
+            {
+                "key": "kickoff",
+                "name": "Kickoff",
+                "due_days": 5,
+                "priority": "high",
+                "tasks": [
+                    {"key": "agenda", "name": "Send agenda", "due_days": 2},
+                    {"key": "meet", "name": "Hold kickoff", "start_days": 3, "due_days": 5, "depends_on": ["agenda"]},
+                ],
+            },
+            {
+                "key": "config",
+                "name": "Configuration",
+                "start_days": 5,
+                "due_days": 20,
+                "depends_on": ["kickoff"],
+                "tasks": [{"name": "SSO", "start_days": 5, "due_days": 10}],
+            },
+            {"key": "live", "name": "Go live", "start_days": 20, "due_days": 30, "depends_on": ["config"]},
+        ],
+    )
 
 
 def test_templates_offered_by_type_and_all__TPL_01(w: World) -> None:
@@ -52,9 +70,11 @@ def test_apply_adds_items_with_offsets_from_today__TPL_02(w: World) -> None:
     today = kit.today()
     objectives = {o.name: o for o in kit.objectives.list([("plan_id", "=", plan.id)])}
     assert set(objectives) == {"Already there", "Kickoff", "Configuration", "Go live"}  # nothing removed
-    assert (objectives["Kickoff"].due_date, objectives["Configuration"].start_date,
-            objectives["Go live"].due_date) == (today + timedelta(days=5), today + timedelta(days=5),
-                                                today + timedelta(days=30))
+    assert (objectives["Kickoff"].due_date, objectives["Configuration"].start_date, objectives["Go live"].due_date) == (
+        today + timedelta(days=5),
+        today + timedelta(days=5),
+        today + timedelta(days=30),
+    )
     tasks = {t.name: t for t in kit.tasks.list([("plan_id", "=", plan.id)])}
     assert tasks["Send agenda"].due_date == today + timedelta(days=2)
     assert tasks["Send agenda"].parent_id == objectives["Kickoff"].id
@@ -82,10 +102,15 @@ def test_preset_dependencies_are_kept__TPL_03(w: World) -> None:
 def test_skip_and_override_at_apply_time__TPL_03(w: World) -> None:
     kit = w.kit
     plan = w.plan()
-    out = kit.plans.apply_template(plan, onboarding_template(kit), skip=["config", "kickoff.agenda"],
-                                   overrides={"live": {"name": "Launch", "due_date": date(2027, 2, 1),
-                                                       "owner": w.bob},
-                                              "kickoff.meet": {"priority": "low"}})
+    out = kit.plans.apply_template(
+        plan,
+        onboarding_template(kit),
+        skip=["config", "kickoff.agenda"],
+        overrides={
+            "live": {"name": "Launch", "due_date": date(2027, 2, 1), "owner": w.bob},
+            "kickoff.meet": {"priority": "low"},
+        },
+    )
     names = sorted(r.name for r in out.created)
     assert names == ["Hold kickoff", "Kickoff", "Launch"]  # SSO went with its objective
     by_name = {r.name: r for r in out.created}
@@ -93,16 +118,18 @@ def test_skip_and_override_at_apply_time__TPL_03(w: World) -> None:
     assert by_name["Launch"].depends_on == ()  # its dependency was skipped: dropped, not dangling
     assert by_name["Hold kickoff"].depends_on == () and by_name["Hold kickoff"].priority == "low"
     with pytest.raises(sk.ValidationError, match="skip names no item"):
-        kit.plans.apply_template(plan, onboarding_template(kit, name="Any onboarding", plan_type=sk.ALL),
-                                 skip=["nope"])
+        kit.plans.apply_template(plan, onboarding_template(kit, name="Any onboarding", plan_type=sk.ALL), skip=["nope"])
 
 
 def test_business_day_offsets_skip_weekends_and_holidays__TPL_03(w: World) -> None:
     kit = w.kit
     plan = w.plan(due_date=date(2027, 12, 31))
-    tpl = kit.plan_templates.create("Business days", "onboarding", [
-        {"name": "Five business days", "due_days": 5}, {"name": "Ten business days", "due_days": 10}],
-        business_days=True)
+    tpl = kit.plan_templates.create(
+        "Business days",
+        "onboarding",
+        [{"name": "Five business days", "due_days": 5}, {"name": "Ten business days", "due_days": 10}],
+        business_days=True,
+    )
     friday = date(2026, 12, 18)
     out = kit.plans.apply_template(plan, tpl, on=friday, holidays=[date(2026, 12, 24), date(2026, 12, 25)])
     due = {o.name: o.due_date for o in out.created}
@@ -116,9 +143,18 @@ def test_business_day_offsets_skip_weekends_and_holidays__TPL_03(w: World) -> No
 def test_apply_is_one_transaction_with_bulk_inserts__TPL_02(w: World) -> None:
     kit = w.kit
     plan = w.plan(due_date=date(2028, 1, 1))
-    tpl = kit.plan_templates.create("Big", "onboarding", [
-        {"name": f"Objective {i}", "due_days": i, "tasks": [{"name": f"Task {j}", "due_days": i} for j in range(10)]}
-        for i in range(50)])
+    tpl = kit.plan_templates.create(
+        "Big",
+        "onboarding",
+        [
+            {
+                "name": f"Objective {i}",
+                "due_days": i,
+                "tasks": [{"name": f"Task {j}", "due_days": i} for j in range(10)],
+            }
+            for i in range(50)
+        ],
+    )
     kit.store.stats.reset()
     out = kit.plans.apply_template(plan, tpl)
     assert len(out.created) == 550
@@ -158,7 +194,13 @@ def test_schedule_lists_items_in_order_with_dependencies__GANTT_01(w: World) -> 
     kit.plans.apply_template(plan, onboarding_template(kit))
     rows = kit.plans.schedule(plan)
     assert [(r.level, r.name) for r in rows] == [
-        (0, "Kickoff"), (1, "Send agenda"), (1, "Hold kickoff"), (0, "Configuration"), (1, "SSO"), (0, "Go live")]
+        (0, "Kickoff"),
+        (1, "Send agenda"),
+        (1, "Hold kickoff"),
+        (0, "Configuration"),
+        (1, "SSO"),
+        (0, "Go live"),
+    ]
     assert all(r.start <= (r.due or r.start) for r in rows)
     kickoff = rows[0]
     assert (kickoff.kind, kickoff.status, kickoff.closed, kickoff.overdue) == ("objective", "new", False, False)
@@ -170,8 +212,9 @@ def test_schedule_date_changes_apply_plan_rules__GANTT_02(w: World) -> None:
     plan = w.plan(due_date=kit.today() + timedelta(days=31))
     kit.plans.apply_template(plan, onboarding_template(kit))
     rows = {r.name: r for r in kit.plans.schedule(plan)}
-    out = kit.plans.reschedule(rows["SSO"].id, start=kit.today() + timedelta(days=20),
-                               due=kit.today() + timedelta(days=45))
+    out = kit.plans.reschedule(
+        rows["SSO"].id, start=kit.today() + timedelta(days=20), due=kit.today() + timedelta(days=45)
+    )
     assert out.record.start_date == kit.today() + timedelta(days=20)
     assert kit.plans.get(plan.id).due_date == kit.today() + timedelta(days=45)
     assert out.warnings[0].rule == "PLAN_09"
@@ -184,8 +227,9 @@ def test_schedule_date_changes_apply_plan_rules__GANTT_02(w: World) -> None:
 def test_schedule_costs_bounded_queries__GANTT_01(w: World) -> None:
     kit = w.kit
     plan = w.plan(due_date=date(2028, 1, 1))
-    tpl = kit.plan_templates.create("Wide", "onboarding", [
-        {"name": f"O{i}", "tasks": [{"name": f"T{j}"} for j in range(5)]} for i in range(30)])
+    tpl = kit.plan_templates.create(
+        "Wide", "onboarding", [{"name": f"O{i}", "tasks": [{"name": f"T{j}"} for j in range(5)]} for i in range(30)]
+    )
     kit.plans.apply_template(plan, tpl)
     kit.plans.schedule(plan)
     kit.store.stats.reset()
@@ -213,8 +257,11 @@ def test_apply_costs_the_same_storage_calls_whatever_the_size__TPL_02(w: World) 
     calls = []
     for size in (5, 50):
         plan = w.plan(f"Plan {size}", due_date=date(2028, 1, 1))
-        tpl = kit.plan_templates.create(f"T{size}", "onboarding", [
-            {"name": f"O{i}", "tasks": [{"name": f"T{j}"} for j in range(size // 5)]} for i in range(size)])
+        tpl = kit.plan_templates.create(
+            f"T{size}",
+            "onboarding",
+            [{"name": f"O{i}", "tasks": [{"name": f"T{j}"} for j in range(size // 5)]} for i in range(size)],
+        )
         kit.store.stats.reset()
         kit.plans.apply_template(plan.id, tpl)
         calls.append(kit.store.stats.total)

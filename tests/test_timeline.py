@@ -40,15 +40,23 @@ def subjects(page: sk.TimelinePage) -> list[str]:
 
 def test_activities_logged_at_every_level__TL_01(tw: TimelineWorld) -> None:
     t = tw.kit.as_user(tw.alice).timeline
-    company = t.log("call", "Intro call", company=tw.acme, notes="Went well", occurred_at=tw.when(1),
-                    participants=[tw.bob, tw.pat])
+    company = t.log(
+        "call", "Intro call", company=tw.acme, notes="Went well", occurred_at=tw.when(1), participants=[tw.bob, tw.pat]
+    )
     rel = t.log("meeting", "Rollout sync", relationship=tw.rel, occurred_at=tw.when(2))
     plan = t.log("update", "Plan update", plan=tw.sp, occurred_at=tw.when(3))
     obj = t.log("email", "Kickoff mail", objective=tw.o1, occurred_at=tw.when(4))
     got = tw.kit.timeline.get(company.id)
-    assert (got.type, got.subject, got.notes, got.occurred_at, got.author_id, got.participant_user_ids,
-            got.participant_person_ids, got.draft) == (
-        "call", "Intro call", "Went well", tw.when(1), tw.alice.id, (tw.bob.id,), (tw.pat.id,), False)
+    assert (
+        got.type,
+        got.subject,
+        got.notes,
+        got.occurred_at,
+        got.author_id,
+        got.participant_user_ids,
+        got.participant_person_ids,
+        got.draft,
+    ) == ("call", "Intro call", "Went well", tw.when(1), tw.alice.id, (tw.bob.id,), (tw.pat.id,), False)
     levels = [(a.level, a.company_id, a.relationship_id, a.plan_id, a.objective_id) for a in (company, rel, plan, obj)]
     assert levels == [
         ("company", tw.acme.id, None, None, None),
@@ -159,10 +167,15 @@ def test_relationship_timeline_has_its_own_level__TL_03(tw: TimelineWorld) -> No
     t.log("meeting", "Relationship meeting", relationship=tw.rel, occurred_at=tw.when(2))
     t.log("update", "Relationship plan update", plan=tw.rel_plan, occurred_at=tw.when(3))
     assert [(i.activity.subject, i.label) for i in t.relationship(tw.rel)] == [
-        ("Relationship plan update", "SP"), ("Relationship meeting", None)]
+        ("Relationship plan update", "SP"),
+        ("Relationship meeting", None),
+    ]
     assert subjects(t.company(tw.acme)) == ["Company call"]
     assert subjects(t.company(tw.acme, include_relationships=True)) == [
-        "Relationship plan update", "Relationship meeting", "Company call"]
+        "Relationship plan update",
+        "Relationship meeting",
+        "Company call",
+    ]
 
 
 def test_company_activities_never_show_in_plan_or_objective_timelines__TL_04(tw: TimelineWorld) -> None:
@@ -182,10 +195,20 @@ def _bulk(tw: TimelineWorld, n: int) -> None:
     rows = []
     for i in range(n):
         level = ("company", "plan", "objective")[i % 3]
-        rows.append(sk.Activity(
-            created_at=now, updated_at=now, type="note", subject=f"a{i}", level=level, company_id=tw.acme.id,
-            plan_id=None if level == "company" else tw.sp.id, objective_id=tw.o1.id if level == "objective" else None,
-            occurred_at=tw.at + timedelta(minutes=i // 4), draft=i % 5 == 0))
+        rows.append(
+            sk.Activity(
+                created_at=now,
+                updated_at=now,
+                type="note",
+                subject=f"a{i}",
+                level=level,
+                company_id=tw.acme.id,
+                plan_id=None if level == "company" else tw.sp.id,
+                objective_id=tw.o1.id if level == "objective" else None,
+                occurred_at=tw.at + timedelta(minutes=i // 4),
+                draft=i % 5 == 0,
+            )
+        )
     tw.kit.store.insert_many(rows)
 
 
@@ -225,20 +248,44 @@ def test_a_malformed_cursor_is_a_clear_error__TL_03(tw: TimelineWorld) -> None:
 
 def test_inline_task_from_plan_activity_creates_objective_with_type_defaults__TL_05(tw: TimelineWorld) -> None:
     kit = tw.kit
-    kit.config.update_plan_type("onboarding", objective_type="lifecycle", objective_priority="high",
-                                objective_category="technical", objective_due_days=10)
+    kit.config.update_plan_type(
+        "onboarding",
+        objective_type="lifecycle",
+        objective_priority="high",
+        objective_category="technical",
+        objective_due_days=10,
+    )
     activity = kit.timeline.log("meeting", "Kickoff meeting", plan=tw.sp)
     before = kit.objectives.count([("plan_id", "=", tw.sp.id)])
     out = kit.timeline.add_task(activity, "Send the recap", due_date=date(2026, 11, 30))
     objective = out.created[0]
     assert kit.objectives.count([("plan_id", "=", tw.sp.id)]) == before + 1
-    assert (objective.name, objective.plan_id, objective.type, objective.priority, objective.category,
-            objective.due_date, objective.owner_id, objective.source) == (
-        "Kickoff meeting", tw.sp.id, "lifecycle", "high", "technical", kit.today() + timedelta(days=10),
-        tw.alice.id, "timeline")
+    assert (
+        objective.name,
+        objective.plan_id,
+        objective.type,
+        objective.priority,
+        objective.category,
+        objective.due_date,
+        objective.owner_id,
+        objective.source,
+    ) == (
+        "Kickoff meeting",
+        tw.sp.id,
+        "lifecycle",
+        "high",
+        "technical",
+        kit.today() + timedelta(days=10),
+        tw.alice.id,
+        "timeline",
+    )
     task = kit.tasks.get(out.record.id)
     assert (task.name, task.parent_id, task.plan_id, task.due_date) == (
-        "Send the recap", objective.id, tw.sp.id, date(2026, 11, 30))
+        "Send the recap",
+        objective.id,
+        tw.sp.id,
+        date(2026, 11, 30),
+    )
 
 
 def test_inline_task_from_objective_activity_goes_under_it__TL_05(tw: TimelineWorld) -> None:
@@ -291,7 +338,10 @@ def test_activities_can_be_edited_and_deleted__TL_01(tw: TimelineWorld) -> None:
     a = t.log("call", "Call", company=tw.acme)
     edited = t.update(a, subject="Call with CFO", participants=[tw.pat], occurred_at=date(2026, 11, 2))
     assert (edited.subject, edited.participant_person_ids, edited.occurred_at) == (
-        "Call with CFO", (tw.pat.id,), datetime(2026, 11, 2, tzinfo=timezone.utc))
+        "Call with CFO",
+        (tw.pat.id,),
+        datetime(2026, 11, 2, tzinfo=timezone.utc),
+    )
     with pytest.raises(sk.ConflictError):
         t.update(a, subject="Stale")  # STORE_04: the caller's copy is old
     t.delete(a)

@@ -40,21 +40,29 @@ GROUPS = {
     "functions": ("Functions", "Module-level functions of `successkit`."),
     "kit": ("The Kit", "`open()` returns a `Kit`; everything else is reached through it."),
     "services": ("Services", "The services of a kit, reached as attributes: `kit.companies`, `kit.plans`..."),
-    "records": ("Records", "Stored records: frozen attrs classes. Services create and change them; "
-                "a change returns a new record with the next `version`."),
+    "records": (
+        "Records",
+        "Stored records: frozen attrs classes. Services create and change them; "
+        "a change returns a new record with the next `version`.",
+    ),
     "results": ("Results and views", "What services return besides records: reports, views, pages."),
     "query": ("Query types", "Building blocks of the query language (see [queries.md](queries.md))."),
-    "extension": ("Extension points", "Types that plugins and hosts implement or configure "
-                  "(see [plugins.md](plugins.md))."),
-    "errors": ("Errors", "Every error the library raises on purpose derives from `SuccessKitError`; "
-               "most carry the `rule` of the specification they enforce."),
+    "extension": (
+        "Extension points",
+        "Types that plugins and hosts implement or configure (see [plugins.md](plugins.md)).",
+    ),
+    "errors": (
+        "Errors",
+        "Every error the library raises on purpose derives from `SuccessKitError`; "
+        "most carry the `rule` of the specification they enforce.",
+    ),
     "constants": ("Constants and type aliases", ""),
 }
 
 #: Public names that are hooks for hosts and plugins rather than results.
 EXTENSION_NAMES = frozenset({"ActivityTypes", "Store", "Status", "StatusRegistry", "Clock", "FixedClock"})
 
-SPECIAL_TEXT = {"__version__": "The installed version of the package, as a string (for example `\"0.1.0\"`)."}
+SPECIAL_TEXT = {"__version__": 'The installed version of the package, as a string (for example `"0.1.0"`).'}
 
 
 # ---------------------------------------------------------------- text helpers
@@ -437,8 +445,9 @@ def render() -> str:
 def undocumented() -> list[str]:
     """Public methods and properties of the Kit, its services and the public classes without a docstring."""
     package = importlib.import_module(PACKAGE)
-    classes: list[tuple[str, type]] = [(name, getattr(package, name)) for name in package.__all__
-                                       if inspect.isclass(getattr(package, name))]
+    classes: list[tuple[str, type]] = [
+        (name, getattr(package, name)) for name in package.__all__ if inspect.isclass(getattr(package, name))
+    ]
     classes += [(f"kit.{attr}", service) for attr, service in kit_services(package.Kit)]
     services = {attr for attr, _ in kit_services(package.Kit)}
     missing = set()

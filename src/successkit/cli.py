@@ -26,8 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     blist = bsub.add_parser("list", help="the bundles on offer (shipped and from plugins)")
     deploy = bsub.add_parser("deploy", help="deploy a bundle by name or from a .json/.toml file")
     deploy.add_argument("bundle", help="a bundle name or file path")
-    deploy.add_argument("--skip", action="append", default=[], metavar="KIND[:NAME]",
-                        help="leave out an asset kind or one asset (repeatable)")
+    deploy.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="KIND[:NAME]",
+        help="leave out an asset kind or one asset (repeatable)",
+    )
     deploy.add_argument("--dry-run", action="store_true", help="report what would be created; write nothing")
 
     rules = sub.add_parser("rules", help="list or run rules")
@@ -38,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
 
     for p in (blist, deploy, rlist, run):
-        p.add_argument("--url", default="sqlite:///successkit.db",
-                       help="storage URL (default: sqlite:///successkit.db)")
+        p.add_argument(
+            "--url", default="sqlite:///successkit.db", help="storage URL (default: sqlite:///successkit.db)"
+        )
     return parser
 
 
@@ -67,8 +73,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 state = "active" if r.active else "inactive"
                 out.write(f"{r.name:<36} {r.target:<13} {state:<9} {r.bundle or ''}\n")
         else:
-            runs = ([kit.rules.run(args.rule, dry_run=args.dry_run)] if args.rule
-                    else kit.rules.run_all(dry_run=args.dry_run))
+            runs = (
+                [kit.rules.run(args.rule, dry_run=args.dry_run)]
+                if args.rule
+                else kit.rules.run_all(dry_run=args.dry_run)
+            )
             for run in runs:
                 out.write(str(run) + "\n")
     except SuccessKitError as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from successkit.accounts.companies import TreeNode
 from successkit.query.language import FiscalQuarter
@@ -37,38 +37,23 @@ def build(kit: Kit) -> dict[str, Company]:
     def soon(days: int) -> date:
         return today + timedelta(days=days)
 
-    companies = kit.companies
-    acme = companies.create("Acme Holdings", stage="Adoption", industry="Manufacturing", arr=1_200_000,
-                            health_score=78, nps=42, renewal_date=soon(95), csm_id=alice.id,
-                            fields={"segment": "Enterprise"})
-    acme_jp = companies.create("Acme Japan", parent=acme, stage="Adoption", arr=420_000, health_score=71,
-                               renewal_date=soon(95), csm_id=alice.id, fields={"segment": "Enterprise"})
-    companies.create("Acme Tokyo", parent=acme_jp, stage="Onboarding", arr=150_000, health_score=64,
-                     renewal_date=soon(300), csm_id=alice.id)
-    companies.create("Acme Osaka", parent=acme_jp, stage="Adoption", arr=90_000, health_score=82,
-                     renewal_date=soon(40), csm_id=bruno.id)
-    companies.create("Acme US", parent=acme, stage="Renewal", arr=380_000, health_score=55,
-                     renewal_date=soon(25), csm_id=bruno.id, fields={"segment": "Enterprise"})
-    globex = companies.create("Globex", stage="Onboarding", industry="Retail", arr=240_000,
-                              health_score=66, nps=18, renewal_date=soon(200), csm_id=bruno.id,
-                              fields={"segment": "Mid-market"})
-    initech = companies.create("Initech", stage="Renewal", industry="Software", arr=60_000,
-                               health_score=38, nps=-12, renewal_date=soon(70), csm_id=alice.id,
-                               fields={"segment": "SMB"})
+    made = _companies(kit, alice, bruno)
+    acme, acme_jp, globex, initech = made["Acme Holdings"], made["Acme Japan"], made["Globex"], made["Initech"]
 
     product = kit.relationship_types.create("Product line", description="One licensed product")
     region = kit.relationship_types.create("Region")
     rels = kit.relationships
-    rels.create(acme, product, "Acme · Analytics Cloud", arr=700_000, health_score=81, csm_id=alice.id,
-                renewal_date=soon(95))
-    rels.create(acme, product, "Acme · Field Service", arr=500_000, health_score=69, csm_id=bruno.id,
-                renewal_date=soon(180))
+    rels.create(
+        acme, product, "Acme · Analytics Cloud", arr=700_000, health_score=81, csm_id=alice.id, renewal_date=soon(95)
+    )
+    rels.create(
+        acme, product, "Acme · Field Service", arr=500_000, health_score=69, csm_id=bruno.id, renewal_date=soon(180)
+    )
     rels.create(globex, region, "Globex EMEA", arr=140_000, health_score=61, csm_id=bruno.id)
 
     people = kit.people
     people.create("Hiro Tanaka", company=acme_jp, email="hiro@acme.example", title="CIO", sponsor=True)
-    people.create("Maria Lopez", company=acme, email="maria@acme.example", title="VP Operations",
-                  sponsor=True)
+    people.create("Maria Lopez", company=acme, email="maria@acme.example", title="VP Operations", sponsor=True)
     people.create("Sam Patel", company=acme, email="sam@acme.example", title="Admin")
     people.create("Ivy Chen", company=globex, email="ivy@globex.example", title="Head of CX", sponsor=True)
     people.create("Tom Baker", company=initech, email="tom@initech.example", title="IT Manager")
@@ -76,46 +61,125 @@ def build(kit: Kit) -> dict[str, Company]:
     return {"acme": acme, "globex": globex, "initech": initech}
 
 
+#: The demo's customers: name, parent, CSM ("alice" or "bruno"), renewal in days, attributes.
+_CUSTOMERS: list[tuple[str, str | None, str, int, dict[str, Any]]] = [
+    ("Acme Holdings", None, "alice", 95, {"stage": "Adoption", "industry": "Manufacturing", "arr": 1_200_000,
+                                         "health_score": 78, "nps": 42, "fields": {"segment": "Enterprise"}}),
+    ("Acme Japan", "Acme Holdings", "alice", 95, {"stage": "Adoption", "arr": 420_000, "health_score": 71,
+                                                  "fields": {"segment": "Enterprise"}}),
+    ("Acme Tokyo", "Acme Japan", "alice", 300, {"stage": "Onboarding", "arr": 150_000, "health_score": 64}),
+    ("Acme Osaka", "Acme Japan", "bruno", 40, {"stage": "Adoption", "arr": 90_000, "health_score": 82}),
+    ("Acme US", "Acme Holdings", "bruno", 25, {"stage": "Renewal", "arr": 380_000, "health_score": 55,
+                                               "fields": {"segment": "Enterprise"}}),
+    ("Globex", None, "bruno", 200, {"stage": "Onboarding", "industry": "Retail", "arr": 240_000, "health_score": 66,
+                                    "nps": 18, "fields": {"segment": "Mid-market"}}),
+    ("Initech", None, "alice", 70, {"stage": "Renewal", "industry": "Software", "arr": 60_000, "health_score": 38,
+                                    "nps": -12, "fields": {"segment": "SMB"}}),
+]  # fmt: skip
+
+
+def _companies(kit: Kit, alice: User, bruno: User) -> dict[str, Company]:
+    """The demo's customers, parents first, by name."""
+    csm = {"alice": alice.id, "bruno": bruno.id}
+    made: dict[str, Company] = {}
+    for name, parent, who, renewal, values in _CUSTOMERS:
+        made[name] = kit.companies.create(
+            name,
+            parent=made[parent] if parent else None,
+            csm_id=csm[who],
+            renewal_date=kit.today() + timedelta(days=renewal),
+            **values,
+        )
+    return made
+
+
 def _plans(kit: Kit, acme_jp: Company, globex: Company, initech: Company, alice: User, bruno: User) -> None:
     """A plan built from a template with a playbook, a cockpit CTA and a clone."""
     welcome = kit.playbooks.create_email_template(
-        "Welcome", "Welcome to Acme Cloud, {first_name}", "Here is what the next 90 days look like...")
-    kickoff = kit.playbooks.create("Kickoff", [
-        {"name": "Agree goals with the sponsor", "due_days": 3},
-        {"name": "Send the welcome email", "start_days": 4, "due_days": 4, "email_template": welcome,
-         "depends_on": [1]},
-        {"name": "Hold the kickoff call", "start_days": 5, "due_days": 7, "depends_on": [2]},
-    ])
-    template = kit.plan_templates.create("Standard onboarding", "onboarding", [
-        {"key": "kickoff", "name": "1. Kickoff", "due_days": 7, "priority": "high", "playbook": kickoff},
-        {"key": "config", "name": "2. Configure the workspace", "start_days": 8, "due_days": 25,
-         "depends_on": ["kickoff"], "tasks": [
-             {"key": "sso", "name": "Single sign-on", "start_days": 8, "due_days": 12},
-             {"key": "import", "name": "Import users", "start_days": 13, "due_days": 20, "depends_on": ["sso"]}]},
-        {"key": "train", "name": "3. Train the admins", "start_days": 26, "due_days": 38, "depends_on": ["config"]},
-        {"key": "live", "name": "10. Go live", "start_days": 39, "due_days": 60, "depends_on": ["train"]},
-    ], business_days=True)
-    plan = kit.plans.create("Acme Japan onboarding", company=acme_jp, plan_type="onboarding", owner=alice,
-                            due_date=kit.today() + timedelta(days=45), highlights="Go live before fiscal year end")
+        "Welcome", "Welcome to Acme Cloud, {first_name}", "Here is what the next 90 days look like..."
+    )
+    kickoff = kit.playbooks.create(
+        "Kickoff",
+        [
+            {"name": "Agree goals with the sponsor", "due_days": 3},
+            {
+                "name": "Send the welcome email",
+                "start_days": 4,
+                "due_days": 4,
+                "email_template": welcome,
+                "depends_on": [1],
+            },
+            {"name": "Hold the kickoff call", "start_days": 5, "due_days": 7, "depends_on": [2]},
+        ],
+    )
+    template = kit.plan_templates.create(
+        "Standard onboarding",
+        "onboarding",
+        [
+            {"key": "kickoff", "name": "1. Kickoff", "due_days": 7, "priority": "high", "playbook": kickoff},
+            {
+                "key": "config",
+                "name": "2. Configure the workspace",
+                "start_days": 8,
+                "due_days": 25,
+                "depends_on": ["kickoff"],
+                "tasks": [
+                    {"key": "sso", "name": "Single sign-on", "start_days": 8, "due_days": 12},
+                    {"key": "import", "name": "Import users", "start_days": 13, "due_days": 20, "depends_on": ["sso"]},
+                ],
+            },
+            {"key": "train", "name": "3. Train the admins", "start_days": 26, "due_days": 38, "depends_on": ["config"]},
+            {"key": "live", "name": "10. Go live", "start_days": 39, "due_days": 60, "depends_on": ["train"]},
+        ],
+        business_days=True,
+    )
+    plan = kit.plans.create(
+        "Acme Japan onboarding",
+        company=acme_jp,
+        plan_type="onboarding",
+        owner=alice,
+        due_date=kit.today() + timedelta(days=45),
+        highlights="Go live before fiscal year end",
+    )
     kit.plans.apply_template(plan, template)
     kit.plans.set_status(plan.id, "active")
-    kit.ctas.create("Usage dropped 30% in a month", company=initech, type="risk", reason="low_usage",
-                    priority="high", owner=alice, due_date=kit.today() + timedelta(days=5))
-    kit.ctas.create("Expansion: Field Service", company=globex, type="expansion", owner=bruno,
-                    reason="expansion_opportunity", due_date=kit.today() + timedelta(days=20))
+    kit.ctas.create(
+        "Usage dropped 30% in a month",
+        company=initech,
+        type="risk",
+        reason="low_usage",
+        priority="high",
+        owner=alice,
+        due_date=kit.today() + timedelta(days=5),
+    )
+    kit.ctas.create(
+        "Expansion: Field Service",
+        company=globex,
+        type="expansion",
+        owner=bruno,
+        reason="expansion_opportunity",
+        due_date=kit.today() + timedelta(days=20),
+    )
     kit.plans.clone(plan.id, to=globex, name="Globex onboarding")
     _goals_and_timeline(kit, acme_jp, plan.id, initech, alice)
 
 
 def _goals_and_timeline(kit: Kit, acme_jp: Company, plan_id: str, initech: Company, alice: User) -> None:
     """Goals linked to the work, and a few timeline activities."""
-    live = kit.goals.create("Live before fiscal year end", company=acme_jp, due_date=kit.today() + timedelta(days=90),
-                            description="All 400 seats active by March")
+    live = kit.goals.create(
+        "Live before fiscal year end",
+        company=acme_jp,
+        due_date=kit.today() + timedelta(days=90),
+        description="All 400 seats active by March",
+    )
     kit.goals.link(live, kit.plans.get(plan_id))
     save = kit.goals.create("Keep Initech", company=initech, due_date=kit.today() + timedelta(days=70))
-    calls = [kit.goals.create_cta(save, f"Call the sponsor ({n})", type="risk", owner=alice,
-                                  due_date=kit.today() + timedelta(days=days)).record
-             for n, days in (("first", 2), ("second", 9))]
+    calls = [
+        kit.goals.create_cta(
+            save, f"Call the sponsor ({n})", type="risk", owner=alice, due_date=kit.today() + timedelta(days=days)
+        ).record
+        for n, days in (("first", 2), ("second", 9))
+    ]
     kit.ctas.set_status(calls[0], "closed_success")
     sponsor = kit.people.list([("name", "=", "Hiro Tanaka")])[0]
     kit.timeline.log("call", "Quarterly check-in with the CIO", company=acme_jp, participants=[sponsor, alice])
@@ -142,8 +206,10 @@ def show(kit: Kit, out: TextIO) -> None:
     names = {c.id: c.name for c in kit.companies.list()}
     for r in kit.relationships.list(sort=["name"]):
         csm = users[r.csm_id].name if r.csm_id else "-"
-        w(f"  {r.name:<26} {types[r.type_id]:<13} of {names[r.company_id]:<14} "
-          f"ARR {_money(r.arr):>10}  health {_score(r.health_score)}  CSM {csm}\n")
+        w(
+            f"  {r.name:<26} {types[r.type_id]:<13} of {names[r.company_id]:<14} "
+            f"ARR {_money(r.arr):>10}  health {_score(r.health_score)}  CSM {csm}\n"
+        )
 
     w("\nPeople (external contacts)\n")
     for p in kit.people.list(sort=["name"]):
@@ -151,8 +217,9 @@ def show(kit: Kit, out: TextIO) -> None:
         w(f"  {p.name:<12} {p.title or '':<15} {names.get(p.company_id or '', '-'):<14} {p.email}{sponsor}\n")
 
     w("\nQueries\n")
-    due = kit.companies.list([("renewal_date", "within next 120 days"), ("health_score", "<", 70)],
-                             logic="1 AND 2", sort=["renewal_date"])
+    due = kit.companies.list(
+        [("renewal_date", "within next 120 days"), ("health_score", "<", 70)], logic="1 AND 2", sort=["renewal_date"]
+    )
     w("  At-risk renewals (renewal within 120 days AND health < 70):\n")
     for c in due:
         w(f"    {c.name:<14} renews {c.renewal_date}  health {c.health_score:.0f}\n")
@@ -171,8 +238,10 @@ def _show_plans(kit: Kit, users: dict[str, User], names: dict[str, str], w: Call
     counts = kit.plans.counts_many(plans)
     for p in plans:
         c = counts[p.id]
-        w(f"  {p.name:<24} {names[p.company_id]:<12} {p.status:<7} due {p.due_date}  owner {users[p.owner_id].name:<11}"
-          f" objectives {c.total} / {c.open} / {c.overdue}\n")
+        w(
+            f"  {p.name:<24} {names[p.company_id]:<12} {p.status:<7} due {p.due_date}  "
+            f"owner {users[p.owner_id].name:<11} objectives {c.total} / {c.open} / {c.overdue}\n"
+        )
     plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
     w(f"\nSchedule of {plan.name!r} (GANTT_01; one column a week from {kit.today()})\n")
     for row in kit.plans.schedule(plan):
@@ -217,8 +286,10 @@ def _print_tree(node: TreeNode, indent: str, users: dict[str, User], w: Callable
     c = node.company
     csm = users[c.csm_id].name if c.csm_id in users else "-"
     label = f"{indent}{c.name}"
-    w(f"{label:<22} {c.stage or '-':<11} ARR {_money(c.arr):>11}  health {_score(c.health_score)}  "
-      f"renews {c.renewal_date}  CSM {csm}\n")
+    w(
+        f"{label:<22} {c.stage or '-':<11} ARR {_money(c.arr):>11}  health {_score(c.health_score)}  "
+        f"renews {c.renewal_date}  CSM {csm}\n"
+    )
     for child in node.children:
         _print_tree(child, indent + "  ", users, w)
 
@@ -247,8 +318,11 @@ def solutions(kit: Kit, out: TextIO) -> None:
 
 
 def _summary(summary: dict[str, dict[str, int]]) -> str:
-    parts = [f"{action.replace('_', ' ')}: {n} {result}" for action, counts in summary.items()
-             for result, n in sorted(counts.items())]
+    parts = [
+        f"{action.replace('_', ' ')}: {n} {result}"
+        for action, counts in summary.items()
+        for result, n in sorted(counts.items())
+    ]
     return ", ".join(parts) or "no targets"
 
 
@@ -270,7 +344,9 @@ def main(path: str | Path, out: TextIO) -> Kit:
     plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
     chart = db.with_name(f"{db.stem}-gantt.svg")
     kit.plans.gantt(plan, path=str(chart))
-    out.write(f"\nGantt chart of {plan.name!r} (GANTT_03) written to {chart}\n"
-              "  open it in a browser: bars per objective and task, dependency arrows, today's line,\n"
-              "  overdue items in red, closed items muted, the critical path highlighted\n")
+    out.write(
+        f"\nGantt chart of {plan.name!r} (GANTT_03) written to {chart}\n"
+        "  open it in a browser: bars per objective and task, dependency arrows, today's line,\n"
+        "  overdue items in red, closed items muted, the critical path highlighted\n"
+    )
     return kit

@@ -36,8 +36,7 @@ def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
     return random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
 
 
-def retry(operation: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.01,
-          max_delay: float = 0.5) -> T:
+def retry(operation: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.01, max_delay: float = 0.5) -> T:
     """Call ``operation`` and return its result, retrying on :class:`ConflictError`.
 
     At most ``attempts`` calls are made.  Before attempt *n* + 1 the caller

@@ -117,14 +117,29 @@ class Service(Generic[R]):
                 raise NotFound(self.kind, i)
         return ids
 
-    def list(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
-             limit: int | None = None, offset: int = 0) -> RecordList[R]:
+    def list(
+        self,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> RecordList[R]:
         """Records matching numbered conditions and logic, sorted and paged."""
-        return RecordList(self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset),
-                          record_class=self.record_class)
+        return RecordList(
+            self.iter(where, logic=logic, sort=sort, limit=limit, offset=offset), record_class=self.record_class
+        )
 
-    def iter(self, where: Where = None, *, logic: str | None = None, sort: Any = None,
-             limit: int | None = None, offset: int = 0) -> Iterator[R]:
+    def iter(
+        self,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[R]:
         """Like :meth:`list`, streamed: memory stays flat however many rows match."""
         bound = self.kit.bind(self.kind, as_query(where, logic, sort, limit, offset))
         return self.kit.store.query(bound)
@@ -157,8 +172,9 @@ class Service(Generic[R]):
         return ref if isinstance(ref, self.record_class) else self.get(ref)
 
 
-def as_query(where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None,
-             offset: int = 0) -> Query:
+def as_query(
+    where: Where, logic: str | None = None, sort: Any = None, limit: int | None = None, offset: int = 0
+) -> Query:
     """The :class:`Query` of a service call's ``where``, ``logic``, ``sort`` and paging."""
     if isinstance(where, Query):
         return where

@@ -55,8 +55,14 @@ class CompanyService(Service[Company]):
 
     record_class = Company
 
-    def create(self, name: str, *, parent: Company | str | None = None,
-               fields: Mapping[str, Any] | None = None, **attributes: Any) -> Company:
+    def create(
+        self,
+        name: str,
+        *,
+        parent: Company | str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        **attributes: Any,
+    ) -> Company:
         """A new company, optionally under ``parent`` (HIER_01 applies)."""
         values = check_attributes(self.kind, attributes, _COMPANY_ATTRS)
         self._check_csm(values.get("csm_id"))
@@ -65,10 +71,17 @@ class CompanyService(Service[Company]):
             if parent is not None:
                 parent_id = self.id_of(parent)
                 if len(self.ancestors(parent_id)) + 2 > MAX_LEVELS:
-                    raise RuleViolation("HIER_01", f"a hierarchy is at most {MAX_LEVELS} levels deep; "
-                                        "the parent is already on the last level", value=parent_id)
-            company = self._new(name=require_text(self.kind, "name", name), parent_id=parent_id,
-                                fields=self.kit.custom_fields.check(self.kind, fields), **values)
+                    raise RuleViolation(
+                        "HIER_01",
+                        f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent is already on the last level",
+                        value=parent_id,
+                    )
+            company = self._new(
+                name=require_text(self.kind, "name", name),
+                parent_id=parent_id,
+                fields=self.kit.custom_fields.check(self.kind, fields),
+                **values,
+            )
             self.kit.store.insert(company)
         return company
 
@@ -127,11 +140,13 @@ class CompanyService(Service[Company]):
             chains = nxt
         for pid, d in depth.items():
             if d + 1 > MAX_LEVELS:
-                raise RuleViolation("HIER_01", f"a hierarchy is at most {MAX_LEVELS} levels deep; "
-                                    "the parent is already on the last level", value=pid)
+                raise RuleViolation(
+                    "HIER_01",
+                    f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent is already on the last level",
+                    value=pid,
+                )
 
-    def update(self, company: Company | str, *, fields: Mapping[str, Any] | None = None,
-               **attributes: Any) -> Company:
+    def update(self, company: Company | str, *, fields: Mapping[str, Any] | None = None, **attributes: Any) -> Company:
         """Change attributes (not the parent: use :meth:`set_parent`)."""
         changes: dict[str, Any] = check_attributes(self.kind, attributes, {**_COMPANY_ATTRS, "name": str})
         if "name" in changes:
@@ -154,13 +169,19 @@ class CompanyService(Service[Company]):
             if parent_id is not None:
                 chain = self.ancestors(parent_id)  # also proves the parent exists
                 if parent_id == current.id or any(a.id == current.id for a in chain):
-                    raise RuleViolation("HIER_01", "the link would make a cycle: the new parent is "
-                                        "the company itself or one of its descendants", value=parent_id)
+                    raise RuleViolation(
+                        "HIER_01",
+                        "the link would make a cycle: the new parent is the company itself or one of its descendants",
+                        value=parent_id,
+                    )
                 height = self._height(current)
                 if len(chain) + 1 + height > MAX_LEVELS:
                     raise RuleViolation(
-                        "HIER_01", f"the hierarchy would be {len(chain) + 1 + height} levels deep; "
-                        f"at most {MAX_LEVELS} are allowed", value=parent_id)
+                        "HIER_01",
+                        f"the hierarchy would be {len(chain) + 1 + height} levels deep; "
+                        f"at most {MAX_LEVELS} are allowed",
+                        value=parent_id,
+                    )
             return self._save(current, {"parent_id": parent_id})
 
     def ancestors(self, company: Company | str) -> list[Company]:
@@ -211,9 +232,17 @@ class CompanyService(Service[Company]):
         plans, CTAs, goals or timeline activities (they would be left pointing nowhere)."""
         with self.kit.transaction():
             current = self.get(company)
-            _refuse_if_used(self.kit, f"company {current.name!r}", current.id, [
-                ("child companies", "company", "parent_id"), ("relationships", "relationship", "company_id"),
-                ("people", "person", "company_id"), *_work_of("company_id")])
+            _refuse_if_used(
+                self.kit,
+                f"company {current.name!r}",
+                current.id,
+                [
+                    ("child companies", "company", "parent_id"),
+                    ("relationships", "relationship", "company_id"),
+                    ("people", "person", "company_id"),
+                    *_work_of("company_id"),
+                ],
+            )
             self.kit.store.delete(self.kind, current.id)
 
     def _height(self, company: Company) -> int:
@@ -256,8 +285,15 @@ class RelationshipService(Service[Relationship]):
 
     record_class = Relationship
 
-    def create(self, company: Company | str, type: RelationshipType | str, name: str, *,
-               fields: Mapping[str, Any] | None = None, **attributes: Any) -> Relationship:
+    def create(
+        self,
+        company: Company | str,
+        type: RelationshipType | str,
+        name: str,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        **attributes: Any,
+    ) -> Relationship:
         """A relationship of ``company`` of an existing ``type`` (REL_01).
 
         It never touches the company hierarchy (REL_03).
@@ -268,15 +304,19 @@ class RelationshipService(Service[Relationship]):
             rtype = self.kit.relationship_types.get(type)
             if values.get("csm_id") is not None:
                 self.kit.users.get(values["csm_id"])
-            rel = self._new(name=require_text(self.kind, "name", name), company_id=owner.id,
-                            type_id=rtype.id,
-                            fields=self.kit.custom_fields.check(self.kind, fields, scope=rtype.id),
-                            **values)
+            rel = self._new(
+                name=require_text(self.kind, "name", name),
+                company_id=owner.id,
+                type_id=rtype.id,
+                fields=self.kit.custom_fields.check(self.kind, fields, scope=rtype.id),
+                **values,
+            )
             self.kit.store.insert(rel)
         return rel
 
-    def update(self, relationship: Relationship | str, *, fields: Mapping[str, Any] | None = None,
-               **attributes: Any) -> Relationship:
+    def update(
+        self, relationship: Relationship | str, *, fields: Mapping[str, Any] | None = None, **attributes: Any
+    ) -> Relationship:
         """Change a relationship's fields (REL_02: its company and type stay)."""
         changes: dict[str, Any] = check_attributes(self.kind, attributes, {**_REL_ATTRS, "name": str})
         if "name" in changes:
@@ -284,7 +324,8 @@ class RelationshipService(Service[Relationship]):
         current = self._current(relationship)
         if fields is not None:
             changes["fields"] = self.kit.custom_fields.check(
-                self.kind, {**current.fields, **field_changes(fields)}, scope=current.type_id)
+                self.kind, {**current.fields, **field_changes(fields)}, scope=current.type_id
+            )
         return self._save(current, changes)
 
     def of_company(self, company: Company | str) -> list[Relationship]:
@@ -301,8 +342,13 @@ class RelationshipService(Service[Relationship]):
 
 def _work_of(key: str) -> list[tuple[str, str, str]]:
     """The work records that point at a company or relationship through ``key``."""
-    return [("success plans", "plan", key), ("objectives", "objective", key), ("CTAs", "cta", key),
-            ("goals", "goal", key), ("timeline activities", "activity", key)]
+    return [
+        ("success plans", "plan", key),
+        ("objectives", "objective", key),
+        ("CTAs", "cta", key),
+        ("goals", "goal", key),
+        ("timeline activities", "activity", key),
+    ]
 
 
 def _refuse_if_used(kit: Kit, what: str, id: str, uses: list[tuple[str, str, str]]) -> None:

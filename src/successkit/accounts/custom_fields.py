@@ -39,8 +39,17 @@ class CustomFieldService(Service[CustomField]):
 
     record_class = CustomField
 
-    def declare(self, record_kind: str, name: str, type: str, *, label: str | None = None,
-                options: tuple[str, ...] | list[str] = (), scope: Any = None, indexed: bool = False) -> CustomField:
+    def declare(
+        self,
+        record_kind: str,
+        name: str,
+        type: str,
+        *,
+        label: str | None = None,
+        options: tuple[str, ...] | list[str] = (),
+        scope: Any = None,
+        indexed: bool = False,
+    ) -> CustomField:
         """Declare a custom field ``name`` of ``type`` on ``record_kind``.
 
         ``indexed=True`` gives the field indexes on the SQL backends (one per sort
@@ -66,8 +75,15 @@ class CustomFieldService(Service[CustomField]):
             declared = self.declared(record_kind)
             if name in declared:
                 raise ValidationError(f"{record_kind} already has a custom field of this name", value=name)
-            field = self._new(record_kind=record_kind, name=name, type=type, label=label, options=opts,
-                              scope=scope_id, indexed=indexed)
+            field = self._new(
+                record_kind=record_kind,
+                name=name,
+                type=type,
+                label=label,
+                options=opts,
+                scope=scope_id,
+                indexed=indexed,
+            )
             self.kit.store.insert(field)
             if indexed:
                 self._index(record_kind, [*declared.values(), field])
@@ -77,8 +93,10 @@ class CustomFieldService(Service[CustomField]):
     def set_indexed(self, record_kind: str, name: str, indexed: bool) -> CustomField:
         """Give a declared field its indexes (``True``) or drop them (``False``)."""
         self.kit.store.schema(record_kind)
-        with self.kit.store.exclusive(f"custom_field:{record_kind}:{name}", _index_lock(record_kind)), \
-                self.kit.transaction():
+        with (
+            self.kit.store.exclusive(f"custom_field:{record_kind}:{name}", _index_lock(record_kind)),
+            self.kit.transaction(),
+        ):
             declared = self.declared(record_kind)
             field = declared.get(name) if isinstance(name, str) else None
             if field is None:
@@ -119,8 +137,7 @@ class CustomFieldService(Service[CustomField]):
         """Declarations of a record kind, by name."""
         return {f.name: f for f in self.list([("record_kind", "=", record_kind)], sort=["name"])}
 
-    def check(self, record_kind: str, values: Mapping[str, Any] | None, *,
-              scope: str | None = None) -> dict[str, Any]:
+    def check(self, record_kind: str, values: Mapping[str, Any] | None, *, scope: str | None = None) -> dict[str, Any]:
         """Validate a ``fields`` mapping: declared fields by type, the rest JSON-ready."""
         if not values:
             return {}
@@ -154,8 +171,7 @@ def _check_indexed(type: str, indexed: Any) -> None:
     if indexed is not True and indexed is not False:
         raise ValidationError("custom field indexed must be True or False", rule="SEC_05", value=indexed)
     if indexed and not FIELD_TYPES[type].sortable:
-        raise ValidationError(f"a {type} field cannot be indexed: it cannot be sorted", rule="STORE_01",
-                              value=type)
+        raise ValidationError(f"a {type} field cannot be indexed: it cannot be sorted", rule="STORE_01", value=type)
 
 
 def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:
@@ -165,21 +181,27 @@ def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:
         if not json_data(value):
             raise ValidationError(
                 f"custom field {key!r} must be JSON data: mappings with text keys, lists, text, "
-                "finite numbers, True/False or None", value=value)
+                "finite numbers, True/False or None",
+                value=value,
+            )
         return value
     t = decl.type
     if t in ("text", "dropdown"):
         if not isinstance(value, str):
             raise ValidationError(f"custom field {key!r} takes text", value=value)
         if not plain_text(value):
-            raise ValidationError(f"custom field {key!r}: text may not hold NUL characters or "
-                                  "lone surrogates", value=value)
+            raise ValidationError(
+                f"custom field {key!r}: text may not hold NUL characters or lone surrogates", value=value
+            )
         if t == "dropdown" and value not in decl.options:
             raise ValidationError(f"{key!r} is one of {', '.join(decl.options)}", value=value)
         return value
     if t == "number":
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (isinstance(value, float) and not math.isfinite(value))):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             raise ValidationError(f"custom field {key!r} takes finite numbers", value=value)
         return value
     if t == "boolean":

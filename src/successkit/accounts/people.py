@@ -35,16 +35,23 @@ def check_email(value: Any, *, param: str = "email") -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{param} must be text: one email address", rule="SEC_09", value=value)
     if not 3 <= len(value) <= MAX_EMAIL or any(c.isspace() or not c.isprintable() or c in '"\\' for c in value):
-        raise ValidationError(f"{param} must be one email address of at most {MAX_EMAIL} characters, without "
-                              "spaces, quotes or control characters", rule="SEC_09", value=value)
+        raise ValidationError(
+            f"{param} must be one email address of at most {MAX_EMAIL} characters, without "
+            "spaces, quotes or control characters",
+            rule="SEC_09",
+            value=value,
+        )
     try:
         parsed = Address(addr_spec=value)
         whole = parsed.addr_spec == value and bool(parsed.username) and bool(parsed.domain)
     except (ValueError, IndexError, MessageError):  # what the parser raises for what it cannot read
         whole = False
     if not whole:
-        raise ValidationError(f"{param} must be exactly one email address (name@domain), not a list, a display "
-                              "name or a comment", rule="SEC_09", value=value)
+        raise ValidationError(
+            f"{param} must be exactly one email address (name@domain), not a list, a display name or a comment",
+            rule="SEC_09",
+            value=value,
+        )
     return value
 
 
@@ -60,22 +67,41 @@ class UserService(Service[User]):
 
     record_class = User
 
-    def create(self, name: str, *, email: str | None = None, license: str = "full",
-               active: bool = True, licensed: bool = True, fields: Mapping[str, Any] | None = None) -> User:
+    def create(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        license: str = "full",
+        active: bool = True,
+        licensed: bool = True,
+        fields: Mapping[str, Any] | None = None,
+    ) -> User:
         """An internal user with a license (USER_01)."""
         self._check_license(license)
-        values = _emails(check_attributes(self.kind, {"email": email, "active": active, "licensed": licensed},
-                                          {"email": str, "active": bool, "licensed": bool}))
-        user = self._new(name=require_text(self.kind, "name", name), license=license, **values,
-                         fields=self.kit.custom_fields.check(self.kind, fields))
+        values = _emails(
+            check_attributes(
+                self.kind,
+                {"email": email, "active": active, "licensed": licensed},
+                {"email": str, "active": bool, "licensed": bool},
+            )
+        )
+        user = self._new(
+            name=require_text(self.kind, "name", name),
+            license=license,
+            **values,
+            fields=self.kit.custom_fields.check(self.kind, fields),
+        )
         self.kit.store.insert(user)
         return user
 
     def update(self, user: User | str, **attributes: Any) -> User:
         """Change name, email, license, active or licensed."""
-        changes = _emails(check_attributes(self.kind, attributes,
-                                           {"name": str, "email": str, "license": str, "active": bool,
-                                            "licensed": bool}))
+        changes = _emails(
+            check_attributes(
+                self.kind, attributes, {"name": str, "email": str, "license": str, "active": bool, "licensed": bool}
+            )
+        )
         if "license" in changes:
             self._check_license(changes["license"])
         if "name" in changes:
@@ -85,14 +111,20 @@ class UserService(Service[User]):
             if changes.get("license") not in (None, *OWNER_LICENSES) and current.license in OWNER_LICENSES:
                 owned = self._owned(current.id)
                 if owned:
-                    raise RuleViolation("USER_01", f"{current.name} still owns {owned}; an internal collaborator can "
-                                        "never own work, so reassign it first", value=current.name)
+                    raise RuleViolation(
+                        "USER_01",
+                        f"{current.name} still owns {owned}; an internal collaborator can "
+                        "never own work, so reassign it first",
+                        value=current.name,
+                    )
             return self._save(current, changes)
 
     def _owned(self, user_id: str) -> str:
         """What the user owns, in words ("2 plans, 1 task"), or ''."""
-        counts = [(kind, self.kit.store.count(self.kit.bind(kind, Query(conditions=[("owner_id", "=", user_id)]))))
-                  for kind in ("plan", "objective", "task")]
+        counts = [
+            (kind, self.kit.store.count(self.kit.bind(kind, Query(conditions=[("owner_id", "=", user_id)]))))
+            for kind in ("plan", "objective", "task")
+        ]
         return ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts if n)
 
     def deactivate(self, user: User | str) -> User:
@@ -149,23 +181,42 @@ class PersonService(Service[Person]):
 
     record_class = Person
 
-    def create(self, name: str, *, company: Company | str | None = None, email: str | None = None,
-               title: str | None = None, phone: str | None = None, sponsor: bool = False,
-               fields: Mapping[str, Any] | None = None) -> Person:
+    def create(
+        self,
+        name: str,
+        *,
+        company: Company | str | None = None,
+        email: str | None = None,
+        title: str | None = None,
+        phone: str | None = None,
+        sponsor: bool = False,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Person:
         """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
         company_id = None if company is None else self.kit.companies.get(company).id
-        values = _emails(check_attributes(self.kind, {"email": email, "title": title, "phone": phone,
-                                                      "sponsor": sponsor},
-                                          {"email": str, "title": str, "phone": str, "sponsor": bool}))
-        person = self._new(name=require_text(self.kind, "name", name), company_id=company_id,
-                           fields=self.kit.custom_fields.check(self.kind, fields), **values)
+        values = _emails(
+            check_attributes(
+                self.kind,
+                {"email": email, "title": title, "phone": phone, "sponsor": sponsor},
+                {"email": str, "title": str, "phone": str, "sponsor": bool},
+            )
+        )
+        person = self._new(
+            name=require_text(self.kind, "name", name),
+            company_id=company_id,
+            fields=self.kit.custom_fields.check(self.kind, fields),
+            **values,
+        )
         self.kit.store.insert(person)
         return person
 
     def update(self, person: Person | str, **attributes: Any) -> Person:
         """Change a person's fields."""
-        changes = _emails(check_attributes(self.kind, attributes, {"name": str, "email": str, "title": str,
-                                                                   "phone": str, "sponsor": bool}))
+        changes = _emails(
+            check_attributes(
+                self.kind, attributes, {"name": str, "email": str, "title": str, "phone": str, "sponsor": bool}
+            )
+        )
         if "company" in attributes:
             raise ValidationError("move a person with company_id", value="company")
         return self._save(self._current(person), changes)
@@ -243,9 +294,16 @@ class PersonService(Service[Person]):
                 targets = f.metadata.get("ref")
                 if targets == self.kind or (isinstance(targets, tuple) and self.kind in targets):
                     kind_field = f.metadata.get("kind_field")
-                    out.append(_RefField(schema.kind, f.name, schema.by_name[f.name].type is FieldType.LIST,
-                                         f.metadata.get("on_erase", "clear"), kind_field,
-                                         defaults.get(kind_field) if kind_field else None))
+                    out.append(
+                        _RefField(
+                            schema.kind,
+                            f.name,
+                            schema.by_name[f.name].type is FieldType.LIST,
+                            f.metadata.get("on_erase", "clear"),
+                            kind_field,
+                            defaults.get(kind_field) if kind_field else None,
+                        )
+                    )
         return out
 
 
@@ -266,8 +324,9 @@ def owner_refusal(user: User, what: str = "record") -> RuleViolation | None:
     USER_01 for an internal collaborator, USER_02 for an inactive or unlicensed user.
     Every path that hands out ownership asks here, alone or in bulk."""
     if user.license not in OWNER_LICENSES:
-        return RuleViolation("USER_01", f"a user with the {user.license} license can never own a {what}",
-                             value=user.name)
+        return RuleViolation(
+            "USER_01", f"a user with the {user.license} license can never own a {what}", value=user.name
+        )
     if not user.active or not user.licensed:
         state = "inactive" if not user.active else "unlicensed"
         return RuleViolation("USER_02", f"an {state} user cannot be given a {what}", value=user.name)

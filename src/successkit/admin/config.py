@@ -34,8 +34,17 @@ _SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": Co
 
 
 #: What a plan type's administrator may set (the key is its identity and stays).
-_PLAN_TYPE_FIELDS = ("name", "statuses", "sharing_enabled", "objective_type", "objective_priority",
-                     "objective_category", "objective_status", "objective_due_days", "active")
+_PLAN_TYPE_FIELDS = (
+    "name",
+    "statuses",
+    "sharing_enabled",
+    "objective_type",
+    "objective_priority",
+    "objective_category",
+    "objective_status",
+    "objective_due_days",
+    "active",
+)
 #: Copy a cached record for a caller (SEC_06).
 _PLAN_TYPE_COPY: Callable[[PlanType], PlanType] = schema_of(PlanType).copy
 _ITEM_COPY: Callable[[ConfigItem], ConfigItem] = schema_of(ConfigItem).copy
@@ -59,8 +68,9 @@ def _status_kind(kind: Any) -> str:
 def _category(category: Any) -> str:
     """A configuration category (cta_type, priority, reason, objective_category)."""
     if not isinstance(category, str) or category not in CONFIG_CATEGORIES:
-        raise ValidationError(f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}",
-                              rule="SEC_05", value=category)
+        raise ValidationError(
+            f"a configuration category is one of {', '.join(CONFIG_CATEGORIES)}", rule="SEC_05", value=category
+        )
     return category
 
 
@@ -166,8 +176,13 @@ class ConfigService:
             if any(t.key == key for t in self._plan_types()):
                 raise ValidationError("a plan type with this key exists", value=key)
             now = self.kit.now()
-            record = PlanType(key=key, created_at=now, updated_at=now, created_by=self.kit.actor_id,
-                              **self._plan_type_values({"name": name, **values}))
+            record = PlanType(
+                key=key,
+                created_at=now,
+                updated_at=now,
+                created_by=self.kit.actor_id,
+                **self._plan_type_values({"name": name, **values}),
+            )
             self.kit.store.insert(record)
         self.refresh()
         return record
@@ -179,8 +194,9 @@ class ConfigService:
             current = next((t for t in self._plan_types() if t.key == key), None)
             if current is None:
                 raise NotFound("plan_type", key)
-            new = attrs.evolve(current, **self._plan_type_values(changes), version=current.version + 1,
-                               updated_at=self.kit.now())
+            new = attrs.evolve(
+                current, **self._plan_type_values(changes), version=current.version + 1, updated_at=self.kit.now()
+            )
             self.kit.store.update(new, current.version)
         self.refresh()
         return new
@@ -195,16 +211,20 @@ class ConfigService:
             out["statuses"] = text_list("plan type", "statuses", out["statuses"])
             for status in out["statuses"]:
                 self.kit.statuses.get("plan", status)
-        for field, category in (("objective_type", "cta_type"), ("objective_priority", "priority"),
-                                ("objective_category", "objective_category")):
+        for field, category in (
+            ("objective_type", "cta_type"),
+            ("objective_priority", "priority"),
+            ("objective_category", "objective_category"),
+        ):
             if out.get(field) is not None:
                 self.check(category, _text("plan type", field, out[field]), what=field.replace("_", " "))
         if out.get("objective_status") is not None:
             self.kit.statuses.get("objective", _text("plan type", "objective_status", out["objective_status"]))
         days = out.get("objective_due_days")
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= _MAX_DAYS):
-            raise ValidationError(f"plan type objective_due_days must be a whole number from 0 to {_MAX_DAYS}",
-                                  rule="SEC_05", value=days)
+            raise ValidationError(
+                f"plan type objective_due_days must be a whole number from 0 to {_MAX_DAYS}", rule="SEC_05", value=days
+            )
         for switch in ("sharing_enabled", "active"):
             if switch in out:
                 flag("plan type", switch, out[switch])
@@ -233,9 +253,15 @@ class ConfigService:
         if any(i.key == key for i in items):
             raise ValidationError(f"{category} {key!r} exists", value=key)
         now = self.kit.now()
-        item = ConfigItem(category=category, key=key, name=require_text(category, "name", name),
-                          order=len(items) if order is None else order, created_at=now, updated_at=now,
-                          created_by=self.kit.actor_id)
+        item = ConfigItem(
+            category=category,
+            key=key,
+            name=require_text(category, "name", name),
+            order=len(items) if order is None else order,
+            created_at=now,
+            updated_at=now,
+            created_by=self.kit.actor_id,
+        )
         self.kit.store.insert(item)
         self.refresh()
         return item
@@ -246,8 +272,7 @@ class ConfigService:
             return None
         keys = [i.key for i in self._items(category)]
         if key not in keys:
-            raise ValidationError(f"unknown {what or category.replace('_', ' ')}; known: {', '.join(keys)}",
-                                  value=key)
+            raise ValidationError(f"unknown {what or category.replace('_', ' ')}; known: {', '.join(keys)}", value=key)
         return key
 
     # --------------------------------------------------------------- settings
@@ -269,11 +294,13 @@ class ConfigService:
         current = self._cache["setting"].get(key)
         now = self.kit.now()
         if current is None:
-            self.kit.store.insert(Setting(key=key, value=value, created_at=now, updated_at=now,
-                                          created_by=self.kit.actor_id))
+            self.kit.store.insert(
+                Setting(key=key, value=value, created_at=now, updated_at=now, created_by=self.kit.actor_id)
+            )
         else:
-            self.kit.store.update(attrs.evolve(current, value=value, version=current.version + 1,
-                                               updated_at=now), current.version)
+            self.kit.store.update(
+                attrs.evolve(current, value=value, version=current.version + 1, updated_at=now), current.version
+            )
         self.refresh()
 
     def _setting_value(self, key: str, value: Any) -> Any:
@@ -296,8 +323,9 @@ class ConfigService:
             wanted_closed = kind == CLOSED_STATUS
             if status.is_closed != wanted_closed:
                 rule = "CLONE_08" if not wanted_closed else "PLAN_05"
-                raise RuleViolation(rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status",
-                                    value=value)
+                raise RuleViolation(
+                    rule, f"{key} must be a {'closed' if wanted_closed else 'open'} status", value=value
+                )
         return value
 
     def default_status(self, kind: str) -> str:

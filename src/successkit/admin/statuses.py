@@ -61,8 +61,7 @@ class StatusRegistry:
         if kind not in CATEGORIES:
             raise ValidationError(f"unknown status kind; known: {', '.join(KINDS)}", value=kind)
         if category not in CATEGORIES[kind]:
-            raise ValidationError(
-                f"a {kind} status category is one of {', '.join(CATEGORIES[kind])}", value=category)
+            raise ValidationError(f"a {kind} status category is one of {', '.join(CATEGORIES[kind])}", value=category)
         if not key or not isinstance(key, str):
             raise ValidationError("a status key is a non-empty string", value=key)
         if key in self._by_kind[kind]:

@@ -45,8 +45,10 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "playbooks": (frozenset({"name", "steps"}), frozenset({"description", "cta_types", "all_cta_types"})),
     "plan_templates": (frozenset({"name", "plan_type", "objectives"}), frozenset({"description", "business_days"})),
     "goal_templates": (frozenset({"name"}), frozenset({"description", "status", "due_days", "fields"})),
-    "rules": (frozenset({"name", "actions"}),
-              frozenset({"description", "target", "where", "logic", "without_activity", "active"})),
+    "rules": (
+        frozenset({"name", "actions"}),
+        frozenset({"description", "target", "where", "logic", "without_activity", "active"}),
+    ),
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
 _ID_KEY = {"cta_types": "key", "reasons": "key"}
@@ -58,8 +60,13 @@ _FLAGS = frozenset({"active", "business_days", "all_cta_types"})
 MAX_BUNDLE_SIZE = 2_000_000
 MAX_DEPTH = 20
 #: The record kind each named asset kind is stored as.
-_STORED = {"email_templates": "email_template", "playbooks": "playbook", "plan_templates": "plan_template",
-           "goal_templates": "goal_template", "rules": "rule"}
+_STORED = {
+    "email_templates": "email_template",
+    "playbooks": "playbook",
+    "plan_templates": "plan_template",
+    "goal_templates": "goal_template",
+    "rules": "rule",
+}
 
 
 def _bad(bundle: str, message: str, value: Any) -> RuleViolation:
@@ -116,8 +123,9 @@ class Bundle:
                     raise _bad(name, f"{where}: missing field {missing[0]!r}", missing[0])
                 extra = sorted(set(entry) - required - optional)
                 if extra:
-                    raise _bad(name, f"{where}: unknown field; known: {', '.join(sorted(required | optional))}",
-                               extra[0])
+                    raise _bad(
+                        name, f"{where}: unknown field; known: {', '.join(sorted(required | optional))}", extra[0]
+                    )
                 if not isinstance(ident, str) or not ident.strip():
                     raise _bad(name, f"{where}: {_ID_KEY.get(kind, 'name')} is text", ident)
                 ident = ident.strip()  # names are stored stripped: compare them that way
@@ -131,8 +139,14 @@ class Bundle:
                     raise _bad(name, f"{where}: target is one of {', '.join(TARGETS)}", entry.get("target"))
             key = _ID_KEY.get(kind, "name")
             assets[kind] = tuple({**e, key: e[key].strip()} for e in entries)
-        return cls(name=name, version=str(version), title=str(data.get("title") or name),
-                   description=str(data.get("description") or ""), assets=assets, source=source)
+        return cls(
+            name=name,
+            version=str(version),
+            title=str(data.get("title") or name),
+            description=str(data.get("description") or ""),
+            assets=assets,
+            source=source,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Bundle:
@@ -170,8 +184,14 @@ class Bundle:
 
     def to_dict(self) -> dict[str, Any]:
         """The document form (``json.dumps`` gives a loadable file)."""
-        return {"format": FORMAT, "name": self.name, "version": self.version, "title": self.title,
-                "description": self.description, **{k: [dict(e) for e in v] for k, v in self.assets.items() if v}}
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "version": self.version,
+            "title": self.title,
+            "description": self.description,
+            **{k: [dict(e) for e in v] for k, v in self.assets.items() if v},
+        }
 
     def entries(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """(kind, name, entry) in deploy order."""
@@ -272,8 +292,9 @@ class BundleService:
             return self.get(bundle)
         raise ValidationError("a bundle is a Bundle, a mapping, a .json/.toml path or a bundle name", value=bundle)
 
-    def deploy(self, bundle: Bundle | Mapping[str, Any] | str | Path, *, skip: Iterable[str] = (),
-               dry_run: bool = False) -> Deployment:
+    def deploy(
+        self, bundle: Bundle | Mapping[str, Any] | str | Path, *, skip: Iterable[str] = (), dry_run: bool = False
+    ) -> Deployment:
         """Create the bundle's assets that do not exist yet, in one transaction
         (VAULT_01, VAULT_03).  ``skip`` names asset kinds (``"rules"``) or single
         assets (``"rules:Renewal follow-up"``) to leave out (VAULT_02).  A dry run
@@ -300,8 +321,9 @@ def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
     for item in skip:
         kind, _, name = str(item).partition(":")
         if kind not in ASSET_KINDS:
-            raise RuleViolation("VAULT_02", f"skip names an unknown asset kind; known: {', '.join(ASSET_KINDS)}",
-                                value=item)
+            raise RuleViolation(
+                "VAULT_02", f"skip names an unknown asset kind; known: {', '.join(ASSET_KINDS)}", value=item
+            )
         if name and (kind, name) not in names:
             raise RuleViolation("VAULT_02", f"bundle {b.name!r} has no {kind} entry {name!r}", value=item)
         out.add((kind, name or None))
@@ -333,8 +355,7 @@ class _Deploy:
             made = self._choices(kind, todo) if kind in _ID_KEY else [self._one(kind, n, e) for n, e in todo]
             for (name, _), record_id in zip(todo, made, strict=True):
                 self.ids[(kind, name)] = record_id
-        return [attrs.evolve(s, record_id=self.ids[(s.kind, s.name)]) if s.result == "created" else s
-                for s in steps]
+        return [attrs.evolve(s, record_id=self.ids[(s.kind, s.name)]) if s.result == "created" else s for s in steps]
 
     def _of(self, kind: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         key = _ID_KEY.get(kind, "name")
@@ -408,8 +429,10 @@ class _Deploy:
         name = name.strip()
         found = self.ids.get((kind, name)) or self.stored[kind].get(name)
         if found is None:
-            raise ValidationError(f"refers to {kind[:-1].replace('_', ' ')} {name!r}, which is neither in the "
-                                  "bundle nor in storage", value=name)
+            raise ValidationError(
+                f"refers to {kind[:-1].replace('_', ' ')} {name!r}, which is neither in the bundle nor in storage",
+                value=name,
+            )
         return found
 
     # ---------------------------------------------------------------- kinds
@@ -418,8 +441,13 @@ class _Deploy:
 
     def _playbooks(self, e: Mapping[str, Any]) -> str:
         steps = [self._with_email(dict(s)) for s in _entries(e["steps"], "steps")]
-        return self.kit.playbooks.create(e["name"], steps, all_cta_types=e.get("all_cta_types"),
-                                         cta_types=e.get("cta_types", ()), description=e.get("description")).id
+        return self.kit.playbooks.create(
+            e["name"],
+            steps,
+            all_cta_types=e.get("all_cta_types"),
+            cta_types=e.get("cta_types", ()),
+            description=e.get("description"),
+        ).id
 
     def _plan_templates(self, e: Mapping[str, Any]) -> str:
         objectives = []
@@ -429,19 +457,35 @@ class _Deploy:
                 o["playbook"] = self._ref("playbooks", o["playbook"])
             o["tasks"] = [self._with_email(dict(t)) for t in _entries(o.get("tasks", []), "tasks")]
             objectives.append(o)
-        return self.kit.plan_templates.create(e["name"], e["plan_type"], objectives,
-                                              business_days=e.get("business_days", False),
-                                              description=e.get("description")).id
+        return self.kit.plan_templates.create(
+            e["name"],
+            e["plan_type"],
+            objectives,
+            business_days=e.get("business_days", False),
+            description=e.get("description"),
+        ).id
 
     def _goal_templates(self, e: Mapping[str, Any]) -> str:
-        return self.kit.goal_templates.create(e["name"], description=e.get("description"), status=e.get("status"),
-                                              due_days=e.get("due_days"), fields=e.get("fields")).id
+        return self.kit.goal_templates.create(
+            e["name"],
+            description=e.get("description"),
+            status=e.get("status"),
+            due_days=e.get("due_days"),
+            fields=e.get("fields"),
+        ).id
 
     def _rules(self, e: Mapping[str, Any]) -> str:
-        return self.kit.rules.create(e["name"], actions=e["actions"], target=e.get("target", "company"),
-                                     where=e.get("where", ()), logic=e.get("logic"),
-                                     without_activity=e.get("without_activity"), description=e.get("description"),
-                                     active=e.get("active", True), bundle=self.bundle.name).id
+        return self.kit.rules.create(
+            e["name"],
+            actions=e["actions"],
+            target=e.get("target", "company"),
+            where=e.get("where", ()),
+            logic=e.get("logic"),
+            without_activity=e.get("without_activity"),
+            description=e.get("description"),
+            active=e.get("active", True),
+            bundle=self.bundle.name,
+        ).id
 
     def _with_email(self, step: dict[str, Any]) -> dict[str, Any]:
         if step.get("email_template") is not None:
@@ -471,8 +515,11 @@ def _listed(value: Any) -> Sequence[Any]:
 
 
 def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or \
-            not all(isinstance(v, Mapping) for v in value):
+    if (
+        isinstance(value, (str, bytes, Mapping))
+        or not isinstance(value, Sequence)
+        or not all(isinstance(v, Mapping) for v in value)
+    ):
         raise ValidationError(f"{what} is a list of mappings", value=value)
     return list(value)
 
@@ -481,5 +528,8 @@ def shipped() -> list[Bundle]:
     """The bundles that come with the library (VAULT_04)."""
     folder = resources.files("successkit.automation") / "shipped_bundles"
     source = "successkit/automation/shipped_bundles"
-    return [Bundle.parse(f.read_text(encoding="utf-8"), "toml", source=f"{source}/{f.name}")
-            for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".toml")]
+    return [
+        Bundle.parse(f.read_text(encoding="utf-8"), "toml", source=f"{source}/{f.name}")
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".toml")
+    ]

@@ -26,13 +26,13 @@ TARGETS = ("company", "relationship")
 
 #: The keys each action takes; ``do`` names the action.
 ACTIONS: dict[str, frozenset[str]] = {
-    "create_cta": frozenset({"do", "name", "type", "reason", "priority", "owner", "playbook", "due_days",
-                             "comments", "cooldown_days"}),
+    "create_cta": frozenset(
+        {"do", "name", "type", "reason", "priority", "owner", "playbook", "due_days", "comments", "cooldown_days"}
+    ),
     "create_plan": frozenset({"do", "name", "plan_type", "template", "owner", "due_days"}),
     "log_activity": frozenset({"do", "type", "subject", "notes", "cooldown_days"}),
 }
-_REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"),
-             "log_activity": ("type", "subject")}
+_REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"), "log_activity": ("type", "subject")}
 _DEFINITION = frozenset({"where", "logic", "without_activity", "actions"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
@@ -45,8 +45,19 @@ MAX_FORMAT_WIDTH = 100
 MAX_TEXT = 500
 _SPEC_NUMBER = re.compile(r"\d+")
 #: Action keys holding text, when given.
-_TEXT_KEYS = ("name", "subject", "notes", "comments", "type", "reason", "priority", "owner", "playbook",
-              "plan_type", "template")
+_TEXT_KEYS = (
+    "name",
+    "subject",
+    "notes",
+    "comments",
+    "type",
+    "reason",
+    "priority",
+    "owner",
+    "playbook",
+    "plan_type",
+    "template",
+)
 
 
 # -------------------------------------------------------------------------- definitions
@@ -158,15 +169,19 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
             if action.get("playbook") is not None:
                 book = kit.playbooks.by_name(action["playbook"])
                 if not book.all_cta_types and action["type"] not in book.cta_types:
-                    raise RuleViolation("OBJ_04", f"playbook {book.name!r} is not configured for CTA type "
-                                        f"{action['type']!r}", value=book.name)
+                    raise RuleViolation(
+                        "OBJ_04",
+                        f"playbook {book.name!r} is not configured for CTA type {action['type']!r}",
+                        value=book.name,
+                    )
         elif do == "create_plan":
             ptype = kit.config.plan_type(action["plan_type"])
             if action.get("template") is not None:
                 template_by_name(kit, action["template"], ptype.key)
         elif action["type"] not in kit.activity_types:
-            raise ValidationError(f"unknown activity type; known: {', '.join(kit.activity_types.keys())}",
-                                  value=action["type"])
+            raise ValidationError(
+                f"unknown activity type; known: {', '.join(kit.activity_types.keys())}", value=action["type"]
+            )
         if do != "log_activity":
             _check_owner_spec(kit, action.get("owner", "csm"))
     except (ValidationError, NotFound) as e:  # the action is at fault, not storage
@@ -210,8 +225,8 @@ def _too_wide(digits: str) -> bool:
 def fill(template: str, **values: str) -> str:
     """``template`` filled in, cut to :data:`MAX_TEXT` characters (SEC_07): a
     company's name is as long as its owner made it, and so is what holds it."""
-    text = template.format(**{k: v[:MAX_TEXT + 1] for k, v in values.items()})  # one more: the cut shows
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "\u2026"
+    text = template.format(**{k: v[: MAX_TEXT + 1] for k, v in values.items()})  # one more: the cut shows
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"
 
 
 def _check_owner_spec(kit: Kit, owner: Any) -> None:

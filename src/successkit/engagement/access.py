@@ -41,8 +41,9 @@ SHARE_LICENSES = VIEW_LICENSES
 CHANGE_LICENSES = ("full",)
 #: Kinds whose services check every change in detail (plan work, timeline, shares), and
 #: records a user keeps for themself.  Everything else takes a full license to write.
-_CHECKED_BY_SERVICES = frozenset({"plan", "objective", "task", "cta", "activity", "share", "digest_item",
-                                  "subscription"})
+_CHECKED_BY_SERVICES = frozenset(
+    {"plan", "objective", "task", "cta", "activity", "share", "digest_item", "subscription"}
+)
 #: Work items: written by whoever the license matrix lets change them (SEC_02).
 _WORK_KINDS = frozenset({"plan", "objective", "task", "cta", "activity"})
 #: A user's own records (their subscriptions and waiting digest items); a full user writes anyone's.
@@ -177,15 +178,19 @@ class AccessService:
         acting user has a full license: companies, people, goals, configuration,
         templates, playbooks, rules... (SHARE_04; the work items' own checks are
         finer and live in their services)."""
-        guarded = sorted(set(list_of("check_actor_kinds", "kinds", kinds, str, "record kind names"))
-                         - _CHECKED_BY_SERVICES)
+        guarded = sorted(
+            set(list_of("check_actor_kinds", "kinds", kinds, str, "record kind names")) - _CHECKED_BY_SERVICES
+        )
         actor_id = self.kit.actor_id
         if not guarded or actor_id is None:
             return
         actor = self._acting_user("SHARE_04")
         if not _is_full(actor):
-            raise AccessDenied(f"{_who(actor)} may not change {guarded[0].replace('_', ' ')} records", rule="SHARE_04",
-                               value=actor.name)
+            raise AccessDenied(
+                f"{_who(actor)} may not change {guarded[0].replace('_', ' ')} records",
+                rule="SHARE_04",
+                value=actor.name,
+            )
 
     def check_writes(self, records: Sequence[Any]) -> None:
         """Refuse writing ``records`` (new ones, or the stored versions being
@@ -211,8 +216,9 @@ class AccessService:
             else:
                 ok = full or r.user_id == actor.id
             if not ok:
-                raise AccessDenied(f"{_who(actor)} may not write this {kind.replace('_', ' ')}", rule="SEC_02",
-                                   value=r.id)
+                raise AccessDenied(
+                    f"{_who(actor)} may not write this {kind.replace('_', ' ')}", rule="SEC_02", value=r.id
+                )
 
     def actor_is_full(self) -> bool:
         """Whether the kit acts for the host or for an active, licensed full user;
@@ -237,8 +243,7 @@ class AccessService:
             return
         actor = self._acting_user("SHARE_04")
         if not self.can(actor, action, obj):
-            raise AccessDenied(f"{_who(actor)} may not {action} this {_kind(obj)}", rule="SHARE_04",
-                               value=actor.name)
+            raise AccessDenied(f"{_who(actor)} may not {action} this {_kind(obj)}", rule="SHARE_04", value=actor.name)
 
 
 # --------------------------------------------------------------------- the decision
@@ -428,8 +433,10 @@ def _inner(guarded: GuardedStore) -> Any:
 
 def _forward(method: Callable[..., Any]) -> Callable[..., Any]:
     """A backend method as a plain function, so no ``__self__`` leads to the backend."""
+
     def call(*args: Any, **kwargs: Any) -> Any:
         return method(*args, **kwargs)
+
     call.__name__ = getattr(method, "__name__", "call")
     call.__doc__ = getattr(method, "__doc__", None)
     return call
@@ -451,8 +458,9 @@ def _check_guarded(guarded: GuardedStore, records: Sequence[Any], replacing: boo
     kept = {r.id: r.author_id for r in stored if _kind_of(r) == "activity"}
     for r in records:  # an acting user logs as themselves; an edit keeps the author it had
         if _kind_of(r) == "activity" and r.author_id != actor and kept.get(r.id, actor) != r.author_id:
-            raise AccessDenied("an acting user cannot log an activity as another author", rule="SEC_02",
-                               value=r.author_id)
+            raise AccessDenied(
+                "an acting user cannot log an activity as another author", rule="SEC_02", value=r.author_id
+            )
 
 
 def _check_guarded_delete(guarded: GuardedStore, kind: str, ids: Sequence[str]) -> None:

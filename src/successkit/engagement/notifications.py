@@ -65,8 +65,9 @@ class NotificationService(Service[Subscription]):
     record_class = Subscription
 
     # ------------------------------------------------------------ subscriptions
-    def subscribe(self, user: User | str, events: str | Sequence[str] = EVENTS, *,
-                  delivery: str = "realtime") -> list[Subscription]:
+    def subscribe(
+        self, user: User | str, events: str | Sequence[str] = EVENTS, *, delivery: str = "realtime"
+    ) -> list[Subscription]:
         """Subscribe a user to events with one delivery each: ``realtime`` or a
         ``daily`` / ``weekly`` digest (NOTIF_02, NOTIF_04).  Subscribing again
         changes the delivery."""
@@ -96,8 +97,9 @@ class NotificationService(Service[Subscription]):
             uid = self._own(self.kit.users.id_of(user))
             subs = self.list([("user_id", "=", uid), ("event", "in", wanted)])
             self.kit.store.delete_many(self.kind, [s.id for s in subs])
-            pending = self.kit.store.query(self.kit.bind("digest_item", _q([("user_id", "=", uid),
-                                                                            ("event", "in", wanted)])))
+            pending = self.kit.store.query(
+                self.kit.bind("digest_item", _q([("user_id", "=", uid), ("event", "in", wanted)]))
+            )
             self.kit.store.delete_many("digest_item", [d.id for d in pending])
 
     def _own(self, user_id: str) -> str:
@@ -131,8 +133,7 @@ class NotificationService(Service[Subscription]):
         if not wanted:
             return
         if not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user tells others anything
-            raise AccessDenied("only the host or an active full user emits notifications", rule="SEC_02",
-                               value=actor)
+            raise AccessDenied("only the host or an active full user emits notifications", rule="SEC_02", value=actor)
         ids = sorted({str(e[0]) for e in wanted})
         subs = {s.user_id: s for s in self.list([("user_id", "in", ids), ("event", "=", event)])}
         if not subs:  # NOTIF_02: only subscribed users
@@ -149,9 +150,19 @@ class NotificationService(Service[Subscription]):
                 note = Notification(event, user, title, message, "realtime", record.__kind__, record.id, actor, now)
                 self.kit.after_commit(partial(self.deliver, note))
             else:
-                digest.append(DigestItem(**self._stamp(), user_id=user.id, event=event, delivery=delivery,
-                                         title=title, message=message, record_kind=record.__kind__,
-                                         record_id=record.id, actor_id=actor))
+                digest.append(
+                    DigestItem(
+                        **self._stamp(),
+                        user_id=user.id,
+                        event=event,
+                        delivery=delivery,
+                        title=title,
+                        message=message,
+                        record_kind=record.__kind__,
+                        record_id=record.id,
+                        actor_id=actor,
+                    )
+                )
         self.kit.store.insert_many(digest)
 
     def plan_assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
@@ -167,8 +178,13 @@ class NotificationService(Service[Subscription]):
         require_type("plan_due_date_changed", "new", new, SuccessPlan, "a success plan")
         if old.due_date == new.due_date or self.kit.statuses.get("plan", new.status).category != "active":
             return
-        self.emit("plan_due_date_changed", new.owner_id, new, f"The due date of success plan {new.name!r} changed",
-                  f"from {old.due_date} to {new.due_date}")
+        self.emit(
+            "plan_due_date_changed",
+            new.owner_id,
+            new,
+            f"The due date of success plan {new.name!r} changed",
+            f"from {old.due_date} to {new.due_date}",
+        )
 
     def work_assigned(self, old: Objective | Cta | None, new: Objective | Cta) -> None:
         """A CTA or objective got a user as owner (NOTIF_01)."""
@@ -180,9 +196,19 @@ class NotificationService(Service[Subscription]):
     def work_created(self, items: Sequence[Objective | Cta] | None) -> None:
         """New CTAs or objectives with user owners (NOTIF_01), in two queries however many."""
         work = list_of("work_created", "items", items, (Objective, Cta), "objectives and CTAs")
-        self.emit_many("cta_assigned", [
-            (i.owner_id, i, f"{'Objective' if isinstance(i, Objective) else 'CTA'} {i.name!r} was assigned to you",
-             "") for i in work if i.owner_kind == "user"])
+        self.emit_many(
+            "cta_assigned",
+            [
+                (
+                    i.owner_id,
+                    i,
+                    f"{'Objective' if isinstance(i, Objective) else 'CTA'} {i.name!r} was assigned to you",
+                    "",
+                )
+                for i in work
+                if i.owner_kind == "user"
+            ],
+        )
 
     # ---------------------------------------------------------------- delivery
     def deliver(self, notification: Notification) -> None:
@@ -198,8 +224,12 @@ class NotificationService(Service[Subscription]):
             try:
                 impl.function(*[args[name] for name in impl.argnames])
             except Exception:
-                log.exception("notifier %s failed to deliver %s to user %s", impl.plugin_name, notification.event,
-                              notification.recipient.id)
+                log.exception(
+                    "notifier %s failed to deliver %s to user %s",
+                    impl.plugin_name,
+                    notification.event,
+                    notification.recipient.id,
+                )
 
     def send_digests(self) -> list[Notification]:
         """Send the digests that are due by the kit's clock and forget their items.
@@ -218,8 +248,14 @@ class NotificationService(Service[Subscription]):
         with self.kit.store.exclusive("successkit.send_digests"), self.kit.transaction():
             items: list[DigestItem] = []
             for delivery, before in bounds.items():
-                items.extend(self.kit.store.query(self.kit.bind("digest_item", _q(
-                    [("delivery", "=", delivery), ("created_at", "<", before)], sort=["created_at", "id"]))))
+                items.extend(
+                    self.kit.store.query(
+                        self.kit.bind(
+                            "digest_item",
+                            _q([("delivery", "=", delivery), ("created_at", "<", before)], sort=["created_at", "id"]),
+                        )
+                    )
+                )
             if not items:
                 return []
             users = {u.id: u for u in self.kit.store.get_many("user", sorted({i.user_id for i in items}))}
@@ -230,11 +266,31 @@ class NotificationService(Service[Subscription]):
                 user = users.get(uid)
                 if user is None or not user.active or not user.licensed:
                     continue
-                parts = tuple(Notification(i.event, user, i.title, i.message, delivery, i.record_kind, i.record_id,
-                                           i.actor_id, i.created_at) for i in group)
-                sent.append(Notification(DIGEST, user, f"Your {delivery} digest: {len(parts)} notification"
-                                         f"{'s' if len(parts) != 1 else ''}", "\n".join(p.title for p in parts),
-                                         delivery, at=now, items=parts))
+                parts = tuple(
+                    Notification(
+                        i.event,
+                        user,
+                        i.title,
+                        i.message,
+                        delivery,
+                        i.record_kind,
+                        i.record_id,
+                        i.actor_id,
+                        i.created_at,
+                    )
+                    for i in group
+                )
+                sent.append(
+                    Notification(
+                        DIGEST,
+                        user,
+                        f"Your {delivery} digest: {len(parts)} notification{'s' if len(parts) != 1 else ''}",
+                        "\n".join(p.title for p in parts),
+                        delivery,
+                        at=now,
+                        items=parts,
+                    )
+                )
             self.kit.store.delete_many("digest_item", [i.id for i in items])
             for note in sent:
                 self.kit.after_commit(partial(self.deliver, note))
@@ -260,12 +316,10 @@ def _emitted(events: Any) -> list[tuple[str | None, Record, str, str]]:
     out = []
     for e in list_of("emit_many", "events", events, (tuple, list), "(recipient id, record, title, message)"):
         if len(e) != 4:
-            raise ValidationError("emit_many events are (recipient id, record, title, message)", rule="SEC_05",
-                                  value=e)
+            raise ValidationError("emit_many events are (recipient id, record, title, message)", rule="SEC_05", value=e)
         recipient, record, title, message = e
         if recipient is not None and not (isinstance(recipient, str) and recipient and plain_text(recipient)):
-            raise ValidationError("notification recipient_id must be a user id or None", rule="SEC_05",
-                                  value=recipient)
+            raise ValidationError("notification recipient_id must be a user id or None", rule="SEC_05", value=recipient)
         require_type("notification", "record", record, Record, "a record")
         require_type("notification", "title", title, str, "text")
         require_type("notification", "message", message, str, "text")

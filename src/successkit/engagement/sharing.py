@@ -85,24 +85,31 @@ class SharingService(Service[Share]):
     record_class = Share
 
     # ------------------------------------------------------------------ share
-    def share_with_user(self, plan: SuccessPlan | str, user: User | str, *,
-                        expires_on: date | None = None) -> ShareGrant:
+    def share_with_user(
+        self, plan: SuccessPlan | str, user: User | str, *, expires_on: date | None = None
+    ) -> ShareGrant:
         """Share a plan by link with an internal user whose license is full,
         viewer or viewer_analytics (SHARE_01); the plan type must allow sharing."""
         with self.kit.transaction():
             target = self._shareable(plan)
             u = self.kit.users.get(user)
             if u.license not in SHARE_LICENSES:
-                raise RuleViolation("SHARE_01", f"a plan can be shared only with users whose license is "
-                                    f"{', '.join(SHARE_LICENSES)}; {u.name} has {u.license}", value=u.name)
+                raise RuleViolation(
+                    "SHARE_01",
+                    f"a plan can be shared only with users whose license is "
+                    f"{', '.join(SHARE_LICENSES)}; {u.name} has {u.license}",
+                    value=u.name,
+                )
             if not u.active or not u.licensed:
-                raise RuleViolation("SHARE_01", "a plan cannot be shared with an inactive or unlicensed user",
-                                    value=u.name)
+                raise RuleViolation(
+                    "SHARE_01", "a plan cannot be shared with an inactive or unlicensed user", value=u.name
+                )
             email = None if u.email is None else check_email(u.email, param="the user's email")
             return self._grant(target, "user", expires_on, user_id=u.id, email=email)
 
-    def share_with_person(self, plan: SuccessPlan | str, person: Person | str, *,
-                          expires_on: date | None = None) -> ShareGrant:
+    def share_with_person(
+        self, plan: SuccessPlan | str, person: Person | str, *, expires_on: date | None = None
+    ) -> ShareGrant:
         """Share a plan by email with an external contact of its company (SHARE_01).
 
         The contact sees the plan and its objectives that are marked external
@@ -112,15 +119,20 @@ class SharingService(Service[Share]):
             target = self._shareable(plan)
             p = self.kit.people.get(person)
             if not p.email:
-                raise ValidationError("an external contact needs an email address to receive a share",
-                                      value=p.name)
+                raise ValidationError("an external contact needs an email address to receive a share", value=p.name)
             check_email(p.email, param="the contact's email")  # SEC_09: also one stored before it was checked
             if p.company_id not in (None, target.company_id):
                 raise ValidationError("the contact belongs to another company than the plan", value=p.name)
             warnings: tuple[Notice, ...] = ()
             if not target.external:
-                warnings = (Notice("SHARE_05", "the plan is not marked external: the contact sees none of its "
-                                   "objectives until they are marked external", value=target.name),)
+                warnings = (
+                    Notice(
+                        "SHARE_05",
+                        "the plan is not marked external: the contact sees none of its "
+                        "objectives until they are marked external",
+                        value=target.name,
+                    ),
+                )
             grant = self._grant(target, "person", expires_on, person_id=p.id, email=p.email)
         return attrs.evolve(grant, warnings=warnings)
 
@@ -128,8 +140,9 @@ class SharingService(Service[Share]):
         target = self.kit.plans.get(plan)
         self.kit.access.check_actor("change", target)
         if not self.kit.config.plan_type(target.plan_type).sharing_enabled:
-            raise RuleViolation("SHARE_01", f"sharing is not enabled for plans of type {target.plan_type!r}",
-                                value=target.name)
+            raise RuleViolation(
+                "SHARE_01", f"sharing is not enabled for plans of type {target.plan_type!r}", value=target.name
+            )
         return target
 
     def _grant(self, plan: SuccessPlan, audience: str, expires_on: date | None, **who: Any) -> ShareGrant:
@@ -138,8 +151,9 @@ class SharingService(Service[Share]):
         if expires_on is not None and (not isinstance(expires_on, date) or expires_on < self.kit.today()):
             raise ValidationError("a share expires on a date from today on", value=expires_on)
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        share = self._new(plan_id=plan.id, audience=audience, token_hash=hash_token(token), expires_on=expires_on,
-                          **who)
+        share = self._new(
+            plan_id=plan.id, audience=audience, token_hash=hash_token(token), expires_on=expires_on, **who
+        )
         self.kit.store.insert(share)
         return ShareGrant(share, token)
 
@@ -173,8 +187,9 @@ class SharingService(Service[Share]):
         plans = self.kit.store.get_many("plan", [share.plan_id])
         if not plans:
             raise AccessDenied(_DENIED, rule="SHARE_02")
-        objectives = self.kit.objectives.list([("plan_id", "=", share.plan_id)],
-                                              sort=["start_date", "due_date", "position", "name"])
+        objectives = self.kit.objectives.list(
+            [("plan_id", "=", share.plan_id)], sort=["start_date", "due_date", "position", "name"]
+        )
         tasks = self.kit.tasks.list([("plan_id", "=", share.plan_id)], sort=["position", "start_date", "name"])
         # SEC_03: the same decision on the share itself, which _find has just read
         seen = self.kit.access.visible(principal, [plans[0], *objectives, *tasks], fresh=[share])
@@ -188,8 +203,13 @@ class SharingService(Service[Share]):
         for t in seen:
             if isinstance(t, Task) and t.parent_id in by_parent:
                 by_parent[t.parent_id].append(t)
-        return SharedPlan(seen[0], shown, MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
-                          share.audience, share.expires_on)
+        return SharedPlan(
+            seen[0],
+            shown,
+            MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
+            share.audience,
+            share.expires_on,
+        )
 
     def timeline(self, token: str, *, limit: int = 50, after: str | None = None) -> TimelinePage:
         """The shared plan's timeline, published activities only, for an internal

@@ -50,8 +50,7 @@ class ActivityTypes:
     def register(self, key: str, label: str | None = None) -> None:
         """Add a type; a key is lowercase letters, digits and ``_``, registered once."""
         if not isinstance(key, str) or not _TYPE_KEY.match(key):
-            raise ValidationError("an activity type key is lowercase letters, digits and _ (at most 40)",
-                                  value=key)
+            raise ValidationError("an activity type key is lowercase letters, digits and _ (at most 40)", value=key)
         if key in self._labels:
             raise ValidationError("activity type registered twice", value=key)
         self._labels[key] = label or key.replace("_", " ").capitalize()
@@ -118,11 +117,21 @@ class TimelineService(Service[Activity]):
         return self.kit.activity_types
 
     # ------------------------------------------------------------------ write
-    def log(self, type: str, subject: str, *, company: Company | str | None = None,
-            relationship: Relationship | str | None = None, plan: SuccessPlan | str | None = None,
-            objective: Objective | str | None = None, notes: str | None = None,
-            occurred_at: datetime | date | None = None, participants: Sequence[User | Person | str] = (),
-            author: User | str | None = None, draft: bool = False) -> Activity:
+    def log(
+        self,
+        type: str,
+        subject: str,
+        *,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        plan: SuccessPlan | str | None = None,
+        objective: Objective | str | None = None,
+        notes: str | None = None,
+        occurred_at: datetime | date | None = None,
+        participants: Sequence[User | Person | str] = (),
+        author: User | str | None = None,
+        draft: bool = False,
+    ) -> Activity:
         """Log an activity at exactly one level: ``company``, ``relationship``,
         ``plan`` or ``objective`` (TL_01); ``draft=True`` saves it as a draft.
 
@@ -139,21 +148,50 @@ class TimelineService(Service[Activity]):
             where = self._level(company=company, relationship=relationship, plan=plan, objective=objective)
             users, people = self._participants(participants)
             author_id = self.kit.users.get(author).id if author is not None else self.kit.actor_id
-            activity = self._new(type=type, subject=subject, notes=notes, occurred_at=self._moment(occurred_at),
-                                 author_id=author_id, participant_user_ids=users, participant_person_ids=people,
-                                 draft=draft, published_at=None if draft else self.kit.now(), **where)
+            activity = self._new(
+                type=type,
+                subject=subject,
+                notes=notes,
+                occurred_at=self._moment(occurred_at),
+                author_id=author_id,
+                participant_user_ids=users,
+                participant_person_ids=people,
+                draft=draft,
+                published_at=None if draft else self.kit.now(),
+                **where,
+            )
             self._guard(activity, "logging an activity")
             self.kit.store.insert(activity)
         return activity
 
-    def save_draft(self, type: str, subject: str, *, company: Company | str | None = None,
-                   relationship: Relationship | str | None = None, plan: SuccessPlan | str | None = None,
-                   objective: Objective | str | None = None, notes: str | None = None,
-                   occurred_at: datetime | date | None = None, participants: Sequence[User | Person | str] = (),
-                   author: User | str | None = None) -> Activity:
+    def save_draft(
+        self,
+        type: str,
+        subject: str,
+        *,
+        company: Company | str | None = None,
+        relationship: Relationship | str | None = None,
+        plan: SuccessPlan | str | None = None,
+        objective: Objective | str | None = None,
+        notes: str | None = None,
+        occurred_at: datetime | date | None = None,
+        participants: Sequence[User | Person | str] = (),
+        author: User | str | None = None,
+    ) -> Activity:
         """Log an activity as a draft (TL_01); :meth:`publish` it later."""
-        return self.log(type, subject, company=company, relationship=relationship, plan=plan, objective=objective,
-                        notes=notes, occurred_at=occurred_at, participants=participants, author=author, draft=True)
+        return self.log(
+            type,
+            subject,
+            company=company,
+            relationship=relationship,
+            plan=plan,
+            objective=objective,
+            notes=notes,
+            occurred_at=occurred_at,
+            participants=participants,
+            author=author,
+            draft=True,
+        )
 
     def publish(self, activity: Activity | str) -> Activity:
         """Publish a draft: it stops being a draft and gets its publication time."""
@@ -183,8 +221,9 @@ class TimelineService(Service[Activity]):
             current = self._current(activity)
             self._guard(current, "editing an activity")
             if "participants" in changes:
-                values["participant_user_ids"], values["participant_person_ids"] = \
-                    self._participants(changes["participants"])
+                values["participant_user_ids"], values["participant_person_ids"] = self._participants(
+                    changes["participants"]
+                )
             return self._save(current, values)
 
     def delete(self, activity: Activity | str) -> None:
@@ -194,10 +233,20 @@ class TimelineService(Service[Activity]):
             self._guard(current, "deleting an activity")
             self.kit.store.delete(self.kind, current.id)
 
-    def add_task(self, activity: Activity | str, name: str, *, objective_name: str | None = None,
-                 owner: User | Person | str | None = None, start_date: date | None = None,
-                 due_date: date | None = None, status: str | None = None, priority: str | None = None,
-                 depends_on: Sequence[Task | Objective | str] = (), description: str | None = None) -> Outcome[Task]:
+    def add_task(
+        self,
+        activity: Activity | str,
+        name: str,
+        *,
+        objective_name: str | None = None,
+        owner: User | Person | str | None = None,
+        start_date: date | None = None,
+        due_date: date | None = None,
+        status: str | None = None,
+        priority: str | None = None,
+        depends_on: Sequence[Task | Objective | str] = (),
+        description: str | None = None,
+    ) -> Outcome[Task]:
         """Create an inline task from an activity.
 
         From a plan-level activity this creates a new objective in that plan
@@ -209,29 +258,46 @@ class TimelineService(Service[Activity]):
         with self.kit.transaction():
             current = self.get(activity)
             if current.level not in ("plan", "objective"):
-                raise ValidationError("inline tasks come from plan- or objective-level activities; log a CTA "
-                                      "for company or relationship work", value=current.level)
+                raise ValidationError(
+                    "inline tasks come from plan- or objective-level activities; log a CTA "
+                    "for company or relationship work",
+                    value=current.level,
+                )
             created: list[Any] = []
             warnings: list[Notice] = []
             if current.level == "plan":
                 assert current.plan_id is not None
-                made = self.kit.objectives.create(current.plan_id, objective_name or current.subject,
-                                                  source="timeline")
+                made = self.kit.objectives.create(current.plan_id, objective_name or current.subject, source="timeline")
                 parent: Objective = made.record
                 created.append(parent)
                 warnings.extend(made.warnings)
             else:
                 assert current.objective_id is not None
                 parent = self.kit.objectives.get(current.objective_id)
-            task = self.kit.tasks.create(parent, name, owner=owner, start_date=start_date, due_date=due_date,
-                                         status=status, priority=priority, depends_on=depends_on,
-                                         description=description)
+            task = self.kit.tasks.create(
+                parent,
+                name,
+                owner=owner,
+                start_date=start_date,
+                due_date=due_date,
+                status=status,
+                priority=priority,
+                depends_on=depends_on,
+                description=description,
+            )
             warnings.extend(task.warnings)
         return Outcome(task.record, tuple(warnings), tuple(created), task.plan)
 
     # ------------------------------------------------------------------- read
-    def company(self, company: Company | str, *, limit: int = 50, after: str | None = None, drafts: bool = True,
-                include_relationships: bool = False) -> TimelinePage:
+    def company(
+        self,
+        company: Company | str,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        drafts: bool = True,
+        include_relationships: bool = False,
+    ) -> TimelinePage:
         """The company timeline (TL_03): its own activities plus every plan- and
         objective-level activity of its plans, drafts included, newest first;
         plan-level ones labelled ``SP``.  Relationship-level work (and the
@@ -242,21 +308,22 @@ class TimelineService(Service[Activity]):
             where.append(("relationship_id", "is empty"))
         return self._page(where, limit, after, drafts)
 
-    def relationship(self, relationship: Relationship | str, *, limit: int = 50, after: str | None = None,
-                     drafts: bool = True) -> TimelinePage:
+    def relationship(
+        self, relationship: Relationship | str, *, limit: int = 50, after: str | None = None, drafts: bool = True
+    ) -> TimelinePage:
         """The relationship timeline: the same rules as a company's, at its own level (TL_03, REL_02)."""
-        return self._page([("relationship_id", "=", self.kit.relationships.id_of(relationship))], limit, after,
-                          drafts)
+        return self._page([("relationship_id", "=", self.kit.relationships.id_of(relationship))], limit, after, drafts)
 
-    def plan(self, plan: SuccessPlan | str, *, limit: int = 50, after: str | None = None,
-             drafts: bool = True) -> TimelinePage:
+    def plan(
+        self, plan: SuccessPlan | str, *, limit: int = 50, after: str | None = None, drafts: bool = True
+    ) -> TimelinePage:
         """A plan's timeline: only activities logged on the plan itself, never
         those of its objectives or of the company (TL_02, TL_04)."""
-        return self._page([("plan_id", "=", self.kit.plans.id_of(plan)), ("level", "=", "plan")], limit, after,
-                          drafts)
+        return self._page([("plan_id", "=", self.kit.plans.id_of(plan)), ("level", "=", "plan")], limit, after, drafts)
 
-    def objective(self, objective: Objective | str, *, limit: int = 50, after: str | None = None,
-                  drafts: bool = True) -> TimelinePage:
+    def objective(
+        self, objective: Objective | str, *, limit: int = 50, after: str | None = None, drafts: bool = True
+    ) -> TimelinePage:
         """An objective's timeline: only its own activities (TL_02, TL_04)."""
         return self._page([("objective_id", "=", self.kit.objectives.id_of(objective))], limit, after, drafts)
 
@@ -309,8 +376,9 @@ class TimelineService(Service[Activity]):
         """The level and ids of an activity from exactly one target."""
         given = [k for k, v in targets.items() if v is not None]
         if len(given) != 1:
-            raise ValidationError("log an activity at exactly one level: company, relationship, plan or "
-                                  "objective", value=given)
+            raise ValidationError(
+                "log an activity at exactly one level: company, relationship, plan or objective", value=given
+            )
         level = given[0]
         ids: dict[str, Any] = {"level": level, "relationship_id": None, "plan_id": None, "objective_id": None}
         if level == "objective":
@@ -347,7 +415,6 @@ class TimelineService(Service[Activity]):
         if unknown:
             raise ValidationError("a participant is neither a user nor a person", value=unknown[0])
         return tuple(i for i in ids if i in users), tuple(i for i in ids if i in people)
-
 
 
 def delete_activities_of(kit: Kit, field: str, ids: Sequence[str]) -> None:

@@ -19,19 +19,28 @@ class GoalTemplateService(Service[GoalTemplate]):
 
     record_class = GoalTemplate
 
-    def create(self, name: str, *, description: str | None = None, status: str | None = None,
-               due_days: int | None = None, fields: Mapping[str, Any] | None = None) -> GoalTemplate:
+    def create(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        status: str | None = None,
+        due_days: int | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> GoalTemplate:
         """A goal template whose values new goals start from."""
         name = require_text(self.kind, "name", name)
-        values = check_attributes(self.kind, {"description": description, "due_days": due_days},
-                                  {"description": str, "due_days": int})
+        values = check_attributes(
+            self.kind, {"description": description, "due_days": due_days}, {"description": str, "due_days": int}
+        )
         if values["due_days"] is not None and values["due_days"] < 0:
             raise ValidationError("due_days is a whole number of days >= 0", value=due_days)
         if status is not None:
             status = self.kit.statuses.get("goal", status).key
         with self.kit.transaction():
-            template = self._new(name=name, status=status, default_fields=self.kit.custom_fields.check("goal", fields),
-                                 **values)
+            template = self._new(
+                name=name, status=status, default_fields=self.kit.custom_fields.check("goal", fields), **values
+            )
             self.kit.store.insert(template)
         return template
 
@@ -50,9 +59,13 @@ class GoalTemplateService(Service[GoalTemplate]):
         values: dict[str, Any] = {}
         if "name" in changes:
             values["name"] = require_text(self.kind, "name", changes["name"])
-        values.update(check_attributes(self.kind, {k: changes[k] for k in ("description", "due_days", "active")
-                                                   if k in changes},
-                                       {"description": str, "due_days": int, "active": bool}))
+        values.update(
+            check_attributes(
+                self.kind,
+                {k: changes[k] for k in ("description", "due_days", "active") if k in changes},
+                {"description": str, "due_days": int, "active": bool},
+            )
+        )
         if changes.get("status") is not None:
             values["status"] = self.kit.statuses.get("goal", changes["status"]).key
         elif "status" in changes:
@@ -61,7 +74,8 @@ class GoalTemplateService(Service[GoalTemplate]):
             current = self._current(template)
             if "fields" in changes:
                 values["default_fields"] = self.kit.custom_fields.check(
-                    "goal", {**current.default_fields, **(changes["fields"] or {})})
+                    "goal", {**current.default_fields, **(changes["fields"] or {})}
+                )
             return self._save(current, values)
 
     def delete(self, template: GoalTemplate | str) -> None:

@@ -86,6 +86,7 @@ def progress_of(kit: Kit, ids: Sequence[str]) -> dict[str, GoalProgress]:
         tally[2] += state == "achieved"
     return {i: GoalProgress(linked=t[0], closed=t[1], achieved=t[2]) for i, t in tallies.items()}
 
+
 def _plans_won(kit: Kit, plan_ids: Sequence[str]) -> set[str]:
     """The closed plans that count as achieved (GOAL_06): no more objectives
     closed-lost than closed-success (a plan without objectives lost nothing)."""
@@ -98,6 +99,7 @@ def _plans_won(kit: Kit, plan_ids: Sequence[str]) -> set[str]:
         category = _category(kit, "objective", o.status)
         score[o.plan_id] += (category == "closed_success") - (category == "closed_lost")
     return {p for p, n in score.items() if n >= 0}
+
 
 def _category(kit: Kit, kind: str, status: str) -> str:
     try:

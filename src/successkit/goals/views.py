@@ -126,14 +126,21 @@ def check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | N
             continue
         field = _resolve(kit, s.field)
         if not field.custom and field.name in UNSORTABLE_FIELDS:
-            raise QueryError(f"goals cannot be sorted by {field.name!r}: it is a dropdown field and dropdown "
-                             "fields are not sortable; group by it or filter on it instead", rule="GOAL_09",
-                             value=s.field)
+            raise QueryError(
+                f"goals cannot be sorted by {field.name!r}: it is a dropdown field and dropdown "
+                "fields are not sortable; group by it or filter on it instead",
+                rule="GOAL_09",
+                value=s.field,
+            )
         if field.custom:
             decl = kit.custom_field_decls("goal").get(field.name)
             if decl is not None and decl.type in UNSORTABLE_TYPES:
-                raise QueryError(f"goals cannot be sorted by {field.name!r}: {decl.type} fields are not sortable; "
-                                 "group by it or filter on it instead", rule="GOAL_09", value=s.field)
+                raise QueryError(
+                    f"goals cannot be sorted by {field.name!r}: {decl.type} fields are not sortable; "
+                    "group by it or filter on it instead",
+                    rule="GOAL_09",
+                    value=s.field,
+                )
         out.append((s, field))
     return out
 
@@ -175,11 +182,21 @@ def _month_start(year: int, index: int, *, last_day: bool = False) -> date:
     return date.fromordinal(first.toordinal() - 1) if last_day and first > date.min else first
 
 
-def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, columns: Sequence[str] | None = None,
-              extra_columns: Sequence[str] | None = (), sort: Any = None,
-              group_by: str | CalendarQuarter | FiscalQuarter | Any = None, limit: int | None = None,
-              offset: int = 0, company: Company | str | None = None, relationship: Relationship | str | None = None,
-              relationships: bool | None = None) -> GoalView:
+def goal_view(
+    kit: Kit,
+    where: Where = None,
+    *,
+    logic: str | None = None,
+    columns: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = (),
+    sort: Any = None,
+    group_by: str | CalendarQuarter | FiscalQuarter | Any = None,
+    limit: int | None = None,
+    offset: int = 0,
+    company: Company | str | None = None,
+    relationship: Relationship | str | None = None,
+    relationships: bool | None = None,
+) -> GoalView:
     """The goal list (GOAL_07-GOAL_10).
 
     - ``where`` / ``logic``: numbered conditions and an advanced-logic
@@ -224,8 +241,15 @@ def goal_view(kit: Kit, where: Where = None, *, logic: str | None = None, column
     bgroup = None if group_by is None else kit.bind_group("goal", group_by, extra=extra)
 
     if computed or any(f is None for _, f in sorts):
-        goals, groups, total = _in_python(kit, combine(scope, Query()) if computed else base, sorts, bgroup,
-                                          limit, offset, where=bound.where if computed else None)
+        goals, groups, total = _in_python(
+            kit,
+            combine(scope, Query()) if computed else base,
+            sorts,
+            bgroup,
+            limit,
+            offset,
+            where=bound.where if computed else None,
+        )
     elif bgroup is None:
         goals = [(g, None) for g in kit.store.query(bound)]
         groups, total = [], kit.store.count(bound)
@@ -246,8 +270,9 @@ def _labels(group: BoundGroup, goals: Sequence[Goal]) -> list[Any]:
     return [decode(group_key(g, group)) for g in goals]
 
 
-def _grouped(kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, limit: int | None,
-             offset: int) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+def _grouped(
+    kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, limit: int | None, offset: int
+) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
     """Group counts in one query, then the page's rows group by group: one
     query per group the page spans (or one query for an unlimited view)."""
     groups = kit.store.group_counts(kit.bind("goal", base), group)
@@ -266,8 +291,9 @@ def _grouped(kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, l
             break
         lo, hi = max(start, pos), min(end, pos + n)
         if lo < hi:
-            query = attrs.evolve(combine([_group_condition(group, key)], base), sort=sort, limit=hi - lo,
-                                 offset=lo - pos)
+            query = attrs.evolve(
+                combine([_group_condition(group, key)], base), sort=sort, limit=hi - lo, offset=lo - pos
+            )
             out.extend((g, key) for g in kit.store.query(kit.bind("goal", query)))
         pos += n
     return out, groups, total
@@ -279,9 +305,16 @@ def _by_progress(base: Query, group_by: Any) -> bool:
     return grouped or any(c.field == PROGRESS for c in base.conditions)
 
 
-def _in_python(kit: Kit, base: Query, sorts: Sequence[tuple[Sort, FieldRef | None]], group: BoundGroup | None,
-               limit: int | None, offset: int, *, where: Any = None,
-               ) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+def _in_python(
+    kit: Kit,
+    base: Query,
+    sorts: Sequence[tuple[Sort, FieldRef | None]],
+    group: BoundGroup | None,
+    limit: int | None,
+    offset: int,
+    *,
+    where: Any = None,
+) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
     """Progress in the query: every goal of ``base`` is read (one query) and its
     progress computed (at most four more); ``where`` (bound with progress as a field),
     the sort, the grouping and the page are then applied here."""

@@ -66,8 +66,9 @@ def check_plan_name_free(kit: Kit, key: str, name: str, *, exclude: str | None =
     """Refuse a plan name its company and relationship already use (PLAN_02)."""
     clash = plans_named(kit, [key]).get(key)
     if clash is not None and clash.id != exclude:
-        raise RuleViolation("PLAN_02", "a plan with this name already exists for this company and relationship",
-                            value=name)
+        raise RuleViolation(
+            "PLAN_02", "a plan with this name already exists for this company and relationship", value=name
+        )
 
 
 def initial_plan_status(kit: Kit, plan_type: str) -> str:
@@ -75,8 +76,11 @@ def initial_plan_status(kit: Kit, plan_type: str) -> str:
     type allows it, else the type's first draft (then active) status."""
     allowed = kit.config.plan_type(plan_type).statuses
     configured = kit.config.setting("plan.default_status")
-    if configured is not None and configured in kit.statuses.in_category("plan", "draft", "active") \
-            and (not allowed or configured in allowed):
+    if (
+        configured is not None
+        and configured in kit.statuses.in_category("plan", "draft", "active")
+        and (not allowed or configured in allowed)
+    ):
         return configured
     for key in (*kit.statuses.in_category("plan", "draft"), *kit.statuses.in_category("plan", "active")):
         if not allowed or key in allowed:
@@ -93,10 +97,21 @@ def check_plan_status(kit: Kit, plan_type: str, status: str) -> str:
     return known.key
 
 
-def new_plan(kit: Kit, *, name: str, company_id: str, relationship_id: str | None, plan_type: str, owner_id: str,
-             status: str | None = None, due_date: date | None = None, highlights: str | None = None,
-             fields: Mapping[str, Any] | None = None, source_plan_id: str | None = None,
-             created: Mapping[str, Any] | None = None) -> SuccessPlan:
+def new_plan(
+    kit: Kit,
+    *,
+    name: str,
+    company_id: str,
+    relationship_id: str | None,
+    plan_type: str,
+    owner_id: str,
+    status: str | None = None,
+    due_date: date | None = None,
+    highlights: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    source_plan_id: str | None = None,
+    created: Mapping[str, Any] | None = None,
+) -> SuccessPlan:
     """A new success plan (PLAN_01, PLAN_04), not yet stored; the caller checks
     the name is free (PLAN_02) and the owner may own it (PLAN_03)."""
     name = require_text("plan", "name", name)
@@ -104,18 +119,31 @@ def new_plan(kit: Kit, *, name: str, company_id: str, relationship_id: str | Non
     key = check_plan_status(kit, ptype.key, status) if status else initial_plan_status(kit, ptype.key)
     closed = kit.statuses.get("plan", key).category == "closed"
     return SuccessPlan(
-        **(created or stamp(kit)), name=name, name_key=name_key(company_id, relationship_id, name),
-        company_id=company_id, relationship_id=relationship_id, plan_type=ptype.key, status=key,
-        owner_id=owner_id, due_date=due_date, highlights=highlights, closed_at=kit.now() if closed else None,
-        source_plan_id=source_plan_id, fields=kit.custom_fields.check("plan", fields))
+        **(created or stamp(kit)),
+        name=name,
+        name_key=name_key(company_id, relationship_id, name),
+        company_id=company_id,
+        relationship_id=relationship_id,
+        plan_type=ptype.key,
+        status=key,
+        owner_id=owner_id,
+        due_date=due_date,
+        highlights=highlights,
+        closed_at=kit.now() if closed else None,
+        source_plan_id=source_plan_id,
+        fields=kit.custom_fields.check("plan", fields),
+    )
 
 
 # ------------------------------------------------------------ work: shared checks
 def check_criteria(text: str | None) -> None:
     """Success criteria are at most :data:`SUCCESS_CRITERIA_LIMIT` characters (OBJ_02)."""
     if text is not None and len(text) > SUCCESS_CRITERIA_LIMIT:
-        raise RuleViolation("OBJ_02", f"success criteria are limited to {SUCCESS_CRITERIA_LIMIT} characters; "
-                            f"got {len(text)}", value=text[:40] + "...")
+        raise RuleViolation(
+            "OBJ_02",
+            f"success criteria are limited to {SUCCESS_CRITERIA_LIMIT} characters; got {len(text)}",
+            value=text[:40] + "...",
+        )
 
 
 def _dates(kind: str, start: date, due: date | None) -> None:
@@ -130,11 +158,23 @@ def _status(kit: Kit, kind: str, status: str | None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ objectives
-def new_objective(kit: Kit, plan: SuccessPlan, *, name: str, owner: Owner, start_date: date,
-                  due_date: date | None = None, type: str | None = None, priority: str | None = None,
-                  category: str | None = None, status: str | None = None, plan_defaults: bool = True,
-                  relationship_id: str | None = None, created: Mapping[str, Any] | None = None,
-                  **values: Any) -> Objective:
+def new_objective(
+    kit: Kit,
+    plan: SuccessPlan,
+    *,
+    name: str,
+    owner: Owner,
+    start_date: date,
+    due_date: date | None = None,
+    type: str | None = None,
+    priority: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    plan_defaults: bool = True,
+    relationship_id: str | None = None,
+    created: Mapping[str, Any] | None = None,
+    **values: Any,
+) -> Objective:
     """A new objective of ``plan`` (OBJ_01, OBJ_02), not yet stored.
 
     With ``plan_defaults`` (the default) a missing type, priority, category,
@@ -149,48 +189,91 @@ def new_objective(kit: Kit, plan: SuccessPlan, *, name: str, owner: Owner, start
         category = category or ptype.objective_category
         status = status or ptype.objective_status
         if due_date is None and ptype.objective_due_days is not None:
-            due_date = add_days(start_date, ptype.objective_due_days,
-                                what="the default due date (objective_due_days)")
+            due_date = add_days(start_date, ptype.objective_due_days, what="the default due date (objective_due_days)")
     _dates("objective", start_date, due_date)
     check_criteria(values.get("success_criteria"))
     config = kit.config
     return Objective(
-        **(created or stamp(kit)), name=require_text("objective", "name", name), plan_id=plan.id,
+        **(created or stamp(kit)),
+        name=require_text("objective", "name", name),
+        plan_id=plan.id,
         company_id=plan.company_id,
         relationship_id=plan.relationship_id if relationship_id is None else relationship_id,
-        owner_id=owner[0], owner_kind=owner[1], type=config.check("cta_type", type, what="CTA type"),
-        priority=config.check("priority", priority), category=config.check("objective_category", category),
-        reason=config.check("reason", values.pop("reason", None)), start_date=start_date, due_date=due_date,
-        external=values.pop("external", plan.external), fields=kit.custom_fields.check("objective",
-                                                                                       values.pop("fields", None)),
-        **_status(kit, "objective", status), **values)
+        owner_id=owner[0],
+        owner_kind=owner[1],
+        type=config.check("cta_type", type, what="CTA type"),
+        priority=config.check("priority", priority),
+        category=config.check("objective_category", category),
+        reason=config.check("reason", values.pop("reason", None)),
+        start_date=start_date,
+        due_date=due_date,
+        external=values.pop("external", plan.external),
+        fields=kit.custom_fields.check("objective", values.pop("fields", None)),
+        **_status(kit, "objective", status),
+        **values,
+    )
 
 
 # ------------------------------------------------------------------------ CTAs
-def new_cta(kit: Kit, *, name: str, company_id: str, relationship_id: str | None, owner_id: str, type: str,
-            start_date: date, due_date: date | None = None, priority: str | None = None, status: str | None = None,
-            reason: str | None = None, created: Mapping[str, Any] | None = None, **values: Any) -> Cta:
+def new_cta(
+    kit: Kit,
+    *,
+    name: str,
+    company_id: str,
+    relationship_id: str | None,
+    owner_id: str,
+    type: str,
+    start_date: date,
+    due_date: date | None = None,
+    priority: str | None = None,
+    status: str | None = None,
+    reason: str | None = None,
+    created: Mapping[str, Any] | None = None,
+    **values: Any,
+) -> Cta:
     """A new cockpit CTA (CTA_01), not yet stored; ``values`` are further CTA fields."""
     name = require_text("cta", "name", name)
     if not isinstance(type, str) or not type:
         raise ValidationError("a CTA needs a type", value=type)
     if type == "objective":
-        raise RuleViolation("OBJ_01", "objectives can only be created inside a success plan, not from a cockpit",
-                            value=name)
+        raise RuleViolation(
+            "OBJ_01", "objectives can only be created inside a success plan, not from a cockpit", value=name
+        )
     _dates("CTA", start_date, due_date)
     config = kit.config
     return Cta(
-        **(created or stamp(kit)), name=name, company_id=company_id, relationship_id=relationship_id,
-        owner_id=owner_id, owner_kind="user", type=config.check("cta_type", type, what="CTA type"),
-        reason=config.check("reason", reason), priority=config.check("priority", priority or "medium"),
-        start_date=start_date, due_date=due_date, fields=kit.custom_fields.check("cta", values.pop("fields", None)),
-        **_status(kit, "cta", status), **values)
+        **(created or stamp(kit)),
+        name=name,
+        company_id=company_id,
+        relationship_id=relationship_id,
+        owner_id=owner_id,
+        owner_kind="user",
+        type=config.check("cta_type", type, what="CTA type"),
+        reason=config.check("reason", reason),
+        priority=config.check("priority", priority or "medium"),
+        start_date=start_date,
+        due_date=due_date,
+        fields=kit.custom_fields.check("cta", values.pop("fields", None)),
+        **_status(kit, "cta", status),
+        **values,
+    )
 
 
 # ----------------------------------------------------------------------- tasks
-def new_task(kit: Kit, parent: Objective | Cta, *, name: str, start_date: date, due_date: date | None = None,
-             owner: Owner | None = None, status: str | None = None, priority: str | None = None,
-             id: str | None = None, created: Mapping[str, Any] | None = None, **values: Any) -> Task:
+def new_task(
+    kit: Kit,
+    parent: Objective | Cta,
+    *,
+    name: str,
+    start_date: date,
+    due_date: date | None = None,
+    owner: Owner | None = None,
+    status: str | None = None,
+    priority: str | None = None,
+    id: str | None = None,
+    created: Mapping[str, Any] | None = None,
+    **values: Any,
+) -> Task:
     """A new task under an objective or a cockpit CTA (TASK_01), not yet stored.
 
     The owner defaults to the parent's; ``values`` are further task fields
@@ -199,8 +282,18 @@ def new_task(kit: Kit, parent: Objective | Cta, *, name: str, start_date: date, 
     _dates("task", start_date, due_date)
     owner_id, owner_kind = owner if owner is not None else (parent.owner_id, parent.owner_kind)
     return Task(
-        **(created or stamp(kit)), id=id or new_id(), name=require_text("task", "name", name),
-        parent_kind=parent.__kind__, parent_id=parent.id,
-        plan_id=parent.plan_id if isinstance(parent, Objective) else None, company_id=parent.company_id,
-        owner_id=owner_id, owner_kind=owner_kind, priority=kit.config.check("priority", priority),
-        start_date=start_date, due_date=due_date, **_status(kit, "task", status), **values)
+        **(created or stamp(kit)),
+        id=id or new_id(),
+        name=require_text("task", "name", name),
+        parent_kind=parent.__kind__,
+        parent_id=parent.id,
+        plan_id=parent.plan_id if isinstance(parent, Objective) else None,
+        company_id=parent.company_id,
+        owner_id=owner_id,
+        owner_kind=owner_kind,
+        priority=kit.config.check("priority", priority),
+        start_date=start_date,
+        due_date=due_date,
+        **_status(kit, "task", status),
+        **values,
+    )

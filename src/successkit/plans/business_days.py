@@ -28,8 +28,9 @@ def add_days(day: date, days: int, *, what: str = "a date") -> date:
 
 
 def _out_of_range(day: date, days: int, what: str) -> RuleViolation:
-    return RuleViolation("SEC_05", f"{what}: {day} moved by {days} days is outside the calendar "
-                         f"({date.min} to {date.max})", value=days)
+    return RuleViolation(
+        "SEC_05", f"{what}: {day} moved by {days} days is outside the calendar ({date.min} to {date.max})", value=days
+    )
 
 
 class DateShifter:

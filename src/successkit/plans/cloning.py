@@ -48,6 +48,7 @@ ALL_ITEMS = "all"
 #: What a clone copies of the objectives (or tasks): every one, none, or those of some statuses.
 Selection = str | ByStatus | Sequence[str] | None
 
+
 @attrs.frozen
 class OwnerChoice:
     """Who owns a cloned item and why: ``rule`` is ``kept``, ``CLONE_06``,
@@ -93,11 +94,23 @@ class CloneResult(Outcome[SuccessPlan]):
         return clone_frame(self)
 
 
-def clone_plan(kit: Kit, plan: SuccessPlan | str, *, to: Company | Relationship | str, name: str | None = None,
-               status: str | None = None, owner: User | str | None = None, due_date: date | None = None,
-               plan_type: str | None = None, copy_plan_info: bool = True, objectives: Selection = ALL_ITEMS,
-               tasks: Selection = ALL_ITEMS, objective_owner: User | str | None = None,
-               task_owner: User | str | None = None, dry_run: bool = False) -> CloneResult:
+def clone_plan(
+    kit: Kit,
+    plan: SuccessPlan | str,
+    *,
+    to: Company | Relationship | str,
+    name: str | None = None,
+    status: str | None = None,
+    owner: User | str | None = None,
+    due_date: date | None = None,
+    plan_type: str | None = None,
+    copy_plan_info: bool = True,
+    objectives: Selection = ALL_ITEMS,
+    tasks: Selection = ALL_ITEMS,
+    objective_owner: User | str | None = None,
+    task_owner: User | str | None = None,
+    dry_run: bool = False,
+) -> CloneResult:
     """Clone ``plan`` to a company or relationship ``to``; see the module docstring."""
     copy_plan_info = flag("clone", "copy_plan_info", copy_plan_info)
     dry_run = flag("clone", "dry_run", dry_run)
@@ -109,11 +122,20 @@ def clone_plan(kit: Kit, plan: SuccessPlan | str, *, to: Company | Relationship 
     with kit.transaction():
         source = kit.plans.get(plan)
         if plan_type is not None and kit.config.plan_type(plan_type).key != source.plan_type:
-            raise RuleViolation("CLONE_01", f"a plan can only be cloned into a plan of the same type "
-                                f"({source.plan_type})", value=plan_type)
+            raise RuleViolation(
+                "CLONE_01",
+                f"a plan can only be cloned into a plan of the same type ({source.plan_type})",
+                value=plan_type,
+            )
         cloner = _Cloner(kit, source, to)
-        clone = cloner.plan(name, status, owner, as_date("clone", "due_date", due_date), copy_plan_info,
-                            cloner.select(which["objective"], which["task"]))
+        clone = cloner.plan(
+            name,
+            status,
+            owner,
+            as_date("clone", "due_date", due_date),
+            copy_plan_info,
+            cloner.select(which["objective"], which["task"]),
+        )
         result = cloner.items(clone, objective_owner, task_owner, dry_run)
         if not dry_run:
             kit.access.check_actor("change", result.plan)
@@ -167,28 +189,52 @@ class _Cloner:
         return self.objectives
 
     # --------------------------------------------------------------- the plan
-    def plan(self, name: str | None, status: str | None, owner: Any, due_date: date | None, copy_info: bool,
-             objectives: list[Objective]) -> SuccessPlan:
+    def plan(
+        self,
+        name: str | None,
+        status: str | None,
+        owner: Any,
+        due_date: date | None,
+        copy_info: bool,
+        objectives: list[Objective],
+    ) -> SuccessPlan:
         """The clone itself (CLONE_04, CLONE_07, CLONE_08, CLONE_12), not yet stored."""
         source, kit = self.source, self.kit
         clone_name = require_text("plan", "name", name if name is not None else f"Copy of {source.name}")
         check_plan_name_free(kit, name_key(self.company_id, self.rel_id, clone_name), clone_name)
         if status and kit.statuses.get("plan", status).category == "closed":
-            raise RuleViolation("CLONE_08", f"a clone cannot be created in the closed status {status!r}: its "
-                                "copies start in their default open status and a closed plan holds no open work "
-                                "(PLAN_05); clone it, then close the clone", value=status)
+            raise RuleViolation(
+                "CLONE_08",
+                f"a clone cannot be created in the closed status {status!r}: its "
+                "copies start in their default open status and a closed plan holds no open work "
+                "(PLAN_05); clone it, then close the clone",
+                value=status,
+            )
         due = due_date if due_date is not None else source.due_date
         latest = max((o.due_date for o in objectives if o.due_date), default=None)  # objectives only
         if latest is not None and (due is None or latest > due):
             if due is not None:
-                self.warnings.append(Notice("CLONE_07", f"the clone's due date is {latest}, the latest due date "
-                                            f"of its objectives, later than {due}", value=latest))
+                self.warnings.append(
+                    Notice(
+                        "CLONE_07",
+                        f"the clone's due date is {latest}, the latest due date of its objectives, later than {due}",
+                        value=latest,
+                    )
+                )
             due = latest
-        return new_plan(kit, name=clone_name, company_id=self.company_id, relationship_id=self.rel_id,
-                        plan_type=source.plan_type, status=status, due_date=due,
-                        owner_id=self.plan_owner(owner, clone_name),
-                        highlights=source.highlights if copy_info else None, source_plan_id=source.id,
-                        fields=source.fields if copy_info else None)
+        return new_plan(
+            kit,
+            name=clone_name,
+            company_id=self.company_id,
+            relationship_id=self.rel_id,
+            plan_type=source.plan_type,
+            status=status,
+            due_date=due,
+            owner_id=self.plan_owner(owner, clone_name),
+            highlights=source.highlights if copy_info else None,
+            source_plan_id=source.id,
+            fields=source.fields if copy_info else None,
+        )
 
     def plan_owner(self, owner: Any, clone_name: str) -> str:
         """The clone's owner: the one chosen, else the original's, else the acting user (CLONE_04, CLONE_13)."""
@@ -201,8 +247,12 @@ class _Cloner:
             if current and kit.users.can_own(current[0]):
                 chosen, rule, reason = current[0].id, "kept", "the original plan's owner"
             elif kit.actor_id is None:
-                raise RuleViolation("CLONE_13", "the original plan's owner is inactive or unlicensed and no acting "
-                                    "user can take over; open the kit as a user or pass owner=", value=source.name)
+                raise RuleViolation(
+                    "CLONE_13",
+                    "the original plan's owner is inactive or unlicensed and no acting "
+                    "user can take over; open the kit as a user or pass owner=",
+                    value=source.name,
+                )
             else:
                 chosen = resolve_owner(kit, kit.actor_id, what="success plan", allow_person=False)[0]
                 rule = "CLONE_13"
@@ -210,8 +260,7 @@ class _Cloner:
         self.own("plan", source.id, clone_name, (chosen, "user"), rule, reason)
         return chosen
 
-    def own(self, kind: str, source_id: str, name: str, owner: tuple[str | None, str], rule: str,
-            reason: str) -> None:
+    def own(self, kind: str, source_id: str, name: str, owner: tuple[str | None, str], rule: str, reason: str) -> None:
         """Record who owns a copied item and why."""
         self.owners.append(OwnerChoice(kind, source_id, name, owner[0], owner[1], rule, reason))
 
@@ -219,37 +268,69 @@ class _Cloner:
     def items(self, clone: SuccessPlan, objective_owner: Any, task_owner: Any, dry_run: bool) -> CloneResult:
         """The copied objectives and tasks, their owners checked in one read (CLONE_06, CLONE_14, CLONE_15)."""
         kit = self.kit
-        chosen = {kind: resolve_owner(kit, who, what=kind, allow_person=False) if who is not None else None
-                  for kind, who in (("objective", objective_owner), ("task", task_owner))}
+        chosen = {
+            kind: resolve_owner(kit, who, what=kind, allow_person=False) if who is not None else None
+            for kind, who in (("objective", objective_owner), ("task", task_owner))
+        }
         items: list[Objective | Task] = [*self.objectives, *self.tasks]
         user_ids = sorted({i.owner_id for i in items if i.owner_kind == "user" and i.owner_id})
         users = {u.id: u for u in kit.users.get_many(user_ids)}
         created = stamp(kit)
-        copies = {o.id: self.objective(clone, o, self.owner_for(o, chosen["objective"], clone, users), created)
-                  for o in self.objectives}
-        templates = {t.id: t for t in kit.store.get_many(
-            "email_template", sorted({t.email_template_id for t in self.tasks if t.email_template_id}))}
-        tasks = [self.task(copies[t.parent_id], t, self.owner_for(t, chosen["task"], clone, users), templates,
-                           created) for t in self.tasks]
+        copies = {
+            o.id: self.objective(clone, o, self.owner_for(o, chosen["objective"], clone, users), created)
+            for o in self.objectives
+        }
+        templates = {
+            t.id: t
+            for t in kit.store.get_many(
+                "email_template", sorted({t.email_template_id for t in self.tasks if t.email_template_id})
+            )
+        }
+        tasks = [
+            self.task(copies[t.parent_id], t, self.owner_for(t, chosen["task"], clone, users), templates, created)
+            for t in self.tasks
+        ]
         objectives = tuple(copies.values())
-        return CloneResult(clone, tuple(self.warnings), (*objectives, *tasks), clone, objectives=objectives,
-                           tasks=tuple(tasks), owners=tuple(self.owners), left_out=tuple(self.left), dry_run=dry_run,
-                           source_ids={v: k for k, v in self.ids.items()})
+        return CloneResult(
+            clone,
+            tuple(self.warnings),
+            (*objectives, *tasks),
+            clone,
+            objectives=objectives,
+            tasks=tuple(tasks),
+            owners=tuple(self.owners),
+            left_out=tuple(self.left),
+            dry_run=dry_run,
+            source_ids={v: k for k, v in self.ids.items()},
+        )
 
-    def owner_for(self, item: Objective | Task, chosen: tuple[str, str] | None, clone: SuccessPlan,
-                  users: dict[str, User]) -> tuple[str | None, str]:
+    def owner_for(
+        self, item: Objective | Task, chosen: tuple[str, str] | None, clone: SuccessPlan, users: dict[str, User]
+    ) -> tuple[str | None, str]:
         kind = item.__kind__
         if chosen is not None:
             self.own(kind, item.id, item.name, chosen, "CLONE_06", f"every copied {kind} gets the chosen owner")
             return chosen
         if item.owner_kind == "person":
             if not self.same_target:
-                self.own(kind, item.id, item.name, (clone.owner_id, "user"), "CLONE_15",
-                         "external owners do not follow a plan to another customer")
+                self.own(
+                    kind,
+                    item.id,
+                    item.name,
+                    (clone.owner_id, "user"),
+                    "CLONE_15",
+                    "external owners do not follow a plan to another customer",
+                )
                 return clone.owner_id, "user"
         elif item.owner_id is None or item.owner_id not in users or not self.kit.users.can_own(users[item.owner_id]):
-            self.own(kind, item.id, item.name, (clone.owner_id, "user"), "CLONE_14",
-                     "the owner is inactive or unlicensed: the clone's owner takes over")
+            self.own(
+                kind,
+                item.id,
+                item.name,
+                (clone.owner_id, "user"),
+                "CLONE_14",
+                "the owner is inactive or unlicensed: the clone's owner takes over",
+            )
             return clone.owner_id, "user"
         self.own(kind, item.id, item.name, (item.owner_id, item.owner_kind), "kept", "the original owner")
         return item.owner_id, item.owner_kind
@@ -261,8 +342,9 @@ class _Cloner:
             self.leave(item, "dependency", "CLONE_09", "it depended on an item that is not copied")
         return kept
 
-    def objective(self, clone: SuccessPlan, o: Objective, owner: tuple[str | None, str],
-                  created: dict[str, Any]) -> Objective:
+    def objective(
+        self, clone: SuccessPlan, o: Objective, owner: tuple[str | None, str], created: dict[str, Any]
+    ) -> Objective:
         """A copy of ``o``, in its default open status (CLONE_08); what stays with the customer stays (CLONE_15)."""
         home = self.same_target
         if not home and o.associated_person_ids:
@@ -270,29 +352,70 @@ class _Cloner:
         if not home and o.links:
             self.leave(o, "links", "CLONE_15", "links to other records are not copied")
         return new_objective(
-            self.kit, clone, id=self.ids[o.id], created=created, name=o.name, owner=owner, plan_defaults=False,
+            self.kit,
+            clone,
+            id=self.ids[o.id],
+            created=created,
+            name=o.name,
+            owner=owner,
+            plan_defaults=False,
             relationship_id=o.relationship_id if home else self.rel_id,  # its own one (OBJ_02) stays at home
-            type=o.type, priority=o.priority, reason=o.reason, source=o.source, start_date=o.start_date,
-            due_date=o.due_date, comments=o.comments, playbook_ids=o.playbook_ids, category=o.category,
-            success_criteria=o.success_criteria, associated_person_ids=o.associated_person_ids if home else (),
-            sharing_enabled=o.sharing_enabled, external=False, depends_on=self.remap(o),
-            links=o.links if home else (), position=o.position, template_item_id=o.template_item_id,
-            fields=o.fields)
+            type=o.type,
+            priority=o.priority,
+            reason=o.reason,
+            source=o.source,
+            start_date=o.start_date,
+            due_date=o.due_date,
+            comments=o.comments,
+            playbook_ids=o.playbook_ids,
+            category=o.category,
+            success_criteria=o.success_criteria,
+            associated_person_ids=o.associated_person_ids if home else (),
+            sharing_enabled=o.sharing_enabled,
+            external=False,
+            depends_on=self.remap(o),
+            links=o.links if home else (),
+            position=o.position,
+            template_item_id=o.template_item_id,
+            fields=o.fields,
+        )
 
-    def task(self, parent: Objective, t: Task, owner: tuple[str | None, str], templates: dict[str, Any],
-             created: dict[str, Any]) -> Task:
+    def task(
+        self,
+        parent: Objective,
+        t: Task,
+        owner: tuple[str | None, str],
+        templates: dict[str, Any],
+        created: dict[str, Any],
+    ) -> Task:
         """A copy of ``t`` in its default open status; an email task is drafted again
         from its template (CLONE_11)."""
         email: dict[str, Any] = {}
         if t.email_template_id is not None:
             template = templates.get(t.email_template_id)
-            email = {"email_template_id": t.email_template_id, "email_state": "verify",
-                     "email_subject": template.subject if template else t.email_subject,
-                     "email_body": template.body if template else t.email_body, "email_to": t.email_to}
-        return new_task(self.kit, parent, id=self.ids[t.id], created=created, name=t.name, owner=owner,
-                        priority=t.priority, start_date=t.start_date, due_date=t.due_date,
-                        depends_on=self.remap(t), position=t.position, playbook_id=t.playbook_id,
-                        description=t.description, **email)
+            email = {
+                "email_template_id": t.email_template_id,
+                "email_state": "verify",
+                "email_subject": template.subject if template else t.email_subject,
+                "email_body": template.body if template else t.email_body,
+                "email_to": t.email_to,
+            }
+        return new_task(
+            self.kit,
+            parent,
+            id=self.ids[t.id],
+            created=created,
+            name=t.name,
+            owner=owner,
+            priority=t.priority,
+            start_date=t.start_date,
+            due_date=t.due_date,
+            depends_on=self.remap(t),
+            position=t.position,
+            playbook_id=t.playbook_id,
+            description=t.description,
+            **email,
+        )
 
 
 def _selector(value: Any, what: str) -> Any:
@@ -308,17 +431,20 @@ def _target(kit: Kit, source: SuccessPlan, to: Any) -> tuple[str, str | None]:
     if isinstance(to, Relationship) or (isinstance(to, str) and kit.store.get_many("relationship", [to])):
         rel = kit.relationships.get(to)
         if source.relationship_id is None:
-            raise RuleViolation("CLONE_02", "a company plan can be cloned to a company, never to a relationship",
-                                value=rel.name)
+            raise RuleViolation(
+                "CLONE_02", "a company plan can be cloned to a company, never to a relationship", value=rel.name
+            )
         own = kit.relationships.get(source.relationship_id)
         if rel.type_id != own.type_id:
-            raise RuleViolation("CLONE_03", "a relationship plan can only be cloned to a relationship of the "
-                                "same relationship type", value=rel.name)
+            raise RuleViolation(
+                "CLONE_03",
+                "a relationship plan can only be cloned to a relationship of the same relationship type",
+                value=rel.name,
+            )
         return rel.company_id, rel.id
     company = kit.companies.get(to)
     if source.relationship_id is not None:
-        raise RuleViolation("CLONE_03", "a relationship plan can only be cloned to a relationship",
-                            value=company.name)
+        raise RuleViolation("CLONE_03", "a relationship plan can only be cloned to a relationship", value=company.name)
     return company.id, None
 
 
@@ -329,8 +455,10 @@ def describe(result: CloneResult, kit: Kit | None = None) -> list[str]:
         for kind in ("user", "person"):
             ids = sorted({c.owner_id for c in result.owners if c.owner_kind == kind and c.owner_id})
             names.update({r.id: r.name for r in kit.store.get_many(kind, ids)})
-    lines = [f"{'Would create' if result.dry_run else 'Created'} plan {result.plan.name!r} "
-             f"(status {result.plan.status}, due {result.plan.due_date})"]
+    lines = [
+        f"{'Would create' if result.dry_run else 'Created'} plan {result.plan.name!r} "
+        f"(status {result.plan.status}, due {result.plan.due_date})"
+    ]
     lines.append(f"  {len(result.objectives)} objectives, {len(result.tasks)} tasks")
     for choice in result.owners:
         who = names.get(choice.owner_id or "", choice.owner_id)

@@ -150,8 +150,9 @@ class CtaService(WorkService[Cta]):
         found: list[Objective] = []
         offset = 0
         while True:
-            page = list(self.kit.store.query(self.kit.bind("objective", attrs.evolve(query, offset=offset),
-                                                           extra=extra)))
+            page = list(
+                self.kit.store.query(self.kit.bind("objective", attrs.evolve(query, offset=offset), extra=extra))
+            )
             plans = self.kit.plans.get_many(sorted({i.plan_id for i in page})) if page else []
             live = {p.id for p in plans if p.status in active}
             found.extend(i for i in page if i.plan_id in live)

@@ -40,8 +40,9 @@ __all__ = [
 Work = Objective | Cta
 
 
-def resolve_owner(kit: Kit, owner: Any, *, what: str, allow_person: bool,
-                  company_id: str | None = None) -> tuple[str, str]:
+def resolve_owner(
+    kit: Kit, owner: Any, *, what: str, allow_person: bool, company_id: str | None = None
+) -> tuple[str, str]:
     """(owner id, owner kind) for a user or, where allowed, an external person.
 
     Users must pass USER_01 and USER_02; a person must exist and, when
@@ -79,12 +80,16 @@ def check_open_plan(kit: Kit, plan: SuccessPlan, *, what: str) -> None:
     """
     kit.access.check_actor("change", plan)
     if kit.statuses.get("plan", plan.status).category == "closed":
-        raise ReadOnlyError("PLAN_06", f"plan {plan.name!r} is closed: {what} is not allowed until the plan "
-                            "is set back to an active status", value=plan.name)
+        raise ReadOnlyError(
+            "PLAN_06",
+            f"plan {plan.name!r} is closed: {what} is not allowed until the plan is set back to an active status",
+            value=plan.name,
+        )
 
 
-def extend_plan_due(kit: Kit, plan: SuccessPlan, items: Iterable[tuple[str, date | None]]) \
-        -> tuple[SuccessPlan, list[Notice]]:
+def extend_plan_due(
+    kit: Kit, plan: SuccessPlan, items: Iterable[tuple[str, date | None]]
+) -> tuple[SuccessPlan, list[Notice]]:
     """PLAN_09: move the plan's due date to the latest item due date beyond it.
 
     ``items`` are (label, due date) pairs.  A plan without a due date has
@@ -98,8 +103,11 @@ def extend_plan_due(kit: Kit, plan: SuccessPlan, items: Iterable[tuple[str, date
     moved = evolve(kit, plan, due_date=new_due)
     kit.store.update(moved, plan.version)
     kit.notifications.plan_due_date_changed(plan, moved)
-    notice = Notice("PLAN_09", f"the plan's due date moved from {plan.due_date} to {new_due} because {label} "
-                    f"is due then", value=new_due)
+    notice = Notice(
+        "PLAN_09",
+        f"the plan's due date moved from {plan.due_date} to {new_due} because {label} is due then",
+        value=new_due,
+    )
     return moved, [notice]
 
 
@@ -132,11 +140,13 @@ def check_playbook_for(kit: Kit, work: Work, playbook: Playbook) -> None:
     a cockpit CTA takes one for all types or for its own type."""
     if isinstance(work, Objective):
         if not playbook.all_cta_types:
-            raise RuleViolation("OBJ_04", "only playbooks configured for all CTA types can be used on "
-                                "objectives", value=playbook.name)
+            raise RuleViolation(
+                "OBJ_04", "only playbooks configured for all CTA types can be used on objectives", value=playbook.name
+            )
     elif not playbook.all_cta_types and work.type not in playbook.cta_types:
-        raise RuleViolation("OBJ_04", f"playbook {playbook.name!r} is not configured for CTA type {work.type!r}",
-                            value=playbook.name)
+        raise RuleViolation(
+            "OBJ_04", f"playbook {playbook.name!r} is not configured for CTA type {work.type!r}", value=playbook.name
+        )
 
 
 def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, first_position: int = 0) -> list[Task]:
@@ -154,14 +164,26 @@ def playbook_tasks(kit: Kit, work: Work, content: PlaybookContent, on: date, *, 
     tasks = []
     for i, step in enumerate(steps):
         template = content.emails.get(step.email_template_id) if step.email_template_id else None
-        tasks.append(new_task(
-            kit, work, id=ids[step.key], created=created, name=step.name, priority=step.priority,
-            start_date=shifter.shift(step.start_days, business_days=step.business_days),
-            due_date=shifter.shift(step.due_days, business_days=step.business_days),
-            depends_on=tuple(ids[k] for k in step.depends_on if k in ids), position=first_position + i,
-            playbook_id=content.playbook.id, description=step.description,
-            email_subject=template.subject if template else None, email_body=template.body if template else None,
-            email_template_id=step.email_template_id, email_state="verify" if step.email_template_id else None))
+        tasks.append(
+            new_task(
+                kit,
+                work,
+                id=ids[step.key],
+                created=created,
+                name=step.name,
+                priority=step.priority,
+                start_date=shifter.shift(step.start_days, business_days=step.business_days),
+                due_date=shifter.shift(step.due_days, business_days=step.business_days),
+                depends_on=tuple(ids[k] for k in step.depends_on if k in ids),
+                position=first_position + i,
+                playbook_id=content.playbook.id,
+                description=step.description,
+                email_subject=template.subject if template else None,
+                email_body=template.body if template else None,
+                email_template_id=step.email_template_id,
+                email_state="verify" if step.email_template_id else None,
+            )
+        )
     return tasks
 
 
@@ -182,7 +204,7 @@ def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
                 path.pop()
                 state[node] = 2
             elif state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             elif not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)

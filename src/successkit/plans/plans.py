@@ -242,16 +242,19 @@ class PlanService(Service[SuccessPlan]):
         statuses = self.kit.statuses
         for key, where in (
             ("open", [("status", "in", statuses.in_category("objective", "open"))]),
-            ("overdue", [("status", "in", statuses.in_category("objective", "open")),
-                         ("due_date", "<", self.kit.today())]),
+            (
+                "overdue",
+                [("status", "in", statuses.in_category("objective", "open")), ("due_date", "<", self.kit.today())],
+            ),
             ("closed_success", [("status", "in", statuses.in_category("objective", "closed_success"))]),
             ("closed_lost", [("status", "in", statuses.in_category("objective", "closed_lost"))]),
         ):
             query = self.kit.bind("objective", Query([("plan_id", "in", ids), *where]))
             for plan_id, n in self.kit.store.group_counts(query, by_plan):
                 tallies[plan_id][key] = n
-        return {i: PlanCounts(total=t["open"] + t["closed_success"] + t["closed_lost"], **t)
-                for i, t in tallies.items()}
+        return {
+            i: PlanCounts(total=t["open"] + t["closed_success"] + t["closed_lost"], **t) for i, t in tallies.items()
+        }
 
     def _counts(self, ids: Iterable[str], objectives: Iterable[Objective]) -> dict[str, PlanCounts]:
         today = self.kit.today()

@@ -32,8 +32,15 @@ class PlaybookService(Service[Playbook]):
     record_class = Playbook
     named = True
 
-    def create(self, name: str, steps: Sequence[Mapping[str, Any]], *, all_cta_types: bool | None = None,
-               cta_types: Sequence[str] = (), description: str | None = None) -> Playbook:
+    def create(
+        self,
+        name: str,
+        steps: Sequence[Mapping[str, Any]],
+        *,
+        all_cta_types: bool | None = None,
+        cta_types: Sequence[str] = (),
+        description: str | None = None,
+    ) -> Playbook:
         """A playbook with its steps.
 
         Each step is a mapping with ``name`` and optionally ``key`` (default:
@@ -54,8 +61,9 @@ class PlaybookService(Service[Playbook]):
             raise ValidationError("a playbook is for all CTA types or for listed ones", value=name)
         with self.kit.transaction():
             self._check_new_name(name)
-            book = self._new(name=name, description=description, all_cta_types=all_cta_types,
-                             cta_types=tuple(cta_types))
+            book = self._new(
+                name=name, description=description, all_cta_types=all_cta_types, cta_types=tuple(cta_types)
+            )
             records = self._steps(book, steps)
             self.kit.store.insert_many([book, *records])
         return book
@@ -85,10 +93,18 @@ class PlaybookService(Service[Playbook]):
             if "priority" in step:
                 self.kit.config.check("priority", step["priority"])
             try:
-                out.append(PlaybookTask(**stamp, playbook_id=book.id, key=key, position=i, depends_on=deps,
-                                        email_template_id=template_id,
-                                        name=require_text("playbook step", "name", step.pop("name", None)),
-                                        **step))
+                out.append(
+                    PlaybookTask(
+                        **stamp,
+                        playbook_id=book.id,
+                        key=key,
+                        position=i,
+                        depends_on=deps,
+                        email_template_id=template_id,
+                        name=require_text("playbook step", "name", step.pop("name", None)),
+                        **step,
+                    )
+                )
             except TypeError as e:
                 raise ValidationError(f"bad playbook step {key!r}: {e}", value=sorted(raw)) from None
         return out
@@ -113,8 +129,7 @@ class PlaybookService(Service[Playbook]):
         steps: dict[str, list[PlaybookTask]] = {}
         for step in self.kit.store.query(self.kit.bind("playbook_task", query)):
             steps.setdefault(step.playbook_id, []).append(step)
-        email_ids = list(dict.fromkeys(s.email_template_id for ss in steps.values() for s in ss
-                                       if s.email_template_id))
+        email_ids = list(dict.fromkeys(s.email_template_id for ss in steps.values() for s in ss if s.email_template_id))
         emails = {e.id: e for e in self.kit.store.get_many("email_template", email_ids)} if email_ids else {}
         return {b.id: PlaybookContent(b, tuple(steps.get(b.id, ())), emails) for b in books}
 
@@ -134,8 +149,9 @@ class PlaybookService(Service[Playbook]):
             raise ValidationError("an email template with this name exists", value=name)
         if not isinstance(body, str):
             raise ValidationError("an email template body is text", value=body)
-        template = EmailTemplate(name=name, subject=require_text("email template", "subject", subject), body=body,
-                                 **self._stamp())
+        template = EmailTemplate(
+            name=name, subject=require_text("email template", "subject", subject), body=body, **self._stamp()
+        )
         self.kit.store.insert(template)
         return template
 

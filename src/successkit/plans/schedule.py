@@ -51,9 +51,21 @@ def schedule(kit: Kit, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
 
     def row(item: Objective | Task, level: int, parent: str | None) -> ScheduleRow:
         category = kit.statuses.get(item.__kind__, item.status).category
-        return ScheduleRow(item.__kind__, item.id, item.name, level, parent, item.start_date, item.due_date,
-                           item.status, category, item.owner_id, item.owner_kind, item.depends_on,
-                           category == "open" and item.due_date is not None and item.due_date < today)
+        return ScheduleRow(
+            item.__kind__,
+            item.id,
+            item.name,
+            level,
+            parent,
+            item.start_date,
+            item.due_date,
+            item.status,
+            category,
+            item.owner_id,
+            item.owner_kind,
+            item.depends_on,
+            category == "open" and item.due_date is not None and item.due_date < today,
+        )
 
     def order(item: Objective | Task) -> tuple[Any, ...]:
         return (item.start_date, item.due_date or date.max, item.position, item.name)
@@ -65,8 +77,9 @@ def schedule(kit: Kit, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
     return RecordList(rows, record_class=ScheduleRow)
 
 
-def reschedule(kit: Kit, item: Objective | Task | str, *, start: date | None = None,
-               due: date | None = None) -> Outcome[Any]:
+def reschedule(
+    kit: Kit, item: Objective | Task | str, *, start: date | None = None, due: date | None = None
+) -> Outcome[Any]:
     """Change an objective's or task's start and/or due date from the chart
     (GANTT_02).  The plan's rules apply: PLAN_06, PLAN_09."""
     if start is None and due is None:

@@ -30,8 +30,19 @@ __all__ = ["ALL", "PlanTemplateService", "PreparedTemplate", "check_template_for
 #: The template category offered to plans of every type (TPL_01).
 ALL = "ALL"
 
-_OBJECTIVE_FIELDS = {"name", "start_days", "due_days", "type", "priority", "category", "success_criteria",
-                     "playbook", "depends_on", "tasks", "key"}
+_OBJECTIVE_FIELDS = {
+    "name",
+    "start_days",
+    "due_days",
+    "type",
+    "priority",
+    "category",
+    "success_criteria",
+    "playbook",
+    "depends_on",
+    "tasks",
+    "key",
+}
 _TASK_FIELDS = {"name", "start_days", "due_days", "priority", "depends_on", "email_template", "key"}
 _OVERRIDABLE = {"name", "start_date", "due_date", "owner", "priority", "type", "category", "success_criteria"}
 
@@ -42,8 +53,15 @@ class PlanTemplateService(Service[PlanTemplate]):
     record_class = PlanTemplate
     named = True
 
-    def create(self, name: str, plan_type: str, objectives: Sequence[Mapping[str, Any]], *,
-               business_days: bool = False, description: str | None = None) -> PlanTemplate:
+    def create(
+        self,
+        name: str,
+        plan_type: str,
+        objectives: Sequence[Mapping[str, Any]],
+        *,
+        business_days: bool = False,
+        description: str | None = None,
+    ) -> PlanTemplate:
         """A template for ``plan_type`` (or :data:`ALL`), TPL_01.
 
         Each objective is a mapping with ``name``, optional ``key`` (default:
@@ -59,8 +77,7 @@ class PlanTemplateService(Service[PlanTemplate]):
         business_days = flag(self.kind, "business_days", business_days)
         with self.kit.transaction():
             self._check_new_name(name)
-            template = self._new(name=name, plan_type=plan_type, business_days=business_days,
-                                 description=description)
+            template = self._new(name=name, plan_type=plan_type, business_days=business_days, description=description)
             items = self._items(template, objectives)
             self.kit.store.insert_many([template, *items])
         return template
@@ -84,26 +101,45 @@ class PlanTemplateService(Service[PlanTemplate]):
             playbook = raw.get("playbook")
             playbook_id = None if playbook is None else self.kit.playbooks.get(playbook).id
             deps = tuple(str(d) for d in raw.get("depends_on", ()))
-            items.append(TemplateItem(
-                **stamp, template_id=template.id, key=okey, name=require_text("template objective", "name",
-                                                                              raw.get("name")),
-                position=i, start_days=raw.get("start_days", 0), due_days=raw.get("due_days", 0),
-                type=config.check("cta_type", raw.get("type"), what="CTA type"),
-                priority=config.check("priority", raw.get("priority")),
-                category=config.check("objective_category", raw.get("category")),
-                success_criteria=raw.get("success_criteria"), playbook_id=playbook_id, depends_on=deps))
+            items.append(
+                TemplateItem(
+                    **stamp,
+                    template_id=template.id,
+                    key=okey,
+                    name=require_text("template objective", "name", raw.get("name")),
+                    position=i,
+                    start_days=raw.get("start_days", 0),
+                    due_days=raw.get("due_days", 0),
+                    type=config.check("cta_type", raw.get("type"), what="CTA type"),
+                    priority=config.check("priority", raw.get("priority")),
+                    category=config.check("objective_category", raw.get("category")),
+                    success_criteria=raw.get("success_criteria"),
+                    playbook_id=playbook_id,
+                    depends_on=deps,
+                )
+            )
             for j, traw in enumerate(as_list("template objective", "tasks", raw.get("tasks"))):
                 _only(traw, _TASK_FIELDS, "template task")
                 tkey = key_of(traw, str(j + 1), prefix=f"{okey}.")
                 tdeps = tuple(str(d) for d in traw.get("depends_on", ()))
                 template_ref = traw.get("email_template")
-                items.append(TemplateItem(
-                    **stamp, template_id=template.id, key=tkey, parent_key=okey,
-                    name=require_text("template task", "name", traw.get("name")), position=j,
-                    start_days=traw.get("start_days", 0), due_days=traw.get("due_days", 0),
-                    priority=config.check("priority", traw.get("priority")), depends_on=tdeps,
-                    email_template_id=None if template_ref is None else
-                    self.kit.playbooks.email_template(template_ref).id))
+                items.append(
+                    TemplateItem(
+                        **stamp,
+                        template_id=template.id,
+                        key=tkey,
+                        parent_key=okey,
+                        name=require_text("template task", "name", traw.get("name")),
+                        position=j,
+                        start_days=traw.get("start_days", 0),
+                        due_days=traw.get("due_days", 0),
+                        priority=config.check("priority", traw.get("priority")),
+                        depends_on=tdeps,
+                        email_template_id=None
+                        if template_ref is None
+                        else self.kit.playbooks.email_template(template_ref).id,
+                    )
+                )
         items = [attrs.evolve(i, depends_on=tuple(_resolve(d, i, keys) for d in i.depends_on)) for i in items]
         cycle = find_cycle({i.key: i.depends_on for i in items})
         if cycle:
@@ -126,9 +162,17 @@ class PlanTemplateService(Service[PlanTemplate]):
         return self.list([("plan_type", "in", [plan_type, ALL])], sort=["name"])
 
     # ------------------------------------------------------------------ apply
-    def apply(self, plan: SuccessPlan | str, template: PlanTemplate | str, *, on: date | None = None,
-              skip: Iterable[str] = (), overrides: Mapping[str, Mapping[str, Any]] | None = None,
-              business_days: bool | None = None, holidays: Iterable[date] = ()) -> Outcome[SuccessPlan]:
+    def apply(
+        self,
+        plan: SuccessPlan | str,
+        template: PlanTemplate | str,
+        *,
+        on: date | None = None,
+        skip: Iterable[str] = (),
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        business_days: bool | None = None,
+        holidays: Iterable[date] = (),
+    ) -> Outcome[SuccessPlan]:
         """Add a template's objectives and tasks to a plan (TPL_02, TPL_03).
 
         Dates are offsets from ``on`` (default today), in business days when the
@@ -154,13 +198,24 @@ class PlanTemplateService(Service[PlanTemplate]):
                 return owners[key]
 
             objectives, tasks = prepared.build(
-                kit, target, on=today_or(kit, on), skip=skip, overrides=overrides, business_days=business_days,
-                holidays=holidays, position=kit.objectives.count([("plan_id", "=", target.id)]), owner_of=owner_of)
+                kit,
+                target,
+                on=today_or(kit, on),
+                skip=skip,
+                overrides=overrides,
+                business_days=business_days,
+                holidays=holidays,
+                position=kit.objectives.count([("plan_id", "=", target.id)]),
+                owner_of=owner_of,
+            )
             kit.store.insert_many([*objectives, *tasks])
             kit.notifications.work_created(objectives)
             plan_now, warnings = extend_plan_due(
-                kit, target, [(f"objective {o.name!r}", o.due_date) for o in objectives]
-                + [(f"task {t.name!r}", t.due_date) for t in tasks])
+                kit,
+                target,
+                [(f"objective {o.name!r}", o.due_date) for o in objectives]
+                + [(f"task {t.name!r}", t.due_date) for t in tasks],
+            )
         return Outcome(plan_now, tuple(warnings), (*objectives, *tasks), plan_now)
 
     def prepare(self, template: PlanTemplate | str) -> PreparedTemplate:
@@ -183,10 +238,19 @@ class PreparedTemplate:
     playbooks: Mapping[str, PlaybookContent]
     emails: Mapping[str, EmailTemplate]
 
-    def build(self, kit: Kit, target: SuccessPlan, *, on: date, owner_of: Callable[[Any, str], tuple[str, str]],
-              skip: Iterable[str] = (), overrides: Mapping[str, Mapping[str, Any]] | None = None,
-              business_days: bool | None = None, holidays: Iterable[date] = (), position: int = 0,
-              ) -> tuple[list[Objective], list[Task]]:
+    def build(
+        self,
+        kit: Kit,
+        target: SuccessPlan,
+        *,
+        on: date,
+        owner_of: Callable[[Any, str], tuple[str, str]],
+        skip: Iterable[str] = (),
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        business_days: bool | None = None,
+        holidays: Iterable[date] = (),
+        position: int = 0,
+    ) -> tuple[list[Objective], list[Task]]:
         """The objectives and tasks the template gives ``target``, not yet stored.
 
         Storage is only read through ``owner_of`` (to check override owners)."""
@@ -196,8 +260,9 @@ class PreparedTemplate:
         kept = [i for i in self.items if i.key not in skipped]
         ids = {i.key: new_id() for i in kept}
         tpl = self.template
-        shifter = DateShifter(on, business_days=tpl.business_days if business_days is None else business_days,
-                              holidays=holidays)
+        shifter = DateShifter(
+            on, business_days=tpl.business_days if business_days is None else business_days, holidays=holidays
+        )
         created = stamp(kit)
         objectives: dict[str, Objective] = {}
         tasks: list[Task] = []
@@ -207,14 +272,18 @@ class PreparedTemplate:
             due = o.get("due_date") or shifter.shift(item.due_days)
             if due < start:
                 raise ValidationError(f"item {item.key!r} would be due before it starts", value=due)
-            common = {"id": ids[item.key], "created": created, "name": o.get("name", item.name),
-                      "start_date": start, "due_date": due, "depends_on": tuple(ids[d] for d in item.depends_on
-                                                                                if d in ids)}
+            common = {
+                "id": ids[item.key],
+                "created": created,
+                "name": o.get("name", item.name),
+                "start_date": start,
+                "due_date": due,
+                "depends_on": tuple(ids[d] for d in item.depends_on if d in ids),
+            }
             if item.parent_key is None:
                 obj = objectives[item.key] = self._objective(kit, target, item, o, common, owner_of, position)
                 if item.playbook_id:
-                    tasks.extend(playbook_tasks(kit, obj, self.playbooks[item.playbook_id], start,
-                                                first_position=1000))
+                    tasks.extend(playbook_tasks(kit, obj, self.playbooks[item.playbook_id], start, first_position=1000))
             else:
                 tasks.append(self._task(kit, objectives[item.parent_key], item, o, common, owner_of))
         return list(objectives.values()), tasks
@@ -236,38 +305,71 @@ class PreparedTemplate:
                 raise ValidationError("overrides name no item of the template", value=key)
             _only(values, _OVERRIDABLE, f"override of {key!r}")
             dates = {k: v for k, v in values.items() if k in ("start_date", "due_date")}
-            checked[key] = {**values, **check_attributes("template override", dates,
-                                                         {"start_date": date, "due_date": date})}
+            checked[key] = {
+                **values,
+                **check_attributes("template override", dates, {"start_date": date, "due_date": date}),
+            }
             check_criteria(checked[key].get("success_criteria"))
         return checked
 
-    def _objective(self, kit: Kit, target: SuccessPlan, item: TemplateItem, o: Mapping[str, Any],
-                   common: dict[str, Any], owner_of: Callable[[Any, str], tuple[str, str]],
-                   position: int) -> Objective:
+    def _objective(
+        self,
+        kit: Kit,
+        target: SuccessPlan,
+        item: TemplateItem,
+        o: Mapping[str, Any],
+        common: dict[str, Any],
+        owner_of: Callable[[Any, str], tuple[str, str]],
+        position: int,
+    ) -> Objective:
         return new_objective(
-            kit, target, **common, owner=owner_of(o.get("owner", target.owner_id), "objective"),
-            type=o.get("type", item.type), priority=o.get("priority", item.priority),
+            kit,
+            target,
+            **common,
+            owner=owner_of(o.get("owner", target.owner_id), "objective"),
+            type=o.get("type", item.type),
+            priority=o.get("priority", item.priority),
             category=o.get("category", item.category),
-            success_criteria=o.get("success_criteria", item.success_criteria), source="template",
-            position=position + item.position, template_item_id=item.id,
-            playbook_ids=(item.playbook_id,) if item.playbook_id else ())
+            success_criteria=o.get("success_criteria", item.success_criteria),
+            source="template",
+            position=position + item.position,
+            template_item_id=item.id,
+            playbook_ids=(item.playbook_id,) if item.playbook_id else (),
+        )
 
-    def _task(self, kit: Kit, parent: Objective, item: TemplateItem, o: Mapping[str, Any], common: dict[str, Any],
-              owner_of: Callable[[Any, str], tuple[str, str]]) -> Task:
+    def _task(
+        self,
+        kit: Kit,
+        parent: Objective,
+        item: TemplateItem,
+        o: Mapping[str, Any],
+        common: dict[str, Any],
+        owner_of: Callable[[Any, str], tuple[str, str]],
+    ) -> Task:
         email = item.email_template_id
         mail = self.emails.get(email) if email else None
         return new_task(
-            kit, parent, **common, owner=owner_of(o["owner"], "task") if "owner" in o else None,
-            priority=o.get("priority", item.priority), position=item.position, email_template_id=email,
-            email_subject=mail.subject if mail else None, email_body=mail.body if mail else None,
-            email_state="verify" if email else None)
+            kit,
+            parent,
+            **common,
+            owner=owner_of(o["owner"], "task") if "owner" in o else None,
+            priority=o.get("priority", item.priority),
+            position=item.position,
+            email_template_id=email,
+            email_subject=mail.subject if mail else None,
+            email_body=mail.body if mail else None,
+            email_state="verify" if email else None,
+        )
 
 
 def check_template_for(template: PlanTemplate, plan_type: str) -> None:
     """TPL_01: a template serves plans of its own type, or of every type (ALL)."""
     if template.plan_type not in (ALL, plan_type):
-        raise RuleViolation("TPL_01", f"template {template.name!r} is for {template.plan_type} plans, not "
-                            f"{plan_type}", value=template.name)
+        raise RuleViolation(
+            "TPL_01",
+            f"template {template.name!r} is for {template.plan_type} plans, not {plan_type}",
+            value=template.name,
+        )
 
 
 def _resolve(dep: str, item: TemplateItem, keys: set[str]) -> str:
@@ -285,8 +387,9 @@ def _only(values: Mapping[str, Any], allowed: set[str], what: str) -> None:
         raise ValidationError(f"a {what} is a mapping", value=values)
     unknown = set(values) - allowed
     if unknown:
-        raise ValidationError(f"{what} has no field {sorted(unknown)[0]!r}; known: {', '.join(sorted(allowed))}",
-                              value=sorted(unknown)[0])
+        raise ValidationError(
+            f"{what} has no field {sorted(unknown)[0]!r}; known: {', '.join(sorted(allowed))}", value=sorted(unknown)[0]
+        )
 
 
 def _items_query(template_id: str) -> Query:

@@ -73,8 +73,9 @@ class WorkService(Service[W]):
             config.check("reason", values["reason"])
 
     # ---------------------------------------------------------------- change
-    def update(self, item: W | str, *, shift_tasks: bool = False, reassign_tasks: str = "none",
-               **changes: Any) -> Outcome[W]:
+    def update(
+        self, item: W | str, *, shift_tasks: bool = False, reassign_tasks: str = "none", **changes: Any
+    ) -> Outcome[W]:
         """Edit fields of an objective or CTA.
 
         ``shift_tasks=True`` with a new ``due_date`` moves its open tasks by the
@@ -100,8 +101,12 @@ class WorkService(Service[W]):
             plan = self._guard(current, f"editing {self.kind} {current.name!r}")
             if "owner" in changes:
                 values["owner_id"], values["owner_kind"] = resolve_owner(
-                    self.kit, changes["owner"], what=self.kind, allow_person=self.allow_person_owner,
-                    company_id=current.company_id)
+                    self.kit,
+                    changes["owner"],
+                    what=self.kind,
+                    allow_person=self.allow_person_owner,
+                    company_id=current.company_id,
+                )
             if values.get("start_date", current.start_date) is None:
                 raise ValidationError(f"a {self.kind}'s start date cannot be cleared", value=None)
             if "associated_persons" in changes:
@@ -120,8 +125,10 @@ class WorkService(Service[W]):
             warnings: list[Notice] = []
             if plan is not None:
                 plan, warnings = extend_plan_due(
-                    self.kit, plan, [(f"{self.kind} {new.name!r}", new.due_date)]
-                    + [(f"task {t.name!r}", t.due_date) for t in tasks])
+                    self.kit,
+                    plan,
+                    [(f"{self.kind} {new.name!r}", new.due_date)] + [(f"task {t.name!r}", t.due_date) for t in tasks],
+                )
             self._assigned(current, new)
         return Outcome(new, tuple(warnings), tuple(tasks), plan)
 
@@ -144,8 +151,7 @@ class WorkService(Service[W]):
                 changes["start_date"] = add_days(t.start_date, delta.days, what=what)
                 if t.due_date is not None:
                     changes["due_date"] = add_days(t.due_date, delta.days, what=what)
-            if owner_changed and (reassign == "all" or (t.owner_id == old.owner_id
-                                                         and t.owner_kind == old.owner_kind)):
+            if owner_changed and (reassign == "all" or (t.owner_id == old.owner_id and t.owner_kind == old.owner_kind)):
                 changes["owner_id"], changes["owner_kind"] = new.owner_id, new.owner_kind
             if changes:
                 updates.append((evolve(self.kit, t, **changes), t.version))
@@ -169,8 +175,11 @@ class WorkService(Service[W]):
         with self.kit.transaction():
             current = self._current(item)
             if not flag_setting(self.kit.config, SNOOZE_SETTING):
-                raise RuleViolation("OBJ_08", f"snoozing is turned off (setting {SNOOZE_SETTING!r}); an "
-                                    "administrator can enable it", value=current.name)
+                raise RuleViolation(
+                    "OBJ_08",
+                    f"snoozing is turned off (setting {SNOOZE_SETTING!r}); an administrator can enable it",
+                    value=current.name,
+                )
             self._guard(current, f"snoozing {self.kind} {current.name!r}")
             if self.kit.statuses.get(self.kind, current.status).is_closed:
                 raise ValidationError(f"a closed {self.kind} cannot be snoozed", value=current.name)
@@ -195,8 +204,9 @@ class WorkService(Service[W]):
         return (end - item.created_at.date()).days
 
     # -------------------------------------------------------------- playbooks
-    def apply_playbook(self, item: W | str, playbook: Playbook | str, *, replace: bool = False,
-                       on: date | None = None) -> Outcome[W]:
+    def apply_playbook(
+        self, item: W | str, playbook: Playbook | str, *, replace: bool = False, on: date | None = None
+    ) -> Outcome[W]:
         """Create a playbook's tasks under the item (OBJ_03).
 
         Applying more playbooks adds their tasks; ``replace=True`` first removes
@@ -216,8 +226,9 @@ class WorkService(Service[W]):
                 open_keys = set(self.kit.statuses.in_category("task", "open"))
                 removed = [t.id for t in existing if t.playbook_id is not None and t.status in open_keys]
                 drop_tasks(self.kit, removed)
-            tasks = playbook_tasks(self.kit, current, content, today_or(self.kit, on),
-                                   first_position=len(existing) - len(removed))
+            tasks = playbook_tasks(
+                self.kit, current, content, today_or(self.kit, on), first_position=len(existing) - len(removed)
+            )
             self.kit.store.insert_many(tasks)
             ids = (book.id,) if replace else (*current.playbook_ids, book.id)
             new = self._save(current, {"playbook_ids": tuple(dict.fromkeys(ids))})

@@ -6,8 +6,15 @@ from typing import Any
 
 from .hookspecs import hookimpl
 
-TYPES = [("call", "Call"), ("meeting", "Meeting"), ("email", "Email"), ("update", "Update"), ("note", "Note"),
-         ("ebr", "Executive business review"), ("renewal", "Renewal conversation")]
+TYPES = [
+    ("call", "Call"),
+    ("meeting", "Meeting"),
+    ("email", "Email"),
+    ("update", "Update"),
+    ("note", "Note"),
+    ("ebr", "Executive business review"),
+    ("renewal", "Renewal conversation"),
+]
 
 
 @hookimpl

@@ -19,5 +19,12 @@ log = logging.getLogger("successkit.notify")
 @hookimpl
 def successkit_deliver(notification: Any, kit: Any) -> None:
     n = notification
-    log.info("[%s/%s] to %s <%s>: %s", n.event, n.delivery, n.recipient.name, n.recipient.email or "-", n.title,
-             extra={"successkit_event": n.event, "successkit_user": n.recipient.id})
+    log.info(
+        "[%s/%s] to %s <%s>: %s",
+        n.event,
+        n.delivery,
+        n.recipient.name,
+        n.recipient.email or "-",
+        n.title,
+        extra={"successkit_event": n.event, "successkit_user": n.recipient.id},
+    )

@@ -87,14 +87,16 @@ class SmtpNotifier:
         """The email for a notification, or None when the recipient has no address."""
         to = self.email_of(notification.recipient)
         if not to:
-            log.warning("user %s has no email address; notification %s not emailed", notification.recipient.id,
-                        notification.event)
+            log.warning(
+                "user %s has no email address; notification %s not emailed",
+                notification.recipient.id,
+                notification.event,
+            )
             return None
         try:
             to = _check(to, "the recipient's email")
         except ValidationError as e:
-            log.warning("user %s: %s; notification %s not emailed", notification.recipient.id, e,
-                        notification.event)
+            log.warning("user %s: %s; notification %s not emailed", notification.recipient.id, e, notification.event)
             return None
         subject, body = render(notification)
         msg = EmailMessage()

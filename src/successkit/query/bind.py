@@ -199,9 +199,7 @@ def parse_logic(text: str, count: int) -> Node:
         if tok.isdigit():
             n = int(tok)
             if not 1 <= n <= count:
-                raise QueryError(
-                    f"logic names condition {n}, but there are {count} conditions", value=text
-                )
+                raise QueryError(f"logic names condition {n}, but there are {count} conditions", value=text)
             used.add(n)
             return Pred(FieldRef("", FieldType.TEXT), "ref", n - 1)
         raise QueryError(f"unexpected {tok!r} in logic", value=text)
@@ -254,8 +252,9 @@ def _scalar(field: FieldRef, value: Any, op: str) -> tuple[Any, bool]:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise QueryError(f"{_where(field)}: text values must be valid Unicode (no lone surrogates)",
-                                 value=value) from None
+                raise QueryError(
+                    f"{_where(field)}: text values must be valid Unicode (no lone surrogates)", value=value
+                ) from None
         return value, False
     if t in (FieldType.INTEGER, FieldType.FLOAT):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
@@ -322,8 +321,9 @@ def _canonical_op(op: Any, value: Any) -> tuple[str, Any]:
     return canonical, value
 
 
-def _bind_condition(i: int, cond: Condition, schema: KindSchema, custom: Mapping[str, FieldType],
-                    now: datetime) -> Pred:
+def _bind_condition(
+    i: int, cond: Condition, schema: KindSchema, custom: Mapping[str, FieldType], now: datetime
+) -> Pred:
     field = resolve_field(cond.field, schema, custom)
     op, value = _canonical_op(cond.op, cond.value)
     try:
@@ -360,8 +360,7 @@ def _bind_op(field: FieldRef, op: str, value: Any, now: datetime) -> Pred:
         return Pred(field, "between", (dump_datetime(lo_t), dump_datetime(hi_t)))
     if op in ("contains", "starts_with"):
         if t is not FieldType.TEXT:
-            raise QueryError(f"{op.replace('_', ' ')} needs a text field, {field.name!r} is {t.value}",
-                             value=op)
+            raise QueryError(f"{op.replace('_', ' ')} needs a text field, {field.name!r} is {t.value}", value=op)
         return Pred(field, op, _scalar(field, value, op)[0].lower())
     if op in ("in", "not_in"):
         values = _many(field, value, op)
@@ -441,8 +440,9 @@ def bind(query: Query, schema: KindSchema, custom: Mapping[str, FieldType], now:
     for s in query.sort:
         field = resolve_field(s.field, schema, custom)
         if not field.type.sortable:
-            raise QueryError(f"cannot sort by {field.name!r}: {field.type.value} fields are not sortable",
-                             value=s.field)
+            raise QueryError(
+                f"cannot sort by {field.name!r}: {field.type.value} fields are not sortable", value=s.field
+            )
         sort.append((field, s.descending))
     limit = query.limit
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
@@ -461,16 +461,14 @@ def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, 
     if isinstance(group, str):
         group = ByField(group)
     if not isinstance(group, (ByField, CalendarQuarter, FiscalQuarter)):
-        raise QueryError("group by a field name, CalendarQuarter(field) or FiscalQuarter(field)",
-                         value=group)
+        raise QueryError("group by a field name, CalendarQuarter(field) or FiscalQuarter(field)", value=group)
     field = resolve_field(group.field, schema, custom)
     if isinstance(group, ByField):
         if not field.type.sortable:
             raise QueryError(f"cannot group by {field.name!r} ({field.type.value})", value=group.field)
         return BoundGroup(field, "value")
     if field.type not in (FieldType.DATE, FieldType.DATETIME):
-        raise QueryError(f"quarters need a date field, {field.name!r} is {field.type.value}",
-                         value=group.field)
+        raise QueryError(f"quarters need a date field, {field.name!r} is {field.type.value}", value=group.field)
     if isinstance(group, CalendarQuarter):
         return BoundGroup(field, "quarter", 1)
     m = group.start_month

@@ -149,9 +149,16 @@ class Query:
     offset: int = 0
 
 
-def combine(extra: Sequence[ConditionLike], where: Iterable[ConditionLike] | Query | None = None,
-            logic: str | None = None, sort: Any = None, limit: int | None = None, offset: int = 0, *,
-            negated: Sequence[ConditionLike] = ()) -> Query:
+def combine(
+    extra: Sequence[ConditionLike],
+    where: Iterable[ConditionLike] | Query | None = None,
+    logic: str | None = None,
+    sort: Any = None,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    negated: Sequence[ConditionLike] = (),
+) -> Query:
     """A query holding the caller's conditions and logic plus ``extra``
     conditions that must all hold too, and ``negated`` ones that must not
     (views add their own filters this way)."""

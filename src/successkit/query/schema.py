@@ -251,10 +251,8 @@ def _build_codec(
     names = [c.name for c in columns]
     getter = attrgetter(*names)
     # Columns whose values need converting: always (not nullable), or unless None.
-    dump_always = [(i, _column_dump(c)) for i, c in enumerate(columns)
-                   if c.type in _DUMP and not c.nullable]
-    dump_present = [(i, _column_dump(c)) for i, c in enumerate(columns)
-                    if c.type in _DUMP and c.nullable]
+    dump_always = [(i, _column_dump(c)) for i, c in enumerate(columns) if c.type in _DUMP and not c.nullable]
+    dump_present = [(i, _column_dump(c)) for i, c in enumerate(columns) if c.type in _DUMP and c.nullable]
 
     def to_row(record: Any) -> tuple[Any, ...]:
         values = list(getter(record))
@@ -337,8 +335,13 @@ def make_copier(cls: type[Any], columns: tuple[Column, ...], *, utc: bool = Fals
             value = f"utc({value})"
         lines.append(f"    set(n, {c.name!r}, {value})")
     lines.append("    return n")
-    namespace: dict[str, Any] = {"new": object.__new__, "set": object.__setattr__, "cls": cls, "thaw": thaw,
-                                 "utc": _utc}
+    namespace: dict[str, Any] = {
+        "new": object.__new__,
+        "set": object.__setattr__,
+        "cls": cls,
+        "thaw": thaw,
+        "utc": _utc,
+    }
     exec("\n".join(lines), namespace)  # the names come from the attrs class, never from input
     copy: Callable[[Any], Any] = namespace["copy"]
     return copy

@@ -33,8 +33,9 @@ def new_id() -> str:
     return entropy(16).hex()
 
 
-def ref(kind: str | tuple[str, ...], *, default: Any = None, on_erase: str = "clear",
-        kind_field: str | None = None) -> Any:
+def ref(
+    kind: str | tuple[str, ...], *, default: Any = None, on_erase: str = "clear", kind_field: str | None = None
+) -> Any:
     """An attrs field that refers to a record of ``kind``.
 
     Erasure of a person (PERSON_01) reads the metadata: ``on_erase="delete"``
@@ -82,4 +83,3 @@ class Record:
         from successkit.views.frames import record_html
 
         return record_html(self)
-

@@ -11,8 +11,17 @@ from typing import Any
 from successkit.errors import ValidationError
 from successkit.query.schema import FieldType, schema_of
 
-__all__ = ["as_list", "check_attributes", "check_record", "json_data", "list_of", "plain_text", "require_text",
-           "require_type", "text_list"]
+__all__ = [
+    "as_list",
+    "check_attributes",
+    "check_record",
+    "json_data",
+    "list_of",
+    "plain_text",
+    "require_text",
+    "require_type",
+    "text_list",
+]
 
 #: The range of a stored integer (SQLite's and PostgreSQL's BIGINT).
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -53,9 +62,24 @@ def json_data(value: Any) -> bool:
 #: most LONG_TEXT_MAX (documented in docs/choices.md).
 SHORT_TEXT_MAX = 1_000
 LONG_TEXT_MAX = 100_000
-LONG_TEXT_FIELDS = frozenset({"description", "comments", "body", "email_body", "notes", "highlights", "message",
-                              "success_criteria", "snooze_reason", "value", "old_value", "new_value", "title",
-                              "name_key"})
+LONG_TEXT_FIELDS = frozenset(
+    {
+        "description",
+        "comments",
+        "body",
+        "email_body",
+        "notes",
+        "highlights",
+        "message",
+        "success_criteria",
+        "snooze_reason",
+        "value",
+        "old_value",
+        "new_value",
+        "title",
+        "name_key",
+    }
+)
 
 
 def text_limit(name: str) -> int:
@@ -101,11 +125,13 @@ def _build_check(cls: type) -> Callable[[Any], None]:
     for i, c in enumerate(schema_of(cls).columns):
         none = "v is None or " if c.nullable else ""
         fast = _FAST[c.type] + (f" and len(v) <= {text_limit(c.name)}" if c.type is FieldType.TEXT else "")
-        lines += [f"    v = r.{c.name}",
-                  f"    if not ({none}{fast}):",
-                  f"        _fix_field(r, columns[{i}], v)"]
-    namespace: dict[str, Any] = {"date": date, "datetime": datetime, "_fix_field": _fix_field,
-                                 "columns": schema_of(cls).columns}
+        lines += [f"    v = r.{c.name}", f"    if not ({none}{fast}):", f"        _fix_field(r, columns[{i}], v)"]
+    namespace: dict[str, Any] = {
+        "date": date,
+        "datetime": datetime,
+        "_fix_field": _fix_field,
+        "columns": schema_of(cls).columns,
+    }
     exec("\n".join(lines), namespace)  # the source is built above from column names only
     check: Callable[[Any], None] = namespace["check"]
     return check
@@ -135,8 +161,9 @@ def _field_value(kind: str, name: str, ftype: FieldType, value: Any) -> Any:
         if not plain_text(value):
             raise refuse("text without NUL characters or lone surrogates")
         if len(value) > text_limit(name):
-            raise ValidationError(f"{what} is {len(value)} characters long; at most {text_limit(name)}",
-                                  rule="SEC_07", value=len(value))
+            raise ValidationError(
+                f"{what} is {len(value)} characters long; at most {text_limit(name)}", rule="SEC_07", value=len(value)
+            )
         return value
     if ftype is FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -188,8 +215,7 @@ def _field_value(kind: str, name: str, ftype: FieldType, value: Any) -> Any:
 def require_text(kind: str, field: str, value: Any) -> str:
     """A required, non-blank text value, stripped."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{kind} {field} is required and must be non-blank text", rule="SEC_05",
-                              value=value)
+        raise ValidationError(f"{kind} {field} is required and must be non-blank text", rule="SEC_05", value=value)
     return value.strip()
 
 
@@ -199,8 +225,7 @@ def check_attributes(kind: str, given: Mapping[str, Any], allowed: Mapping[str, 
     for name, value in given.items():
         expected = allowed.get(name)
         if expected is None:
-            raise ValidationError(f"{kind} has no attribute {name!r}; known: {', '.join(sorted(allowed))}",
-                                  value=name)
+            raise ValidationError(f"{kind} has no attribute {name!r}; known: {', '.join(sorted(allowed))}", value=name)
         t = type(value)
         if value is None or (t is expected and (t is not float or math.isfinite(value))):
             out[name] = value  # the common case: exactly the expected type
@@ -279,8 +304,7 @@ def text_list(kind: str, field: str, value: Any) -> tuple[str, ...]:
 def field_changes(fields: Any) -> Mapping[str, Any]:
     """Custom field changes: a mapping of names to values (merged into the current ones)."""
     if not isinstance(fields, Mapping):
-        raise ValidationError("fields must be a mapping of custom field names to values", rule="SEC_05",
-                              value=fields)
+        raise ValidationError("fields must be a mapping of custom field names to values", rule="SEC_05", value=fields)
     return fields
 
 
@@ -291,8 +315,14 @@ def flag(kind: str, field: str, value: Any) -> bool:
     return value
 
 
-def check_options(what: str, func: Callable[..., Any], options: Mapping[str, Any], *,
-                  given: Iterable[str] = (), filled: Iterable[str] = ()) -> None:
+def check_options(
+    what: str,
+    func: Callable[..., Any],
+    options: Mapping[str, Any],
+    *,
+    given: Iterable[str] = (),
+    filled: Iterable[str] = (),
+) -> None:
     """Refuse keyword options that ``func`` does not take, or that the caller sets
     itself (``given``), and required ones that are missing (unless the caller
     fills them in: ``filled``), before they are passed on: a clear error, not a TypeError."""

@@ -24,8 +24,12 @@ class Activity(Record):
     """
 
     __kind__ = "activity"
-    __indexes__ = (("company_id", "-occurred_at"), ("relationship_id", "-occurred_at"),
-                   ("plan_id", "-occurred_at"), ("objective_id", "-occurred_at"))  # timelines: newest first
+    __indexes__ = (
+        ("company_id", "-occurred_at"),
+        ("relationship_id", "-occurred_at"),
+        ("plan_id", "-occurred_at"),
+        ("objective_id", "-occurred_at"),
+    )  # timelines: newest first
 
     type: str
     subject: str

@@ -93,4 +93,3 @@ class GoalHistory(Record):
     def new(self) -> Any:
         """The new value, decoded from JSON (None when there is none)."""
         return None if self.new_value is None else json.loads(self.new_value)
-

@@ -176,8 +176,10 @@ class Store(abc.ABC):
             self._rollback()
         except BaseException as exc:  # the connection is in an unknown state
             self._reset_connection()
-            raise StorageError(f"the transaction failed ({_describe(cause)}) and the rollback failed too "
-                               f"({_describe(exc)}); the connection was reset") from cause
+            raise StorageError(
+                f"the transaction failed ({_describe(cause)}) and the rollback failed too "
+                f"({_describe(exc)}); the connection was reset"
+            ) from cause
 
     def get(self, kind: str, id: str) -> Any:
         """The record of ``kind`` with ``id``; :class:`NotFound` if there is none."""
@@ -235,8 +237,9 @@ class Store(abc.ABC):
                 raise ValidationError("one update_many call may change a record only once", value=record.id)
             seen.add((type(record), record.id))
             if record.version != expected + 1:
-                raise ValidationError("an update must carry version expected_version + 1",
-                                      value=(record.id, record.version, expected))
+                raise ValidationError(
+                    "an update must carry version expected_version + 1", value=(record.id, record.version, expected)
+                )
             groups.setdefault(self.schema_for(record).kind, []).append((record, expected))
         with self.transaction():
             for kind, rows in groups.items():
@@ -249,7 +252,10 @@ class Store(abc.ABC):
                     expected = next(v for r, v in rows if r.id == stale[0])
                     raise ConflictError(
                         f"{kind} {stale[0]} has changed since version {expected} was read; "
-                        "reload it (or pass its id) and retry", rule="STORE_04", value=stale[0])
+                        "reload it (or pass its id) and retry",
+                        rule="STORE_04",
+                        value=stale[0],
+                    )
 
     def delete(self, kind: str, id: str) -> None:
         """Delete one record; :class:`NotFound` if it does not exist."""
@@ -414,15 +420,18 @@ def _describe(error: BaseException) -> str:
 def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
     """Custom-field index lists, checked: kind -> {field name: storage type} (SEC_05)."""
     if not isinstance(fields, Mapping):
-        raise ValidationError("custom-field indexes are given as kind -> {field name: type}", rule="SEC_05",
-                              value=fields)
+        raise ValidationError(
+            "custom-field indexes are given as kind -> {field name: type}", rule="SEC_05", value=fields
+        )
     checked: dict[str, dict[str, FieldType]] = {}
     for kind, names in fields.items():
         store.schema(kind)
         if not isinstance(names, Mapping) or not all(
-                isinstance(n, str) and isinstance(t, FieldType) for n, t in names.items()):
-            raise ValidationError("custom-field indexes of a kind are given as {field name: type}",
-                                  rule="SEC_05", value=names)
+            isinstance(n, str) and isinstance(t, FieldType) for n, t in names.items()
+        ):
+            raise ValidationError(
+                "custom-field indexes of a kind are given as {field name: type}", rule="SEC_05", value=names
+            )
         checked[kind] = dict(names)
     return checked
 

@@ -79,8 +79,11 @@ def _key(schema: KindSchema, spec: str) -> IndexKey:
     if column is None:
         raise SchemaError(f"an index of {schema.kind} names a field it does not have", rule="STORE_01", value=spec)
     if not column.type.sortable:
-        raise SchemaError(f"an index of {schema.kind} names a list or mapping field, which cannot be sorted",
-                          rule="STORE_01", value=spec)
+        raise SchemaError(
+            f"an index of {schema.kind} names a list or mapping field, which cannot be sorted",
+            rule="STORE_01",
+            value=spec,
+        )
     return IndexKey(FieldRef(name, column.type, nullable=column.nullable), spec.startswith("-"))
 
 
@@ -90,8 +93,7 @@ def class_indexes(schema: KindSchema) -> list[Index]:
     for specs, unique in ((schema.indexes, False), (schema.unique, True)):
         for spec in specs:
             if not isinstance(spec, tuple) or not spec or not all(isinstance(s, str) for s in spec):
-                raise SchemaError(f"an index of {schema.kind} is a tuple of field names", rule="STORE_01",
-                                  value=spec)
+                raise SchemaError(f"an index of {schema.kind} is a tuple of field names", rule="STORE_01", value=spec)
             if unique and any(s.startswith("-") for s in spec):
                 raise SchemaError("a unique key names fields, without directions", rule="STORE_01", value=spec)
             out.append(Index(schema.kind, tuple(_key(schema, s) for s in spec), unique=unique))
@@ -103,8 +105,9 @@ def custom_field_indexes(kind: str, fields: Mapping[str, FieldType]) -> list[Ind
     out = []
     for name in sorted(fields):
         if not fields[name].sortable:
-            raise SchemaError("a list custom field cannot be indexed (it cannot be sorted)", rule="STORE_01",
-                              value=name)
+            raise SchemaError(
+                "a list custom field cannot be indexed (it cannot be sorted)", rule="STORE_01", value=name
+            )
         ref = FieldRef(name, fields[name], custom=True)
         out += [Index(kind, (IndexKey(ref, desc),), custom=True) for desc in (False, True)]
     return out
@@ -113,7 +116,7 @@ def custom_field_indexes(kind: str, fields: Mapping[str, FieldType]) -> list[Ind
 def index_name(index: Index, definition: str) -> str:
     """``sk_...``: the readable label cut to fit, then a digest of the definition."""
     digest = hashlib.sha256(f"{index.unique}|{definition}".encode()).hexdigest()[:8]
-    return f"{index.label()[:_MAX_NAME - 9]}_{digest}"
+    return f"{index.label()[: _MAX_NAME - 9]}_{digest}"
 
 
 def legacy_names(schema: KindSchema) -> set[str]:
@@ -125,8 +128,12 @@ def legacy_names(schema: KindSchema) -> set[str]:
     return names
 
 
-def index_changes(dialect: Dialect, schemas: Iterable[KindSchema], existing: Mapping[str, str],
-                  custom: Mapping[str, Mapping[str, FieldType]] | None = None) -> list[str]:
+def index_changes(
+    dialect: Dialect,
+    schemas: Iterable[KindSchema],
+    existing: Mapping[str, str],
+    custom: Mapping[str, Mapping[str, FieldType]] | None = None,
+) -> list[str]:
     """The statements that bring the indexes of ``schemas`` to what they declare.
 
     ``existing`` maps the name of every index the database has to its table.

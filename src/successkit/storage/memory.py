@@ -56,7 +56,8 @@ class MemoryStore(Store):
         self._copy_in = {kind: _copier_in(s) for kind, s in self.schemas.items()}
         #: kind -> unique columns -> key -> id (keys with a None are not unique).
         self._unique: dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], str]]] = {
-            kind: {cols: {} for cols in s.unique} for kind, s in self.schemas.items()}
+            kind: {cols: {} for cols in s.unique} for kind, s in self.schemas.items()
+        }
         #: kind -> field name -> (field, storage key -> ids), for equality lookups.
         self._eq: dict[str, dict[str, tuple[FieldRef, dict[Any, set[str]]]]] = {kind: {} for kind in self.schemas}
 
@@ -104,8 +105,13 @@ class MemoryStore(Store):
         """The records an equality condition the query requires allows, or None to scan."""
         preds = [where] if isinstance(where, Pred) else list(where.items) if isinstance(where, And) else []
         for p in preds:
-            if (isinstance(p, Pred) and p.op in ("eq", "in") and not p.field.custom and not p.datepart
-                    and p.field.type.sortable):
+            if (
+                isinstance(p, Pred)
+                and p.op in ("eq", "in")
+                and not p.field.custom
+                and not p.datepart
+                and p.field.type.sortable
+            ):
                 by_value = self._eq_index(kind, p.field)
                 values = [p.value] if p.op == "eq" else list(p.value)
                 table = self._tables[kind]

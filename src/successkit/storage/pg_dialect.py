@@ -69,12 +69,15 @@ class PostgresDialect(Dialect):
 
     def _num(self, k: str) -> Compiled:
         key, p = self._k(k)
-        return (f"(CASE jsonb_typeof(\"fields\" -> {key}) WHEN 'number' THEN (\"fields\" ->> {key})::double precision "
-                f"WHEN 'boolean' THEN (\"fields\" ->> {key})::boolean::int END)", p + p + p)
+        return (
+            f'(CASE jsonb_typeof("fields" -> {key}) WHEN \'number\' THEN ("fields" ->> {key})::double precision '
+            f"WHEN 'boolean' THEN (\"fields\" ->> {key})::boolean::int END)",
+            p + p + p,
+        )
 
     def _txt(self, k: str, datepart: bool = False) -> Compiled:
         key, p = self._k(k)
-        sql = f"((CASE WHEN jsonb_typeof(\"fields\" -> {key}) = 'string' THEN \"fields\" ->> {key} END) COLLATE \"C\")"
+        sql = f'((CASE WHEN jsonb_typeof("fields" -> {key}) = \'string\' THEN "fields" ->> {key} END) COLLATE "C")'
         return (f"substr({sql}, 1, 10)" if datepart else sql), p + p
 
     def custom(self, field: FieldRef) -> Compiled:
@@ -138,8 +141,7 @@ class PostgresDialect(Dialect):
         out = []
         for sql, params in self._key_parts(field, descending):
             if params:
-                raise SchemaError("a custom field of this name cannot be indexed", rule="STORE_01",
-                                  value=field.name)
+                raise SchemaError("a custom field of this name cannot be indexed", rule="STORE_01", value=field.name)
             out.append((f"({sql})" if field.custom else sql) + direction)
         return out
 
@@ -148,8 +150,10 @@ class PostgresDialect(Dialect):
         num, num_p = self._num(group.field.name)
         txt, txt_p = self._txt(group.field.name)
         where, params = self.where(query.where)
-        return (f"SELECT {num}, {txt}, COUNT(*) FROM {self.table(schema.kind)} WHERE {where} GROUP BY 1, 2",
-                num_p + txt_p + params)
+        return (
+            f"SELECT {num}, {txt}, COUNT(*) FROM {self.table(schema.kind)} WHERE {where} GROUP BY 1, 2",
+            num_p + txt_p + params,
+        )
 
     #: The collation lower() uses: ICU's root locale lower-cases like Python's str.lower.
     lower_collation = "und-x-icu"
@@ -165,19 +169,24 @@ class PostgresDialect(Dialect):
             num, num_p = self._num(field.name)
             return f"({num} IS NULL AND ({expr} IS NULL OR {expr} = ''))", num_p + params + params
         if field.type is FieldType.LIST:
-            return (f"(jsonb_typeof({expr}) IS DISTINCT FROM 'array' OR jsonb_array_length({expr}) = 0)",
-                    params + params)
+            return (
+                f"(jsonb_typeof({expr}) IS DISTINCT FROM 'array' OR jsonb_array_length({expr}) = 0)",
+                params + params,
+            )
         if field.type is FieldType.TEXT:
             return f"({expr} IS NULL OR {expr} = '')", params + params
         return f"{expr} IS NULL", params
 
     def list_items(self, field: FieldRef) -> Compiled:
         source, params = self.custom(field) if field.custom else (quote(field.name), [])
-        return (f"SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({source}) = 'array' THEN {source} "
-                "ELSE '[]'::jsonb END) AS e(item), LATERAL (SELECT e.item #>> '{}' AS value) AS v "
-                "WHERE jsonb_typeof(e.item) = 'string'", params + params)
+        return (
+            f"SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({source}) = 'array' THEN {source} "
+            "ELSE '[]'::jsonb END) AS e(item), LATERAL (SELECT e.item #>> '{}' AS value) AS v "
+            "WHERE jsonb_typeof(e.item) = 'string'",
+            params + params,
+        )
 
     def many_values(self, values: list[Any]) -> Compiled:
         if all(isinstance(v, str) for v in values):
-            return "SELECT unnest(%s::text[]) COLLATE \"C\"", [list(values)]
+            return 'SELECT unnest(%s::text[]) COLLATE "C"', [list(values)]
         return "SELECT unnest(%s::double precision[])", [[float(v) for v in values]]

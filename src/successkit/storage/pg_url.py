@@ -37,8 +37,12 @@ def check_schema_name(name: str) -> str:
     """Refuse a schema name PostgreSQL would not keep exactly as given (SEC_01),
     before anything is created: two different names never share one schema."""
     if not _SCHEMA_NAME.fullmatch(name) or name.lower().startswith("pg_"):
-        raise ValidationError("the schema option is 1-63 ASCII letters, digits and _, not starting with pg_ "
-                              "(mixed case is kept as given)", rule="SEC_01", value=name)
+        raise ValidationError(
+            "the schema option is 1-63 ASCII letters, digits and _, not starting with pg_ "
+            "(mixed case is kept as given)",
+            rule="SEC_01",
+            value=name,
+        )
     if name.lower() in _SYSTEM_SCHEMAS:
         raise ValidationError("the schema option names a PostgreSQL system schema", rule="SEC_01", value=name)
     return name

@@ -86,9 +86,16 @@ class PostgresStore(Store):
 
     scheme = "postgresql"
 
-    def __init__(self, classes: Iterable[type[Any]], url: str, *, max_connections: int = 8,
-                 retry_attempts: int | None = None, retry_base_delay: float = RETRY_BASE_DELAY,
-                 retry_max_delay: float = RETRY_MAX_DELAY) -> None:
+    def __init__(
+        self,
+        classes: Iterable[type[Any]],
+        url: str,
+        *,
+        max_connections: int = 8,
+        retry_attempts: int | None = None,
+        retry_base_delay: float = RETRY_BASE_DELAY,
+        retry_max_delay: float = RETRY_MAX_DELAY,
+    ) -> None:
         super().__init__(classes)
         parsed = split_url(url)
         conninfo, self.schema_name = parsed.conninfo, parsed.schema
@@ -106,10 +113,19 @@ class PostgresStore(Store):
         self._tx: psycopg.Connection[Any] | None = None
         server_options = f'{parsed.server_options} -c search_path="{self.schema_name}"'.strip()
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=max_connections, open=False, check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "options": server_options,
-                    "application_name": f"successkit/{self.schema_name}"},
-            configure=_configure, name=f"successkit-{next(_names)}")
+            conninfo,
+            min_size=1,
+            max_size=max_connections,
+            open=False,
+            check=ConnectionPool.check_connection,
+            kwargs={
+                "autocommit": True,
+                "options": server_options,
+                "application_name": f"successkit/{self.schema_name}",
+            },
+            configure=_configure,
+            name=f"successkit-{next(_names)}",
+        )
         with _translate():
             try:
                 self._pool.open(wait=True, timeout=10)
@@ -148,7 +164,9 @@ class PostgresStore(Store):
                     if attempt == 1:
                         raise
                     raise TransientConflict(
-                        f"{e.message}; gave up after {attempt} attempts", sqlstate=e.sqlstate, attempts=attempt,
+                        f"{e.message}; gave up after {attempt} attempts",
+                        sqlstate=e.sqlstate,
+                        attempts=attempt,
                     ) from e.__cause__
                 time.sleep(backoff_delay(attempt, self.retry_base_delay, self.retry_max_delay))
                 attempt += 1
@@ -200,22 +218,32 @@ class PostgresStore(Store):
             row = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'").fetchone()
             found = int(row[0]) if row else None
             if found is not None and found > SCHEMA_VERSION:
-                raise SchemaError(f"schema {self.schema_name} was written by a newer successkit (schema version "
-                                  f"{found}); this one understands up to {SCHEMA_VERSION}", value=found)
+                raise SchemaError(
+                    f"schema {self.schema_name} was written by a newer successkit (schema version "
+                    f"{found}); this one understands up to {SCHEMA_VERSION}",
+                    value=found,
+                )
             tables, indexes = self._existing(conn)
             for schema in self.schemas.values():
                 self._create_table(conn, schema, tables.get(schema.kind))
             for sql in index_changes(self.dialect, self.schemas.values(), indexes):
                 conn.execute(sql)
             if found != SCHEMA_VERSION:
-                conn.execute(f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
-                             "SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+                conn.execute(
+                    f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+                    "SET value = EXCLUDED.value",
+                    (str(SCHEMA_VERSION),),
+                )
 
     def _choose_lower_collation(self) -> None:
         """Prefer ICU (same lower-casing as Python); a server without ICU uses its C.UTF-8 locale."""
         with _translate(), self._pool.connection() as conn:
-            names = {r[0] for r in conn.execute(
-                "SELECT collname FROM pg_collation WHERE collname IN ('und-x-icu', 'C.utf8', 'C.UTF-8')")}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT collname FROM pg_collation WHERE collname IN ('und-x-icu', 'C.utf8', 'C.UTF-8')"
+                )
+            }
         for candidate in ("und-x-icu", "C.utf8", "C.UTF-8"):
             if candidate in names:
                 self.dialect.lower_collation = candidate
@@ -229,12 +257,13 @@ class PostgresStore(Store):
         tables: dict[str, set[str]] = {}
         indexes: dict[str, str] = {}
         for what, name, detail in conn.execute(
-                "SELECT 'table', c.relname, a.attname FROM pg_class c LEFT JOIN pg_attribute a "
-                "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-                "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
-                "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) "
-                "UNION ALL SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = %s",
-                (self.schema_name, list(self.schemas), self.schema_name)):
+            "SELECT 'table', c.relname, a.attname FROM pg_class c LEFT JOIN pg_attribute a "
+            "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
+            "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) "
+            "UNION ALL SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = %s",
+            (self.schema_name, list(self.schemas), self.schema_name),
+        ):
             if what == "index":
                 indexes[name] = detail
             else:
@@ -253,13 +282,15 @@ class PostgresStore(Store):
 
     def _existing_indexes(self, conn: psycopg.Connection[Any]) -> dict[str, str]:
         """Every index in the store's schema: name -> table."""
-        return dict(conn.execute("SELECT indexname, tablename FROM pg_indexes WHERE schemaname = %s",
-                                 (self.schema_name,)).fetchall())
+        return dict(
+            conn.execute(
+                "SELECT indexname, tablename FROM pg_indexes WHERE schemaname = %s", (self.schema_name,)
+            ).fetchall()
+        )
 
     def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
         with _translate(), self._conn() as conn:
-            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(conn),
-                                 fields)
+            return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(conn), fields)
 
     def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
         schemas = [self.schemas[kind] for kind in fields]
@@ -316,7 +347,10 @@ class PostgresStore(Store):
             if level is not None and level[0] != "read committed":
                 raise ConflictError(
                     f"an operation meant to happen once cannot run inside a {level[0]} transaction "
-                    "opened by the caller; run it outside one (it opens its own)", rule="SEC_04", value=level[0])
+                    "opened by the caller; run it outside one (it opens its own)",
+                    rule="SEC_04",
+                    value=level[0],
+                )
             for name in names:
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key(name),))
 
@@ -383,8 +417,11 @@ class PostgresStore(Store):
         ids = [r.id for r, _ in items]
         with _translate(), self._conn() as conn:
             # Rows are locked in id order, so two writers of overlapping sets cannot deadlock here.
-            found = dict(conn.execute(f'SELECT "id", "version" FROM {table} WHERE "id" = ANY(%s) '
-                                      'ORDER BY "id" FOR UPDATE', (ids,)).fetchall())
+            found = dict(
+                conn.execute(
+                    f'SELECT "id", "version" FROM {table} WHERE "id" = ANY(%s) ORDER BY "id" FOR UPDATE', (ids,)
+                ).fetchall()
+            )
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
                 rows = [(*row[1:], row[0]) for row in (schema.to_row(r) for r, _ in items)]
@@ -476,8 +513,11 @@ def _translate() -> Iterator[None]:
     except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as e:
         state = e.sqlstate or ("40001" if isinstance(e, pg_errors.SerializationFailure) else "40P01")
         detail = e.diag.message_primary or str(e)
-        raise TransientConflict(f"a concurrent transaction got in the way ({RETRY_SQLSTATES[state]}, SQLSTATE "
-                                f"{state}: {detail}); run the whole transaction again", sqlstate=state) from e
+        raise TransientConflict(
+            f"a concurrent transaction got in the way ({RETRY_SQLSTATES[state]}, SQLSTATE "
+            f"{state}: {detail}); run the whole transaction again",
+            sqlstate=state,
+        ) from e
     except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
         raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
     except psycopg.Error as e:

@@ -141,8 +141,10 @@ class Dialect:
     # --- schema
     def create_table(self, schema: KindSchema) -> str:
         """``CREATE TABLE IF NOT EXISTS`` for a record kind, one column per field."""
-        cols = ", ".join(f"{quote(c.name)} {self.column_types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
-                         for c in schema.columns)
+        cols = ", ".join(
+            f"{quote(c.name)} {self.column_types[c.type]}" + (" PRIMARY KEY" if c.name == "id" else "")
+            for c in schema.columns
+        )
         return f"CREATE TABLE IF NOT EXISTS {self.table(schema.kind)} ({cols})"
 
     def upgrade_table(self, schema: KindSchema, existing: set[str]) -> list[Compiled]:
@@ -156,8 +158,9 @@ class Dialect:
             out.append((f"ALTER TABLE {table} ADD COLUMN {quote(col.name)} {self.column_types[col.type]}", []))
             default = _default_of(field)
             if default is not None:
-                out.append((f"UPDATE {table} SET {quote(col.name)} = {self.placeholder}",
-                            [self.fill_value(col.type, default)]))
+                out.append(
+                    (f"UPDATE {table} SET {quote(col.name)} = {self.placeholder}", [self.fill_value(col.type, default)])
+                )
         return out
 
     # --- indexes
@@ -184,8 +187,7 @@ class Dialect:
         definition = ", ".join(columns)
         name = index_name(index, definition)
         unique = "UNIQUE " if index.unique else ""
-        return name, (f"CREATE {unique}INDEX IF NOT EXISTS {quote(name)} ON {self.table(index.kind)} "
-                      f"({definition})")
+        return name, (f"CREATE {unique}INDEX IF NOT EXISTS {quote(name)} ON {self.table(index.kind)} ({definition})")
 
     def drop_index(self, name: str) -> str:
         """``DROP INDEX`` of a successkit index (named in the namespace, like a table)."""

@@ -61,8 +61,11 @@ class SQLiteDialect(Dialect):
         if field.type is FieldType.LIST:  # read only through list_items() and empty()
             return f'json_extract("fields", {path})', params
         # a list or mapping where one value is declared reads as missing (see evaluate)
-        return (f"CASE WHEN json_type(\"fields\", {path}) IN ('array', 'object') THEN NULL"
-                f" ELSE json_extract(\"fields\", {path}) END", params + params)
+        return (
+            f"CASE WHEN json_type(\"fields\", {path}) IN ('array', 'object') THEN NULL"
+            f' ELSE json_extract("fields", {path}) END',
+            params + params,
+        )
 
     def sort_terms(self, field: FieldRef, descending: bool) -> Compiled:
         x, p = self.field(field)
@@ -82,10 +85,12 @@ class SQLiteDialect(Dialect):
             p = _path(field.name)
             t = 'json_type("fields", ?)'
             if field.type is FieldType.LIST:  # anything but a non-empty list
-                return (f"(COALESCE({t}, 'null') <> 'array'"
-                        " OR json_array_length(\"fields\", ?) = 0)", [p, p])
-            return (f"(COALESCE({t}, 'null') IN ('null', 'array', 'object')"
-                    f" OR ({t} = 'text' AND json_extract(\"fields\", ?) = ''))", [p, p, p])
+                return (f"(COALESCE({t}, 'null') <> 'array' OR json_array_length(\"fields\", ?) = 0)", [p, p])
+            return (
+                f"(COALESCE({t}, 'null') IN ('null', 'array', 'object')"
+                f" OR ({t} = 'text' AND json_extract(\"fields\", ?) = ''))",
+                [p, p, p],
+            )
         if field.type is FieldType.TEXT:
             return f"({expr} IS NULL OR {expr} = '')", params + params
         if field.type is FieldType.LIST:
@@ -97,8 +102,10 @@ class SQLiteDialect(Dialect):
         # or mapping would otherwise be compared as its JSON text
         if field.custom:
             p = _path(field.name)
-            return ('SELECT 1 FROM json_each("fields", ?)'
-                    " WHERE json_type(\"fields\", ?) = 'array' AND type = 'text'", [p, p])
+            return (
+                "SELECT 1 FROM json_each(\"fields\", ?) WHERE json_type(\"fields\", ?) = 'array' AND type = 'text'",
+                [p, p],
+            )
         return f"SELECT 1 FROM json_each({quote(field.name)}) WHERE type = 'text'", []
 
     def many_values(self, values: list[Any]) -> Compiled:
@@ -126,8 +133,7 @@ def _url_path(url: str) -> str:
     if not rest.startswith("/"):
         raise StorageError("a SQLite URL is sqlite:///relative.db or sqlite:////absolute.db", value=url)
     if "#" in rest:  # it would become part of the file name
-        raise StorageError("a SQLite URL has no #fragment (a file name with # cannot be given in a URL)",
-                           value=url)
+        raise StorageError("a SQLite URL has no #fragment (a file name with # cannot be given in a URL)", value=url)
     path = rest[1:].split("?", 1)[0]
     if not path:
         raise StorageError("the SQLite URL names no file", value=url)
@@ -145,8 +151,9 @@ def _check_path(path: Any) -> str:
 
 def _check_timeout(seconds: Any) -> float:
     """busy_timeout: a finite number of seconds >= 0 that SQLite can hold in milliseconds."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
-            or not 0 <= seconds <= _MAX_TIMEOUT:  # NaN fails the comparison
+    if (
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= _MAX_TIMEOUT
+    ):  # NaN fails the comparison
         raise ValidationError(f"busy_timeout is a number of seconds from 0 to {_MAX_TIMEOUT}", value=seconds)
     return float(seconds)
 
@@ -156,8 +163,9 @@ class SQLiteStore(Store):
 
     scheme = "sqlite"
 
-    def __init__(self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0,
-                 synchronous: str = "normal") -> None:
+    def __init__(
+        self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0, synchronous: str = "normal"
+    ) -> None:
         super().__init__(classes)
         if not isinstance(synchronous, str) or synchronous.lower() not in ("normal", "full"):
             raise StorageError("synchronous is 'normal' or 'full'", value=synchronous)
@@ -186,24 +194,27 @@ class SQLiteStore(Store):
             timeout = float(options.get("busy_timeout", 10.0))
         except ValueError:
             raise StorageError("busy_timeout is a number of seconds", value=options["busy_timeout"]) from None
-        return cls(classes, _url_path(url), busy_timeout=timeout,
-                   synchronous=options.get("synchronous", "normal"))
+        return cls(classes, _url_path(url), busy_timeout=timeout, synchronous=options.get("synchronous", "normal"))
 
     # ------------------------------------------------------------- connection
     def _connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
             if Path(self.path).exists() and not Path(self.path).is_file():
-                raise StorageError("the SQLite path is not a regular file (a device, a directory...): "
-                                   "it cannot hold a database", value=self.path)
+                raise StorageError(
+                    "the SQLite path is not a regular file (a device, a directory...): it cannot hold a database",
+                    value=self.path,
+                )
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise StorageError(f"cannot create the directory of the SQLite file: {e.strerror or e}",
-                                   value=self.path) from e
+                raise StorageError(
+                    f"cannot create the directory of the SQLite file: {e.strerror or e}", value=self.path
+                ) from e
         try:
             with _translate():
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                       timeout=self.busy_timeout)
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout
+                )
         except StorageError as e:
             raise StorageError(f"cannot open the SQLite file: {e.message}", value=self.path) from e.__cause__
         try:
@@ -238,14 +249,15 @@ class SQLiteStore(Store):
                 if found is not None and found > SCHEMA_VERSION:
                     raise SchemaError(
                         f"{self.path} was written by a newer successkit (schema version {found}); "
-                        f"this one understands up to {SCHEMA_VERSION}", value=found)
+                        f"this one understands up to {SCHEMA_VERSION}",
+                        value=found,
+                    )
                 for schema in self.schemas.values():
                     self._create_table(c, schema)
                 for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes()):
                     c.execute(sql)
                 if found != SCHEMA_VERSION:
-                    c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)",
-                              (str(SCHEMA_VERSION),))
+                    c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 c.execute("COMMIT")
             except BaseException:
                 if c.in_transaction:  # a failed BEGIN leaves none to roll back
@@ -260,8 +272,9 @@ class SQLiteStore(Store):
 
     def _existing_indexes(self) -> dict[str, str]:
         """Every index of the file but SQLite's own: name -> table."""
-        rows = self._conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' "
-                                  "AND name NOT LIKE 'sqlite^_%' ESCAPE '^'").fetchall()
+        rows = self._conn.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
+        ).fetchall()
         return dict(rows)
 
     def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
@@ -332,9 +345,12 @@ class SQLiteStore(Store):
         ids = [r.id for r, _ in items]
         with _translate():
             # Inside the write transaction, so nobody can change a version in between.
-            found = dict(self._conn.execute(
-                f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" IN '
-                "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchall())
+            found = dict(
+                self._conn.execute(
+                    f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))',
+                    (json.dumps(ids),),
+                ).fetchall()
+            )
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
                 self._conn.executemany(sql, rows())
@@ -416,8 +432,9 @@ class _Translate:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-                 ) -> Literal[False]:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         translated = None if error is None else _translated(error)
         if translated is None:
             return False

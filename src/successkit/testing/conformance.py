@@ -23,9 +23,16 @@ __all__ = ["StoreConformance"]
 
 def _companies(kit: sk.Kit, n: int = 5) -> list[sk.Company]:
     return kit.companies.create_many(
-        [{"name": f"Company {i}", "arr": float(i * 100) if i % 2 else None,
-          "renewal_date": date(2027, 1 + i % 12, 1), "stage": ["Onboarding", "Adoption"][i % 2]}
-         for i in range(n)])
+        [
+            {
+                "name": f"Company {i}",
+                "arr": float(i * 100) if i % 2 else None,
+                "renewal_date": date(2027, 1 + i % 12, 1),
+                "stage": ["Onboarding", "Adoption"][i % 2],
+            }
+            for i in range(n)
+        ]
+    )
 
 
 _snapshot = snapshot
@@ -36,8 +43,9 @@ class StoreConformance:
 
     # ------------------------------------------------------------ records
     def test_insert_then_get_returns_equal_record__STORE_01(self, kit: sk.Kit) -> None:
-        c = kit.companies.create("Acme", arr=120_000, renewal_date=date(2027, 3, 31),
-                                 fields={"tier": "gold", "seats": 12})
+        c = kit.companies.create(
+            "Acme", arr=120_000, renewal_date=date(2027, 3, 31), fields={"tier": "gold", "seats": 12}
+        )
         assert kit.store.get("company", c.id) == c
 
     def test_get_missing_raises_not_found__STORE_01(self, kit: sk.Kit) -> None:
@@ -150,8 +158,7 @@ class StoreConformance:
     # --------------------------------------------------------- queries
     def test_query_conditions_sort_and_paging__STORE_02(self, kit: sk.Kit) -> None:
         _companies(kit, 10)
-        found = kit.companies.list([("stage", "=", "Adoption"), ("arr", ">", 200)],
-                                   sort=["-arr"], limit=2, offset=1)
+        found = kit.companies.list([("stage", "=", "Adoption"), ("arr", ">", 200)], sort=["-arr"], limit=2, offset=1)
         assert [c.name for c in found] == ["Company 7", "Company 5"]
 
     def test_nulls_sort_last_both_ways__STORE_02(self, kit: sk.Kit) -> None:
@@ -175,8 +182,7 @@ class StoreConformance:
         _companies(kit, 6)  # renewals in Jan..Jun 2027
         assert kit.companies.group(ByField("stage")) == [("Adoption", 3), ("Onboarding", 3)]
         assert kit.companies.group(CalendarQuarter("renewal_date")) == [("2027-Q1", 3), ("2027-Q2", 3)]
-        assert kit.companies.group(FiscalQuarter("renewal_date", start_month=4)) == [
-            ("FY2026-Q4", 3), ("FY2027-Q1", 3)]
+        assert kit.companies.group(FiscalQuarter("renewal_date", start_month=4)) == [("FY2026-Q4", 3), ("FY2027-Q1", 3)]
 
     def test_relative_dates_use_the_kit_clock__STORE_02(self, kit: sk.Kit) -> None:
         today = kit.today()
@@ -217,9 +223,12 @@ class StoreConformance:
         c = kit.companies.create("Acme", fields={"tags": ["a"], "nested": {"x": 1}})
         before = _snapshot(kit)
         reads: list[Callable[[], Any]] = [
-            lambda: kit.store.get("company", c.id), lambda: kit.store.get_many("company", [c.id])[0],
-            lambda: kit.companies.get(c.id), lambda: kit.companies.list()[0],
-            lambda: next(iter(kit.companies.iter()))]
+            lambda: kit.store.get("company", c.id),
+            lambda: kit.store.get_many("company", [c.id])[0],
+            lambda: kit.companies.get(c.id),
+            lambda: kit.companies.list()[0],
+            lambda: next(iter(kit.companies.iter())),
+        ]
         for read in reads:
             got = read()
             got.fields["y"] = 5
@@ -251,17 +260,23 @@ class StoreConformance:
         back as the same instant, in UTC; one outside them is refused alike (rule SEC_05) and
         nothing is written."""
         c = kit.companies.create("Acme")
-        fits = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))),
-                datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
-                datetime(9999, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5)))]
+        fits = [
+            datetime(1, 1, 1, tzinfo=timezone.utc),
+            datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))),
+            datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+            datetime(9999, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5))),
+        ]
         for moment in fits:
             stored = attrs.evolve(c, id=sk.records.new_id(), created_at=moment)
             kit.store.insert(stored)
             got = kit.store.get("company", stored.id).created_at
             assert got == moment and got.tzinfo == timezone.utc
         before = _snapshot(kit)
-        beyond = [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
-                  datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), datetime(2026, 1, 1)]
+        beyond = [
+            datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+            datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+            datetime(2026, 1, 1),
+        ]
         for moment in beyond:
             with pytest.raises(sk.ValidationError) as e:
                 kit.store.insert(attrs.evolve(c, id=sk.records.new_id(), updated_at=moment))

@@ -22,8 +22,10 @@ def snapshot(kit: sk.Kit) -> dict[str, list[dict[str, Any]]]:
     needs none, and a rollback empties the kit's cache of them, which would cost a
     query per kind after every injected fault."""
     store, everything, now = kit.store, sk.Query(sort=["id"]), kit.now()
-    return {kind: [sk.to_dict(r) for r in store.query(bind(everything, store.schema(kind), {}, now))]
-            for kind in sorted(store.schemas)}
+    return {
+        kind: [sk.to_dict(r) for r in store.query(bind(everything, store.schema(kind), {}, now))]
+        for kind in sorted(store.schemas)
+    }
 
 
 def fail_each_write(kit: sk.Kit, operation: Callable[[], object]) -> int:

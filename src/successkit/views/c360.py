@@ -71,8 +71,10 @@ class GoalSummary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the goal and its progress."""
         p = self.progress
-        return {"goal": to_dict(self.goal),
-                "progress": {"linked": p.linked, "closed": p.closed, "achieved": p.achieved, "percent": p.percent}}
+        return {
+            "goal": to_dict(self.goal),
+            "progress": {"linked": p.linked, "closed": p.closed, "achieved": p.achieved, "percent": p.percent},
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -155,13 +157,21 @@ class _View:
         out = [("Attributes", attrs_lines), *self._head_sections()]
         out.append((f"Open CTAs ({len(self.open_ctas)})", [self._cta_line(c) for c in self.open_ctas]))
         if self.snoozed_ctas:
-            out.append((f"Snoozed CTAs ({len(self.snoozed_ctas)})",
-                        [f"{self._cta_line(c)} | snoozed until {c.snoozed_until}" for c in self.snoozed_ctas]))
+            out.append(
+                (
+                    f"Snoozed CTAs ({len(self.snoozed_ctas)})",
+                    [f"{self._cta_line(c)} | snoozed until {c.snoozed_until}" for c in self.snoozed_ctas],
+                )
+            )
         out.append((f"Success plans ({len(self.plans)})", [self._plan_line(p) for p in self.plans]))
         out.append((f"Goals ({len(self.goals)})", [self._goal_line(g) for g in self.goals]))
         n_sponsors = len(self.sponsors)
-        out.append((f"People ({len(self.people)}, {n_sponsors} sponsor{'' if n_sponsors == 1 else 's'})",
-                    [_person_line(p) for p in self.people]))
+        out.append(
+            (
+                f"People ({len(self.people)}, {n_sponsors} sponsor{'' if n_sponsors == 1 else 's'})",
+                [_person_line(p) for p in self.people],
+            )
+        )
         more = ", more on the next page" if self.timeline_next else ""
         out.append((f"Recent timeline ({len(self.timeline)}{more})", [_activity_line(i) for i in self.timeline]))
         return out
@@ -200,15 +210,19 @@ class _View:
         }
 
     def _cta_line(self, c: Cta) -> str:
-        return (f"{c.name}{self._where(c)} [{c.type}, {c.priority}, {c.status}] due {c.due_date or '-'}"
-                f" | owner {self._user(c.owner_id)}")
+        return (
+            f"{c.name}{self._where(c)} [{c.type}, {c.priority}, {c.status}] due {c.due_date or '-'}"
+            f" | owner {self._user(c.owner_id)}"
+        )
 
     def _plan_line(self, s: PlanSummary) -> str:
         c = s.counts
         state = s.plan.status if s.plan.status == s.category else f"{s.plan.status}, {s.category}"
-        return (f"{s.plan.name}{self._where(s.plan)} [{state}] owner "
-                f"{self._user(s.plan.owner_id)} | objectives: {c.total} ({c.open} open, {c.overdue} overdue, "
-                f"{c.closed_success} closed success, {c.closed_lost} closed lost)")
+        return (
+            f"{s.plan.name}{self._where(s.plan)} [{state}] owner "
+            f"{self._user(s.plan.owner_id)} | objectives: {c.total} ({c.open} open, {c.overdue} overdue, "
+            f"{c.closed_success} closed success, {c.closed_lost} closed lost)"
+        )
 
     def _goal_line(self, s: GoalSummary) -> str:
         p = s.progress
@@ -254,11 +268,16 @@ class Company360(_View):
     def _head_sections(self) -> list[tuple[str, list[str]]]:
         path = " > ".join([*(a.name for a in self.ancestors), self.company.name])
         kids = ", ".join(c.name for c in self.children) or "(none)"
-        rels = [f"{r.name} ({self.type_name(r)}) | stage {r.stage or '-'} | ARR {_text('arr', r.arr)} | "
-                f"health {_text('health_score', r.health_score)} | NPS {_text('nps', r.nps)} | "
-                f"CSM {self._user(r.csm_id)}" for r in self.relationships]
-        return [("Hierarchy", [f"Path: {path}", f"Children: {kids}"]),
-                (f"Relationships ({len(self.relationships)})", rels)]
+        rels = [
+            f"{r.name} ({self.type_name(r)}) | stage {r.stage or '-'} | ARR {_text('arr', r.arr)} | "
+            f"health {_text('health_score', r.health_score)} | NPS {_text('nps', r.nps)} | "
+            f"CSM {self._user(r.csm_id)}"
+            for r in self.relationships
+        ]
+        return [
+            ("Hierarchy", [f"Path: {path}", f"Children: {kids}"]),
+            (f"Relationships ({len(self.relationships)})", rels),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole view."""
@@ -292,8 +311,12 @@ class Relationship360(_View):
         return _REL_ATTRS
 
     def _head_sections(self) -> list[tuple[str, list[str]]]:
-        return [("Company", [f"{self.company.name} | CSM {self._user(self.company.csm_id)} | "
-                             f"ARR {_text('arr', self.company.arr)}"])]
+        return [
+            (
+                "Company",
+                [f"{self.company.name} | CSM {self._user(self.company.csm_id)} | ARR {_text('arr', self.company.arr)}"],
+            )
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole view."""
@@ -322,8 +345,15 @@ class Customer360Service:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
 
-    def company(self, company: Company | str, *, timeline_limit: int = 20, relationships: bool = True,
-                drafts: bool = True, relationship_goals: bool | None = None) -> Company360:
+    def company(
+        self,
+        company: Company | str,
+        *,
+        timeline_limit: int = 20,
+        relationships: bool = True,
+        drafts: bool = True,
+        relationship_goals: bool | None = None,
+    ) -> Company360:
         """A company's 360 view (C360_01) in at most 19 storage calls once the kit has read its
         custom-field declarations (C360_02).
 
@@ -346,19 +376,32 @@ class Customer360Service:
         if not relationships:
             scope.append(("relationship_id", "is empty"))
         work = self._work(scope, scope if rel_goals else [*scope, ("relationship_id", "is empty")])
-        page = kit.timeline.company(current.id, limit=timeline_limit, drafts=drafts,
-                                    include_relationships=relationships)
+        page = kit.timeline.company(
+            current.id, limit=timeline_limit, drafts=drafts, include_relationships=relationships
+        )
         people = kit.people.of_company(current.id)
         users = self._users([current.csm_id, *(r.csm_id for r in rels)], work, page.items)
         return Company360(
-            as_of=kit.today(), csm=users.get(current.csm_id or ""), open_ctas=work.open_ctas,
-            snoozed_ctas=work.snoozed_ctas, plans=work.plans, goals=work.goals, people=_live(people),
-            timeline=page.items, timeline_next=page.next, users=users, company=current,
-            ancestors=tuple(ancestors), children=tuple(children), relationships=tuple(rels),
-            relationship_types={t.id: t for t in types})
+            as_of=kit.today(),
+            csm=users.get(current.csm_id or ""),
+            open_ctas=work.open_ctas,
+            snoozed_ctas=work.snoozed_ctas,
+            plans=work.plans,
+            goals=work.goals,
+            people=_live(people),
+            timeline=page.items,
+            timeline_next=page.next,
+            users=users,
+            company=current,
+            ancestors=tuple(ancestors),
+            children=tuple(children),
+            relationships=tuple(rels),
+            relationship_types={t.id: t for t in types},
+        )
 
-    def relationship(self, relationship: Relationship | str, *, timeline_limit: int = 20,
-                     drafts: bool = True) -> Relationship360:
+    def relationship(
+        self, relationship: Relationship | str, *, timeline_limit: int = 20, drafts: bool = True
+    ) -> Relationship360:
         """A relationship's 360 view (R360, C360_01) in at most 14 storage calls (C360_02)."""
         kit = self.kit
         _check_options(timeline_limit, True, drafts)
@@ -371,10 +414,20 @@ class Customer360Service:
         people = kit.people.of_company(owner.id)
         users = self._users([rel.csm_id, owner.csm_id], work, page.items)
         return Relationship360(
-            as_of=kit.today(), csm=users.get(rel.csm_id or ""), open_ctas=work.open_ctas,
-            snoozed_ctas=work.snoozed_ctas, plans=work.plans, goals=work.goals, people=_live(people),
-            timeline=page.items, timeline_next=page.next, users=users, relationship=rel, type=rtype,
-            company=owner)
+            as_of=kit.today(),
+            csm=users.get(rel.csm_id or ""),
+            open_ctas=work.open_ctas,
+            snoozed_ctas=work.snoozed_ctas,
+            plans=work.plans,
+            goals=work.goals,
+            people=_live(people),
+            timeline=page.items,
+            timeline_next=page.next,
+            users=users,
+            relationship=rel,
+            type=rtype,
+            company=owner,
+        )
 
     # ------------------------------------------------------------------ helpers
     def _ancestors(self, company: Company) -> list[Company]:
@@ -403,7 +456,8 @@ class Customer360Service:
             open_ctas=tuple(c for c in ctas if c.id not in snoozed),
             snoozed_ctas=tuple(c for c in ctas if c.id in snoozed),
             plans=tuple(PlanSummary(p, self._category(p.status), counts[p.id]) for p in plans),
-            goals=tuple(GoalSummary(g, progress[g.id]) for g in goals))
+            goals=tuple(GoalSummary(g, progress[g.id]) for g in goals),
+        )
 
     def _category(self, status: str) -> str:
         try:
@@ -443,7 +497,7 @@ def _jsonable(value: Any) -> Any:
 
 def _label(name: str) -> str:
     if name.startswith("fields."):
-        return name[len("fields."):]
+        return name[len("fields.") :]
     return _LABELS.get(name, name.replace("_", " ").capitalize())
 
 

@@ -68,14 +68,32 @@ __all__ = [
 ]
 
 #: The column types :func:`to_frame` knows; ``auto`` infers one from the values.
-COLUMN_TYPES = ("text", "category", "integer", "float", "boolean", "date", "datetime", "list", "json",
-                "object", "auto")
+COLUMN_TYPES = ("text", "category", "integer", "float", "boolean", "date", "datetime", "list", "json", "object", "auto")
 
 #: Text fields that hold one of a small set of keys, shown as ``category`` columns;
 #: so is any text field whose name ends in ``_`` and one of these.
-CATEGORY_FIELDS = frozenset({"status", "priority", "type", "category", "stage", "kind", "level", "audience",
-                             "delivery", "license", "source", "action", "event", "rule", "label",
-                             "email_state", "target", "result"})
+CATEGORY_FIELDS = frozenset(
+    {
+        "status",
+        "priority",
+        "type",
+        "category",
+        "stage",
+        "kind",
+        "level",
+        "audience",
+        "delivery",
+        "license",
+        "source",
+        "action",
+        "event",
+        "rule",
+        "label",
+        "email_state",
+        "target",
+        "result",
+    }
+)
 _CATEGORY_SUFFIXES = ("_status", "_priority", "_type", "_category", "_stage", "_kind")
 
 _STORAGE_TYPES: dict[FieldType, str] = {
@@ -285,8 +303,9 @@ class _Table:
     rows: list[dict[str, Any]]
 
 
-def _table(items: Sequence[Any], classes: Sequence[type[Any]] = (),
-           custom_fields: Mapping[str, CustomType] | None = None) -> _Table:
+def _table(
+    items: Sequence[Any], classes: Sequence[type[Any]] = (), custom_fields: Mapping[str, CustomType] | None = None
+) -> _Table:
     """The columns of ``items``: those of ``classes`` (the kinds the list holds even
     when empty) and of every item's class, plus ``fields.<name>`` custom fields."""
     kinds: list[type[Any]] = list(dict.fromkeys(classes))
@@ -331,8 +350,12 @@ def record_classes(record_class: RecordClass | None) -> tuple[type[Any], ...]:
     return record_class if isinstance(record_class, tuple) else (record_class,)
 
 
-def records_frame(items: Iterable[Any], *, record_class: RecordClass | None = None,
-                  custom_fields: Mapping[str, CustomType] | None = None) -> Any:
+def records_frame(
+    items: Iterable[Any],
+    *,
+    record_class: RecordClass | None = None,
+    custom_fields: Mapping[str, CustomType] | None = None,
+) -> Any:
     """A DataFrame of records (or attrs rows such as schedule rows, or mappings).
 
     ``record_class`` (a class, or a tuple of classes) gives the columns when
@@ -359,8 +382,13 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def html_table(items: Sequence[Any], *, record_class: RecordClass | None = None,
-               custom_fields: Mapping[str, CustomType] | None = None, max_rows: int = 50) -> str:
+def html_table(
+    items: Sequence[Any],
+    *,
+    record_class: RecordClass | None = None,
+    custom_fields: Mapping[str, CustomType] | None = None,
+    max_rows: int = 50,
+) -> str:
     """An HTML table of the same columns as :func:`records_frame` (for notebooks), at most ``max_rows`` rows."""
     table = _table(items, record_classes(record_class), custom_fields)
     if not table.columns:
@@ -372,16 +400,17 @@ def html_table(items: Sequence[Any], *, record_class: RecordClass | None = None,
     )
     n = len(table.rows)
     shown = f"{n} row{'s' if n != 1 else ''}" if n <= max_rows else f"first {max_rows} of {n} rows"
-    return (f"<table><caption>{html.escape(shown)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return f"<table><caption>{html.escape(shown)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def record_html(item: Any) -> str:
     """One record (or attrs row) as a two-column field / value HTML table, for notebooks."""
     table = _table([item])
     title = getattr(item, "__kind__", type(item).__name__)
-    body = "".join(f"<tr><th>{html.escape(c)}</th><td>{html.escape(_display(table.rows[0].get(c)))}</td></tr>"
-                   for c in table.columns)
+    body = "".join(
+        f"<tr><th>{html.escape(c)}</th><td>{html.escape(_display(table.rows[0].get(c)))}</td></tr>"
+        for c in table.columns
+    )
     return f"<table><caption>{html.escape(title)}</caption><tbody>{body}</tbody></table>"
 
 

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from successkit.errors import ValidationError
 from successkit.plans.schedule import ScheduleRow
@@ -111,10 +112,10 @@ def _chain_lengths(drivers: dict[str, str], ids: Sequence[str]) -> dict[str, int
             path.append(at)
             at = drivers.get(at)
         if at is not None and at in where:  # the walk closed a cycle: each of its items sees all of it
-            cycle = path[where[at]:]
+            cycle = path[where[at] :]
             for id in cycle:
                 lengths[id] = len(cycle)
-            path = path[:where[at]]
+            path = path[: where[at]]
         below = 0 if at is None else lengths[at]
         for id in reversed(path):
             below += 1
@@ -179,12 +180,15 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
     top = _TITLE_H if title else 8
     out: list[str] = []
     if title:
-        out.append(f'<text class="title" x="12" y="21" font-size="15" font-weight="600" fill="{_TEXT}">'
-                   f"{_e(title)}</text>")
+        out.append(
+            f'<text class="title" x="12" y="21" font-size="15" font-weight="600" fill="{_TEXT}">{_e(title)}</text>'
+        )
     if not rows:
         height = top + 40
-        out.append(f'<text class="empty" x="12" y="{top + 22}" fill="{_GREY}">Nothing to draw: the plan has no '
-                   "objectives or tasks yet.</text>")
+        out.append(
+            f'<text class="empty" x="12" y="{top + 22}" fill="{_GREY}">Nothing to draw: the plan has no '
+            "objectives or tasks yet.</text>"
+        )
         return _document(out, width, height, title)
 
     lo, hi = _span(rows, today)
@@ -206,10 +210,12 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
     links = set(itertools.pairwise(critical))
     index = {r.id: i for i, r in enumerate(rows)}
 
-    out.append(f'<defs>{_marker("sk-gantt-arrow", _GREY)}{_marker("sk-gantt-arrow-critical", _CRITICAL[0])}</defs>')
+    out.append(f"<defs>{_marker('sk-gantt-arrow', _GREY)}{_marker('sk-gantt-arrow-critical', _CRITICAL[0])}</defs>")
     for i in range(0, len(rows), 2):
-        out.append(f'<rect class="stripe" x="0" y="{_n(body_top + i * _ROW_H)}" width="{width}" height="{_ROW_H}" '
-                   'fill="#F5F7FA"/>')
+        out.append(
+            f'<rect class="stripe" x="0" y="{_n(body_top + i * _ROW_H)}" width="{width}" height="{_ROW_H}" '
+            'fill="#F5F7FA"/>'
+        )
     out.extend(_axis(lo, hi, x, per_day, top, body_bottom))
 
     # dependencies under the bars
@@ -223,8 +229,15 @@ def render_svg(rows: Sequence[ScheduleRow], *, today: date, title: str | None = 
     return _document(out, width, height, title)
 
 
-def _dependencies(rows: Sequence[ScheduleRow], index: dict[str, int], x: Callable[[date], float],
-                  y: Callable[[int], float], per_day: float, links: set[tuple[str, str]], lo: date) -> list[str]:
+def _dependencies(
+    rows: Sequence[ScheduleRow],
+    index: dict[str, int],
+    x: Callable[[date], float],
+    y: Callable[[int], float],
+    per_day: float,
+    links: set[tuple[str, str]],
+    lo: date,
+) -> list[str]:
     """Dependency arrows, from the end of the predecessor to the start of the dependent;
     those on the critical path (``links``) drawn hot."""
     out = []
@@ -245,29 +258,37 @@ def _dependencies(rows: Sequence[ScheduleRow], index: dict[str, int], x: Callabl
                 d = f"M{_n(x1)},{_n(y1)} H{_n(x1 + 6)} V{_n(ymid)} H{_n(back)} V{_n(y2)} H{_n(x2)}"
             hot = (dep, r.id) in links
             colour, marker = (_CRITICAL[0], "sk-gantt-arrow-critical") if hot else (_GREY, "sk-gantt-arrow")
-            out.append(f'<path class="dependency{" critical" if hot else ""}" data-from="{_e(dep)}" '
-                       f'data-to="{_e(r.id)}" d="{d}" fill="none" stroke="{colour}" '
-                       f'stroke-width="{1.6 if hot else 1.1}" marker-end="url(#{marker})"/>')
+            out.append(
+                f'<path class="dependency{" critical" if hot else ""}" data-from="{_e(dep)}" '
+                f'data-to="{_e(r.id)}" d="{d}" fill="none" stroke="{colour}" '
+                f'stroke-width="{1.6 if hot else 1.1}" marker-end="url(#{marker})"/>'
+            )
     return out
 
 
 def _today_line(tx: float, today: date, top: float, body_bottom: float) -> list[str]:
-    return [f'<line class="today" data-date="{today.isoformat()}" x1="{_n(tx)}" y1="{top + _AXIS_H - 6}" '
-            f'x2="{_n(tx)}" y2="{_n(body_bottom)}" stroke="{_RED}" stroke-width="1.5" stroke-dasharray="5 3"/>',
-            f'<text class="today-label" x="{_n(tx)}" y="{_n(body_bottom + 13)}" text-anchor="middle" '
-            f'font-size="10" fill="{_RED}">today</text>']
+    return [
+        f'<line class="today" data-date="{today.isoformat()}" x1="{_n(tx)}" y1="{top + _AXIS_H - 6}" '
+        f'x2="{_n(tx)}" y2="{_n(body_bottom)}" stroke="{_RED}" stroke-width="1.5" stroke-dasharray="5 3"/>',
+        f'<text class="today-label" x="{_n(tx)}" y="{_n(body_bottom + 13)}" text-anchor="middle" '
+        f'font-size="10" fill="{_RED}">today</text>',
+    ]
 
 
 def _document(body: list[str], width: int, height: float, title: str | None) -> str:
-    opening = (f'<svg xmlns="{SVG_NS}" class="successkit-gantt" font-family="{_e(_FONT)}" font-size="12" '
-               f'width="{width}" height="{_n(height)}" viewBox="0 0 {width} {_n(height)}">')
+    opening = (
+        f'<svg xmlns="{SVG_NS}" class="successkit-gantt" font-family="{_e(_FONT)}" font-size="12" '
+        f'width="{width}" height="{_n(height)}" viewBox="0 0 {width} {_n(height)}">'
+    )
     label = f"<title>{_e(title)}</title>" if title else ""
     return "\n".join([opening + label, *body, "</svg>"]) + "\n"
 
 
 def _marker(id: str, colour: str) -> str:
-    return (f'<marker id="{id}" viewBox="0 0 8 8" refX="7.5" refY="4" markerWidth="7" markerHeight="7" '
-            f'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{colour}"/></marker>')
+    return (
+        f'<marker id="{id}" viewBox="0 0 8 8" refX="7.5" refY="4" markerWidth="7" markerHeight="7" '
+        f'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{colour}"/></marker>'
+    )
 
 
 def _axis(lo: date, hi: date, x: _X, per_day: float, top: int, bottom: float) -> list[str]:
@@ -277,11 +298,15 @@ def _axis(lo: date, hi: date, x: _X, per_day: float, top: int, bottom: float) ->
     if per_day * step >= 12:
         d = _after(lo, 0 if step == 1 else -lo.weekday() % 7)
         while d <= hi:
-            out.append(f'<line class="grid {"day" if step == 1 else "week"}" x1="{_n(x(d))}" y1="{top + 22}" '
-                       f'x2="{_n(x(d))}" y2="{_n(bottom)}" stroke="#E6E9EE" stroke-width="1"/>')
+            out.append(
+                f'<line class="grid {"day" if step == 1 else "week"}" x1="{_n(x(d))}" y1="{top + 22}" '
+                f'x2="{_n(x(d))}" y2="{_n(bottom)}" stroke="#E6E9EE" stroke-width="1"/>'
+            )
             if per_day * step >= 24:
-                out.append(f'<text class="{"day" if step == 1 else "week"}" data-date="{d.isoformat()}" '
-                           f'x="{_n(x(d) + 3)}" y="{top + 32}" font-size="10" fill="{_GREY}">{d.day}</text>')
+                out.append(
+                    f'<text class="{"day" if step == 1 else "week"}" data-date="{d.isoformat()}" '
+                    f'x="{_n(x(d) + 3)}" y="{top + 32}" font-size="10" fill="{_GREY}">{d.day}</text>'
+                )
             if d == date.max:
                 break
             d = _after(d, step)
@@ -292,12 +317,16 @@ def _axis(lo: date, hi: date, x: _X, per_day: float, top: int, bottom: float) ->
     while m <= hi and m != date.max:
         labelled = (m.month - 1) % every == 0 and (m >= lo or x(_next_month(m)) - x(lo) >= 80)
         if m >= lo:  # unlabelled month lines stop below the labels
-            out.append(f'<line class="grid month" x1="{_n(x(m))}" y1="{top + (4 if labelled else 22)}" '
-                       f'x2="{_n(x(m))}" y2="{_n(bottom)}" stroke="#C9CED6" stroke-width="1"/>')
+            out.append(
+                f'<line class="grid month" x1="{_n(x(m))}" y1="{top + (4 if labelled else 22)}" '
+                f'x2="{_n(x(m))}" y2="{_n(bottom)}" stroke="#C9CED6" stroke-width="1"/>'
+            )
         if labelled:
             text = f"{_MONTHS[m.month - 1]} {m.year}" if first or m.month == 1 else _MONTHS[m.month - 1]
-            out.append(f'<text class="month" data-date="{m.isoformat()}" x="{_n(x(max(m, lo)) + 4)}" '
-                       f'y="{top + 16}" font-weight="600" fill="{_TEXT}">{text}</text>')
+            out.append(
+                f'<text class="month" data-date="{m.isoformat()}" x="{_n(x(max(m, lo)) + 4)}" '
+                f'y="{top + 16}" font-weight="600" fill="{_TEXT}">{text}</text>'
+            )
             first = False
         m = _next_month(m)
     return out
@@ -323,30 +352,51 @@ def _bar_end(row: ScheduleRow, x: _X, per_day: float) -> float:
 def _row(r: ScheduleRow, cy: float, x: _X, per_day: float, critical: bool) -> list[str]:
     """The name on the left and the bar (or milestone) of one row."""
     fill, opacity, outline = _style(r, critical)
-    classes = " ".join(["bar", r.kind if r.kind in ("objective", "task") else "item",
-                        *(c for c, on in (("critical", critical), ("overdue", r.overdue),
-                                          ("closed", r.closed), ("milestone", r.due is None)) if on)])
+    classes = " ".join(
+        [
+            "bar",
+            r.kind if r.kind in ("objective", "task") else "item",
+            *(
+                c
+                for c, on in (
+                    ("critical", critical),
+                    ("overdue", r.overdue),
+                    ("closed", r.closed),
+                    ("milestone", r.due is None),
+                )
+                if on
+            ),
+        ]
+    )
     when = _day(r.start) + (f" – {_day(r.due)}" if r.due else " (no due date)")
     tip = f"<title>{_e(r.name)}: {when}, {_e(r.status)}{', overdue' if r.overdue else ''}</title>"
-    data = (f'data-id="{_e(r.id)}" data-kind="{_e(r.kind)}" data-start="{r.start.isoformat()}" '
-            f'data-due="{r.due.isoformat() if r.due else ""}" data-status="{_e(r.status)}"')
+    data = (
+        f'data-id="{_e(r.id)}" data-kind="{_e(r.kind)}" data-start="{r.start.isoformat()}" '
+        f'data-due="{r.due.isoformat() if r.due else ""}" data-status="{_e(r.status)}"'
+    )
     paint = f'fill="{fill}" fill-opacity="{opacity}"' + (f' stroke="{outline}" stroke-width="2"' if outline else "")
     out = []
     indent = 12 + 18 * r.level
     name = r.name if len(r.name) <= (limit := (_LABEL_W - indent - 12) // 7) else r.name[: limit - 1] + "…"
     colour = _RED if r.overdue else (_GREY if r.closed else _TEXT)
     weight = ' font-weight="600"' if r.level == 0 else ""
-    out.append(f'<text class="label {_e(r.kind)}" data-id="{_e(r.id)}" x="{indent}" y="{_n(cy + 4)}"{weight} '
-               f'fill="{colour}">{_e(name)}<title>{_e(r.name)}</title></text>')
+    out.append(
+        f'<text class="label {_e(r.kind)}" data-id="{_e(r.id)}" x="{indent}" y="{_n(cy + 4)}"{weight} '
+        f'fill="{colour}">{_e(name)}<title>{_e(r.name)}</title></text>'
+    )
     if r.due is None:
         cx, s = x(r.start) + per_day / 2, _diamond(r)
-        out.append(f'<path class="{classes}" {data} d="M{_n(cx)},{_n(cy - s)} L{_n(cx + s)},{_n(cy)} '
-                   f'L{_n(cx)},{_n(cy + s)} L{_n(cx - s)},{_n(cy)} z" {paint}>{tip}</path>')
+        out.append(
+            f'<path class="{classes}" {data} d="M{_n(cx)},{_n(cy - s)} L{_n(cx + s)},{_n(cy)} '
+            f'L{_n(cx)},{_n(cy + s)} L{_n(cx - s)},{_n(cy)} z" {paint}>{tip}</path>'
+        )
         return out
     h = 16 if r.level == 0 else 10
     x0, x1 = x(r.start), x(_after(r.due, 1))
-    out.append(f'<rect class="{classes}" {data} x="{_n(x0)}" y="{_n(cy - h / 2)}" width="{_n(max(x1 - x0, 2))}" '
-               f'height="{h}" rx="3" {paint}>{tip}</rect>')
+    out.append(
+        f'<rect class="{classes}" {data} x="{_n(x0)}" y="{_n(cy - h / 2)}" width="{_n(max(x1 - x0, 2))}" '
+        f'height="{h}" rx="3" {paint}>{tip}</rect>'
+    )
     return out
 
 
@@ -356,8 +406,10 @@ def _legend(y: float) -> list[str]:
         ("Objective", f'<rect x="0" y="-6" width="18" height="12" rx="2" fill="{_PLAIN[0]}"/>'),
         ("Task", f'<rect x="0" y="-4" width="18" height="8" rx="2" fill="{_PLAIN[1]}"/>'),
         ("Critical path", f'<rect x="0" y="-6" width="18" height="12" rx="2" fill="{_CRITICAL[0]}"/>'),
-        ("Overdue", f'<rect x="1" y="-5" width="16" height="10" rx="2" fill="{_PLAIN[0]}" stroke="{_RED}" '
-                    'stroke-width="2"/>'),
+        (
+            "Overdue",
+            f'<rect x="1" y="-5" width="16" height="10" rx="2" fill="{_PLAIN[0]}" stroke="{_RED}" stroke-width="2"/>',
+        ),
         ("Closed", f'<rect x="0" y="-6" width="18" height="12" rx="2" fill="{_CLOSED}" fill-opacity="0.55"/>'),
         ("No due date", f'<path d="M9,-6 L15,0 L9,6 L3,0 z" fill="{_PLAIN[0]}"/>'),
         ("Dependency", f'<path d="M0,0 H16" stroke="{_GREY}" stroke-width="1.1" marker-end="url(#sk-gantt-arrow)"/>'),
@@ -372,8 +424,9 @@ def _legend(y: float) -> list[str]:
     return out
 
 
-def save_png(rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today: date, title: str | None = None,
-             dpi: int = 150) -> None:
+def save_png(
+    rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today: date, title: str | None = None, dpi: int = 150
+) -> None:
     """Draw the same chart as :func:`render_svg` to a PNG file with matplotlib.
 
     matplotlib is not a dependency of successkit: install it to use this."""
@@ -384,8 +437,10 @@ def save_png(rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today
         patches = importlib.import_module("matplotlib.patches")
         lines = importlib.import_module("matplotlib.lines")
     except ImportError as e:
-        raise ImportError("save_png() needs matplotlib, which successkit does not install: "
-                          "pip install matplotlib (render_svg() needs nothing)") from e
+        raise ImportError(
+            "save_png() needs matplotlib, which successkit does not install: "
+            "pip install matplotlib (render_svg() needs nothing)"
+        ) from e
     fig = figure.Figure(figsize=(11, 1.6 + 0.32 * max(len(rows), 1)), dpi=dpi)
     backend.FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -396,25 +451,8 @@ def save_png(rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today
         ax.set_axis_off()
         fig.savefig(os.fspath(path))
         return
-    on_path = set(critical_path(rows))
-    index = {r.id: i for i, r in enumerate(rows)}
     num = mdates.date2num
-    for i, r in enumerate(rows):
-        fill, opacity, outline = _style(r, r.id in on_path)
-        if r.due is None:
-            ax.scatter([num(r.start) + 0.5], [i], marker="D", s=50 if r.level == 0 else 30, color=fill,
-                       alpha=opacity, edgecolors=outline or "none", zorder=3)
-        else:
-            ax.barh(i, (r.due - r.start).days + 1, left=num(r.start), height=0.6 if r.level == 0 else 0.35,
-                    color=fill, alpha=opacity, edgecolor=outline or "none", linewidth=1.5 if outline else 0,
-                    zorder=3)
-        for dep in r.depends_on:
-            if dep in index:
-                p = rows[index[dep]]
-                start = num(_after(p.due, 1)) if p.due else num(p.start) + 0.5
-                ax.annotate("", xy=(num(r.start), i), xytext=(start, index[dep]), zorder=2,
-                            arrowprops={"arrowstyle": "-|>", "color": _GREY, "lw": 0.9,
-                                        "connectionstyle": "angle,angleA=0,angleB=90,rad=0"})
+    _png_rows(ax, rows, num)
     lo, hi = _span(rows, today)
     ax.set_xlim(num(lo), num(_after(hi, 1)))
     if lo <= today <= hi:
@@ -428,11 +466,71 @@ def save_png(rows: Sequence[ScheduleRow], path: str | os.PathLike[str], *, today
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(axis="x", color="#E6E9EE", zorder=0)
-    ax.legend(handles=[patches.Patch(color=_PLAIN[0], label="Objective"), patches.Patch(color=_PLAIN[1], label="Task"),
-                       patches.Patch(color=_CRITICAL[0], label="Critical path"),
-                       patches.Patch(facecolor=_PLAIN[0], edgecolor=_RED, label="Overdue"),
-                       patches.Patch(color=_CLOSED, alpha=0.55, label="Closed"),
-                       lines.Line2D([], [], color=_RED, linestyle="--", label="Today")],
-              loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6, fontsize=8, frameon=False)
+    _png_legend(ax, patches, lines)
     fig.tight_layout()
     fig.savefig(os.fspath(path))
+
+
+def _png_rows(ax: Any, rows: Sequence[ScheduleRow], num: Callable[[date], float]) -> None:
+    """The bars, milestones and dependency arrows of the PNG chart."""
+    on_path = set(critical_path(rows))
+    index = {r.id: i for i, r in enumerate(rows)}
+    for i, r in enumerate(rows):
+        fill, opacity, outline = _style(r, r.id in on_path)
+        if r.due is None:
+            ax.scatter(
+                [num(r.start) + 0.5],
+                [i],
+                marker="D",
+                s=50 if r.level == 0 else 30,
+                color=fill,
+                alpha=opacity,
+                edgecolors=outline or "none",
+                zorder=3,
+            )
+        else:
+            ax.barh(
+                i,
+                (r.due - r.start).days + 1,
+                left=num(r.start),
+                height=0.6 if r.level == 0 else 0.35,
+                color=fill,
+                alpha=opacity,
+                edgecolor=outline or "none",
+                linewidth=1.5 if outline else 0,
+                zorder=3,
+            )
+        for dep in r.depends_on:
+            if dep in index:
+                p = rows[index[dep]]
+                start = num(_after(p.due, 1)) if p.due else num(p.start) + 0.5
+                ax.annotate(
+                    "",
+                    xy=(num(r.start), i),
+                    xytext=(start, index[dep]),
+                    zorder=2,
+                    arrowprops={
+                        "arrowstyle": "-|>",
+                        "color": _GREY,
+                        "lw": 0.9,
+                        "connectionstyle": "angle,angleA=0,angleB=90,rad=0",
+                    },
+                )
+
+
+def _png_legend(ax: Any, patches: Any, lines: Any) -> None:
+    ax.legend(
+        handles=[
+            patches.Patch(color=_PLAIN[0], label="Objective"),
+            patches.Patch(color=_PLAIN[1], label="Task"),
+            patches.Patch(color=_CRITICAL[0], label="Critical path"),
+            patches.Patch(facecolor=_PLAIN[0], edgecolor=_RED, label="Overdue"),
+            patches.Patch(color=_CLOSED, alpha=0.55, label="Closed"),
+            lines.Line2D([], [], color=_RED, linestyle="--", label="Today"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=6,
+        fontsize=8,
+        frameon=False,
+    )

@@ -34,8 +34,13 @@ class RecordList(list[T]):
     record_class: RecordClass | None
     custom_fields: Mapping[str, CustomType] | None
 
-    def __init__(self, items: Iterable[T] = (), *, record_class: RecordClass | None = None,
-                 custom_fields: Mapping[str, CustomType] | None = None) -> None:
+    def __init__(
+        self,
+        items: Iterable[T] = (),
+        *,
+        record_class: RecordClass | None = None,
+        custom_fields: Mapping[str, CustomType] | None = None,
+    ) -> None:
         super().__init__(items)
         self.record_class = record_class
         self.custom_fields = custom_fields
@@ -48,8 +53,9 @@ class RecordList(list[T]):
 
     def __getitem__(self, index: SupportsIndex | slice) -> T | RecordList[T]:
         if isinstance(index, slice):
-            return RecordList(super().__getitem__(index), record_class=self.record_class,
-                              custom_fields=self.custom_fields)
+            return RecordList(
+                super().__getitem__(index), record_class=self.record_class, custom_fields=self.custom_fields
+            )
         return super().__getitem__(index)
 
     def to_dicts(self) -> list[dict[str, Any]]:

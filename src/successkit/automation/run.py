@@ -1,0 +1,460 @@
+"""One run of an automation rule (RULE_01-RULE_03), and its report.
+
+The run is idempotent (RULE_02): what a rule would create is first looked up in
+bulk, and an open CTA of the same target, type and reason is updated instead of
+duplicated, while a snoozed one suppresses it (OBJ_08).  Storage calls are
+bounded per action kind, not per target: a run over 10,000 companies reads each
+kind once and writes it with one bulk insert.  :class:`RuleService` wraps it in
+the locks and the transaction, and rolls it back for a dry run (RULE_03).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from successkit.accounts.people import owner_refusal
+from successkit.errors import RuleViolation, ValidationError
+from successkit.plans.builders import name_key, new_cta, new_plan, plans_named
+from successkit.plans.business_days import add_days
+from successkit.plans.invariants import check_playbook_for, latest_beyond, playbook_tasks
+from successkit.query.language import Query
+from successkit.records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
+from successkit.service import stamp
+
+from .definitions import by_email, fill, plain, template_by_name
+
+if TYPE_CHECKING:
+    from successkit.kit import Kit
+
+__all__ = ["RuleExecution", "RuleRun", "RuleStep"]
+
+
+# ------------------------------------------------------------------------------ report
+@attrs.frozen
+class RuleStep:
+    """What one action did (or, in a dry run, would do) for one target.
+
+    ``result`` is ``created``, ``updated``, ``unchanged``, ``suppressed``
+    (a snoozed or recently closed CTA holds it back) or ``skipped`` (it could
+    not be done: ``detail`` says why, naming the rule that refused)."""
+
+    action: str
+    result: str
+    target_kind: str
+    target_id: str
+    target_name: str
+    record_id: str | None = None
+    detail: str = ""
+
+
+@attrs.frozen
+class RuleRun:
+    """The report of one rule run (a dry run holds the same steps, nothing written)."""
+
+    rule: str
+    dry_run: bool
+    matched: int
+    steps: tuple[RuleStep, ...]
+
+    def count(self, result: str, action: str | None = None) -> int:
+        """How many steps had ``result`` (for one ``action`` kind, or all)."""
+        return sum(1 for s in self.steps if s.result == result and action in (None, s.action))
+
+    @property
+    def created(self) -> int:
+        """Records created (or, in a dry run, that would be)."""
+        return self.count("created")
+
+    @property
+    def updated(self) -> int:
+        """Open CTAs brought in line with the rule (RULE_02)."""
+        return self.count("updated")
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Counts per action and result: ``{"create_cta": {"created": 3, ...}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for s in self.steps:
+            out.setdefault(s.action, {}).setdefault(s.result, 0)
+            out[s.action][s.result] += 1
+        return out
+
+    def to_pandas(self) -> Any:
+        """The steps as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from successkit.views.frames import records_frame
+
+        return records_frame(self.steps, record_class=RuleStep)
+
+    def describe(self) -> list[str]:
+        """One line per step, worded for a dry run ("would create") or a real one."""
+        verb = {
+            "created": "create",
+            "updated": "update",
+            "unchanged": "leave",
+            "suppressed": "hold back",
+            "skipped": "skip",
+        }
+        head = f"Rule {self.rule!r}: {self.matched} {'target' if self.matched == 1 else 'targets'} matched"
+        lines = [head + (" (dry run, nothing written)" if self.dry_run else "")]
+        for s in self.steps:
+            word = f"would {verb[s.result]}" if self.dry_run else s.result
+            what = s.action.replace("_", " ")
+            lines.append(
+                f"  {word}: {what} for {s.target_kind} {s.target_name!r}" + (f" ({s.detail})" if s.detail else "")
+            )
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.describe())
+
+
+# ------------------------------------------------------------------------------ service
+
+
+# ------------------------------------------------------------------------------ one run
+Target = Company | Relationship
+
+
+class RuleExecution:
+    """One rule run: the targets, then each action in bulk."""
+
+    def __init__(self, kit: Kit, rule: Rule) -> None:
+        self.kit, self.rule = kit, rule
+        self.today = kit.today()
+        self.kind = rule.target
+        self.key = "company_id" if self.kind == "company" else "relationship_id"
+        self.actor: User | None = None
+        self.companies: dict[str, Company] = {}
+        self.steps: list[RuleStep] = []
+
+    def execute(self) -> RuleRun:
+        d = self.rule.definition
+        if not self.rule.active:
+            raise ValidationError("the rule is not active", value=self.rule.name)
+        query = Query(conditions=[plain(c) for c in d.get("where", [])], logic=d.get("logic"), sort=["name", "id"])
+        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, query)))
+        if d.get("without_activity") and targets:
+            targets = self._without_activity(targets, d["without_activity"])
+        if self.kind == "relationship" and targets:
+            ids = sorted({t.company_id for t in targets if isinstance(t, Relationship)})
+            self.companies = {c.id: c for c in self.kit.store.get_many("company", ids)}
+        if self.kit.actor_id is not None:
+            self.actor = self.kit.users.get(self.kit.actor_id)
+        for action in d["actions"]:
+            if targets:
+                getattr(self, "_" + action["do"])(targets, action)
+        return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
+
+    # ------------------------------------------------------------------ helpers
+    def _scope(self, targets: Sequence[Target]) -> list[tuple[str, Any, Any]]:
+        """Conditions selecting records of these targets (a company's own, not its relationships')."""
+        ids = [t.id for t in targets]
+        if self.kind == "company":
+            return [("company_id", "in", ids), ("relationship_id", "is empty", None)]
+        return [("relationship_id", "in", ids)]
+
+    def _company(self, t: Target) -> Company:
+        return t if isinstance(t, Company) else self.companies[t.company_id]
+
+    def _text(self, template: str, t: Target) -> str:
+        return fill(template, name=t.name, company=self._company(t).name)
+
+    def _step(self, action: str, result: str, t: Target, record_id: str | None = None, detail: str = "") -> None:
+        self.steps.append(RuleStep(action, result, self.kind, t.id, t.name, record_id, detail))
+
+    def _guard(self, records: Iterable[Record]) -> None:
+        """The acting user (if any) may make these changes (SHARE_04)."""
+        if self.actor is not None:
+            for r in records:
+                if not self.kit.access.can(self.actor, "change", r):
+                    self.kit.access.check_actor("change", r)
+
+    def _owners(self, targets: Sequence[Target], spec: str) -> dict[str, str | RuleViolation | None]:
+        """Each target's owner (user id), or why it has none: two reads at most."""
+        wanted: dict[str, Any] = {}
+        for t in targets:
+            if spec == "csm":
+                wanted[t.id] = t.csm_id or (self._company(t).csm_id if isinstance(t, Relationship) else None)
+            elif spec.startswith("field:"):
+                wanted[t.id] = t.fields.get(spec[6:])
+            else:
+                wanted[t.id] = spec
+            if wanted[t.id] is None:
+                wanted[t.id] = self.kit.actor_id
+        refs = {v for v in wanted.values() if isinstance(v, str) and v}
+        emails = sorted(v for v in refs if "@" in v)
+        users = {u.id: u for u in self.kit.store.get_many("user", sorted(refs - set(emails)))}
+        if emails:
+            users.update(by_email(self.kit, emails))
+        out: dict[str, str | RuleViolation | None] = {}
+        for tid, ref in wanted.items():
+            user = users.get(ref) if isinstance(ref, str) else None
+            if ref is None:
+                out[tid] = None
+            elif user is None:
+                out[tid] = RuleViolation("USER_02", "the owner is not a user", value=ref)
+            else:
+                out[tid] = owner_refusal(user, "new work") or user.id
+        return out
+
+    def _due(self, action: Mapping[str, Any]) -> date | None:
+        return (
+            None
+            if action.get("due_days") is None
+            else add_days(self.today, action["due_days"], what="the action's due_days")
+        )
+
+    def _owner_or_skip(self, action: str, t: Target, owner: str | RuleViolation | None) -> str | None:
+        if isinstance(owner, RuleViolation):
+            self._step(action, "skipped", t, detail=str(owner))
+            return None
+        if owner is None:
+            self._step(action, "skipped", t, detail=f"no owner: the {self.kind} has no CSM and no user runs the rule")
+        return owner
+
+    # ------------------------------------------------------------ activity test
+    def _without_activity(self, targets: list[Target], spec: Mapping[str, Any]) -> list[Target]:
+        """Targets with no published activity of the types since their threshold:
+        ``days`` before today, or before the date field ``since`` (one query)."""
+        since, days = spec.get("since"), spec["days"]
+        thresholds: dict[str, date] = {}
+        for t in targets:
+            anchor = self.today if since is None else _date_field(t, since)
+            if anchor is not None:
+                thresholds[t.id] = anchor - timedelta(days=days)
+        kept = [t for t in targets if t.id in thresholds]
+        if not kept:
+            return []
+        earliest = datetime.combine(min(thresholds.values()), time(), tzinfo=timezone.utc)
+        latest: dict[str, date] = {}
+        where = [
+            *self._scope(kept),
+            ("type", "in", spec["types"]),
+            ("draft", "=", False),
+            ("occurred_at", ">=", earliest),
+        ]
+        if self.kind == "company":
+            where = [c for c in where if c[0] != "relationship_id"]  # any activity of the company counts
+        for a in self.kit.store.query(self.kit.bind("activity", Query(conditions=where))):
+            tid = a.company_id if self.kind == "company" else a.relationship_id
+            day = a.occurred_at.astimezone(timezone.utc).date()
+            latest[tid] = max(latest.get(tid, day), day)
+        return [t for t in kept if t.id not in latest or latest[t.id] < thresholds[t.id]]
+
+    # ------------------------------------------------------------------- CTAs
+    def _create_cta(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "create_cta"
+        ctype, reason = a["type"], a.get("reason")
+        existing: dict[str, list[Cta]] = {}
+        for c in kit.store.query(kit.bind("cta", self._similar_ctas(targets, ctype, reason, a.get("cooldown_days")))):
+            existing.setdefault(getattr(c, self.key), []).append(c)
+        content = kit.playbooks.content(kit.playbooks.by_name(a["playbook"])) if a.get("playbook") else None
+        owners = self._owners(targets, a.get("owner", "csm"))
+        created = stamp(kit)
+        priority = a.get("priority") or "medium"
+        rank = {item.key: i for i, item in enumerate(kit.config.items("priority"))}  # first is highest
+        cooldown = a.get("cooldown_days")
+        new: list[Cta] = []
+        tasks: list[Task] = []
+        changed: list[tuple[Cta, int]] = []
+        for t in targets:
+            name = self._text(a["name"], t)
+            held, raised = self._held_back(t, existing.get(t.id, []), priority, rank, cooldown)
+            if raised is not None:
+                changed.append(raised)
+            if held:
+                continue
+            owner = self._owner_or_skip(action, t, owners[t.id])
+            if owner is None:
+                continue
+            cta = new_cta(
+                kit,
+                created=created,
+                name=name,
+                company_id=self._company(t).id,
+                relationship_id=_relationship_id(t),
+                owner_id=owner,
+                type=ctype,
+                reason=reason,
+                priority=priority,
+                start_date=self.today,
+                due_date=self._due(a),
+                source="rule",
+                comments=a.get("comments"),
+                playbook_ids=(content.playbook.id,) if content else (),
+            )
+            if content is not None:
+                check_playbook_for(kit, cta, content.playbook)
+                tasks.extend(playbook_tasks(kit, cta, content, self.today))
+            new.append(cta)
+            self._step(action, "created", t, cta.id, name)
+        self._guard([*new, *(c for c, _ in changed)])
+        if new or tasks:
+            kit.store.insert_many([*new, *tasks])
+        if changed:
+            kit.store.update_many(changed)
+        kit.notifications.work_created(new)
+
+    def _held_back(
+        self, t: Target, same: list[Cta], priority: str, rank: dict[str, int], cooldown: int | None
+    ) -> tuple[bool, tuple[Cta, int] | None]:
+        """Whether a similar CTA holds a new one back (RULE_02, OBJ_08), recorded as a step:
+        a snoozed open one suppresses it, an open one is raised to a higher priority or left
+        alone, one closed within the cooldown suppresses it: (held back, the raised CTA's update)."""
+        action = "create_cta"
+        open_ = [c for c in same if not self.kit.statuses.get("cta", c.status).is_closed]
+        if open_:
+            cta = open_[0]
+            if cta.snoozed_until is not None and cta.snoozed_until > self.today:
+                detail = f"OBJ_08: a similar CTA is snoozed until {cta.snoozed_until}"
+                self._step(action, "suppressed", t, cta.id, detail)
+                return True, None
+            if rank.get(priority, len(rank)) < rank.get(cta.priority or "", len(rank)):  # escalate only
+                raised = attrs.evolve(cta, priority=priority, version=cta.version + 1, updated_at=self.kit.now())
+                self._step(action, "updated", t, cta.id, f"RULE_02: the open CTA is raised to {priority} priority")
+                return True, (raised, cta.version)
+            self._step(action, "unchanged", t, cta.id, "RULE_02: a similar CTA is open")
+            return True, None
+        recent = [c for c in same if c.closed_at is not None and cooldown is not None
+                  and c.closed_at.date() > self.today - timedelta(days=cooldown)]  # fmt: skip
+        if not recent:
+            return False, None
+        closed = recent[0].closed_at.date() if recent[0].closed_at else ""
+        self._step(
+            action, "suppressed", t, recent[0].id, f"a similar CTA was closed on {closed} (cooldown {cooldown} days)"
+        )
+        return True, None
+
+    def _similar_ctas(self, targets: Sequence[Target], ctype: str, reason: str | None, cooldown: int | None) -> Query:
+        """The CTAs that hold a new one back (RULE_02): of these targets, type and reason,
+        open or closed within the cooldown.  The database filters them, so a re-run reads
+        what matters now, however many CTAs of the type were closed long ago."""
+        scope = self._scope(targets)
+        where: list[Any] = [
+            *scope,
+            ("type", "=", ctype),
+            ("reason", "=", reason) if reason is not None else ("reason", "is empty", None),
+            ("status", "in", self.kit.statuses.in_category("cta", "open")),
+        ]
+        logic = " AND ".join(str(i) for i in range(1, len(where) + 1))
+        if cooldown is not None:  # closed on a day after today - cooldown
+            since = datetime.combine(self.today - timedelta(days=cooldown - 1), time(), tzinfo=timezone.utc)
+            where.append(("closed_at", ">=", since))
+            n = len(where)
+            logic = " AND ".join(str(i) for i in range(1, n - 1)) + f" AND ({n - 1} OR {n})"
+        return Query(conditions=where, logic=logic, sort=["created_at", "id"])
+
+    # ------------------------------------------------------------------ plans
+    def _create_plan(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "create_plan"
+        ptype = kit.config.plan_type(a["plan_type"])
+        names = {t.id: self._text(a["name"], t) for t in targets}
+        keys = {t.id: name_key(self._company(t).id, _relationship_id(t), names[t.id]) for t in targets}
+        existing = plans_named(kit, list(keys.values()))
+        prepared = (
+            kit.plan_templates.prepare(template_by_name(kit, a["template"], ptype.key)) if a.get("template") else None
+        )
+        owners = self._owners(targets, a.get("owner", "csm"))
+        created = stamp(kit)
+        plans: list[SuccessPlan] = []
+        items: list[Objective | Task] = []
+        for t in targets:
+            found = existing.get(keys[t.id])
+            if found is not None:
+                if found.plan_type == ptype.key:
+                    self._step(action, "unchanged", t, found.id, f"RULE_02: plan {found.name!r} exists")
+                else:
+                    self._step(
+                        action, "skipped", t, found.id, f"PLAN_02: a {found.plan_type} plan is named {found.name!r}"
+                    )
+                continue
+            owner = self._owner_or_skip(action, t, owners[t.id])
+            if owner is None:
+                continue
+            plan = new_plan(
+                kit,
+                created=created,
+                name=names[t.id],
+                company_id=self._company(t).id,
+                relationship_id=_relationship_id(t),
+                plan_type=ptype.key,
+                owner_id=owner,
+                due_date=self._due(a),
+            )
+            if prepared is not None:
+                objectives, tasks = prepared.build(kit, plan, on=self.today, owner_of=lambda ref, what: (ref, "user"))
+                latest = latest_beyond(
+                    plan.due_date, [("", o.due_date) for o in objectives] + [("", x.due_date) for x in tasks]
+                )
+                if latest is not None:
+                    plan = attrs.evolve(plan, due_date=latest[0])  # PLAN_09
+                items.extend([*objectives, *tasks])
+            plans.append(plan)
+            self._step(action, "created", t, plan.id, names[t.id])
+        self._guard(plans)
+        if plans:
+            kit.store.insert_many([*plans, *items])
+            kit.notifications.emit_many(
+                "plan_assigned", [(p.owner_id, p, f"Success plan {p.name!r} was assigned to you", "") for p in plans]
+            )
+            kit.notifications.work_created([i for i in items if isinstance(i, Objective)])
+
+    # ------------------------------------------------------------- activities
+    def _log_activity(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        kit, action = self.kit, "log_activity"
+        subjects = {t.id: self._text(a["subject"], t) for t in targets}
+        where: list[Any] = [
+            *self._scope(targets),
+            ("type", "=", a["type"]),
+            ("subject", "in", sorted(set(subjects.values()))),
+        ]
+        if a.get("cooldown_days") is not None:
+            where.append(("occurred_at", "within last n days", a["cooldown_days"]))
+        logged = {
+            (getattr(x, self.key), x.subject): x for x in kit.store.query(kit.bind("activity", Query(conditions=where)))
+        }
+        now = kit.now()
+        new: list[Activity] = []
+        for t in targets:
+            found = logged.get((t.id, subjects[t.id]))
+            if found is not None:
+                self._step(action, "unchanged", t, found.id, "RULE_02: already logged")
+                continue
+            activity = Activity(
+                **stamp(self.kit),
+                type=a["type"],
+                subject=subjects[t.id],
+                notes=a.get("notes"),
+                occurred_at=now,
+                author_id=kit.actor_id,
+                published_at=now,
+                level=self.kind,
+                company_id=self._company(t).id,
+                relationship_id=_relationship_id(t),
+            )
+            new.append(activity)
+            self._step(action, "created", t, activity.id, subjects[t.id])
+        self._guard(new)
+        if new:
+            kit.store.insert_many(new)
+
+
+def _relationship_id(target: Target) -> str | None:
+    return target.id if isinstance(target, Relationship) else None
+
+
+def _date_field(record: Target, field: str) -> date | None:
+    value = getattr(record, field) if attrs.has(type(record)) and hasattr(record, field) else record.fields.get(field)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
