@@ -266,3 +266,14 @@ def test_apply_costs_the_same_storage_calls_whatever_the_size__TPL_02(w: World) 
         kit.plans.apply_template(plan.id, tpl)
         calls.append(kit.store.stats.total)
     assert calls[0] == calls[1], calls
+
+
+def test_items_and_steps_take_a_name_too__TPL_01_OBJ_03(w: World) -> None:
+    """Named kinds are taken by name wherever they are taken by id (docs/design.md)."""
+    kit = w.kit
+    template = onboarding_template(kit)
+    assert kit.plan_templates.items(template.name) == kit.plan_templates.items(template.id) != []
+    book = kit.playbooks.create("Welcome", [{"name": "Call", "due_days": 1}])
+    assert (
+        [s.name for s in kit.playbooks.steps("Welcome")] == [s.name for s in kit.playbooks.steps(book.id)] == ["Call"]
+    )

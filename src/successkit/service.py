@@ -78,6 +78,13 @@ class Service(Generic[R]):
         """The stored records of these ids (records are re-read by id); unknown ids are left out."""
         return self.kit.store.get_many(self.kind, [self.id_of(r) for r in self._refs(refs)])
 
+    def ref_id(self, ref: R | str) -> str:
+        """The id a record, an id or (for a kind with unique names) a name stands for:
+        no read for a record or for kinds without names, at most two for a name."""
+        if self.named and not isinstance(ref, self.record_class):
+            return self.get(ref).id
+        return self.id_of(ref)
+
     def by_name(self, name: str) -> R:
         """The record with this name, for kinds whose names are unique (playbooks,
         rules, relationship types...)."""

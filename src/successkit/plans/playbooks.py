@@ -111,7 +111,7 @@ class PlaybookService(Service[Playbook]):
 
     def steps(self, playbook: Playbook | str) -> list[PlaybookTask]:
         """A playbook's steps in order."""
-        query = Query(conditions=[("playbook_id", "=", self.id_of(playbook))], sort=["position", "key"])
+        query = Query(conditions=[("playbook_id", "=", self.ref_id(playbook))], sort=["position", "key"])
         return list(self.kit.store.query(self.kit.bind("playbook_task", query)))
 
     def contents(self, playbooks: Iterable[Playbook | str]) -> dict[str, PlaybookContent]:

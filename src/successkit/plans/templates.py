@@ -155,7 +155,7 @@ class PlanTemplateService(Service[PlanTemplate]):
 
     def items(self, template: PlanTemplate | str) -> list[TemplateItem]:
         """A template's items, objectives and tasks, in order."""
-        return list(self.kit.store.query(self.kit.bind("template_item", _items_query(self.id_of(template)))))
+        return list(self.kit.store.query(self.kit.bind("template_item", _items_query(self.ref_id(template)))))
 
     def for_type(self, plan_type: str) -> list[PlanTemplate]:
         """Templates offered to plans of a type: its own and those of ALL (TPL_01)."""
