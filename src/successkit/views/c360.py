@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.accounts.companies import MAX_LEVELS
-from successkit.engagement.timeline import MAX_PAGE, TimelineItem
+from successkit.engagement.timeline import MAX_PAGE, TimelineItem, TimelinePage
 from successkit.errors import ValidationError
 from successkit.goals.progress import GoalProgress
 from successkit.plans.plans import PlanCounts
@@ -382,16 +382,7 @@ class Customer360Service:
         people = kit.people.of_company(current.id)
         users = self._users([current.csm_id, *(r.csm_id for r in rels)], work, page.items)
         return Company360(
-            as_of=kit.today(),
-            csm=users.get(current.csm_id or ""),
-            open_ctas=work.open_ctas,
-            snoozed_ctas=work.snoozed_ctas,
-            plans=work.plans,
-            goals=work.goals,
-            people=_live(people),
-            timeline=page.items,
-            timeline_next=page.next,
-            users=users,
+            **self._shared(work, people, page, users, current.csm_id),
             company=current,
             ancestors=tuple(ancestors),
             children=tuple(children),
@@ -414,16 +405,7 @@ class Customer360Service:
         people = kit.people.of_company(owner.id)
         users = self._users([rel.csm_id, owner.csm_id], work, page.items)
         return Relationship360(
-            as_of=kit.today(),
-            csm=users.get(rel.csm_id or ""),
-            open_ctas=work.open_ctas,
-            snoozed_ctas=work.snoozed_ctas,
-            plans=work.plans,
-            goals=work.goals,
-            people=_live(people),
-            timeline=page.items,
-            timeline_next=page.next,
-            users=users,
+            **self._shared(work, people, page, users, rel.csm_id),
             relationship=rel,
             type=rtype,
             company=owner,
@@ -464,6 +446,23 @@ class Customer360Service:
             return self.kit.statuses.get("plan", status).category
         except ValidationError:  # a status whose plugin is gone
             return "unknown"
+
+    def _shared(
+        self, work: _Work, people: list[Person], page: TimelinePage, users: dict[str, User], csm_id: str | None
+    ) -> dict[str, Any]:
+        """The sections both views have (:class:`_View`)."""
+        return {
+            "as_of": self.kit.today(),
+            "csm": users.get(csm_id or ""),
+            "open_ctas": work.open_ctas,
+            "snoozed_ctas": work.snoozed_ctas,
+            "plans": work.plans,
+            "goals": work.goals,
+            "people": _live(people),
+            "timeline": page.items,
+            "timeline_next": page.next,
+            "users": users,
+        }
 
     def _users(self, ids: Iterable[str | None], work: _Work, timeline: Sequence[TimelineItem]) -> dict[str, User]:
         """Every user the view names, in one read."""
