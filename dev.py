@@ -28,7 +28,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".successkit-installed"
-EXTRAS = {"demo": "dev", "test": "dev,pandas,postgres,plot", "lint": "dev,postgres,bench", "bench": "dev,bench,postgres"}
+EXTRAS = {"demo": "dev", "test": "dev,pandas,postgres,plot", "lint": "dev,pandas,postgres,plot,bench", "bench": "dev,bench,postgres"}
 
 
 def ensure_env(extras: str) -> None:
