@@ -503,3 +503,29 @@ def test_known_settings_are_checked_when_set__SEC_05(kit: sk.Kit) -> None:
     assert kit.config.setting("snooze.enabled") == "false"
     kit.config.set_setting("snooze.enabled", None)  # unset: the default again
     assert kit.config.setting("snooze.enabled") is None
+
+
+def test_reload_reads_what_another_kit_changed_and_the_seed_checks_what_it_is_given__SEC_05(
+    shared_url: str,
+) -> None:
+    """``kit.reload()`` fills the configuration and custom-field caches from the store in one
+    storage call: what another kit on the same store added is seen afterwards.  The kit's own
+    seeding takes what it read; a caller giving ``seed`` a wrong ``stored`` is refused (SEC_05)."""
+    mine, other = sk.open(shared_url, entry_points=False), sk.open(shared_url, entry_points=False)
+    try:
+        assert "left_behind" not in [i.key for i in mine.config.items("reason")]  # cached now
+        other.config.add_item("reason", "left_behind", "Left behind")
+        other.custom_fields.declare("company", "tier", "text")
+        assert "left_behind" not in [i.key for i in mine.config.items("reason")]
+        mine.store.stats.reset()
+        mine.reload()
+        assert mine.store.stats.calls["query_many"] == 1 and mine.store.stats.calls["query"] == 0
+        assert "left_behind" in [i.key for i in mine.config.items("reason")]
+        assert "tier" in mine.declared_fields("company")
+        with pytest.raises(sk.ValidationError, match="SEC_05"):
+            mine.config.seed([], stored={"plan_type": ["x"], "config_item": [], "setting": []})
+        with pytest.raises(sk.ValidationError, match="SEC_05"):
+            mine.custom_fields.index_all(["tier"])  # type: ignore[list-item]
+    finally:
+        mine.close()
+        other.close()

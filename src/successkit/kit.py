@@ -209,6 +209,27 @@ class Kit:
             decls = cache[kind] = self.custom_fields.declared(kind)
         return MappingProxyType(decls)
 
+    def reload(self) -> None:
+        """Read the configuration and every custom-field declaration again, in one
+        storage call (one round trip on PostgreSQL), and fill the caches with them;
+        seed the defaults the plugins register that the store lacks; bring the
+        custom-field indexes in line with the declarations.  A kit does this as it
+        opens; call it after another process changed the configuration."""
+        from successkit.admin.config import SEED_KINDS
+
+        defaults: list[tuple[str, dict[str, Any]]] = []
+        self.plugins.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
+        store, now = self.store, self.now()
+        kinds = [CustomField.__kind__, *SEED_KINDS]
+        declarations, *stored = store.query_many([bind(Query(sort=["id"]), store.schema(k), {}, now) for k in kinds])
+        by_kind: dict[str, dict[str, CustomField]] = {k: {} for k in store.schemas if k != CustomField.__kind__}
+        for field in sorted(declarations, key=lambda f: f.name):
+            by_kind.setdefault(field.record_kind, {})[field.name] = field
+        self._core.custom.clear()
+        self._core.custom.update(by_kind)
+        self.config.seed(defaults, stored=dict(zip(SEED_KINDS, stored, strict=True)))
+        self.custom_fields.index_all(declarations)  # indexes another process declared or dropped
+
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""
         from successkit.accounts.custom_fields import FIELD_TYPES
@@ -303,10 +324,7 @@ def open(
     store = storage.open(url or "memory://", RECORD_CLASSES)
     core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock), activity_types=activity_types)
     kit = Kit(core)
-    defaults: list[tuple[str, dict[str, Any]]] = []
-    pm.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
-    kit.config.seed(defaults)
-    kit.custom_fields.index_all()  # custom-field indexes another process declared or dropped
+    kit.reload()
     if actor is None:
         return kit
     try:

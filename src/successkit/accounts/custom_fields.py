@@ -109,23 +109,30 @@ class CustomFieldService(Service[CustomField]):
         self.kit.custom_field_decls(record_kind, refresh=True)
         return field
 
-    def index_all(self) -> None:
+    def index_all(self, declarations: list[CustomField] | None = None) -> None:
         """Bring every kind's custom-field indexes to the declarations (on open:
         a field declared indexed by another process, a declaration deleted).
+        ``declarations``: every declaration as just read (a kit opening reads them
+        with the rest of its configuration); without it they are read here.
         Only when something is to change are the kinds' index locks taken and the
         declarations read again under them."""
+        if declarations is None:
+            declarations = self.list([("indexed", "=", True)])
+        elif not isinstance(declarations, (list, tuple)) or not all(isinstance(d, CustomField) for d in declarations):
+            raise ValidationError("declarations are a list of CustomField", rule="SEC_05", value=declarations)
         store = self.kit.store
-        if not store.custom_index_changes(self._indexed()):
+        if not store.custom_index_changes(self._indexed(list(declarations))):
             return
         with store.exclusive(*(_index_lock(kind) for kind in store.schemas)):
-            store.index_custom_fields(self._indexed())
+            store.index_custom_fields(self._indexed(self.list([("indexed", "=", True)])))
 
-    def _indexed(self) -> dict[str, dict[str, FieldType]]:
+    def _indexed(self, declarations: list[CustomField]) -> dict[str, dict[str, FieldType]]:
         """Every kind (but declarations) with the storage types of its indexed custom fields."""
         fields: dict[str, dict[str, FieldType]] = {kind: {} for kind in self.kit.store.schemas if kind != self.kind}
         by_kind: dict[str, list[CustomField]] = {}
-        for field in self.list([("indexed", "=", True)]):
-            by_kind.setdefault(field.record_kind, []).append(field)
+        for field in declarations:
+            if field.indexed:
+                by_kind.setdefault(field.record_kind, []).append(field)
         fields.update({kind: _index_types(decls) for kind, decls in by_kind.items() if kind in fields})
         return fields
 

@@ -28,9 +28,10 @@ from .statuses import CATEGORIES
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["ConfigService"]
+__all__ = ["SEED_KINDS", "ConfigService"]
 
-_SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": ConfigItem, "setting": Setting}
+#: The kinds plugins seed defaults of (and the configuration a kit caches).
+SEED_KINDS: dict[str, type[Record]] = {"plan_type": PlanType, "config_item": ConfigItem, "setting": Setting}
 
 
 #: What a plan type's administrator may set (the key is its identity and stays).
@@ -85,8 +86,8 @@ def _default_pairs(defaults: Any) -> list[tuple[str, dict[str, Any]]]:
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[1], Mapping)):
             raise ValidationError("a default is a (kind, values) pair", rule="SEC_05", value=pair)
         kind, values = pair
-        if kind not in _SEED_KINDS:
-            raise ValidationError(f"a default is one of {', '.join(_SEED_KINDS)}", value=kind)
+        if kind not in SEED_KINDS:
+            raise ValidationError(f"a default is one of {', '.join(SEED_KINDS)}", value=kind)
         for needed in ("category", "key") if kind == "config_item" else ("key",):
             if not isinstance(values.get(needed), str):
                 raise ValidationError(f"a default {kind} needs a text {needed}", rule="SEC_05", value=values)
@@ -115,17 +116,18 @@ class ConfigService:
         self._cache.clear()
 
     # ------------------------------------------------------------------ seeding
-    def seed(self, defaults: list[tuple[str, dict[str, Any]]]) -> int:
-        """Insert the defaults the store does not hold yet; returns how many."""
+    def seed(self, defaults: list[tuple[str, dict[str, Any]]], *, stored: Mapping[str, list[Any]] | None = None) -> int:
+        """Insert the defaults the store does not hold yet; returns how many.
+        ``stored`` is every record of the :data:`SEED_KINDS` as just read (a kit
+        reads them with the rest of what it needs on opening, in one call);
+        without it they are read here.  What was read fills the cache."""
         defaults = _default_pairs(defaults)
-        if not defaults:
-            return 0
-        store = self.kit.store
-        existing = {kind: {_natural_key(kind, attrs.asdict(r)) for r in self._all(kind)} for kind in _SEED_KINDS}
+        stored = _stored_configuration(stored) if stored is not None else {k: self._all(k) for k in SEED_KINDS}
         now = self.kit.now()
         records = []
+        existing = {kind: {_natural_key(kind, attrs.asdict(r)) for r in stored[kind]} for kind in SEED_KINDS}
         for kind, values in defaults:
-            cls = _SEED_KINDS[kind]
+            cls = SEED_KINDS[kind]
             natural = _natural_key(kind, values)
             if kind == "setting":  # checked even when stored already: a bad default is a clear error
                 self._setting_value(natural, values.get("value"))
@@ -136,21 +138,36 @@ class ConfigService:
                 records.append(cls(id=f"default:{kind}:{natural}", created_at=now, updated_at=now, **values))
             except TypeError as e:
                 raise ValidationError(f"bad fields for a default {kind}: {e}", rule="SEC_05", value=values) from None
+        self.refresh()
         if records:
             with suppress(ConflictError):  # another process seeded at the same moment
-                store.insert_many(records)
-        self.refresh()
-        return len(records)
+                self.kit.store.insert_many(records)
+            return len(records)
+        for kind, rows in stored.items():
+            self._fill(kind, rows)
+        return 0
 
     def _all(self, kind: str) -> list[Any]:
         return list(self.kit.store.query(self.kit.bind(kind, Query(sort=["id"]))))
+
+    def _fill(self, kind: str, rows: list[Any]) -> Any:
+        """Cache every stored record of a configuration kind, in the shape its lookups read."""
+        cached: Any
+        if kind == "plan_type":
+            cached = sorted(rows, key=lambda t: t.name)
+        elif kind == "config_item":
+            cached = sorted(rows, key=lambda i: (i.order, i.key))
+        else:
+            cached = {s.key: s for s in rows}
+        self._cache[kind] = cached
+        return cached
 
     # --------------------------------------------------------------- plan types
     def _plan_types(self) -> list[PlanType]:
         """The cached plan types, by name: shared, never handed out (SEC_06)."""
         cached = self._cache.get("plan_type")
         if cached is None:
-            cached = self._cache["plan_type"] = sorted(self._all("plan_type"), key=lambda t: t.name)
+            cached = self._fill("plan_type", self._all("plan_type"))
         return list(cached)
 
     def plan_types(self, *, include_inactive: bool = False) -> list[PlanType]:
@@ -243,7 +260,7 @@ class ConfigService:
         _category(category)
         cached = self._cache.get("config_item")
         if cached is None:
-            cached = self._cache["config_item"] = sorted(self._all("config_item"), key=lambda i: (i.order, i.key))
+            cached = self._fill("config_item", self._all("config_item"))
         return [i for i in cached if i.category == category and (include_inactive or i.active)]
 
     def add_item(self, category: str, key: str, name: str, *, order: int | None = None) -> ConfigItem:
@@ -281,7 +298,7 @@ class ConfigService:
         key = require_text("setting", "key", key)
         cached = self._cache.get("setting")
         if cached is None:
-            cached = self._cache["setting"] = {s.key: s for s in self._all("setting")}
+            cached = self._fill("setting", self._all("setting"))
         found = cached.get(key)
         return None if found is None else found.value
 
@@ -342,3 +359,17 @@ class ConfigService:
         if not closed:
             raise ValidationError(f"no closed status is registered for {kind}", value=kind)
         return closed[0]
+
+
+def _stored_configuration(stored: Any) -> dict[str, list[Any]]:
+    """``seed``'s ``stored``: for every seeded kind, a list of its records (SEC_05)."""
+    if not isinstance(stored, Mapping) or set(stored) != set(SEED_KINDS):
+        kinds = ", ".join(SEED_KINDS)
+        raise ValidationError(f"stored maps each of {kinds} to its records", rule="SEC_05", value=stored)
+    out: dict[str, list[Any]] = {}
+    for kind, cls in SEED_KINDS.items():
+        rows = stored[kind]
+        if not isinstance(rows, (list, tuple)) or not all(isinstance(r, cls) for r in rows):
+            raise ValidationError(f"stored {kind} records are a list of {cls.__name__}", rule="SEC_05", value=rows)
+        out[kind] = list(rows)
+    return out

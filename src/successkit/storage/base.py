@@ -277,6 +277,16 @@ class Store(abc.ABC):
         self._count("query")
         return self._query(schema, query)
 
+    def query_many(self, queries: Sequence[BoundQuery]) -> list[list[Any]]:
+        """The records of several queries, each read whole: one storage call, and one
+        round trip where the backend can send them together (PostgreSQL pipelines
+        them).  Meant for the small lookups read together, such as a kit's
+        configuration when it opens; stream large results with :meth:`query`."""
+        pairs = [(self.schema(q.kind), q) for q in queries]
+        self._count("query_many")
+        with self._lock:
+            return self._query_many(pairs)
+
     def count(self, query: BoundQuery) -> int:
         """How many records match (limit and offset ignored)."""
         schema = self.schema(query.kind)
@@ -387,6 +397,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
         """Stream matching records in the query's order (ties by id)."""
+
+    def _query_many(self, pairs: list[tuple[KindSchema, BoundQuery]]) -> list[list[Any]]:
+        """Read several queries whole (a backend that can batch them overrides this)."""
+        return [list(self._query(schema, query)) for schema, query in pairs]
 
     @abc.abstractmethod
     def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:

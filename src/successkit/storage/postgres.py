@@ -27,22 +27,25 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import attrs
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
+from successkit.errors import ConflictError, StorageError, ValidationError
 from successkit.query.bind import BoundGroup, BoundQuery
 from successkit.query.schema import FieldType, KindSchema
 from successkit.retry import backoff_delay
 
 from .base import Store
 from .indexes import index_changes
+from .pg_catalog import CATALOG, LOWER_COLLATIONS, check_version, read_catalog
 from .pg_dialect import PostgresDialect
 from .pg_url import check_schema_name, redacted, split_url
 from .sql import quote
@@ -63,6 +66,10 @@ RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock detected
 RETRY_ATTEMPTS = 3
 RETRY_BASE_DELAY = 0.01
 RETRY_MAX_DELAY = 0.2
+#: A pooled connection idle longer than this (seconds) is checked before it is
+#: handed out (a firewall may have dropped it without a word); one returned
+#: more recently is used at once, and a read that finds it closed runs again.
+IDLE_CHECK = 30.0
 
 
 class TransientConflict(ConflictError):
@@ -79,6 +86,10 @@ class TransientConflict(ConflictError):
         super().__init__(message, rule="STORE_04", value=sqlstate)
         self.sqlstate = sqlstate
         self.attempts = attempts
+
+
+class _ConnectionLost(StorageError):
+    """The server closed a pooled connection (restart, idle timeout, terminated backend)."""
 
 
 class PostgresStore(Store):
@@ -111,13 +122,15 @@ class PostgresStore(Store):
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self._tx: psycopg.Connection[Any] | None = None
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
         server_options = f'{parsed.server_options} -c search_path="{self.schema_name}"'.strip()
         self._pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=max_connections,
             open=False,
-            check=ConnectionPool.check_connection,
+            check=self._check_idle,
+            reset=self._mark_returned,
             kwargs={
                 "autocommit": True,
                 "options": server_options,
@@ -133,8 +146,8 @@ class PostgresStore(Store):
                 self._pool.close()
                 raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
         try:
-            self._retrying(self._ensure_schema)  # processes opening a new schema at once may conflict
-            self._choose_lower_collation()
+            if not self._schema_is_current():  # one round trip, no lock, no DDL
+                self._retrying(self._ensure_schema)  # processes opening a new schema at once may conflict
         except BaseException:
             self._pool.close()
             raise
@@ -147,18 +160,25 @@ class PostgresStore(Store):
         self._pool.close()
 
     # ------------------------------------------------------------- retrying
-    def _retrying(self, operation: Callable[[], T]) -> T:
+    def _retrying(self, operation: Callable[[], T], *, read: bool = False) -> T:
         """Run ``operation``; when it is the whole of a transaction the store owns
         (no transaction was open), retry serialization failures and deadlocks, at
         most :attr:`retry_attempts` times in all, sleeping a jittered, growing
         delay between attempts.  Inside a caller's transaction it runs once: the
-        database rolled back the caller's work, so only the caller can redo it."""
+        database rolled back the caller's work, so only the caller can redo it.
+        A ``read`` that found its pooled connection closed by the server runs once
+        more on a fresh one (a write may have been applied: it is not rerun)."""
         if self.in_transaction:
             return operation()
         attempt = 1
+        lost = 0
         while True:
             try:
                 return operation()
+            except _ConnectionLost:
+                if not read or lost >= self._pool.max_size:
+                    raise
+                lost += 1
             except TransientConflict as e:
                 if attempt >= self.retry_attempts:
                     if attempt == 1:
@@ -172,10 +192,10 @@ class PostgresStore(Store):
                 attempt += 1
 
     def get(self, kind: str, id: str) -> Any:
-        return self._retrying(lambda: super(PostgresStore, self).get(kind, id))
+        return self._retrying(lambda: super(PostgresStore, self).get(kind, id), read=True)
 
     def get_many(self, kind: str, ids: Sequence[str]) -> list[Any]:
-        return self._retrying(lambda: super(PostgresStore, self).get_many(kind, ids))
+        return self._retrying(lambda: super(PostgresStore, self).get_many(kind, ids), read=True)
 
     def insert_many(self, records: Sequence[Any]) -> None:
         self._retrying(lambda: super(PostgresStore, self).insert_many(records))
@@ -188,13 +208,16 @@ class PostgresStore(Store):
 
     def query(self, query: BoundQuery) -> Iterator[Any]:
         # Only the opening of the stream is retried: rows already handed out cannot be taken back.
-        return self._retrying(lambda: super(PostgresStore, self).query(query))
+        return self._retrying(lambda: super(PostgresStore, self).query(query), read=True)
+
+    def query_many(self, queries: Sequence[BoundQuery]) -> list[list[Any]]:
+        return self._retrying(lambda: super(PostgresStore, self).query_many(queries), read=True)
 
     def count(self, query: BoundQuery) -> int:
-        return self._retrying(lambda: super(PostgresStore, self).count(query))
+        return self._retrying(lambda: super(PostgresStore, self).count(query), read=True)
 
     def group_counts(self, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
-        return self._retrying(lambda: super(PostgresStore, self).group_counts(query, group))
+        return self._retrying(lambda: super(PostgresStore, self).group_counts(query, group), read=True)
 
     # ------------------------------------------------------------- connections
     @contextmanager
@@ -204,7 +227,46 @@ class PostgresStore(Store):
             yield self._tx
             return
         with self._pool.connection() as conn:
-            yield conn
+            try:
+                yield conn
+            except psycopg.OperationalError as e:
+                if _lost(conn, e):
+                    raise _ConnectionLost(f"PostgreSQL closed the connection: {str(e).strip()}") from e
+                raise
+
+    def _check_idle(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check: a round trip only for a connection idle a while (:data:`IDLE_CHECK`)."""
+        returned = self._returned.get(conn)
+        if returned is not None and time.monotonic() - returned > IDLE_CHECK:
+            ConnectionPool.check_connection(conn)
+
+    def _mark_returned(self, conn: psycopg.Connection[Any]) -> None:
+        self._returned[conn] = time.monotonic()
+
+    def _schema_is_current(self) -> bool:
+        """Read the catalog, the schema version and the collations in one round trip
+        (a pipeline on a fresh connection) and say whether the schema is up to date:
+        then opening runs no DDL and takes no lock, so a role with only data rights
+        can open it.  A missing ``sk_meta`` (a new schema) is simply "not current"."""
+        meta = self.dialect.table("sk_meta")
+        with _translate(), self._pool.connection() as conn:
+            try:
+                with conn.pipeline():
+                    catalog = conn.execute(CATALOG, self._catalog_params())
+                    version = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'")
+                rows, found = catalog.fetchall(), version.fetchone()
+            except pg_errors.UndefinedTable:
+                return False
+        tables, indexes, collations = read_catalog(rows)
+        self._choose_lower_collation(collations)
+        check_version(self.schema_name, int(found[0]) if found else None)
+        if found is None or int(found[0]) != SCHEMA_VERSION:
+            return False
+        for schema in self.schemas.values():
+            have = tables.get(schema.kind)
+            if have is None or self.dialect.upgrade_table(schema, have):
+                return False
+        return not index_changes(self.dialect, self.schemas.values(), indexes)
 
     def _ensure_schema(self) -> None:
         with _translate(), self._pool.connection() as conn, conn.transaction():
@@ -217,13 +279,8 @@ class PostgresStore(Store):
             conn.execute(f"CREATE TABLE IF NOT EXISTS {meta} (key TEXT PRIMARY KEY, value TEXT)")
             row = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'").fetchone()
             found = int(row[0]) if row else None
-            if found is not None and found > SCHEMA_VERSION:
-                raise SchemaError(
-                    f"schema {self.schema_name} was written by a newer successkit (schema version "
-                    f"{found}); this one understands up to {SCHEMA_VERSION}",
-                    value=found,
-                )
-            tables, indexes = self._existing(conn)
+            check_version(self.schema_name, found)
+            tables, indexes, _ = read_catalog(conn.execute(CATALOG, self._catalog_params()).fetchall())
             for schema in self.schemas.values():
                 self._create_table(conn, schema, tables.get(schema.kind))
             for sql in index_changes(self.dialect, self.schemas.values(), indexes):
@@ -235,42 +292,16 @@ class PostgresStore(Store):
                     (str(SCHEMA_VERSION),),
                 )
 
-    def _choose_lower_collation(self) -> None:
+    def _choose_lower_collation(self, names: set[str]) -> None:
         """Prefer ICU (same lower-casing as Python); a server without ICU uses its C.UTF-8 locale."""
-        with _translate(), self._pool.connection() as conn:
-            names = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT collname FROM pg_collation WHERE collname IN ('und-x-icu', 'C.utf8', 'C.UTF-8')"
-                )
-            }
-        for candidate in ("und-x-icu", "C.utf8", "C.UTF-8"):
+        for candidate in LOWER_COLLATIONS:
             if candidate in names:
                 self.dialect.lower_collation = candidate
                 return
         self.dialect.lower_collation = "default"
 
-    def _existing(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, set[str]], dict[str, str]]:
-        """The store's tables already in the schema with their columns, and every index
-        of the schema (name -> table): one catalog query rather than a few statements per
-        table, so opening a schema that is up to date runs no DDL at all."""
-        tables: dict[str, set[str]] = {}
-        indexes: dict[str, str] = {}
-        for what, name, detail in conn.execute(
-            "SELECT 'table', c.relname, a.attname FROM pg_class c LEFT JOIN pg_attribute a "
-            "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s) "
-            "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) "
-            "UNION ALL SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = %s",
-            (self.schema_name, list(self.schemas), self.schema_name),
-        ):
-            if what == "index":
-                indexes[name] = detail
-            else:
-                columns = tables.setdefault(name, set())
-                if detail is not None:
-                    columns.add(detail)
-        return tables, indexes
+    def _catalog_params(self) -> tuple[str, list[str], str]:
+        return (self.schema_name, list(self.schemas), self.schema_name)
 
     def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema, have: set[str] | None) -> None:
         """Make the kind's table if it is missing (``have`` is None) and add the columns it lacks."""
@@ -308,14 +339,22 @@ class PostgresStore(Store):
 
     # ----------------------------------------------------------- transactions
     def _begin(self) -> None:
-        conn = self._pool.getconn()
-        try:
-            with _translate():
-                conn.execute("BEGIN")
-        except BaseException:
-            self._pool.putconn(conn)
-            raise
-        self._tx = conn
+        # connections the server closed while pooled (a restart closes them all) are replaced
+        for attempt in range(self._pool.max_size + 1):
+            conn = self._pool.getconn()
+            try:
+                with _translate():
+                    conn.execute("BEGIN")
+            except StorageError as e:
+                self._pool.putconn(conn)
+                if attempt == self._pool.max_size or not _lost(conn, e.__cause__):
+                    raise
+                continue
+            except BaseException:
+                self._pool.putconn(conn)
+                raise
+            self._tx = conn
+            return
 
     def _finish(self, statement: str) -> None:
         conn = self._tx
@@ -442,6 +481,14 @@ class PostgresStore(Store):
                 with _translate(), self._conn() as conn:
                     rows = conn.execute(sql, params).fetchall()
                 return map(schema.from_row, rows)
+            # most reads are short: try one chunk (and one more row) at once, and stream
+            # with a server-side cursor only when there is more (the chunk read is dropped)
+            short = attrs.evolve(query, limit=_CHUNK + 1 if query.limit is None else min(query.limit, _CHUNK + 1))
+            first_sql, first_params = self.dialect.select(schema, short)
+            with _translate(), self._conn() as conn:
+                rows = conn.execute(first_sql, first_params).fetchall()
+            if len(rows) <= _CHUNK:
+                return map(schema.from_row, rows)
             conn = self._pool.getconn()
             try:
                 with _translate():
@@ -453,6 +500,14 @@ class PostgresStore(Store):
                 self._give_back(conn)
                 raise
         return self._stream(conn, cur, schema)
+
+    def _query_many(self, pairs: list[tuple[KindSchema, BoundQuery]]) -> list[list[Any]]:
+        """Every query sent in one pipeline: one round trip for them all."""
+        statements = [self.dialect.select(schema, query) for schema, query in pairs]
+        with _translate(), self._conn() as conn:
+            with conn.pipeline():
+                cursors = [conn.execute(sql, params) for sql, params in statements]
+            return [list(map(schema.from_row, cur.fetchall())) for (schema, _), cur in zip(pairs, cursors, strict=True)]
 
     def _stream(self, conn: psycopg.Connection[Any], cur: Any, schema: KindSchema) -> Iterator[Any]:
         from_row = schema.from_row
@@ -490,6 +545,14 @@ class PostgresStore(Store):
             with _translate(), self._conn() as conn:
                 rows = [(v, int(n)) for v, n in conn.execute(sql, params).fetchall()]
         return fold_groups(rows, group)
+
+
+def _lost(conn: psycopg.Connection[Any], error: BaseException | None) -> bool:
+    """Whether ``error`` means the server closed ``conn`` (shut down, terminated the
+    backend, or the socket is gone): nothing of the statement ran, another connection may."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    return conn.broken or conn.closed or (error.sqlstate or "").startswith(("57P", "08"))
 
 
 def _number(value: float) -> int | float:
