@@ -158,6 +158,7 @@ class SharedSchema:
 
         for attempt in (1, 2):
             try:
+                self._drop_custom_field_indexes()
                 if self._read_shape() == self._shape:
                     self.empty()
                     return
@@ -178,6 +179,14 @@ class SharedSchema:
         )
         self.drop()
         self._build()
+
+    def _drop_custom_field_indexes(self) -> None:
+        """Indexes of custom fields declared ``indexed`` come and go with the data, through the API."""
+        self._conn().execute(
+            "DO $$ DECLARE r record; BEGIN FOR r IN SELECT indexname FROM pg_indexes "
+            f"WHERE schemaname = '{self.name}' AND indexname LIKE 'sk\\_cf\\_%' LOOP "
+            f"EXECUTE format('DROP INDEX %I.%I', '{self.name}', r.indexname); END LOOP; END $$"
+        )
 
     def drop(self) -> None:
         conn = self._conn()
