@@ -16,6 +16,7 @@ import pytest
 import successkit as sk
 from successkit.engagement.sharing import hash_token
 from successkit.plugins.smtp_notifier import SmtpNotifier
+from successkit.query.schema import FieldType
 
 from .helpers import World, snapshot
 from .test_notifications import Recorder
@@ -174,6 +175,7 @@ def test_an_acting_users_store_checks_every_write__SEC_02(w: SecWorld, who: str)
         lambda: store.delete_many("activity", [w.note.id]),
         lambda: store.delete_many("share", [host_share.id]),
         lambda: store.delete_many("subscription", [s.id for s in w.kit.notifications.subscriptions(w.olga)]),
+        lambda: store.index_custom_fields({"company": {"tier": FieldType.TEXT}}),  # DDL for everyone
     ]
     for attempt in attempts:
         with pytest.raises(sk.AccessDenied) as e:
@@ -193,6 +195,7 @@ def test_an_acting_users_store_allows_what_their_rights_allow__SEC_02(w: SecWorl
     assert w.kit.as_user(w.bob).store.delete_many("subscription", [s.id for s in mine]) == len(mine)
     w.kit.as_user(w.alice).store.insert(attrs.evolve(w.task, id="alice-task", name="Alice's"))
     assert w.kit.tasks.get("alice-task").name == "Alice's"
+    w.kit.as_user(w.alice).store.index_custom_fields({"company": {}})  # a full user may
 
 
 def test_an_acting_users_store_hides_the_backend__SEC_02(w: SecWorld) -> None:

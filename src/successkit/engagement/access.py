@@ -17,7 +17,7 @@ function does not know is refused: deny by default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -420,6 +420,12 @@ class GuardedStore:
         _check_guarded_delete(self, kind, ids)
         count: int = _inner(self).delete_many(kind, ids)
         return count
+
+    def index_custom_fields(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
+        """Custom-field indexes change the database for everyone: only a full user
+        (who may declare custom fields) changes them (SEC_02)."""
+        _slot(self, "_GuardedStore__kit").access.check_actor_kinds(["custom_field"])
+        _inner(self).index_custom_fields(fields)
 
 
 #: Special attributes a guarded store answers (none of them leads to the backend).
