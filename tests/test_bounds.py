@@ -348,3 +348,18 @@ def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
     mail = kit.playbooks.create_email_template("m" * SHORT_TEXT_MAX, "s" * SHORT_TEXT_MAX, "b" * LONG_TEXT_MAX)
     assert kit.playbooks.email_template(mail.id).body == "b" * LONG_TEXT_MAX
     assert kit.companies.create("\u00e9" * SHORT_TEXT_MAX).name == "\u00e9" * SHORT_TEXT_MAX
+
+
+def test_custom_field_values_are_bounded__SEC_07(kit: sk.Kit) -> None:
+    """A custom value holds at most 100,000 characters, declared text or undeclared JSON
+    data; a longer one is refused with SEC_07 and its size, and nothing is written."""
+    kit.custom_fields.declare("company", "notes_long", "text")
+    fits = kit.companies.create("Fits", fields={"notes_long": "x" * 100_000, "tags": ["y" * 99_000]})
+    assert len(kit.companies.get(fits.id).fields["notes_long"]) == 100_000
+    for fields in ({"notes_long": "x" * 100_001}, {"blob": {"k": "z" * 100_000}}):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.companies.create("Too big", fields=fields)
+        assert e.value.rule == "SEC_07" and isinstance(e.value.value, int) and e.value.value > 100_000
+        with pytest.raises(sk.ValidationError, match="SEC_07"):
+            kit.companies.update(fits, fields=fields)
+    assert [c.name for c in kit.companies.list()] == ["Fits"]

@@ -589,3 +589,21 @@ def test_owner_emails_match_without_case__RULE_01(kit: sk.Kit) -> None:
     kit.rules.run(renewal_rule(kit, "By field", owner="field:manager"))
     kit.rules.run(renewal_rule(kit, "By email", owner="CAROL@example.com", reason="other"))
     assert {c.owner_id for c in ctas_of(kit, acme)} == {carol.id}
+
+
+def test_windows_reaching_back_past_year_one_start_at_the_beginning__RULE_01_RULE_02(
+    kit: sk.Kit, clock: sk.FixedClock
+) -> None:
+    """A cooldown or an activity window longer than the time since year 1 is no overflow:
+    the window starts on the first day there is."""
+    clock.set(datetime(1, 3, 1, 9, 0, tzinfo=timezone.utc))
+    kit.companies.create("Early", csm_id=kit.users.create("Ada", email="ada@example.com").id)
+    rule = kit.rules.create(
+        "Ancient",
+        without_activity={"types": ["call"], "days": 5000},
+        actions=[{"do": "create_cta", "name": "Call {name}", "type": "activity", "cooldown_days": 5000}],
+    )
+    (step,) = kit.rules.run(rule).steps
+    assert step.result == "created"
+    kit.ctas.set_status(step.record_id or "", "closed_success")
+    assert kit.rules.run(rule).steps[0].result == "suppressed"  # closed within the cooldown

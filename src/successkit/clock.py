@@ -9,7 +9,7 @@ import attrs
 
 from .errors import ValidationError
 
-__all__ = ["Clock", "FixedClock", "system_clock", "to_clock"]
+__all__ = ["Clock", "FixedClock", "days_before", "system_clock", "to_clock"]
 
 #: A clock is any callable returning a timezone-aware datetime.
 Clock = Callable[[], datetime]
@@ -53,3 +53,12 @@ def to_clock(value: Clock | datetime | date | None) -> Clock:
     if callable(value):
         return value
     raise ValidationError("clock must be a callable, a datetime, a date or None", value=value)
+
+
+def days_before(day: date, days: int) -> date:
+    """``days`` days before ``day``, or the first day there is when that is earlier
+    (a rule's window reaching back past year 1 starts at the beginning of time)."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min

@@ -8,6 +8,7 @@ Undeclared keys are stored as given (JSON-ready) but cannot be queried.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from typing import Any
 from successkit.errors import ValidationError
 from successkit.query.schema import FieldType
 from successkit.records import CustomField
-from successkit.records.checks import as_list, json_data, plain_text
+from successkit.records.checks import LONG_TEXT_MAX, as_list, json_data, plain_text
 from successkit.service import Service
 
 __all__ = ["FIELD_TYPES", "CustomFieldService"]
@@ -160,7 +161,7 @@ class CustomFieldService(Service[CustomField]):
             decl = declared.get(key)
             if decl is not None and decl.scope is not None and decl.scope != scope:
                 raise ValidationError(f"custom field {key!r} belongs to another relationship type", value=key)
-            out[key] = _check_value(decl, key, value)
+            out[key] = _check_size(key, _check_value(decl, key, value))
         return out
 
 
@@ -179,6 +180,19 @@ def _check_indexed(type: str, indexed: Any) -> None:
         raise ValidationError("custom field indexed must be True or False", rule="SEC_05", value=indexed)
     if indexed and not FIELD_TYPES[type].sortable:
         raise ValidationError(f"a {type} field cannot be indexed: it cannot be sorted", rule="STORE_01", value=type)
+
+
+def _check_size(key: str, value: Any) -> Any:
+    """A custom value holds at most :data:`LONG_TEXT_MAX` characters: text by its length,
+    other JSON data by the length of its encoding (SEC_07)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    size = len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))
+    if size > LONG_TEXT_MAX:
+        raise ValidationError(
+            f"custom field {key!r} holds {size} characters; at most {LONG_TEXT_MAX}", rule="SEC_07", value=size
+        )
+    return value
 
 
 def _check_value(decl: CustomField | None, key: str, value: Any) -> Any:

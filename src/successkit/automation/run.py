@@ -11,12 +11,13 @@ the locks and the transaction, and rolls it back for a dry run (RULE_03).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from successkit.accounts.people import owner_refusal
+from successkit.clock import days_before
 from successkit.errors import RuleViolation, ValidationError
 from successkit.plans.builders import name_key, new_cta, new_plan, plans_named
 from successkit.plans.business_days import add_days
@@ -224,7 +225,7 @@ class RuleExecution:
         for t in targets:
             anchor = self.today if since is None else _date_field(t, since)
             if anchor is not None:
-                thresholds[t.id] = anchor - timedelta(days=days)
+                thresholds[t.id] = days_before(anchor, days)
         kept = [t for t in targets if t.id in thresholds]
         if not kept:
             return []
@@ -319,7 +320,7 @@ class RuleExecution:
             self._step(action, "unchanged", t, cta.id, "RULE_02: a similar CTA is open")
             return True, None
         recent = [c for c in same if c.closed_at is not None and cooldown is not None
-                  and c.closed_at.date() > self.today - timedelta(days=cooldown)]  # fmt: skip
+                  and c.closed_at.date() > days_before(self.today, cooldown)]  # fmt: skip
         if not recent:
             return False, None
         closed = recent[0].closed_at.date() if recent[0].closed_at else ""
@@ -341,7 +342,7 @@ class RuleExecution:
         ]
         logic = " AND ".join(str(i) for i in range(1, len(where) + 1))
         if cooldown is not None:  # closed on a day after today - cooldown
-            since = datetime.combine(self.today - timedelta(days=cooldown - 1), time(), tzinfo=timezone.utc)
+            since = datetime.combine(days_before(self.today, cooldown - 1), time(), tzinfo=timezone.utc)
             where.append(("closed_at", ">=", since))
             n = len(where)
             logic = " AND ".join(str(i) for i in range(1, n - 1)) + f" AND ({n - 1} OR {n})"
