@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
     from successkit.records.dicts import from_dict, make_converter, to_dict
+    from successkit.views.aggregate_table import AggregateRow, AggregateTable
     from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
     from successkit.views.gantt import critical_path, render_svg, save_png
     from successkit.views.record_list import RecordList
@@ -91,6 +92,8 @@ _LAZY = {
     "ALL": "successkit.plans.templates",
     "ALL_ITEMS": "successkit.plans.cloning",
     "ActivityTypes": "successkit.engagement.timeline",
+    "AggregateRow": "successkit.views.aggregate_table",
+    "AggregateTable": "successkit.views.aggregate_table",
     "Bundle": "successkit.automation.bundles",
     "ByStatus": "successkit.plans.cloning",
     "CloneResult": "successkit.plans.cloning",
@@ -162,6 +165,8 @@ __all__ = [
     "AccessDenied",
     "Activity",
     "ActivityTypes",
+    "AggregateRow",
+    "AggregateTable",
     "Bundle",
     "ByField",
     "ByStatus",

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from successkit.query.aggregate import bind_measures
+from successkit.query.bind import BoundGroup
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.records import Record
 from successkit.records.checks import plain_text
+from successkit.views.aggregate_table import AggregateRow, AggregateTable
 from successkit.views.record_list import RecordList
 
-from .errors import NotFound, ValidationError
+from .errors import NotFound, QueryError, ValidationError
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -160,6 +163,35 @@ class Service(Generic[R]):
         bound = self.kit.bind(self.kind, as_query(where, logic))
         return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))
 
+    def aggregate(
+        self,
+        where: Where = None,
+        *,
+        logic: str | None = None,
+        by: GroupBy | Sequence[GroupBy] | None = None,
+        measures: Mapping[str, str | tuple[str, str]] | None = None,
+    ) -> AggregateTable:
+        """Count, distinct count, sum, mean, min and max of the matching records, by
+        none, one or two groupings (a field, a calendar or fiscal quarter), computed
+        in the database in one storage call (REPORT_01).  ``measures`` maps output
+        names to a function (``{"arr": "sum"}`` reads the field of that name) or a
+        (function, field) pair; the default counts (``{"count": "count"}``)."""
+        groups = _groupings(by)
+        bound_groups = [self.kit.bind_group(self.kind, g) for g in groups]
+        bound = self.kit.bind(self.kind, as_query(where, logic))
+        schema = self.kit.store.schema(self.kind)
+        try:
+            bound_measures = bind_measures(measures, schema, self.kit.custom_field_types(self.kind))
+        except QueryError:
+            bound_measures = bind_measures(measures, schema, self.kit.custom_field_types(self.kind, refresh=True))
+        rows = self.kit.store.aggregate(bound, bound_groups, bound_measures)
+        names = tuple(m.name for m in bound_measures)
+        return AggregateTable(
+            groups=tuple(_group_name(g) for g in bound_groups),
+            measures=names,
+            rows=tuple(AggregateRow(keys, dict(zip(names, values, strict=True))) for keys, values in rows),
+        )
+
     # ----------------------------------------------------------------- writing
     def _stamp(self) -> dict[str, Any]:
         return stamp(self.kit)
@@ -186,3 +218,21 @@ def as_query(
     if isinstance(where, Query):
         return where
     return Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)
+
+
+def _groupings(by: Any) -> list[Any]:
+    """``by`` as a list of groupings: none, one, or a list or tuple of them."""
+    if by is None:
+        return []
+    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter)):
+        return [by]
+    if isinstance(by, (list, tuple)):
+        return list(by)
+    raise QueryError("by is a field name, a grouping, or a list of at most two", value=by)
+
+
+def _group_name(group: BoundGroup) -> str:
+    """A grouping's column name: the field, or ``quarter(field)`` / ``fiscal_quarter(field)``."""
+    if group.mode == "value":
+        return group.field.name
+    return f"{'quarter' if group.mode == 'quarter' else 'fiscal_quarter'}({group.field.name})"

@@ -32,7 +32,17 @@ from typing import Any
 from .bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred, quarter_of, to_storage
 from .schema import LOADERS, FieldType
 
-__all__ = ["group_counts", "matches", "page", "sort_records", "sorted_groups", "value_of"]
+__all__ = [
+    "group_counts",
+    "group_decoder",
+    "group_key",
+    "matches",
+    "page",
+    "sort_records",
+    "sorted_groups",
+    "storage_key",
+    "value_of",
+]
 
 
 def value_of(record: Any, field: FieldRef) -> Any:

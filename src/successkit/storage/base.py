@@ -19,11 +19,15 @@ from typing import Any
 
 import attrs
 
-from successkit.errors import ConflictError, NotFound, StorageError, SuccessKitError, ValidationError
+from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError
+from successkit.query.aggregate import BoundMeasure, aggregate_records
 from successkit.query.bind import BoundGroup, BoundQuery
 from successkit.query.schema import FieldType, KindSchema, schema_of
 
-__all__ = ["Store", "StoreStats"]
+__all__ = ["MAX_GROUPS", "Store", "StoreStats"]
+
+#: The most groupings one aggregate takes (REPORT_01: one or two).
+MAX_GROUPS = 2
 
 #: Called before every write with the operation's name; raise to inject a fault.
 FaultHook = Callable[[str], None]
@@ -301,6 +305,19 @@ class Store(abc.ABC):
         with self._lock:
             return self._group_counts(schema, query, group)
 
+    def aggregate(
+        self, query: BoundQuery, groups: Sequence[BoundGroup], measures: Sequence[BoundMeasure]
+    ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """(group keys, measure values) rows of the matching records, by at most two
+        groupings, keys ascending with empty keys last (REPORT_01); without a grouping,
+        one row.  The semantics are :func:`successkit.query.aggregate.aggregate_records`."""
+        schema = self.schema(query.kind)
+        if len(groups) > MAX_GROUPS:
+            raise QueryError(f"aggregate by at most {MAX_GROUPS} groupings", value=len(groups))
+        self._count("aggregate")
+        with self._lock:
+            return self._aggregate(schema, query, tuple(groups), tuple(measures))
+
     def index_custom_fields(self, fields: Mapping[str, Mapping[str, FieldType]]) -> None:
         """Make the custom-field indexes of each kind named in ``fields`` exactly
         those of the custom fields listed for it (name -> storage type): missing
@@ -397,6 +414,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
         """Stream matching records in the query's order (ties by id)."""
+
+    def _aggregate(
+        self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
+    ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """The reference over the matching records; SQL backends compute it in the database."""
+        return aggregate_records(self._query(schema, BoundQuery(query.kind, query.where)), groups, measures)
 
     def _query_many(self, pairs: list[tuple[KindSchema, BoundQuery]]) -> list[list[Any]]:
         """Read several queries whole (a backend that can batch them overrides this)."""

@@ -155,6 +155,34 @@ class PostgresDialect(Dialect):
             num_p + txt_p + params,
         )
 
+    def group_terms(self, group: BoundGroup) -> list[Compiled]:
+        if group.field.custom and group.mode == "value":
+            return [self._num(group.field.name), self._txt(group.field.name)]  # numbers, then text
+        return super().group_terms(group)
+
+    def number(self, field: FieldRef) -> Compiled:
+        return self._num(field.name) if field.custom else self.field(field)
+
+    def date_text(self, field: FieldRef) -> Compiled:
+        return self._txt(field.name) if field.custom else self.field(field)
+
+    def distinct_value(self, field: FieldRef) -> Compiled:
+        """A custom value as its typed part, tagged: 3 and 3.0 are one value, 3 and "3" two."""
+        if not field.custom:
+            return self.field(field)
+        num, num_p = self._num(field.name)
+        txt, txt_p = self._txt(field.name)
+        return f"(CASE WHEN {num} IS NOT NULL THEN 'n:' || ({num})::text ELSE 't:' || {txt} END)", num_p + num_p + txt_p
+
+    def to_int(self, expr: str) -> str:
+        return f"({expr})::int"
+
+    def to_text(self, expr: str) -> str:
+        return f"({expr})::text"
+
+    def year_month(self, x: str) -> str:
+        return f"({x} ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])')"
+
     #: The collation lower() uses: ICU's root locale lower-cases like Python's str.lower.
     lower_collation = "und-x-icu"
 

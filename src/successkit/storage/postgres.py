@@ -39,6 +39,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from successkit.errors import ConflictError, StorageError, ValidationError
+from successkit.query.aggregate import BoundMeasure
 from successkit.query.bind import BoundGroup, BoundQuery
 from successkit.query.schema import FieldType, KindSchema
 from successkit.retry import backoff_delay
@@ -48,7 +49,7 @@ from .indexes import index_changes
 from .pg_catalog import CATALOG, LOWER_COLLATIONS, check_version, read_catalog
 from .pg_dialect import PostgresDialect
 from .pg_url import check_schema_name, redacted, split_url
-from .sql import quote
+from .sql import aggregate_rows, quote
 from .sqlite import SCHEMA_VERSION, fold_groups
 
 __all__ = ["RETRY_SQLSTATES", "PostgresDialect", "PostgresStore", "TransientConflict", "check_schema_name"]
@@ -212,6 +213,11 @@ class PostgresStore(Store):
 
     def query_many(self, queries: Sequence[BoundQuery]) -> list[list[Any]]:
         return self._retrying(lambda: super(PostgresStore, self).query_many(queries), read=True)
+
+    def aggregate(
+        self, query: BoundQuery, groups: Sequence[BoundGroup], measures: Sequence[BoundMeasure]
+    ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        return self._retrying(lambda: super(PostgresStore, self).aggregate(query, groups, measures), read=True)
 
     def count(self, query: BoundQuery) -> int:
         return self._retrying(lambda: super(PostgresStore, self).count(query), read=True)
@@ -533,6 +539,14 @@ class PostgresStore(Store):
         with _translate(), self._conn() as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
+
+    def _aggregate(
+        self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
+    ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        (sql, params), widths = self.dialect.aggregate(schema, query, groups, measures)
+        with _translate(), self._conn() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return aggregate_rows(rows, widths, groups, measures)
 
     def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
         if group.field.custom and group.mode == "value":

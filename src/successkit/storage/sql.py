@@ -22,12 +22,13 @@ from typing import Any, ClassVar
 import attrs
 
 from successkit.errors import SchemaError
+from successkit.query.aggregate import BoundMeasure, sorted_rows
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
 from successkit.query.schema import FieldType, KindSchema, storage_scalar
 
 from .indexes import Index, index_name
 
-__all__ = ["Compiled", "Dialect", "quote"]
+__all__ = ["Compiled", "Dialect", "aggregate_rows", "quote"]
 
 Compiled = tuple[str, list[Any]]
 
@@ -302,3 +303,103 @@ class Dialect:
             return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
         ym = f"substr({x}, 1, 7)"
         return f"SELECT {ym}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
+
+    # --- aggregates (REPORT_01; the reference is successkit.query.aggregate)
+    def aggregate(
+        self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
+    ) -> tuple[Compiled, list[int]]:
+        """``SELECT`` of the group keys and measures, grouped in the database; with it,
+        how many columns each group key takes (:func:`aggregate_rows` reads them)."""
+        terms: list[str] = []
+        params: list[Any] = []
+        widths = []
+        for g in groups:
+            parts = self.group_terms(g)
+            widths.append(len(parts))
+            for sql, p in parts:
+                terms.append(sql)
+                params += p
+        keys = len(terms)
+        for m in measures:
+            sql, p = self.measure_term(m)
+            terms.append(sql)
+            params += p
+        where, wparams = self.where(query.where)
+        grouped = f" GROUP BY {', '.join(str(i) for i in range(1, keys + 1))}" if keys else ""
+        sql = f"SELECT {', '.join(terms)} FROM {self.table(schema.kind)} WHERE {where}{grouped}"
+        return (sql, params + wparams), widths
+
+    def group_terms(self, group: BoundGroup) -> list[Compiled]:
+        """The column(s) of one group key: the value, or the quarter's label."""
+        x, p = self.field(group.field)
+        return [(x, p)] if group.mode == "value" else [self.quarter(x, p, group)]
+
+    def measure_term(self, m: BoundMeasure) -> Compiled:
+        if m.field is None:
+            return "COUNT(*)", []
+        if m.func == "count_distinct":
+            x, p = self.distinct_value(m.field)
+            return f"COUNT(DISTINCT {x})", p
+        x, p = self.number(m.field) if m.field.type in (FieldType.INTEGER, FieldType.FLOAT) else self.date_text(m.field)
+        return f"{_AGGREGATE_SQL[m.func]}({x})", p
+
+    def quarter(self, x: str, params: list[Any], group: BoundGroup) -> Compiled:
+        """The quarter label (``2027-Q1``, ``FY2026-Q4``) of a date's first seven characters,
+        exactly as :func:`successkit.query.bind.quarter_of` gives it; NULL for other values."""
+        y, m = self.to_int(f"substr({_X}, 1, 4)"), self.to_int(f"substr({_X}, 6, 2)")
+        if group.mode == "quarter":
+            label = f"{self.to_text(y)} || '-Q' || {self.to_text(f'({m} + 2) / 3')}"
+        else:
+            s = int(group.start_month)  # checked 1..12 when bound: a literal, not input text
+            year = f"{y} - (CASE WHEN {m} >= {s} THEN 0 ELSE 1 END)"
+            shifted = f"(CASE WHEN {m} >= {s} THEN {m} - {s} ELSE {m} - {s} + 12 END)"
+            label = f"'FY' || {self.to_text(year)} || '-Q' || {self.to_text(f'{shifted} / 3 + 1')}"
+        sql = f"(CASE WHEN {self.year_month(_X)} THEN {label} END)"
+        return sql.replace(_X, x), params * sql.count(_X)
+
+    def to_int(self, expr: str) -> str:
+        return f"CAST({expr} AS INTEGER)"
+
+    def to_text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+    def year_month(self, x: str) -> str:
+        """Whether a value starts with ``YYYY-MM`` (a month 01 to 12)."""
+        return f"({x} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]*' AND substr({x}, 6, 2) BETWEEN '01' AND '12')"
+
+    def number(self, field: FieldRef) -> Compiled:
+        """A field's value where it is a number (a custom field's other values: NULL)."""
+        return self.field(field)
+
+    def date_text(self, field: FieldRef) -> Compiled:
+        """A date field's ISO text (a custom field's other values: NULL)."""
+        return self.field(field)
+
+    def distinct_value(self, field: FieldRef) -> Compiled:
+        """What tells a field's values apart as the reference's storage keys do."""
+        return self.field(field)
+
+
+_AGGREGATE_SQL = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}
+#: Where a quarter expression reads its value (replaced by the value's SQL, params repeated).
+_X = "\x00x\x00"
+
+
+def aggregate_rows(
+    rows: list[tuple[Any, ...]], widths: list[int], groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
+) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """An aggregate's SQL rows as the reference gives them: a key of two columns is a
+    custom value's (number, text) parts; keys ordered and decoded, measures decoded."""
+    out = []
+    for row in rows:
+        keys: list[Any] = []
+        i = 0
+        for width in widths:
+            if width == 2:
+                num, txt = row[i], row[i + 1]
+                keys.append((int(num) if float(num).is_integer() else num) if num is not None else txt)
+            else:
+                keys.append(row[i])
+            i += width
+        out.append((tuple(keys), tuple(row[i:])))
+    return sorted_rows(out, groups, measures)

@@ -20,13 +20,14 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
+from successkit.query.aggregate import BoundMeasure
 from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, quarter_of
 from successkit.query.evaluate import sorted_groups
 from successkit.query.schema import FieldType, KindSchema
 
 from .base import Store
 from .indexes import index_changes
-from .sql import Compiled, Dialect, literal, quote
+from .sql import Compiled, Dialect, aggregate_rows, literal, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -110,6 +111,14 @@ class SQLiteDialect(Dialect):
 
     def many_values(self, values: list[Any]) -> Compiled:
         return "SELECT value FROM json_each(?)", [_json_array(values)]
+
+    def number(self, field: FieldRef) -> Compiled:
+        x, p = self.field(field)
+        return (f"(CASE WHEN typeof({x}) IN ('integer', 'real') THEN {x} END)", p + p) if field.custom else (x, p)
+
+    def date_text(self, field: FieldRef) -> Compiled:
+        x, p = self.field(field)
+        return (f"(CASE WHEN typeof({x}) = 'text' THEN {x} END)", p + p) if field.custom else (x, p)
 
 
 def _path(name: str) -> str:
@@ -388,6 +397,14 @@ class SQLiteStore(Store):
         sql, params = self.dialect.count(schema, query)
         with _translate():
             return int(self._conn.execute(sql, params).fetchone()[0])
+
+    def _aggregate(
+        self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
+    ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        (sql, params), widths = self.dialect.aggregate(schema, query, groups, measures)
+        with _translate():
+            rows = self._conn.execute(sql, params).fetchall()
+        return aggregate_rows(rows, widths, groups, measures)
 
     def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
         sql, params = self.dialect.group(schema, query, group)
