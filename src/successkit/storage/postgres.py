@@ -45,7 +45,9 @@ from .base import Store
 from .indexes import index_changes
 from .pg_dialect import PostgresDialect
 from .pg_url import check_schema_name, redacted, split_url
-from .sql import quote
+from .progress import ProgressSpec, Tally
+from .progress_sql import SQLProgress
+from .sql import Compiled, quote
 from .sqlite import SCHEMA_VERSION, fold_groups
 
 __all__ = ["RETRY_SQLSTATES", "PostgresDialect", "PostgresStore", "TransientConflict", "check_schema_name"]
@@ -81,7 +83,7 @@ class TransientConflict(ConflictError):
         self.attempts = attempts
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLProgress, Store):
     """Records in PostgreSQL tables, one per record kind."""
 
     scheme = "postgresql"
@@ -479,17 +481,33 @@ class PostgresStore(Store):
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
-    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+    def _group_counts(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, source: Compiled | None = None
+    ) -> list[tuple[Any, int]]:
         if group.field.custom and group.mode == "value":
-            sql, params = self.dialect.group_parts(schema, query, group)
+            sql, params = self.dialect.group_parts(schema, query, group, source)
             with _translate(), self._conn() as conn:
                 parts = conn.execute(sql, params).fetchall()
             rows = [(_number(num) if num is not None else txt, int(n)) for num, txt, n in parts]
         else:
-            sql, params = self.dialect.group(schema, query, group)
+            sql, params = self.dialect.group(schema, query, group, source)
             with _translate(), self._conn() as conn:
                 rows = [(v, int(n)) for v, n in conn.execute(sql, params).fetchall()]
         return fold_groups(rows, group)
+
+    # ------------------------------------------------ computed goal progress (GOAL_06)
+    def query_progress(self, query: BoundQuery, spec: ProgressSpec) -> list[tuple[Any, Tally]]:
+        return self._retrying(lambda: super(PostgresStore, self).query_progress(query, spec))
+
+    def count_progress(self, query: BoundQuery, spec: ProgressSpec) -> int:
+        return self._retrying(lambda: super(PostgresStore, self).count_progress(query, spec))
+
+    def group_counts_progress(self, query: BoundQuery, group: BoundGroup, spec: ProgressSpec) -> list[tuple[Any, int]]:
+        return self._retrying(lambda: super(PostgresStore, self).group_counts_progress(query, group, spec))
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with _translate(), self._conn() as conn:
+            return conn.execute(sql, params).fetchall()
 
 
 def _number(value: float) -> int | float:
