@@ -57,9 +57,7 @@ def worlds(draw: st.DrawFn) -> list[Any]:
     """Goals, CTAs, plans with objectives and the links between them, as records."""
     ctas = [
         sk.Cta(
-            **_stamp(
-                name="c", company_id="c1", status=draw(st.sampled_from(CTA_STATUSES)), start_date=date(2026, 1, 1)
-            )
+            **_stamp(name="c", company_id="c1", status=draw(st.sampled_from(CTA_STATUSES)), start_date=date(2026, 1, 1))
         )
         for _ in range(draw(st.integers(0, 6)))
     ]
@@ -129,7 +127,11 @@ def views(draw: st.DrawFn) -> dict[str, Any]:
     if len(conditions) > 1 and draw(st.booleans()):
         logic = " OR ".join(f"NOT {i + 1}" if draw(st.booleans()) else str(i + 1) for i in range(len(conditions)))
     group = draw(st.sampled_from([None, None, "progress", "status", CalendarQuarter("due_date")]))
-    if group != "progress" and not any(c[0] == "progress" for c in conditions) and not any("progress" in s for s in sort):
+    if (
+        group != "progress"
+        and not any(c[0] == "progress" for c in conditions)
+        and not any("progress" in s for s in sort)
+    ):
         sort.insert(0, draw(st.sampled_from(["progress", "-progress"])))
     return {
         "where": conditions,
