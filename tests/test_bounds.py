@@ -353,7 +353,7 @@ def test_text_fields_have_documented_size_limits__SEC_07(kit: sk.Kit) -> None:
 def _goals_with_work(kit: sk.Kit, n: int) -> None:
     """``n`` goals linked to none, one or two CTAs, half of which are closed successfully."""
     now = kit.now()
-    stamp = {"created_at": now, "updated_at": now}
+    stamp: dict[str, Any] = {"created_at": now, "updated_at": now}
     ctas = [
         sk.Cta(**stamp, name=f"C{i}", company_id="c", status=("new", "closed_success")[i % 2], start_date=DAY)
         for i in range(4)
