@@ -328,7 +328,8 @@ def bench_goal_progress(
     path = workdir / "progress.db"
     remove_db(path)
     kit = sk.open(f"sqlite:///{path}", clock=date(2026, 11, 24), entry_points=False)
-    figures, skipped = [], []
+    figures: list[Figure] = []
+    skipped: list[str] = []
     try:
         progress_world(kit, n)
         conn = sqlite3.connect(path, isolation_level=None)
