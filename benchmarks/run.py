@@ -34,6 +34,9 @@ script always exits 0: it is a report, not a gate.
 (j) sorted, limited lists over N companies (``--sort-rows``) on the declared
     indexes, against the same SQL by hand, SQLite and PostgreSQL: see
     ``index_figures.py``.
+(p) goal lists sorted and filtered by the computed progress over N goals
+    (``--progress-goals``), SQLite and PostgreSQL, against the same answer in
+    SQL by hand: see ``goal_figures.py``.
 """
 
 from __future__ import annotations
@@ -58,17 +61,17 @@ import successkit as sk
 from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
-from goal_figures import bench_goal_list
+from goal_figures import bench_goal_list, bench_goal_progress
 from index_figures import bench_sorted_lists
 from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_db, report
-from pg_figures import bench_postgres
+from pg_figures import PG_URL, bench_postgres
 from plan_figures import bench_apply, bench_clone
 from rule_figures import bench_rule_run
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghij"
+FIGURES = "abcdefghijp"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -449,6 +452,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="companies for the sorted lists of (j) (default: the size of (b); the issue's is 1000000)",
     )
     parser.add_argument(
+        "--progress-goals",
+        type=int,
+        metavar="N",
+        help="goals for the progress lists of (p) (default: half of --query-rows; the issue's is 1000000)",
+    )
+    parser.add_argument(
         "--only", metavar="LETTERS", default=FIGURES, help="the figures to run, e.g. 'e,i,g' (default: all)"
     )
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
@@ -524,6 +533,12 @@ def main(argv: list[str]) -> int:
             sort_rows = args.sort_rows or sizes.query_rows
             print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
             found, why_not = bench_sorted_lists(workdir, company_rows, sort_rows, settings)
+            figures.extend(found)
+            skipped.extend(why_not)
+        if "p" in args.only:
+            progress_goals = args.progress_goals or sizes.query_rows // 2
+            print(f"(p) goal lists by progress over {progress_goals:,} goals on SQLite and PostgreSQL ...", flush=True)
+            found, why_not = bench_goal_progress(workdir, progress_goals, settings, PG_URL)
             figures.extend(found)
             skipped.extend(why_not)
         if args.only & set("gh"):

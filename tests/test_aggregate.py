@@ -190,9 +190,7 @@ def test_aggregate_is_one_storage_call__REPORT_01(book: sk.Kit) -> None:
         ("modules", None, "cannot group by"),
     ],
 )
-def test_bad_aggregates_are_refused_with_query_error__REPORT_01(
-    book: sk.Kit, by: Any, spec: Any, message: str
-) -> None:
+def test_bad_aggregates_are_refused_with_query_error__REPORT_01(book: sk.Kit, by: Any, spec: Any, message: str) -> None:
     with pytest.raises(sk.QueryError, match=message):
         book.companies.aggregate(by=by, measures=spec)
 

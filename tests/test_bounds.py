@@ -363,3 +363,46 @@ def test_custom_field_values_are_bounded__SEC_07(kit: sk.Kit) -> None:
         with pytest.raises(sk.ValidationError, match="SEC_07"):
             kit.companies.update(fits, fields=fields)
     assert [c.name for c in kit.companies.list()] == ["Fits"]
+
+
+def _goals_with_work(kit: sk.Kit, n: int) -> None:
+    """``n`` goals linked to none, one or two CTAs, half of which are closed successfully."""
+    now = kit.now()
+    stamp: dict[str, Any] = {"created_at": now, "updated_at": now}
+    ctas = [
+        sk.Cta(**stamp, name=f"C{i}", company_id="c", status=("new", "closed_success")[i % 2], start_date=DAY)
+        for i in range(4)
+    ]
+    goals = [sk.Goal(**stamp, name=f"G{i}", company_id="c", status="in_progress") for i in range(n)]
+    links = [
+        sk.GoalLink(**stamp, goal_id=g.id, item_kind="cta", item_id=c.id, company_id="c")
+        for i, g in enumerate(goals)
+        for c in ctas[i % 3 : i % 3 + i % 3]
+    ]
+    kit.store.insert_many([*ctas, *goals, *links])
+
+
+@pytest.mark.parametrize(
+    ("args", "calls"),
+    [
+        ({"sort": ["-progress", "name"], "limit": 20}, {"query_progress": 1, "count": 1}),
+        ({"where": [("progress", ">=", 50)], "limit": 20}, {"query_progress": 1, "count_progress": 1}),
+        ({"group_by": "progress", "limit": 2}, {"group_counts_progress": 1, "query_progress": 1}),
+        ({"group_by": "status", "sort": ["progress"]}, {"group_counts": 1, "query_progress": 1}),
+    ],
+)
+def test_goal_lists_by_progress_make_the_same_calls_for_any_number_of_goals__GOAL_06_SEC_07(
+    kit: sk.Kit, args: dict[str, Any], calls: dict[str, int]
+) -> None:
+    """A goal list filtered, grouped or sorted by progress makes the storage calls its
+    docstring names, for 10 goals as for 300: its rows come with their progress, and a
+    sort alone needs no progress to count."""
+    kit.goals.view(limit=0)  # the declared custom fields are read once, then kept
+    seen = []
+    for n in (10, 290):
+        _goals_with_work(kit, n)
+        kit.store.stats.reset()
+        view = kit.goals.view(**args)
+        seen.append(dict(kit.store.stats.calls))
+        assert len(view) > 0
+    assert seen == [calls, calls]

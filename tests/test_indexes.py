@@ -13,10 +13,12 @@ import attrs
 import pytest
 
 import successkit as sk
+from successkit.goals.progress import progress_spec
 from successkit.query.evaluate import sort_records
 from successkit.query.language import Query
 from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES, Record
+from successkit.storage import progress_sql
 from successkit.storage.indexes import class_indexes, custom_field_indexes, index_changes
 from successkit.storage.pg_dialect import PostgresDialect
 from successkit.storage.sqlite import SCHEMA_VERSION, SQLiteDialect
@@ -151,6 +153,56 @@ def test_a_timeline_reads_its_index_newest_first__STORE_01(shared_url: str) -> N
             kit.timeline.log("call", f"call {i}", company=company, occurred_at=NOW - timedelta(hours=i))
         query = Query(conditions=[("company_id", "=", company.id)], sort=["-occurred_at", "id"], limit=20)
         _assert_index_scan(kit, _plan(kit, "activity", query), "sk_ix_activity_company_id_occurred_at_desc_")
+    finally:
+        kit.close()
+
+
+def _progress_plan(kit: sk.Kit, query: Query) -> str:
+    """The database's plan for a goal list by progress (statistics gathered and
+    sequential scans priced out on PostgreSQL, as in :func:`_plan`)."""
+    store: Any = kit.store
+    bound = kit.bind("goal", query, extra={"progress": FieldType.FLOAT})
+    schema = store.schema("goal")
+    source = progress_sql.source(store.dialect, schema, progress_spec(kit), bound.where)
+    sql, params = store.dialect.select(schema, progress_sql.plain_query(bound), source, progress_sql.TALLY_COLUMNS)
+    if _on_sqlite(kit):
+        return "\n".join(r[3] for r in store._conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    with store._pool.connection() as conn, conn.transaction():
+        for kind in ("goal", "goal_link", "cta", "plan", "objective"):
+            conn.execute(f"ANALYZE {store.dialect.table(kind)}")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
+
+
+def test_a_scoped_list_by_progress_aggregates_only_its_goals_links__STORE_01_GOAL_06(shared_url: str) -> None:
+    """A company's goals filtered and sorted by progress: the goals come from the
+    company index, their links from the goal_link index on goal_id, the work by
+    primary key and a closed plan's objectives from the index on plan_id; no
+    table of goals, links or work is read whole."""
+    kit = _open(shared_url)
+    try:
+        acme, other = kit.companies.create("Acme"), kit.companies.create("Other")
+        owner = kit.users.create("Alice")
+        for company in (acme, other):
+            plan = kit.plans.create("Plan", company=company, plan_type="onboarding", owner=owner)
+            kit.objectives.create(plan, "Kickoff", owner=owner)
+            for i in range(20):
+                goal = kit.goals.create(f"Goal {i}", company=company)
+                kit.goals.link(goal, kit.ctas.create(f"CTA {i}", company=company, type="risk", owner=owner).record)
+                kit.goals.link(goal, plan)
+            kit.plans.set_status(plan, "closed")
+        query = Query([("company_id", "=", acme.id), ("progress", ">=", 0)], sort=["-progress"], limit=10)
+        plan_text = _progress_plan(kit, query)
+        assert "sk_ix_goal_company_id_" in plan_text, plan_text
+        assert "sk_ux_goal_link_goal_id_item_kind_item_id_" in plan_text, plan_text
+        assert "sk_ix_objective_plan_id_" in plan_text, plan_text
+        if _on_sqlite(kit):
+            assert "SCAN l" not in plan_text and "SCAN x" not in plan_text and "SCAN g " not in plan_text, plan_text
+            assert "sqlite_autoindex_cta_1 (id=?)" in plan_text and "sqlite_autoindex_plan_1 (id=?)" in plan_text
+        else:
+            assert "Seq Scan" not in plan_text, plan_text
+            assert "cta_pkey" in plan_text and "plan_pkey" in plan_text, plan_text
+        assert [r.goal.company_id for r in kit.goals.view(query.conditions, sort=["-progress"])] == [acme.id] * 20
     finally:
         kit.close()
 

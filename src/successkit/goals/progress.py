@@ -1,7 +1,9 @@
 """Goal progress (GOAL_06): how much of the work linked to each goal is finished and achieved.
 
-The one place progress is computed: the goal view, its progress filter,
-grouping and sort, and the 360 views all read it here.
+The one place the rule is written: :func:`progress_of` computes it for given
+goals (the goal view's rows, the 360 views), and :func:`progress_spec` hands
+the same rule to the store as status sets, for the lists that filter, group or
+sort by progress in the database (:mod:`successkit.storage.progress`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import attrs
 
 from successkit.errors import ValidationError
 from successkit.query.language import Query
+from successkit.storage.progress import ProgressSpec
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["LINKABLE", "GoalProgress", "progress_of"]
+__all__ = ["LINKABLE", "GoalProgress", "progress_of", "progress_spec"]
 
 #: The kinds of work a goal can be linked to (GOAL_03).
 LINKABLE = ("cta", "plan")
@@ -47,13 +50,30 @@ class GoalProgress:
         return None if self.linked == 0 else 100.0 * self.achieved / self.linked
 
 
+def progress_spec(kit: Kit) -> ProgressSpec:
+    """The rule above, as the status sets a store computes progress with when a
+    list filters, groups or sorts by it (:mod:`successkit.storage.progress`):
+    read from the status registry, so plugin statuses count by their category."""
+    s = kit.statuses
+    return ProgressSpec(
+        cta_won=s.in_category("cta", "closed_success"),
+        cta_finished=s.in_category("cta", "closed", "closed_success", "closed_lost"),
+        plan_won=s.in_category("plan", "closed_success"),
+        plan_judged=s.in_category("plan", "closed"),
+        plan_finished=s.in_category("plan", "closed", "closed_success", "closed_lost"),
+        objective_won=s.in_category("objective", "closed_success"),
+        objective_lost=s.in_category("objective", "closed_lost"),
+    )
+
+
 def progress_of(kit: Kit, ids: Sequence[str]) -> dict[str, GoalProgress]:
     """Progress of the goals of ``ids`` in at most four storage calls, however many:
     one query for the links, one ``get_many`` each for the CTAs and plans,
     and one query for the objectives of the closed plans among them.
 
-    This is the only place progress is computed: the goal view, its
-    progress filter, grouping and sort, and the 360 views all read it here.
+    The goal view's rows and the 360 views read it here; a list filtered,
+    grouped or sorted by progress gets it from the store with its rows
+    (:func:`progress_spec`), and the tests hold the two to the same answers.
     """
     if not ids:
         return {}

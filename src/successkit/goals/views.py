@@ -1,11 +1,12 @@
 """The goal list view (GOAL_07-GOAL_10): chosen columns, progress, grouping,
 sorting and filtering with the query language.
 
-Everything except progress runs in the database: the filter, the sort, the
-limit and the group counts.  Progress is computed from the linked CTAs and
-plans (GOAL_06), so a view that filters, groups or sorts by it reads the goals
-in scope, computes their progress (at most four more queries) and applies the same
-query semantics in Python (``successkit.query.evaluate``).
+Everything runs in the database: the filter, the sort, the limit and the group
+counts.  Progress is computed from the linked CTAs and plans (GOAL_06); a view
+that filters, groups or sorts by it asks the store for goals with their
+progress (``Store.query_progress`` and its count and group-count siblings,
+:mod:`successkit.storage.progress`), which computes the column in the same
+query on the SQL backends, so the page's rows arrive with their progress.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import QueryError
-from successkit.query.bind import BoundGroup, FieldRef, resolve_field
-from successkit.query.evaluate import group_decoder, group_key, matches, value_of
+from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, resolve_field
+from successkit.query.evaluate import group_decoder, group_key
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort, combine
 from successkit.query.schema import FieldType
 from successkit.records import Company, Goal, Relationship
 from successkit.records.checks import text_list
 from successkit.service import Where
+from successkit.storage.progress import ProgressSpec, Tally, names_progress, percent
 
-from .progress import GoalProgress
+from .progress import GoalProgress, progress_spec
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -145,18 +147,6 @@ def check_sort(kit: Kit, sorts: Sequence[Sort]) -> list[tuple[Sort, FieldRef | N
     return out
 
 
-def _nulls_last_sort(items: list[Any], key: Any, descending: bool) -> None:
-    """Stable sort by ``key`` (None last in both directions), like the query language."""
-    present = [i for i in items if key(i) is not None]
-    missing = [i for i in items if key(i) is None]
-    present.sort(key=lambda i: _order(key(i)), reverse=descending)
-    items[:] = present + missing
-
-
-def _order(v: Any) -> tuple[int, Any]:
-    return (1, v) if isinstance(v, (int, float)) else (2, v)
-
-
 def _group_condition(group: BoundGroup, key: Any) -> tuple[Any, ...]:
     """A condition matching exactly the goals of one group."""
     name = f"fields.{group.field.name}" if group.field.custom else group.field.name
@@ -206,12 +196,18 @@ def goal_view(
       custom field or ``progress``.
     - ``sort``: field names, ``-field`` or ``(field, "desc")``; default newest
       created first.  Dropdown and multi-select fields (custom ones and the
-      built-in ``status``) cannot be sorted (GOAL_09).  ``progress`` sorts in Python over every matching goal.
+      built-in ``status``) cannot be sorted (GOAL_09).
     - ``group_by``: a field name, ``CalendarQuarter("due_date")`` or
       ``FiscalQuarter("due_date", start_month=4)``.
     - ``company`` (with its relationships' goals when ``relationships=True``,
       GOAL_14; left out, the administrator's setting decides, off by default)
       or ``relationship`` narrow the list.
+
+    Storage calls, however many goals: one query and one count, or, grouped,
+    one group count and one query per group the page spans (one in all when
+    unlimited); then at most four for the progress of the page's rows
+    (:func:`~successkit.goals.progress.progress_of`), or none when the view
+    filters, groups or sorts by progress, whose reads bring it with the rows.
     """
     if isinstance(where, Query):
         base = Query(conditions=where.conditions, logic=where.logic)
@@ -233,57 +229,89 @@ def goal_view(
     names = list(dict.fromkeys([*shown, *text_list("goal view", "extra_columns", extra_columns)]))
     fields = {n: (None if n == PROGRESS else _resolve(kit, n)) for n in names}
     sorts = check_sort(kit, Query(sort=sort if sort is not None else DEFAULT_SORT).sort)
-    db_sort = tuple(s for s, f in sorts if f is not None)
-    paged = attrs.evolve(base, sort=db_sort, limit=limit, offset=offset)
-    computed = _by_progress(base, group_by)
-    extra = {PROGRESS: FieldType.FLOAT} if computed else None  # goals augmented with their progress
-    bound = kit.bind("goal", paged, extra=extra)  # checks conditions, logic, paging (GOAL_10)
-    bgroup = None if group_by is None else kit.bind_group("goal", group_by, extra=extra)
+    by_progress = _by_progress(base, group_by) or any(f is None for _, f in sorts)
+    reads = Reads(kit, progress_spec(kit) if by_progress else None)
+    order = tuple(s for s, _ in sorts)
+    bound = reads.bind(attrs.evolve(base, sort=order, limit=limit, offset=offset))  # checks it all (GOAL_10)
+    bgroup = None if group_by is None else reads.bind_group(group_by)
 
-    if computed or any(f is None for _, f in sorts):
-        goals, groups, total = _in_python(
-            kit,
-            combine(scope, Query()) if computed else base,
-            sorts,
-            bgroup,
-            limit,
-            offset,
-            where=bound.where if computed else None,
-        )
-    elif bgroup is None:
-        goals = [(g, None) for g in kit.store.query(bound)]
-        groups, total = [], kit.store.count(bound)
+    groups: list[tuple[Any, int]] = []
+    if bgroup is None:
+        goals = [(g, t, None) for g, t in reads.query(bound)]
+        total = reads.count(bound)
     else:
-        goals, groups, total = _grouped(kit, base, db_sort, bgroup, limit, offset)
+        goals, groups, total = _grouped(reads, base, order, bgroup, limit, offset)
 
-    progress = kit.goals.progress_many([g for g, _ in goals])
+    progress = kit.goals.progress_many([g for g, t, _ in goals if t is None]) if not by_progress else {}
     rows = []
-    for goal, group in goals:
-        p = progress[goal.id]
+    for goal, tally, group in goals:
+        p = progress[goal.id] if tally is None else GoalProgress(*tally)
         values = {n: (p.percent if f is None else _column_value(goal, f)) for n, f in fields.items()}
         rows.append(GoalRow(goal, p, values, group))
     return GoalView(tuple(names), tuple(rows), total, tuple(groups), bgroup is not None)
 
 
-def _labels(group: BoundGroup, goals: Sequence[Goal]) -> list[Any]:
-    decode = group_decoder(group)
-    return [decode(group_key(g, group)) for g in goals]
+@attrs.frozen
+class Reads:
+    """The storage reads of one view: the plain ones, or, with ``spec``, the ones
+    that compute progress (GOAL_06) and take it as a field of the goals."""
+
+    kit: Kit
+    spec: ProgressSpec | None
+
+    @property
+    def extra(self) -> dict[str, FieldType] | None:
+        return None if self.spec is None else {PROGRESS: FieldType.FLOAT}
+
+    def bind(self, query: Query) -> BoundQuery:
+        return self.kit.bind("goal", query, extra=self.extra)
+
+    def bind_group(self, group: Any) -> BoundGroup:
+        return self.kit.bind_group("goal", group, extra=self.extra)
+
+    def query(self, bound: BoundQuery) -> list[tuple[Goal, Tally | None]]:
+        """The goals in order, each with its tally when progress was computed."""
+        if self.spec is None:
+            return [(g, None) for g in self.kit.store.query(bound)]
+        return list(self.kit.store.query_progress(bound, self.spec))
+
+    def count(self, bound: BoundQuery) -> int:
+        if self.spec is None or not names_progress(bound.where):  # a sort alone needs no progress to count
+            return self.kit.store.count(bound)
+        return self.kit.store.count_progress(bound, self.spec)
+
+    def group_counts(self, bound: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+        if self.spec is None or not (names_progress(bound.where) or _is_progress(group.field)):
+            return self.kit.store.group_counts(bound, group)
+        return self.kit.store.group_counts_progress(bound, group, self.spec)
+
+
+def _is_progress(field: FieldRef) -> bool:
+    return field.custom and field.name == PROGRESS
+
+
+def _label(group: BoundGroup, goal: Goal, tally: Tally | None) -> Any:
+    """The group a goal falls in, in storage form (its progress read from its tally)."""
+    if _is_progress(group.field):
+        return None if tally is None else percent(tally)
+    return group_key(goal, group)
 
 
 def _grouped(
-    kit: Kit, base: Query, sort: tuple[Sort, ...], group: BoundGroup, limit: int | None, offset: int
-) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
+    reads: Reads, base: Query, sort: tuple[Sort, ...], group: BoundGroup, limit: int | None, offset: int
+) -> tuple[list[tuple[Goal, Tally | None, Any]], list[tuple[Any, int]], int]:
     """Group counts in one query, then the page's rows group by group: one
     query per group the page spans (or one query for an unlimited view)."""
-    groups = kit.store.group_counts(kit.bind("goal", base), group)
+    groups = reads.group_counts(reads.bind(base), group)
     total = sum(n for _, n in groups)
     if limit is None:
-        goals = list(kit.store.query(kit.bind("goal", attrs.evolve(base, sort=sort))))
+        found = reads.query(reads.bind(attrs.evolve(base, sort=sort)))
+        decode = group_decoder(group)
         rank = {key: i for i, (key, _) in enumerate(groups)}
-        labelled = list(zip(goals, _labels(group, goals), strict=True))
-        labelled.sort(key=lambda pair: rank.get(pair[1], len(rank)))
+        labelled = [(g, t, decode(_label(group, g, t))) for g, t in found]
+        labelled.sort(key=lambda row: rank.get(row[2], len(rank)))
         return labelled[offset:], groups, total
-    out: list[tuple[Goal, Any]] = []
+    out: list[tuple[Goal, Tally | None, Any]] = []
     start, end = offset, offset + limit
     pos = 0
     for key, n in groups:
@@ -294,7 +322,7 @@ def _grouped(
             query = attrs.evolve(
                 combine([_group_condition(group, key)], base), sort=sort, limit=hi - lo, offset=lo - pos
             )
-            out.extend((g, key) for g in kit.store.query(kit.bind("goal", query)))
+            out.extend((g, t, key) for g, t in reads.query(reads.bind(query)))
         pos += n
     return out, groups, total
 
@@ -303,49 +331,3 @@ def _by_progress(base: Query, group_by: Any) -> bool:
     """Whether the view filters or groups by the computed progress."""
     grouped = group_by == PROGRESS or (isinstance(group_by, ByField) and group_by.field == PROGRESS)
     return grouped or any(c.field == PROGRESS for c in base.conditions)
-
-
-def _in_python(
-    kit: Kit,
-    base: Query,
-    sorts: Sequence[tuple[Sort, FieldRef | None]],
-    group: BoundGroup | None,
-    limit: int | None,
-    offset: int,
-    *,
-    where: Any = None,
-) -> tuple[list[tuple[Goal, Any]], list[tuple[Any, int]], int]:
-    """Progress in the query: every goal of ``base`` is read (one query) and its
-    progress computed (at most four more); ``where`` (bound with progress as a field),
-    the sort, the grouping and the page are then applied here."""
-    stored = list(kit.store.query(kit.bind("goal", base)))
-    progress = kit.goals.progress_many(stored)
-    # each goal carries its progress as a field, so the query semantics apply to it unchanged
-    goals = [attrs.evolve(g, fields={**g.fields, PROGRESS: progress[g.id].percent}) for g in stored]
-    if where is not None:
-        goals = [g for g in goals if matches(where, g)]
-    goals.sort(key=lambda g: g.id)
-    for s, field in reversed(sorts):
-        if field is None:
-            _nulls_last_sort(goals, lambda g: progress[g.id].percent, s.descending)
-        else:
-            _nulls_last_sort(goals, lambda g, f=field: value_of(g, f), s.descending)
-    groups: list[tuple[Any, int]] = []
-    labels: list[Any] = [None] * len(goals)
-    if group is not None:
-        raw = [group_key(g, group) for g in goals]
-        order = sorted(set(raw), key=lambda k: (k is None, (0, 0) if k is None else _order(k)))
-        rank = {k: i for i, k in enumerate(order)}
-        decode = group_decoder(group)
-        counts = {k: 0 for k in order}
-        for k in raw:
-            counts[k] += 1
-        groups = [(decode(k), counts[k]) for k in order]
-        labelled = sorted(zip(goals, raw, strict=True), key=lambda pair: rank[pair[1]])
-        goals = [g for g, _ in labelled]
-        labels = [decode(k) for _, k in labelled]
-    originals = {g.id: g for g in stored}
-    goals = [originals[g.id] for g in goals]
-    pairs = list(zip(goals, labels, strict=True))
-    end = None if limit is None else offset + limit
-    return pairs[offset:end], groups, len(goals)

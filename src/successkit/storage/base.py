@@ -21,8 +21,10 @@ import attrs
 
 from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError
 from successkit.query.aggregate import BoundMeasure, aggregate_records
-from successkit.query.bind import BoundGroup, BoundQuery
+from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
+
+from .progress import ProgressSpec, Reference, Tally, check_kind
 
 __all__ = ["MAX_GROUPS", "Store", "StoreStats"]
 
@@ -432,6 +434,56 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
         """Count matching records per group key (see :class:`BoundGroup`)."""
+
+    # ------------------------------------------------ computed goal progress (GOAL_06)
+    def query_progress(self, query: BoundQuery, spec: ProgressSpec) -> list[tuple[Any, Tally]]:
+        """The goals matching ``query``, in its order and paged, each with its
+        (linked, closed, achieved) tally, in one call however many goals; the
+        query's conditions and sort may read the computed ``progress`` column
+        (:mod:`successkit.storage.progress`)."""
+        schema = self.schema(query.kind)
+        check_kind(query)
+        self._count("query_progress")
+        with self._lock:
+            return self._query_progress(schema, query, spec)
+
+    def count_progress(self, query: BoundQuery, spec: ProgressSpec) -> int:
+        """How many goals match a query whose conditions may read ``progress`` (one call)."""
+        schema = self.schema(query.kind)
+        check_kind(query)
+        self._count("count_progress")
+        with self._lock:
+            return self._count_progress(schema, query, spec)
+
+    def group_counts_progress(self, query: BoundQuery, group: BoundGroup, spec: ProgressSpec) -> list[tuple[Any, int]]:
+        """:meth:`group_counts` for goals, with ``progress`` readable by the query and
+        the grouping (one call)."""
+        schema = self.schema(query.kind)
+        check_kind(query)
+        self._count("group_counts_progress")
+        with self._lock:
+            return self._group_counts_progress(schema, query, group, spec)
+
+    def _progress_reference(self, spec: ProgressSpec) -> Reference:
+        """The reference semantics over this store's own reads (see :class:`Reference`)."""
+
+        def read(kind: str, where: Node | None) -> Iterator[Any]:
+            return self._query(self.schemas[kind], BoundQuery(kind, where))
+
+        return Reference(read, lambda kind, ids: self._get_many(self.schemas[kind], ids), spec)
+
+    def _query_progress(self, schema: KindSchema, query: BoundQuery, spec: ProgressSpec) -> list[tuple[Any, Tally]]:
+        """Goals with their tallies; the default computes them from the store's own
+        reads (a few calls, every goal the filter's progress-free part lets through)."""
+        return self._progress_reference(spec).query(query)
+
+    def _count_progress(self, schema: KindSchema, query: BoundQuery, spec: ProgressSpec) -> int:
+        return self._progress_reference(spec).count(query)
+
+    def _group_counts_progress(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, spec: ProgressSpec
+    ) -> list[tuple[Any, int]]:
+        return self._progress_reference(spec).group_counts(query, group)
 
 
 def _run_all(callbacks: list[Callable[[], None]]) -> None:

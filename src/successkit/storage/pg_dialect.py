@@ -33,6 +33,7 @@ class PostgresDialect(Dialect):
     placeholder = "%s"
     false = "FALSE"
     no_limit = None
+    hundred = "CAST(100.0 AS double precision)"  # a bare 100.0 is numeric
     column_types = {  # noqa: RUF012 - a class-level table, like the base class's
         FieldType.TEXT: 'TEXT COLLATE "C"',
         FieldType.INTEGER: "BIGINT",
@@ -145,14 +146,17 @@ class PostgresDialect(Dialect):
             out.append((f"({sql})" if field.custom else sql) + direction)
         return out
 
-    def group_parts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
+    def group_parts(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, source: Compiled | None = None
+    ) -> Compiled:
         """For a custom field grouped by value: (number, text, count) rows."""
         num, num_p = self._num(group.field.name)
         txt, txt_p = self._txt(group.field.name)
+        table, tparams = source or (self.table(schema.kind), [])
         where, params = self.where(query.where)
         return (
-            f"SELECT {num}, {txt}, COUNT(*) FROM {self.table(schema.kind)} WHERE {where} GROUP BY 1, 2",
-            num_p + txt_p + params,
+            f"SELECT {num}, {txt}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1, 2",
+            num_p + txt_p + tparams + params,
         )
 
     def group_terms(self, group: BoundGroup) -> list[Compiled]:

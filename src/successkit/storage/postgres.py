@@ -48,8 +48,11 @@ from .base import Store
 from .indexes import index_changes
 from .pg_catalog import CATALOG, LOWER_COLLATIONS, check_version, read_catalog
 from .pg_dialect import PostgresDialect
+from .pg_errors import RETRY_SQLSTATES, ConnectionLost, TransientConflict, lost, translate
 from .pg_url import check_schema_name, redacted, split_url
-from .sql import aggregate_rows, quote
+from .progress import ProgressSpec, Tally
+from .progress_sql import SQLProgress
+from .sql import Compiled, aggregate_rows, quote
 from .sqlite import SCHEMA_VERSION, fold_groups
 
 __all__ = ["RETRY_SQLSTATES", "PostgresDialect", "PostgresStore", "TransientConflict", "check_schema_name"]
@@ -60,9 +63,6 @@ _CHUNK = 1000
 _LOCK_KEY = 0x5C5C_0001  # advisory lock serialising schema creation across processes
 _names = itertools.count(1)
 
-#: SQLSTATEs that mean "the transaction was rolled back because of a concurrent
-#: one; running it again may well succeed": serialization failure, deadlock.
-RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock detected"}
 #: The store's own retries: attempts in all, and the backoff bounds in seconds.
 RETRY_ATTEMPTS = 3
 RETRY_BASE_DELAY = 0.01
@@ -73,27 +73,7 @@ RETRY_MAX_DELAY = 0.2
 IDLE_CHECK = 30.0
 
 
-class TransientConflict(ConflictError):
-    """PostgreSQL rolled a transaction back because of a concurrent one
-    (serialization failure, SQLSTATE 40001, or deadlock, 40P01).
-
-    ``sqlstate`` (also ``value``) names the SQLSTATE and ``attempts`` says how
-    many times the store ran the operation: more than 1 when the store retried
-    it itself, 1 when it ran inside a caller's transaction, which only the caller
-    can rerun (:func:`successkit.retry` does, as for any ConflictError).
-    """
-
-    def __init__(self, message: str, *, sqlstate: str, attempts: int = 1) -> None:
-        super().__init__(message, rule="STORE_04", value=sqlstate)
-        self.sqlstate = sqlstate
-        self.attempts = attempts
-
-
-class _ConnectionLost(StorageError):
-    """The server closed a pooled connection (restart, idle timeout, terminated backend)."""
-
-
-class PostgresStore(Store):
+class PostgresStore(SQLProgress, Store):
     """Records in PostgreSQL tables, one per record kind."""
 
     scheme = "postgresql"
@@ -140,7 +120,7 @@ class PostgresStore(Store):
             configure=_configure,
             name=f"successkit-{next(_names)}",
         )
-        with _translate():
+        with translate():
             try:
                 self._pool.open(wait=True, timeout=10)
             except Exception as e:
@@ -176,7 +156,7 @@ class PostgresStore(Store):
         while True:
             try:
                 return operation()
-            except _ConnectionLost:
+            except ConnectionLost:
                 if not read or lost >= self._pool.max_size:
                     raise
                 lost += 1
@@ -236,8 +216,8 @@ class PostgresStore(Store):
             try:
                 yield conn
             except psycopg.OperationalError as e:
-                if _lost(conn, e):
-                    raise _ConnectionLost(f"PostgreSQL closed the connection: {str(e).strip()}") from e
+                if lost(conn, e):
+                    raise ConnectionLost(f"PostgreSQL closed the connection: {str(e).strip()}") from e
                 raise
 
     def _check_idle(self, conn: psycopg.Connection[Any]) -> None:
@@ -255,7 +235,7 @@ class PostgresStore(Store):
         then opening runs no DDL and takes no lock, so a role with only data rights
         can open it.  A missing ``sk_meta`` (a new schema) is simply "not current"."""
         meta = self.dialect.table("sk_meta")
-        with _translate(), self._pool.connection() as conn:
+        with translate(), self._pool.connection() as conn:
             try:
                 with conn.pipeline():
                     catalog = conn.execute(CATALOG, self._catalog_params())
@@ -275,7 +255,7 @@ class PostgresStore(Store):
         return not index_changes(self.dialect, self.schemas.values(), indexes)
 
     def _ensure_schema(self) -> None:
-        with _translate(), self._pool.connection() as conn, conn.transaction():
+        with translate(), self._pool.connection() as conn, conn.transaction():
             # the lock is waited for before the snapshot that the rest reads, whatever
             # isolation level the URL chose (processes opening a new schema at once)
             conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
@@ -326,7 +306,7 @@ class PostgresStore(Store):
         )
 
     def _custom_index_changes(self, fields: dict[str, dict[str, FieldType]]) -> list[str]:
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             return index_changes(self.dialect, [self.schemas[k] for k in fields], self._existing_indexes(conn), fields)
 
     def _index_custom_fields(self, fields: dict[str, dict[str, FieldType]]) -> None:
@@ -335,7 +315,7 @@ class PostgresStore(Store):
             return  # nothing to do: no lock taken, no DDL run
 
         def change() -> None:
-            with self.transaction(), _translate(), self._conn() as conn:
+            with self.transaction(), translate(), self._conn() as conn:
                 self._write("index_custom_fields")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))  # one process changes them at once
                 for sql in index_changes(self.dialect, schemas, self._existing_indexes(conn), fields):
@@ -349,11 +329,11 @@ class PostgresStore(Store):
         for attempt in range(self._pool.max_size + 1):
             conn = self._pool.getconn()
             try:
-                with _translate():
+                with translate():
                     conn.execute("BEGIN")
             except StorageError as e:
                 self._pool.putconn(conn)
-                if attempt == self._pool.max_size or not _lost(conn, e.__cause__):
+                if attempt == self._pool.max_size or not lost(conn, e.__cause__):
                     raise
                 continue
             except BaseException:
@@ -365,7 +345,7 @@ class PostgresStore(Store):
     def _finish(self, statement: str) -> None:
         conn = self._tx
         assert conn is not None
-        with _translate():
+        with translate():
             conn.execute(statement)
         self._tx = None
         self._pool.putconn(conn)
@@ -387,7 +367,7 @@ class PostgresStore(Store):
         """Transaction-scoped advisory locks.  Under repeatable read or serializable
         the transaction's snapshot may predate the lock, so what it reads could miss
         the commit of the process that held it: refused rather than risk a second run."""
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             level = conn.execute("SHOW transaction_isolation").fetchone()
             if level is not None and level[0] != "read committed":
                 raise ConflictError(
@@ -404,7 +384,7 @@ class PostgresStore(Store):
         transaction begins (so its snapshot follows them) and released after it ends."""
         conn = self._pool.getconn()
         try:
-            with _translate():
+            with translate():
                 for name in names:
                     conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (self._lock_key(name),))
                     conn.commit()  # the session lock stays; no transaction is left open
@@ -414,7 +394,7 @@ class PostgresStore(Store):
 
         def release() -> None:
             try:
-                with _translate():
+                with translate():
                     conn.execute("SELECT pg_advisory_unlock_all()")
                     conn.commit()
             finally:
@@ -426,15 +406,15 @@ class PostgresStore(Store):
         return f"{self.schema_name}:{name}"
 
     def _savepoint(self, name: str) -> None:
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             conn.execute(f"SAVEPOINT {name}")
 
     def _release(self, name: str) -> None:
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             conn.execute(f"RELEASE SAVEPOINT {name}")
 
     def _rollback_to(self, name: str) -> None:
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
             conn.execute(f"RELEASE SAVEPOINT {name}")
 
@@ -442,7 +422,7 @@ class PostgresStore(Store):
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
         cols = ", ".join(quote(c) for c in schema.names)
         sql = f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             rows = conn.execute(sql, (ids,)).fetchall()
         return [schema.from_row(r) for r in rows]
 
@@ -450,7 +430,7 @@ class PostgresStore(Store):
         cols = ", ".join(quote(c) for c in schema.names)
         to_row = schema.to_row
         statement = f"COPY {self.dialect.table(schema.kind)} ({cols}) FROM STDIN"
-        with _translate(), self._conn() as conn, conn.cursor() as cur, cur.copy(statement) as copy:
+        with translate(), self._conn() as conn, conn.cursor() as cur, cur.copy(statement) as copy:
             for record in records:
                 copy.write_row(to_row(record))
 
@@ -460,7 +440,7 @@ class PostgresStore(Store):
         table = self.dialect.table(schema.kind)
         sql = f'UPDATE {table} SET {sets} WHERE "id" = %s'
         ids = [r.id for r, _ in items]
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             # Rows are locked in id order, so two writers of overlapping sets cannot deadlock here.
             found = dict(
                 conn.execute(
@@ -475,7 +455,7 @@ class PostgresStore(Store):
         return stale
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             return conn.execute(f'DELETE FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)', (ids,)).rowcount
 
     # ----------------------------------------------------------------- queries
@@ -484,20 +464,20 @@ class PostgresStore(Store):
         with self._lock:
             if self._tx is not None or (query.limit is not None and query.limit <= _CHUNK):
                 # a page of at most one chunk is read at once: no server-side cursor, one round trip
-                with _translate(), self._conn() as conn:
+                with translate(), self._conn() as conn:
                     rows = conn.execute(sql, params).fetchall()
                 return map(schema.from_row, rows)
             # most reads are short: try one chunk (and one more row) at once, and stream
             # with a server-side cursor only when there is more (the chunk read is dropped)
             short = attrs.evolve(query, limit=_CHUNK + 1 if query.limit is None else min(query.limit, _CHUNK + 1))
             first_sql, first_params = self.dialect.select(schema, short)
-            with _translate(), self._conn() as conn:
+            with translate(), self._conn() as conn:
                 rows = conn.execute(first_sql, first_params).fetchall()
             if len(rows) <= _CHUNK:
                 return map(schema.from_row, rows)
             conn = self._pool.getconn()
             try:
-                with _translate():
+                with translate():
                     conn.execute("BEGIN READ ONLY")
                     cur = conn.cursor(name=f"sk_stream_{next(_names)}")
                     cur.itersize = _CHUNK
@@ -510,7 +490,7 @@ class PostgresStore(Store):
     def _query_many(self, pairs: list[tuple[KindSchema, BoundQuery]]) -> list[list[Any]]:
         """Every query sent in one pipeline: one round trip for them all."""
         statements = [self.dialect.select(schema, query) for schema, query in pairs]
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             with conn.pipeline():
                 cursors = [conn.execute(sql, params) for sql, params in statements]
             return [list(map(schema.from_row, cur.fetchall())) for (schema, _), cur in zip(pairs, cursors, strict=True)]
@@ -519,7 +499,7 @@ class PostgresStore(Store):
         from_row = schema.from_row
         try:
             while True:
-                with _translate():
+                with translate():
                     rows = cur.fetchmany(_CHUNK)
                 if not rows:
                     return
@@ -536,7 +516,7 @@ class PostgresStore(Store):
 
     def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
         sql, params = self.dialect.count(schema, query)
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
 
@@ -544,29 +524,37 @@ class PostgresStore(Store):
         self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
     ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
         (sql, params), widths = self.dialect.aggregate(schema, query, groups, measures)
-        with _translate(), self._conn() as conn:
+        with translate(), self._conn() as conn:
             rows = conn.execute(sql, params).fetchall()
         return aggregate_rows(rows, widths, groups, measures)
 
-    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
+    def _group_counts(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, source: Compiled | None = None
+    ) -> list[tuple[Any, int]]:
         if group.field.custom and group.mode == "value":
-            sql, params = self.dialect.group_parts(schema, query, group)
-            with _translate(), self._conn() as conn:
+            sql, params = self.dialect.group_parts(schema, query, group, source)
+            with translate(), self._conn() as conn:
                 parts = conn.execute(sql, params).fetchall()
             rows = [(_number(num) if num is not None else txt, int(n)) for num, txt, n in parts]
         else:
-            sql, params = self.dialect.group(schema, query, group)
-            with _translate(), self._conn() as conn:
+            sql, params = self.dialect.group(schema, query, group, source)
+            with translate(), self._conn() as conn:
                 rows = [(v, int(n)) for v, n in conn.execute(sql, params).fetchall()]
         return fold_groups(rows, group)
 
+    # ------------------------------------------------ computed goal progress (GOAL_06)
+    def query_progress(self, query: BoundQuery, spec: ProgressSpec) -> list[tuple[Any, Tally]]:
+        return self._retrying(lambda: super(PostgresStore, self).query_progress(query, spec))
 
-def _lost(conn: psycopg.Connection[Any], error: BaseException | None) -> bool:
-    """Whether ``error`` means the server closed ``conn`` (shut down, terminated the
-    backend, or the socket is gone): nothing of the statement ran, another connection may."""
-    if not isinstance(error, psycopg.OperationalError):
-        return False
-    return conn.broken or conn.closed or (error.sqlstate or "").startswith(("57P", "08"))
+    def count_progress(self, query: BoundQuery, spec: ProgressSpec) -> int:
+        return self._retrying(lambda: super(PostgresStore, self).count_progress(query, spec))
+
+    def group_counts_progress(self, query: BoundQuery, group: BoundGroup, spec: ProgressSpec) -> list[tuple[Any, int]]:
+        return self._retrying(lambda: super(PostgresStore, self).group_counts_progress(query, group, spec))
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with translate(), self._conn() as conn:
+            return conn.execute(sql, params).fetchall()
 
 
 def _number(value: float) -> int | float:
@@ -578,27 +566,3 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     """Read JSONB as text, the way the row codec expects it."""
     conn.adapters.register_loader("jsonb", TextLoader)
     conn.adapters.register_loader("json", TextLoader)
-
-
-@contextmanager
-def _translate() -> Iterator[None]:
-    """Turn driver errors into successkit errors, keeping the cause."""
-    try:
-        yield
-    except pg_errors.UniqueViolation as e:
-        raise ConflictError(f"storage refused a duplicate row: {e.diag.message_primary}") from e
-    except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as e:
-        state = e.sqlstate or ("40001" if isinstance(e, pg_errors.SerializationFailure) else "40P01")
-        detail = e.diag.message_primary or str(e)
-        raise TransientConflict(
-            f"a concurrent transaction got in the way ({RETRY_SQLSTATES[state]}, SQLSTATE "
-            f"{state}: {detail}); run the whole transaction again",
-            sqlstate=state,
-        ) from e
-    except (pg_errors.DataError, pg_errors.CharacterNotInRepertoire, ValueError) as e:
-        raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e
-    except psycopg.Error as e:
-        state = f" (SQLSTATE {e.sqlstate})" if e.sqlstate else ""
-        raise StorageError(f"PostgreSQL error{state}: {str(e).strip()}") from e
-    except OverflowError as e:
-        raise ValidationError(f"PostgreSQL cannot store a value: {e}") from e

@@ -89,6 +89,8 @@ class Dialect:
     false = "0"
     #: What LIMIT takes to mean "no limit" when only an offset is given.
     no_limit: Any = -1
+    #: 100 as a double-precision number, whatever it multiplies (goal progress).
+    hundred = "100.0"
     column_types: ClassVar[dict[FieldType, str]] = {
         FieldType.TEXT: "TEXT",
         FieldType.INTEGER: "INTEGER",
@@ -279,30 +281,37 @@ class Dialect:
             parts.append('"id"')
         return ", ".join(parts), params
 
-    def select(self, schema: KindSchema, query: BoundQuery) -> Compiled:
-        cols = _columns(schema)
-        where, params = self.where(query.where)
+    def select(self, schema: KindSchema, query: BoundQuery, source: Compiled | None = None, more: str = "") -> Compiled:
+        """The matching records' columns in order, paged; ``source`` reads them from a
+        derived table instead of the kind's (see :mod:`.progress_sql`), ``more`` adds
+        columns of it after the record's."""
+        cols = _columns(schema) + (f", {more}" if more else "")
+        table, params = source or (self.table(schema.kind), [])
+        where, wparams = self.where(query.where)
         order, oparams = self.order_by(query)
-        sql = f"SELECT {cols} FROM {self.table(schema.kind)} WHERE {where} ORDER BY {order}"
-        params = params + oparams
+        sql = f"SELECT {cols} FROM {table} WHERE {where} ORDER BY {order}"
+        params = params + wparams + oparams
         if query.limit is not None or query.offset:
             sql += f" LIMIT {self.placeholder} OFFSET {self.placeholder}"
             params += [query.limit if query.limit is not None else self.no_limit, query.offset]
         return sql, params
 
-    def count(self, schema: KindSchema, query: BoundQuery) -> Compiled:
-        where, params = self.where(query.where)
-        return f"SELECT COUNT(*) FROM {self.table(schema.kind)} WHERE {where}", params
+    def count(self, schema: KindSchema, query: BoundQuery, source: Compiled | None = None) -> Compiled:
+        table, params = source or (self.table(schema.kind), [])
+        where, wparams = self.where(query.where)
+        return f"SELECT COUNT(*) FROM {table} WHERE {where}", params + wparams
 
-    def group(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> Compiled:
+    def group(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, source: Compiled | None = None
+    ) -> Compiled:
         """Counts per value, or per (year, month) for quarters (folded in Python)."""
         x, xp = self.field(group.field)
+        table, tparams = source or (self.table(schema.kind), [])
         where, params = self.where(query.where)
-        table = self.table(schema.kind)
         if group.mode == "value":
-            return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
+            return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + tparams + params
         ym = f"substr({x}, 1, 7)"
-        return f"SELECT {ym}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + params
+        return f"SELECT {ym}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + tparams + params
 
     # --- aggregates (REPORT_01; the reference is successkit.query.aggregate)
     def aggregate(

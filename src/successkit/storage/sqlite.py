@@ -27,6 +27,7 @@ from successkit.query.schema import FieldType, KindSchema
 
 from .base import Store
 from .indexes import index_changes
+from .progress_sql import SQLProgress
 from .sql import Compiled, Dialect, aggregate_rows, literal, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -167,7 +168,7 @@ def _check_timeout(seconds: Any) -> float:
     return float(seconds)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLProgress, Store):
     """Records in one SQLite file (or ``:memory:``), one table per record kind."""
 
     scheme = "sqlite"
@@ -406,11 +407,18 @@ class SQLiteStore(Store):
             rows = self._conn.execute(sql, params).fetchall()
         return aggregate_rows(rows, widths, groups, measures)
 
-    def _group_counts(self, schema: KindSchema, query: BoundQuery, group: BoundGroup) -> list[tuple[Any, int]]:
-        sql, params = self.dialect.group(schema, query, group)
+    def _group_counts(
+        self, schema: KindSchema, query: BoundQuery, group: BoundGroup, source: Compiled | None = None
+    ) -> list[tuple[Any, int]]:
+        sql, params = self.dialect.group(schema, query, group, source)
         with _translate():
             rows = self._conn.execute(sql, params).fetchall()
         return fold_groups(rows, group)
+
+    # ------------------------------------------------ computed goal progress (GOAL_06)
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with _translate():
+            return self._conn.execute(sql, params).fetchall()
 
 
 def fold_groups(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[Any, int]]:
