@@ -86,7 +86,10 @@ def _plan(kit: sk.Kit, kind: str, query: Query) -> str:
         return "\n".join(r[3] for r in store._conn.execute("EXPLAIN QUERY PLAN " + sql, params))
     with store._pool.connection() as conn, conn.transaction():
         conn.execute(f"ANALYZE {store.dialect.table(kind)}")
-        conn.execute("SET LOCAL enable_seqscan = off")
+        # tiny tables leave many plans of near-equal cost: with whole-table scans and hash
+        # and merge joins priced out, what remains shows which indexes can serve each read
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin"):
+            conn.execute(f"SET LOCAL {setting} = off")
         return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
 
 
@@ -159,7 +162,7 @@ def test_a_timeline_reads_its_index_newest_first__STORE_01(shared_url: str) -> N
 
 def _progress_plan(kit: sk.Kit, query: Query) -> str:
     """The database's plan for a goal list by progress (statistics gathered and
-    sequential scans priced out on PostgreSQL, as in :func:`_plan`)."""
+    sequential scans, bitmap scans, hash and merge joins priced out on PostgreSQL)."""
     store: Any = kit.store
     bound = kit.bind("goal", query, extra={"progress": FieldType.FLOAT})
     schema = store.schema("goal")
@@ -170,7 +173,10 @@ def _progress_plan(kit: sk.Kit, query: Query) -> str:
     with store._pool.connection() as conn, conn.transaction():
         for kind in ("goal", "goal_link", "cta", "plan", "objective"):
             conn.execute(f"ANALYZE {store.dialect.table(kind)}")
-        conn.execute("SET LOCAL enable_seqscan = off")
+        # tiny tables leave many plans of near-equal cost: with whole-table scans and hash
+        # and merge joins priced out, what remains shows which indexes can serve each read
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin"):
+            conn.execute(f"SET LOCAL {setting} = off")
         return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
 
 

@@ -477,7 +477,7 @@ class GoalService(Service[Goal]):
         return self.progress_many([goal])[self.id_of(goal)]
 
     def progress_many(self, goals: Sequence[Goal | str]) -> dict[str, GoalProgress]:
-        """Progress of many goals in at most four storage calls, however many
+        """Progress of many goals in one storage call, however many
         (see :func:`successkit.goals.progress.progress_of`)."""
         return progress_of(self.kit, list(dict.fromkeys(self.id_of(g) for g in self._refs(goals))))
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from successkit.errors import ValidationError
 from successkit.query.language import Query
 from successkit.storage.progress import ProgressSpec
 
@@ -67,62 +66,14 @@ def progress_spec(kit: Kit) -> ProgressSpec:
 
 
 def progress_of(kit: Kit, ids: Sequence[str]) -> dict[str, GoalProgress]:
-    """Progress of the goals of ``ids`` in at most four storage calls, however many:
-    one query for the links, one ``get_many`` each for the CTAs and plans,
-    and one query for the objectives of the closed plans among them.
+    """Progress of the goals of ``ids`` in one storage call, however many: the store
+    computes it (:meth:`Store.query_progress`) from the status sets of the rule
+    (:func:`progress_spec`), as it does for lists filtered, grouped or sorted by it.
 
-    The goal view's rows and the 360 views read it here; a list filtered,
-    grouped or sorted by progress gets it from the store with its rows
-    (:func:`progress_spec`), and the tests hold the two to the same answers.
+    The goal view's rows and the 360 views read it here.
     """
     if not ids:
         return {}
-    links = list(kit.store.query(kit.bind("goal_link", Query([("goal_id", "in", ids)]))))
-    states: dict[str, str] = {}  # item id -> "open", "closed" or "achieved"
-    closed_plans: list[str] = []
-    for kind in LINKABLE:
-        wanted = list(dict.fromkeys(x.item_id for x in links if x.item_kind == kind))
-        for record in kit.store.get_many(kind, wanted):
-            category = _category(kit, kind, record.status)
-            if kind == "plan" and category == "closed":
-                closed_plans.append(record.id)
-            states[record.id] = (
-                "achieved"
-                if category == "closed_success"
-                else "closed"
-                if category in ("closed", "closed_lost")
-                else "open"
-            )
-    for plan_id in _plans_won(kit, closed_plans):
-        states[plan_id] = "achieved"
-    tallies = {i: [0, 0, 0] for i in ids}
-    for x in links:
-        state = states.get(x.item_id)
-        if state is None:
-            continue  # the item was deleted: it no longer counts
-        tally = tallies[x.goal_id]
-        tally[0] += 1
-        tally[1] += state != "open"
-        tally[2] += state == "achieved"
-    return {i: GoalProgress(linked=t[0], closed=t[1], achieved=t[2]) for i, t in tallies.items()}
-
-
-def _plans_won(kit: Kit, plan_ids: Sequence[str]) -> set[str]:
-    """The closed plans that count as achieved (GOAL_06): no more objectives
-    closed-lost than closed-success (a plan without objectives lost nothing)."""
-    if not plan_ids:
-        return set()
-    score = dict.fromkeys(plan_ids, 0)
-    finished = kit.statuses.in_category("objective", "closed_success", "closed_lost")
-    query = Query([("plan_id", "in", list(plan_ids)), ("status", "in", finished)])
-    for o in kit.store.query(kit.bind("objective", query)):
-        category = _category(kit, "objective", o.status)
-        score[o.plan_id] += (category == "closed_success") - (category == "closed_lost")
-    return {p for p, n in score.items() if n >= 0}
-
-
-def _category(kit: Kit, kind: str, status: str) -> str:
-    try:
-        return kit.statuses.get(kind, status).category
-    except ValidationError:  # a status whose plugin is gone: not known to be closed
-        return "open"
+    bound = kit.bind("goal", Query([("id", "in", list(ids))]))
+    tallies = {goal.id: tally for goal, tally in kit.store.query_progress(bound, progress_spec(kit))}
+    return {i: GoalProgress(*tallies.get(i, (0, 0, 0))) for i in ids}

@@ -205,7 +205,7 @@ def goal_view(
 
     Storage calls, however many goals: one query and one count, or, grouped,
     one group count and one query per group the page spans (one in all when
-    unlimited); then at most four for the progress of the page's rows
+    unlimited); then one for the progress of the page's rows
     (:func:`~successkit.goals.progress.progress_of`), or none when the view
     filters, groups or sorts by progress, whose reads bring it with the rows.
     """

@@ -9,12 +9,11 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - relationships, their types, people: one call each;
 - open CTAs (snoozed ones included, split out in Python): one query;
 - plans, then their objective counts, counted by the database: five calls;
-- goals, then their progress: at most five calls (GOAL_06; the fifth reads
-  the objectives of linked closed plans);
+- goals, then their progress, computed by the store: two calls (GOAL_06);
 - the recent timeline: one keyset page, one query (TL_03).
 
-A company view therefore costs at most 22 storage calls, a relationship view
-at most 17, whether the company holds two plans or two thousand (plus, on a
+A company view therefore costs at most 19 storage calls, a relationship view
+at most 14, whether the company holds two plans or two thousand (plus, on a
 kit's first view, one read of the custom-field declarations per kind queried).
 """
 
@@ -354,7 +353,7 @@ class Customer360Service:
         drafts: bool = True,
         relationship_goals: bool | None = None,
     ) -> Company360:
-        """A company's 360 view (C360_01) in at most 22 storage calls once the kit has read its
+        """A company's 360 view (C360_01) in at most 19 storage calls once the kit has read its
         custom-field declarations (C360_02).
 
         ``timeline_limit`` is how many of the newest activities to show
@@ -393,7 +392,7 @@ class Customer360Service:
     def relationship(
         self, relationship: Relationship | str, *, timeline_limit: int = 20, drafts: bool = True
     ) -> Relationship360:
-        """A relationship's 360 view (R360, C360_01) in at most 17 storage calls (C360_02)."""
+        """A relationship's 360 view (R360, C360_01) in at most 14 storage calls (C360_02)."""
         kit = self.kit
         _check_options(timeline_limit, True, drafts)
         rel = kit.relationships.get(relationship)
@@ -424,7 +423,7 @@ class Customer360Service:
 
     def _work(self, scope: Sequence[tuple[Any, ...]], goal_scope: Sequence[tuple[Any, ...]]) -> _Work:
         """Open and snoozed CTAs, plans with counts of one scope, goals of ``goal_scope`` with
-        their progress (eight calls at most)."""
+        their progress (five calls at most)."""
         kit = self.kit
         today = kit.today()
         open_keys = kit.statuses.in_category("cta", "open")
