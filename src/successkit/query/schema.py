@@ -20,7 +20,7 @@ import attrs
 
 from successkit.errors import ValidationError
 
-__all__ = ["Column", "FieldType", "KindSchema", "dump_datetime", "make_copier", "schema_of", "thaw"]
+__all__ = ["Column", "FieldType", "KindSchema", "dump_datetime", "make_copier", "schema_of", "slot_setter", "thaw"]
 
 
 class FieldType(enum.Enum):
@@ -278,7 +278,7 @@ def _build_reader(cls: type[Any], columns: tuple[Column, ...]) -> Callable[[tupl
     lines = ["def from_row(row):", f"    {values}, = row", "    n = new(cls)"]
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
     for i, c in enumerate(columns):
-        namespace[f"set_{i}"] = _setter(cls, c.name)
+        namespace[f"set_{i}"] = slot_setter(cls, c.name)
         value = f"v{i}"
         if c.type in LOADERS:
             namespace[f"load_{i}"] = _column_load(c)
@@ -290,7 +290,7 @@ def _build_reader(cls: type[Any], columns: tuple[Column, ...]) -> Callable[[tupl
     return from_row
 
 
-def _setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+def slot_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
     """What sets field ``name`` of a new instance: its slot's ``__set__`` (the
     frozen class's own ``__setattr__`` refuses), else ``object.__setattr__``."""
     for klass in cls.__mro__:

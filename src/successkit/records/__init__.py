@@ -11,6 +11,7 @@ from .accounts import LICENSES, OWNER_LICENSES, Company, CustomField, Person, Re
 from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
+from .fast_init import install_fast_init
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
 
@@ -82,3 +83,6 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     GoalHistory,
     Rule,
 )
+
+for _cls in RECORD_CLASSES:
+    install_fast_init(_cls)
