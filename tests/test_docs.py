@@ -23,6 +23,7 @@ RUNNABLE = [
     "rules.md",
     "bundles.md",
     "guide.md",
+    "signals.md",
 ]
 
 

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookService
     from successkit.plans.tasks import TaskService
     from successkit.plans.templates import PlanTemplateService
+    from successkit.signals.surveys import SurveyResponseService, SurveySendService, SurveyService
+    from successkit.signals.usage import MetricService, UsageService
     from successkit.views.c360 import Customer360Service
 
 __all__ = ["Kit", "open"]
@@ -281,6 +283,11 @@ class Kit:
     goal_links: _Service[GoalLinkService] = _Service("successkit.goals.goals", "GoalLinkService")
     goal_history: _Service[GoalHistoryService] = _Service("successkit.goals.goals", "GoalHistoryService")
     c360: _Service[Customer360Service] = _Service("successkit.views.c360", "Customer360Service")
+    metrics: _Service[MetricService] = _Service("successkit.signals.usage", "MetricService")
+    usage: _Service[UsageService] = _Service("successkit.signals.usage", "UsageService")
+    surveys: _Service[SurveyService] = _Service("successkit.signals.surveys", "SurveyService")
+    survey_sends: _Service[SurveySendService] = _Service("successkit.signals.surveys", "SurveySendService")
+    survey_responses: _Service[SurveyResponseService] = _Service("successkit.signals.surveys", "SurveyResponseService")
     rules: _Service[RuleService] = _Service("successkit.automation.rules", "RuleService")
     bundles: _Service[BundleService] = _Service("successkit.automation.bundles", "BundleService")
 

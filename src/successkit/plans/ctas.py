@@ -13,7 +13,7 @@ from successkit.outcome import Outcome
 from successkit.query.evaluate import sort_records
 from successkit.query.language import Query, combine
 from successkit.records import Company, Cta, Objective, Person, Playbook, Relationship, User
-from successkit.records.checks import check_attributes, flag
+from successkit.records.checks import as_list, check_attributes, flag
 from successkit.views.record_list import RecordList
 
 from .builders import new_cta
@@ -73,7 +73,8 @@ class CtaService(WorkService[Cta]):
             who = owner if owner is not None else (csm or self.kit.actor_id)
             if who is None:
                 raise ValidationError("a CTA needs an owner: pass owner= or act as a user", value=name)
-            persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in associated_persons])
+            given = as_list(self.kind, "associated_persons", associated_persons)
+            persons = self.kit.people.get_many([self.kit.people.id_of(p) for p in given])
             cta = new_cta(
                 self.kit,
                 name=name,

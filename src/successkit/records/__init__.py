@@ -14,6 +14,8 @@ from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscripti
 from .fast_init import install_fast_init
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
+from .signals import Metric, UsageFact
+from .surveys import Survey, SurveyResponse, SurveySend
 
 __all__ = [
     "ACTIVITY_LEVELS",
@@ -32,6 +34,7 @@ __all__ = [
     "GoalHistory",
     "GoalLink",
     "GoalTemplate",
+    "Metric",
     "Objective",
     "Person",
     "PlanTemplate",
@@ -46,8 +49,12 @@ __all__ = [
     "Share",
     "Subscription",
     "SuccessPlan",
+    "Survey",
+    "SurveyResponse",
+    "SurveySend",
     "Task",
     "TemplateItem",
+    "UsageFact",
     "User",
     "new_id",
     "ref",
@@ -82,6 +89,11 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     GoalLink,
     GoalHistory,
     Rule,
+    Metric,
+    UsageFact,
+    Survey,
+    SurveySend,
+    SurveyResponse,
 )
 
 for _cls in RECORD_CLASSES:

@@ -1,0 +1,1 @@
+"""Customer signals: product usage (and, next, surveys, activity fields, attribute history)."""
