@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from successkit.engagement.access import ShareAccess
     from successkit.engagement.notifications import Notification
     from successkit.engagement.sharing import SharedPlan, ShareGrant
-    from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
+    from successkit.engagement.timeline import ActivityTypes, LatestValue, TimelineItem, TimelinePage
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
@@ -101,6 +101,7 @@ _LAZY = {
     "ActivityTypes": "successkit.engagement.timeline",
     "AggregateRow": "successkit.views.aggregate_table",
     "IngestResult": "successkit.signals.usage",
+    "LatestValue": "successkit.engagement.timeline",
     "RecordScores": "successkit.signals.surveys",
     "SurveyScores": "successkit.signals.surveys",
     "nps_category": "successkit.signals.surveys",
@@ -211,6 +212,7 @@ __all__ = [
     "GoalView",
     "IngestResult",
     "Kit",
+    "LatestValue",
     "LeftOut",
     "Metric",
     "NotFound",

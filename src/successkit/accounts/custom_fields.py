@@ -69,7 +69,7 @@ class CustomFieldService(Service[CustomField]):
             raise ValidationError(f"a {type} field needs options", value=name)
         if not all(isinstance(o, str) and plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
-        scope_id = None if scope is None else self.kit.relationship_types.get(scope).id
+        scope_id = None if scope is None else self._scope(record_kind, scope)
         locks = [f"custom_field:{record_kind}:{name}", *([_index_lock(record_kind)] if indexed else [])]
         with self.kit.store.exclusive(*locks), self.kit.transaction():
             # SEC_04: processes declaring the same field take turns; the unique key is the last guard
@@ -90,6 +90,17 @@ class CustomFieldService(Service[CustomField]):
                 self._index(record_kind, [*declared.values(), field])
         self.kit.custom_field_decls(record_kind, refresh=True)
         return field
+
+    def _scope(self, record_kind: str, scope: Any) -> str:
+        """What narrows a field: an activity type for activities (ACT_01), else a relationship type."""
+        if record_kind == "activity":
+            if scope not in self.kit.activity_types:
+                known = ", ".join(self.kit.activity_types.keys())
+                raise ValidationError(
+                    f"an activity field's scope is an activity type: {known}", rule="ACT_01", value=scope
+                )
+            return str(scope)
+        return self.kit.relationship_types.get(scope).id
 
     def set_indexed(self, record_kind: str, name: str, indexed: bool) -> CustomField:
         """Give a declared field its indexes (``True``) or drop them (``False``)."""
@@ -160,7 +171,8 @@ class CustomFieldService(Service[CustomField]):
                 raise ValidationError("custom field names are text", value=key)
             decl = declared.get(key)
             if decl is not None and decl.scope is not None and decl.scope != scope:
-                raise ValidationError(f"custom field {key!r} belongs to another relationship type", value=key)
+                owner = "activity type" if record_kind == "activity" else "relationship type"
+                raise ValidationError(f"custom field {key!r} belongs to another {owner}", value=key)
             out[key] = _check_size(key, _check_value(decl, key, value))
         return out
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +24,13 @@ from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan
 from successkit.query.language import Query, Sort
 from successkit.records import Activity, Company, Objective, Person, Relationship, SuccessPlan, Task, User
-from successkit.records.checks import check_names, flag, require_text
+from successkit.records.checks import as_list, check_names, flag, require_text
 from successkit.service import Service
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["ActivityTypes", "TimelineItem", "TimelinePage", "TimelineService"]
+__all__ = ["ActivityTypes", "LatestValue", "TimelineItem", "TimelinePage", "TimelineService"]
 
 #: The label of plan-level activities in company and relationship timelines (TL_03).
 PLAN_LABEL = "SP"
@@ -65,6 +65,15 @@ class ActivityTypes:
     def label(self, key: str) -> str:
         """The label of a type (the key itself when unknown)."""
         return self._labels.get(key, key)
+
+
+@attrs.frozen
+class LatestValue:
+    """The latest value of an activity field for one record, and the activity that holds it (ACT_01)."""
+
+    record_id: str
+    value: Any
+    activity: Activity
 
 
 @attrs.frozen
@@ -131,9 +140,13 @@ class TimelineService(Service[Activity]):
         participants: Sequence[User | Person | str] = (),
         author: User | str | None = None,
         draft: bool = False,
+        fields: Mapping[str, Any] | None = None,
     ) -> Activity:
         """Log an activity at exactly one level: ``company``, ``relationship``,
         ``plan`` or ``objective`` (TL_01); ``draft=True`` saves it as a draft.
+        ``fields`` holds the values of the fields its type declares (ACT_01:
+        ``kit.custom_fields.declare("activity", "sentiment", "dropdown", options=...,
+        scope="call")``) and of fields declared for every type.
 
         ``participants`` are users and people (records or ids); the author
         is the acting user (only the host kit may name another ``author``, SEC_02).  Inside a closed plan nothing can be
@@ -142,6 +155,7 @@ class TimelineService(Service[Activity]):
         self._check_type(type)
         draft = flag(self.kind, "draft", draft)
         subject = require_text(self.kind, "subject", subject)
+        values = self.kit.custom_fields.check(self.kind, fields, scope=type)
         if notes is not None and not isinstance(notes, str):
             raise ValidationError("activity notes are text", value=notes)
         with self.kit.transaction():
@@ -158,6 +172,7 @@ class TimelineService(Service[Activity]):
                 participant_person_ids=people,
                 draft=draft,
                 published_at=None if draft else self.kit.now(),
+                fields=values,
                 **where,
             )
             self._guard(activity, "logging an activity")
@@ -177,6 +192,7 @@ class TimelineService(Service[Activity]):
         occurred_at: datetime | date | None = None,
         participants: Sequence[User | Person | str] = (),
         author: User | str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> Activity:
         """Log an activity as a draft (TL_01); :meth:`publish` it later."""
         return self.log(
@@ -191,6 +207,7 @@ class TimelineService(Service[Activity]):
             participants=participants,
             author=author,
             draft=True,
+            fields=fields,
         )
 
     def publish(self, activity: Activity | str) -> Activity:
@@ -203,8 +220,9 @@ class TimelineService(Service[Activity]):
             return self._save(current, {"draft": False, "published_at": self.kit.now()})
 
     def update(self, activity: Activity | str, **changes: Any) -> Activity:
-        """Edit type, subject, notes, occurred_at or participants."""
-        allowed = {"type", "subject", "notes", "occurred_at", "participants"}
+        """Edit type, subject, notes, occurred_at, participants or fields (the values
+        given are set, the others kept; ACT_01)."""
+        allowed = {"type", "subject", "notes", "occurred_at", "participants", "fields"}
         check_names("activities have no editable field", changes, allowed)
         values: dict[str, Any] = {}
         if "type" in changes:
@@ -220,6 +238,11 @@ class TimelineService(Service[Activity]):
         with self.kit.transaction():
             current = self._current(activity)
             self._guard(current, "editing an activity")
+            if "fields" in changes:
+                given = self.kit.custom_fields.check(
+                    self.kind, changes["fields"], scope=values.get("type", current.type)
+                )
+                values["fields"] = {**current.fields, **given}
             if "participants" in changes:
                 values["participant_user_ids"], values["participant_person_ids"] = self._participants(
                     changes["participants"]
@@ -232,6 +255,41 @@ class TimelineService(Service[Activity]):
             current = self.get(activity)
             self._guard(current, "deleting an activity")
             self.kit.store.delete(self.kind, current.id)
+
+    def latest_values(
+        self,
+        field: str,
+        *,
+        record_kind: str = "company",
+        types: Sequence[str] | None = None,
+        records: Sequence[Any] | None = None,
+    ) -> dict[str, LatestValue]:
+        """The latest published value of an activity field per company (or relationship):
+        the sentiment of each customer's last call (ACT_01).  Two storage calls however
+        many records: the database finds each record's latest moment with a value, then
+        those activities are read; of two at the same moment, the one logged last wins.
+        A company's latest counts the activities of its relationships and plans too."""
+        if record_kind not in ("company", "relationship"):
+            raise ValidationError("latest values are per company or relationship", rule="ACT_01", value=record_kind)
+        key = "company_id" if record_kind == "company" else "relationship_id"
+        where: list[Any] = [(field, "is not empty", None), ("draft", "=", False), (key, "is not empty", None)]
+        if types is not None:
+            where.append(("type", "in", [self._check_type(t) for t in as_list(self.kind, "types", types)]))
+        if records is not None:
+            where.append((key, "in", [getattr(r, "id", r) for r in as_list(self.kind, "records", records)]))
+        moments = {r.keys[0]: r["at"] for r in self.aggregate(where, by=key, measures={"at": ("max", "occurred_at")})}
+        if not moments:
+            return {}
+        found = self.list(
+            [*where[:3], (key, "in", sorted(moments)), ("occurred_at", "in", sorted(set(moments.values())))],
+            sort=[key, "-occurred_at", "-created_at", "-id"],
+        )
+        out: dict[str, LatestValue] = {}
+        for a in found:
+            rid = getattr(a, key)
+            if rid not in out and a.occurred_at == moments.get(rid):
+                out[rid] = LatestValue(rid, a.fields[field.removeprefix("fields.")], a)
+        return out
 
     def add_task(
         self,
