@@ -453,6 +453,12 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     sam_share = kit.sharing.share_with_person(sw.sp, sw.sam)
     call = kit.timeline.log("call", "Call", company=sw.acme, participants=[sw.pat, sw.sam, sw.alice])
     update = kit.timeline.log("update", "Update", plan=sw.sp, participants=[sw.pat])
+    kit.metrics.declare("logins")
+    kit.usage.ingest([{"metric": "logins", "company": sw.acme, "person": sw.pat, "period": "2026-11-20", "value": 3}])
+    fact_id = kit.usage.list()[0].id
+    survey = kit.surveys.create("Pulse", [{"key": "nps", "type": "nps", "text": "?"}])
+    send = kit.surveys.send(survey, sw.pat, company=sw.acme)
+    response = kit.surveys.respond(survey, sw.pat, {"nps": 9}, company=sw.acme)
 
     refs = kit.people.references(sw.pat)
     found = {(r.kind, r.id, r.field) for r in refs}
@@ -464,6 +470,9 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
         ("share", grant.share.id, "person_id"),
         ("activity", call.id, "participant_person_ids"),
         ("activity", update.id, "participant_person_ids"),
+        ("usage_fact", fact_id, "person_id"),
+        ("survey_send", send.id, "person_id"),
+        ("survey_response", response.id, "person_id"),
     }
     # every field that can hold a person is exercised (a CTA is owned by users only)
     every = {(s.kind, s.field) for s in kit.people._reference_fields()}
@@ -479,6 +488,8 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     assert kit.timeline.get(call.id).participant_user_ids == (sw.alice.id,)
     assert kit.timeline.get(update.id).participant_person_ids == ()
     assert [s.id for s in kit.sharing.list()] == [sam_share.share.id]  # the share to Pat is gone
+    assert kit.usage.count() == 0 and kit.survey_sends.count() == 0  # what was measured of or sent to Pat
+    assert kit.survey_responses.get(response.id).person_id is None  # the answer stays, anonymous
     with pytest.raises(sk.AccessDenied):
         kit.sharing.open(grant.token)
     everything = repr(snapshot(kit))

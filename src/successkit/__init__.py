@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
 from successkit.records import (
     Activity,
+    AttributeChange,
     Company,
     ConfigItem,
     Cta,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
     from successkit.records.dicts import from_dict, make_converter, to_dict
+    from successkit.signals.history import AttributeSeries
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
     from successkit.signals.usage import IngestResult, UsageWindow, WindowRow, fact_id
     from successkit.views.aggregate_table import AggregateRow, AggregateTable
@@ -100,6 +102,7 @@ _LAZY = {
     "ALL_ITEMS": "successkit.plans.cloning",
     "ActivityTypes": "successkit.engagement.timeline",
     "AggregateRow": "successkit.views.aggregate_table",
+    "AttributeSeries": "successkit.signals.history",
     "IngestResult": "successkit.signals.usage",
     "LatestValue": "successkit.engagement.timeline",
     "RecordScores": "successkit.signals.surveys",
@@ -182,6 +185,8 @@ __all__ = [
     "ActivityTypes",
     "AggregateRow",
     "AggregateTable",
+    "AttributeChange",
+    "AttributeSeries",
     "Bundle",
     "ByField",
     "ByStatus",

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookService
     from successkit.plans.tasks import TaskService
     from successkit.plans.templates import PlanTemplateService
+    from successkit.signals.history import HistoryService
     from successkit.signals.surveys import SurveyResponseService, SurveySendService, SurveyService
     from successkit.signals.usage import MetricService, UsageService
     from successkit.views.c360 import Customer360Service
@@ -286,6 +287,7 @@ class Kit:
     metrics: _Service[MetricService] = _Service("successkit.signals.usage", "MetricService")
     usage: _Service[UsageService] = _Service("successkit.signals.usage", "UsageService")
     surveys: _Service[SurveyService] = _Service("successkit.signals.surveys", "SurveyService")
+    history: _Service[HistoryService] = _Service("successkit.signals.history", "HistoryService")
     survey_sends: _Service[SurveySendService] = _Service("successkit.signals.surveys", "SurveySendService")
     survey_responses: _Service[SurveyResponseService] = _Service("successkit.signals.surveys", "SurveyResponseService")
     rules: _Service[RuleService] = _Service("successkit.automation.rules", "RuleService")

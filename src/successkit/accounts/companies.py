@@ -19,6 +19,7 @@ from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
 from successkit.records.checks import as_list, check_attributes, field_changes, require_text
 from successkit.service import Service
+from successkit.signals.history import saved_with_history
 from successkit.views.record_list import RecordList
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ class CompanyService(Service[Company]):
                     f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent is already on the last level",
                     value=pid,
                 )
+
+    def _save(self, record: Company, changes: Mapping[str, Any]) -> Company:
+        """Store the change and, in the same transaction, the history of its tracked attributes (HIST_01)."""
+        return saved_with_history(self.kit, record, changes)
 
     def update(self, company: Company | str, *, fields: Mapping[str, Any] | None = None, **attributes: Any) -> Company:
         """Change attributes (not the parent: use :meth:`set_parent`)."""
@@ -313,6 +318,10 @@ class RelationshipService(Service[Relationship]):
             )
             self.kit.store.insert(rel)
         return rel
+
+    def _save(self, record: Relationship, changes: Mapping[str, Any]) -> Relationship:
+        """Store the change and, in the same transaction, the history of its tracked attributes (HIST_01)."""
+        return saved_with_history(self.kit, record, changes)
 
     def update(
         self, relationship: Relationship | str, *, fields: Mapping[str, Any] | None = None, **attributes: Any

@@ -14,7 +14,7 @@ from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscripti
 from .fast_init import install_fast_init
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
-from .signals import Metric, UsageFact
+from .signals import AttributeChange, Metric, UsageFact
 from .surveys import Survey, SurveyResponse, SurveySend
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "OWNER_LICENSES",
     "RECORD_CLASSES",
     "Activity",
+    "AttributeChange",
     "Company",
     "ConfigItem",
     "Cta",
@@ -91,6 +92,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     Rule,
     Metric,
     UsageFact,
+    AttributeChange,
     Survey,
     SurveySend,
     SurveyResponse,

@@ -44,3 +44,22 @@ class UsageFact(Record):
     period: date
     days: int = 1
     value: float
+
+
+@attrs.frozen(kw_only=True)
+class AttributeChange(Record):
+    """One change of a tracked attribute of a company or relationship (HIST_01):
+    who (``created_by``) and when (``created_at``) changed ``attribute`` from
+    ``old_value`` to ``new_value`` (both JSON text; ``number`` is the new value when it
+    is a number, so the database can chart and aggregate it).  Append-only."""
+
+    __kind__ = "attribute_change"
+    __indexes__ = (("record_id", "attribute", "created_at"), ("attribute", "created_at"), ("company_id", "created_at"))
+
+    record_kind: str
+    record_id: str = ref(("company", "relationship"), default=attrs.NOTHING, kind_field="record_kind")
+    company_id: str = ref("company", default=attrs.NOTHING)
+    attribute: str
+    old_value: str | None = None
+    new_value: str | None = None
+    number: float | None = None

@@ -22,6 +22,7 @@ from successkit.errors import ValidationError
 from successkit.records import Person, Survey, SurveyResponse, SurveySend
 from successkit.records.checks import as_list, plain_text, require_text
 from successkit.service import Service
+from successkit.signals.history import record_changes
 from successkit.views.frames import to_frame
 
 if TYPE_CHECKING:
@@ -265,12 +266,13 @@ class SurveyService(Service[Survey]):
             have = self.kit.companies.list([("nps", "is not empty", None)])
             stale = {c.id for c in have if c.id not in wanted}
             ids = sorted(set(wanted) | stale)
+            before = {c.id: c for c in self.kit.store.get_many("company", ids) if c.nps != wanted.get(c.id)}
             changed = [
                 (attrs.evolve(c, nps=wanted.get(c.id), version=c.version + 1, updated_at=self.kit.now()), c.version)
-                for c in self.kit.store.get_many("company", ids)
-                if c.nps != wanted.get(c.id)
+                for c in before.values()
             ]
             self.kit.store.update_many(changed)
+            record_changes(self.kit, [(before[new.id], new) for new, _ in changed])  # HIST_01
         return len(changed)
 
 

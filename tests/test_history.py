@@ -1,0 +1,77 @@
+"""Attribute history (HIST_01): tracked attributes of companies and relationships keep an
+append-only history in the same transaction as the change, read as a time series."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+import successkit as sk
+from successkit.testing import fail_each_write
+
+
+@pytest.fixture
+def acme(kit: sk.Kit) -> sk.Company:
+    return kit.companies.create("Acme", stage="Onboarding", arr=1000.0)
+
+
+def test_tracked_changes_are_kept_with_who_and_when__HIST_01(
+    kit: sk.Kit, clock: sk.FixedClock, acme: sk.Company
+) -> None:
+    ada = kit.users.create("Ada")
+    first = kit.companies.update(acme, stage="Adoption", industry="Retail")  # industry is not tracked
+    clock.advance(days=3)
+    kit.as_user(ada).companies.update(first, arr=1500.0, csm_id=ada.id)
+    stages = kit.history.series("stage")
+    assert [(p.old, p.value, p.by) for p in stages] == [("Onboarding", "Adoption", None)]
+    arr = kit.history.series("arr", records=[acme])
+    assert [(p.old, p.value, p.by, p.at.date()) for p in arr] == [(1000.0, 1500.0, ada.id, date(2026, 11, 27))]
+    assert kit.history.series("industry").points == ()
+    assert [p.value for p in kit.history.series("csm_id")] == [ada.id]
+    assert len(kit.history.series("arr", since=date(2026, 11, 28))) == 0
+    assert len(kit.history.series("arr", until=date(2026, 11, 27))) == 1
+
+
+def test_an_administrator_chooses_what_is_tracked__HIST_01(kit: sk.Kit, acme: sk.Company) -> None:
+    kit.custom_fields.declare("company", "tier", "dropdown", options=["Gold", "Silver"])
+    assert kit.history.track("company", ["industry", "tier"]) == ("industry", "fields.tier")
+    kit.companies.update(acme, industry="Retail", stage="Adoption", fields={"tier": "Gold"})
+    assert [p.value for p in kit.history.series("fields.tier")] == ["Gold"]
+    assert [p.value for p in kit.history.series("industry")] == ["Retail"]
+    assert kit.history.series("stage").points == ()  # no longer tracked
+    with pytest.raises(sk.ValidationError) as e:
+        kit.history.track("company", ["version"])
+    assert e.value.rule == "HIST_01"
+    with pytest.raises(sk.ValidationError, match="HIST_01"):
+        kit.history.track("plan", ["status"])
+
+
+def test_history_is_written_in_the_same_transaction__HIST_01(kit: sk.Kit, acme: sk.Company) -> None:
+    """A failure at any write of an update leaves neither the change nor its history
+    (the store is checked unchanged after each); the run that gets through keeps both."""
+    points = fail_each_write(kit, lambda: kit.companies.update(kit.companies.get(acme.id), stage="Renewal"))
+    assert points == 2  # the company, then its history
+    assert [p.value for p in kit.history.series("stage")] == ["Renewal"]
+
+
+def test_relationships_and_the_nps_kept_in_step_keep_history__HIST_01(kit: sk.Kit, acme: sk.Company) -> None:
+    rel = kit.relationships.create(acme, kit.relationship_types.create("Region"), "Acme EU", arr=10.0)
+    kit.relationships.update(rel, arr=20.0)
+    (point,) = kit.history.series("arr", records=[rel])
+    assert (point.old, point.value) == (10.0, 20.0)
+    survey = kit.surveys.create("Pulse", [{"key": "nps", "type": "nps", "text": "?"}])
+    kit.surveys.respond(survey, kit.people.create("Ann", company=acme), {"nps": 10}, company=acme)
+    kit.surveys.update_nps()
+    assert [(p.old, p.value) for p in kit.history.series("nps")] == [(None, 100.0)]
+    frame: Any = kit.history.series("arr").to_pandas() if _pandas() else None
+    assert frame is None or list(frame.columns) == ["record_id", "at", "value", "old", "by"]
+
+
+def _pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
