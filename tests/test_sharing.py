@@ -459,6 +459,7 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     survey = kit.surveys.create("Pulse", [{"key": "nps", "type": "nps", "text": "?"}])
     send = kit.surveys.send(survey, sw.pat, company=sw.acme)
     response = kit.surveys.respond(survey, sw.pat, {"nps": 9}, company=sw.acme)
+    sam = kit.people.update(sw.sam, reports_to=sw.pat)
 
     refs = kit.people.references(sw.pat)
     found = {(r.kind, r.id, r.field) for r in refs}
@@ -473,6 +474,7 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
         ("usage_fact", fact_id, "person_id"),
         ("survey_send", send.id, "person_id"),
         ("survey_response", response.id, "person_id"),
+        ("person", sam.id, "reports_to_id"),
     }
     # every field that can hold a person is exercised (a CTA is owned by users only)
     every = {(s.kind, s.field) for s in kit.people._reference_fields()}
@@ -490,6 +492,7 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     assert [s.id for s in kit.sharing.list()] == [sam_share.share.id]  # the share to Pat is gone
     assert kit.usage.count() == 0 and kit.survey_sends.count() == 0  # what was measured of or sent to Pat
     assert kit.survey_responses.get(response.id).person_id is None  # the answer stays, anonymous
+    assert kit.people.get(sam.id).reports_to_id is None
     with pytest.raises(sk.AccessDenied):
         kit.sharing.open(grant.token)
     everything = repr(snapshot(kit))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.errors import MessageError
 from email.headerregistry import Address
 from typing import Any
@@ -12,9 +12,9 @@ import attrs
 from successkit.errors import RuleViolation, ValidationError
 from successkit.query.language import Query
 from successkit.query.schema import FieldType
-from successkit.records import LICENSES, OWNER_LICENSES, Company, Person, User
-from successkit.records.checks import check_attributes, require_text, require_type
-from successkit.service import Service
+from successkit.records import LICENSES, OWNER_LICENSES, PERSON_ROLES, Company, Person, Relationship, User
+from successkit.records.checks import as_list, check_attributes, require_text, require_type
+from successkit.service import Service, evolve
 
 __all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email", "owner_refusal"]
 
@@ -190,9 +190,14 @@ class PersonService(Service[Person]):
         title: str | None = None,
         phone: str | None = None,
         sponsor: bool = False,
+        role: str | None = None,
+        reports_to: Person | str | None = None,
+        relationships: Sequence[Relationship | str] = (),
         fields: Mapping[str, Any] | None = None,
     ) -> Person:
-        """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``)."""
+        """An external person, optionally a contact of a company (a sponsor with ``sponsor=True``),
+        with a ``role``, the person they report to and the relationships of their company
+        they work on (PEOPLE_02)."""
         company_id = None if company is None else self.kit.companies.get(company).id
         values = _emails(
             check_attributes(
@@ -207,19 +212,98 @@ class PersonService(Service[Person]):
             fields=self.kit.custom_fields.check(self.kind, fields),
             **values,
         )
-        self.kit.store.insert(person)
+        with self.kit.transaction():
+            person = attrs.evolve(
+                person, **self._links(person, role=role, reports_to=reports_to, relationships=relationships)
+            )
+            self.kit.store.insert(person)
         return person
 
     def update(self, person: Person | str, **attributes: Any) -> Person:
-        """Change a person's fields."""
+        """Change a person's fields, role, manager (``reports_to``) or relationships (PEOPLE_02);
+        :meth:`move` them to another company."""
+        links = {k: attributes.pop(k) for k in ("role", "reports_to", "relationships") if k in attributes}
+        if "company" in attributes or "company_id" in attributes:
+            raise ValidationError(
+                "move a person to another company with people.move", rule="PEOPLE_02", value="company"
+            )
         changes = _emails(
             check_attributes(
                 self.kind, attributes, {"name": str, "email": str, "title": str, "phone": str, "sponsor": bool}
             )
         )
-        if "company" in attributes:
-            raise ValidationError("move a person with company_id", value="company")
-        return self._save(self._current(person), changes)
+        with self.kit.transaction():
+            current = self._current(person)
+            return self._save(current, {**changes, **self._links(current, **links)})
+
+    def move(self, person: Person | str, company: Company | str) -> Person:
+        """Move a person to another company (PEOPLE_02): what they did and answered stays
+        with the company it was about; their relationships, their manager and the links of
+        those who reported to them end; after the commit, plugins hear of it
+        (``successkit_person_moved``) — the sponsor-moved play starts there."""
+        with self.kit.transaction():
+            current = self._current(person)
+            target = self.kit.companies.get(company)
+            if current.company_id == target.id:
+                raise ValidationError("the person is already at this company", rule="PEOPLE_02", value=target.name)
+            moved = self._save(current, {"company_id": target.id, "relationship_ids": (), "reports_to_id": None})
+            reports = self.list([("reports_to_id", "=", current.id)])
+            self.kit.store.update_many([(evolve(self.kit, r, reports_to_id=None), r.version) for r in reports])
+            old_company = current.company_id
+            hook = self.kit.plugins.hook.successkit_person_moved
+            self.kit.after_commit(
+                lambda: hook(kit=self.kit, person=moved, from_company_id=old_company, to_company_id=target.id)
+            )
+        return moved
+
+    def of_relationship(self, relationship: Relationship | str) -> list[Person]:
+        """The people who work on a relationship, by name (PEOPLE_02; the R360 shows them)."""
+        rel_id = self.kit.relationships.id_of(relationship)
+        return self.list([("relationship_ids", "contains", rel_id)], sort=["name"])
+
+    def reports(self, person: Person | str) -> list[Person]:
+        """The people who report to a person, by name (PEOPLE_02)."""
+        return self.list([("reports_to_id", "=", self.id_of(person))], sort=["name"])
+
+    def _links(self, person: Person, **links: Any) -> dict[str, Any]:
+        """Role, manager and relationships checked (PEOPLE_02): the manager is a person of the
+        same company and not one of their own reports; the relationships are their company's."""
+        out: dict[str, Any] = {}
+        if links.get("role") is not None or "role" in links:
+            role = links.get("role")
+            if role is not None and role not in PERSON_ROLES:
+                raise ValidationError(f"a role is one of {', '.join(PERSON_ROLES)}", rule="PEOPLE_02", value=role)
+            out["role"] = role
+        if links.get("reports_to") is not None:
+            boss = self.get(links["reports_to"])
+            if boss.company_id is None or boss.company_id != person.company_id or boss.id == person.id:
+                raise ValidationError(
+                    "a person reports to another person of their company", rule="PEOPLE_02", value=boss.name
+                )
+            chain = {p.id: p.reports_to_id for p in self.of_company(boss.company_id)}
+            seen: set[str] = set()
+            at: str | None = boss.id
+            while at is not None and at not in seen:
+                if at == person.id:
+                    raise ValidationError(
+                        "reporting lines cannot go round in a circle", rule="PEOPLE_02", value=boss.name
+                    )
+                seen.add(at)
+                at = chain.get(at)
+            out["reports_to_id"] = boss.id
+        elif "reports_to" in links:
+            out["reports_to_id"] = None
+        if "relationships" in links:
+            given = [
+                self.kit.relationships.id_of(r) for r in as_list(self.kind, "relationships", links["relationships"])
+            ]
+            found = self.kit.store.get_many("relationship", sorted(set(given)))
+            if len(found) != len(set(given)) or any(r.company_id != person.company_id for r in found):
+                raise ValidationError(
+                    "a person works on relationships of their own company", rule="PEOPLE_02", value=given
+                )
+            out["relationship_ids"] = tuple(dict.fromkeys(given))
+        return out
 
     def of_company(self, company: Company | str) -> list[Person]:
         """The contacts of a company, by name."""

@@ -88,3 +88,15 @@ def successkit_register_bundles(register: Any) -> None:
     library's own bundles (onboarding, renewal, ebr) are registered the same
     way; two bundles with one name are an error.
     """
+
+
+@hookspec
+def successkit_person_moved(kit: Any, person: Any, from_company_id: str | None, to_company_id: str) -> None:
+    """A person moved to another company (PEOPLE_02), after the move committed.
+
+    ``person`` is the :class:`successkit.Person` as it is now; their activities,
+    survey answers and usage stay with the company they were about.  The
+    sponsor-moved play starts here: a plugin can raise a CTA at the old company
+    and welcome the person at the new one.  An exception raised here is the
+    plugin's: the move stays committed.
+    """

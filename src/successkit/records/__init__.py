@@ -7,7 +7,17 @@ enforce the rules.  Reference fields carry ``metadata={"ref": kind}`` so that
 generic code (erasure, PERSON_01) can find every reference to a record.
 """
 
-from .accounts import LICENSES, OWNER_LICENSES, Company, CustomField, Person, Relationship, RelationshipType, User
+from .accounts import (
+    LICENSES,
+    OWNER_LICENSES,
+    PERSON_ROLES,
+    Company,
+    CustomField,
+    Person,
+    Relationship,
+    RelationshipType,
+    User,
+)
 from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
@@ -22,6 +32,7 @@ __all__ = [
     "CONFIG_CATEGORIES",
     "LICENSES",
     "OWNER_LICENSES",
+    "PERSON_ROLES",
     "RECORD_CLASSES",
     "Activity",
     "AttributeChange",

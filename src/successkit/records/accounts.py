@@ -78,12 +78,16 @@ class Relationship(Record):
     nps: float | None = None
 
 
+#: The roles a person can have at an account (PEOPLE_02).
+PERSON_ROLES = ("decision_maker", "executive_sponsor", "champion", "influencer", "user", "other")
+
+
 @attrs.frozen(kw_only=True)
 class Person(Record):
     """An external contact at a customer."""
 
     __kind__ = "person"
-    __indexes__ = (("company_id",), ("email",))
+    __indexes__ = (("company_id",), ("email",), ("reports_to_id",))
 
     name: str
     email: str | None = None
@@ -92,6 +96,11 @@ class Person(Record):
     phone: str | None = None
     sponsor: bool = False
     erased: bool = False
+    #: What the person is to the account (PEOPLE_02): one of :data:`PERSON_ROLES`.
+    role: str | None = None
+    reports_to_id: str | None = ref("person")
+    #: The relationships of their company the person works on (PEOPLE_02).
+    relationship_ids: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
