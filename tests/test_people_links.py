@@ -3,6 +3,7 @@ work on, and a move to another company that keeps their history and raises an ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ def test_bad_links_are_refused__PEOPLE_02(acme: dict[str, Any]) -> None:
     stranger = kit.people.create("Sam", company=other)
     far_rel = kit.relationships.create(other, kit.relationship_types.list()[0], "Other EU")
     before = snapshot(kit)
-    for call, message in [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: kit.people.update(ceo, reports_to=vp), "circle"),
         (lambda: kit.people.update(vp, reports_to=vp), "another person of their company"),
         (lambda: kit.people.update(vp, reports_to=stranger), "another person of their company"),
@@ -45,7 +46,8 @@ def test_bad_links_are_refused__PEOPLE_02(acme: dict[str, Any]) -> None:
         (lambda: kit.people.update(vp, relationships=[far_rel]), "of their own company"),
         (lambda: kit.people.update(vp, company_id=other.id), "people.move"),
         (lambda: kit.people.move(vp, acme["company"]), "already at this company"),
-    ]:
+    ]
+    for call, message in cases:
         with pytest.raises(sk.ValidationError, match=message) as e:
             call()
         assert e.value.rule == "PEOPLE_02"
