@@ -12,6 +12,7 @@ from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
+from .health import Measure, MeasureEntry, Scorecard, ScoreOverride, ScoreSnapshot, stable_id
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "GoalHistory",
     "GoalLink",
     "GoalTemplate",
+    "Measure",
+    "MeasureEntry",
     "Objective",
     "Person",
     "PlanTemplate",
@@ -41,6 +44,9 @@ __all__ = [
     "Relationship",
     "RelationshipType",
     "Rule",
+    "ScoreOverride",
+    "ScoreSnapshot",
+    "Scorecard",
     "Setting",
     "Share",
     "Subscription",
@@ -50,6 +56,7 @@ __all__ = [
     "User",
     "new_id",
     "ref",
+    "stable_id",
 ]
 
 #: Every record class the library stores, by kind.
@@ -81,4 +88,9 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     GoalLink,
     GoalHistory,
     Rule,
+    Measure,
+    Scorecard,
+    MeasureEntry,
+    ScoreOverride,
+    ScoreSnapshot,
 )

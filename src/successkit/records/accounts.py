@@ -31,10 +31,17 @@ class User(Record):
 
 @attrs.frozen(kw_only=True)
 class Company(Record):
-    """A customer account; ``parent_id`` places it in the hierarchy (HIER_01)."""
+    """A customer account; ``parent_id`` places it in the hierarchy (HIER_01).
+
+    ``health_score`` is the current score of its scorecard, kept in step with
+    ``score_grade``, ``score_previous``, ``score_trend`` and ``scorecard`` by
+    ``kit.scorecards.recompute`` (SCORE_06, SCORE_11)."""
 
     __kind__ = "company"
-    __indexes__ = (("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"))
+    __indexes__ = (
+        ("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"),
+        ("score_grade", "-arr"),
+    )  # fmt: skip
 
     name: str
     parent_id: str | None = ref("company")
@@ -46,6 +53,10 @@ class Company(Record):
     arr: float | None = None
     health_score: float | None = None
     nps: float | None = None
+    score_grade: str | None = None
+    score_previous: float | None = None
+    score_trend: str | None = None
+    scorecard: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -76,6 +87,10 @@ class Relationship(Record):
     arr: float | None = None
     health_score: float | None = None
     nps: float | None = None
+    score_grade: str | None = None
+    score_previous: float | None = None
+    score_trend: str | None = None
+    scorecard: str | None = None
 
 
 @attrs.frozen(kw_only=True)
