@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from successkit.engagement.timeline import ActivityTypes, TimelineItem, TimelinePage
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
+    from successkit.health.explain import MeasureExplanation, ScoreExplanation
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
     from successkit.plans.objectives import natural_key
     from successkit.plans.plans import PlanCounts, PlanView
@@ -109,6 +110,7 @@ _LAZY = {
     "GoalView": "successkit.goals.views",
     "LeftOut": "successkit.plans.cloning",
     "MAX_LEVELS": "successkit.accounts.companies",
+    "MeasureExplanation": "successkit.health.explain",
     "Notification": "successkit.engagement.notifications",
     "OwnerChoice": "successkit.plans.cloning",
     "PlanCounts": "successkit.plans.plans",
@@ -122,6 +124,7 @@ _LAZY = {
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
+    "ScoreExplanation": "successkit.health.explain",
     "ShareAccess": "successkit.engagement.access",
     "ShareGrant": "successkit.engagement.sharing",
     "SharedPlan": "successkit.engagement.sharing",
@@ -199,6 +202,7 @@ __all__ = [
     "LeftOut",
     "Measure",
     "MeasureEntry",
+    "MeasureExplanation",
     "NotFound",
     "Notice",
     "Notification",
@@ -230,6 +234,7 @@ __all__ = [
     "RuleViolation",
     "ScheduleRow",
     "SchemaError",
+    "ScoreExplanation",
     "ScoreOverride",
     "ScoreSnapshot",
     "Scorecard",

@@ -88,3 +88,18 @@ def successkit_register_bundles(register: Any) -> None:
     library's own bundles (onboarding, renewal, ebr) are registered the same
     way; two bundles with one name are an error.
     """
+
+
+@hookspec(firstresult=True)
+def successkit_measure_values(kit: Any, measure: Any, records: Any) -> Any:
+    """Give the raw values of a plugin measure (SCORE_02) for many records at once.
+
+    ``measure`` is a :class:`successkit.Measure` whose source is ``{"type":
+    "plugin", "name": ...}``; ``records`` the companies or relationships being
+    scored (empty when the measure is being saved: answer ``{}`` to say you
+    serve it).  Return a mapping of record id to a number (a record left out,
+    or None, has no value: NA), or None for a measure you do not serve; the
+    first plugin to answer is used.  The measure's ``map`` turns the numbers
+    into scores; without one they must be scores of 0-100.  Called once per
+    plugin measure per recompute, inside its transaction.
+    """
