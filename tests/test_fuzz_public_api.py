@@ -148,6 +148,7 @@ def build_world(kit: sk.Kit) -> list[str]:
     kit.measures.create("sentiment", staleness_days=30)
     kit.scorecards.create("standard", default=True, measures=["nps", {"measure": "sentiment", "weight": 2}])
     kit.scorecards.set_value(acme, "sentiment", 70, comment="QBR")
+    kit.scorecards.recompute()
     grant = kit.sharing.share_with_user(plan, bob)
     return [grant.token]
 

@@ -355,6 +355,8 @@ def test_plugin_measure_through_the_hook__SCORE_02(open_kit: Any) -> None:
     e = h.kit.scorecards.explain(h.acme)
     assert (e.score, e.measures[0].raw) == (80.0, 2)
     assert h.kit.scorecards.explain(h.beta).measures[0].why == "no value"
+    run = h.kit.scorecards.recompute()
+    assert (run.scored, run.na) == (1, 2)
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,8 @@ if TYPE_CHECKING:
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
     from successkit.health.explain import MeasureExplanation, ScoreExplanation
+    from successkit.health.history import ScoreHistory, ScorePoint
+    from successkit.health.recompute import GradeChange, ScoreRun
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
     from successkit.plans.objectives import natural_key
     from successkit.plans.plans import PlanCounts, PlanView
@@ -108,6 +110,7 @@ _LAZY = {
     "GoalRow": "successkit.goals.views",
     "GoalSummary": "successkit.views.c360",
     "GoalView": "successkit.goals.views",
+    "GradeChange": "successkit.health.recompute",
     "LeftOut": "successkit.plans.cloning",
     "MAX_LEVELS": "successkit.accounts.companies",
     "MeasureExplanation": "successkit.health.explain",
@@ -125,6 +128,9 @@ _LAZY = {
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
     "ScoreExplanation": "successkit.health.explain",
+    "ScoreHistory": "successkit.health.history",
+    "ScorePoint": "successkit.health.history",
+    "ScoreRun": "successkit.health.recompute",
     "ShareAccess": "successkit.engagement.access",
     "ShareGrant": "successkit.engagement.sharing",
     "SharedPlan": "successkit.engagement.sharing",
@@ -198,6 +204,7 @@ __all__ = [
     "GoalSummary",
     "GoalTemplate",
     "GoalView",
+    "GradeChange",
     "Kit",
     "LeftOut",
     "Measure",
@@ -235,7 +242,10 @@ __all__ = [
     "ScheduleRow",
     "SchemaError",
     "ScoreExplanation",
+    "ScoreHistory",
     "ScoreOverride",
+    "ScorePoint",
+    "ScoreRun",
     "ScoreSnapshot",
     "Scorecard",
     "Setting",

@@ -1,5 +1,5 @@
-"""``kit.scorecards``: health scorecards and the scores they give (SCORE_01-SCORE_05,
-SCORE_09).
+"""``kit.scorecards``: health scorecards and the scores they give (SCORE_01-SCORE_07,
+SCORE_09, SCORE_11).
 
 A scorecard scores companies or relationships (``target``) with weighted
 measures, optionally in groups, and maps the score to a scheme of numeric
@@ -26,6 +26,8 @@ from .assign import load_cards, overrides_of, readings_by_record, scoring_moment
 from .checks import check_definition, check_key, check_settings, check_target
 from .conditions import stored_condition
 from .explain import ScoreExplanation, score_record
+from .history import ScoreHistory, history_of
+from .recompute import ScoreRun, recompute
 from .schemes import check_scheme
 from .sources import ReadContext
 
@@ -163,6 +165,24 @@ class ScorecardService(Service[Scorecard]):
         readings = readings_by_record(ctx, cards.measures_of([card])).get(found.id, {})
         overrides = overrides_of(self.kit, kind, [found.id]).get(found.id, {})
         return score_record(card, cards.measures, kind, found.id, readings, overrides, day)
+
+    def recompute(self, target: str = "company", *, today: date | None = None) -> ScoreRun:
+        """Score every company (or relationship) in one transaction with a bounded
+        number of storage calls, write a snapshot per record for the period and
+        keep ``health_score``, grade, previous score and trend in step (SCORE_06,
+        SCORE_07, SCORE_11); see :mod:`successkit.health.recompute`."""
+        return recompute(self.kit, target, today=today)
+
+    def history(
+        self,
+        records: Target | Sequence[Target],
+        *,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> ScoreHistory:
+        """The snapshots of one record or several between ``since`` and ``until``
+        (included) as a time series; ``.to_pandas()`` gives a DataFrame (SCORE_07)."""
+        return history_of(self.kit, records, since=since, until=until)
 
     # ------------------------------------------------------------- values
     def set_value(
