@@ -150,7 +150,7 @@ def test_an_older_sqlite_file_gains_the_score_columns__SCORE_11(tmp_path: Path) 
     kit.measures.create("hs", source={"type": "field", "field": "health_score"})
     kit.scorecards.create("standard", default=True, measures=["hs"])
     kit.scorecards.recompute()
-    assert kit.companies.list([("score_grade", "=", "Yellow")])[0].id == "old"
+    assert kit.companies.list([("score.grade", "=", "Yellow")])[0].id == "old"
     kit.close()
 
 
@@ -170,7 +170,7 @@ def test_an_older_postgres_schema_gains_the_score_columns__SCORE_11(fresh_pg_url
         world = Health(kit)
         world.card()
         kit.scorecards.recompute()
-        assert names(kit.companies.list([("score_grade", "=", "Green")], sort=["name"])) == ["Acme", "Gamma"]
+        assert names(kit.companies.list([("score.grade", "=", "Green")], sort=["name"])) == ["Acme", "Gamma"]
     finally:
         kit.close()
 
@@ -194,6 +194,34 @@ def test_score_previous_and_trend_are_kept__SCORE_06(h: Health, clock: sk.FixedC
     assert (acme.score_previous, acme.health_score, acme.score_trend) == (80.0, round(160 / 3, 2), "down")
     assert (beta.score_previous, beta.health_score, beta.score_trend) == (50.0, 67.5, "up")
     assert (gamma.score_previous, gamma.score_trend) == (gamma.health_score, "same")
+
+
+def test_score_grade_trend_value_and_previous_in_the_query_language__SCORE_06(h: Health, clock: sk.FixedClock) -> None:
+    kit = h.kit
+    two_days(h, clock)
+    assert names(kit.companies.list([("score.trend", "=", "down")])) == ["Acme"]
+    assert names(kit.companies.list([("score.grade", "=", "Yellow")], sort=["-arr"], limit=50)) == ["Acme", "Beta"]
+    assert names(kit.companies.list(sort=["-score.value"])) == ["Gamma", "Beta", "Acme"]
+    assert names(kit.companies.list([("score.previous", ">", 60)], sort=["name"])) == ["Acme", "Gamma"]
+    moved = [("score.trend", "in", ["up", "down"]), ("score.scorecard", "=", "standard")]
+    assert names(kit.companies.list(moved, logic="1 AND 2", sort=["name"])) == ["Acme", "Beta"]
+    assert kit.companies.count([("score.grade", "=", "Green")]) == 1
+    assert kit.companies.group("score.grade") == [("Green", 1), ("Yellow", 2)]
+    with pytest.raises(sk.QueryError, match=r"score\.grade"):
+        kit.companies.list([("score.colour", "=", "red")])
+
+
+def test_rules_select_by_score_grade__SCORE_06(h: Health, clock: sk.FixedClock) -> None:
+    kit = h.kit
+    two_days(h, clock)
+    kit.rules.create(
+        "Dropping health",
+        where=[("score.trend", "=", "down"), ("score.grade", "!=", "Green")],
+        actions=[{"do": "create_cta", "name": "Health dropped: {name}", "type": "lifecycle", "owner": h.alice.id}],
+    )
+    run = kit.rules.run("Dropping health")
+    assert (run.matched, run.created) == (1, 1)
+    assert [c.name for c in kit.ctas.list([("name", "starts with", "Health dropped")])] == ["Health dropped: Acme"]
 
 
 def test_a_change_within_the_tolerance_is_same__SCORE_06(h: Health, clock: sk.FixedClock) -> None:

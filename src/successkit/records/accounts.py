@@ -13,6 +13,15 @@ from .base import Record, ref
 LICENSES = ("full", "viewer", "viewer_analytics", "internal_collaborator")
 #: Licenses that may own plans, objectives and tasks (USER_01).
 OWNER_LICENSES = ("full", "viewer", "viewer_analytics")
+#: The names the query language gives a scored record's health fields (SCORE_06):
+#: ``("score.grade", "=", "Red")`` reads the ``score_grade`` column.
+SCORE_ALIASES = {
+    "score.value": "health_score",
+    "score.grade": "score_grade",
+    "score.trend": "score_trend",
+    "score.previous": "score_previous",
+    "score.scorecard": "scorecard",
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +51,7 @@ class Company(Record):
         ("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"),
         ("score_grade", "-arr"),
     )  # fmt: skip
+    __aliases__ = SCORE_ALIASES
 
     name: str
     parent_id: str | None = ref("company")
@@ -76,6 +86,7 @@ class Relationship(Record):
 
     __kind__ = "relationship"
     __indexes__ = (("company_id",), ("type_id",))
+    __aliases__ = SCORE_ALIASES
 
     name: str
     company_id: str = ref("company", default=attrs.NOTHING)
