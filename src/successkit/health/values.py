@@ -5,8 +5,9 @@ A manual entry is the current value of one manual measure for one record
 values lives in the snapshots (SCORE_07).  An override replaces a measure's
 score, or the whole score, until its expiry date, after which the computed
 value returns; it needs a reason.  A locked measure takes neither manual
-entries nor overrides.  Both take effect in ``explain`` at once and in the
-stored score at the next recompute.
+entries nor overrides of its own (a whole-score override stays possible).
+Both take effect in ``explain`` at once and in the stored score at the next
+recompute.
 """
 
 from __future__ import annotations
