@@ -4,7 +4,7 @@ The memory backend evaluates bound queries in Python (the reference semantics
 in :mod:`successkit.query.evaluate`); SQLite compiles them to SQL.  Here
 hypothesis generates companies (every column, custom fields of every
 declarable type, awkward text, ties, missing values) and queries (every field
-type, every operator, nested AND/OR/NOT logic, multi-key sort, paging,
+type and alias such as ``score.grade`` (SCORE_06), every operator, nested AND/OR/NOT logic, multi-key sort, paging,
 grouping) and checks that both backends return the same ids in the same
 order, the same counts and the same groups.  The same runs for custom keys
 that held values of another type before they were declared, and for every
@@ -71,10 +71,29 @@ COMPANY_FIELDS: dict[str, str] = {
             "fields.note",
             "tier",
             "fields.tier",
+            "score_grade",
+            "score_trend",
+            "scorecard",
+            "score.grade",
+            "score.trend",
+            "score.scorecard",
         ],
         "text",
     ),
-    **dict.fromkeys(["arr", "health_score", "nps", "version", "score", "fields.score"], "number"),
+    **dict.fromkeys(
+        [
+            "arr",
+            "health_score",
+            "nps",
+            "version",
+            "score",
+            "fields.score",
+            "score_previous",
+            "score.value",
+            "score.previous",
+        ],
+        "number",
+    ),
     **dict.fromkeys(["renewal_date", "since", "fields.since"], "date"),
     **dict.fromkeys(["created_at", "updated_at"], "datetime"),
     **dict.fromkeys(["flag", "fields.flag"], "bool"),
@@ -280,6 +299,10 @@ def companies(draw: st.DrawFn, legacy: bool = False) -> list[sk.Company]:
                 arr=draw(optional(FLOATS)),
                 health_score=draw(optional(FLOATS)),
                 nps=draw(optional(FLOATS)),
+                score_grade=draw(optional(st.sampled_from(["Red", "Yellow", "Green", "red", "A", ""]))),
+                score_previous=draw(optional(FLOATS)),
+                score_trend=draw(optional(st.sampled_from(["up", "down", "same"]))),
+                scorecard=draw(optional(st.sampled_from(["standard", "enterprise"]))),
             )
         )
     return out
@@ -373,7 +396,7 @@ def _is_iso(v: Any) -> bool:
 
 
 def _raw(record: Any, field: str) -> Any:
-    name = field.removeprefix("fields.")
+    name = type(record).__aliases__.get(field, field).removeprefix("fields.")  # score.grade: score_grade
     if name in attrs.fields_dict(type(record)):
         return getattr(record, name)
     return record.fields.get(name)

@@ -17,6 +17,7 @@ RUNNABLE = [
     "notifications.md",
     "sharing.md",
     "goals.md",
+    "scorecards.md",
     "c360.md",
     "gantt.md",
     "notebooks.md",

@@ -144,6 +144,11 @@ def build_world(kit: sk.Kit) -> list[str]:
     kit.timeline.log("call", "Plan call", plan=plan)
     kit.rules.create("Renewals", actions=[{"do": "log_activity", "type": "note", "subject": "x"}])
     kit.notifications.subscribe(alice)
+    kit.measures.create("nps", source={"type": "field", "field": "nps", "map": {"linear": [-100, 100]}})
+    kit.measures.create("sentiment", staleness_days=30)
+    kit.scorecards.create("standard", default=True, measures=["nps", {"measure": "sentiment", "weight": 2}])
+    kit.scorecards.set_value(acme, "sentiment", 70, comment="QBR")
+    kit.scorecards.recompute()
     grant = kit.sharing.share_with_user(plan, bob)
     return [grant.token]
 
@@ -175,7 +180,9 @@ KIND_HINTS: dict[str, tuple[str, ...]] = {
     "task": ("task",), "goal": ("goal",), "goals": ("goal",), "template": ("plan_template", "goal_template"),
     "playbook": ("playbook",), "playbooks": ("playbook",), "rule": ("rule",), "share": ("share",),
     "activity": ("activity",), "obj": ("plan", "objective", "task", "cta"), "objs": ("plan", "objective"),
-    "record": ("plan", "objective", "cta"), "old": ("plan", "objective", "cta"), "new": ("plan", "objective", "cta"),
+    "record": ("plan", "objective", "cta", "company", "relationship"), "records": ("company", "relationship"),
+    "measure": ("measure",), "scorecard": ("scorecard",),
+    "old": ("plan", "objective", "cta"), "new": ("plan", "objective", "cta"),
     "depends_on": ("task", "objective"), "items": ("objective", "cta", "task"), "type": ("relationship_type",),
     "ref": ("company", "user", "plan", "email_template"), "refs": ("company", "user", "plan"),
     "csm_id": ("user",), "owner_id": ("user",), "company_id": ("company",), "plan_id": ("plan",),
@@ -205,8 +212,14 @@ VALUE_HINTS: dict[str, list[Any]] = {
     "steps": [[{"name": "Call"}], [{"name": "Mail", "email_template": "Welcome"}]],
     "objectives": ["all", [{"name": "O1", "due_days": 3}]], "tasks": ["all"],
     "options": [("A", "B")], "fields": [{"tier": "Gold"}, {"score": 3}, {"nope": 1}],
+    "source": [{"type": "manual"}, {"type": "field", "field": "arr", "map": {"linear": [0, 1e6]}}, {"type": "x"}],
+    "measures": [["nps"], [{"measure": "sentiment", "weight": 3}, "nps"], [{"measure": "nps", "weight": -1}]],
+    "scheme": [{"type": "grade"}, None], "period": ["day", "week", "month"], "na_policy": ["exclude", "fixed"],
+    "where": [[("arr", ">", 10)]], "label": ["Label"], "comment": ["Fine"], "as_of": [date(2026, 11, 20)],
+    "since": [date(2026, 11, 1)], "staleness_days": [10, None], "na_value": [50], "trend_tolerance": [2],
     "to": [["a@b.example"]], "text": ["Ad"], "search": ["Go"], "email": ["x@y.example"],
-    "license": ["full", "viewer"], "value": ["new", "closed_lost", None], "reassign_tasks": ["previous", "all"],
+    "license": ["full", "viewer"], "reassign_tasks": ["previous", "all"],
+    "value": ["new", "closed_lost", None, 50, 12.5, "B"],
 }  # fmt: skip
 
 #: Keyword names tried on ``**options`` parameters (plus the record's own fields).

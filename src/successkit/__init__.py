@@ -26,6 +26,8 @@ from successkit.records import (
     GoalHistory,
     GoalLink,
     GoalTemplate,
+    Measure,
+    MeasureEntry,
     Metric,
     Objective,
     Person,
@@ -37,6 +39,9 @@ from successkit.records import (
     Relationship,
     RelationshipType,
     Rule,
+    Scorecard,
+    ScoreOverride,
+    ScoreSnapshot,
     Setting,
     Share,
     Subscription,
@@ -80,6 +85,9 @@ if TYPE_CHECKING:
     from successkit.engagement.timeline import ActivityTypes, LatestValue, TimelineItem, TimelinePage
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
+    from successkit.health.explain import MeasureExplanation, ScoreExplanation
+    from successkit.health.history import ScoreHistory, ScorePoint
+    from successkit.health.recompute import GradeChange, ScoreRun
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
     from successkit.plans.objectives import natural_key
     from successkit.plans.plans import PlanCounts, PlanView
@@ -123,8 +131,10 @@ _LAZY = {
     "GoalRow": "successkit.goals.views",
     "GoalSummary": "successkit.views.c360",
     "GoalView": "successkit.goals.views",
+    "GradeChange": "successkit.health.recompute",
     "LeftOut": "successkit.plans.cloning",
     "MAX_LEVELS": "successkit.accounts.companies",
+    "MeasureExplanation": "successkit.health.explain",
     "Notification": "successkit.engagement.notifications",
     "OwnerChoice": "successkit.plans.cloning",
     "PlanCounts": "successkit.plans.plans",
@@ -138,6 +148,10 @@ _LAZY = {
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
+    "ScoreExplanation": "successkit.health.explain",
+    "ScoreHistory": "successkit.health.history",
+    "ScorePoint": "successkit.health.history",
+    "ScoreRun": "successkit.health.recompute",
     "ShareAccess": "successkit.engagement.access",
     "ShareGrant": "successkit.engagement.sharing",
     "SharedPlan": "successkit.engagement.sharing",
@@ -215,10 +229,14 @@ __all__ = [
     "GoalSummary",
     "GoalTemplate",
     "GoalView",
+    "GradeChange",
     "IngestResult",
     "Kit",
     "LatestValue",
     "LeftOut",
+    "Measure",
+    "MeasureEntry",
+    "MeasureExplanation",
     "Metric",
     "NotFound",
     "Notice",
@@ -252,6 +270,13 @@ __all__ = [
     "RuleViolation",
     "ScheduleRow",
     "SchemaError",
+    "ScoreExplanation",
+    "ScoreHistory",
+    "ScoreOverride",
+    "ScorePoint",
+    "ScoreRun",
+    "ScoreSnapshot",
+    "Scorecard",
     "Setting",
     "Share",
     "ShareAccess",

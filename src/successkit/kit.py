@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from successkit.engagement.timeline import ActivityTypes, TimelineService
     from successkit.goals.goals import GoalHistoryService, GoalLinkService, GoalService
     from successkit.goals.library import GoalTemplateService
+    from successkit.health.measures import MeasureService
+    from successkit.health.scorecards import ScorecardService
     from successkit.plans.ctas import CtaService
     from successkit.plans.objectives import ObjectiveService
     from successkit.plans.plans import PlanService
@@ -257,7 +259,6 @@ class Kit:
             return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})})
 
     # ---------------------------------------------------------------- services
-    # ---------------------------------------------------------------- services
     companies: _Service[CompanyService] = _Service("successkit.accounts.companies", "CompanyService")
     relationship_types: _Service[RelationshipTypeService] = _Service(
         "successkit.accounts.companies", "RelationshipTypeService"
@@ -283,6 +284,8 @@ class Kit:
     goal_templates: _Service[GoalTemplateService] = _Service("successkit.goals.library", "GoalTemplateService")
     goal_links: _Service[GoalLinkService] = _Service("successkit.goals.goals", "GoalLinkService")
     goal_history: _Service[GoalHistoryService] = _Service("successkit.goals.goals", "GoalHistoryService")
+    measures: _Service[MeasureService] = _Service("successkit.health.measures", "MeasureService")
+    scorecards: _Service[ScorecardService] = _Service("successkit.health.scorecards", "ScorecardService")
     c360: _Service[Customer360Service] = _Service("successkit.views.c360", "Customer360Service")
     metrics: _Service[MetricService] = _Service("successkit.signals.usage", "MetricService")
     usage: _Service[UsageService] = _Service("successkit.signals.usage", "UsageService")

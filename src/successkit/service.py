@@ -55,6 +55,8 @@ class Service(Generic[R]):
     #: Names of this kind are unique (playbooks, plan templates, rules, relationship
     #: types), so wherever a record or its id is taken, its name is taken too.
     named: bool = False
+    #: The field that holds those unique names (``key`` for measures and scorecards).
+    name_field: str = "name"
 
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
@@ -70,9 +72,9 @@ class Service(Generic[R]):
         kind with unique names, a string that is no id is looked up as a name."""
         ref_id = self.id_of(ref)
         if self.named and not isinstance(ref, self.record_class):
-            found = self.kit.store.get_many(self.kind, [ref_id]) or self.list([("name", "=", ref_id)], limit=1)
+            found = self.kit.store.get_many(self.kind, [ref_id]) or self.list([(self.name_field, "=", ref_id)], limit=1)
             if not found:
-                raise NotFound(self.kind, ref_id, by="id or name")
+                raise NotFound(self.kind, ref_id, by=f"id or {self.name_field}")
             return found[0]
         record: R = self.kit.store.get(self.kind, ref_id)
         return record
@@ -91,15 +93,15 @@ class Service(Generic[R]):
     def by_name(self, name: str) -> R:
         """The record with this name, for kinds whose names are unique (playbooks,
         rules, relationship types...)."""
-        found = self.list([("name", "=", name)], limit=1)
+        found = self.list([(self.name_field, "=", name)], limit=1)
         if not found:
-            raise ValidationError(f"no {self.kind.replace('_', ' ')} with this name", value=name)
+            raise ValidationError(f"no {self.kind.replace('_', ' ')} with this {self.name_field}", value=name)
         return found[0]
 
     def _check_new_name(self, name: str) -> None:
         """Refuse a second record of this kind with ``name``."""
-        if self.count([("name", "=", name)]):
-            raise ValidationError(f"a {self.kind.replace('_', ' ')} with this name exists", value=name)
+        if self.count([(self.name_field, "=", name)]):
+            raise ValidationError(f"a {self.kind.replace('_', ' ')} with this {self.name_field} exists", value=name)
 
     def id_of(self, ref: Any) -> str:
         """The id of a record of this kind, or the string given."""

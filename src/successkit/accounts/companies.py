@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import RuleViolation, ValidationError
+from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
 from successkit.records.checks import as_list, check_attributes, field_changes, require_text
@@ -234,7 +235,8 @@ class CompanyService(Service[Company]):
 
     def delete(self, company: Company | str) -> None:
         """Delete a company that holds nothing: no children, relationships, people,
-        plans, CTAs, goals or timeline activities (they would be left pointing nowhere)."""
+        plans, CTAs, goals or timeline activities (they would be left pointing nowhere).
+        Its scores go with it: manual entries, overrides and snapshots (SCORE_07)."""
         with self.kit.transaction():
             current = self.get(company)
             _refuse_if_used(
@@ -248,6 +250,7 @@ class CompanyService(Service[Company]):
                     *_work_of("company_id"),
                 ],
             )
+            delete_scores_of(self.kit, self.kind, current.id)
             self.kit.store.delete(self.kind, current.id)
 
     def _height(self, company: Company) -> int:
@@ -342,10 +345,12 @@ class RelationshipService(Service[Relationship]):
         return self.list([("company_id", "=", self.kit.companies.id_of(company))], sort=["name"])
 
     def delete(self, relationship: Relationship | str) -> None:
-        """Delete a relationship that holds no plans, objectives, CTAs, goals or timeline activities."""
+        """Delete a relationship that holds no plans, objectives, CTAs, goals or timeline
+        activities, with its scores (manual entries, overrides, snapshots)."""
         with self.kit.transaction():
             current = self.get(relationship)
             _refuse_if_used(self.kit, f"relationship {current.name!r}", current.id, _work_of("relationship_id"))
+            delete_scores_of(self.kit, self.kind, current.id)
             self.kit.store.delete(self.kind, current.id)
 
 

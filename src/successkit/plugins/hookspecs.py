@@ -100,3 +100,18 @@ def successkit_person_moved(kit: Any, person: Any, from_company_id: str | None, 
     and welcome the person at the new one.  An exception raised here is the
     plugin's: the move stays committed.
     """
+
+
+@hookspec(firstresult=True)
+def successkit_measure_values(kit: Any, measure: Any, records: Any) -> Any:
+    """Give the raw values of a plugin measure (SCORE_02) for many records at once.
+
+    ``measure`` is a :class:`successkit.Measure` whose source is ``{"type":
+    "plugin", "name": ...}``; ``records`` the companies or relationships being
+    scored (empty when the measure is being saved: answer ``{}`` to say you
+    serve it).  Return a mapping of record id to a number (a record left out,
+    or None, has no value: NA), or None for a measure you do not serve; the
+    first plugin to answer is used.  The measure's ``map`` turns the numbers
+    into scores; without one they must be scores of 0-100.  Called once per
+    plugin measure per recompute, inside its transaction.
+    """

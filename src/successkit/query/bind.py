@@ -224,17 +224,17 @@ def _substitute(node: Node, preds: Sequence[Pred]) -> Node:
 
 # ------------------------------------------------------------------------------- binding
 def resolve_field(name: Any, schema: KindSchema, custom: Mapping[str, FieldType]) -> FieldRef:
-    """Find a field by name: a column first, then a declared custom field
-    (written ``name`` or ``fields.name``)."""
+    """Find a field by name: a column first (or an alias of one, such as
+    ``score.grade``), then a declared custom field (written ``name`` or ``fields.name``)."""
     if not isinstance(name, str):
         raise QueryError("a field name must be a string", value=name)
-    column = schema.by_name.get(name)
+    column = schema.by_name.get(name) or schema.by_name.get(schema.aliases.get(name, ""))
     if column is not None and column.type is not FieldType.JSON:
-        return FieldRef(name, column.type, nullable=column.nullable)
+        return FieldRef(column.name, column.type, nullable=column.nullable)
     key = name[len("fields.") :] if name.startswith("fields.") else name
     if key in custom:
         return FieldRef(key, custom[key], custom=True)
-    known = sorted([c.name for c in schema.columns if c.type is not FieldType.JSON] + list(custom))
+    known = sorted([c.name for c in schema.columns if c.type is not FieldType.JSON] + [*schema.aliases, *custom])
     raise QueryError(f"unknown field for {schema.kind}; known fields: {', '.join(known)}", value=name)
 
 

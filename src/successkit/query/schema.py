@@ -110,6 +110,8 @@ class KindSchema:
     unique: tuple[tuple[str, ...], ...] = ()
     #: ``copy(record)``: an equal record sharing no mutable part with it (SEC_06).
     copy: Callable[[Any], Any] = attrs.field(default=lambda record: record)
+    #: Other names queries may use for columns (``score.grade`` -> ``score_grade``).
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -372,6 +374,7 @@ def schema_of(cls: type[Any]) -> KindSchema:
         from_row=from_row,
         unique=tuple(getattr(cls, "__unique__", ())),
         copy=make_copier(cls, cols),
+        aliases=dict(getattr(cls, "__aliases__", {})),
     )
     _CACHE[cls] = schema
     return schema

@@ -23,6 +23,7 @@ from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
 from .fast_init import install_fast_init
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
+from .health import Measure, MeasureEntry, Scorecard, ScoreOverride, ScoreSnapshot, stable_id
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
 from .signals import AttributeChange, Metric, UsageFact
 from .surveys import Survey, SurveyResponse, SurveySend
@@ -46,6 +47,8 @@ __all__ = [
     "GoalHistory",
     "GoalLink",
     "GoalTemplate",
+    "Measure",
+    "MeasureEntry",
     "Metric",
     "Objective",
     "Person",
@@ -57,6 +60,9 @@ __all__ = [
     "Relationship",
     "RelationshipType",
     "Rule",
+    "ScoreOverride",
+    "ScoreSnapshot",
+    "Scorecard",
     "Setting",
     "Share",
     "Subscription",
@@ -70,6 +76,7 @@ __all__ = [
     "User",
     "new_id",
     "ref",
+    "stable_id",
 ]
 
 #: Every record class the library stores, by kind.
@@ -107,6 +114,11 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     Survey,
     SurveySend,
     SurveyResponse,
+    Measure,
+    Scorecard,
+    MeasureEntry,
+    ScoreOverride,
+    ScoreSnapshot,
 )
 
 for _cls in RECORD_CLASSES:

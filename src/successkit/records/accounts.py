@@ -13,6 +13,15 @@ from .base import Record, ref
 LICENSES = ("full", "viewer", "viewer_analytics", "internal_collaborator")
 #: Licenses that may own plans, objectives and tasks (USER_01).
 OWNER_LICENSES = ("full", "viewer", "viewer_analytics")
+#: The names the query language gives a scored record's health fields (SCORE_06):
+#: ``("score.grade", "=", "Red")`` reads the ``score_grade`` column.
+SCORE_ALIASES = {
+    "score.value": "health_score",
+    "score.grade": "score_grade",
+    "score.trend": "score_trend",
+    "score.previous": "score_previous",
+    "score.scorecard": "scorecard",
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -31,10 +40,18 @@ class User(Record):
 
 @attrs.frozen(kw_only=True)
 class Company(Record):
-    """A customer account; ``parent_id`` places it in the hierarchy (HIER_01)."""
+    """A customer account; ``parent_id`` places it in the hierarchy (HIER_01).
+
+    ``health_score`` is the current score of its scorecard, kept in step with
+    ``score_grade``, ``score_previous``, ``score_trend`` and ``scorecard`` by
+    ``kit.scorecards.recompute`` (SCORE_06, SCORE_11)."""
 
     __kind__ = "company"
-    __indexes__ = (("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"))
+    __indexes__ = (
+        ("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"),
+        ("score_grade", "-arr"),
+    )  # fmt: skip
+    __aliases__ = SCORE_ALIASES
 
     name: str
     parent_id: str | None = ref("company")
@@ -46,6 +63,10 @@ class Company(Record):
     arr: float | None = None
     health_score: float | None = None
     nps: float | None = None
+    score_grade: str | None = None
+    score_previous: float | None = None
+    score_trend: str | None = None
+    scorecard: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -65,6 +86,7 @@ class Relationship(Record):
 
     __kind__ = "relationship"
     __indexes__ = (("company_id",), ("type_id",))
+    __aliases__ = SCORE_ALIASES
 
     name: str
     company_id: str = ref("company", default=attrs.NOTHING)
@@ -76,6 +98,10 @@ class Relationship(Record):
     arr: float | None = None
     health_score: float | None = None
     nps: float | None = None
+    score_grade: str | None = None
+    score_previous: float | None = None
+    score_trend: str | None = None
+    scorecard: str | None = None
 
 
 #: The roles a person can have at an account (PEOPLE_02).

@@ -66,6 +66,8 @@ class Record:
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     #: Column sets no two records of the kind may share.
     __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    #: Other names the query language takes for columns (``score.grade`` for ``score_grade``).
+    __aliases__: ClassVar[Mapping[str, str]] = {}
 
     id: str = attrs.field(factory=new_id)
     version: int = 1

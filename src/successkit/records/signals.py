@@ -60,6 +60,8 @@ class AttributeChange(Record):
     record_id: str = ref(("company", "relationship"), default=attrs.NOTHING, kind_field="record_kind")
     company_id: str = ref("company", default=attrs.NOTHING)
     attribute: str
+    #: The record's version after the change: it orders changes made at one moment.
+    record_version: int = 1
     old_value: str | None = None
     new_value: str | None = None
     number: float | None = None

@@ -118,7 +118,7 @@ class HistoryService(Service[AttributeChange]):
             where.append(("created_at", ">=", _moment(since, start=True)))
         if until is not None:
             where.append(("created_at", "<=", _moment(until, start=False)))
-        changes = self.list(where, sort=["created_at", "id"])
+        changes = self.list(where, sort=["created_at", "record_version", "id"])
         points = tuple(
             Point(c.record_id, c.created_at, _load(c.new_value), _load(c.old_value), c.created_by) for c in changes
         )
@@ -147,6 +147,7 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
             rows.append(
                 AttributeChange(
                     **now, record_kind=kind, record_id=after.id, company_id=company_id, attribute=name,
+                    record_version=after.version,
                     old_value=_dump(old), new_value=_dump(new),
                     number=float(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else None,
                 )

@@ -1,0 +1,217 @@
+"""One record's score with its breakdown (SCORE_03-SCORE_05, SCORE_09), from
+readings already made: pure, no storage.  Recompute and ``explain`` both score
+through :func:`score_record`, so what ``explain`` shows is what recompute stores.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+
+from successkit.records import Measure, Scorecard, ScoreOverride
+
+from .formula import MeasureInput, compute
+from .mapping import OUTSIDE_BAND, is_number, map_value
+from .schemes import band_of
+from .sources import SOURCE_TYPES, Reading
+
+__all__ = ["MeasureExplanation", "ScoreExplanation", "json_raw", "score_record"]
+
+
+def json_raw(value: Any) -> Any:
+    """A raw value as a snapshot keeps it: numbers and text as they are, else None."""
+    if isinstance(value, str) or is_number(value):
+        return value
+    return None
+
+
+@attrs.frozen
+class MeasureExplanation:
+    """One measure's part in a score (SCORE_05): the ``raw`` value read, its
+    mapped ``score`` (None when NA, ``why`` says why, or notes an override), the
+    ``weight`` the scorecard gives it, its ``effective_weight`` (its share of
+    the score after NA measures are left out and groups combined) and its
+    ``contribution`` (effective weight x the value counted; they add up to the score)."""
+
+    key: str
+    label: str
+    group: str | None
+    raw: Any
+    score: float | None
+    na: bool
+    why: str | None
+    weight: float
+    effective_weight: float
+    contribution: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The breakdown as a JSON-ready dict."""
+        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+
+
+@attrs.frozen
+class ScoreExplanation:
+    """A record's score and why (SCORE_05): ``score`` (None: NA), its range in
+    the scheme (``grade`` label and ``colour``), the ``computed`` score a
+    whole-score override replaces (``overridden_until``), and every measure's
+    :class:`MeasureExplanation`.  ``scorecard`` is None when none applies."""
+
+    record_kind: str
+    record_id: str
+    scorecard: str | None
+    score: float | None
+    grade: str | None = None
+    colour: str | None = None
+    computed: float | None = None
+    overridden_until: date | None = None
+    why: str | None = None
+    measures: tuple[MeasureExplanation, ...] = ()
+    as_of: date | None = None
+
+    @property
+    def na(self) -> bool:
+        """Whether the score is NA (SCORE_03)."""
+        return self.score is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as a JSON-ready dict (dates as ISO text)."""
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+        out["measures"] = [m.to_dict() for m in self.measures]
+        for key in ("overridden_until", "as_of"):
+            out[key] = None if out[key] is None else out[key].isoformat()
+        out["na"] = self.na
+        return out
+
+    def _head(self) -> str:
+        score = "NA" if self.score is None else f"{self.score:g}"
+        grade = f" {self.grade}" if self.grade else ""
+        card = f"scorecard {self.scorecard!r}" if self.scorecard else "no scorecard"
+        why = f" ({self.why})" if self.why else ""
+        return f"{self.record_kind} {self.record_id}: {score}{grade}, {card}{why}"
+
+    def _rows(self) -> list[list[str]]:
+        rows = []
+        for m in self.measures:
+            rows.append([
+                m.key, "" if m.group is None else m.group, _show(m.raw), "NA" if m.score is None else f"{m.score:g}",
+                f"{m.weight:g}", f"{m.effective_weight:.3f}", f"{m.contribution:.2f}", m.why or "",
+            ])  # fmt: skip
+        return rows
+
+    def __str__(self) -> str:
+        head = ["measure", "group", "raw", "score", "weight", "effective", "contribution", "why"]
+        rows = [head, *self._rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [self._head()]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The breakdown as an HTML table in notebooks; every value escaped."""
+        head = ["measure", "group", "raw", "score", "weight", "effective", "contribution", "why"]
+        colour = f' style="color:{html.escape(self.colour)}"' if self.colour else ""
+        parts = [f"<p><b{colour}>{html.escape(self._head())}</b></p>", "<table>"]
+        parts.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
+        for r in self._rows():
+            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
+        parts.append("</table>")
+        return "".join(parts)
+
+
+def _show(value: Any) -> str:
+    return "" if value is None else f"{value:g}" if is_number(value) else str(value)
+
+
+def _active(override: ScoreOverride | None, today: date) -> ScoreOverride | None:
+    """The override while it holds: through its expiry date (SCORE_09)."""
+    return override if override is not None and override.expires_on >= today else None
+
+
+def _measure_input(
+    entry: Mapping[str, Any],
+    measure: Measure | None,
+    reading: Reading | None,
+    override: ScoreOverride | None,
+    today: date,
+) -> tuple[MeasureInput, Any]:
+    """The formula's input for one measure of the scorecard, with the raw value read."""
+    key, weight, group = entry["measure"], float(entry["weight"]), entry.get("group")
+    raw = None if reading is None else reading.raw
+    if override is not None:
+        return MeasureInput(key, weight, group, override.value, f"overridden until {override.expires_on}"), raw
+    if measure is None:
+        return MeasureInput(key, weight, group, None, "no such measure"), raw
+    if reading is None:
+        return MeasureInput(key, weight, group, None, "no value"), raw
+    stale = measure.staleness_days
+    if stale is not None and reading.as_of is not None and (today - reading.as_of).days > stale:
+        since = reading.as_of + timedelta(days=stale + 1)
+        return MeasureInput(key, weight, group, None, f"stale since {since.isoformat()}"), raw
+    source = SOURCE_TYPES.get(measure.source.get("type", ""))
+    mapping = measure.source.get("map") if source is not None and source.mapped else None
+    score, why = map_value(mapping, reading.value)
+    return MeasureInput(key, weight, group, score, why, no_effect=why == OUTSIDE_BAND), raw
+
+
+def score_record(
+    card: Scorecard,
+    measures: Mapping[str, Measure],
+    record_kind: str,
+    record_id: str,
+    readings: Mapping[str, Reading],
+    overrides: Mapping[str | None, ScoreOverride],
+    today: date,
+) -> ScoreExplanation:
+    """One record's score on ``card`` from its readings (measure key -> reading)
+    and overrides (measure key, or None for the whole score, -> override)."""
+    inputs: list[MeasureInput] = []
+    raws: list[Any] = []
+    for entry in card.measures:
+        key = entry["measure"]
+        made, raw = _measure_input(
+            entry, measures.get(key), readings.get(key), _active(overrides.get(key), today), today
+        )
+        inputs.append(made)
+        raws.append(raw)
+    result = compute(inputs, card.groups, na_policy=card.na_policy, na_value=card.na_value)
+    explained = _explained(card, measures, inputs, raws, result.measures)
+    whole = _active(overrides.get(None), today)
+    score, why, until = result.score, None if result.score is not None else "every measure is NA", None
+    if whole is not None:
+        score, why, until = whole.value, f"overridden until {whole.expires_on}", whole.expires_on
+    band = band_of(card.scheme, score)
+    return ScoreExplanation(
+        record_kind, record_id, card.key, score,
+        grade=None if band is None else band.label, colour=None if band is None else band.colour,
+        computed=result.score, overridden_until=until, why=why, measures=explained, as_of=today,
+    )  # fmt: skip
+
+
+def _explained(
+    card: Scorecard, measures: Mapping[str, Measure], inputs: Sequence[MeasureInput], raws: Sequence[Any], results: Any
+) -> tuple[MeasureExplanation, ...]:
+    out = []
+    for made, raw, res in zip(inputs, raws, results, strict=True):
+        measure = measures.get(made.key)
+        why = made.why
+        if made.score is None and res.value is not None:
+            why = f"{why}; counted as {res.value:g} (fixed NA value)"
+        out.append(
+            MeasureExplanation(
+                made.key,
+                measure.label if measure is not None else made.key,
+                made.group,
+                raw,
+                made.score,
+                made.score is None,
+                why,
+                made.weight,
+                res.effective_weight,
+                res.contribution,
+            )
+        )
+    return tuple(out)
