@@ -457,3 +457,34 @@ def test_deep_bundle_mappings_and_big_files_are_refused__VAULT_01_SEC_07(kit: sk
         kit.bundles.deploy(big)
     assert str(big) in str(e.value)
     assert sk.Bundle.parse(json.dumps({"format": 1, "name": "ok", "rules": []})).name == "ok"
+
+
+def test_a_bundle_carries_measures_and_scorecards__SCORE_12(kit: sk.Kit) -> None:
+    """Measures and scorecards are asset kinds: deployed in order (measures first), found
+    again by key on a redeploy, and a bad scorecard names its entry and deploys nothing."""
+    doc = {
+        "format": 1,
+        "name": "health",
+        "measures": [
+            {"key": "nps", "label": "NPS", "source": {"type": "field", "field": "nps", "map": {"linear": [-100, 100]}}},
+            {"key": "sentiment", "label": "CSM sentiment", "locked": False},
+        ],
+        "scorecards": [
+            {"key": "standard", "name": "Standard health", "default": True,
+             "measures": [{"measure": "nps", "weight": 2}, "sentiment"]},
+        ],
+    }  # fmt: skip
+    first = kit.bundles.deploy(sk.Bundle.from_dict(doc))
+    assert [(s.kind, s.name, s.result) for s in first.steps] == [
+        ("measures", "nps", "created"),
+        ("measures", "sentiment", "created"),
+        ("scorecards", "standard", "created"),
+    ]
+    assert kit.scorecards.get("standard").measures[0]["weight"] == 2
+    again = kit.bundles.deploy(sk.Bundle.from_dict(doc))
+    assert {s.result for s in again.steps} == {"exists"}
+    before = snapshot(kit)
+    bad = {**doc, "name": "bad", "measures": [], "scorecards": [{"key": "other", "measures": ["nope"]}]}
+    with pytest.raises(sk.RuleViolation, match="scorecards 'other'"):
+        kit.bundles.deploy(sk.Bundle.from_dict(bad))
+    assert snapshot(kit) == before

@@ -52,3 +52,17 @@ def test_refusals_exit_with_status_2_and_name_the_rule(tmp_path: Path, capsys: p
     bad.write_text('{"format": 1, "name": "bad", "playbooks": [{"name": "No steps"}]}')
     assert cli("bundles", "deploy", str(bad), "--url", url)[0] == 2
     assert "VAULT_01" in capsys.readouterr().err
+
+
+def test_scores_recompute_from_the_command_line__SCORE_11(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cs.db'}"
+    kit = sk.open(url)
+    kit.measures.create("nps", source={"type": "field", "field": "nps", "map": {"linear": [-100, 100]}})
+    kit.scorecards.create("standard", name="Standard health", default=True, measures=["nps"])
+    acme = kit.companies.create("Acme", nps=50)
+    kit.close()
+    code, text = cli("scores", "recompute", "--url", url)
+    assert code == 0 and "1 scored" in text and "1 changed" in text
+    kit = sk.open(url)
+    assert kit.companies.get(acme.id).health_score == 75.0
+    kit.close()

@@ -335,3 +335,30 @@ def test_deleting_a_company_deletes_its_scores__SCORE_07(h: Health) -> None:
     assert kit.scorecards.history(h.rel)[0].scorecard == rels.key
     kit.relationships.delete(h.rel)
     assert len(kit.scorecards.history(h.rel.id)) == 0
+
+
+# ------------------------------------------------------------------ SCORE_12
+def test_the_360_shows_the_scorecard_section__SCORE_12(h: Health, clock: sk.FixedClock) -> None:
+    """Score, grade, colour, trend, each measure's value or NA, the recent snapshots; in
+    text, HTML and the dict; three storage calls more for a scored company, none unscored."""
+    kit = h.kit
+    kit.c360.company(h.acme)  # the kit reads its custom-field declarations once
+    kit.store.stats.reset()
+    unscored = kit.c360.company(h.acme)
+    unscored_calls = kit.store.stats.total
+    assert unscored.score is None and "Scorecard" not in unscored.describe()
+    kit.scorecards.recompute()
+    clock.advance(days=1)
+    kit.scorecards.recompute()
+    kit.store.stats.reset()
+    view = kit.c360.company(h.acme)
+    assert kit.store.stats.total == unscored_calls + 3
+    section = view.score
+    acme = kit.companies.get(h.acme)
+    assert section is not None and (section.score, section.grade, section.trend) == (
+        acme.health_score, acme.score_grade, acme.score_trend)  # fmt: skip
+    assert section.colour is not None and section.colour.startswith("#")
+    assert [p.period for p in section.recent] == [TODAY + timedelta(days=1), TODAY]
+    assert {m.key for m in section.measures} == {m["measure"] for m in kit.scorecards.get("standard").measures}
+    assert f"Scorecard ({acme.score_grade})" in view.describe()
+    assert "Scorecard" in view._repr_html_() and view.to_dict()["score"]["grade"] == acme.score_grade

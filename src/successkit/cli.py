@@ -42,7 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("rule", nargs="?", help="a rule name (default: every active rule)")
     run.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
 
-    for p in (blist, deploy, rlist, run):
+    scores = sub.add_parser("scores", help="health scores")
+    ssub = scores.add_subparsers(dest="action", required=True)
+    recompute = ssub.add_parser("recompute", help="recompute every score (for a scheduler), SCORE_11")
+    recompute.add_argument("--target", choices=("company", "relationship"), default="company")
+
+    for p in (blist, deploy, rlist, run, recompute):
         p.add_argument(
             "--url", default="sqlite:///successkit.db", help="storage URL (default: sqlite:///successkit.db)"
         )
@@ -68,6 +73,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                     out.write(f"{b.name:<16} {b.version:<6} {b.title}\n")
             else:
                 out.write(str(kit.bundles.deploy(args.bundle, skip=args.skip, dry_run=args.dry_run)) + "\n")
+        elif args.command == "scores":
+            out.write(str(kit.scorecards.recompute(args.target)) + "\n")
         elif args.action == "list":
             for r in kit.rules.list(sort=["name"]):
                 state = "active" if r.active else "inactive"

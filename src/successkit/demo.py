@@ -339,7 +339,10 @@ def main(path: str | Path, out: TextIO) -> Kit:
     show(kit, out)
     solutions(kit, out)
     japan = kit.companies.list([("name", "=", "Acme Japan")])[0]
-    out.write("\nCustomer 360 of Acme Japan (C360_01)\n")
+    kit.scorecards.set_value(japan, "sentiment", 70, comment="Steady after the go-live")
+    out.write(f"\nHealth scores (SCORE_11): {kit.scorecards.recompute()}\n")
+    japan = kit.companies.get(japan.id)
+    out.write("\nCustomer 360 of Acme Japan (C360_01, with its scorecard: SCORE_12)\n")
     out.write("".join(f"  {line}\n" for line in str(kit.c360.company(japan)).splitlines()))
     plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
     chart = db.with_name(f"{db.stem}-gantt.svg")

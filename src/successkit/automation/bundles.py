@@ -45,15 +45,42 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "playbooks": (frozenset({"name", "steps"}), frozenset({"description", "cta_types", "all_cta_types"})),
     "plan_templates": (frozenset({"name", "plan_type", "objectives"}), frozenset({"description", "business_days"})),
     "goal_templates": (frozenset({"name"}), frozenset({"description", "status", "due_days", "fields"})),
+    "measures": (
+        frozenset({"key"}),
+        frozenset({"label", "source", "description", "staleness_days", "locked"}),
+    ),
+    "scorecards": (
+        frozenset({"key", "measures"}),
+        frozenset(
+            {
+                "name",
+                "description",
+                "target",
+                "default",
+                "position",
+                "where",
+                "logic",
+                "scheme",
+                "groups",
+                "na_policy",
+                "na_value",
+                "period",
+                "trend_tolerance",
+                "rollup",
+            }
+        ),
+    ),
     "rules": (
         frozenset({"name", "actions"}),
         frozenset({"description", "target", "where", "logic", "without_activity", "active"}),
     ),
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
-_ID_KEY = {"cta_types": "key", "reasons": "key"}
+_ID_KEY = {"cta_types": "key", "reasons": "key", "measures": "key", "scorecards": "key"}
+#: Asset kinds that are configuration choices (stored as config items, not records).
+_CHOICES = frozenset({"cta_types", "reasons"})
 #: Entry keys that are true or false (JSON and TOML booleans, never text).
-_FLAGS = frozenset({"active", "business_days", "all_cta_types"})
+_FLAGS = frozenset({"active", "business_days", "all_cta_types", "locked", "default"})
 #: The largest bundle read (characters of text, or bytes of a file) and the
 #: deepest nesting of lists and tables in it (SEC_07); shipped bundles use a
 #: few kilobytes and six levels.
@@ -65,6 +92,8 @@ _STORED = {
     "playbooks": "playbook",
     "plan_templates": "plan_template",
     "goal_templates": "goal_template",
+    "measures": "measure",
+    "scorecards": "scorecard",
     "rules": "rule",
 }
 
@@ -352,7 +381,7 @@ class _Deploy:
                 else:
                     steps.append(DeployStep(kind, name, "created"))
                     todo.append((name, entry))
-            made = self._choices(kind, todo) if kind in _ID_KEY else [self._one(kind, n, e) for n, e in todo]
+            made = self._choices(kind, todo) if kind in _CHOICES else [self._one(kind, n, e) for n, e in todo]
             for (name, _), record_id in zip(todo, made, strict=True):
                 self.ids[(kind, name)] = record_id
         return [attrs.evolve(s, record_id=self.ids[(s.kind, s.name)]) if s.result == "created" else s for s in steps]
@@ -391,12 +420,13 @@ class _Deploy:
         wanted = self._referred()
         for kind in ASSET_KINDS:
             names = {n for n, _ in self._of(kind)} | wanted.get(kind, set())
-            if kind in _ID_KEY:
+            if kind in _CHOICES:
                 category = kind[:-1]
                 out[kind] = {i.key: i.id for i in kit.config.items(category, include_inactive=True) if i.key in names}
             elif names:
-                query = Query(conditions=[("name", "in", sorted(names))])
-                out[kind] = {r.name: r.id for r in kit.store.query(kit.bind(_STORED[kind], query))}
+                ident = _ID_KEY.get(kind, "name")
+                query = Query(conditions=[(ident, "in", sorted(names))])
+                out[kind] = {getattr(r, ident): r.id for r in kit.store.query(kit.bind(_STORED[kind], query))}
             else:
                 out[kind] = {}
         self.stored = {k: dict(v) for k, v in out.items()}
@@ -473,6 +503,14 @@ class _Deploy:
             due_days=e.get("due_days"),
             fields=e.get("fields"),
         ).id
+
+    def _measures(self, e: Mapping[str, Any]) -> str:
+        options = {k: e[k] for k in ("label", "source", "description", "staleness_days", "locked") if k in e}
+        return self.kit.measures.create(e["key"], **options).id
+
+    def _scorecards(self, e: Mapping[str, Any]) -> str:
+        options = {k: v for k, v in e.items() if k not in ("key", "measures")}
+        return self.kit.scorecards.create(e["key"], measures=e["measures"], **options).id
 
     def _rules(self, e: Mapping[str, Any]) -> str:
         return self.kit.rules.create(

@@ -75,6 +75,14 @@ class ScoreRun(Outcome[None]):
         """How many records changed grade."""
         return len(self.grade_changes)
 
+    def __str__(self) -> str:
+        day = self.day.isoformat() if self.day else "-"
+        return (
+            f"recomputed {self.target} scores on {day}: {self.scored} scored, {self.na} NA, "
+            f"{self.unscored} without a scorecard; {len(self.created)} changed, "
+            f"{self.changed_grade} changed grade; {self.snapshots} snapshots"
+        )
+
 
 def snapshot_id(record_kind: str, record_id: str, period: date) -> str:
     """The id of a record's snapshot for the period starting on ``period``."""

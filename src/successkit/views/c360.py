@@ -12,8 +12,10 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - goals, then their progress, computed by the store: two calls (GOAL_06);
 - the recent timeline: one keyset page, one query (TL_03).
 
+- the scorecard section of a scored record (SCORE_12): three calls, none unscored.
+
 A company view therefore costs at most 19 storage calls, a relationship view
-at most 14, whether the company holds two plans or two thousand (plus, on a
+at most 14 (each three more once scored), whether the company holds two plans or two thousand (plus, on a
 kit's first view, one read of the custom-field declarations per kind queried).
 """
 
@@ -34,6 +36,8 @@ from successkit.plans.plans import PlanCounts
 from successkit.records import Company, Cta, Goal, Person, Record, Relationship, RelationshipType, SuccessPlan, User
 from successkit.records.checks import flag
 from successkit.records.dicts import to_dict
+
+from .c360_score import ScoreSection, score_section
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -97,6 +101,8 @@ class _View:
     timeline: tuple[TimelineItem, ...]
     timeline_next: str | None
     users: Mapping[str, User] = attrs.field(factory=dict, eq=False)
+    #: The scorecard section (SCORE_12); None for a record never scored.
+    score: ScoreSection | None = None
 
     @property
     def sponsors(self) -> tuple[Person, ...]:
@@ -153,7 +159,10 @@ class _View:
         """The view as (heading, lines) pairs: what ``describe`` and the notebook display show."""
         attrs_lines = [f"CSM: {self.csm.name if self.csm else '-'}"]
         attrs_lines += [f"{_label(k)}: {_text(k, v)}" for k, v in self.attributes.items()]
-        out = [("Attributes", attrs_lines), *self._head_sections()]
+        out = [("Attributes", attrs_lines)]
+        if self.score is not None:
+            out.append((f"Scorecard ({self.score.grade or 'NA'})", self.score.lines()))
+        out += self._head_sections()
         out.append((f"Open CTAs ({len(self.open_ctas)})", [self._cta_line(c) for c in self.open_ctas]))
         if self.snoozed_ctas:
             out.append(
@@ -206,6 +215,7 @@ class _View:
             "timeline": [{"activity": to_dict(i.activity), "label": i.label} for i in self.timeline],
             "timeline_next": self.timeline_next,
             "users": {k: to_dict(u) for k, u in self.users.items()},
+            "score": None if self.score is None else self.score.to_dict(),
         }
 
     def _cta_line(self, c: Cta) -> str:
@@ -381,7 +391,7 @@ class Customer360Service:
         people = kit.people.of_company(current.id)
         users = self._users([current.csm_id, *(r.csm_id for r in rels)], work, page.items)
         return Company360(
-            **self._shared(work, people, page, users, current.csm_id),
+            **self._shared(work, people, page, users, current.csm_id, current),
             company=current,
             ancestors=tuple(ancestors),
             children=tuple(children),
@@ -404,7 +414,7 @@ class Customer360Service:
         people = kit.people.of_company(owner.id)
         users = self._users([rel.csm_id, owner.csm_id], work, page.items)
         return Relationship360(
-            **self._shared(work, people, page, users, rel.csm_id),
+            **self._shared(work, people, page, users, rel.csm_id, rel),
             relationship=rel,
             type=rtype,
             company=owner,
@@ -447,10 +457,17 @@ class Customer360Service:
             return "unknown"
 
     def _shared(
-        self, work: _Work, people: list[Person], page: TimelinePage, users: dict[str, User], csm_id: str | None
+        self,
+        work: _Work,
+        people: list[Person],
+        page: TimelinePage,
+        users: dict[str, User],
+        csm_id: str | None,
+        record: Company | Relationship,
     ) -> dict[str, Any]:
         """The sections both views have (:class:`_View`)."""
         return {
+            "score": score_section(self.kit, record),
             "as_of": self.kit.today(),
             "csm": users.get(csm_id or ""),
             "open_ctas": work.open_ctas,
