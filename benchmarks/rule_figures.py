@@ -7,8 +7,12 @@
     tuples and insert them with ``executemany`` in one transaction.
     Target: at most 3.0.
 (i') the same rule run again on a file where it already ran, finding every
-    company's CTA and creating none, against the same work by hand (which
-    finds them too and inserts nothing).  Target: at most 3.0.
+    company's CTA and creating none, against the same work by hand: select the
+    companies, read their open CTAs of the type and reason (id, priority,
+    snoozed until), decide for each company what RULE_02 says (a snoozed CTA
+    holds a new one back, a lower priority is raised, else it is left alone)
+    and write what follows (nothing here), in one transaction.  successkit also
+    records a step per company in the run it returns.  Target: at most 3.0.
 
 Every round of each side starts from a fresh copy of one prepared file holding
 the companies and no CTA of the rule's reason, so every round creates one CTA
@@ -23,6 +27,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import successkit as sk
 from measure import Figure, Settings, Side, copy_db, measure, remove_db, seal_db
@@ -147,7 +152,7 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         Side("raw select + lookup + executemany", via_sqlite, raw_prepare, raw_finish),
     )
 
-    rerun = _bench_rerun(workdir, master, via_sqlite, n, settings)
+    rerun = _bench_rerun(workdir, master, n, settings)
     return [
         Figure(
             f"(i) rule run raising {n:,} CTAs / raw SQL",
@@ -160,15 +165,47 @@ def bench_rule_run(workdir: Path, n: int, settings: Settings) -> list[Figure]:
     ]
 
 
-def _bench_rerun(
-    workdir: Path,
-    master: Path,
-    by_hand: Callable[[tuple[sqlite3.Connection, Path]], None],
-    n: int,
-    settings: Settings,
-) -> Figure:
-    """(i') The rule run again, finding the CTA of every company: nothing to create.  The
-    raw side is the same work by hand as (i), which finds them too and inserts nothing."""
+def _rerun_by_hand(conn: sqlite3.Connection, ranks: dict[str, int]) -> Callable[[Any], list[str]]:
+    """(i')'s baseline: the targets, their open CTAs of the type and reason, and for each
+    target what RULE_02 decides (a snoozed CTA holds a new one back, a lower priority is
+    raised, else it is left alone), with the inserts and updates that follow: none here."""
+    lo, hi = TODAY.isoformat(), (TODAY + timedelta(days=120)).isoformat()
+    targets_sql = "SELECT id, name, csm_id FROM company WHERE renewal_date BETWEEN ? AND ? ORDER BY name, id"
+    similar_sql = (
+        "SELECT company_id, id, priority, snoozed_until FROM cta WHERE company_id IN (SELECT value FROM json_each(?))"
+        " AND relationship_id IS NULL AND type = ? AND reason = ? AND status IN ('new', 'work_in_progress')"
+        " ORDER BY created_at, id"
+    )
+    today, wanted = TODAY.isoformat(), ranks[ACTIONS[0]["priority"]]
+
+    def run(_: Any) -> list[str]:
+        conn.execute("BEGIN IMMEDIATE")
+        targets = conn.execute(targets_sql, (lo, hi)).fetchall()
+        found: dict[str, tuple[str, str | None, str | None]] = {}
+        for company_id, cta_id, priority, snoozed in conn.execute(
+            similar_sql, (json.dumps([t[0] for t in targets]), "renewal", REASON)
+        ):
+            found.setdefault(company_id, (cta_id, priority, snoozed))
+        decided = []
+        for company_id, _name, _csm in targets:
+            cta = found.get(company_id)
+            if cta is None:
+                decided.append("create")
+            elif cta[2] is not None and cta[2] > today:
+                decided.append("suppressed")
+            elif wanted < ranks.get(cta[1] or "", len(ranks)):
+                decided.append("raise")
+            else:
+                decided.append("unchanged")
+        conn.execute("COMMIT")
+        assert decided.count("unchanged") == len(targets), "the rerun by hand has work to do"
+        return decided
+
+    return run
+
+
+def _bench_rerun(workdir: Path, master: Path, n: int, settings: Settings) -> Figure:
+    """(i') The rule run again, finding the CTA of every company: nothing to create."""
     path = copy_db(master, workdir / "rules-rerun.db")
     kit = _kit(path)
     rule = kit.rules.create("Renewal", where=WHERE, actions=ACTIONS)
@@ -179,10 +216,11 @@ def _bench_rerun(
         kit.store.stats.reset()
         again.append(kit.rules.run(rule).created)
         calls = kit.store.stats.total
+        ranks = {item.key: i for i, item in enumerate(kit.config.items("priority"))}
         skt, raw = measure(
             settings,
             Side("kit.rules.run, again", lambda _: again.append(kit.rules.run(rule).created)),
-            Side("raw select + lookup, nothing to insert", lambda _: by_hand((conn, path))),
+            Side("by hand: select, look up, decide", _rerun_by_hand(conn, ranks)),
         )
         assert set(again) == {0} and _open_ctas(path, REASON) == n, (again, path)
     finally:
@@ -190,7 +228,7 @@ def _bench_rerun(
         kit.close()
         remove_db(path)
     return Figure(
-        f"(i') rule rerun finding {n:,} CTAs / raw SQL",
+        f"(i') rule rerun finding {n:,} CTAs / by hand",
         skt,
         raw,
         3.0,

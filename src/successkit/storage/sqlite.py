@@ -120,6 +120,8 @@ def _path(name: str) -> str:
 def _json_array(values: list[Any]) -> str:
     """Query values (text and numbers) as a JSON array that SQLite reads back
     value for value; an infinity is written as a number past the float range."""
+    if all(type(v) is str for v in values):  # ids, keys: one call for the whole list
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     items = []
     for v in values:
         if isinstance(v, float) and not math.isfinite(v):
