@@ -176,7 +176,7 @@ def _rerun_by_hand(conn: sqlite3.Connection, ranks: dict[str, int]) -> Callable[
         " AND relationship_id IS NULL AND type = ? AND reason = ? AND status IN ('new', 'work_in_progress')"
         " ORDER BY created_at, id"
     )
-    today, wanted = TODAY.isoformat(), ranks[ACTIONS[0]["priority"]]
+    today, wanted = TODAY.isoformat(), ranks[str(ACTIONS[0]["priority"])]
 
     def run(_: Any) -> list[str]:
         conn.execute("BEGIN IMMEDIATE")

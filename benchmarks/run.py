@@ -592,7 +592,8 @@ def main(argv: list[str]) -> int:
             skipped.extend(why_not)
             if size is not None:
                 runs.append((size, found, (sizes.stream_small,)))
-                report(found, why_not)  # each size's report as soon as it is measured
+                report(found, why_not)  # each size's report and the table so far, as soon as measured
+                print(markdown_table(runs) + "\n", flush=True)
 
     if not args.sizes and (figures or skipped):
         report(figures, skipped)
@@ -602,8 +603,6 @@ def main(argv: list[str]) -> int:
         f"{len(gated) - len(missed)} of {len(gated)} targets met (ratio of the median times) "
         f"in {time.perf_counter() - started:.0f} s on this machine."
     )
-    if runs:
-        print("\n" + markdown_table(runs) + "\n")
     if args.quick:
         print(
             "--quick: the targets are set for the full sizes; small tables make the raw\n"
