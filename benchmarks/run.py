@@ -495,9 +495,15 @@ def run_figures(
     """The figures ``args.only`` names at ``sizes``; also the lines saying what was skipped and why."""
     figures: list[Figure] = []
     skipped: list[str] = []
+
+    def add(*new: Figure) -> None:
+        figures.extend(new)
+        if args.sizes:  # long runs: each figure's lines as soon as it is measured
+            report(new)
+
     if "a" in args.only:
         print(f"(a) inserting {sizes.insert_rows:,} companies three ways ...", flush=True)
-        figures.extend(bench_insert(workdir, sizes.insert_rows, settings))
+        add(*bench_insert(workdir, sizes.insert_rows, settings))
     if args.only & set("bc"):
         big = workdir / "query.db"
         remove_db(big)
@@ -505,39 +511,39 @@ def run_figures(
         print(f"    ({populate(big, sizes.query_rows):.1f} s)", flush=True)
         if "b" in args.only:
             print("(b) timing the list query ...", flush=True)
-            figures.append(bench_query(big, sizes.query_rows, settings.times(3)))
+            add(bench_query(big, sizes.query_rows, settings.times(3)))
         if "c" in args.only:
             print("(c) measuring peak memory while streaming ...", flush=True)
-            figures.append(bench_stream(big, sizes.query_rows, sizes.stream_small))
+            add(bench_stream(big, sizes.query_rows, sizes.stream_small))
         if not args.keep:
             remove_db(big)
     if "d" in args.only:
         print("(d) applying a 50x10 plan template ...", flush=True)
-        figures.append(bench_apply(workdir, settings))
+        add(bench_apply(workdir, settings))
     if "e" in args.only:
         print("(e) cloning a 200x10 plan ...", flush=True)
-        figures.extend(bench_clone(workdir, settings))
+        add(*bench_clone(workdir, settings))
     if "f" in args.only:
         goal_rows = sizes.query_rows // 2
         print(f"(f) listing {goal_rows:,} goals grouped by fiscal quarter ...", flush=True)
-        figures.append(bench_goal_list(workdir, goal_rows, settings.times(3)))
+        add(bench_goal_list(workdir, goal_rows, settings.times(3)))
     if "i" in args.only:
         print(f"(i) a rule raising a CTA for each of {sizes.rule_rows:,} companies, then its rerun ...", flush=True)
-        figures.extend(bench_rule_run(workdir, sizes.rule_rows, settings))
+        add(*bench_rule_run(workdir, sizes.rule_rows, settings))
     if "j" in args.only:
         print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
         found, why_not = bench_sorted_lists(workdir, company_rows, sort_rows, settings, postgres=args.postgres)
-        figures.extend(found)
+        add(*found)
         skipped.extend(why_not)
     if "k" in args.only:
         print(f"(k) getting companies by id among {sizes.query_rows:,} ...", flush=True)
-        figures.extend(bench_get(workdir, company_rows, sizes.query_rows, settings))
+        add(*bench_get(workdir, company_rows, sizes.query_rows, settings))
     if "l" in args.only:
         print("(l) importing successkit in new interpreters ...", flush=True)
-        figures.append(bench_import(settings))
+        add(bench_import(settings))
     if args.only & set("mn"):
         print(f"(m), (n) a cockpit and a 360 view among {sizes.query_rows:,} companies and CTAs ...", flush=True)
-        figures.extend(bench_accounts(workdir, company_rows, sizes.query_rows, settings, args.only))
+        add(*bench_accounts(workdir, company_rows, sizes.query_rows, settings, args.only))
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(
@@ -546,7 +552,7 @@ def run_figures(
             sizes.query_rows if "h" in args.only else 0,
             settings,
         )
-        figures.extend(pg)
+        add(*pg)
         if why:
             print(f"    {why}", flush=True)
             skipped.append(f"(g), (h) {why}")
@@ -592,8 +598,9 @@ def main(argv: list[str]) -> int:
             skipped.extend(why_not)
             if size is not None:
                 runs.append((size, found, (sizes.stream_small,)))
-                report(found, why_not)  # each size's report and the table so far, as soon as measured
-                print(markdown_table(runs) + "\n", flush=True)
+                for line in why_not:
+                    print(line)
+                print(markdown_table(runs) + "\n", flush=True)  # the table so far
 
     if not args.sizes and (figures or skipped):
         report(figures, skipped)

@@ -27,7 +27,10 @@ def row_label(name: str, sizes: Iterable[int]) -> str:
 
 def _cell(f: Figure) -> str:
     mark = "" if f.passed else " ✗"
-    return f"{f.median_ratio:.2f}{mark} ({f.fmt(f.op.median)} / {f.fmt(f.base.median)})"
+    times = f"{f.fmt(f.op.median)} / {f.fmt(f.base.median)}"
+    if f.limit is not None:  # a target on the difference: show the difference
+        return f"+{f.fmt(f.op.median - f.base.median)}{mark} ({times})"
+    return f"{f.median_ratio:.2f}{mark} ({times})"
 
 
 def markdown_table(runs: Sequence[tuple[int, Sequence[Figure], Iterable[int]]]) -> str:
