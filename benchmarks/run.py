@@ -228,7 +228,7 @@ def orm_company_class() -> type[Any] | None:
     return OrmCompany
 
 
-def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
+def bench_insert(workdir: Path, n: int, settings: Settings, orm: bool = True) -> list[Figure]:
     rows = company_rows(n)
     ddl_probe = workdir / "ddl.db"
     kit = open_kit(ddl_probe)
@@ -276,7 +276,7 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         Side("successkit create_many", lambda a: a[0].companies.create_many(rows), sk_prepare, sk_finish),
         Side("raw sqlite3 executemany", raw_run, raw_prepare, raw_finish),
     ]
-    model = orm_company_class()
+    model = orm_company_class() if orm else None
     if model is not None:
         sides.append(orm_side(workdir, model, rows, checked))
     timings = measure(settings, *sides)
@@ -297,7 +297,11 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         ],
     )
     if model is None:
-        fig.notes.append("SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped")
+        fig.notes.append(
+            "ORM side skipped (--no-orm)"
+            if not orm
+            else "SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped"
+        )
         return [fig]
     orm = timings[2]
     return [
@@ -470,6 +474,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "table of the ratios by size, e.g. 10000,100000,1000000 (see scale.py)",
     )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL figures")
+    parser.add_argument(
+        "--no-orm", dest="orm", action="store_false", help="skip the SQLAlchemy side of (a) (minutes at a million rows)"
+    )
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
     parser.add_argument("--keep", metavar="DIR", help="write the SQLite files to DIR and keep them")
     args = parser.parse_args(argv)
@@ -503,7 +510,7 @@ def run_figures(
 
     if "a" in args.only:
         print(f"(a) inserting {sizes.insert_rows:,} companies three ways ...", flush=True)
-        add(*bench_insert(workdir, sizes.insert_rows, settings))
+        add(*bench_insert(workdir, sizes.insert_rows, settings, orm=args.orm))
     if args.only & set("bc"):
         big = workdir / "query.db"
         remove_db(big)
