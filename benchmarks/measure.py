@@ -182,6 +182,14 @@ class Figure:
     target: float | None
     notes: list[str] = field(default_factory=list)
     fmt: Callable[[float], str] = fmt_time
+    #: A target on the difference of the medians (in seconds) instead of their ratio:
+    #: for a cost that adds to a fixed one, such as importing the package at start-up.
+    limit: float | None = None
+
+    @property
+    def gated(self) -> bool:
+        """Whether the figure has a target (a ratio or a limit), rather than being information."""
+        return self.target is not None or self.limit is not None
 
     @property
     def best_ratio(self) -> float:
@@ -193,17 +201,28 @@ class Figure:
 
     @property
     def passed(self) -> bool:
-        """The verdict: the ratio of the medians is at most the target."""
+        """The verdict: the ratio of the medians is at most the target (with a
+        ``limit``: their difference is at most the limit)."""
+        if self.limit is not None:
+            return self.op.median - self.base.median <= self.limit
         return self.target is None or self.median_ratio <= self.target
 
     @property
     def best_disagrees(self) -> bool:
-        """True when the ratio of the bests falls on the other side of the target."""
+        """True when the ratio (or difference) of the bests falls on the other side of the target."""
+        if self.limit is not None:
+            return (self.op.best - self.base.best <= self.limit) != self.passed
         return self.target is not None and (self.best_ratio <= self.target) != self.passed
 
     @property
+    def target_text(self) -> str:
+        if self.limit is not None:
+            return f"+{self.limit * 1000:g} ms"
+        return "-" if self.target is None else f"<= {self.target:g}"
+
+    @property
     def verdict(self) -> str:
-        if self.target is None:
+        if not self.gated:
             return "info"
         return ("PASS" if self.passed else "MISS") + ("*" if self.best_disagrees else "")
 
@@ -224,11 +243,10 @@ def report(figures: Sequence[Figure], skipped: Sequence[str] = ()) -> None:
     width = max([len(f.name) for f in figures] + [len("figure")])
     print()
     if figures:
-        print(f"{'figure':<{width}}  {'median':>6}  {'best':>6}  {'target':>7}  result")
-        print("-" * (width + 35))
+        print(f"{'figure':<{width}}  {'median':>6}  {'best':>6}  {'target':>9}  result")
+        print("-" * (width + 37))
     for f in figures:
-        target = "-" if f.target is None else f"<= {f.target:g}"
-        print(f"{f.name:<{width}}  {f.median_ratio:>6.2f}  {f.best_ratio:>6.2f}  {target:>7}  {f.verdict}")
+        print(f"{f.name:<{width}}  {f.median_ratio:>6.2f}  {f.best_ratio:>6.2f}  {f.target_text:>9}  {f.verdict}")
         for line in [*f.side_lines(), *f.notes]:
             print(f"{'':<6}{line}")
     for line in skipped:

@@ -5,6 +5,7 @@
     python3 dev.py bench --quick         # a tenth of the sizes, as a smoke run
     python3 dev.py bench --rounds 9      # more rounds on a noisy machine
     python3 dev.py bench --only e,i,g    # some figures only
+    python3 dev.py bench --only a,k --sizes 10000,100000   # a table by size
 
 Every figure times a successkit operation and its baseline in this process, in
 interleaved rounds on the same machine and the same kind of file, through the
@@ -34,9 +35,18 @@ script always exits 0: it is a report, not a gate.
 (j) sorted, limited lists over N companies (``--sort-rows``) on the declared
     indexes, against the same SQL by hand, SQLite and PostgreSQL: see
     ``index_figures.py``.
+(k) a get by id among M companies against raw ``sqlite3`` building the same
+    record; (l) ``import successkit`` in a new interpreter against a bare one:
+    see ``read_figures.py``.
+(m) a user's cockpit and (n) the 360 view of a big company, among M companies
+    and M CTAs, against the same reads by hand: see ``account_figures.py``.
+
 (p) goal lists sorted and filtered by the computed progress over N goals
     (``--progress-goals``), SQLite and PostgreSQL, against the same answer in
     SQL by hand: see ``goal_figures.py``.
+
+``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
+with a Markdown table of the ratios by size (``scale.py``).
 """
 
 from __future__ import annotations
@@ -61,17 +71,20 @@ import successkit as sk
 from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
+from account_figures import bench_accounts
 from goal_figures import bench_goal_list, bench_goal_progress
 from index_figures import bench_sorted_lists
 from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_db, report
 from pg_figures import PG_URL, bench_postgres
 from plan_figures import bench_apply, bench_clone
+from read_figures import bench_get, bench_import
 from rule_figures import bench_rule_run
+from scale import markdown_table
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijp"
+FIGURES = "abcdefghijklmnp"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -219,7 +232,7 @@ def orm_company_class() -> type[Any] | None:
     return OrmCompany
 
 
-def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
+def bench_insert(workdir: Path, n: int, settings: Settings, orm: bool = True) -> list[Figure]:
     rows = company_rows(n)
     ddl_probe = workdir / "ddl.db"
     kit = open_kit(ddl_probe)
@@ -267,7 +280,7 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         Side("successkit create_many", lambda a: a[0].companies.create_many(rows), sk_prepare, sk_finish),
         Side("raw sqlite3 executemany", raw_run, raw_prepare, raw_finish),
     ]
-    model = orm_company_class()
+    model = orm_company_class() if orm else None
     if model is not None:
         sides.append(orm_side(workdir, model, rows, checked))
     timings = measure(settings, *sides)
@@ -288,17 +301,21 @@ def bench_insert(workdir: Path, n: int, settings: Settings) -> list[Figure]:
         ],
     )
     if model is None:
-        fig.notes.append("SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped")
+        fig.notes.append(
+            "ORM side skipped (--no-orm)"
+            if not orm
+            else "SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped"
+        )
         return [fig]
-    orm = timings[2]
+    orm_timings = timings[2]
     return [
         fig,
         Figure(
             f"    SQLAlchemy ORM add_all {n:,} / raw executemany",
-            orm,
+            orm_timings,
             raw,
             None,
-            [f"successkit / SQLAlchemy ORM (medians): {skt.median / orm.median:.2f}"],
+            [f"successkit / SQLAlchemy ORM (medians): {skt.median / orm_timings.median:.2f}"],
         ),
     ]
 
@@ -460,12 +477,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only", metavar="LETTERS", default=FIGURES, help="the figures to run, e.g. 'e,i,g' (default: all)"
     )
+    parser.add_argument(
+        "--sizes",
+        metavar="N,N,...",
+        help="run the figures once per size, every row count set to it, and end with a Markdown "
+        "table of the ratios by size, e.g. 10000,100000,1000000 (see scale.py)",
+    )
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL figures")
+    parser.add_argument(
+        "--no-orm", dest="orm", action="store_false", help="skip the SQLAlchemy side of (a) (minutes at a million rows)"
+    )
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
     parser.add_argument("--keep", metavar="DIR", help="write the SQLite files to DIR and keep them")
     args = parser.parse_args(argv)
     args.only = {c for c in args.only.lower() if c.isalpha()}
     if not args.only <= set(FIGURES):
         parser.error(f"--only takes letters from {FIGURES}")
+    try:
+        args.sizes = [int(n.replace("_", "")) for n in args.sizes.split(",") if n.strip()] if args.sizes else []
+    except ValueError:
+        parser.error("--sizes takes whole numbers separated by commas, e.g. 10000,100000")
+    if any(n < 1 for n in args.sizes):
+        parser.error("--sizes must be at least 1")
     if args.rounds is None:
         args.rounds = 7 if args.quick else 5
     if args.rounds < 1 or args.warmup < 0:
@@ -473,18 +506,95 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def run_figures(
+    args: argparse.Namespace, sizes: Sizes, sort_rows: int, settings: Settings, workdir: Path
+) -> tuple[list[Figure], list[str]]:
+    """The figures ``args.only`` names at ``sizes``; also the lines saying what was skipped and why."""
+    figures: list[Figure] = []
+    skipped: list[str] = []
+
+    def add(*new: Figure) -> None:
+        figures.extend(new)
+        if args.sizes:  # long runs: each figure's lines as soon as it is measured
+            report(new)
+
+    if "a" in args.only:
+        print(f"(a) inserting {sizes.insert_rows:,} companies three ways ...", flush=True)
+        add(*bench_insert(workdir, sizes.insert_rows, settings, orm=args.orm))
+    if args.only & set("bc"):
+        big = workdir / "query.db"
+        remove_db(big)
+        print(f"    populating {sizes.query_rows:,} companies for (b) and (c) ...", flush=True)
+        print(f"    ({populate(big, sizes.query_rows):.1f} s)", flush=True)
+        if "b" in args.only:
+            print("(b) timing the list query ...", flush=True)
+            add(bench_query(big, sizes.query_rows, settings.times(3)))
+        if "c" in args.only:
+            print("(c) measuring peak memory while streaming ...", flush=True)
+            add(bench_stream(big, sizes.query_rows, sizes.stream_small))
+        if not args.keep:
+            remove_db(big)
+    if "d" in args.only:
+        print("(d) applying a 50x10 plan template ...", flush=True)
+        add(bench_apply(workdir, settings))
+    if "e" in args.only:
+        print("(e) cloning a 200x10 plan ...", flush=True)
+        add(*bench_clone(workdir, settings))
+    if "f" in args.only:
+        goal_rows = sizes.query_rows // 2
+        print(f"(f) listing {goal_rows:,} goals grouped by fiscal quarter ...", flush=True)
+        add(bench_goal_list(workdir, goal_rows, settings.times(3)))
+    if "i" in args.only:
+        print(f"(i) a rule raising a CTA for each of {sizes.rule_rows:,} companies, then its rerun ...", flush=True)
+        add(*bench_rule_run(workdir, sizes.rule_rows, settings))
+    if "j" in args.only:
+        print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
+        found, why_not = bench_sorted_lists(workdir, company_rows, sort_rows, settings, postgres=args.postgres)
+        add(*found)
+        skipped.extend(why_not)
+    if "k" in args.only:
+        print(f"(k) getting companies by id among {sizes.query_rows:,} ...", flush=True)
+        add(*bench_get(workdir, company_rows, sizes.query_rows, settings))
+    if "l" in args.only:
+        print("(l) importing successkit in new interpreters ...", flush=True)
+        add(bench_import(settings))
+    if args.only & set("mn"):
+        print(f"(m), (n) a cockpit and a 360 view among {sizes.query_rows:,} companies and CTAs ...", flush=True)
+        add(*bench_accounts(workdir, company_rows, sizes.query_rows, settings, args.only))
+    if "p" in args.only:
+        progress_goals = args.progress_goals or sizes.query_rows // 2
+        print(f"(p) goal lists by progress over {progress_goals:,} goals on SQLite and PostgreSQL ...", flush=True)
+        found, why_not = bench_goal_progress(workdir, progress_goals, settings, PG_URL if args.postgres else None)
+        add(*found)
+        skipped.extend(why_not)
+    if args.postgres and args.only & set("gh"):
+        print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
+        pg, why = bench_postgres(
+            company_rows,
+            sizes.insert_rows if "g" in args.only else 0,
+            sizes.query_rows if "h" in args.only else 0,
+            settings,
+        )
+        add(*pg)
+        if why:
+            print(f"    {why}", flush=True)
+            skipped.append(f"(g), (h) {why}")
+    return figures, skipped
+
+
+def choose_sizes(args: argparse.Namespace, size: int | None) -> tuple[Sizes, int]:
+    """The row counts of one run (every one of them ``size`` when given), and (j)'s."""
+    sizes = Sizes.choose(args.quick)
+    if size is not None:
+        return Sizes(insert_rows=size, query_rows=size, stream_small=max(1, size // 10), rule_rows=size), size
+    given = (("insert_rows", args.rows), ("query_rows", args.query_rows), ("rule_rows", args.rule_rows))
+    sizes = replace(sizes, **{k: v for k, v in given if v is not None})
+    sizes = replace(sizes, stream_small=max(1, sizes.query_rows // 10))
+    return sizes, args.sort_rows or sizes.query_rows
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    sizes = Sizes.choose(args.quick)
-    sizes = replace(
-        sizes,
-        **{
-            k: v
-            for k, v in (("insert_rows", args.rows), ("query_rows", args.query_rows), ("rule_rows", args.rule_rows))
-            if v is not None
-        },
-    )
-    sizes = replace(sizes, stream_small=max(1, sizes.query_rows // 10))
     settings = Settings(rounds=args.rounds, warmup=args.warmup, keep_gc=args.gc)
     print(
         f"successkit {sk.__version__} benchmarks ({'quick' if args.quick else 'full'} sizes); "
@@ -496,67 +606,28 @@ def main(argv: list[str]) -> int:
     )
 
     started = time.perf_counter()
+    runs: list[tuple[int, list[Figure], tuple[int, ...]]] = []
     figures: list[Figure] = []
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="successkit-bench-") as tmp:
         workdir = Path(args.keep) if args.keep else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-
-        if "a" in args.only:
-            print(f"(a) inserting {sizes.insert_rows:,} companies three ways ...", flush=True)
-            figures.extend(bench_insert(workdir, sizes.insert_rows, settings))
-        if args.only & set("bc"):
-            big = workdir / "query.db"
-            remove_db(big)
-            print(f"    populating {sizes.query_rows:,} companies for (b) and (c) ...", flush=True)
-            print(f"    ({populate(big, sizes.query_rows):.1f} s)", flush=True)
-            if "b" in args.only:
-                print("(b) timing the list query ...", flush=True)
-                figures.append(bench_query(big, sizes.query_rows, settings.times(3)))
-            if "c" in args.only:
-                print("(c) measuring peak memory while streaming ...", flush=True)
-                figures.append(bench_stream(big, sizes.query_rows, sizes.stream_small))
-        if "d" in args.only:
-            print("(d) applying a 50x10 plan template ...", flush=True)
-            figures.append(bench_apply(workdir, settings))
-        if "e" in args.only:
-            print("(e) cloning a 200x10 plan ...", flush=True)
-            figures.extend(bench_clone(workdir, settings))
-        if "f" in args.only:
-            goal_rows = sizes.query_rows // 2
-            print(f"(f) listing {goal_rows:,} goals grouped by fiscal quarter ...", flush=True)
-            figures.append(bench_goal_list(workdir, goal_rows, settings.times(3)))
-        if "i" in args.only:
-            print(f"(i) a rule raising a CTA for each of {sizes.rule_rows:,} companies ...", flush=True)
-            figures.append(bench_rule_run(workdir, sizes.rule_rows, settings))
-        if "j" in args.only:
-            sort_rows = args.sort_rows or sizes.query_rows
-            print(f"(j) sorted lists over {sort_rows:,} companies on SQLite and PostgreSQL ...", flush=True)
-            found, why_not = bench_sorted_lists(workdir, company_rows, sort_rows, settings)
+        for size in args.sizes or [None]:
+            sizes, sort_rows = choose_sizes(args, size)
+            if size is not None:
+                print(f"--- N = {size:,} ---", flush=True)
+            found, why_not = run_figures(args, sizes, sort_rows, settings, workdir)
             figures.extend(found)
             skipped.extend(why_not)
-        if "p" in args.only:
-            progress_goals = args.progress_goals or sizes.query_rows // 2
-            print(f"(p) goal lists by progress over {progress_goals:,} goals on SQLite and PostgreSQL ...", flush=True)
-            found, why_not = bench_goal_progress(workdir, progress_goals, settings, PG_URL)
-            figures.extend(found)
-            skipped.extend(why_not)
-        if args.only & set("gh"):
-            print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
-            pg, why = bench_postgres(
-                company_rows,
-                sizes.insert_rows if "g" in args.only else 0,
-                sizes.query_rows if "h" in args.only else 0,
-                settings,
-            )
-            figures.extend(pg)
-            if why:
-                print(f"    {why}", flush=True)
-                skipped.append(f"(g), (h) {why}")
+            if size is not None:
+                runs.append((size, found, (sizes.stream_small,)))
+                for line in why_not:
+                    print(line)
+                print(markdown_table(runs) + "\n", flush=True)  # the table so far
 
-    if figures or skipped:
+    if not args.sizes and (figures or skipped):
         report(figures, skipped)
-    gated = [f for f in figures if f.target is not None]
+    gated = [f for f in figures if f.gated]
     missed = [f for f in gated if not f.passed]
     print(
         f"{len(gated) - len(missed)} of {len(gated)} targets met (ratio of the median times) "

@@ -11,10 +11,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
-import pluggy
 
 from successkit.admin.statuses import StatusRegistry
-from successkit.plugins import make_plugin_manager
 from successkit.query.bind import BoundGroup, BoundQuery, bind, bind_group
 from successkit.query.language import Query
 from successkit.query.schema import FieldType, schema_of
@@ -26,6 +24,8 @@ from .clock import Clock, to_clock
 from .errors import AccessDenied, QueryError, ValidationError
 
 if TYPE_CHECKING:
+    import pluggy
+
     from successkit.accounts.companies import CompanyService, RelationshipService, RelationshipTypeService
     from successkit.accounts.custom_fields import CustomFieldService
     from successkit.accounts.people import PersonService, UserService
@@ -324,6 +324,8 @@ def open(
     """
     if url is not None and not isinstance(url, str):
         raise ValidationError("the storage URL must be a string", value=url)
+    from successkit.plugins import make_plugin_manager  # pluggy loads when a kit opens, not on import
+
     pm = make_plugin_manager(plugins, entry_points=entry_points)
     storage = StorageRegistry()
     pm.hook.successkit_register_storage(register=storage.register)

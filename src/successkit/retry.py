@@ -16,7 +16,6 @@ due date to March"), the right answer is to read again and try again::
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -33,6 +32,8 @@ def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
     time between 0 and ``min(max_delay, base_delay * 2**(attempt - 1))`` seconds
     (exponential backoff with full jitter).  The storage backends' own retries
     of transient database errors use it too."""
+    import random  # on the first retry only: ``import successkit`` does without it
+
     return random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
 
 

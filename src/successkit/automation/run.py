@@ -262,12 +262,12 @@ class RuleExecution:
         tasks: list[Task] = []
         changed: list[tuple[Cta, int]] = []
         for t in targets:
-            name = self._text(a["name"], t)
             held, raised = self._held_back(t, existing.get(t.id, []), priority, rank, cooldown)
             if raised is not None:
                 changed.append(raised)
             if held:
                 continue
+            name = self._text(a["name"], t)  # only for a CTA to create: a rerun holds most back
             owner = self._owner_or_skip(action, t, owners[t.id])
             if owner is None:
                 continue

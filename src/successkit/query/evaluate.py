@@ -129,20 +129,23 @@ def matches(node: Node | None, record: Any) -> bool:
 
 
 def sort_records(records: list[Any], query: BoundQuery) -> list[Any]:
-    """Order records by the query's sort keys, nulls last, ties by id."""
-    records.sort(key=lambda r: r.id)
-    for field, descending in reversed(query.sort):
-        records.sort(key=_sort_key(field), reverse=descending)
-        records.sort(key=lambda r, f=field: value_of(r, f) is None)  # type: ignore[misc]
+    """Order records (in place) by the query's sort keys, nulls last, ties by id:
+    stable sorts from the last key to the first, each record's values read once."""
+    if not query.sort:
+        records.sort(key=lambda r: r.id)
+        return records
+    fields = [f for f, _ in query.sort]
+    rows = [(tuple([value_of(r, f) for f in fields]), r) for r in records]
+    rows.sort(key=lambda row: row[1].id)
+    for i in range(len(fields) - 1, -1, -1):
+        rows.sort(key=lambda row, i=i: _sort_key(row[0][i]), reverse=query.sort[i][1])  # type: ignore[misc]
+        rows.sort(key=lambda row, i=i: row[0][i] is None)  # type: ignore[misc]
+    records[:] = [r for _, r in rows]
     return records
 
 
-def _sort_key(field: FieldRef) -> Callable[[Any], tuple[int, Any]]:
-    def key(r: Any) -> tuple[int, Any]:
-        v = value_of(r, field)
-        return (0, 0) if v is None else _key(v)
-
-    return key
+def _sort_key(v: Any) -> tuple[int, Any]:
+    return (0, 0) if v is None else _key(v)
 
 
 def page(records: list[Any], query: BoundQuery) -> list[Any]:

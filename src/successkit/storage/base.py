@@ -192,7 +192,8 @@ class Store(abc.ABC):
         schema = self.schema(kind)
         self._count("get")
         with self._lock:
-            found = self._get_many(schema, _lookups([id]))
+            # one id that is text without NUL (see _lookups), checked without building a list of candidates
+            found = self._get_many(schema, [id]) if type(id) is str and "\x00" not in id else []
         if not found:
             raise NotFound(kind, id)
         return found[0]

@@ -14,6 +14,7 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -129,6 +130,8 @@ def _path(name: str) -> str:
 def _json_array(values: list[Any]) -> str:
     """Query values (text and numbers) as a JSON array that SQLite reads back
     value for value; an infinity is written as a number past the float range."""
+    if all(type(v) is str for v in values):  # ids, keys: one call for the whole list
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     items = []
     for v in values:
         if isinstance(v, float) and not math.isfinite(v):
@@ -168,6 +171,35 @@ def _check_timeout(seconds: Any) -> float:
     return float(seconds)
 
 
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The SQL text of a kind's reads and writes by id, made once when the store
+    opens rather than on every call; ``sqlite3`` keeps each text's prepared
+    statement in its cache, keyed by the text."""
+
+    get_one: str
+    get_many: str
+    insert: str
+    versions: str
+    update: str
+    delete: str
+
+    @classmethod
+    def of(cls, schema: KindSchema) -> _Statements:
+        table = quote(schema.kind)
+        cols = ", ".join(quote(c) for c in schema.names)
+        by_ids = '"id" IN (SELECT value FROM json_each(?))'
+        sets = ", ".join(f"{quote(n)} = ?" for n in schema.names if n != "id")
+        return cls(
+            get_one=f'SELECT {cols} FROM {table} WHERE "id" = ?',
+            get_many=f"SELECT {cols} FROM {table} WHERE {by_ids}",
+            insert=f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(schema.columns))})",
+            versions=f'SELECT "id", "version" FROM {table} WHERE {by_ids}',
+            update=f'UPDATE {table} SET {sets} WHERE "id" = ? AND "version" = ?',
+            delete=f"DELETE FROM {table} WHERE {by_ids}",
+        )
+
+
 class SQLiteStore(SQLProgress, Store):
     """Records in one SQLite file (or ``:memory:``), one table per record kind."""
 
@@ -183,6 +215,7 @@ class SQLiteStore(SQLProgress, Store):
         self.busy_timeout = _check_timeout(busy_timeout)
         self.synchronous = synchronous.upper()
         self.dialect = SQLiteDialect()
+        self._sql = {kind: _Statements.of(schema) for kind, schema in self.schemas.items()}
         self._conn = self._connect()
         try:
             self._ensure_schema()
@@ -329,23 +362,21 @@ class SQLiteStore(SQLProgress, Store):
 
     # ----------------------------------------------------------------- records
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
-        cols = ", ".join(quote(c) for c in schema.names)
-        sql = f'SELECT {cols} FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))'
+        sql = self._sql[schema.kind]
         with _translate():
-            rows = self._conn.execute(sql, (json.dumps(ids),)).fetchall()
-        return [schema.from_row(r) for r in rows]
+            if len(ids) == 1:  # a get: the primary-key lookup, without json_each
+                rows = self._conn.execute(sql.get_one, ids).fetchall()
+            else:
+                rows = self._conn.execute(sql.get_many, (json.dumps(ids),)).fetchall()
+        from_row = schema.from_row
+        return [from_row(r) for r in rows]
 
     def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
-        marks = ", ".join("?" * len(schema.columns))
-        cols = ", ".join(quote(c) for c in schema.names)
-        sql = f"INSERT INTO {quote(schema.kind)} ({cols}) VALUES ({marks})"
         with _translate():
-            self._conn.executemany(sql, map(schema.to_row, records))
+            self._conn.executemany(self._sql[schema.kind].insert, map(schema.to_row, records))
 
     def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
-        names = [n for n in schema.names if n != "id"]
-        sets = ", ".join(f"{quote(n)} = ?" for n in names)
-        sql = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = ? AND "version" = ?'
+        statements = self._sql[schema.kind]
 
         def rows() -> Iterator[tuple[Any, ...]]:
             for record, expected in items:
@@ -355,21 +386,15 @@ class SQLiteStore(SQLProgress, Store):
         ids = [r.id for r, _ in items]
         with _translate():
             # Inside the write transaction, so nobody can change a version in between.
-            found = dict(
-                self._conn.execute(
-                    f'SELECT "id", "version" FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))',
-                    (json.dumps(ids),),
-                ).fetchall()
-            )
+            found = dict(self._conn.execute(statements.versions, (json.dumps(ids),)).fetchall())
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
-                self._conn.executemany(sql, rows())
+                self._conn.executemany(statements.update, rows())
         return stale
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
-        sql = f'DELETE FROM {quote(schema.kind)} WHERE "id" IN (SELECT value FROM json_each(?))'
         with _translate():
-            return self._conn.execute(sql, (json.dumps(ids),)).rowcount
+            return self._conn.execute(self._sql[schema.kind].delete, (json.dumps(ids),)).rowcount
 
     # ----------------------------------------------------------------- queries
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
