@@ -11,6 +11,8 @@ import pytest
 import successkit as sk
 from successkit.testing import fail_each_write
 
+from .helpers import snapshot
+
 
 @pytest.fixture
 def acme(kit: sk.Kit) -> sk.Company:
@@ -75,3 +77,27 @@ def _pandas() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_update_many_writes_the_changes_and_their_history_in_bounded_calls__HIST_01(kit: sk.Kit) -> None:
+    """One transaction: one read of the companies, one bulk update, one bulk history insert,
+    for 3 companies as for 60; a stale record or an unknown id changes nothing."""
+    kit.history.tracked("company")  # the settings are read once, then kept
+    seen = []
+    for n in (3, 60):
+        made = kit.companies.create_many([{"name": f"C{n}-{i}", "arr": 10.0} for i in range(n)])
+        kit.store.stats.reset()
+        done = kit.companies.update_many([(c.id, {"arr": 20.0, "industry": "Retail"}) for c in made])
+        seen.append(dict(kit.store.stats.calls))
+        assert {c.arr for c in done} == {20.0}
+        assert len(kit.history.series("arr", records=made)) == n
+    assert seen[0] == seen[1] and seen[0]["update_many"] == seen[0]["insert_many"] == seen[0]["get_many"] == 1
+    stale, fresh = made[0], kit.companies.get(made[1].id)
+    before = snapshot(kit)
+    with pytest.raises(sk.ConflictError):
+        kit.companies.update_many([(fresh, {"arr": 30.0}), (stale, {"arr": 30.0})])
+    with pytest.raises(sk.NotFound):
+        kit.companies.update_many([(fresh, {"arr": 30.0}), ("nobody", {"arr": 30.0})])
+    with pytest.raises(sk.ValidationError):
+        kit.companies.update_many([(fresh, {"arr": "lots"})])
+    assert snapshot(kit) == before

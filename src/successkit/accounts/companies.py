@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
 from successkit.records.checks import as_list, check_attributes, field_changes, require_text
-from successkit.service import Service
-from successkit.signals.history import saved_with_history
+from successkit.service import Service, evolve
+from successkit.signals.history import record_changes, saved_with_history
 from successkit.views.record_list import RecordList
 
 if TYPE_CHECKING:
@@ -162,6 +162,43 @@ class CompanyService(Service[Company]):
         if fields is not None:
             changes["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **field_changes(fields)})
         return self._save(current, changes)
+
+    def update_many(self, changes: Iterable[tuple[Company | str, Mapping[str, Any]]]) -> list[Company]:
+        """Change many companies in one transaction: each (company or id, changes) pair as
+        :meth:`update` takes them (``fields`` merged into the current ones).  A company given
+        as a record must be current (STORE_04); one read for the ids, one for the CSMs, one
+        bulk update and one bulk insert of the history (HIST_01), however many."""
+        pairs = as_list(self.kind, "changes", changes)
+        allowed = {**_COMPANY_ATTRS, "name": str}
+        checked: list[tuple[Company | str, dict[str, Any], Any]] = []
+        for pair in pairs:
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[1], Mapping)):
+                raise ValidationError("update_many takes (company, changes) pairs", rule="SEC_05", value=pair)
+            values = dict(pair[1])
+            fields = values.pop("fields", None)
+            change = check_attributes(self.kind, values, allowed)
+            if "name" in change:
+                change["name"] = require_text(self.kind, "name", change["name"])
+            checked.append((pair[0], change, None if fields is None else field_changes(fields)))
+        with self.kit.transaction():
+            csms = sorted({c["csm_id"] for _, c, _ in checked if c.get("csm_id") is not None})
+            found = {u.id for u in self.kit.users.get_many(csms)}
+            if set(csms) - found:
+                raise ValidationError("csm_id names no user", value=sorted(set(csms) - found)[0])
+            ids = [self.id_of(ref) for ref, _, _ in checked]
+            stored = {c.id: c for c in self.kit.store.get_many(self.kind, ids)}
+            updates, befores = [], []
+            for (ref, change, fields), cid in zip(checked, ids, strict=True):
+                current = ref if isinstance(ref, Company) else stored.get(cid)
+                if current is None:
+                    raise NotFound(self.kind, cid)
+                if fields is not None:
+                    change["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **fields})
+                updates.append((evolve(self.kit, current, **change), current.version))
+                befores.append(current)
+            self.kit.store.update_many(updates)
+            record_changes(self.kit, [(b, u) for b, (u, _) in zip(befores, updates, strict=True)])
+        return [u for u, _ in updates]
 
     def set_parent(self, company: Company | str, parent: Company | str | None) -> Company:
         """Move a company (and its subtree) under ``parent``, or make it a root.
