@@ -126,6 +126,20 @@ def test_company_view_holds_attributes_csm_and_hierarchy__C360_01(kit: sk.Kit, b
     assert view.relationship_types[book.rel.type_id].name == "Product line"
 
 
+def test_the_summary_comes_first__C360_03(kit: sk.Kit, book: Book) -> None:
+    """Health (with grade, colour and trend once scored), ARR, NPS, open CTAs and the renewal
+    with the days left, first in every rendering."""
+    view = kit.c360.company(book.target)
+    today = kit.today()
+    assert view.summary == {
+        "health": 78, "grade": None, "colour": None, "trend": None, "arr": 120_000, "nps": 42,
+        "open_ctas": 2, "renewal_date": date(2027, 2, 1), "renewal_in_days": (date(2027, 2, 1) - today).days,
+    }  # fmt: skip
+    heading, (line,) = view.sections()[0]
+    assert heading == "Summary" and line.startswith("Health 78 | ARR") and "2 open CTAs" in line
+    assert view.to_dict()["summary"]["renewal_date"] == "2027-02-01"
+
+
 def test_company_view_lists_open_ctas_and_snoozed_apart__C360_01(kit: sk.Kit, book: Book) -> None:
     view = kit.c360.company(book.target)
     assert [c.id for c in view.open_ctas] == [book.ctas["rel"].id, book.ctas["open"].id]  # by due date

@@ -155,11 +155,40 @@ class _View:
         user = self.users.get(user_id)
         return user.name if user is not None else user_id
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What the summary ribbon shows first (C360_03): health with its grade, colour and
+        trend, ARR, NPS, open CTAs, and the renewal date with the days left."""
+        record = self._record()
+        renewal = record.renewal_date
+        return {
+            "health": record.health_score,
+            "grade": self.score.grade if self.score else getattr(record, "score_grade", None),
+            "colour": self.score.colour if self.score else None,
+            "trend": getattr(record, "score_trend", None),
+            "arr": record.arr,
+            "nps": record.nps,
+            "open_ctas": len(self.open_ctas),
+            "renewal_date": renewal,
+            "renewal_in_days": None if renewal is None else (renewal - self.as_of).days,
+        }
+
+    def _summary_line(self) -> str:
+        s = self.summary
+        health = _text("health_score", s["health"])
+        grade = f" {s['grade']}" if s["grade"] else ""
+        trend = f" ({s['trend']})" if s["trend"] else ""
+        renewal = "-" if s["renewal_date"] is None else f"{s['renewal_date']} (in {s['renewal_in_days']} days)"
+        return (
+            f"Health {health}{grade}{trend} | ARR {_text('arr', s['arr'])} | NPS {_text('nps', s['nps'])} | "
+            f"{s['open_ctas']} open CTAs | renewal {renewal}"
+        )
+
     def sections(self) -> list[tuple[str, list[str]]]:
         """The view as (heading, lines) pairs: what ``describe`` and the notebook display show."""
         attrs_lines = [f"CSM: {self.csm.name if self.csm else '-'}"]
         attrs_lines += [f"{_label(k)}: {_text(k, v)}" for k, v in self.attributes.items()]
-        out = [("Attributes", attrs_lines)]
+        out = [("Summary", [self._summary_line()]), ("Attributes", attrs_lines)]
         if self.score is not None:
             out.append((f"Scorecard ({self.score.grade or 'NA'})", self.score.lines()))
         out += self._head_sections()
@@ -216,6 +245,7 @@ class _View:
             "timeline_next": self.timeline_next,
             "users": {k: to_dict(u) for k, u in self.users.items()},
             "score": None if self.score is None else self.score.to_dict(),
+            "summary": {k: _jsonable(v) for k, v in self.summary.items()},
         }
 
     def _cta_line(self, c: Cta) -> str:
