@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 import successkit as sk
-from successkit.query.language import ByField, CalendarQuarter, FiscalQuarter
+from successkit.query.language import ByField, CalendarQuarter, FiscalQuarter, Query
 
 from .faults import fail_each_write, snapshot
 
@@ -183,6 +183,29 @@ class StoreConformance:
         assert kit.companies.group(ByField("stage")) == [("Adoption", 3), ("Onboarding", 3)]
         assert kit.companies.group(CalendarQuarter("renewal_date")) == [("2027-Q1", 3), ("2027-Q2", 3)]
         assert kit.companies.group(FiscalQuarter("renewal_date", start_month=4)) == [("FY2026-Q4", 3), ("FY2027-Q1", 3)]
+
+    def test_aggregates_by_value_and_quarter__REPORT_01(self, kit: sk.Kit) -> None:
+        _companies(kit, 6)
+        table = kit.companies.aggregate(
+            by=["stage", CalendarQuarter("renewal_date")], measures={"n": "count", "arr": "sum", "top": ("max", "arr")}
+        )
+        rows = [(r.keys, r["n"], r["arr"], r["top"]) for r in table]
+        assert rows == [
+            (("Adoption", "2027-Q1"), 1, 100.0, 100.0),
+            (("Adoption", "2027-Q2"), 2, 800.0, 500.0),
+            (("Onboarding", "2027-Q1"), 2, None, None),
+            (("Onboarding", "2027-Q2"), 1, None, None),
+        ]
+        assert kit.companies.aggregate([("name", "=", "nobody")]).to_dicts() == [{"count": 0}]
+
+    def test_several_queries_read_at_once__STORE_01(self, kit: sk.Kit) -> None:
+        _companies(kit, 3)
+        kit.users.create("Ada")
+        companies, users = kit.store.query_many(
+            [kit.bind("company", Query(sort=["name"])), kit.bind("user", Query(sort=["name"]))]
+        )
+        assert [c.name for c in companies] == ["Company 0", "Company 1", "Company 2"]
+        assert [u.name for u in users] == ["Ada"]
 
     def test_relative_dates_use_the_kit_clock__STORE_02(self, kit: sk.Kit) -> None:
         today = kit.today()
