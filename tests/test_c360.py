@@ -323,11 +323,11 @@ def test_store_calls_do_not_grow_with_what_the_company_holds__C360_02(kit: sk.Ki
     small = counted(kit, lambda: kit.c360.company(few, timeline_limit=50))
     large = counted(kit, lambda: kit.c360.company(many, timeline_limit=50))
     assert len(kit.c360.company(many, timeline_limit=50).timeline) == 30
-    assert small == large == 17  # two ancestors, one read a level; plan counts: four grouped counts
+    assert small == large == 20  # two ancestors, one read a level; plan counts: four grouped counts
     assert (
         counted(kit, lambda: kit.c360.relationship(few_rel))
         == counted(kit, lambda: kit.c360.relationship(many_rel))
-        == 14
+        == 17
     )
 
 
@@ -337,4 +337,33 @@ def test_store_calls_stay_bounded_at_the_deepest_level__C360_02(kit: sk.Kit) -> 
     populate(w, deepest, 4, "deep", children=False)  # the last level has none
     view = kit.c360.company(deepest)
     assert len(view.ancestors) == 4
-    assert counted(kit, lambda: kit.c360.company(deepest)) == 19  # the most a company view ever costs
+    assert counted(kit, lambda: kit.c360.company(deepest)) == 22  # the most a company view ever costs
+
+
+def test_usage_surveys_and_sponsor_tracking_show_in_the_360__C360_03(kit: sk.Kit, book: Book) -> None:
+    view = kit.c360.company(book.target)
+    assert view.signals.usage == () and view.signals.nps is None
+    assert [s.name for s in view.signals.sponsors] == ["Zed"]
+    kit.metrics.declare("logins", "Logins")
+    today = kit.today()
+    kit.usage.ingest(
+        [
+            {"metric": "logins", "company": book.target, "period": today - timedelta(days=d), "value": 2}
+            for d in range(60)
+        ]
+    )
+    zed = next(p for p in kit.people.of_company(book.target) if p.name == "Zed")
+    survey = kit.surveys.create(
+        "Pulse", [{"key": "nps", "type": "nps", "text": "?"}, {"key": "c", "type": "csat", "text": "?"}]
+    )
+    kit.surveys.respond(survey, zed, {"nps": 10, "c": 5}, company=book.target)
+    kit.timeline.log("call", "Sponsor check-in", company=book.target, participants=[zed])
+    view = kit.c360.company(book.target)
+    (logins,) = view.signals.usage
+    assert (logins.current, logins.previous, logins.change) == (60.0, 60.0, 0.0)
+    assert (view.signals.nps, view.signals.csat, view.signals.nps_answers) == (100.0, 100.0, 1)
+    assert view.signals.sponsors[0].last_contact is not None
+    text = view.describe()
+    assert "Logins: 60 in the last 30 days (+0% against the 30 before)" in text
+    assert "NPS +100 from 1 answers" in text and "Zed (sponsor): last contact" in text
+    assert view.to_dict()["signals"]["usage"][0]["current"] == 60.0

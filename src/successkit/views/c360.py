@@ -12,11 +12,15 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - goals, then their progress, computed by the store: two calls (GOAL_06);
 - the recent timeline: one keyset page, one query (TL_03).
 
-- the scorecard section of a scored record (SCORE_12): three calls, none unscored.
+- the scorecard section of a scored record (SCORE_12): three calls, none unscored;
+- usage, surveys and sponsor tracking (C360_03): the metrics, then two usage
+  windows when there are any; one survey aggregate; one query for the sponsors'
+  last contacts when there are sponsors.
 
-A company view therefore costs at most 19 storage calls, a relationship view
-at most 14 (each three more once scored), whether the company holds two plans or two thousand (plus, on a
-kit's first view, one read of the custom-field declarations per kind queried).
+A company view therefore costs at most 22 storage calls, a relationship view
+at most 17 (each two more with usage metrics, three more once scored), whether
+the company holds two plans or two thousand (plus, on a kit's first view, one
+read of the custom-field declarations per kind queried).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from successkit.records.checks import flag
 from successkit.records.dicts import to_dict
 
 from .c360_score import ScoreSection, score_section
+from .c360_signals import Signals, signals_of
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -103,6 +108,8 @@ class _View:
     users: Mapping[str, User] = attrs.field(factory=dict, eq=False)
     #: The scorecard section (SCORE_12); None for a record never scored.
     score: ScoreSection | None = None
+    #: Usage, surveys and sponsor tracking (C360_03).
+    signals: Signals = attrs.field(factory=Signals)
 
     @property
     def sponsors(self) -> tuple[Person, ...]:
@@ -209,6 +216,7 @@ class _View:
                 [_person_line(p) for p in self.people],
             )
         )
+        out += self.signals.sections()
         more = ", more on the next page" if self.timeline_next else ""
         out.append((f"Recent timeline ({len(self.timeline)}{more})", [_activity_line(i) for i in self.timeline]))
         return out
@@ -246,6 +254,7 @@ class _View:
             "users": {k: to_dict(u) for k, u in self.users.items()},
             "score": None if self.score is None else self.score.to_dict(),
             "summary": {k: _jsonable(v) for k, v in self.summary.items()},
+            "signals": self.signals.to_dict(),
         }
 
     def _cta_line(self, c: Cta) -> str:
@@ -393,8 +402,8 @@ class Customer360Service:
         drafts: bool = True,
         relationship_goals: bool | None = None,
     ) -> Company360:
-        """A company's 360 view (C360_01) in at most 19 storage calls once the kit has read its
-        custom-field declarations (C360_02).
+        """A company's 360 view (C360_01) in at most 22 storage calls (see the module
+        docstring) once the kit has read its custom-field declarations (C360_02).
 
         ``timeline_limit`` is how many of the newest activities to show
         (1-500); ``relationships=False`` keeps CTAs, plans, goals and the
@@ -432,7 +441,7 @@ class Customer360Service:
     def relationship(
         self, relationship: Relationship | str, *, timeline_limit: int = 20, drafts: bool = True
     ) -> Relationship360:
-        """A relationship's 360 view (R360, C360_01) in at most 14 storage calls (C360_02)."""
+        """A relationship's 360 view (R360, C360_01) in at most 17 storage calls (see the module docstring; C360_02)."""
         kit = self.kit
         _check_options(timeline_limit, True, drafts)
         rel = kit.relationships.get(relationship)
@@ -498,6 +507,7 @@ class Customer360Service:
         """The sections both views have (:class:`_View`)."""
         return {
             "score": score_section(self.kit, record),
+            "signals": signals_of(self.kit, record, people, self.kit.today()),
             "as_of": self.kit.today(),
             "csm": users.get(csm_id or ""),
             "open_ctas": work.open_ctas,

@@ -1,0 +1,161 @@
+"""The signal sections of the 360 views (C360_03): product usage over the last 30 days
+against the 30 before, survey scores over 12 months, and sponsor tracking (each
+sponsor's role and last contact).  Bounded storage calls: one for the metrics and two
+windows when there are any, one survey aggregate, one query for the sponsors' last
+contacts when there are sponsors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from successkit.clock import days_before
+
+if TYPE_CHECKING:
+    from successkit.kit import Kit
+    from successkit.records import Company, Person, Relationship
+
+__all__ = ["SIGNAL_DAYS", "Signals", "signals_of"]
+
+#: The usage window of the 360 (days), and the survey window (months).
+SIGNAL_DAYS = 30
+SURVEY_MONTHS = 12
+
+
+@attrs.frozen
+class UsageLine:
+    """A metric's total over the last 30 days, the 30 before, and the change in %."""
+
+    metric: str
+    label: str
+    current: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if not self.previous or self.current is None:
+            return None
+        return 100.0 * (self.current - self.previous) / abs(self.previous)
+
+
+@attrs.frozen
+class SponsorLine:
+    """A sponsor, their role and the last time they took part in an activity (None: never)."""
+
+    person_id: str
+    name: str
+    role: str | None
+    last_contact: datetime | None
+
+
+@attrs.frozen
+class Signals:
+    """What the signals say of a company or relationship (C360_03)."""
+
+    usage: tuple[UsageLine, ...] = ()
+    nps: float | None = None
+    nps_answers: int = 0
+    csat: float | None = None
+    csat_answers: int = 0
+    sponsors: tuple[SponsorLine, ...] = ()
+
+    def sections(self) -> list[tuple[str, list[str]]]:
+        usage = [
+            f"{u.label}: {_num(u.current)} in the last {SIGNAL_DAYS} days"
+            + ("" if u.change is None else f" ({u.change:+.0f}% against the {SIGNAL_DAYS} before)")
+            for u in self.usage
+        ]
+        surveys = []
+        if self.nps_answers:
+            surveys.append(f"NPS {self.nps:+.0f} from {self.nps_answers} answers")
+        if self.csat_answers:
+            surveys.append(f"CSAT {self.csat:.0f}% satisfied from {self.csat_answers} answers")
+        sponsors = [
+            f"{s.name} ({(s.role or 'sponsor').replace('_', ' ')}): last contact "
+            + (s.last_contact.date().isoformat() if s.last_contact else "never")
+            for s in self.sponsors
+        ]
+        return [
+            (f"Usage ({len(self.usage)} metrics)", usage),
+            (f"Surveys (last {SURVEY_MONTHS} months)", surveys),
+            (f"Sponsor tracking ({len(self.sponsors)})", sponsors),
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "usage": [{**attrs.asdict(u), "change": u.change} for u in self.usage],
+            "nps": self.nps,
+            "nps_answers": self.nps_answers,
+            "csat": self.csat,
+            "csat_answers": self.csat_answers,
+            "sponsors": [
+                {**attrs.asdict(s), "last_contact": None if s.last_contact is None else s.last_contact.isoformat()}
+                for s in self.sponsors
+            ],
+        }
+
+
+def signals_of(kit: Kit, record: Company | Relationship, people: Sequence[Person], today: date) -> Signals:
+    """The signals of a company (its relationships' included) or of a relationship."""
+    company = record.__kind__ == "company"
+    key = "company_id" if company else "record_id"
+    usage = _usage(kit, key, record.id, today)
+    scope: list[Any] = [(key, "=", record.id)]
+    start = today - relativedelta(months=SURVEY_MONTHS) + relativedelta(days=1)
+    answers = kit.survey_responses.aggregate(
+        [*scope, ("answered_on", "between", [start, today])], by=["nps_category", "csat"], measures={"n": "count"}
+    )
+    n_nps = promoters = detractors = n_csat = happy = 0
+    for row in answers:
+        category, csat = row.keys
+        if category is not None:
+            n_nps += row["n"]
+            promoters += row["n"] if category == "promoter" else 0
+            detractors += row["n"] if category == "detractor" else 0
+        if csat is not None:
+            n_csat += row["n"]
+            happy += row["n"] if csat >= 4 else 0
+    return Signals(
+        usage=usage,
+        nps=None if not n_nps else 100.0 * (promoters - detractors) / n_nps,
+        nps_answers=n_nps,
+        csat=None if not n_csat else 100.0 * happy / n_csat,
+        csat_answers=n_csat,
+        sponsors=_sponsors(kit, [p for p in people if p.sponsor or p.role in ("executive_sponsor", "champion")]),
+    )
+
+
+def _usage(kit: Kit, key: str, record_id: str, today: date) -> tuple[UsageLine, ...]:
+    metrics = kit.metrics.list(sort=["key"])
+    if not metrics:
+        return ()
+    start = days_before(today, SIGNAL_DAYS - 1)
+    windows = []
+    for lo, hi in ((start, today), (days_before(start, SIGNAL_DAYS), days_before(start, 1))):
+        table = kit.usage.aggregate(
+            [(key, "=", record_id), ("period", "between", [lo, hi])], by="metric", measures={"v": ("sum", "value")}
+        )
+        windows.append({r.keys[0]: r["v"] for r in table})
+    return tuple(UsageLine(m.key, m.label, windows[0].get(m.key), windows[1].get(m.key)) for m in metrics)
+
+
+def _sponsors(kit: Kit, sponsors: list[Person]) -> tuple[SponsorLine, ...]:
+    if not sponsors:
+        return ()
+    ids = [p.id for p in sponsors]
+    recent = kit.timeline.list(
+        [("participant_person_ids", "in", ids), ("draft", "=", False)], sort=["-occurred_at", "id"], limit=500
+    )
+    last: dict[str, datetime] = {}
+    for a in recent:
+        for pid in a.participant_person_ids:
+            last.setdefault(pid, a.occurred_at)
+    return tuple(SponsorLine(p.id, p.name, p.role, last.get(p.id)) for p in sponsors)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
