@@ -69,11 +69,14 @@ def test_the_company_nps_is_kept_in_step__SURVEY_02(world: dict[str, Any]) -> No
     kit, acme, globex, p = world["kit"], world["acme"], world["globex"], world["people"]
     kit.surveys.respond(world["survey"], p[0], {"nps": 10}, company=acme)
     kit.surveys.respond(world["survey"], world["gus"], {"nps": 2}, company=globex)
+    by_hand = kit.companies.create("Initech", nps=30.0)  # never surveyed: its NPS stays
+    kit.surveys.respond(world["survey"], p[1], {"support": 5}, company=acme)  # no NPS answer in it
     assert kit.surveys.update_nps() == 2
     assert (kit.companies.get(acme.id).nps, kit.companies.get(globex.id).nps) == (100.0, -100.0)
     assert kit.surveys.update_nps() == 0  # nothing changed
     assert kit.surveys.update_nps(until=TODAY + timedelta(days=400)) == 2  # the answers left the window
     assert kit.companies.get(acme.id).nps is None
+    assert kit.companies.get(by_hand.id).nps == 30.0
 
 
 def test_sends_not_answered_by_their_expiry__SURVEY_03(world: dict[str, Any]) -> None:

@@ -326,6 +326,23 @@ def _summary(summary: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) or "no targets"
 
 
+def _signals(kit: Kit, japan: Company) -> None:
+    """Sixty days of product usage and a survey answered by the sponsor (USAGE_01, SURVEY_01)."""
+    today = kit.today()
+    kit.metrics.declare("logins", "Logins", unit="sessions")
+    hiro = kit.people.of_company(japan)[0]
+    kit.usage.ingest(
+        [
+            {"metric": "logins", "company": japan, "person": hiro, "period": today - timedelta(days=d),
+             "value": 14 if d < 30 else 9}
+            for d in range(60)
+        ]
+    )  # fmt: skip
+    pulse = kit.surveys.create("Quarterly pulse", [{"key": "nps", "type": "nps", "text": "Would you recommend us?"}])
+    kit.surveys.respond(pulse, hiro, {"nps": 9}, company=japan)
+    kit.surveys.update_nps()
+
+
 def main(path: str | Path, out: TextIO) -> Kit:
     """Rebuild the demo workspace in the SQLite file ``path``, print it, print a
     360 view and write a Gantt chart next to the file."""
@@ -339,6 +356,7 @@ def main(path: str | Path, out: TextIO) -> Kit:
     show(kit, out)
     solutions(kit, out)
     japan = kit.companies.list([("name", "=", "Acme Japan")])[0]
+    _signals(kit, japan)
     kit.scorecards.set_value(japan, "sentiment", 70, comment="Steady after the go-live")
     out.write(f"\nHealth scores (SCORE_11): {kit.scorecards.recompute()}\n")
     japan = kit.companies.get(japan.id)

@@ -259,12 +259,13 @@ class SurveyService(Service[Survey]):
     def update_nps(self, *, months: int = 12, until: date | None = None) -> int:
         """Keep each company's ``nps`` in step with its responses over the window
         (SURVEY_02): one transaction, bounded storage calls; returns how many changed.
-        A company without NPS answers in the window keeps no NPS (None)."""
+        A company whose NPS answers all left the window keeps no NPS (None); a company
+        that never had one keeps the NPS it was given (by hand, or by an import)."""
         scores = self.scores(months=months, until=until)
         with self.kit.transaction():
-            wanted = {r.record_id: r.nps for r in scores}
-            have = self.kit.companies.list([("nps", "is not empty", None)])
-            stale = {c.id for c in have if c.id not in wanted}
+            wanted = {r.record_id: r.nps for r in scores if r.nps_answers}
+            answered = self.kit.survey_responses.aggregate([("nps", "is not empty", None)], by="company_id")
+            stale = {r.keys[0] for r in answered if r.keys[0] not in wanted}
             ids = sorted(set(wanted) | stale)
             before = {c.id: c for c in self.kit.store.get_many("company", ids) if c.nps != wanted.get(c.id)}
             changed = [
