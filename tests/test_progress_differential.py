@@ -17,6 +17,7 @@ keys, then by id.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -32,7 +33,6 @@ import successkit as sk
 from successkit.query.evaluate import matches, value_of
 from successkit.query.language import CalendarQuarter, Query
 from successkit.query.schema import FieldType
-from successkit.records import new_id
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 COMPANIES = ("c1", "c2")
@@ -48,8 +48,16 @@ SETTINGS = settings(
 )
 
 
+_IDS = itertools.count()
+
+
+def _id() -> str:
+    """An id made without the ids' random source (a strategy must not use ``random``)."""
+    return f"{next(_IDS):032x}"
+
+
 def _stamp(**kw: Any) -> dict[str, Any]:
-    return {"created_at": NOW, "updated_at": NOW, **kw}
+    return {"id": _id(), "created_at": NOW, "updated_at": NOW, **kw}
 
 
 @st.composite
@@ -66,7 +74,7 @@ def worlds(draw: st.DrawFn) -> list[Any]:
         plan = sk.SuccessPlan(
             **_stamp(
                 name="p",
-                name_key=f"p{i}-{new_id()}",
+                name_key=f"p{i}-{_id()}",
                 company_id="c1",
                 plan_type="onboarding",
                 status=draw(st.sampled_from(PLAN_STATUSES)),
@@ -79,7 +87,7 @@ def worlds(draw: st.DrawFn) -> list[Any]:
                 sk.Objective(**_stamp(name="o", company_id="c1", plan_id=plan.id, status=status, start_date=NOW.date()))
             )
     items = [("cta", c.id) for c in ctas] + [("plan", p.id) for p in plans]
-    items += [("cta", new_id()), ("plan", new_id())]  # deleted work: the links stay, the items are gone
+    items += [("cta", _id()), ("plan", _id())]  # deleted work: the links stay, the items are gone
     goals, links = [], []
     for i in range(draw(st.integers(0, 9))):
         goal = sk.Goal(
