@@ -303,15 +303,15 @@ def bench_insert(workdir: Path, n: int, settings: Settings, orm: bool = True) ->
             else "SQLAlchemy not installed (pip install 'successkit[bench]'): ORM skipped"
         )
         return [fig]
-    orm = timings[2]
+    orm_timings = timings[2]
     return [
         fig,
         Figure(
             f"    SQLAlchemy ORM add_all {n:,} / raw executemany",
-            orm,
+            orm_timings,
             raw,
             None,
-            [f"successkit / SQLAlchemy ORM (medians): {skt.median / orm.median:.2f}"],
+            [f"successkit / SQLAlchemy ORM (medians): {skt.median / orm_timings.median:.2f}"],
         ),
     ]
 
