@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     from successkit.goals.views import GoalRow, GoalView
     from successkit.health.explain import MeasureExplanation, ScoreExplanation
     from successkit.health.history import ScoreHistory, ScorePoint
+    from successkit.health.preview import PreviewRow, ScorePreview
     from successkit.health.recompute import GradeChange, ScoreRun
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
     from successkit.plans.objectives import natural_key
@@ -142,6 +143,7 @@ _LAZY = {
     "PlanView": "successkit.plans.plans",
     "PlaybookContent": "successkit.plans.playbooks",
     "PreparedTemplate": "successkit.plans.templates",
+    "PreviewRow": "successkit.health.preview",
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
@@ -151,6 +153,7 @@ _LAZY = {
     "ScoreExplanation": "successkit.health.explain",
     "ScoreHistory": "successkit.health.history",
     "ScorePoint": "successkit.health.history",
+    "ScorePreview": "successkit.health.preview",
     "ScoreRun": "successkit.health.recompute",
     "ShareAccess": "successkit.engagement.access",
     "ShareGrant": "successkit.engagement.sharing",
@@ -254,6 +257,7 @@ __all__ = [
     "PlaybookContent",
     "PlaybookTask",
     "PreparedTemplate",
+    "PreviewRow",
     "Query",
     "QueryError",
     "ReadOnlyError",
@@ -274,6 +278,7 @@ __all__ = [
     "ScoreHistory",
     "ScoreOverride",
     "ScorePoint",
+    "ScorePreview",
     "ScoreRun",
     "ScoreSnapshot",
     "Scorecard",
