@@ -85,7 +85,7 @@ if TYPE_CHECKING:
     from successkit.engagement.timeline import ActivityTypes, LatestValue, TimelineItem, TimelinePage
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
-    from successkit.health.explain import MeasureExplanation, ScoreExplanation
+    from successkit.health.explain import MeasureExplanation, RollupPart, ScoreExplanation
     from successkit.health.history import ScoreHistory, ScorePoint
     from successkit.health.preview import PreviewRow, ScorePreview
     from successkit.health.recompute import GradeChange, ScoreRun
@@ -147,6 +147,7 @@ _LAZY = {
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
+    "RollupPart": "successkit.health.explain",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
@@ -268,6 +269,7 @@ __all__ = [
     "Relationship",
     "Relationship360",
     "RelationshipType",
+    "RollupPart",
     "Rule",
     "RuleRun",
     "RuleStep",

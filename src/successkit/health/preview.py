@@ -114,13 +114,13 @@ def preview(kit: Kit, proposed: Scorecard, *, today: Any = None) -> ScorePreview
     cards = sorted([c for c in before.cards() if c.key != proposed.key] + [proposed], key=lambda c: (c.position, c.key))
     after = arrange(kit, kind, cards, before.measures, now)
     reads = read_scoring(kit, kind, day, now, [before, after])
+    stored, changed = reads.score_all(0), reads.score_all(1)
     rows = []
     for r in reads.records:
         old, new = reads.assigned[0][r.id], reads.assigned[1][r.id]
         if proposed.key not in (getattr(old, "key", None), getattr(new, "key", None)):
             continue
-        was = reads.score(old, r.id) if old is not None else None
-        will = reads.score(new, r.id) if new is not None else None
+        was, will = stored.get(r.id), changed.get(r.id)
         old_score, old_grade = (was.score, was.grade) if was is not None else (None, None)
         new_score, new_grade = (will.score, will.grade) if will is not None else (None, None)
         rows.append(PreviewRow(r.id, old_score, old_grade, new_score, new_grade))

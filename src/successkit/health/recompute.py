@@ -114,6 +114,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
         records, assigned = reads.records, reads.assigned[0]
         used = list({c.key: c for c in assigned.values() if c is not None}.values())
         scored = [r for r in records if assigned[r.id] is not None]
+        explained = reads.score_all()
         periods = {c.key: period_start(day, c.period) for c in used}
         ids = [snapshot_id(kind, r.id, periods[c.key]) for r in scored if (c := assigned[r.id]) is not None]
         existing = {s.id for s in kit.store.get_many("score_snapshot", ids)}
@@ -128,7 +129,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
                 if r.scorecard is None:
                     continue  # never scored: a score set by hand stays
             else:
-                e = reads.score(card, r.id)
+                e = explained[r.id]
                 counts["scored" if e.score is not None else "na"] += 1
                 period = periods[card.key]
                 snapshots.append(_snapshot(card, e, period, when))

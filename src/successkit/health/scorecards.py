@@ -24,15 +24,15 @@ from successkit.records.checks import check_names
 from successkit.service import Service
 
 from . import values
-from .assign import load_cards, overrides_of, readings_by_record, scoring_moment, target_record
+from .assign import load_cards, overrides_of, scoring_moment, target_record
 from .checks import check_definition, check_key, check_settings, check_target
 from .conditions import stored_condition
-from .explain import ScoreExplanation, score_record
+from .explain import ScoreExplanation
 from .history import ScoreHistory, history_of
 from .preview import ScorePreview, preview, replay
 from .recompute import ScoreRun, recompute
 from .schemes import check_scheme
-from .sources import ReadContext
+from .scoring import explain_one
 
 __all__ = ["ScorecardService"]
 
@@ -168,18 +168,10 @@ class ScorecardService(Service[Scorecard]):
 
     def explain(self, record: Target, *, today: date | None = None) -> ScoreExplanation:
         """The record's score computed now, with every measure's raw value, mapped
-        score, NA and why, effective weight and contribution (SCORE_05)."""
+        score, NA and why, effective weight and contribution (SCORE_05); a rolled-up
+        parent company's parts too (SCORE_08)."""
         day, now = scoring_moment(self.kit, today)
-        found = target_record(self.kit, record)
-        kind = found.__kind__
-        cards = load_cards(self.kit, kind, now)
-        card = cards.card_for(found)
-        if card is None:
-            return ScoreExplanation(kind, found.id, None, None, why="no scorecard applies", as_of=day)
-        ctx = ReadContext(self.kit, kind, [found], False, now)
-        readings = readings_by_record(ctx, cards.measures_of([card])).get(found.id, {})
-        overrides = overrides_of(self.kit, kind, [found.id]).get(found.id, {})
-        return score_record(card, cards.measures, kind, found.id, readings, overrides, day)
+        return explain_one(self.kit, target_record(self.kit, record), day, now)
 
     def recompute(self, target: str = "company", *, today: date | None = None) -> ScoreRun:
         """Score every company (or relationship) in one transaction with a bounded
