@@ -41,6 +41,8 @@ script always exits 0: it is a report, not a gate.
 (m) a user's cockpit and (n) the 360 view of a big company, among M companies
     and M CTAs, against the same reads by hand: see ``account_figures.py``.
 
+(s) a scorecard preview of a weight change over 10 x R companies against their
+    recompute: see ``score_figures.py``.
 (p) goal lists sorted and filtered by the computed progress over N goals
     (``--progress-goals``), SQLite and PostgreSQL, against the same answer in
     SQL by hand: see ``goal_figures.py``.
@@ -80,11 +82,12 @@ from plan_figures import bench_apply, bench_clone
 from read_figures import bench_get, bench_import
 from rule_figures import bench_rule_run
 from scale import markdown_table
+from score_figures import bench_preview
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnp"
+FIGURES = "abcdefghijklmnps"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -567,6 +570,9 @@ def run_figures(
         found, why_not = bench_goal_progress(workdir, progress_goals, settings, PG_URL if args.postgres else None)
         add(*found)
         skipped.extend(why_not)
+    if "s" in args.only:
+        print(f"(s) previewing a weight change over {sizes.rule_rows * 10:,} companies ...", flush=True)
+        add(bench_preview(workdir, sizes.rule_rows * 10, settings))
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(

@@ -85,8 +85,9 @@ if TYPE_CHECKING:
     from successkit.engagement.timeline import ActivityTypes, LatestValue, TimelineItem, TimelinePage
     from successkit.goals.progress import GoalProgress
     from successkit.goals.views import GoalRow, GoalView
-    from successkit.health.explain import MeasureExplanation, ScoreExplanation
+    from successkit.health.explain import MeasureExplanation, RollupPart, ScoreExplanation
     from successkit.health.history import ScoreHistory, ScorePoint
+    from successkit.health.preview import PreviewRow, ScorePreview
     from successkit.health.recompute import GradeChange, ScoreRun
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
     from successkit.plans.objectives import natural_key
@@ -142,15 +143,18 @@ _LAZY = {
     "PlanView": "successkit.plans.plans",
     "PlaybookContent": "successkit.plans.playbooks",
     "PreparedTemplate": "successkit.plans.templates",
+    "PreviewRow": "successkit.health.preview",
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
+    "RollupPart": "successkit.health.explain",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
     "ScoreExplanation": "successkit.health.explain",
     "ScoreHistory": "successkit.health.history",
     "ScorePoint": "successkit.health.history",
+    "ScorePreview": "successkit.health.preview",
     "ScoreRun": "successkit.health.recompute",
     "ShareAccess": "successkit.engagement.access",
     "ShareGrant": "successkit.engagement.sharing",
@@ -254,6 +258,7 @@ __all__ = [
     "PlaybookContent",
     "PlaybookTask",
     "PreparedTemplate",
+    "PreviewRow",
     "Query",
     "QueryError",
     "ReadOnlyError",
@@ -264,6 +269,7 @@ __all__ = [
     "Relationship",
     "Relationship360",
     "RelationshipType",
+    "RollupPart",
     "Rule",
     "RuleRun",
     "RuleStep",
@@ -274,6 +280,7 @@ __all__ = [
     "ScoreHistory",
     "ScoreOverride",
     "ScorePoint",
+    "ScorePreview",
     "ScoreRun",
     "ScoreSnapshot",
     "Scorecard",

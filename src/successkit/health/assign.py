@@ -31,7 +31,7 @@ from .sources import ReadContext, Reading, read_all
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["CardSet", "load_cards", "overrides_of", "readings_by_record", "scoring_moment", "target_record"]
+__all__ = ["CardSet", "arrange", "load_cards", "overrides_of", "readings_by_record", "scoring_moment", "target_record"]
 
 
 @attrs.frozen(eq=False)
@@ -51,6 +51,10 @@ class CardSet:
                 return card
         return self.default
 
+    def cards(self) -> list[Scorecard]:
+        """Every scorecard of the set: the conditioned ones in order, then the default."""
+        return [c for c, _ in self.conditioned] + ([self.default] if self.default is not None else [])
+
     def measures_of(self, cards: Sequence[Scorecard]) -> list[Measure]:
         """The measures the scorecards use, each once."""
         keys = dict.fromkeys(m["measure"] for c in cards for m in c.measures)
@@ -66,6 +70,13 @@ def load_cards(kit: Kit, target: str, now: datetime) -> CardSet:
             bind(Query(sort=["key"]), store.schema("measure"), {}, now),
         ]
     )
+    return arrange(kit, target, cards, {m.key: m for m in measures}, now)
+
+
+def arrange(
+    kit: Kit, target: str, cards: Sequence[Scorecard], measures: Mapping[str, Measure], now: datetime
+) -> CardSet:
+    """The scorecards ``cards`` of ``target`` (in position order) ready to assign records to."""
     conditioned = []
     default = None
     for card in cards:
@@ -78,7 +89,7 @@ def load_cards(kit: Kit, target: str, now: datetime) -> CardSet:
                 raise RuleViolation(
                     "SCORE_01", f"the condition of scorecard {card.key!r} no longer binds: {e.message}", value=e.value
                 ) from None
-    return CardSet(target, tuple(conditioned), default, {m.key: m for m in measures})
+    return CardSet(target, tuple(conditioned), default, measures)
 
 
 def target_record(kit: Kit, record: Any) -> Company | Relationship:

@@ -35,7 +35,7 @@ __all__ = [
 NA_POLICIES = ("exclude", "fixed")
 #: How often a record gets a snapshot (SCORE_07).
 PERIODS = ("day", "week", "month")
-#: How a parent's score may roll up from its children (SCORE_08; used by a later release).
+#: How a parent's score may roll up from its children and relationships (SCORE_08).
 ROLLUPS = ("mean", "arr_weighted", "worst")
 #: At most this many measures, and groups, on one scorecard (SEC_07).
 MAX_MEASURES = 100

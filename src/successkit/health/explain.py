@@ -19,7 +19,7 @@ from .mapping import OUTSIDE_BAND, is_number, map_value
 from .schemes import band_of
 from .sources import SOURCE_TYPES, Reading
 
-__all__ = ["MeasureExplanation", "ScoreExplanation", "json_raw", "score_record"]
+__all__ = ["MeasureExplanation", "RollupPart", "ScoreExplanation", "json_raw", "score_record"]
 
 
 def json_raw(value: Any) -> Any:
@@ -54,11 +54,30 @@ class MeasureExplanation:
 
 
 @attrs.frozen
+class RollupPart:
+    """A child company or relationship a parent's score rolls up from (SCORE_08):
+    its score (None: left out), ARR, and ``weight``, its share of the roll-up."""
+
+    record_kind: str
+    record_id: str
+    name: str
+    score: float | None
+    arr: float | None
+    weight: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The part as a JSON-ready dict."""
+        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+
+
+@attrs.frozen
 class ScoreExplanation:
     """A record's score and why (SCORE_05): ``score`` (None: NA), its range in
     the scheme (``grade`` label and ``colour``), the ``computed`` score a
     whole-score override replaces (``overridden_until``), and every measure's
-    :class:`MeasureExplanation`.  ``scorecard`` is None when none applies."""
+    :class:`MeasureExplanation`.  ``scorecard`` is None when none applies.  A
+    rolled-up score (SCORE_08) lists its parts in ``rollup``, combined by
+    ``rollup_method``; ``measures`` then show the company's own score."""
 
     record_kind: str
     record_id: str
@@ -71,6 +90,8 @@ class ScoreExplanation:
     why: str | None = None
     measures: tuple[MeasureExplanation, ...] = ()
     as_of: date | None = None
+    rollup: tuple[RollupPart, ...] = ()
+    rollup_method: str | None = None
 
     @property
     def na(self) -> bool:
@@ -81,6 +102,7 @@ class ScoreExplanation:
         """The explanation as a JSON-ready dict (dates as ISO text)."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
         out["measures"] = [m.to_dict() for m in self.measures]
+        out["rollup"] = [p.to_dict() for p in self.rollup]
         for key in ("overridden_until", "as_of"):
             out[key] = None if out[key] is None else out[key].isoformat()
         out["na"] = self.na
@@ -108,6 +130,11 @@ class ScoreExplanation:
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = [self._head()]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        if self.rollup:
+            lines.append(f"  rolled up ({self.rollup_method}) from:")
+            for p in self.rollup:
+                score = "NA" if p.score is None else f"{p.score:g}"
+                lines.append(f"    {p.record_kind} {p.name}: {score}, weight {p.weight:.3f}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -25,16 +25,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.outcome import Outcome
-from successkit.query.language import Query
 from successkit.records import Scorecard, ScoreSnapshot, stable_id
 from successkit.service import evolve, stamp
 from successkit.signals.history import record_changes
 
-from .assign import load_cards, overrides_of, readings_by_record, scoring_moment
+from .assign import load_cards, scoring_moment
 from .checks import check_target
-from .explain import ScoreExplanation, json_raw, score_record
+from .explain import ScoreExplanation, json_raw
 from .history import period_start
-from .sources import ReadContext
+from .scoring import read_scoring
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -111,15 +110,11 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
     kind = check_target(target)
     day, now = scoring_moment(kit, today)
     with kit.store.exclusive(f"scorecards:recompute:{kind}"), kit.transaction():
-        cards = load_cards(kit, kind, now)
-        records = list(kit.store.query(kit.bind(kind, Query(sort=["id"]))))
-        assigned = {r.id: cards.card_for(r) for r in records}
+        reads = read_scoring(kit, kind, day, now, [load_cards(kit, kind, now)])
+        records, assigned = reads.records, reads.assigned[0]
         used = list({c.key: c for c in assigned.values() if c is not None}.values())
         scored = [r for r in records if assigned[r.id] is not None]
-        readings = (
-            readings_by_record(ReadContext(kit, kind, scored, True, now), cards.measures_of(used)) if scored else {}
-        )
-        overrides = overrides_of(kit, kind, None) if scored else {}
+        explained = reads.score_all()
         periods = {c.key: period_start(day, c.period) for c in used}
         ids = [snapshot_id(kind, r.id, periods[c.key]) for r in scored if (c := assigned[r.id]) is not None]
         existing = {s.id for s in kit.store.get_many("score_snapshot", ids)}
@@ -134,7 +129,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
                 if r.scorecard is None:
                     continue  # never scored: a score set by hand stays
             else:
-                e = score_record(card, cards.measures, kind, r.id, readings.get(r.id, {}), overrides.get(r.id, {}), day)
+                e = explained[r.id]
                 counts["scored" if e.score is not None else "na"] += 1
                 period = periods[card.key]
                 snapshots.append(_snapshot(card, e, period, when))

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import attrs
+
 from successkit.errors import RuleViolation
 from successkit.query.language import Query
 from successkit.records import Company, Measure, MeasureEntry, Relationship, Scorecard, ScoreOverride
@@ -22,14 +24,15 @@ from successkit.records.checks import check_names
 from successkit.service import Service
 
 from . import values
-from .assign import load_cards, overrides_of, readings_by_record, scoring_moment, target_record
+from .assign import load_cards, overrides_of, scoring_moment, target_record
 from .checks import check_definition, check_key, check_settings, check_target
 from .conditions import stored_condition
-from .explain import ScoreExplanation, score_record
+from .explain import ScoreExplanation
 from .history import ScoreHistory, history_of
+from .preview import ScorePreview, preview, replay
 from .recompute import ScoreRun, recompute
 from .schemes import check_scheme
-from .sources import ReadContext
+from .scoring import explain_one
 
 __all__ = ["ScorecardService"]
 
@@ -46,6 +49,16 @@ def _text(rule: str, what: str, value: Any, *, limit: int, required: bool) -> st
             rule, f"{what} is {'non-blank ' if required else ''}text of at most {limit} characters", value=value
         )
     return value.strip() or None
+
+
+def _fields(current: Scorecard, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Every editable field of ``current`` with ``changes`` applied, as ``create`` takes them."""
+    return {
+        "name": current.name, "description": current.description, "target": current.target,
+        "where": current.condition.get("where"), "logic": current.condition.get("logic"),
+        "scheme": current.scheme, "measures": current.measures, "groups": current.groups,
+        **{k: getattr(current, k) for k in _SETTINGS}, **changes,
+    }  # fmt: skip
 
 
 class ScorecardService(Service[Scorecard]):
@@ -98,14 +111,16 @@ class ScorecardService(Service[Scorecard]):
         check_names("scorecards have no editable field", changes, _EDITABLE)
         with self.kit.store.exclusive("scorecards:definitions"), self.kit.transaction():
             current = self._current(scorecard)
-            fields: dict[str, Any] = {
-                "name": current.name, "description": current.description, "target": current.target,
-                "where": current.condition.get("where"), "logic": current.condition.get("logic"),
-                "scheme": current.scheme, "measures": current.measures, "groups": current.groups,
-                **{k: getattr(current, k) for k in _SETTINGS}, **changes,
-            }  # fmt: skip
-            new = self._save(current, self._checked(current.key, fields))
+            new = self._save(current, self._checked(current.key, _fields(current, changes)))
             self._check_default(new)
+        return new
+
+    def _proposed(self, scorecard: Scorecard | str, changes: Mapping[str, Any]) -> Scorecard:
+        """The scorecard as ``update`` would save it, checked alike, unsaved (SCORE_10)."""
+        check_names("scorecards have no editable field", changes, _EDITABLE)
+        current = self._current(scorecard)
+        new = attrs.evolve(current, **self._checked(current.key, _fields(current, changes)))
+        self._check_default(new)
         return new
 
     def _checked(self, key: str, f: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,18 +168,10 @@ class ScorecardService(Service[Scorecard]):
 
     def explain(self, record: Target, *, today: date | None = None) -> ScoreExplanation:
         """The record's score computed now, with every measure's raw value, mapped
-        score, NA and why, effective weight and contribution (SCORE_05)."""
+        score, NA and why, effective weight and contribution (SCORE_05); a rolled-up
+        parent company's parts too (SCORE_08)."""
         day, now = scoring_moment(self.kit, today)
-        found = target_record(self.kit, record)
-        kind = found.__kind__
-        cards = load_cards(self.kit, kind, now)
-        card = cards.card_for(found)
-        if card is None:
-            return ScoreExplanation(kind, found.id, None, None, why="no scorecard applies", as_of=day)
-        ctx = ReadContext(self.kit, kind, [found], False, now)
-        readings = readings_by_record(ctx, cards.measures_of([card])).get(found.id, {})
-        overrides = overrides_of(self.kit, kind, [found.id]).get(found.id, {})
-        return score_record(card, cards.measures, kind, found.id, readings, overrides, day)
+        return explain_one(self.kit, target_record(self.kit, record), day, now)
 
     def recompute(self, target: str = "company", *, today: date | None = None) -> ScoreRun:
         """Score every company (or relationship) in one transaction with a bounded
@@ -172,6 +179,22 @@ class ScorecardService(Service[Scorecard]):
         keep ``health_score``, grade, previous score and trend in step (SCORE_06,
         SCORE_07, SCORE_11); see :mod:`successkit.health.recompute`."""
         return recompute(self.kit, target, today=today)
+
+    def preview(self, scorecard: Scorecard | str, *, today: date | None = None, **changes: Any) -> ScorePreview:
+        """What saving ``changes`` (the arguments of :meth:`update`) to ``scorecard``
+        would do, without writing anything (SCORE_10): every record it applies to
+        before or after, scored both ways, with the grade changes counted
+        (``transitions``: (old, new) -> how many).  A scorecard given as a record
+        (an unsaved copy, ``attrs.evolve``-d) is previewed as it stands."""
+        return preview(self.kit, self._proposed(scorecard, changes), today=today)
+
+    def replay(
+        self, scorecard: Scorecard | str, *, since: date | None = None, until: date | None = None, **changes: Any
+    ) -> ScorePreview:
+        """The same preview over the stored history (SCORE_10): the changed scorecard
+        applied to the measure scores of each snapshot the scorecard wrote between
+        ``since`` and ``until``; old is the snapshot's grade. Nothing is written."""
+        return replay(self.kit, self._proposed(scorecard, changes), since=since, until=until)
 
     def history(
         self,

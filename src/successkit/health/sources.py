@@ -1,23 +1,22 @@
 """Where a measure's value comes from (SCORE_02): the source types, by name.
 
-A measure's ``source`` names its type: ``manual``, ``field``, ``count`` or
-``plugin``.  Each type is a :class:`SourceType` in :data:`SOURCE_TYPES`, which
+A measure's ``source`` names its type: ``manual``, ``field``, ``count``,
+``plugin``, or a signal: ``usage``, ``survey``, ``activity_field``
+(:mod:`successkit.health.signal_sources`).  Each type is a :class:`SourceType` in :data:`SOURCE_TYPES`, which
 checks a source when a measure is saved and reads the values of many records at
 once, in a bounded number of storage calls whatever their number.  The formula
-never looks at the type: it gets readings.  A new kind of signal (usage,
-surveys, activity fields) is one more entry in :data:`SOURCE_TYPES`, with
-nothing else to change.
+never looks at the type: it gets readings.  A new kind of source is one more
+entry in :data:`SOURCE_TYPES`, with nothing else to change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import QueryError, RuleViolation
+from successkit.errors import QueryError
 from successkit.query.bind import FieldRef, bind_group, resolve_field
 from successkit.query.evaluate import value_of
 from successkit.query.language import Query
@@ -26,74 +25,15 @@ from successkit.records import Measure
 
 from .conditions import bind_stored, stored_condition
 from .mapping import check_map
+from .readings import MAX_DAYS, TARGETS, ReadContext, Reading, SourceType, bad_source, check_keys
+from .signal_sources import ActivityFieldSource, SurveySource, UsageSource
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
 __all__ = ["SOURCE_TYPES", "TARGETS", "ReadContext", "Reading", "SourceType", "check_source", "read_all"]
 
-#: What a scorecard scores, and the field of related records that points at one.
-TARGETS = {"company": "company_id", "relationship": "relationship_id"}
-#: The longest window a count may look back (a century).
-MAX_DAYS = 36_500
 _NUMBERS = (FieldType.FLOAT, FieldType.INTEGER)
-
-
-@attrs.frozen
-class Reading:
-    """One measure's value for one record: ``raw`` as read (a number, a letter,
-    a count), ``value`` the number its mapping reads, ``as_of`` its date for
-    staleness (None: it does not age)."""
-
-    raw: Any
-    value: Any
-    as_of: date | None = None
-
-
-@attrs.frozen(eq=False)
-class ReadContext:
-    """What a read is for: the records of ``target`` kind (``every``: all of
-    them, so a reader need not filter by id), and the moment windows end."""
-
-    kit: Kit
-    target: str
-    records: Sequence[Any]
-    every: bool
-    now: datetime
-
-    @property
-    def ids(self) -> list[str]:
-        return [r.id for r in self.records]
-
-
-def _bad(message: str, value: Any) -> RuleViolation:
-    return RuleViolation("SCORE_02", message, value=value)
-
-
-def _keys(source: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = set(source) - allowed
-    if unknown:
-        raise _bad(f"a {source['type']} source has no key; known: {', '.join(sorted(allowed))}", sorted(unknown)[0])
-
-
-class SourceType:
-    """One kind of source.  ``mapped``: whether its readings go through the
-    measure's mapping (a manual entry is already a score)."""
-
-    name: ClassVar[str] = ""
-    mapped: ClassVar[bool] = True
-
-    def check(self, kit: Kit, source: Mapping[str, Any], draft: Measure) -> dict[str, Any]:
-        """The checked, JSON-ready form of ``source``, for the measure ``draft``
-        (whose own source is not set yet); refusals name SCORE_02."""
-        raise NotImplementedError
-
-    def check_target(self, kit: Kit, source: Mapping[str, Any], target: str) -> None:
-        """Refuse a source that cannot score records of ``target`` (a field they lack)."""
-
-    def read(self, ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
-        """Readings of ``measures`` for the context's records: measure key -> record id -> reading."""
-        raise NotImplementedError
 
 
 class ManualSource(SourceType):
@@ -103,7 +43,7 @@ class ManualSource(SourceType):
     mapped = False
 
     def check(self, kit: Kit, source: Mapping[str, Any], draft: Measure) -> dict[str, Any]:
-        _keys(source, {"type"})
+        check_keys(source, {"type"})
         return {"type": "manual"}
 
     def read(self, ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
@@ -131,10 +71,10 @@ class FieldSource(SourceType):
     name = "field"
 
     def check(self, kit: Kit, source: Mapping[str, Any], draft: Measure) -> dict[str, Any]:
-        _keys(source, {"type", "field", "map"})
+        check_keys(source, {"type", "field", "map"})
         field = source.get("field")
         if not isinstance(field, str) or not any(_number_field(kit, k, field) for k in TARGETS):
-            raise _bad("unknown field: a field source names a number field of companies or relationships", field)
+            raise bad_source("unknown field: a field source names a number field of companies or relationships", field)
         out: dict[str, Any] = {"type": "field", "field": field}
         if source.get("map") is not None:
             out["map"] = check_map(source["map"])
@@ -142,7 +82,7 @@ class FieldSource(SourceType):
 
     def check_target(self, kit: Kit, source: Mapping[str, Any], target: str) -> None:
         if _number_field(kit, target, source["field"]) is None:
-            raise _bad(f"unknown field: {target} records have no number field of this name", source["field"])
+            raise bad_source(f"unknown field: {target} records have no number field of this name", source["field"])
 
     def read(self, ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
         out: dict[str, dict[str, Reading]] = {}
@@ -167,12 +107,12 @@ class CountSource(SourceType):
     name = "count"
 
     def check(self, kit: Kit, source: Mapping[str, Any], draft: Measure) -> dict[str, Any]:
-        _keys(source, {"type", "kind", "where", "logic", "date_field", "days", "map"})
+        check_keys(source, {"type", "kind", "where", "logic", "date_field", "days", "map"})
         kind = source.get("kind")
         if not isinstance(kind, str) or kind not in kit.store.schemas:
-            raise _bad("unknown record kind to count", kind)
+            raise bad_source("unknown record kind to count", kind)
         if "company_id" not in kit.store.schema(kind).by_name:
-            raise _bad("a count counts records of a company (CTAs, plans, goals, activities...)", kind)
+            raise bad_source("a count counts records of a company (CTAs, plans, goals, activities...)", kind)
         condition = stored_condition(
             kit, kind, source.get("where"), source.get("logic"), rule="SCORE_02", what=f"the {kind} condition"
         )
@@ -180,14 +120,14 @@ class CountSource(SourceType):
         try:
             dfield = resolve_field(date_field, kit.store.schema(kind), kit.custom_field_types(kind))
         except QueryError as e:
-            raise _bad(f"the date field of the window: {e.message}", date_field) from None
+            raise bad_source(f"the date field of the window: {e.message}", date_field) from None
         if dfield.type not in (FieldType.DATE, FieldType.DATETIME):
-            raise _bad("the date field of the window is a date or timestamp field", date_field)
+            raise bad_source("the date field of the window is a date or timestamp field", date_field)
         days = source.get("days")
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= MAX_DAYS):
-            raise _bad(f"'days' is a whole number of days from 1 to {MAX_DAYS} (or None: no window)", days)
+            raise bad_source(f"'days' is a whole number of days from 1 to {MAX_DAYS} (or None: no window)", days)
         if source.get("map") is None:
-            raise _bad("a count needs a 'map' from counts to scores", None)
+            raise bad_source("a count needs a 'map' from counts to scores", None)
         return {
             "type": "count",
             "kind": kind,
@@ -200,7 +140,7 @@ class CountSource(SourceType):
 
     def check_target(self, kit: Kit, source: Mapping[str, Any], target: str) -> None:
         if TARGETS[target] not in kit.store.schema(source["kind"]).by_name:
-            raise _bad(f"{source['kind']} records do not belong to a {target}", source["kind"])
+            raise bad_source(f"{source['kind']} records do not belong to a {target}", source["kind"])
 
     def read(self, ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
         kit, key = ctx.kit, TARGETS[ctx.target]
@@ -225,16 +165,16 @@ class PluginSource(SourceType):
     name = "plugin"
 
     def check(self, kit: Kit, source: Mapping[str, Any], draft: Measure) -> dict[str, Any]:
-        _keys(source, {"type", "name", "map"})
+        check_keys(source, {"type", "name", "map"})
         name = source.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise _bad("a plugin source names the plugin measure ('name')", name)
+            raise bad_source("a plugin source names the plugin measure ('name')", name)
         out: dict[str, Any] = {"type": "plugin", "name": name.strip()}
         if source.get("map") is not None:
             out["map"] = check_map(source["map"])
         checked = attrs.evolve(draft, source=out)
         if kit.plugins.hook.successkit_measure_values(kit=kit, measure=checked, records=[]) is None:
-            raise _bad("unknown measure source: no installed plugin answers for this plugin measure", name)
+            raise bad_source("unknown measure source: no installed plugin answers for this plugin measure", name)
         return out
 
     def read(self, ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
@@ -250,17 +190,21 @@ class PluginSource(SourceType):
 
 #: Every source type, by the name a measure's ``source["type"]`` gives.
 SOURCE_TYPES: dict[str, SourceType] = {
-    s.name: s for s in (ManualSource(), FieldSource(), CountSource(), PluginSource())
-}
+    s.name: s
+    for s in (
+        ManualSource(), FieldSource(), CountSource(), PluginSource(), UsageSource(), SurveySource(),
+        ActivityFieldSource(),
+    )
+}  # fmt: skip
 
 
 def check_source(kit: Kit, source: Any, draft: Measure) -> dict[str, Any]:
     """The checked source of the measure ``draft`` about to be saved (SCORE_02)."""
     if not isinstance(source, Mapping):
-        raise _bad("a measure source is a mapping with 'type'", source)
+        raise bad_source("a measure source is a mapping with 'type'", source)
     kind = source.get("type")
     if not isinstance(kind, str) or kind not in SOURCE_TYPES:
-        raise _bad(f"unknown measure source: 'type' is one of {', '.join(SOURCE_TYPES)}", kind)
+        raise bad_source(f"unknown measure source: 'type' is one of {', '.join(SOURCE_TYPES)}", kind)
     return SOURCE_TYPES[kind].check(kit, source, draft)
 
 
