@@ -35,7 +35,7 @@ from .bind import FieldRef, resolve_field
 from .evaluate import group_decoder, group_key, storage_key, value_of
 from .schema import LOADERS, FieldType, KindSchema
 
-__all__ = ["FUNCTIONS", "BoundMeasure", "aggregate_records", "bind_measures", "sorted_rows"]
+__all__ = ["FUNCTIONS", "BoundMeasure", "aggregate_records", "bind_measures", "sorted_rows", "whole_number"]
 
 #: The functions, and the storage types each reads.
 _NUMBERS = frozenset({FieldType.INTEGER, FieldType.FLOAT})
@@ -139,19 +139,20 @@ def _result_decoder(m: BoundMeasure) -> Any:
         return lambda v: None if v is None else float(v)
     if m.func == "sum":
         if m.field.custom:
-            return lambda v: None if v is None else _whole(float(v) if not isinstance(v, int) else v)
+            return lambda v: None if v is None else whole_number(float(v) if not isinstance(v, int) else v)
         cast = float if m.field.type is FieldType.FLOAT else int
         return lambda v: None if v is None else cast(v)
     load = None if m.field.custom else LOADERS.get(m.field.type)
     if load is not None:
         return lambda v: None if v is None else load(v)
     if m.field.custom and m.field.type in _NUMBERS:
-        return lambda v: None if v is None else _whole(v)
+        return lambda v: None if v is None else whole_number(v)
     return lambda v: v
 
 
-def _whole(v: Any) -> Any:
-    """A custom number as the other readers give it: a whole float as an int."""
+def whole_number(v: Any) -> Any:
+    """A custom number as every reader gives it: a whole float as an int (JSON keeps 3
+    and 3.0 apart, PostgreSQL reads both as 3.0; users see 3)."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 

@@ -11,7 +11,7 @@ window is the share of promoters minus the share of detractors, in points
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,24 @@ class RecordScores:
     def csat(self) -> float | None:
         """The share of CSAT answers of 4 or 5, in %; None without any."""
         return None if not self.csat_answers else 100.0 * self.csat_satisfied / self.csat_answers
+
+    @classmethod
+    def counted(
+        cls, record_id: str, by_category: Iterable[tuple[str | None, int]], by_csat: Iterable[tuple[int | None, int]]
+    ) -> RecordScores:
+        """A record's scores from its responses counted per NPS category and per CSAT
+        answer (None: the response has none): what the database counts (SURVEY_02)."""
+        categories = list(by_category)
+        answers = [(c, n) for c, n in by_csat if c is not None]
+        return cls(
+            record_id,
+            responses=sum(n for _, n in categories),
+            nps_answers=sum(n for c, n in categories if c is not None),
+            promoters=sum(n for c, n in categories if c == "promoter"),
+            detractors=sum(n for c, n in categories if c == "detractor"),
+            csat_answers=sum(n for _, n in answers),
+            csat_satisfied=sum(n for c, n in answers if c >= 4),
+        )
 
 
 @attrs.frozen
@@ -236,24 +254,13 @@ class SurveyService(Service[Survey]):
         responses = self.kit.survey_responses
         by_nps = responses.aggregate(where, by=[key, "nps_category"], measures={"n": "count"})
         by_csat = responses.aggregate(where, by=[key, "csat"], measures={"n": "count"})
-        tally: dict[str, dict[str, int]] = {}
+        categories: dict[str, list[tuple[str | None, int]]] = {}
+        answers: dict[str, list[tuple[int | None, int]]] = {}
         for row in by_nps:
-            t = tally.setdefault(
-                row.keys[0], dict.fromkeys(("all", "promoter", "detractor", "nps", "csat", "happy"), 0)
-            )
-            t["all"] += row["n"]
-            if row.keys[1] is not None:
-                t["nps"] += row["n"]
-                t[row.keys[1]] = t.get(row.keys[1], 0) + row["n"]
+            categories.setdefault(row.keys[0], []).append((row.keys[1], row["n"]))
         for row in by_csat:
-            t = tally[row.keys[0]]
-            if row.keys[1] is not None:
-                t["csat"] += row["n"]
-                t["happy"] += row["n"] if row.keys[1] >= 4 else 0
-        rows = tuple(
-            RecordScores(rid, t["all"], t["nps"], t["promoter"], t["detractor"], t["csat"], t["happy"])
-            for rid, t in sorted(tally.items())
-        )
+            answers.setdefault(row.keys[0], []).append((row.keys[1], row["n"]))
+        rows = tuple(RecordScores.counted(rid, categories[rid], answers.get(rid, ())) for rid in sorted(categories))
         return SurveyScores(start=start, end=end, rows=rows)
 
     def update_nps(self, *, months: int = 12, until: date | None = None) -> int:

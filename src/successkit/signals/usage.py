@@ -34,7 +34,17 @@ from successkit.views.frames import to_frame
 if TYPE_CHECKING:
     pass
 
-__all__ = ["FUNCTIONS", "IngestResult", "MetricService", "UsageService", "UsageWindow", "WindowRow", "fact_id"]
+__all__ = [
+    "FUNCTIONS",
+    "IngestResult",
+    "MetricService",
+    "UsageService",
+    "UsageWindow",
+    "WindowRow",
+    "fact_id",
+    "percent_change",
+    "window_bounds",
+]
 
 #: Window aggregates: the function each applies to a window's facts.
 FUNCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "active_persons": "count_distinct"}
@@ -42,6 +52,19 @@ FUNCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "active_persons": "coun
 SHOWN_ERRORS = 5
 _RECORD_KINDS = ("company", "relationship")
 _ROW_KEYS = frozenset({"metric", "company", "relationship", "person", "period", "days", "value"})
+
+
+def percent_change(current: float | None, previous: float | None) -> float | None:
+    """``current`` against ``previous`` in % (USAGE_02); None when the earlier window had nothing."""
+    if not previous or current is None:
+        return None
+    return 100.0 * (current - previous) / abs(previous)
+
+
+def window_bounds(end: date, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The ``days`` days ending on ``end`` (included), and the ``days`` before them."""
+    start = days_before(end, days - 1)
+    return (start, end), (days_before(start, days), days_before(start, 1))
 
 
 def fact_id(metric: str, record_kind: str, record_id: str, person_id: str | None, period: date) -> str:
@@ -70,9 +93,7 @@ class WindowRow:
     @property
     def change(self) -> float | None:
         """The change against the previous window, in % (USAGE_02)."""
-        if not self.previous or self.current is None:
-            return None
-        return 100.0 * (self.current - self.previous) / abs(self.previous)
+        return percent_change(self.current, self.previous)
 
 
 @attrs.frozen
@@ -240,9 +261,7 @@ class UsageService(Service[UsageFact]):
             )
         if record_kind not in _RECORD_KINDS:
             raise ValidationError("windows are of companies or relationships", rule="USAGE_02", value=record_kind)
-        end = until if until is not None else self.kit.today()
-        start = days_before(end, days - 1)
-        before = days_before(start, days)
+        (start, end), earlier = window_bounds(until if until is not None else self.kit.today(), days)
         key = "company_id" if record_kind == "company" else "record_id"
         scope: list[Any] = [("metric", "=", metric)]
         if record_kind == "relationship":
@@ -250,7 +269,7 @@ class UsageService(Service[UsageFact]):
         if records is not None:
             scope.append((key, "in", [_id(r) for r in as_list("usage window", "records", records)]))
         current = self._per_record(scope, key, function, start, end)
-        previous = self._per_record(scope, key, function, before, days_before(start, 1))
+        previous = self._per_record(scope, key, function, *earlier)
         ids = sorted(set(current) | set(previous))
         rows = tuple(WindowRow(i, current.get(i), previous.get(i)) for i in ids)
         return UsageWindow(metric=metric, function=function, start=start, end=end, rows=rows)
@@ -286,8 +305,7 @@ class UsageService(Service[UsageFact]):
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise ValidationError("top is a whole number >= 1", rule="USAGE_03", value=top)
         company_id = self.kit.companies.get(_id(company)).id
-        end = until if until is not None else self.kit.today()
-        start = days_before(end, days - 1)
+        window, earlier = window_bounds(until if until is not None else self.kit.today(), days)
         scope = [("metric", "=", metric), ("company_id", "=", company_id), ("person_id", "is not empty", None)]
 
         def ranked(lo: date, hi: date, limit: int | None) -> list[tuple[str, float]]:
@@ -296,10 +314,10 @@ class UsageService(Service[UsageFact]):
             pairs = sorted(((r.keys[0], r["v"]) for r in table if r["v"]), key=lambda p: (-p[1], p[0]))
             return pairs if limit is None else pairs[:limit]
 
-        now = ranked(start, end, None if previous else top)
+        now = ranked(*window, None if previous else top)
         if not previous:
             return now, []
-        return now, ranked(days_before(start, days), days_before(start, 1), top)
+        return now, ranked(*earlier, top)
 
     def _metric(self, metric: Any) -> str:
         if not isinstance(metric, str) or metric not in self.kit.metrics.declared_keys():

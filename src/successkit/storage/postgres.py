@@ -39,7 +39,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from successkit.errors import ConflictError, StorageError, ValidationError
-from successkit.query.aggregate import BoundMeasure
+from successkit.query.aggregate import BoundMeasure, whole_number
 from successkit.query.bind import BoundGroup, BoundQuery
 from successkit.query.schema import FieldType, KindSchema
 from successkit.retry import backoff_delay
@@ -460,10 +460,10 @@ class PostgresStore(SQLProgress, Store):
 
     # ----------------------------------------------------------------- queries
     def _query(self, schema: KindSchema, query: BoundQuery) -> Iterator[Any]:
-        sql, params = self.dialect.select(schema, query)
         with self._lock:
             if self._tx is not None or (query.limit is not None and query.limit <= _CHUNK):
                 # a page of at most one chunk is read at once: no server-side cursor, one round trip
+                sql, params = self.dialect.select(schema, query)
                 with translate(), self._conn() as conn:
                     rows = conn.execute(sql, params).fetchall()
                 return map(schema.from_row, rows)
@@ -475,6 +475,7 @@ class PostgresStore(SQLProgress, Store):
                 rows = conn.execute(first_sql, first_params).fetchall()
             if len(rows) <= _CHUNK:
                 return map(schema.from_row, rows)
+            sql, params = self.dialect.select(schema, query)
             conn = self._pool.getconn()
             try:
                 with translate():
@@ -535,7 +536,7 @@ class PostgresStore(SQLProgress, Store):
             sql, params = self.dialect.group_parts(schema, query, group, source)
             with translate(), self._conn() as conn:
                 parts = conn.execute(sql, params).fetchall()
-            rows = [(_number(num) if num is not None else txt, int(n)) for num, txt, n in parts]
+            rows = [(whole_number(num) if num is not None else txt, int(n)) for num, txt, n in parts]
         else:
             sql, params = self.dialect.group(schema, query, group, source)
             with translate(), self._conn() as conn:
@@ -555,11 +556,6 @@ class PostgresStore(SQLProgress, Store):
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with translate(), self._conn() as conn:
             return conn.execute(sql, params).fetchall()
-
-
-def _number(value: float) -> int | float:
-    """A whole number read back as float, as an int (JSON keeps 3 and 3.0 apart; users see 3)."""
-    return int(value) if value.is_integer() else value
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import attrs
 
 from successkit.errors import SchemaError
-from successkit.query.aggregate import BoundMeasure, sorted_rows
+from successkit.query.aggregate import BoundMeasure, sorted_rows, whole_number
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Not, Or, Pred
 from successkit.query.schema import FieldType, KindSchema, storage_scalar
 
@@ -406,7 +406,7 @@ def aggregate_rows(
         for width in widths:
             if width == 2:
                 num, txt = row[i], row[i + 1]
-                keys.append((int(num) if float(num).is_integer() else num) if num is not None else txt)
+                keys.append(whole_number(float(num)) if num is not None else txt)
             else:
                 keys.append(row[i])
             i += width

@@ -61,23 +61,36 @@ class AggregateTable:
         """A DataFrame, one column per grouping and per measure (needs pandas)."""
         return to_frame(self.to_dicts(), dict.fromkeys((*self.groups, *self.measures), "auto"))
 
-    def __str__(self) -> str:
+    def _cells(self) -> tuple[list[str], list[list[str]], list[bool]]:
+        """The header, each row's cells as text, and which columns hold numbers (right-aligned)."""
         header = [*self.groups, *self.measures]
-        cells = [[_text(v) for v in (*r.keys, *(r.values[m] for m in self.measures))] for r in self.rows]
-        widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(header)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+        values = [[*r.keys, *(r.values[m] for m in self.measures)] for r in self.rows]
+        numeric = [any(_is_number(row[i]) for row in values) for i in range(len(header))]
+        return header, [[_text(v) for v in row] for row in values], numeric
+
+    def __str__(self) -> str:
+        header, rows, numeric = self._cells()
+        widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
+        pad = [str.rjust if n else str.ljust for n in numeric]
+        lines = [
+            "  ".join(p(text, w) for text, w, p in zip(row, widths, pad, strict=True)).rstrip()
+            for row in [header, *rows]
+        ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in (*self.groups, *self.measures))
+        header, rows, numeric = self._cells()
+        style = ['style="text-align:right;padding:0 0.6em"' if n else 'style="padding:0 0.6em"' for n in numeric]
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape(_text(v))}</td>" for v in (*r.keys, *(r.values[m] for m in self.measures)))
-            + "</tr>"
-            for r in self.rows
+            "<tr>" + "".join(f"<td {st}>{html.escape(t)}</td>" for t, st in zip(row, style, strict=True)) + "</tr>"
+            for row in rows
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _text(value: Any) -> str:

@@ -13,17 +13,21 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from successkit.clock import days_before
+from successkit.records import Relationship
+from successkit.signals.surveys import RecordScores
+from successkit.signals.usage import percent_change, window_bounds
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
-    from successkit.records import Company, Person, Relationship
+    from successkit.records import Company, Person
 
 __all__ = ["SIGNAL_DAYS", "Signals", "signals_of"]
 
 #: The usage window of the 360 (days), and the survey window (months).
 SIGNAL_DAYS = 30
 SURVEY_MONTHS = 12
+#: Roles that make a person a sponsor to track, beside the ``sponsor`` flag.
+SPONSOR_ROLES = ("executive_sponsor", "champion")
 
 
 @attrs.frozen
@@ -37,9 +41,7 @@ class UsageLine:
 
     @property
     def change(self) -> float | None:
-        if not self.previous or self.current is None:
-            return None
-        return 100.0 * (self.current - self.previous) / abs(self.previous)
+        return percent_change(self.current, self.previous)
 
 
 @attrs.frozen
@@ -103,29 +105,23 @@ def signals_of(kit: Kit, record: Company | Relationship, people: Sequence[Person
     """The signals of a company (its relationships' included) or of a relationship."""
     company = record.__kind__ == "company"
     key = "company_id" if company else "record_id"
+    company_id = record.company_id if isinstance(record, Relationship) else record.id
     usage = _usage(kit, key, record.id, today)
     scope: list[Any] = [(key, "=", record.id)]
     start = today - relativedelta(months=SURVEY_MONTHS) + relativedelta(days=1)
     answers = kit.survey_responses.aggregate(
         [*scope, ("answered_on", "between", [start, today])], by=["nps_category", "csat"], measures={"n": "count"}
     )
-    n_nps = promoters = detractors = n_csat = happy = 0
-    for row in answers:
-        category, csat = row.keys
-        if category is not None:
-            n_nps += row["n"]
-            promoters += row["n"] if category == "promoter" else 0
-            detractors += row["n"] if category == "detractor" else 0
-        if csat is not None:
-            n_csat += row["n"]
-            happy += row["n"] if csat >= 4 else 0
+    scores = RecordScores.counted(
+        record.id, ((r.keys[0], r["n"]) for r in answers), ((r.keys[1], r["n"]) for r in answers)
+    )
     return Signals(
         usage=usage,
-        nps=None if not n_nps else 100.0 * (promoters - detractors) / n_nps,
-        nps_answers=n_nps,
-        csat=None if not n_csat else 100.0 * happy / n_csat,
-        csat_answers=n_csat,
-        sponsors=_sponsors(kit, [p for p in people if p.sponsor or p.role in ("executive_sponsor", "champion")]),
+        nps=scores.nps,
+        nps_answers=scores.nps_answers,
+        csat=scores.csat,
+        csat_answers=scores.csat_answers,
+        sponsors=_sponsors(kit, company_id, [p for p in people if p.sponsor or p.role in SPONSOR_ROLES]),
     )
 
 
@@ -133,9 +129,8 @@ def _usage(kit: Kit, key: str, record_id: str, today: date) -> tuple[UsageLine, 
     metrics = kit.metrics.list(sort=["key"])
     if not metrics:
         return ()
-    start = days_before(today, SIGNAL_DAYS - 1)
     windows = []
-    for lo, hi in ((start, today), (days_before(start, SIGNAL_DAYS), days_before(start, 1))):
+    for lo, hi in window_bounds(today, SIGNAL_DAYS):
         table = kit.usage.aggregate(
             [(key, "=", record_id), ("period", "between", [lo, hi])], by="metric", measures={"v": ("sum", "value")}
         )
@@ -143,13 +138,14 @@ def _usage(kit: Kit, key: str, record_id: str, today: date) -> tuple[UsageLine, 
     return tuple(UsageLine(m.key, m.label, windows[0].get(m.key), windows[1].get(m.key)) for m in metrics)
 
 
-def _sponsors(kit: Kit, sponsors: list[Person]) -> tuple[SponsorLine, ...]:
+def _sponsors(kit: Kit, company_id: str, sponsors: list[Person]) -> tuple[SponsorLine, ...]:
+    """Each sponsor's last contact among the company's activities, newest first: the
+    company's timeline index serves it, however many activities other companies have."""
     if not sponsors:
         return ()
     ids = [p.id for p in sponsors]
-    recent = kit.timeline.list(
-        [("participant_person_ids", "in", ids), ("draft", "=", False)], sort=["-occurred_at", "id"], limit=500
-    )
+    where = [("company_id", "=", company_id), ("participant_person_ids", "in", ids), ("draft", "=", False)]
+    recent = kit.timeline.list(where, sort=["-occurred_at", "id"], limit=500)
     last: dict[str, datetime] = {}
     for a in recent:
         for pid in a.participant_person_ids:
