@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from successkit.errors import ValidationError
-from successkit.records import AttributeChange, Record
+from successkit.records import AttributeChange, Record, trusted_maker
 from successkit.records.checks import as_list
 from successkit.service import Service, save, stamp
 from successkit.views.frames import to_frame
@@ -132,6 +132,7 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
     now = stamp(kit)
     rows: list[AttributeChange] = []
     tracked: dict[str, tuple[str, ...]] = {}
+    make = trusted_maker(AttributeChange)  # every value is a stored record's or made here
     for before, after in pairs:
         kind = after.__kind__
         if kind not in _KINDS:
@@ -145,7 +146,7 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
                 continue
             company_id = after.id if kind == "company" else after.company_id
             rows.append(
-                AttributeChange(
+                make(
                     **now, record_kind=kind, record_id=after.id, company_id=company_id, attribute=name,
                     record_version=after.version,
                     old_value=_dump(old), new_value=_dump(new),
