@@ -10,6 +10,7 @@ import pytest
 
 import successkit as sk
 from successkit.plans.objectives import OBJECTIVE_SORTS
+from successkit.plugins import hookimpl
 
 from .helpers import World, snapshot
 
@@ -339,8 +340,22 @@ def test_snoozing_is_refused_when_turned_off__OBJ_08(w: World, kind: str) -> Non
     assert service.snooze(item.id, until).snoozed_until == until
 
 
+class _Outbox:
+    """An email sender plugin that accepts every email."""
+
+    def __init__(self) -> None:
+        self.sent: list[sk.OutgoingEmail] = []
+
+    @hookimpl
+    def successkit_send_email(self, email: sk.OutgoingEmail, kit: sk.Kit) -> bool:
+        self.sent.append(email)
+        return True
+
+
 def test_email_and_draft_make_tasks__OBJ_09(w: World) -> None:
     kit = w.kit
+    outbox = _Outbox()
+    kit.plugins.register(outbox)
     plan = w.plan()
     obj = kit.objectives.create(plan.id, "O").record
     sent = kit.objectives.send_email(obj, subject="Kickoff agenda", body="Hi", to=["pat@acme.example"]).record
@@ -355,8 +370,12 @@ def test_email_and_draft_make_tasks__OBJ_09(w: World) -> None:
         "verify",
         False,
     )
-    later = kit.tasks.send_email(draft)
+    later = kit.tasks.send_email(draft, to=["pat@acme.example"])
     assert later.email_state == "sent" and kit.statuses.get("task", later.status).is_closed
+    assert [(e.subject, e.to) for e in outbox.sent] == [
+        ("Kickoff agenda", ("pat@acme.example",)),
+        ("Follow-up", ("pat@acme.example",)),
+    ]
     with pytest.raises(sk.ValidationError, match="verify"):
         kit.tasks.send_email(later)
 

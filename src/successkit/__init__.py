@@ -90,11 +90,13 @@ if TYPE_CHECKING:
     from successkit.health.preview import PreviewRow, ScorePreview
     from successkit.health.recompute import GradeChange, ScoreRun
     from successkit.plans.cloning import ALL_ITEMS, ByStatus, CloneResult, LeftOut, OwnerChoice
+    from successkit.plans.emails import EMAIL_PLACEHOLDERS, OutgoingEmail, check_placeholders, render_email
     from successkit.plans.objectives import natural_key
     from successkit.plans.plans import PlanCounts, PlanView
     from successkit.plans.playbooks import PlaybookContent
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
+    from successkit.plugins.smtp_sender import SmtpSender
     from successkit.records.dicts import from_dict, make_converter, to_dict
     from successkit.signals.history import AttributeSeries
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
@@ -110,6 +112,11 @@ _LAZY = {
     "ALL": "successkit.plans.templates",
     "ALL_ITEMS": "successkit.plans.cloning",
     "ActivityTypes": "successkit.engagement.timeline",
+    "EMAIL_PLACEHOLDERS": "successkit.plans.emails",
+    "OutgoingEmail": "successkit.plans.emails",
+    "SmtpSender": "successkit.plugins.smtp_sender",
+    "check_placeholders": "successkit.plans.emails",
+    "render_email": "successkit.plans.emails",
     "AggregateRow": "successkit.views.aggregate_table",
     "AttributeSeries": "successkit.signals.history",
     "IngestResult": "successkit.signals.usage",
@@ -197,6 +204,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALL",
     "ALL_ITEMS",
+    "EMAIL_PLACEHOLDERS",
     "MAX_LEVELS",
     "AccessDenied",
     "Activity",
@@ -247,6 +255,7 @@ __all__ = [
     "Notification",
     "Objective",
     "Outcome",
+    "OutgoingEmail",
     "OwnerChoice",
     "Person",
     "PlanCounts",
@@ -289,6 +298,7 @@ __all__ = [
     "ShareAccess",
     "ShareGrant",
     "SharedPlan",
+    "SmtpSender",
     "Sort",
     "Status",
     "StatusRegistry",
@@ -313,6 +323,7 @@ __all__ = [
     "ValidationError",
     "WindowRow",
     "__version__",
+    "check_placeholders",
     "critical_path",
     "fact_id",
     "from_dict",
@@ -320,6 +331,7 @@ __all__ = [
     "natural_key",
     "nps_category",
     "open",
+    "render_email",
     "render_svg",
     "retry",
     "save_png",

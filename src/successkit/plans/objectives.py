@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from successkit.accounts.people import check_email
@@ -17,6 +18,7 @@ from successkit.records.checks import check_attributes, flag, require_text, text
 from successkit.views.record_list import RecordList
 
 from .builders import check_criteria, new_objective, new_task
+from .emails import check_placeholders, compose, deliver
 from .invariants import check_open_plan, extend_plan_due, resolve_owner
 from .tasks import forget_dependencies
 from .work_items import WorkService
@@ -287,33 +289,40 @@ class ObjectiveService(WorkService[Objective]):
     def send_email(
         self, objective: Objective | str, *, subject: str, body: str = "", to: Sequence[str] = (), draft: bool = False
     ) -> Outcome[Task]:
-        """Record an email sent from the objective as a task named after its
-        subject; a draft makes the same task in the ``verify`` state, to be
-        sent later with ``kit.tasks.send_email`` (OBJ_09).  The library records
-        the email; delivering it is the host's (or a plugin's) job."""
+        """Send an email from the objective: a task named after its subject
+        records it (OBJ_09).  The task waits in ``verify`` and the email goes
+        after the commit, as with ``kit.tasks.send_email`` (MAIL_02): it becomes
+        ``sent`` when a sender accepted it.  A draft stays in ``verify`` until it
+        is sent later.  ``subject`` and ``body`` may use ``{{object.field}}``
+        placeholders; an unknown one is refused (MAIL_01)."""
         subject = require_text("email", "subject", subject)
+        check_placeholders(subject, what="email subject")
+        check_placeholders(body, what="email body")
         recipients = tuple(check_email(a, param="to") for a in text_list("email", "to", to))  # SEC_09
+        draft = flag("email", "draft", draft)
         with self.kit.transaction():
             current = self.get(objective)
             plan = self._plan_of(current)
             check_open_plan(self.kit, plan, what="sending an email")
-            status = None if draft else self.kit.statuses.in_category("task", "closed_success")[0]
             today = self.kit.today()
             task = new_task(
                 self.kit,
                 current,
                 name=subject,
-                status=status,
                 start_date=today,
                 due_date=today,
                 position=self.kit.tasks.count([("parent_id", "=", current.id)]),
                 email_subject=subject,
                 email_body=body,
                 email_to=recipients,
-                email_state="verify" if draft else "sent",
+                email_state="verify",
             )
             self.kit.store.insert(task)
             plan, warnings = extend_plan_due(self.kit, plan, [(f"email task {task.name!r}", task.due_date)])
+            if not draft:
+                self.kit.after_commit(partial(deliver, self.kit, compose(self.kit, task)))
+        if not draft:  # as the delivery left it (still verify inside an open transaction)
+            task = self.kit.tasks.get(task.id)
         return Outcome(task, tuple(warnings), plan=plan)
 
     # -------------------------------------------------------- sharing, links

@@ -13,6 +13,8 @@ from successkit.records import EmailTemplate, Playbook, PlaybookTask
 from successkit.records.checks import as_list, flag, require_text, text_list
 from successkit.service import Service
 
+from .emails import check_placeholders
+
 __all__ = ["PlaybookContent", "PlaybookService"]
 
 
@@ -142,8 +144,14 @@ class PlaybookService(Service[Playbook]):
 
     # -------------------------------------------------------------- email
     def create_email_template(self, name: str, subject: str, body: str = "") -> EmailTemplate:
-        """An email template that playbook and template steps can turn into email tasks; names are unique."""
+        """An email template that playbook and template steps can turn into email tasks; names are unique.
+
+        ``subject`` and ``body`` may use ``{{object.field}}`` placeholders
+        (:data:`successkit.EMAIL_PLACEHOLDERS`), filled when the email is sent;
+        an unknown placeholder is refused (MAIL_01)."""
         name = require_text("email template", "name", name)
+        check_placeholders(subject, what="email template subject")
+        check_placeholders(body, what="email template body")
         found = self.kit.store.count(self.kit.bind("email_template", Query(conditions=[("name", "=", name)])))
         if found:
             raise ValidationError("an email template with this name exists", value=name)

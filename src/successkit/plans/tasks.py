@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from successkit.accounts.people import check_email
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.outcome import Notice, Outcome
 from successkit.records import Cta, Objective, Person, SuccessPlan, Task, User
-from successkit.records.checks import as_list, check_attributes, require_text
+from successkit.records.checks import as_list, check_attributes, require_text, text_list
 from successkit.service import Service
 
 from .builders import new_task
+from .emails import compose, deliver
 from .invariants import check_open_plan, evolve, extend_plan_due, resolve_owner, status_change
 
 if TYPE_CHECKING:
@@ -140,8 +143,19 @@ class TaskService(Service[Task]):
             new = self._save(current, status_change(self.kit, self.kind, current, status))
         return new
 
-    def send_email(self, task: Task | str) -> Task:
-        """Send a drafted email task: ``verify`` becomes ``sent`` and the task closes (OBJ_09)."""
+    def send_email(self, task: Task | str, *, to: Sequence[str] | None = None) -> Task:
+        """Send an email task waiting in ``verify`` (OBJ_09, MAIL_02).
+
+        The email is rendered from the task's subject and body (MAIL_01) and
+        handed to the ``successkit_send_email`` hook after the transaction
+        commits.  ``to`` replaces the task's addresses (SEC_09); without any, the
+        task's owner when a person, else its parent's associated people receive it.
+        The task becomes ``sent`` and closes only when a sender accepted the
+        email; otherwise it stays in ``verify`` with the error in ``email_error``.
+        Returns the task as it is afterwards (still ``verify`` when called inside
+        an open transaction: the email goes once that transaction commits).
+        """
+        recipients = None if to is None else tuple(check_email(a, param="to") for a in text_list("email", "to", to))
         with self.kit.transaction():
             current = self._current(task)
             self._guard(current, "sending an email")
@@ -149,8 +163,11 @@ class TaskService(Service[Task]):
                 raise ValidationError(
                     "only an email task waiting in the verify state can be sent", value=current.email_state
                 )
-            closed = self.kit.statuses.in_category(self.kind, "closed_success")[0]
-            return self._save(current, {"email_state": "sent", **status_change(self.kit, self.kind, current, closed)})
+            if recipients is not None and recipients != current.email_to:
+                current = self._save(current, {"email_to": recipients})
+            self.kit.after_commit(partial(deliver, self.kit, compose(self.kit, current)))
+            task_id = current.id
+        return self.get(task_id)
 
     def delete(self, task: Task | str) -> None:
         """Delete a task; dependencies on it are dropped."""

@@ -79,6 +79,22 @@ def successkit_deliver(notification: Any, kit: Any) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def successkit_send_email(email: Any, kit: Any) -> Any:
+    """Send one email of an email task (MAIL_02).
+
+    ``email`` is a :class:`successkit.OutgoingEmail`: the task's id, its
+    recipients and its rendered subject and plain-text body (MAIL_01).  Called
+    only after the transaction that sent the task committed.  Return a value
+    that is not None (``True``, or the message's id) once the email was accepted
+    for delivery; raise to say it was not (the error's text is recorded on the
+    task, which stays in ``verify``); return None for an email you do not send.
+    The first sender to answer wins (the last registered is asked first); with
+    none, the task stays in ``verify``.  :class:`successkit.SmtpSender` is the
+    built-in sender.
+    """
+
+
 @hookspec
 def successkit_register_bundles(register: Any) -> None:
     """Offer solution bundles (VAULT_01) through ``kit.bundles.available()``.

@@ -20,42 +20,24 @@ and a connection held open between them would only go stale.
 from __future__ import annotations
 
 import logging
-import re
-import smtplib
-import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
 import attrs
 
-from successkit.accounts.people import check_email
 from successkit.errors import ValidationError
 
 from .hookspecs import hookimpl
+from .smtp_sender import SmtpServer, check_address, header_text
 
-__all__ = ["SmtpNotifier", "render"]
+__all__ = ["SmtpNotifier", "header_text", "render"]
 
 log = logging.getLogger(__name__)
 
 
 def _email(user: Any) -> str | None:
     return getattr(user, "email", None) or None
-
-
-def _check(address: Any, param: str) -> str:
-    """The library's one address check (SEC_09)."""
-    return check_email(address, param=param)
-
-
-#: Characters that would end or break a header line: C0 and C1 controls, DEL, Unicode line breaks.
-_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def header_text(text: str) -> str:
-    """``text`` safe as one header value: each run of control characters and line
-    breaks becomes one space (titles come from records; the body keeps them)."""
-    return _BREAKS.sub(" ", text).strip()
 
 
 def render(notification: Any) -> tuple[str, str]:
@@ -71,17 +53,10 @@ def render(notification: Any) -> tuple[str, str]:
 
 
 @attrs.define
-class SmtpNotifier:
+class SmtpNotifier(SmtpServer):
     """Email each notification to its recipient through an SMTP server."""
 
-    host: str
-    port: int = 25
-    sender: str = attrs.field(default="successkit@localhost", validator=lambda _, __, v: _check(v, "sender"))
     email_of: Callable[[Any], str | None] = _email
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
-    timeout: float = 10.0
 
     def message(self, notification: Any) -> EmailMessage | None:
         """The email for a notification, or None when the recipient has no address."""
@@ -94,7 +69,7 @@ class SmtpNotifier:
             )
             return None
         try:
-            to = _check(to, "the recipient's email")
+            to = check_address(to, "the recipient's email")
         except ValidationError as e:
             log.warning("user %s: %s; notification %s not emailed", notification.recipient.id, e, notification.event)
             return None
@@ -110,11 +85,5 @@ class SmtpNotifier:
     @hookimpl
     def successkit_deliver(self, notification: Any, kit: Any) -> None:
         msg = self.message(notification)
-        if msg is None:
-            return
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username is not None:
-                smtp.login(self.username, self.password or "")
-            smtp.send_message(msg)
+        if msg is not None:
+            self.send(msg)

@@ -93,7 +93,8 @@ class Task(Record):
     ``depends_on`` holds ids of tasks or objectives of the same plan that must
     finish before this one starts.  An email task carries its email and its
     state: ``draft``, ``verify`` (saved, waiting to be checked and sent) or
-    ``sent`` (OBJ_09).
+    ``sent`` (OBJ_09).  ``email_error`` is why the last delivery failed; the
+    task stays in ``verify`` until a sender accepts the email (MAIL_02).
     """
 
     __kind__ = "task"
@@ -119,13 +120,15 @@ class Task(Record):
     email_to: tuple[str, ...] = ()
     email_template_id: str | None = ref("email_template")
     email_state: str | None = None
+    email_error: str | None = None
     closed_at: datetime | None = None
 
 
 # --------------------------------------------------------- playbooks, templates
 @attrs.frozen(kw_only=True)
 class EmailTemplate(Record):
-    """An email a playbook task sends, with ``{placeholders}`` for the recipient's data."""
+    """An email a playbook task sends, with ``{{object.field}}`` placeholders
+    (``{{company.name}}``, ``{{person.first_name}}``...) filled when it is sent (MAIL_01)."""
 
     __kind__ = "email_template"
     __indexes__ = (("name",),)
