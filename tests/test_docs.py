@@ -12,6 +12,7 @@ RUNNABLE = [
     "getting-started.md",
     "queries.md",
     "plans.md",
+    "email.md",
     "cloning.md",
     "timeline.md",
     "notifications.md",

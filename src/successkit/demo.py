@@ -96,7 +96,7 @@ def _companies(kit: Kit, alice: User, bruno: User) -> dict[str, Company]:
 def _plans(kit: Kit, acme_jp: Company, globex: Company, initech: Company, alice: User, bruno: User) -> None:
     """A plan built from a template with a playbook, a cockpit CTA and a clone."""
     welcome = kit.playbooks.create_email_template(
-        "Welcome", "Welcome to Acme Cloud, {first_name}", "Here is what the next 90 days look like..."
+        "Welcome", "Welcome to Acme Cloud, {{person.first_name}}", "Here is what the next 90 days look like..."
     )
     kickoff = kit.playbooks.create(
         "Kickoff",
