@@ -136,9 +136,7 @@ def test_unknown_placeholder_is_refused_when_a_template_is_saved__MAIL_01(kit: s
 def test_known_placeholders_are_accepted_and_listed__MAIL_01(kit: sk.Kit) -> None:
     every = " ".join(f"{{{{{o}.{f}}}}}" for o, fields in sk.EMAIL_PLACEHOLDERS.items() for f in fields)
     assert len(sk.check_placeholders(every)) == sum(len(f) for f in sk.EMAIL_PLACEHOLDERS.values())
-    assert sk.check_placeholders("{{ company.name }} {company.name} {0.__dict__} {{company.name}}") == (
-        "company.name",
-    )
+    assert sk.check_placeholders("{{ company.name }} {company.name} {0.__dict__} {{company.name}}") == ("company.name",)
     template = kit.playbooks.create_email_template("All", "Hi", every)
     assert template.body == every  # stored as written, filled when sent
 
@@ -151,7 +149,11 @@ def test_ad_hoc_and_bundled_emails_refuse_unknown_placeholders__MAIL_01(mw: Mail
         kit.objectives.send_email(obj, subject="Hi {{person.password}}", draft=True)
     with pytest.raises(sk.RuleViolation, match="MAIL_01"):
         kit.objectives.send_email(obj, subject="Hi", body="{{company.__init__.__globals__}}", draft=True)
-    bundle = {"format": 1, "name": "Bad mail", "email_templates": [{"name": "M", "subject": "Hi", "body": "{{csm.phone}}"}]}
+    bundle = {
+        "format": 1,
+        "name": "Bad mail",
+        "email_templates": [{"name": "M", "subject": "Hi", "body": "{{csm.phone}}"}],
+    }
     with pytest.raises(sk.RuleViolation, match="MAIL_01"):
         kit.bundles.deploy(bundle)
     assert snapshot(kit) == before
@@ -217,7 +219,9 @@ def test_smtp_sender_delivers_and_the_task_becomes_sent__MAIL_02(
     (msg,) = inbox.messages()
     assert msg["Subject"] == "Welcome to Onboarding, Kim" and msg["To"] == "kim@acme.example"
     assert msg["X-Successkit-Task"] == task.id
-    body = msg.get_payload(decode=True).decode().replace("\r\n", "\n")
+    payload = msg.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode().replace("\r\n", "\n")
     assert body.startswith("Hello Kim Lee (CTO) of Acme,\nyour CSM is Carla Diaz <carla@vendor.example>;")
 
 
@@ -303,3 +307,16 @@ def test_send_email_checks_its_inputs__MAIL_02_SEC_09(mw: MailWorld) -> None:
     assert snapshot(kit) == before
     with pytest.raises(sk.ValidationError):
         sk.SmtpSender(host="127.0.0.1", sender="a@b.example, c@d.example")
+
+
+def test_an_acting_user_sends_within_their_rights__MAIL_02(mw: MailWorld) -> None:
+    kit = mw.kit
+    outbox = Outbox()
+    kit.plugins.register(outbox)
+    task = mw.email_task()
+    with pytest.raises(sk.AccessDenied):
+        kit.as_user(mw.bob).tasks.send_email(task)  # a viewer sends nothing
+    assert outbox.sent == [] and kit.tasks.get(task.id).email_state == "verify"
+    sent = kit.as_user(mw.alice).tasks.send_email(task)  # the plan's owner
+    assert sent.email_state == "sent" and kit.tasks.get(task.id).email_state == "sent"
+    assert len(outbox.sent) == 1

@@ -149,8 +149,8 @@ def _recipients(kit: Kit, task: Task, parent: Objective | Cta) -> tuple[tuple[st
         return task.email_to, next((by_email[a] for a in task.email_to if a in by_email), None)
     ids = [task.owner_id] if task.owner_kind == "person" and task.owner_id else list(parent.associated_person_ids)
     found = {p.id: p for p in kit.store.get_many("person", ids)} if ids else {}
-    people = [found[i] for i in ids if i in found and found[i].email and not found[i].erased]
-    return tuple(dict.fromkeys(str(p.email) for p in people)), people[0] if people else None
+    chosen = [found[i] for i in ids if i in found and found[i].email and not found[i].erased]
+    return tuple(dict.fromkeys(str(p.email) for p in chosen)), chosen[0] if chosen else None
 
 
 def placeholder_values(kit: Kit, task: Task) -> tuple[dict[str, str], tuple[str, ...]]:
