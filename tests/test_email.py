@@ -25,6 +25,13 @@ class Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
         self.refuse: str | None = None
+        self.unknown: set[str] = set()  # addresses refused at RCPT TO
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse is not None:
@@ -244,6 +251,20 @@ def test_refused_delivery_stays_in_verify_with_the_error__MAIL_02(
     assert inbox.envelopes[0].rcpt_tos == ["kim@acme.example", "ops@acme.example"]
 
 
+def test_one_refused_recipient_sends_to_nobody__MAIL_02(
+    open_kit: Callable[..., sk.Kit], smtp: tuple[int, Inbox]
+) -> None:
+    """smtplib alone would deliver to the accepted recipients and report success."""
+    port, inbox = smtp
+    inbox.unknown = {"gone@acme.example"}
+    kit = open_kit(plugins=[sk.SmtpSender(host="127.0.0.1", port=port, sender="cs@vendor.example", timeout=5)])
+    mw = MailWorld(kit)
+    after = kit.tasks.send_email(mw.email_task(), to=["kim@acme.example", "gone@acme.example"])
+    assert after.email_state == "verify" and inbox.envelopes == []
+    assert after.email_error is not None and "gone@acme.example: 550 5.1.1 No such user here" in after.email_error
+    assert "kim@acme.example" not in after.email_error
+
+
 def test_unreachable_server_is_recorded_on_the_task__MAIL_02(open_kit: Callable[..., sk.Kit]) -> None:
     kit = open_kit(plugins=[sk.SmtpSender(host="127.0.0.1", port=_free_port(), timeout=2)])
     mw = MailWorld(kit)
@@ -295,6 +316,23 @@ def test_a_failing_sender_never_undoes_the_change__MAIL_02(mw: MailWorld) -> Non
     task = kit.objectives.send_email(obj, subject="Agenda", to=["kim@acme.example"]).record
     assert (task.name, task.email_state, task.email_error) == ("Agenda", "verify", "RuntimeError: the mail API is down")
     assert [t.id for t in kit.objectives.tasks(obj)] == [task.id]
+
+
+def test_a_task_deleted_before_delivery_is_left_alone__MAIL_02(mw: MailWorld, caplog: pytest.LogCaptureFixture) -> None:
+    kit = mw.kit
+
+    class Deleting:
+        @hookimpl
+        def successkit_send_email(self, email: sk.OutgoingEmail, kit: sk.Kit) -> bool:
+            kit.tasks.delete(email.task_id)  # another process deletes it meanwhile
+            return True
+
+    kit.plugins.register(Deleting())
+    task = mw.email_task()
+    with pytest.raises(sk.NotFound):  # the email went; there is no task left to return
+        kit.tasks.send_email(task)
+    assert "deleted or sent meanwhile" in caplog.text
+    assert kit.tasks.list([("id", "=", task.id)]) == []
 
 
 def test_send_email_checks_its_inputs__MAIL_02_SEC_09(mw: MailWorld) -> None:

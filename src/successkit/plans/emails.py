@@ -20,12 +20,14 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from successkit.errors import RuleViolation, SuccessKitError, ValidationError
 from successkit.records import Cta, Objective, Person, Task
+from successkit.retry import retry
 from successkit.service import save
 
 from .invariants import status_change
@@ -205,10 +207,17 @@ def deliver(kit: Kit, email: OutgoingEmail) -> None:
                 error = "no email sender is installed (a successkit_send_email plugin, such as SmtpSender)"
     if error is not None:
         log.warning("email of task %s not sent: %s", email.task_id, error)
+    retry(partial(_record, kit, email.task_id, error))  # re-reads the task: another writer may come first
+
+
+def _record(kit: Kit, task_id: str, error: str | None) -> None:
+    """Write the result of a delivery on the task, if it still waits in ``verify``."""
     with kit.transaction():
-        task: Task = kit.store.get("task", email.task_id)
-        if task.email_state != "verify":
+        found = kit.store.get_many("task", [task_id])
+        if not found or found[0].email_state != "verify":
+            log.warning("email task %s was deleted or sent meanwhile; the delivery's result is not recorded", task_id)
             return
+        task: Task = found[0]
         if error is None:
             closed = kit.statuses.in_category("task", "closed_success")[0]
             changes = status_change(kit, "task", task, closed)

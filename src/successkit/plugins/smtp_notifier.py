@@ -86,4 +86,4 @@ class SmtpNotifier(SmtpServer):
     def successkit_deliver(self, notification: Any, kit: Any) -> None:
         msg = self.message(notification)
         if msg is not None:
-            self.send(msg)
+            self.send(msg, [str(msg["To"])])

@@ -11,7 +11,8 @@ passes it as a plugin::
     kit = successkit.open("sqlite:///cs.db", plugins=[sender])
 
 Each email task is one message to all its recipients, sent on its own
-connection after the commit.  The sender address is checked when the sender
+connection after the commit, all or nothing: a server that refuses one
+recipient gets no message at all, so a task is never half sent.  The sender address is checked when the sender
 is made and every recipient before a message is built (SEC_09); the subject
 is made one header line.  A refusal by the server (a 4xx or 5xx reply, a
 refused recipient) or a connection failure is raised as a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -66,14 +68,30 @@ class SmtpServer:
     password: str | None = attrs.field(default=None, repr=False, kw_only=True)
     timeout: float = attrs.field(default=10.0, kw_only=True)
 
-    def send(self, msg: EmailMessage) -> None:
-        """Send one message on a connection of its own; smtplib's errors propagate."""
+    def send(self, msg: EmailMessage, to: Sequence[str]) -> None:
+        """Send one message to ``to`` on a connection of its own, all or nothing: when
+        the server refuses any recipient, the message goes to none of them (smtplib
+        would deliver it to the others).  smtplib's errors propagate."""
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username is not None:
                 smtp.login(self.username, self.password or "")
-            smtp.send_message(msg)
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(self.sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, self.sender)
+            refused = {}
+            for address in to:
+                code, reply = smtp.rcpt(address)
+                if code not in (250, 251):
+                    refused[address] = (code, reply)
+            if refused:
+                smtp.rset()
+                raise smtplib.SMTPRecipientsRefused(refused)
+            code, reply = smtp.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
 
 
 def _reply(error: Exception) -> str:
@@ -109,7 +127,7 @@ class SmtpSender(SmtpServer):
     def successkit_send_email(self, email: Any, kit: Any) -> str:
         msg = self.message(email)
         try:
-            self.send(msg)
+            self.send(msg, list(email.to))  # each checked by message()
         except (smtplib.SMTPException, OSError) as e:
             raise SuccessKitError(f"the SMTP server did not accept the email: {_reply(e)}") from e
         return str(msg["Message-ID"])
