@@ -309,6 +309,20 @@ class Broken:
         raise RuntimeError("the mail API is down")
 
 
+class Declining:
+    @hookimpl
+    def successkit_send_email(self, email: sk.OutgoingEmail, kit: sk.Kit) -> bool:
+        return False
+
+
+def test_a_sender_answering_false_leaves_the_task_in_verify__MAIL_02(mw: MailWorld) -> None:
+    kit = mw.kit
+    kit.plugins.register(Outbox())
+    kit.plugins.register(Declining())  # asked first, and it answers: the outbox is not asked
+    after = kit.tasks.send_email(mw.email_task())
+    assert (after.email_state, after.email_error) == ("verify", "the email sender did not accept the email")
+
+
 def test_a_failing_sender_never_undoes_the_change__MAIL_02(mw: MailWorld) -> None:
     kit = mw.kit
     kit.plugins.register(Broken())

@@ -205,6 +205,8 @@ def deliver(kit: Kit, email: OutgoingEmail) -> None:
         else:
             if accepted is None:
                 error = "no email sender is installed (a successkit_send_email plugin, such as SmtpSender)"
+            elif accepted is False:
+                error = "the email sender did not accept the email"
     if error is not None:
         log.warning("email of task %s not sent: %s", email.task_id, error)
     retry(partial(_record, kit, email.task_id, error))  # re-reads the task: another writer may come first

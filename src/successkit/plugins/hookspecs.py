@@ -87,8 +87,9 @@ def successkit_send_email(email: Any, kit: Any) -> Any:
     recipients and its rendered subject and plain-text body (MAIL_01).  Called
     only after the transaction that sent the task committed.  Return a value
     that is not None (``True``, or the message's id) once the email was accepted
-    for delivery; raise to say it was not (the error's text is recorded on the
-    task, which stays in ``verify``); return None for an email you do not send.
+    for delivery; raise (or return False) to say it was not (the error's text is
+    recorded on the task, which stays in ``verify``); return None for an email
+    you do not send.
     The first sender to answer wins (the last registered is asked first); with
     none, the task stays in ``verify``.  :class:`successkit.SmtpSender` is the
     built-in sender.
