@@ -12,7 +12,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.query.language import (
+    ByField,
+    ByRange,
+    CalendarQuarter,
+    Condition,
+    FiscalQuarter,
+    Query,
+    Sort,
+    ValueRange,
+)
 from successkit.records import (
     Activity,
     AttributeChange,
@@ -207,6 +216,7 @@ __all__ = [
     "AttributeSeries",
     "Bundle",
     "ByField",
+    "ByRange",
     "ByStatus",
     "CalendarQuarter",
     "Clock",
@@ -311,6 +321,7 @@ __all__ = [
     "UsageWindow",
     "User",
     "ValidationError",
+    "ValueRange",
     "WindowRow",
     "__version__",
     "critical_path",
