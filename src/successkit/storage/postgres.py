@@ -10,8 +10,9 @@ The pool checks a connection before handing it out, so connections the server
 dropped are replaced instead of failing the next operation.
 
 ``options`` in the URL are passed to the server with the schema's search path
-(``?options=-c default_transaction_isolation=serializable``), and
-``retry_attempts`` bounds the store's own retries (default 3).
+(``?options=-c default_transaction_isolation=serializable``),
+``retry_attempts`` bounds the store's own retries (default 3) and
+``open_timeout`` how many seconds opening waits for a first connection (default 10).
 
 Serialization failures (SQLSTATE 40001) and deadlocks (40P01) are retried by the
 store itself, with jittered exponential backoff, wherever that is safe: a read
@@ -123,7 +124,7 @@ class PostgresStore(SQLProgress, Store):
         )
         with translate():
             try:
-                self._pool.open(wait=True, timeout=10)
+                self._pool.open(wait=True, timeout=parsed.open_timeout)
             except Exception as e:
                 self._pool.close()
                 raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
