@@ -53,6 +53,7 @@ from successkit.records import (
     TemplateItem,
     UsageFact,
     User,
+    ViewLayout,
 )
 from successkit.storage import Store, StoreStats
 
@@ -100,7 +101,9 @@ if TYPE_CHECKING:
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
     from successkit.signals.usage import IngestResult, UsageWindow, WindowRow, fact_id
     from successkit.views.aggregate_table import AggregateRow, AggregateTable
-    from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
+    from successkit.views.c360 import Company360, Relationship360
+    from successkit.views.c360_layouts import COMPANY_SECTIONS, RELATIONSHIP_SECTIONS, LayoutChoice
+    from successkit.views.c360_text import GoalSummary, PlanSummary
     from successkit.views.gantt import critical_path, render_svg, save_png
     from successkit.views.record_list import RecordList
 
@@ -130,7 +133,7 @@ _LAZY = {
     "ErasureReport": "successkit.accounts.people",
     "GoalProgress": "successkit.goals.progress",
     "GoalRow": "successkit.goals.views",
-    "GoalSummary": "successkit.views.c360",
+    "GoalSummary": "successkit.views.c360_text",
     "GoalView": "successkit.goals.views",
     "GradeChange": "successkit.health.recompute",
     "LeftOut": "successkit.plans.cloning",
@@ -139,7 +142,7 @@ _LAZY = {
     "Notification": "successkit.engagement.notifications",
     "OwnerChoice": "successkit.plans.cloning",
     "PlanCounts": "successkit.plans.plans",
-    "PlanSummary": "successkit.views.c360",
+    "PlanSummary": "successkit.views.c360_text",
     "PlanView": "successkit.plans.plans",
     "PlaybookContent": "successkit.plans.playbooks",
     "PreparedTemplate": "successkit.plans.templates",
@@ -147,6 +150,9 @@ _LAZY = {
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
+    "COMPANY_SECTIONS": "successkit.views.c360_layouts",
+    "RELATIONSHIP_SECTIONS": "successkit.views.c360_layouts",
+    "LayoutChoice": "successkit.views.c360_layouts",
     "RollupPart": "successkit.health.explain",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
@@ -197,7 +203,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALL",
     "ALL_ITEMS",
+    "COMPANY_SECTIONS",
     "MAX_LEVELS",
+    "RELATIONSHIP_SECTIONS",
     "AccessDenied",
     "Activity",
     "ActivityTypes",
@@ -237,6 +245,7 @@ __all__ = [
     "IngestResult",
     "Kit",
     "LatestValue",
+    "LayoutChoice",
     "LeftOut",
     "Measure",
     "MeasureEntry",
@@ -311,6 +320,7 @@ __all__ = [
     "UsageWindow",
     "User",
     "ValidationError",
+    "ViewLayout",
     "WindowRow",
     "__version__",
     "critical_path",
