@@ -146,6 +146,8 @@ class LayoutService(Service[ViewLayout]):
             "position": position,
         }  # fmt: skip
         key = check_key("C360_03", "a layout key", key)
+        _sections(_target(target), sections)  # what needs no read is refused before the transaction
+        check_groups(user_groups, what="a layout's user groups")
         with self.kit.store.exclusive("layouts:definitions"), self.kit.transaction():
             checked = self._checked(key, fields)
             if self.count([("key", "=", key)]):
