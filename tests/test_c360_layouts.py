@@ -144,7 +144,8 @@ def test_layouts_and_user_groups_are_stored_alike_on_every_backend__C360_03(kit:
     stored = kit.layouts.get("emea")
     assert stored == made
     assert stored.sections == ("summary", "people") and isinstance(stored.sections, tuple)
-    assert stored.condition == {"where": [["arr", ">=", 50000], ["industry", "in", ["Retail", "Media"]]], "logic": "1 AND 2"}
+    where = [["arr", ">=", 50000], ["industry", "in", ["Retail", "Media"]]]
+    assert stored.condition == {"where": where, "logic": "1 AND 2"}
     assert kit.layouts.list([("target", "=", "company")]) == [made]
     assert kit.users.get(w.alice).groups == ("execs", "emea")
     changed = kit.layouts.update(made, sections=["people"], user_groups=[])
@@ -177,12 +178,11 @@ def test_layouts_and_user_groups_are_stored_alike_on_every_backend__C360_03(kit:
 )
 def test_bad_layouts_are_refused_naming_the_value__C360_03(kit: sk.Kit, w: World, call: Any, value: Any) -> None:
     before = kit.store.count(kit.bind("view_layout", sk.Query()))
-    with pytest.raises((sk.RuleViolation, sk.NotFound)) as e:
+    with pytest.raises(sk.RuleViolation) as e:
         call(kit)
-    if isinstance(e.value, sk.RuleViolation):
-        assert e.value.rule == "C360_03"
+    assert e.value.rule == "C360_03" and "C360_03" in str(e.value)
     if value is not None:
-        assert e.value.value == value or str(value) in str(e.value)
+        assert e.value.value == value
     assert kit.store.count(kit.bind("view_layout", sk.Query())) == before  # nothing half-written
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.accounts.people import MAX_GROUPS, check_groups
-from successkit.errors import QueryError, RuleViolation
+from successkit.errors import NotFound, QueryError, RuleViolation, ValidationError
 from successkit.health.checks import check_key
 from successkit.health.conditions import bind_stored, stored_condition
 from successkit.query.bind import Node, bind
@@ -210,7 +210,10 @@ class LayoutService(Service[ViewLayout]):
             raise _rule(f"at most {MAX_GROUPS} relationship types", len(value))
         ids: list[str] = []
         for ref in value:
-            found = self.kit.relationship_types.get(ref).id
+            try:
+                found = self.kit.relationship_types.get(ref).id
+            except (NotFound, ValidationError):
+                raise _rule("no such relationship type", ref) from None
             if found in ids:
                 raise _rule("a relationship type is named twice", ref)
             ids.append(found)
