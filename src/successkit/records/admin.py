@@ -1,5 +1,5 @@
 """Records an administrator sets up: plan types, lookups (CTA types, priorities,
-reasons, objective categories), settings and stored automation rules."""
+reasons, objective categories), settings, stored automation rules and 360 layouts."""
 
 from __future__ import annotations
 

@@ -194,8 +194,10 @@ class _View:
         """Every section by its layout name, each as (heading, lines) pairs."""
         attrs_lines = [f"CSM: {self.csm.name if self.csm else '-'}"]
         attrs_lines += [f"{label(k)}: {value_text(k, v)}" for k, v in self.attributes.items()]
-        parts: dict[str, Part] = {"summary": [("Summary", [self._summary_line()])], "attributes": []}
-        parts["attributes"] = [("Attributes", attrs_lines)]
+        parts: dict[str, Part] = {
+            "summary": [("Summary", [self._summary_line()])],
+            "attributes": [("Attributes", attrs_lines)],
+        }
         parts["scorecard"] = (
             [] if self.score is None else [(f"Scorecard ({self.score.grade or 'NA'})", self.score.lines())]
         )
