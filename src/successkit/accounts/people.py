@@ -31,7 +31,6 @@ __all__ = [
 #: At most this many user groups on one user or one layout (SEC_07).
 MAX_GROUPS = 50
 _GROUP = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_UNSET: Any = object()
 
 
 def check_groups(value: Any, *, what: str = "a user's groups") -> tuple[str, ...]:
@@ -138,15 +137,10 @@ class UserService(Service[User]):
 
     def update(self, user: User | str, **attributes: Any) -> User:
         """Change name, email, license, active, licensed or groups."""
-        given = dict(attributes)
-        groups = given.pop("groups", _UNSET)
-        changes = _emails(
-            check_attributes(
-                self.kind, given, {"name": str, "email": str, "license": str, "active": bool, "licensed": bool}
-            )
-        )
-        if groups is not _UNSET:
-            changes["groups"] = check_groups(groups)
+        allowed = {"name": str, "email": str, "license": str, "active": bool, "licensed": bool, "groups": object}
+        changes = _emails(check_attributes(self.kind, attributes, allowed))
+        if "groups" in changes:
+            changes["groups"] = check_groups(changes["groups"])
         if "license" in changes:
             self._check_license(changes["license"])
         if "name" in changes:
