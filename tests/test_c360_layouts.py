@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 import successkit as sk
@@ -124,6 +125,15 @@ def test_a_view_can_ask_for_a_layout__C360_03(kit: sk.Kit, w: World) -> None:
     with pytest.raises(sk.RuleViolation, match="C360_03") as e:
         kit.c360.relationship(w.rel, layout="short")
     assert e.value.value == "short"
+
+
+def test_a_stored_condition_that_no_longer_binds_is_named__C360_03(kit: sk.Kit, w: World) -> None:
+    made = kit.layouts.create("retail", ["summary"], where=[("industry", "=", "Retail")])
+    broken = attrs.evolve(made, condition={"where": [["gone_field", "=", 1]], "logic": None}, version=2)
+    kit.store.update(broken, made.version)  # as if the field it names had gone
+    with pytest.raises(sk.RuleViolation, match="C360_03") as e:
+        kit.c360.company(w.acme)
+    assert "retail" in str(e.value) and e.value.value == "gone_field"
 
 
 def test_the_scorecard_section_shows_only_once_scored__C360_03(kit: sk.Kit, w: World) -> None:

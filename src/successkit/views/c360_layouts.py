@@ -16,7 +16,8 @@ apply, the first by precedence wins:
 
 Within one step the lower ``position`` wins, then the key.  A layout that is not
 the default and has no criterion applies to nothing (a draft).  Choosing costs one
-storage call: the target's layouts and the acting user, read together.
+storage call: the target's layouts and the acting user, read together; a layout's
+condition is bound only once its user groups and types hold.
 """
 
 from __future__ import annotations
@@ -104,13 +105,6 @@ def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise _rule("a layout name is non-blank text of at most 200 characters", value)
     return value.strip()
-
-
-@attrs.frozen(eq=False)
-class _Candidate:
-    layout: ViewLayout
-    step: int
-    where: Node | None
 
 
 class LayoutService(Service[ViewLayout]):
@@ -255,17 +249,16 @@ def choose(kit: Kit, record: Company | Relationship, user_id: str | None) -> Lay
     layouts: builtins.list[ViewLayout] = found[0]
     groups = set(found[1][0].groups) if len(found) > 1 and found[1] else set()
     type_id = record.type_id if isinstance(record, Relationship) else None
-    candidates = sorted(
-        (c for c in (_candidate(kit, lay, now) for lay in layouts) if c is not None),
-        key=lambda c: (c.step, c.layout.position, c.layout.key),
+    ranked = sorted(
+        ((step, lay) for lay in layouts if (step := _step(lay)) is not None),
+        key=lambda c: (c[0], c[1].position, c[1].key),
     )
-    for c in candidates:
-        lay = c.layout
+    for _, lay in ranked:  # the cheap criteria first: a condition is bound only when they hold
         if lay.user_groups and not groups.intersection(lay.user_groups):
             continue
         if lay.relationship_types and type_id not in lay.relationship_types:
             continue
-        if c.where is not None and not matches(c.where, record):
+        if lay.condition.get("where") and not matches(_where(kit, lay, now), record):
             continue
         return LayoutChoice(lay, lay.sections, _reason(lay))
     default = next((lay for lay in layouts if lay.default), None)
@@ -274,20 +267,24 @@ def choose(kit: Kit, record: Company | Relationship, user_id: str | None) -> Lay
     return LayoutChoice(None, SECTIONS[target], "the built-in layout")
 
 
-def _candidate(kit: Kit, layout: ViewLayout, now: datetime) -> _Candidate | None:
-    """A layout with criteria, its precedence step and bound condition; None for the default or a draft."""
+def _step(layout: ViewLayout) -> int | None:
+    """A layout's precedence step (user groups 0, relationship types 1, a condition 2);
+    None for the default and for a draft with no criterion."""
     if layout.default:
         return None
-    where = None
-    if layout.condition.get("where"):
-        try:
-            where = bind_stored(kit, layout.target, layout.condition, now).where
-        except QueryError as e:
-            raise _rule(f"the condition of layout {layout.key!r} no longer binds: {e.message}", e.value) from None
-    if not (layout.user_groups or layout.relationship_types or where is not None):
-        return None
-    step = 0 if layout.user_groups else 1 if layout.relationship_types else 2
-    return _Candidate(layout, step, where)
+    if layout.user_groups:
+        return 0
+    if layout.relationship_types:
+        return 1
+    return 2 if layout.condition.get("where") else None
+
+
+def _where(kit: Kit, layout: ViewLayout, now: datetime) -> Node | None:
+    """A layout's stored condition, bound against its target kind."""
+    try:
+        return bind_stored(kit, layout.target, layout.condition, now).where
+    except QueryError as e:
+        raise _rule(f"the condition of layout {layout.key!r} no longer binds: {e.message}", e.value) from None
 
 
 def _reason(layout: ViewLayout) -> str:
