@@ -70,3 +70,22 @@ def test_a_class_with_validators_keeps_the_attrs_init__SEC_05() -> None:
 
     before = Checked.__init__
     assert install_fast_init(Checked) is False and Checked.__init__ is before
+
+
+def test_the_trusted_maker_makes_what_the_checked_init_makes_without_the_check__SEC_05() -> None:
+    """Bulk writers make records of values already checked; the maker gives the same
+    record as the class itself, fresh defaults included, and skips only the field check."""
+    from successkit.records import AttributeChange, UsageFact, trusted_maker
+
+    for cls in RECORD_CLASSES:
+        required = {f.name: _value_for(cls, f.name) for f in attrs.fields(cls) if f.default is attrs.NOTHING}
+        made, checked = trusted_maker(cls)(**required), cls(**required)
+        assert type(made) is cls
+        assert attrs.asdict(made, recurse=False) | {"id": checked.id} == attrs.asdict(checked, recurse=False)
+        assert made.id != checked.id  # the id factory runs for each record
+    make = trusted_maker(AttributeChange)
+    at = {"created_at": NOW, "updated_at": NOW}
+    unchecked = make(**at, record_kind="company", record_id="c", company_id="c", attribute="stage", number=1)
+    assert unchecked.number == 1  # not turned into 1.0: the values are taken as given
+    with pytest.raises(sk.ValidationError, match="must be a number"):
+        UsageFact(**at, metric="m", record_kind="company", record_id="c", company_id="c", period=NOW.date(), value="x")  # type: ignore[arg-type]

@@ -36,15 +36,17 @@ def usage(kit: sk.Kit) -> dict[str, Any]:
 def test_ingesting_the_same_facts_again_replaces_them__USAGE_01(usage: dict[str, Any]) -> None:
     kit, rows = usage["kit"], usage["rows"]
     first = kit.usage.ingest(rows)
-    assert (first.written, first.replaced) == (len(rows), 0)
+    assert (first.inserted, first.replaced, first.unchanged, first.written) == (len(rows), 0, 0, len(rows))
     assert kit.usage.count() == len(rows)
-    again = kit.usage.ingest(rows)
-    assert (again.written, again.replaced) == (len(rows), len(rows))
-    assert kit.usage.count() == len(rows)
+    stored = {f.id: f for f in kit.usage.list()}
+    again = kit.usage.ingest(rows)  # the same facts again: nothing is written
+    assert (again.inserted, again.replaced, again.unchanged, again.written) == (0, 0, len(rows), 0)
+    assert {f.id: f for f in kit.usage.list()} == stored  # same versions and stamps
     changed = kit.usage.ingest([{**rows[0], "value": 99}, {**rows[0], "value": 100}])  # in a batch, the last wins
-    assert (changed.written, changed.replaced) == (1, 1)
+    assert (changed.inserted, changed.replaced, changed.unchanged) == (0, 1, 0)
     fact = kit.usage.get(sk.fact_id("logins", "company", usage["acme"].id, usage["ann"].id, TODAY))
     assert fact.value == 100.0 and fact.company_id == usage["acme"].id
+    assert fact.version == stored[fact.id].version + 1 and fact.created_at == stored[fact.id].created_at
 
 
 def test_a_load_with_bad_rows_is_refused_whole_naming_them__USAGE_01(usage: dict[str, Any]) -> None:

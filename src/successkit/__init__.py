@@ -12,7 +12,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.query.language import (
+    ByField,
+    ByRange,
+    CalendarQuarter,
+    Condition,
+    FiscalQuarter,
+    Query,
+    Sort,
+    ValueRange,
+)
 from successkit.records import (
     Activity,
     AttributeChange,
@@ -215,6 +224,7 @@ __all__ = [
     "AttributeSeries",
     "Bundle",
     "ByField",
+    "ByRange",
     "ByStatus",
     "CalendarQuarter",
     "Clock",
@@ -320,6 +330,7 @@ __all__ = [
     "UsageWindow",
     "User",
     "ValidationError",
+    "ValueRange",
     "ViewLayout",
     "WindowRow",
     "__version__",

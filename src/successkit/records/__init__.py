@@ -21,7 +21,7 @@ from .accounts import (
 from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting, ViewLayout
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
-from .fast_init import install_fast_init
+from .fast_init import install_fast_init, trusted_maker
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .health import Measure, MeasureEntry, Scorecard, ScoreOverride, ScoreSnapshot, stable_id
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
@@ -78,6 +78,7 @@ __all__ = [
     "new_id",
     "ref",
     "stable_id",
+    "trusted_maker",
 ]
 
 #: Every record class the library stores, by kind.

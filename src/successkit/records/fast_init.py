@@ -14,13 +14,15 @@ factories that take ``self``) keeps the ``__init__`` attrs gave it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from successkit.query.schema import slot_setter
 
-__all__ = ["install_fast_init"]
+__all__ = ["install_fast_init", "trusted_maker"]
+
+R = TypeVar("R")
 
 _MISSING = object()
 #: attrs.Factory's class (attrs types ``Factory`` as a function).
@@ -29,9 +31,50 @@ _FACTORY: type[Any] = type(attrs.Factory(dict))
 
 def install_fast_init(cls: type[Any]) -> bool:
     """Give an attrs record class the faster ``__init__``; False when it keeps attrs' own."""
+    init = _generated(cls, checked=True)
+    if init is None:
+        return False
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = dict(cls.__init__.__annotations__)  # what signatures and docs read
+    cls.__init__ = init
+    return True
+
+
+def trusted_maker(cls: type[R]) -> Callable[..., R]:
+    """A maker of ``cls`` records from values the library has already checked, in
+    their stored form (floats as floats, tuples as tuples): the same keyword
+    arguments and defaults as ``cls(...)``, without the field check of SEC_05.
+    For bulk writers whose every value comes from checked records or from
+    checks of their own (history rows, snapshots, usage facts); never for
+    values a caller handed over unchecked."""
+    made = _makers.get(cls)
+    if made is None:
+        init = _generated(cls, checked=False)
+        if init is None:
+            made = cls
+        else:
+            new = object.__new__
+
+            def make(**values: Any) -> Any:
+                record = new(cls)
+                init(record, **values)
+                return record
+
+            made = make
+        _makers[cls] = made
+    return made
+
+
+_makers: dict[type[Any], Callable[..., Any]] = {}
+
+
+def _generated(cls: type[Any], *, checked: bool) -> Callable[..., None] | None:
+    """An ``__init__`` setting every field through its slot, running the class's
+    check after it when ``checked``; None for a class with what this does not reproduce."""
     fields = attrs.fields(cls)
     if any(_unusual(f) for f in fields):
-        return False
+        return None
     params, body = [], []
     namespace: dict[str, Any] = {"MISSING": _MISSING}
     for i, f in enumerate(fields):
@@ -49,15 +92,11 @@ def install_fast_init(cls: type[Any]) -> bool:
             params.append(f"{f.name}=default_{i}")
             value = f.name
         body.append(f"    set_{i}(self, {value})")
-    post = "    self.__attrs_post_init__()" if hasattr(cls, "__attrs_post_init__") else "    pass"
+    post = "    self.__attrs_post_init__()" if checked and hasattr(cls, "__attrs_post_init__") else "    pass"
     source = "\n".join([f"def __init__(self, *, {', '.join(params)}):", *body, post])
     exec(source, namespace)  # the names come from the attrs class, never from input
     init: Callable[..., None] = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    init.__annotations__ = dict(cls.__init__.__annotations__)  # what signatures and docs read
-    cls.__init__ = init
-    return True
+    return init
 
 
 def _unusual(f: attrs.Attribute[Any]) -> bool:

@@ -13,14 +13,15 @@ before its first change is that change's old value.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timezone
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from successkit.errors import ValidationError
-from successkit.records import AttributeChange, Record
+from successkit.records import AttributeChange, Record, trusted_maker
 from successkit.records.checks import as_list
 from successkit.service import Service, save, stamp
 from successkit.views.frames import to_frame
@@ -131,21 +132,26 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
     one bulk insert however many records.  Returns how many changes were written."""
     now = stamp(kit)
     rows: list[AttributeChange] = []
+    readers: dict[str, Callable[[Any], tuple[Any, ...]]] = {}
     tracked: dict[str, tuple[str, ...]] = {}
+    make = trusted_maker(AttributeChange)  # every value is a stored record's or made here
     for before, after in pairs:
         kind = after.__kind__
         if kind not in _KINDS:
             continue
-        names = tracked.get(kind)
-        if names is None:
+        read = readers.get(kind)
+        if read is None:
             names = tracked[kind] = kit.history.tracked(kind)
-        for name in names:
-            old, new = _value(before, name), _value(after, name)
+            read = readers[kind] = _reader(names)
+        olds, news = read(before), read(after)
+        if olds == news and all(type(o) is type(n) for o, n in zip(olds, news, strict=True)):
+            continue
+        company_id = after.id if kind == "company" else after.company_id
+        for name, old, new in zip(tracked[kind], olds, news, strict=True):
             if old == new and type(old) is type(new):
                 continue
-            company_id = after.id if kind == "company" else after.company_id
             rows.append(
-                AttributeChange(
+                make(
                     **now, record_kind=kind, record_id=after.id, company_id=company_id, attribute=name,
                     record_version=after.version,
                     old_value=_dump(old), new_value=_dump(new),
@@ -155,6 +161,17 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
     if rows:
         kit.store.insert_many(rows)
     return len(rows)
+
+
+def _reader(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of the tracked attributes of a record, as a tuple (compared first,
+    so an update that changes none of them costs one comparison)."""
+    if not names:
+        return lambda record: ()
+    if any(n.startswith("fields.") for n in names):
+        return lambda record: tuple(_value(record, name) for name in names)
+    get = attrgetter(*names)  # every tracked attribute is a field of the record class
+    return (lambda record: (get(record),)) if len(names) == 1 else get
 
 
 def saved_with_history(kit: Kit, record: R, changes: Mapping[str, Any]) -> R:
@@ -177,12 +194,16 @@ def _value(record: Any, name: str) -> Any:
     return getattr(record, name, None)
 
 
+#: One encoder for every value (``json.dumps`` with options makes a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def _dump(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (date, datetime)):
-        return json.dumps(value.isoformat())
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _ENCODE(value.isoformat())
+    return _ENCODE(value)
 
 
 def _load(text: str | None) -> Any:

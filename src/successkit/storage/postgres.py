@@ -93,6 +93,7 @@ class PostgresStore(SQLProgress, Store):
         conninfo, self.schema_name = parsed.conninfo, parsed.schema
         self.dialect = PostgresDialect()
         self.dialect.namespace = self.schema_name
+        self._get_sql: dict[str, str] = {}
         attempts = retry_attempts if retry_attempts is not None else parsed.retry_attempts or RETRY_ATTEMPTS
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise ValidationError("retry_attempts must be a whole number >= 1", value=attempts)
@@ -420,8 +421,12 @@ class PostgresStore(SQLProgress, Store):
 
     # ----------------------------------------------------------------- records
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
-        cols = ", ".join(quote(c) for c in schema.names)
-        sql = f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
+        sql = self._get_sql.get(schema.kind)
+        if sql is None:  # made once per kind: a get by id is the commonest read
+            cols = ", ".join(quote(c) for c in schema.names)
+            sql = self._get_sql[schema.kind] = (
+                f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
+            )
         with translate(), self._conn() as conn:
             rows = conn.execute(sql, (ids,)).fetchall()
         return [schema.from_row(r) for r in rows]
