@@ -62,6 +62,7 @@ from successkit.records import (
     TemplateItem,
     UsageFact,
     User,
+    ViewLayout,
 )
 from successkit.storage import Store, StoreStats
 
@@ -109,7 +110,9 @@ if TYPE_CHECKING:
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
     from successkit.signals.usage import IngestResult, UsageWindow, WindowRow, fact_id
     from successkit.views.aggregate_table import AggregateRow, AggregateTable
-    from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
+    from successkit.views.c360 import Company360, Relationship360
+    from successkit.views.c360_layouts import COMPANY_SECTIONS, RELATIONSHIP_SECTIONS, LayoutChoice
+    from successkit.views.c360_text import GoalSummary, PlanSummary
     from successkit.views.gantt import critical_path, render_svg, save_png
     from successkit.views.record_list import RecordList
 
@@ -139,7 +142,7 @@ _LAZY = {
     "ErasureReport": "successkit.accounts.people",
     "GoalProgress": "successkit.goals.progress",
     "GoalRow": "successkit.goals.views",
-    "GoalSummary": "successkit.views.c360",
+    "GoalSummary": "successkit.views.c360_text",
     "GoalView": "successkit.goals.views",
     "GradeChange": "successkit.health.recompute",
     "LeftOut": "successkit.plans.cloning",
@@ -148,7 +151,7 @@ _LAZY = {
     "Notification": "successkit.engagement.notifications",
     "OwnerChoice": "successkit.plans.cloning",
     "PlanCounts": "successkit.plans.plans",
-    "PlanSummary": "successkit.views.c360",
+    "PlanSummary": "successkit.views.c360_text",
     "PlanView": "successkit.plans.plans",
     "PlaybookContent": "successkit.plans.playbooks",
     "PreparedTemplate": "successkit.plans.templates",
@@ -156,6 +159,9 @@ _LAZY = {
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
+    "COMPANY_SECTIONS": "successkit.views.c360_layouts",
+    "RELATIONSHIP_SECTIONS": "successkit.views.c360_layouts",
+    "LayoutChoice": "successkit.views.c360_layouts",
     "RollupPart": "successkit.health.explain",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
@@ -206,7 +212,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALL",
     "ALL_ITEMS",
+    "COMPANY_SECTIONS",
     "MAX_LEVELS",
+    "RELATIONSHIP_SECTIONS",
     "AccessDenied",
     "Activity",
     "ActivityTypes",
@@ -247,6 +255,7 @@ __all__ = [
     "IngestResult",
     "Kit",
     "LatestValue",
+    "LayoutChoice",
     "LeftOut",
     "Measure",
     "MeasureEntry",
@@ -322,6 +331,7 @@ __all__ = [
     "User",
     "ValidationError",
     "ValueRange",
+    "ViewLayout",
     "WindowRow",
     "__version__",
     "critical_path",
