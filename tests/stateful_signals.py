@@ -1,0 +1,375 @@
+"""The customer-signal and health rules of the stateful differential test
+(tests/test_stateful_differential.py, STORE_02): people and their moves, usage
+metrics and facts (loaded again, so that the same facts replace), surveys with
+their sends, responses and the NPS kept on the record, activities with the
+fields their type declares, the attribute history written by every change of a
+company or relationship, and health measures, scorecards, manual values,
+overrides and recomputes, with the reads over all of them.
+
+:class:`SignalRules` is mixed into the machine there, which gives it
+``on_all``, ``pick``, ``maybe``, ``has``, ``day`` and the shared clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import precondition, rule
+
+import successkit as sk
+
+#: What activities of type ``call`` declare (ACT_01), and a field every type has.
+SENTIMENTS = ["red", "yellow", "green"]
+PULSE = [
+    {"key": "nps", "type": "nps", "text": "Would you recommend us?"},
+    {"key": "csat", "type": "csat", "text": "How satisfied are you?"},
+    {"key": "why", "type": "text", "text": "Why?"},
+]
+#: Survey definitions to create: good ones, a duplicate name and refused ones.
+SURVEYS: list[tuple[str, list[dict[str, Any]]]] = [
+    ("Pulse", PULSE),
+    ("Onboarding", [{"key": "ease", "type": "ces", "text": "How easy?"}, {"key": "nps", "type": "nps", "text": "NPS"}]),
+    ("Choice", [{"key": "pick", "type": "choice", "text": "Which?", "options": ["a", "b"]}]),
+    ("Broken", [{"key": "x", "type": "stars", "text": "Stars?"}]),
+    ("Empty", []),
+]
+METRICS = ["logins", "logins", "seats", "no_such_metric"]
+#: Measure sources by name: every source type, signals included, and refused ones.
+SOURCES: dict[str, dict[str, Any] | None] = {
+    "manual": None,
+    "nps": {"type": "field", "field": "nps", "map": {"linear": [-100, 100]}},
+    "arr": {"type": "field", "field": "arr", "map": {"thresholds": [[0, 10], [1000, 60], [100_000, 100]]}},
+    "risks": {
+        "type": "count", "kind": "cta", "where": [("type", "=", "risk")], "days": 90,
+        "map": {"thresholds": [[0, 100], [1, 60], [3, 20]]},
+    },
+    "logins": {"type": "usage", "metric": "logins", "days": 30, "map": {"linear": [0, 40]}},
+    "growth": {"type": "usage", "metric": "logins", "days": 7, "value": "change", "map": {"linear": [-50, 50]}},
+    "people": {"type": "usage", "metric": "logins", "function": "active_persons", "map": {"linear": [0, 3]}},
+    "peak": {"type": "usage", "metric": "logins", "function": "mean", "days": 7, "map": {"linear": [0, 10]}},
+    "voice": {"type": "survey", "score": "nps", "months": 3, "map": {"linear": [-100, 100]}},
+    "csat": {"type": "survey", "score": "csat", "months": 12},
+    "mood": {"type": "activity_field", "field": "sentiment", "types": ["call"],
+             "values": {"red": 0, "yellow": 50, "green": 100}},
+    "minutes": {"type": "activity_field", "field": "minutes", "map": {"linear": [0, 60]}},
+    "no_metric": {"type": "usage", "metric": "no_such_metric"},
+    "no_field": {"type": "field", "field": "no_such_field"},
+}  # fmt: skip
+MEASURE_KEYS = ["sentiment", "nps", "logins", "voice", "mood", "risks", "extra", "Bad Key"]
+CARD_KEYS = ["standard", "retail", "rels", "grades"]
+CARD_CONDITIONS: list[list[Any] | None] = [None, [("arr", ">=", 1000)], [("stage", "=", "Onboarding")]]
+TRACKED = ["stage", "nps", "health_score", "fields.tier", "tier", "renewal_date", "name", "id", "no_such"]
+VALUES: list[float | str] = [0, 12.5, 55, 100, 101, -1, "A", "C", "Green", "Z"]
+
+
+def signal_world(kit: sk.Kit, acme: sk.Company, emea: sk.Company) -> None:
+    """What the signal and health rules start from: a metric, the call sentiment
+    field, people at both companies, a survey, measures of every kind of
+    source and a default scorecard weighing them."""
+    kit.metrics.declare("logins", "Logins", unit="logins")
+    kit.custom_fields.declare("activity", "sentiment", "dropdown", options=SENTIMENTS, scope="call")
+    kit.custom_fields.declare("activity", "minutes", "number")
+    kit.people.create("Pat", company=acme, sponsor=True)
+    kit.people.create("Lee", company=acme)
+    kit.people.create("Kim", company=emea)
+    kit.surveys.create("Pulse", PULSE)
+    kit.measures.create("sentiment", label="CSM sentiment", staleness_days=30)
+    for key in ("nps", "logins", "voice", "mood"):
+        kit.measures.create(key, source=SOURCES[key])
+    kit.scorecards.create(
+        "standard", default=True, measures=[{"measure": "nps", "weight": 2}, "logins", "voice", "mood", "sentiment"]
+    )
+
+
+class SignalRules:
+    """Rules over people, usage, surveys, activity fields, history and health."""
+
+    if TYPE_CHECKING:
+        ref: sk.Kit
+        clock: sk.FixedClock
+        last_usage: list[dict[str, Any]]
+
+        def on_all(self, operation: Callable[[sk.Kit], Any]) -> Any: ...
+        def pick(self, data: st.DataObject, kind: str, *, missing: bool = True) -> str: ...
+        def maybe(self, data: st.DataObject, kind: str) -> str | None: ...
+        def has(self, *kinds: str) -> bool: ...
+        def day(self, data: st.DataObject, label: str) -> date | None: ...
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def past(self, data: st.DataObject, label: str) -> date:
+        """A recent day: today, the days before it, or one or two windows back."""
+        return self.today() - timedelta(days=data.draw(st.sampled_from([0, 0, 1, 2, 6, 8, 31, 40, 100]), label=label))
+
+    def target(self, data: st.DataObject) -> dict[str, str]:
+        """A company or a relationship, as the keyword the signal calls take."""
+        if self.has("relationship") and data.draw(st.integers(0, 2), label="relationship?") == 0:
+            return {"relationship": self.pick(data, "relationship")}
+        return {"company": self.pick(data, "company")}
+
+    def record(self, data: st.DataObject) -> str:
+        """A company's or relationship's id, for the scoring calls."""
+        return next(iter(self.target(data).values()))
+
+    # ---------------------------------------------------------------- people
+    @precondition(lambda self: self.has("company"))
+    @rule(data=st.data(), name=st.sampled_from(["Pat", "Noa", "Ärger"]), sponsor=st.booleans())
+    def create_person(self, data: st.DataObject, name: str, sponsor: bool) -> None:
+        company = self.maybe(data, "company")
+        self.on_all(lambda kit: kit.people.create(name, company=company, sponsor=sponsor))
+
+    @precondition(lambda self: self.has("person", "company"))
+    @rule(data=st.data())
+    def move_person(self, data: st.DataObject) -> None:
+        """A move keeps what the person did with the company it was about (PEOPLE_02)."""
+        person, company = self.pick(data, "person"), self.pick(data, "company")
+        self.on_all(lambda kit: kit.people.move(person, company))
+
+    # ----------------------------------------------------------------- usage
+    @rule(key=st.sampled_from(["logins", "seats", " "]))
+    def declare_metric(self, key: str) -> None:
+        self.on_all(lambda kit: kit.metrics.declare(key))
+
+    @precondition(lambda self: self.has("company"))
+    @rule(data=st.data())
+    def ingest_usage(self, data: st.DataObject) -> None:
+        """A batch of facts; the same metric, record, person and period replaces (USAGE_01)."""
+        rows = []
+        for _ in range(data.draw(st.integers(1, 4), label="rows")):
+            row: dict[str, Any] = {"metric": data.draw(st.sampled_from(METRICS), label="metric"), **self.target(data)}
+            if self.has("person") and data.draw(st.booleans(), label="person?"):
+                row["person"] = self.pick(data, "person")
+            row["period"] = self.past(data, "period")
+            row["value"] = data.draw(st.sampled_from([0, 1, 2.5, 10, 10, -1]), label="value")
+            rows.append(row)
+        self.last_usage = rows
+        self.on_all(lambda kit: kit.usage.ingest(rows))
+
+    @precondition(lambda self: bool(self.last_usage))
+    @rule(value=st.none() | st.sampled_from([0, 3, 7.5]))
+    def ingest_again(self, value: float | None) -> None:
+        """The last batch loaded again (or with new values): it replaces, nothing is added."""
+        rows = [r if value is None else {**r, "value": value} for r in self.last_usage]
+        self.on_all(lambda kit: kit.usage.ingest(rows))
+
+    @rule(
+        data=st.data(),
+        metric=st.sampled_from(METRICS),
+        days=st.sampled_from([1, 7, 30, 0]),
+        function=st.sampled_from(["sum", "mean", "max", "active_persons", "median"]),
+        kind=st.sampled_from(["company", "relationship"]),
+    )
+    def read_usage(self, data: st.DataObject, metric: str, days: int, function: str, kind: str) -> None:
+        """Windows, power users and lost power users answer alike (USAGE_02, USAGE_03)."""
+        until = self.day(data, "until")
+        company = self.pick(data, "company")
+        top = data.draw(st.sampled_from([1, 5]), label="top")
+        self.on_all(
+            lambda kit: (
+                kit.usage.window(metric, days=days, function=function, record_kind=kind, until=until).to_dicts(),
+                kit.usage.power_users(company, metric, days=days, top=top, until=until),
+                kit.usage.lost_power_users(company, metric, days=days, top=top, until=until),
+            )
+        )
+
+    # --------------------------------------------------------------- surveys
+    @rule(survey=st.sampled_from(SURVEYS))
+    def create_survey(self, survey: tuple[str, list[dict[str, Any]]]) -> None:
+        self.on_all(lambda kit: kit.surveys.create(*survey))
+
+    @precondition(lambda self: self.has("survey", "person"))
+    @rule(data=st.data())
+    def send_survey(self, data: st.DataObject) -> None:
+        """A send answerable until it expires (SURVEY_03)."""
+        survey, person, target = self.pick(data, "survey"), self.pick(data, "person"), self.target(data)
+        sent_on = self.past(data, "sent on")
+        expires_on = self.day(data, "expires on")
+        self.on_all(lambda kit: kit.surveys.send(survey, person, sent_on=sent_on, expires_on=expires_on, **target))
+
+    @precondition(lambda self: self.has("survey", "person"))
+    @rule(data=st.data())
+    def respond(self, data: st.DataObject) -> None:
+        """Answers checked against the questions; the open send is marked answered (SURVEY_01)."""
+        survey, person, target = self.pick(data, "survey"), self.pick(data, "person"), self.target(data)
+        questions = self.ref.store.get_many("survey", [survey])
+        answers: dict[str, Any] = {}
+        for q in questions[0].questions if questions else PULSE:
+            if data.draw(st.integers(0, 3), label=f"answer {q['key']}?") == 0:
+                continue
+            choices: dict[str, list[Any]] = {
+                "nps": [0, 6, 7, 9, 10, 11], "csat": [1, 3, 4, 5, 0], "ces": [1, 7],
+                "choice": [*q.get("options", []), "z"], "text": ["Fine", ""],
+            }  # fmt: skip
+            answers[q["key"]] = data.draw(st.sampled_from(choices[q["type"]]), label=q["key"])
+        answered_on = self.past(data, "answered on")
+        self.on_all(lambda kit: kit.surveys.respond(survey, person, answers, answered_on=answered_on, **target))
+
+    @rule(data=st.data(), months=st.sampled_from([1, 3, 12, 0]))
+    def update_nps(self, data: st.DataObject, months: int) -> None:
+        """Each company's NPS kept in step with its responses, with its history (SURVEY_02, HIST_01)."""
+        until = self.day(data, "until")
+        self.on_all(lambda kit: kit.surveys.update_nps(months=months, until=until))
+
+    @rule(data=st.data(), months=st.sampled_from([1, 12]), kind=st.sampled_from(["company", "relationship"]))
+    def read_surveys(self, data: st.DataObject, months: int, kind: str) -> None:
+        survey = self.maybe(data, "survey")
+        as_of = self.day(data, "as of")
+        self.on_all(
+            lambda kit: (
+                kit.surveys.scores(record_kind=kind, months=months),
+                kit.surveys.unanswered(survey, as_of=as_of),
+            )
+        )
+
+    # ------------------------------------------------------------ activities
+    @precondition(lambda self: self.has("company"))
+    @rule(
+        data=st.data(),
+        type=st.sampled_from(["call", "call", "meeting", "no_such_type"]),
+        sentiment=st.sampled_from([None, *SENTIMENTS, "purple"]),
+        minutes=st.none() | st.sampled_from([0, 30, 90, -5]),
+        draft=st.booleans(),
+    )
+    def log_activity(
+        self, data: st.DataObject, type: str, sentiment: str | None, minutes: int | None, draft: bool
+    ) -> None:
+        """An activity with the fields its type declares (ACT_01): sentiment on calls only."""
+        fields = {k: v for k, v in (("sentiment", sentiment), ("minutes", minutes)) if v is not None}
+        target = self.target(data)
+        hours = data.draw(st.sampled_from([0, 0, 1, 24 * 3, 24 * 40]), label="hours ago")
+        when: datetime = self.clock() - timedelta(hours=hours)
+        self.on_all(
+            lambda kit: kit.timeline.log(type, "Check-in", occurred_at=when, draft=draft, fields=fields, **target)
+        )
+
+    @rule(
+        field=st.sampled_from(["sentiment", "fields.minutes", "no_such"]),
+        kind=st.sampled_from(["company", "relationship"]),
+        types=st.sampled_from([None, ["call"], ["meeting", "no_such_type"]]),
+    )
+    def latest_values(self, field: str, kind: str, types: list[str] | None) -> None:
+        self.on_all(lambda kit: kit.timeline.latest_values(field, record_kind=kind, types=types))
+
+    # --------------------------------------------------------------- history
+    @rule(
+        kind=st.sampled_from(["company", "relationship", "person"]),
+        attributes=st.lists(st.sampled_from(TRACKED), max_size=3),
+    )
+    def track_history(self, kind: str, attributes: list[str]) -> None:
+        """What keeps a history from now on (HIST_01); company updates write it."""
+        self.on_all(lambda kit: kit.history.track(kind, attributes))
+
+    @rule(data=st.data(), attribute=st.sampled_from(["stage", "nps", "health_score", "fields.tier", "csm_id"]))
+    def read_history(self, data: st.DataObject, attribute: str) -> None:
+        records = [self.pick(data, "company")] if data.draw(st.booleans(), label="one company?") else None
+        since = self.day(data, "since")
+        self.on_all(lambda kit: kit.history.series(attribute, records=records, since=since))
+
+    # ---------------------------------------------------------------- health
+    @rule(
+        key=st.sampled_from(MEASURE_KEYS), source=st.sampled_from(sorted(SOURCES)), staleness=st.sampled_from([None, 7])
+    )
+    def create_measure(self, key: str, source: str, staleness: int | None) -> None:
+        self.on_all(lambda kit: kit.measures.create(key, source=SOURCES[source], staleness_days=staleness))
+
+    @rule(key=st.sampled_from(MEASURE_KEYS), source=st.sampled_from(sorted(SOURCES)), locked=st.booleans())
+    def update_measure(self, key: str, source: str, locked: bool) -> None:
+        """A new source is checked against the scorecards that use the measure."""
+        changes: dict[str, Any] = {"locked": locked}
+        if SOURCES[source] is not None:
+            changes["source"] = SOURCES[source]
+        self.on_all(lambda kit: kit.measures.update(key, **changes))
+
+    @rule(key=st.sampled_from(MEASURE_KEYS))
+    def delete_measure(self, key: str) -> None:
+        """Only a measure no scorecard uses, with its entries and overrides (SCORE_01)."""
+        self.on_all(lambda kit: kit.measures.delete(key))
+
+    @rule(
+        key=st.sampled_from(CARD_KEYS),
+        measures=st.lists(st.sampled_from(MEASURE_KEYS), min_size=1, max_size=3, unique=True),
+        kind=st.sampled_from(["company", "company", "relationship"]),
+        default=st.booleans(),
+        where=st.sampled_from(CARD_CONDITIONS),
+        grades=st.booleans(),
+        rollup=st.sampled_from([None, "mean", "worst"]),
+    )
+    def create_scorecard(
+        self, key: str, measures: list[str], kind: str, default: bool, where: Any, grades: bool, rollup: str | None
+    ) -> None:
+        scheme = {"type": "grade"} if grades else None
+        self.on_all(
+            lambda kit: kit.scorecards.create(
+                key, measures=measures, target=kind, default=default, where=where, scheme=scheme, rollup=rollup
+            )
+        )
+
+    @rule(
+        key=st.sampled_from(CARD_KEYS),
+        measures=st.none() | st.lists(st.sampled_from(MEASURE_KEYS), min_size=1, max_size=3, unique=True),
+        where=st.sampled_from(CARD_CONDITIONS),
+        tolerance=st.sampled_from([0.0, 5.0]),
+    )
+    def update_scorecard(self, key: str, measures: list[str] | None, where: Any, tolerance: float) -> None:
+        changes: dict[str, Any] = {"trend_tolerance": tolerance, "where": where}
+        if measures is not None:
+            changes["measures"] = measures
+        self.on_all(lambda kit: kit.scorecards.update(key, **changes))
+
+    @rule(key=st.sampled_from(CARD_KEYS))
+    def delete_scorecard(self, key: str) -> None:
+        self.on_all(lambda kit: kit.scorecards.delete(key))
+
+    @precondition(lambda self: self.has("company"))
+    @rule(data=st.data(), measure=st.sampled_from(MEASURE_KEYS), value=st.sampled_from(VALUES))
+    def set_value(self, data: st.DataObject, measure: str, value: float | str) -> None:
+        """A manual value replaces the record's last one; not on a locked measure (SCORE_02, SCORE_09)."""
+        record = self.record(data)
+        as_of = self.past(data, "as of") if data.draw(st.booleans(), label="as of?") else None
+        self.on_all(lambda kit: kit.scorecards.set_value(record, measure, value, comment="seen", as_of=as_of))
+
+    @precondition(lambda self: self.has("company"))
+    @rule(
+        data=st.data(),
+        measure=st.none() | st.sampled_from(MEASURE_KEYS),
+        value=st.sampled_from(VALUES),
+        reason=st.sampled_from(["churn notice", None, " "]),
+        clear=st.booleans(),
+    )
+    def override(
+        self, data: st.DataObject, measure: str | None, value: float | str, reason: str | None, clear: bool
+    ) -> None:
+        """An override needs a reason and an expiry not in the past; clearing ends it (SCORE_09)."""
+        record = self.record(data)
+        if clear:
+            self.on_all(lambda kit: kit.scorecards.clear_override(record, measure=measure))
+            return
+        expires_on = self.day(data, "expires on")
+        self.on_all(
+            lambda kit: kit.scorecards.override(record, value, measure=measure, reason=reason, expires_on=expires_on)
+        )
+
+    @rule(data=st.data(), kind=st.sampled_from(["company", "company", "relationship"]))
+    def recompute(self, data: st.DataObject, kind: str) -> None:
+        """Every record scored in one transaction, snapshots and history written (SCORE_06, SCORE_07, SCORE_11)."""
+        today = self.day(data, "today") if data.draw(st.integers(0, 3), label="another day?") == 0 else None
+        self.on_all(lambda kit: kit.scorecards.recompute(kind, today=today))
+
+    @precondition(lambda self: self.has("company"))
+    @rule(data=st.data())
+    def read_scores(self, data: st.DataObject) -> None:
+        """Explain, the scorecard a record gets, its entries, overrides and score history (SCORE_05, SCORE_07)."""
+        record = self.record(data)
+        self.on_all(
+            lambda kit: (
+                kit.scorecards.explain(record),
+                kit.scorecards.scorecard_for(record),
+                kit.scorecards.entries(record),
+                kit.scorecards.overrides(record),
+                kit.scorecards.history(record).to_dicts(),
+            )
+        )
