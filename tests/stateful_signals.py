@@ -30,13 +30,23 @@ PULSE = [
 ]
 #: Survey definitions to create: good ones, a duplicate name and refused ones.
 SURVEYS: list[tuple[str, list[dict[str, Any]]]] = [
+    ("Renewal pulse", PULSE),
+    ("Relationship pulse", PULSE[:2]),
     ("Pulse", PULSE),
     ("Onboarding", [{"key": "ease", "type": "ces", "text": "How easy?"}, {"key": "nps", "type": "nps", "text": "NPS"}]),
     ("Choice", [{"key": "pick", "type": "choice", "text": "Which?", "options": ["a", "b"]}]),
     ("Broken", [{"key": "x", "type": "stars", "text": "Stars?"}]),
     ("Empty", []),
 ]
-METRICS = ["logins", "logins", "seats", "no_such_metric"]
+METRICS = ["logins", "logins", "logins", "logins", "seats"]
+#: What makes a usage row refused (USAGE_01).
+BAD_ROWS: list[dict[str, Any]] = [
+    {"metric": "no_such_metric"},
+    {"value": -1},
+    {"company": "no-such-record"},
+    {"period": "yesterday"},
+    {"person": "no-such-record"},
+]
 #: Measure sources by name: every source type, signals included, and refused ones.
 SOURCES: dict[str, dict[str, Any] | None] = {
     "manual": None,
@@ -58,11 +68,11 @@ SOURCES: dict[str, dict[str, Any] | None] = {
     "no_metric": {"type": "usage", "metric": "no_such_metric"},
     "no_field": {"type": "field", "field": "no_such_field"},
 }  # fmt: skip
-MEASURE_KEYS = ["sentiment", "nps", "logins", "voice", "mood", "risks", "extra", "Bad Key"]
-CARD_KEYS = ["standard", "retail", "rels", "grades"]
+MEASURE_KEYS = ["risks", "extra", "growth", "sentiment", "nps", "logins", "voice", "mood", "Bad Key"]
+CARD_KEYS = ["retail", "rels", "grades", "standard"]
 CARD_CONDITIONS: list[list[Any] | None] = [None, [("arr", ">=", 1000)], [("stage", "=", "Onboarding")]]
-TRACKED = ["stage", "nps", "health_score", "fields.tier", "tier", "renewal_date", "name", "id", "no_such"]
-VALUES: list[float | str] = [0, 12.5, 55, 100, 101, -1, "A", "C", "Green", "Z"]
+TRACKED = ["stage", "nps", "health_score", "fields.tier", "tier", "renewal_date", "name", "arr", "id", "no_such"]
+VALUES: list[float | str] = [0, 12.5, 55, 55, 80, 100, 100, 101, "A", "Green"]
 
 
 def signal_world(kit: sk.Kit, acme: sk.Company, emea: sk.Company) -> None:
@@ -101,19 +111,55 @@ class SignalRules:
     def today(self) -> date:
         return self.clock().date()
 
+    @staticmethod
+    def rarely(data: st.DataObject, label: str, n: int = 5) -> bool:
+        """True about once in ``n`` draws (a middle value: hypothesis favours the ends of a range)."""
+        return bool(data.draw(st.integers(1, n), label=label) == (n + 1) // 2)
+
+    def later(self, data: st.DataObject, label: str) -> date | None:
+        """Mostly a day ahead, now and then none or one in the past (an expiry, refused)."""
+        if self.rarely(data, f"{label}: none or past?"):
+            return data.draw(st.sampled_from([None, self.today() - timedelta(days=1)]), label=label)
+        return self.today() + timedelta(days=data.draw(st.sampled_from([0, 1, 5, 30, 90]), label=label))
+
     def past(self, data: st.DataObject, label: str) -> date:
         """A recent day: today, the days before it, or one or two windows back."""
         return self.today() - timedelta(days=data.draw(st.sampled_from([0, 0, 1, 2, 6, 8, 31, 40, 100]), label=label))
 
-    def target(self, data: st.DataObject) -> dict[str, str]:
+    def target(self, data: st.DataObject, *, missing: bool = True) -> dict[str, str]:
         """A company or a relationship, as the keyword the signal calls take."""
-        if self.has("relationship") and data.draw(st.integers(0, 2), label="relationship?") == 0:
-            return {"relationship": self.pick(data, "relationship")}
-        return {"company": self.pick(data, "company")}
+        if self.has("relationship") and self.rarely(data, "relationship?", 3):
+            return {"relationship": self.pick(data, "relationship", missing=missing)}
+        return {"company": self.pick(data, "company", missing=missing)}
 
     def record(self, data: st.DataObject) -> str:
         """A company's or relationship's id, for the scoring calls."""
         return next(iter(self.target(data).values()))
+
+    def at_company_of(self, data: st.DataObject, person: str, *, anywhere: bool = True) -> dict[str, str]:
+        """Mostly the person's company or one of its relationships (what the signal
+        calls take), now and then any record (refused unless it is of that company)."""
+        found = self.ref.store.get_many("person", [person])
+        if not found or found[0].company_id is None or (anywhere and self.rarely(data, "anywhere?", 7)):
+            return self.target(data, missing=anywhere)
+        company = found[0].company_id
+        rels = [r.id for r in self.ref.relationships.list([("company_id", "=", company)], sort=["id"])]
+        if data.draw(st.booleans(), label="its relationship?") and rels:
+            return {"relationship": data.draw(st.sampled_from(rels), label="relationship")}
+        return {"company": company}
+
+    def key_of(
+        self, data: st.DataObject, kind: str, pool: list[str], keep: Callable[[Any], bool] = lambda r: True
+    ) -> str:
+        """A stored key of a measure or scorecard (one ``keep`` keeps), or now and then one from ``pool``."""
+        stored: list[str] = sorted(r.key for r in self.ref.store.query(self.ref.bind(kind, sk.Query())) if keep(r))
+        if not stored or self.rarely(data, f"{kind} from the pool?"):
+            return data.draw(st.sampled_from(pool), label=f"{kind} key")
+        return data.draw(st.sampled_from(stored), label=f"{kind} key")
+
+    def measure_keys(self, data: st.DataObject) -> list[str]:
+        n = data.draw(st.integers(1, 3), label="measures")
+        return list(dict.fromkeys(self.key_of(data, "measure", MEASURE_KEYS) for _ in range(n)))
 
     # ---------------------------------------------------------------- people
     @precondition(lambda self: self.has("company"))
@@ -130,7 +176,7 @@ class SignalRules:
         self.on_all(lambda kit: kit.people.move(person, company))
 
     # ----------------------------------------------------------------- usage
-    @rule(key=st.sampled_from(["logins", "seats", " "]))
+    @rule(key=st.sampled_from(["seats", "logins", " "]))
     def declare_metric(self, key: str) -> None:
         self.on_all(lambda kit: kit.metrics.declare(key))
 
@@ -140,12 +186,18 @@ class SignalRules:
         """A batch of facts; the same metric, record, person and period replaces (USAGE_01)."""
         rows = []
         for _ in range(data.draw(st.integers(1, 4), label="rows")):
-            row: dict[str, Any] = {"metric": data.draw(st.sampled_from(METRICS), label="metric"), **self.target(data)}
+            row: dict[str, Any] = {"metric": data.draw(st.sampled_from(METRICS), label="metric")}
             if self.has("person") and data.draw(st.booleans(), label="person?"):
-                row["person"] = self.pick(data, "person")
+                row["person"] = self.pick(data, "person", missing=False)
+                row.update(self.at_company_of(data, row["person"], anywhere=False))
+            else:
+                row.update(self.target(data, missing=False))
             row["period"] = self.past(data, "period")
-            row["value"] = data.draw(st.sampled_from([0, 1, 2.5, 10, 10, -1]), label="value")
+            row["value"] = data.draw(st.sampled_from([0, 1, 2.5, 10, 12]), label="value")
             rows.append(row)
+        if self.rarely(data, "a bad row?"):  # the whole load is refused, nothing written
+            bad = data.draw(st.sampled_from(BAD_ROWS), label="bad row")
+            rows.insert(data.draw(st.integers(0, len(rows)), label="bad row at"), {**rows[0], **bad})
         self.last_usage = rows
         self.on_all(lambda kit: kit.usage.ingest(rows))
 
@@ -159,8 +211,8 @@ class SignalRules:
     @rule(
         data=st.data(),
         metric=st.sampled_from(METRICS),
-        days=st.sampled_from([1, 7, 30, 0]),
-        function=st.sampled_from(["sum", "mean", "max", "active_persons", "median"]),
+        days=st.sampled_from([1, 7, 30, 30, 0]),
+        function=st.sampled_from(["sum", "mean", "max", "active_persons", "sum", "median"]),
         kind=st.sampled_from(["company", "relationship"]),
     )
     def read_usage(self, data: st.DataObject, metric: str, days: int, function: str, kind: str) -> None:
@@ -185,30 +237,32 @@ class SignalRules:
     @rule(data=st.data())
     def send_survey(self, data: st.DataObject) -> None:
         """A send answerable until it expires (SURVEY_03)."""
-        survey, person, target = self.pick(data, "survey"), self.pick(data, "person"), self.target(data)
+        survey, person = self.pick(data, "survey"), self.pick(data, "person")
+        target = self.at_company_of(data, person)
         sent_on = self.past(data, "sent on")
-        expires_on = self.day(data, "expires on")
+        expires_on = self.later(data, "expires on")
         self.on_all(lambda kit: kit.surveys.send(survey, person, sent_on=sent_on, expires_on=expires_on, **target))
 
     @precondition(lambda self: self.has("survey", "person"))
     @rule(data=st.data())
     def respond(self, data: st.DataObject) -> None:
         """Answers checked against the questions; the open send is marked answered (SURVEY_01)."""
-        survey, person, target = self.pick(data, "survey"), self.pick(data, "person"), self.target(data)
+        survey, person = self.pick(data, "survey"), self.pick(data, "person")
+        target = self.at_company_of(data, person)
         questions = self.ref.store.get_many("survey", [survey])
         answers: dict[str, Any] = {}
         for q in questions[0].questions if questions else PULSE:
-            if data.draw(st.integers(0, 3), label=f"answer {q['key']}?") == 0:
+            if self.rarely(data, f"no answer to {q['key']}?", 3):
                 continue
             choices: dict[str, list[Any]] = {
-                "nps": [0, 6, 7, 9, 10, 11], "csat": [1, 3, 4, 5, 0], "ces": [1, 7],
-                "choice": [*q.get("options", []), "z"], "text": ["Fine", ""],
+                "nps": [0, 6, 7, 9, 10, 10, 11], "csat": [1, 3, 4, 5, 5, 0], "ces": [1, 7],
+                "choice": [*q.get("options", []), "z"], "text": ["Fine", "Fine", ""],
             }  # fmt: skip
             answers[q["key"]] = data.draw(st.sampled_from(choices[q["type"]]), label=q["key"])
         answered_on = self.past(data, "answered on")
         self.on_all(lambda kit: kit.surveys.respond(survey, person, answers, answered_on=answered_on, **target))
 
-    @rule(data=st.data(), months=st.sampled_from([1, 3, 12, 0]))
+    @rule(data=st.data(), months=st.sampled_from([1, 3, 12, 0, 12]))
     def update_nps(self, data: st.DataObject, months: int) -> None:
         """Each company's NPS kept in step with its responses, with its history (SURVEY_02, HIST_01)."""
         until = self.day(data, "until")
@@ -229,8 +283,8 @@ class SignalRules:
     @precondition(lambda self: self.has("company"))
     @rule(
         data=st.data(),
-        type=st.sampled_from(["call", "call", "meeting", "no_such_type"]),
-        sentiment=st.sampled_from([None, *SENTIMENTS, "purple"]),
+        type=st.sampled_from(["call", "meeting", "call", "no_such_type"]),
+        sentiment=st.sampled_from([*SENTIMENTS, None, "purple"]),
         minutes=st.none() | st.sampled_from([0, 30, 90, -5]),
         draft=st.booleans(),
     )
@@ -238,6 +292,8 @@ class SignalRules:
         self, data: st.DataObject, type: str, sentiment: str | None, minutes: int | None, draft: bool
     ) -> None:
         """An activity with the fields its type declares (ACT_01): sentiment on calls only."""
+        if type != "call" and not self.rarely(data, "sentiment on another type?"):
+            sentiment = None  # only calls declare it (ACT_01)
         fields = {k: v for k, v in (("sentiment", sentiment), ("minutes", minutes)) if v is not None}
         target = self.target(data)
         hours = data.draw(st.sampled_from([0, 0, 1, 24 * 3, 24 * 40]), label="hours ago")
@@ -249,14 +305,14 @@ class SignalRules:
     @rule(
         field=st.sampled_from(["sentiment", "fields.minutes", "no_such"]),
         kind=st.sampled_from(["company", "relationship"]),
-        types=st.sampled_from([None, ["call"], ["meeting", "no_such_type"]]),
+        types=st.sampled_from([None, ["call"], ["call", "meeting"], ["no_such_type"]]),
     )
     def latest_values(self, field: str, kind: str, types: list[str] | None) -> None:
         self.on_all(lambda kit: kit.timeline.latest_values(field, record_kind=kind, types=types))
 
     # --------------------------------------------------------------- history
     @rule(
-        kind=st.sampled_from(["company", "relationship", "person"]),
+        kind=st.sampled_from(["company", "relationship", "company", "person"]),
         attributes=st.lists(st.sampled_from(TRACKED), max_size=3),
     )
     def track_history(self, kind: str, attributes: list[str]) -> None:
@@ -276,31 +332,35 @@ class SignalRules:
     def create_measure(self, key: str, source: str, staleness: int | None) -> None:
         self.on_all(lambda kit: kit.measures.create(key, source=SOURCES[source], staleness_days=staleness))
 
-    @rule(key=st.sampled_from(MEASURE_KEYS), source=st.sampled_from(sorted(SOURCES)), locked=st.booleans())
-    def update_measure(self, key: str, source: str, locked: bool) -> None:
+    @rule(data=st.data(), source=st.sampled_from(sorted(SOURCES)), locked=st.sampled_from([False, False, True]))
+    def update_measure(self, data: st.DataObject, source: str, locked: bool) -> None:
         """A new source is checked against the scorecards that use the measure."""
+        key = self.key_of(data, "measure", MEASURE_KEYS)
         changes: dict[str, Any] = {"locked": locked}
         if SOURCES[source] is not None:
             changes["source"] = SOURCES[source]
         self.on_all(lambda kit: kit.measures.update(key, **changes))
 
-    @rule(key=st.sampled_from(MEASURE_KEYS))
-    def delete_measure(self, key: str) -> None:
+    @rule(data=st.data())
+    def delete_measure(self, data: st.DataObject) -> None:
         """Only a measure no scorecard uses, with its entries and overrides (SCORE_01)."""
+        key = self.key_of(data, "measure", MEASURE_KEYS)
         self.on_all(lambda kit: kit.measures.delete(key))
 
     @rule(
+        data=st.data(),
         key=st.sampled_from(CARD_KEYS),
-        measures=st.lists(st.sampled_from(MEASURE_KEYS), min_size=1, max_size=3, unique=True),
         kind=st.sampled_from(["company", "company", "relationship"]),
-        default=st.booleans(),
         where=st.sampled_from(CARD_CONDITIONS),
         grades=st.booleans(),
         rollup=st.sampled_from([None, "mean", "worst"]),
     )
     def create_scorecard(
-        self, key: str, measures: list[str], kind: str, default: bool, where: Any, grades: bool, rollup: str | None
+        self, data: st.DataObject, key: str, kind: str, where: Any, grades: bool, rollup: str | None
     ) -> None:
+        """The first matching scorecard by position scores a record, else its kind's default (SCORE_01)."""
+        measures = self.measure_keys(data)
+        default = where is None and not self.rarely(data, "not the default?")
         scheme = {"type": "grade"} if grades else None
         self.on_all(
             lambda kit: kit.scorecards.create(
@@ -308,47 +368,47 @@ class SignalRules:
             )
         )
 
-    @rule(
-        key=st.sampled_from(CARD_KEYS),
-        measures=st.none() | st.lists(st.sampled_from(MEASURE_KEYS), min_size=1, max_size=3, unique=True),
-        where=st.sampled_from(CARD_CONDITIONS),
-        tolerance=st.sampled_from([0.0, 5.0]),
-    )
-    def update_scorecard(self, key: str, measures: list[str] | None, where: Any, tolerance: float) -> None:
-        changes: dict[str, Any] = {"trend_tolerance": tolerance, "where": where}
-        if measures is not None:
-            changes["measures"] = measures
+    @rule(data=st.data(), where=st.sampled_from(CARD_CONDITIONS), tolerance=st.sampled_from([0.0, 5.0]))
+    def update_scorecard(self, data: st.DataObject, where: Any, tolerance: float) -> None:
+        key = self.key_of(data, "scorecard", CARD_KEYS)
+        changes: dict[str, Any] = {"trend_tolerance": tolerance}
+        if not self.ref.scorecards.list([("key", "=", key), ("default", "=", True)]):
+            changes["where"] = where
+        if data.draw(st.booleans(), label="new measures?"):
+            changes["measures"] = self.measure_keys(data)
         self.on_all(lambda kit: kit.scorecards.update(key, **changes))
 
-    @rule(key=st.sampled_from(CARD_KEYS))
-    def delete_scorecard(self, key: str) -> None:
+    @rule(data=st.data())
+    def delete_scorecard(self, data: st.DataObject) -> None:
+        key = self.key_of(data, "scorecard", CARD_KEYS)
         self.on_all(lambda kit: kit.scorecards.delete(key))
 
     @precondition(lambda self: self.has("company"))
-    @rule(data=st.data(), measure=st.sampled_from(MEASURE_KEYS), value=st.sampled_from(VALUES))
-    def set_value(self, data: st.DataObject, measure: str, value: float | str) -> None:
+    @rule(data=st.data(), value=st.sampled_from(VALUES))
+    def set_value(self, data: st.DataObject, value: float | str) -> None:
         """A manual value replaces the record's last one; not on a locked measure (SCORE_02, SCORE_09)."""
         record = self.record(data)
+        measure = self.key_of(data, "measure", MEASURE_KEYS, keep=lambda m: m.source["type"] == "manual")
         as_of = self.past(data, "as of") if data.draw(st.booleans(), label="as of?") else None
         self.on_all(lambda kit: kit.scorecards.set_value(record, measure, value, comment="seen", as_of=as_of))
 
     @precondition(lambda self: self.has("company"))
     @rule(
         data=st.data(),
-        measure=st.none() | st.sampled_from(MEASURE_KEYS),
         value=st.sampled_from(VALUES),
-        reason=st.sampled_from(["churn notice", None, " "]),
-        clear=st.booleans(),
+        reason=st.sampled_from(["churn notice", "churn notice", "churn notice", None]),
+        clear=st.sampled_from([False, False, True]),
     )
-    def override(
-        self, data: st.DataObject, measure: str | None, value: float | str, reason: str | None, clear: bool
-    ) -> None:
+    def override(self, data: st.DataObject, value: float | str, reason: str | None, clear: bool) -> None:
         """An override needs a reason and an expiry not in the past; clearing ends it (SCORE_09)."""
         record = self.record(data)
+        measure = (
+            self.key_of(data, "measure", MEASURE_KEYS) if data.draw(st.booleans(), label="of a measure?") else None
+        )
         if clear:
             self.on_all(lambda kit: kit.scorecards.clear_override(record, measure=measure))
             return
-        expires_on = self.day(data, "expires on")
+        expires_on = self.later(data, "expires on")
         self.on_all(
             lambda kit: kit.scorecards.override(record, value, measure=measure, reason=reason, expires_on=expires_on)
         )
@@ -356,7 +416,7 @@ class SignalRules:
     @rule(data=st.data(), kind=st.sampled_from(["company", "company", "relationship"]))
     def recompute(self, data: st.DataObject, kind: str) -> None:
         """Every record scored in one transaction, snapshots and history written (SCORE_06, SCORE_07, SCORE_11)."""
-        today = self.day(data, "today") if data.draw(st.integers(0, 3), label="another day?") == 0 else None
+        today = self.day(data, "today") if self.rarely(data, "another day?", 3) else None
         self.on_all(lambda kit: kit.scorecards.recompute(kind, today=today))
 
     @precondition(lambda self: self.has("company"))

@@ -276,18 +276,19 @@ class BackendsAgree(SignalRules, RuleBasedStateMachine):
         scorecard, so that every rule has something to work on."""
 
         def setup(kit: sk.Kit) -> None:
-            kit.custom_fields.declare("company", "tier", "dropdown", options=("Gold", "Silver", "gold"))
-            kit.custom_fields.declare("company", "score", "number")
-            product = kit.relationship_types.create("Product line")
-            alice = kit.users.create("Alice", license="full")
-            kit.users.create("Ian", license="internal_collaborator")
-            acme = kit.companies.create("Acme", csm_id=alice.id)
-            emea = kit.companies.create("Acme EMEA", parent=acme)
-            kit.relationships.create(acme, product, "Analytics")
-            plan = kit.plans.create("Onboarding", company=acme, plan_type="onboarding", owner=alice)
-            objective = kit.objectives.create(plan, "Go live").record
-            kit.tasks.create(objective, "Kick-off")
-            signal_world(kit, acme, emea)
+            with kit.transaction():  # one commit: the example starts sooner
+                kit.custom_fields.declare("company", "tier", "dropdown", options=("Gold", "Silver", "gold"))
+                kit.custom_fields.declare("company", "score", "number")
+                product = kit.relationship_types.create("Product line")
+                alice = kit.users.create("Alice", license="full")
+                kit.users.create("Ian", license="internal_collaborator")
+                acme = kit.companies.create("Acme", csm_id=alice.id)
+                emea = kit.companies.create("Acme EMEA", parent=acme)
+                kit.relationships.create(acme, product, "Analytics")
+                plan = kit.plans.create("Onboarding", company=acme, plan_type="onboarding", owner=alice)
+                objective = kit.objectives.create(plan, "Go live").record
+                kit.tasks.create(objective, "Kick-off")
+                signal_world(kit, acme, emea)
 
         self.on_all(setup)
 
