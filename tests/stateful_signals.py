@@ -38,7 +38,7 @@ SURVEYS: list[tuple[str, list[dict[str, Any]]]] = [
     ("Broken", [{"key": "x", "type": "stars", "text": "Stars?"}]),
     ("Empty", []),
 ]
-METRICS = ["logins", "logins", "logins", "logins", "seats"]
+METRICS = ["logins", "logins", "logins", "seats", "api_calls"]
 #: What makes a usage row refused (USAGE_01).
 BAD_ROWS: list[dict[str, Any]] = [
     {"metric": "no_such_metric"},
@@ -80,6 +80,7 @@ def signal_world(kit: sk.Kit, acme: sk.Company, emea: sk.Company) -> None:
     field, people at both companies, a survey, measures of every kind of
     source and a default scorecard weighing them."""
     kit.metrics.declare("logins", "Logins", unit="logins")
+    kit.metrics.declare("seats", "Seats in use")
     kit.custom_fields.declare("activity", "sentiment", "dropdown", options=SENTIMENTS, scope="call")
     kit.custom_fields.declare("activity", "minutes", "number")
     kit.people.create("Pat", company=acme, sponsor=True)
@@ -175,8 +176,25 @@ class SignalRules:
         person, company = self.pick(data, "person"), self.pick(data, "company")
         self.on_all(lambda kit: kit.people.move(person, company))
 
+    @precondition(lambda self: self.has("person"))
+    @rule(data=st.data())
+    def erase_person(self, data: st.DataObject) -> None:
+        """Every reference cleared, the person's usage facts deleted, in one transaction (PERSON_01)."""
+        person = self.pick(data, "person")
+        self.on_all(lambda kit: kit.people.erase(person))
+
+    @precondition(lambda self: self.has("company"))
+    @rule(data=st.data())
+    def delete_record(self, data: st.DataObject) -> None:
+        """Only a company or relationship that holds nothing goes, with its scores (SCORE_07)."""
+        target = self.target(data)
+        if "company" in target:
+            self.on_all(lambda kit: kit.companies.delete(target["company"]))
+        else:
+            self.on_all(lambda kit: kit.relationships.delete(target["relationship"]))
+
     # ----------------------------------------------------------------- usage
-    @rule(key=st.sampled_from(["seats", "logins", " "]))
+    @rule(key=st.sampled_from(["api_calls", "logins", " "]))
     def declare_metric(self, key: str) -> None:
         self.on_all(lambda kit: kit.metrics.declare(key))
 
@@ -301,6 +319,23 @@ class SignalRules:
         self.on_all(
             lambda kit: kit.timeline.log(type, "Check-in", occurred_at=when, draft=draft, fields=fields, **target)
         )
+
+    @precondition(lambda self: self.has("activity"))
+    @rule(
+        data=st.data(),
+        change=st.sampled_from(["publish", "delete", "fields", "type"]),
+        sentiment=st.sampled_from([*SENTIMENTS, None]),
+    )
+    def change_activity(self, data: st.DataObject, change: str, sentiment: str | None) -> None:
+        """Publishing a draft, deleting, new field values, another type (ACT_01)."""
+        activity = self.pick(data, "activity")
+        ops: dict[str, Callable[[sk.Kit], Any]] = {
+            "publish": lambda kit: kit.timeline.publish(activity),
+            "delete": lambda kit: kit.timeline.delete(activity),
+            "fields": lambda kit: kit.timeline.update(activity, fields={"sentiment": sentiment, "minutes": 15}),
+            "type": lambda kit: kit.timeline.update(activity, type="meeting"),
+        }
+        self.on_all(ops[change])
 
     @rule(
         field=st.sampled_from(["sentiment", "fields.minutes", "no_such"]),
