@@ -1,10 +1,11 @@
 """The customer-signal and health rules of the stateful differential test
-(tests/test_stateful_differential.py, STORE_02): people and their moves, usage
+(tests/test_stateful_differential.py, STORE_02): people, their moves and erasure, usage
 metrics and facts (loaded again, so that the same facts replace), surveys with
 their sends, responses and the NPS kept on the record, activities with the
 fields their type declares, the attribute history written by every change of a
 company or relationship, and health measures, scorecards, manual values,
-overrides and recomputes, with the reads over all of them.
+overrides and recomputes, deleting companies and relationships with their
+scores, with the reads over all of them.
 
 :class:`SignalRules` is mixed into the machine there, which gives it
 ``on_all``, ``pick``, ``maybe``, ``has``, ``day`` and the shared clock.

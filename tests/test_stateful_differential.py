@@ -7,7 +7,7 @@ objectives, tasks with dependencies, CTAs, goals and plan templates; apply
 templates, change statuses (closing a plan closes its work, PLAN_05), clone
 plans, link goals to plans and CTAs, move companies, delete records, advance
 the clock; then the customer signals and health (tests/stateful_signals.py):
-create and move people, declare metrics and load usage (the same facts again
+create, move and erase people, delete companies, declare metrics and load usage (the same facts again
 replace), create surveys, send them, answer them and keep each company's NPS in
 step, log activities with the fields their type declares, choose the attributes
 that keep a history (every change of a company writes it), create, change and
