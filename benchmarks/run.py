@@ -46,10 +46,11 @@ script always exits 0: it is a report, not a gate.
 (p) goal lists sorted and filtered by the computed progress over N goals
     (``--progress-goals``), SQLite and PostgreSQL, against the same answer in
     SQL by hand: see ``goal_figures.py``.
-(u) usage ingest of 10 x N facts (``--usage-facts``) and its re-ingest on SQLite,
-    (v) on PostgreSQL, (w) usage windows of M/2 companies over 100 facts each
-    (``--window-facts``), (x) ``companies.update_many`` of N with attribute
-    history against without: see ``signal_figures.py``.
+(u) usage ingest of N facts (``--usage-facts``; the issue's figure is 1,000,000)
+    and its re-ingest on SQLite, (v) on PostgreSQL, (w) usage windows of M/2
+    companies over 10 facts each (``--window-facts``; the issue's figure is
+    10,000,000), (x) ``companies.update_many`` of N with attribute history
+    against without: see ``signal_figures.py``.
 
 ``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
 with a Markdown table of the ratios by size (``scale.py``).
@@ -492,10 +493,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "table of the ratios by size, e.g. 10000,100000,1000000 (see scale.py)",
     )
     parser.add_argument(
-        "--usage-facts", type=int, metavar="N", help="usage facts ingested in (u), (v) (default: 10 x --rows)"
+        "--usage-facts", type=int, metavar="N", help="usage facts ingested in (u), (v) (default: --rows)"
     )
     parser.add_argument(
-        "--window-facts", type=int, metavar="N", help="usage facts (w) aggregates (default: 50 x query rows)"
+        "--window-facts", type=int, metavar="N", help="usage facts (w) aggregates (default: 5 x query rows)"
     )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL figures")
     parser.add_argument(
@@ -606,7 +607,7 @@ def _signal_figures(
 ) -> list[Figure]:
     """(u)-(x): usage ingest on SQLite and PostgreSQL, usage windows, attribute history."""
     found: list[Figure] = []
-    facts = args.usage_facts or sizes.insert_rows * 10
+    facts = args.usage_facts or sizes.insert_rows
     if "u" in args.only:
         print(f"(u) ingesting {facts:,} usage facts, then again ...", flush=True)
         found += bench_ingest(workdir, facts, settings)
@@ -619,7 +620,7 @@ def _signal_figures(
             skipped.append(f"(v) {why}")
     if "w" in args.only:
         companies = sizes.query_rows // 2
-        window_facts = args.window_facts or companies * 100
+        window_facts = args.window_facts or companies * 10
         print(f"(w) usage windows of {companies:,} companies over {window_facts:,} facts ...", flush=True)
         found.append(bench_windows(workdir, companies, window_facts, settings))
     if "x" in args.only:

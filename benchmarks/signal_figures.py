@@ -241,7 +241,8 @@ def bench_ingest_postgres(url: str, n: int, settings: Settings) -> tuple[list[Fi
 
 
 def _populate_facts(path: Path, companies: list[str], facts: int) -> None:
-    """``facts`` daily facts of the companies, written by hand (the prepared file only)."""
+    """``facts`` facts of the companies spread over the 60 days up to today (so both windows
+    hold some), written by hand (the prepared file only)."""
     kit = _kit(path)
     schema = kit.store.schema("usage_fact")
     names = schema.names
@@ -257,7 +258,7 @@ def _populate_facts(path: Path, companies: list[str], facts: int) -> None:
         "id": "printf('f%09d', s.i)", "version": "1", "created_at": "'2026-11-24T00:00:00+00:00'",
         "updated_at": "'2026-11-24T00:00:00+00:00'", "created_by": "NULL", "fields": "'{}'", "metric": "'logins'",
         "record_kind": "'company'", "record_id": "c.id", "company_id": "c.id", "person_id": "NULL",
-        "period": f"date('{TODAY.isoformat()}', '-' || (s.i / {k}) || ' days')", "days": "1",
+        "period": f"date('{TODAY.isoformat()}', '-' || ((s.i / {k}) * 60 / {days}) || ' days')", "days": "1",
         "value": "(s.i * 7919) % 101",
     }  # fmt: skip
     conn.execute(

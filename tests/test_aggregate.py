@@ -202,3 +202,42 @@ def test_aggregate_table_reads_in_a_notebook__REPORT_01(book: sk.Kit) -> None:
     assert list(frame.columns) == ["stage", "n", "arr"] and len(frame) == 3
     assert isinstance(frame, pd.DataFrame)
     assert "<th>stage</th>" in t._repr_html_() and "Adoption" in str(t)
+
+
+def test_value_ranges_group_numbers_below_between_and_above_their_bounds__REPORT_01(book: sk.Kit) -> None:
+    """A range holds its lower bound and not its upper; below the first bound and from the
+    last bound up are ranges too; a record without the value is in the empty group, last."""
+    from successkit.query.language import ByRange, ValueRange
+
+    t = book.companies.aggregate(by=ByRange("arr", [50, 100]), measures={"n": "count", "arr": "sum"})
+    assert t.groups == ("range(arr)",)
+    assert [(r.keys[0], r["n"], r["arr"]) for r in t] == [
+        (ValueRange(None, 50.0), 1, 7.0),
+        (ValueRange(50.0, 100.0), 1, 50.5),
+        (ValueRange(100.0, None), 1, 100.0),
+        (None, 1, None),
+    ]
+    assert [str(r.keys[0]) for r in t][:3] == ["< 50", "50-100", ">= 100"]
+    seats = book.companies.aggregate(by=["stage", ByRange("fields.seats", (3,))])  # a custom number, two groupings
+    assert [(r.keys, r["count"]) for r in seats] == [
+        (("Adoption", ValueRange(None, 3.0)), 1),
+        (("Adoption", ValueRange(3.0, None)), 1),
+        (("Renewal", None), 1),
+        ((None, ValueRange(3.0, None)), 1),
+    ]
+    assert book.companies.group(ByRange("arr", [50])) == [
+        (ValueRange(None, 50.0), 1), (ValueRange(50.0, None), 2), (None, 1)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "bounds"),
+    [("name", [1]), ("arr", []), ("arr", [2, 1]), ("arr", [1, 1]), ("arr", [math.inf]), ("arr", ["1"]),
+     ("arr", [True]), ("arr", [10**400]), ("arr", list(range(51))), ("arr", 5)],
+)  # fmt: skip
+def test_value_ranges_refuse_what_is_no_range__REPORT_01(book: sk.Kit, field: str, bounds: Any) -> None:
+    """Ranges need a number field and 1 to 50 finite, strictly ascending bounds."""
+    from successkit.query.language import ByRange
+
+    with pytest.raises(sk.QueryError):
+        book.companies.aggregate(by=ByRange(field, bounds))

@@ -4,8 +4,10 @@ from a scheduler (VAULT_01, RULE_01, RULE_03)."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +68,88 @@ def test_scores_recompute_from_the_command_line__SCORE_11(tmp_path: Path) -> Non
     kit = sk.open(url)
     assert kit.companies.get(acme.id).health_score == 75.0
     kit.close()
+
+
+# ------------------------------------------------------------------------------ OPS_03
+def _console(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Any:
+    """The installed ``successkit`` command in a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "successkit.cli", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=60, cwd=cwd, env={**os.environ, **(env or {})}
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["rules", "list", "--url", "mongodb://x"], 1, "unknown storage URL"),
+        (["rules", "list", "--url", "sqlite:///{tmp}/none.db"], 1, "no store at"),
+        (["rules", "list", "--url", "postgresql://postgres@127.0.0.1:1/test", "--connect-timeout", "1"], 1,
+         "cannot connect to PostgreSQL"),
+        (["rules", "run", "No such rule", "--url", "sqlite:///{tmp}/cs.db"], 2, "no rule with id or name"),
+        (["rules", "lst"], 2, "invalid choice"),
+        (["rules", "list", "--connect-timeout", "0", "--url", "sqlite:///{tmp}/cs.db"], 2, "--connect-timeout"),
+    ],
+)  # fmt: skip
+def test_failures_are_one_line_and_an_exit_status__OPS_03(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    """A bad URL, an unreachable server, a missing store and a refusal: one line on
+    standard error, no traceback, the documented exit status."""
+    (tmp_path / "cs.db").touch()
+    done = _console(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_the_url_comes_from_anywhere_on_the_line_or_the_environment__OPS_03(tmp_path: Path) -> None:
+    """``--url`` before or after the command, or ``SUCCESSKIT_URL``; ``--json`` listings."""
+    url = f"sqlite:///{tmp_path / 'cs.db'}"
+    kit = sk.open(url)
+    kit.rules.create("Renewals", where=[("renewal_date", "within next 90 days")],
+                     actions=[{"do": "create_cta", "name": "Renew {name}", "type": "renewal"}])  # fmt: skip
+    kit.close()
+    for args, env in (
+        (["--url", url, "rules", "list", "--json"], {}),
+        (["rules", "--url", url, "list", "--json"], {}),
+        (["--json", "rules", "list"], {"SUCCESSKIT_URL": url}),
+    ):
+        done = _console(*args, env=env)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == [{"name": "Renewals", "target": "company", "active": True, "bundle": None}]
+    done = _console("rules", "run", "--json", "--dry-run", "--url", url)
+    assert done.returncode == 0 and json.loads(done.stdout)[0]["rule"] == "Renewals"
+
+
+def test_reading_commands_create_no_store__OPS_03(tmp_path: Path) -> None:
+    """``rules list`` on nothing refuses without creating ``./successkit.db``; ``bundles list``
+    shows what is on offer without creating a store either."""
+    done = _console("rules", "list", cwd=tmp_path, env={"SUCCESSKIT_URL": ""})
+    assert done.returncode == 1 and "no store at sqlite:///successkit.db" in done.stderr
+    listed = _console("bundles", "list", "--json", cwd=tmp_path, env={"SUCCESSKIT_URL": ""})
+    assert listed.returncode == 0 and "renewal" in {b["name"] for b in json.loads(listed.stdout)}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_pipe_ends_the_command_quietly__OPS_03(tmp_path: Path) -> None:
+    """``successkit demo | head -3``: the reader stops early; no BrokenPipeError is printed."""
+    import subprocess
+    import sys
+
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "successkit.cli", "demo", "--db", str(tmp_path / "demo.db")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )  # fmt: skip
+    assert demo.stdout is not None and demo.stderr is not None
+    first = demo.stdout.readline()
+    demo.stdout.close()  # what head does after its lines
+    err = demo.stderr.read().decode()
+    demo.wait(timeout=120)
+    assert first.startswith(b"successkit demo")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import successkit as sk
 from successkit.query.bind import And, Node, Not, Or, Pred, bind, bind_group, parse_logic
 from successkit.query.evaluate import value_of
-from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.query.language import ByField, ByRange, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
 from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES, Record
 from successkit.storage.base import Store
@@ -586,6 +586,10 @@ def groupings(draw: st.DrawFn, fields: dict[str, str]) -> Any:
             st.just(CalendarQuarter(date_field)),
             st.integers(1, 12).map(lambda m: FiscalQuarter(date_field, m)),
         ]
+    numbers = [f for f, family in fields.items() if family == "number"]
+    if numbers:  # REPORT_01 value ranges: bounds that ties and missing values fall on
+        bounds = st.lists(st.sampled_from([-5, 0, 0.5, 1, 2, 3, 10, 50, 100, 1e6]), min_size=1, max_size=4, unique=True)
+        options.append(st.tuples(st.sampled_from(numbers), bounds).map(lambda fb: ByRange(fb[0], sorted(fb[1]))))
     return draw(st.one_of(options))
 
 

@@ -149,6 +149,7 @@ def build_world(kit: sk.Kit) -> list[str]:
     kit.scorecards.create("standard", default=True, measures=["nps", {"measure": "sentiment", "weight": 2}])
     kit.scorecards.set_value(acme, "sentiment", 70, comment="QBR")
     kit.scorecards.recompute()
+    kit.layouts.create("exec", ["summary", "people"], user_groups=["execs"])
     grant = kit.sharing.share_with_user(plan, bob)
     return [grant.token]
 
@@ -181,7 +182,7 @@ KIND_HINTS: dict[str, tuple[str, ...]] = {
     "playbook": ("playbook",), "playbooks": ("playbook",), "rule": ("rule",), "share": ("share",),
     "activity": ("activity",), "obj": ("plan", "objective", "task", "cta"), "objs": ("plan", "objective"),
     "record": ("plan", "objective", "cta", "company", "relationship"), "records": ("company", "relationship"),
-    "measure": ("measure",), "scorecard": ("scorecard",),
+    "measure": ("measure",), "scorecard": ("scorecard",), "layout": ("view_layout",),
     "old": ("plan", "objective", "cta"), "new": ("plan", "objective", "cta"),
     "depends_on": ("task", "objective"), "items": ("objective", "cta", "task"), "type": ("relationship_type",),
     "ref": ("company", "user", "plan", "email_template"), "refs": ("company", "user", "plan"),
@@ -191,6 +192,7 @@ KIND_HINTS: dict[str, tuple[str, ...]] = {
 #: Plain values that fit a parameter name.
 VALUE_HINTS: dict[str, list[Any]] = {
     "name": ["New name", "Acme", "Onboarding", "Go live"], "subject": ["Hello"], "title": ["T"],
+    "sections": [["summary", "people"], ["people"]], "user_groups": [["execs"]], "groups": [["execs"], []],
     "plan_type": ["onboarding", "renewal", "roi", "ALL"], "key": ["onboarding", "roi", "objective.default_status",
                                                                   "task.close_status", "x"],
     "status": ["draft", "active", "closed", "new", "open", "complete", "closed_success", "in_progress"],

@@ -101,3 +101,19 @@ def test_update_many_writes_the_changes_and_their_history_in_bounded_calls__HIST
     with pytest.raises(sk.ValidationError):
         kit.companies.update_many([(fresh, {"arr": "lots"})])
     assert snapshot(kit) == before
+
+
+def test_history_rows_get_ids_in_the_order_they_are_written__HIST_01(kit: sk.Kit, clock: sk.FixedClock) -> None:
+    """The history is append-only, so its ids grow with time and within one bulk write:
+    the id index is appended to. They look like any id (32 hex characters) and differ."""
+    made = kit.companies.create_many([{"name": f"C{i}"} for i in range(5)])
+    kit.companies.update_many([(c, {"stage": "Adoption", "arr": 10.0}) for c in made])
+    clock.advance(days=1)
+    kit.companies.update_many([(c.id, {"stage": "Renewal"}) for c in made])
+    rows = kit.history.list(sort=["created_at", "record_version", "id"])
+    ids = [r.id for r in rows]
+    assert len(ids) == 15 and len(set(ids)) == 15
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert ids[10:] == sorted(ids[10:]) and min(ids[10:]) > max(ids[:10])  # a later write, later ids
+    first = [r.id for r in kit.history.list([("created_at", "=", rows[0].created_at)], sort=["id"])]
+    assert sorted(first) == first and len(first) == 10

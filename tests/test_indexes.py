@@ -160,6 +160,24 @@ def test_a_timeline_reads_its_index_newest_first__STORE_01(shared_url: str) -> N
         kit.close()
 
 
+def test_a_cockpit_reads_its_owners_index_in_order__STORE_01_PLAN_04(shared_url: str) -> None:
+    """The cockpit's default order (due date, then name) for one owner's open, unsnoozed
+    items comes from the (owner, due date, name) index of CTAs and of objectives: a user
+    with thousands of items gets the first page without a sort of all of them."""
+    kit = _open(shared_url)
+    try:
+        owner = kit.users.create("Cleo")
+        company = kit.companies.create("Acme")
+        for i in range(30):
+            kit.ctas.create(f"cta {i}", company=company, type="risk", owner=owner, due_date=NOW.date() + timedelta(i))
+        for kind in ("cta", "objective"):
+            conditions = [("owner_id", "=", owner.id), ("status", "in", kit.statuses.in_category(kind, "open"))]
+            query = Query(conditions=conditions, sort=["due_date", "name"], limit=20)
+            _assert_index_scan(kit, _plan(kit, kind, query), f"sk_ix_{kind}_owner_id_due_date_name_")
+    finally:
+        kit.close()
+
+
 def _progress_plan(kit: sk.Kit, query: Query) -> str:
     """The database's plan for a goal list by progress (statistics gathered and
     sequential scans, bitmap scans, hash and merge joins priced out on PostgreSQL)."""

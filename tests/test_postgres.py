@@ -65,6 +65,29 @@ def test_pool_recovers_when_the_server_drops_connections__STORE_01(pg_url: str) 
         kit.close()
 
 
+def test_one_caller_at_a_time_needs_one_pooled_connection__STORE_01(pg_url: str) -> None:
+    """Statements, transactions and streamed reads one after another reuse one
+    connection: a connection given back is in the pool for the next request at once
+    (no worker thread returns it meanwhile, so the pool neither grows nor opens
+    connections in the background while the caller goes on)."""
+    kit = sk.open(pg_url, entry_points=False)
+    try:
+        kit.companies.create_many([{"name": f"C{i}"} for i in range(1_200)])  # more than a read's first chunk
+        for _ in range(30):
+            kit.companies.count()
+            with kit.transaction():
+                kit.companies.create("Acme")
+            assert len(list(kit.companies.iter())) > 1_000
+        schema = pg_url.rsplit("schema=", 1)[1]
+        with _admin() as conn:  # type: ignore[attr-defined]
+            opened = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (f"successkit/{schema}",)
+            ).fetchone()[0]
+        assert opened == 1
+    finally:
+        kit.close()
+
+
 def test_bad_url_is_a_clear_error__STORE_01() -> None:
     with pytest.raises(sk.ValidationError, match="schema option"):
         sk.open("postgresql://postgres@127.0.0.1:5432/test?schema=bad;name", entry_points=False)

@@ -52,7 +52,8 @@ _IDS = itertools.count()
 
 
 def _id() -> str:
-    """An id made without the ids' random source (a strategy must not use ``random``)."""
+    """An id that does not depend on ``os.urandom`` (what ``new_id`` draws from), so that the
+    strategies build the same records each time hypothesis replays an example."""
     return f"{next(_IDS):032x}"
 
 

@@ -81,8 +81,12 @@ def test_recompute_is_one_transaction_a_fault_at_any_write_changes_nothing__SCOR
     kit.scorecards.set_value(h.beta, "sentiment", 10)
     kit.scorecards.recompute()
     kit.scorecards.override(h.gamma, 12, reason="churn notice", expires_on=TODAY + timedelta(days=5))
+    history = len(kit.history.series("health_score"))
     points = fail_each_write(kit, kit.scorecards.recompute)
-    assert points >= 3  # delete, insert, update: each failed in turn, each leaving everything as it was
+    # snapshots deleted and inserted, companies updated, their history (HIST_01) inserted: each
+    # failed in turn, each leaving scores, snapshots and history as they were
+    assert points == 4
+    assert len(kit.history.series("health_score")) == history + 1  # the run that got through: Gamma's 12
     assert kit.companies.get(h.gamma).health_score == 12
     assert len(kit.scorecards.history([h.acme, h.beta, h.gamma])) == 6
 

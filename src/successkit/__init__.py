@@ -12,7 +12,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query, Sort
+from successkit.query.language import (
+    ByField,
+    ByRange,
+    CalendarQuarter,
+    Condition,
+    FiscalQuarter,
+    Query,
+    Sort,
+    ValueRange,
+)
 from successkit.records import (
     Activity,
     AttributeChange,
@@ -53,6 +62,7 @@ from successkit.records import (
     TemplateItem,
     UsageFact,
     User,
+    ViewLayout,
 )
 from successkit.storage import Store, StoreStats
 
@@ -102,7 +112,9 @@ if TYPE_CHECKING:
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
     from successkit.signals.usage import IngestResult, UsageWindow, WindowRow, fact_id
     from successkit.views.aggregate_table import AggregateRow, AggregateTable
-    from successkit.views.c360 import Company360, GoalSummary, PlanSummary, Relationship360
+    from successkit.views.c360 import Company360, Relationship360
+    from successkit.views.c360_layouts import COMPANY_SECTIONS, RELATIONSHIP_SECTIONS, LayoutChoice
+    from successkit.views.c360_text import GoalSummary, PlanSummary
     from successkit.views.gantt import critical_path, render_svg, save_png
     from successkit.views.record_list import RecordList
 
@@ -137,7 +149,7 @@ _LAZY = {
     "ErasureReport": "successkit.accounts.people",
     "GoalProgress": "successkit.goals.progress",
     "GoalRow": "successkit.goals.views",
-    "GoalSummary": "successkit.views.c360",
+    "GoalSummary": "successkit.views.c360_text",
     "GoalView": "successkit.goals.views",
     "GradeChange": "successkit.health.recompute",
     "LeftOut": "successkit.plans.cloning",
@@ -146,7 +158,7 @@ _LAZY = {
     "Notification": "successkit.engagement.notifications",
     "OwnerChoice": "successkit.plans.cloning",
     "PlanCounts": "successkit.plans.plans",
-    "PlanSummary": "successkit.views.c360",
+    "PlanSummary": "successkit.views.c360_text",
     "PlanView": "successkit.plans.plans",
     "PlaybookContent": "successkit.plans.playbooks",
     "PreparedTemplate": "successkit.plans.templates",
@@ -154,6 +166,9 @@ _LAZY = {
     "RecordList": "successkit.views.record_list",
     "Reference": "successkit.accounts.people",
     "Relationship360": "successkit.views.c360",
+    "COMPANY_SECTIONS": "successkit.views.c360_layouts",
+    "RELATIONSHIP_SECTIONS": "successkit.views.c360_layouts",
+    "LayoutChoice": "successkit.views.c360_layouts",
     "RollupPart": "successkit.health.explain",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
@@ -204,8 +219,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALL",
     "ALL_ITEMS",
+    "COMPANY_SECTIONS",
     "EMAIL_PLACEHOLDERS",
     "MAX_LEVELS",
+    "RELATIONSHIP_SECTIONS",
     "AccessDenied",
     "Activity",
     "ActivityTypes",
@@ -215,6 +232,7 @@ __all__ = [
     "AttributeSeries",
     "Bundle",
     "ByField",
+    "ByRange",
     "ByStatus",
     "CalendarQuarter",
     "Clock",
@@ -245,6 +263,7 @@ __all__ = [
     "IngestResult",
     "Kit",
     "LatestValue",
+    "LayoutChoice",
     "LeftOut",
     "Measure",
     "MeasureEntry",
@@ -321,6 +340,8 @@ __all__ = [
     "UsageWindow",
     "User",
     "ValidationError",
+    "ValueRange",
+    "ViewLayout",
     "WindowRow",
     "__version__",
     "check_placeholders",

@@ -1,98 +1,249 @@
 """The ``successkit`` command: the demo, and the jobs a host runs from its scheduler
-(deploying solution bundles, running rules)."""
+(deploying solution bundles, running rules, recomputing scores).
+
+OPS_03: a failure is one line on standard error and an exit status, never a
+traceback; the store URL comes from ``--url`` (anywhere on the line) or the
+``SUCCESSKIT_URL`` environment variable; a closed pipe (``successkit demo | head``)
+ends the command quietly.  Exit statuses:
+
+- 0: done;
+- 1: the store cannot be opened: a bad or unknown URL, an unreachable server,
+  or a SQLite file that does not exist for a command that only reads;
+- 2: a refusal (a successkit error, naming its rule) or bad arguments.
+
+Commands that only read (``bundles list``, ``rules list``) never create a SQLite
+file, and every listing prints JSON with ``--json``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
-from .errors import SuccessKitError
+from .errors import StorageError, SuccessKitError
 
-__all__ = ["main"]
+__all__ = ["DEFAULT_URL", "EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "main"]
+
+#: The store a command uses without ``--url`` or ``SUCCESSKIT_URL``.
+DEFAULT_URL = "sqlite:///successkit.db"
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+#: Commands that only read: they never create a store.
+_READS = {("bundles", "list"), ("rules", "list")}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line and exit status 2 (OPS_03)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_REFUSED, f"successkit: {message} (see successkit --help)\n")
+
+
+def _options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command takes, before or after its name: on the subcommands
+    they default to nothing, so a value given earlier on the line is kept."""
+    keep: Any = argparse.SUPPRESS
+    parser.add_argument(
+        "--url",
+        default=None if top else keep,
+        help=f"storage URL (default: $SUCCESSKIT_URL, else {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=5.0 if top else keep,
+        help="how long to wait for a PostgreSQL server (default 5)",
+    )
+    parser.add_argument("--json", action="store_true", default=False if top else keep, help="print JSON")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="successkit", description="successkit command-line tools")
+    parser = _Parser(prog="successkit", description="successkit command-line tools")
     parser.add_argument("--version", action="version", version=f"successkit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    _options(parser, top=True)
+    common = _Parser(add_help=False)
+    _options(common, top=False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     demo = sub.add_parser("demo", help="build a demo workspace on SQLite and print it")
     demo.add_argument("--db", default="successkit-demo.db", help="SQLite file (rebuilt on every run)")
 
-    bundles = sub.add_parser("bundles", help="list or deploy solution bundles")
-    bsub = bundles.add_subparsers(dest="action", required=True)
-    blist = bsub.add_parser("list", help="the bundles on offer (shipped and from plugins)")
-    deploy = bsub.add_parser("deploy", help="deploy a bundle by name or from a .json/.toml file")
+    bsub = sub.add_parser("bundles", help="list or deploy solution bundles", parents=[common]).add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    bsub.add_parser("list", help="the bundles on offer (shipped and from plugins)", parents=[common])
+    deploy = bsub.add_parser("deploy", help="deploy a bundle by name or from a .json/.toml file", parents=[common])
     deploy.add_argument("bundle", help="a bundle name or file path")
     deploy.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        metavar="KIND[:NAME]",
-        help="leave out an asset kind or one asset (repeatable)",
+        "--skip", action="append", default=[], metavar="KIND[:NAME]", help="leave out an asset kind or one asset"
     )
     deploy.add_argument("--dry-run", action="store_true", help="report what would be created; write nothing")
 
-    rules = sub.add_parser("rules", help="list or run rules")
-    rsub = rules.add_subparsers(dest="action", required=True)
-    rlist = rsub.add_parser("list", help="the stored rules")
-    run = rsub.add_parser("run", help="run one rule, or every active rule")
+    rsub = sub.add_parser("rules", help="list or run rules", parents=[common]).add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    rsub.add_parser("list", help="the stored rules", parents=[common])
+    run = rsub.add_parser("run", help="run one rule, or every active rule", parents=[common])
     run.add_argument("rule", nargs="?", help="a rule name (default: every active rule)")
     run.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
 
-    scores = sub.add_parser("scores", help="health scores")
-    ssub = scores.add_subparsers(dest="action", required=True)
-    recompute = ssub.add_parser("recompute", help="recompute every score (for a scheduler), SCORE_11")
+    ssub = sub.add_parser("scores", help="health scores", parents=[common]).add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    recompute = ssub.add_parser("recompute", help="recompute every score (for a scheduler), SCORE_11", parents=[common])
     recompute.add_argument("--target", choices=("company", "relationship"), default="company")
-
-    for p in (blist, deploy, rlist, run, recompute):
-        p.add_argument(
-            "--url", default="sqlite:///successkit.db", help="storage URL (default: sqlite:///successkit.db)"
-        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run a command; refusals are printed with their rule and give exit status 2."""
-    args = _parser().parse_args(argv)
+    """Run a command and give its exit status (see the module docstring)."""
     out = out or sys.stdout
+    try:
+        args = _parser().parse_args(argv)
+        return _run(args, out)
+    except SystemExit as e:  # --help, --version and usage errors (already printed)
+        return e.code if isinstance(e.code, int) else EXIT_REFUSED
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as cat does
+        _silence(out)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("successkit: interrupted\n")
+        return 130
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "demo":
         from .demo import main as run_demo
 
-        run_demo(args.db, out).close()
-        return 0
+        try:
+            run_demo(args.db, out).close()
+        except SuccessKitError as e:
+            return _fail(EXIT_FAILED if isinstance(e, StorageError) else EXIT_REFUSED, str(e))
+        return EXIT_OK
+    url = args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
+    if (args.command, args.action) in _READS and not _exists(url):
+        if args.command != "bundles":
+            return _fail(EXIT_FAILED, f"no store at {url}: a read command does not create one")
+        url = "memory://"  # the bundles on offer need no store: none is created for them
+    if not args.connect_timeout > 0:
+        return _fail(EXIT_REFUSED, f"--connect-timeout takes a number of seconds > 0 (got {args.connect_timeout})")
     from .kit import open as open_kit
 
-    kit = open_kit(args.url)
+    # the pool's own warnings would print each failed attempt: the one-line error says it
+    logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
     try:
-        if args.command == "bundles":
-            if args.action == "list":
-                for b in kit.bundles.available().values():
-                    out.write(f"{b.name:<16} {b.version:<6} {b.title}\n")
-            else:
-                out.write(str(kit.bundles.deploy(args.bundle, skip=args.skip, dry_run=args.dry_run)) + "\n")
-        elif args.command == "scores":
-            out.write(str(kit.scorecards.recompute(args.target)) + "\n")
-        elif args.action == "list":
-            for r in kit.rules.list(sort=["name"]):
-                state = "active" if r.active else "inactive"
-                out.write(f"{r.name:<36} {r.target:<13} {state:<9} {r.bundle or ''}\n")
-        else:
-            runs = (
-                [kit.rules.run(args.rule, dry_run=args.dry_run)]
-                if args.rule
-                else kit.rules.run_all(dry_run=args.dry_run)
-            )
-            for run in runs:
-                out.write(str(run) + "\n")
+        kit = open_kit(_with_timeout(url, args.connect_timeout))
     except SuccessKitError as e:
-        sys.stderr.write(f"successkit: {e}\n")
-        return 2
+        return _fail(EXIT_FAILED, str(e))
+    try:
+        _COMMANDS[(args.command, args.action)](kit, args, out)
+    except SuccessKitError as e:
+        return _fail(EXIT_REFUSED, str(e))
     finally:
         kit.close()
-    return 0
+    return EXIT_OK
+
+
+def _fail(code: int, message: str) -> int:
+    sys.stderr.write(f"successkit: {' '.join(message.split())}\n")
+    return code
+
+
+def _silence(out: TextIO) -> None:
+    """Point standard output at nothing, so Python's own flush at exit finds no broken pipe."""
+    if out is sys.stdout:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _exists(url: str) -> bool:
+    """Whether a store is there to read: a SQLite URL names an existing file (other
+    stores are asked by opening them)."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        return True
+    path = url[len("sqlite:///") :].split("?", 1)[0] if url.startswith("sqlite:///") else ""
+    return path == ":memory:" or (bool(path) and Path(path).is_file())
+
+
+def _with_timeout(url: str, seconds: float) -> str:
+    """A PostgreSQL URL with the connect and open timeouts the command line asks for,
+    unless the URL sets them itself."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        return url
+    given = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    extra = []
+    if "connect_timeout" not in given:
+        extra.append(f"connect_timeout={max(2, int(seconds))}")  # libpq: whole seconds, at least 2
+    if "open_timeout" not in given:
+        extra.append(f"open_timeout={seconds:g}")
+    if not extra:
+        return url
+    return url + ("&" if parts.query else "?") + "&".join(extra)
+
+
+# ------------------------------------------------------------------------ commands
+def _print(out: TextIO, args: argparse.Namespace, rows: list[dict[str, Any]], line: Callable[..., str]) -> None:
+    if args.json:
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        for row in rows:
+            out.write(line(**row) + "\n")
+
+
+def _bundles_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    rows = [{"name": b.name, "version": b.version, "title": b.title} for b in kit.bundles.available().values()]
+    _print(out, args, rows, lambda name, version, title: f"{name:<16} {version:<6} {title}")
+
+
+def _bundles_deploy(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    done = kit.bundles.deploy(args.bundle, skip=args.skip, dry_run=args.dry_run)
+    out.write((json.dumps({"result": str(done)}) if args.json else str(done)) + "\n")
+
+
+def _rules_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    rows = [
+        {"name": r.name, "target": r.target, "active": r.active, "bundle": r.bundle}
+        for r in kit.rules.list(sort=["name"])
+    ]
+
+    def line(name: str, target: str, active: bool, bundle: str | None) -> str:
+        return f"{name:<36} {target:<13} {'active' if active else 'inactive':<9} {bundle or ''}"
+
+    _print(out, args, rows, line)
+
+
+def _rules_run(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    runs = [kit.rules.run(args.rule, dry_run=args.dry_run)] if args.rule else kit.rules.run_all(dry_run=args.dry_run)
+    rows = [
+        {"rule": r.rule, "dry_run": r.dry_run, "matched": r.matched, "created": r.created, "result": str(r)}
+        for r in runs
+    ]
+    _print(out, args, rows, lambda result, **_: result)
+
+
+def _scores_recompute(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    run = kit.scorecards.recompute(args.target)
+    row = {"target": run.target, "scored": run.scored, "na": run.na, "unscored": run.unscored,
+           "changed": len(run.created), "changed_grade": run.changed_grade, "snapshots": run.snapshots}  # fmt: skip
+    out.write((json.dumps(row) if args.json else str(run)) + "\n")
+
+
+_COMMANDS: dict[tuple[str, str], Callable[[Any, argparse.Namespace, TextIO], None]] = {
+    ("bundles", "list"): _bundles_list,
+    ("bundles", "deploy"): _bundles_deploy,
+    ("rules", "list"): _rules_list,
+    ("rules", "run"): _rules_run,
+    ("scores", "recompute"): _scores_recompute,
+}
 
 
 if __name__ == "__main__":

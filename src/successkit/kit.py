@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from successkit.signals.surveys import SurveyResponseService, SurveySendService, SurveyService
     from successkit.signals.usage import MetricService, UsageService
     from successkit.views.c360 import Customer360Service
+    from successkit.views.c360_layouts import LayoutService
 
 __all__ = ["Kit", "open"]
 
@@ -287,6 +288,7 @@ class Kit:
     measures: _Service[MeasureService] = _Service("successkit.health.measures", "MeasureService")
     scorecards: _Service[ScorecardService] = _Service("successkit.health.scorecards", "ScorecardService")
     c360: _Service[Customer360Service] = _Service("successkit.views.c360", "Customer360Service")
+    layouts: _Service[LayoutService] = _Service("successkit.views.c360_layouts", "LayoutService")
     metrics: _Service[MetricService] = _Service("successkit.signals.usage", "MetricService")
     usage: _Service[UsageService] = _Service("successkit.signals.usage", "UsageService")
     surveys: _Service[SurveyService] = _Service("successkit.signals.surveys", "SurveyService")

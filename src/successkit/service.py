@@ -10,7 +10,7 @@ import attrs
 
 from successkit.query.aggregate import bind_measures
 from successkit.query.bind import BoundGroup
-from successkit.query.language import ByField, CalendarQuarter, Condition, FiscalQuarter, Query
+from successkit.query.language import ByField, ByRange, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.records import Record
 from successkit.records.checks import plain_text
 from successkit.views.aggregate_table import AggregateRow, AggregateTable
@@ -25,7 +25,7 @@ __all__ = ["Service", "as_query", "evolve", "save", "stamp"]
 
 R = TypeVar("R", bound=Record)
 Where = Sequence[Condition | Sequence[Any]] | Query | None
-GroupBy = str | ByField | CalendarQuarter | FiscalQuarter
+GroupBy = str | ByField | CalendarQuarter | FiscalQuarter | ByRange
 
 
 def stamp(kit: Kit) -> dict[str, Any]:
@@ -161,7 +161,8 @@ class Service(Generic[R]):
         return self.kit.store.count(self.kit.bind(self.kind, as_query(where, logic)))
 
     def group(self, by: GroupBy, where: Where = None, *, logic: str | None = None) -> builtins.list[tuple[Any, int]]:
-        """(group, count) pairs: by a field's value, a calendar or a fiscal quarter."""
+        """(group, count) pairs: by a field's value, a calendar or a fiscal quarter, or a
+        number's :class:`~successkit.query.language.ByRange` value range."""
         bound = self.kit.bind(self.kind, as_query(where, logic))
         return self.kit.store.group_counts(bound, self.kit.bind_group(self.kind, by))
 
@@ -174,7 +175,7 @@ class Service(Generic[R]):
         measures: Mapping[str, str | tuple[str, str]] | None = None,
     ) -> AggregateTable:
         """Count, distinct count, sum, mean, min and max of the matching records, by
-        none, one or two groupings (a field, a calendar or fiscal quarter), computed
+        none, one or two groupings (a field, a calendar or fiscal quarter, value ranges), computed
         in the database in one storage call (REPORT_01).  ``measures`` maps output
         names to a function (``{"arr": "sum"}`` reads the field of that name) or a
         (function, field) pair; the default counts (``{"count": "count"}``)."""
@@ -226,7 +227,7 @@ def _groupings(by: Any) -> list[Any]:
     """``by`` as a list of groupings: none, one, or a list or tuple of them."""
     if by is None:
         return []
-    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter)):
+    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter, ByRange)):
         return [by]
     if isinstance(by, (list, tuple)):
         return list(by)
@@ -237,4 +238,7 @@ def _group_name(group: BoundGroup) -> str:
     """A grouping's column name: the field, or ``quarter(field)`` / ``fiscal_quarter(field)``."""
     if group.mode == "value":
         return group.field.name
-    return f"{'quarter' if group.mode == 'quarter' else 'fiscal_quarter'}({group.field.name})"
+    return f"{_GROUP_NAMES[group.mode]}({group.field.name})"
+
+
+_GROUP_NAMES = {"quarter": "quarter", "fiscal": "fiscal_quarter", "range": "range"}

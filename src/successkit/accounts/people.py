@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -16,7 +17,42 @@ from successkit.records import LICENSES, OWNER_LICENSES, PERSON_ROLES, Company, 
 from successkit.records.checks import as_list, check_attributes, require_text, require_type
 from successkit.service import Service, evolve
 
-__all__ = ["ErasureReport", "PersonService", "Reference", "UserService", "check_email", "owner_refusal"]
+__all__ = [
+    "MAX_GROUPS",
+    "ErasureReport",
+    "PersonService",
+    "Reference",
+    "UserService",
+    "check_email",
+    "check_groups",
+    "owner_refusal",
+]
+
+#: At most this many user groups on one user or one layout (SEC_07).
+MAX_GROUPS = 50
+_GROUP = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def check_groups(value: Any, *, what: str = "a user's groups") -> tuple[str, ...]:
+    """User group names (C360_03): a list of keys (lowercase letters, digits and ``_``,
+    starting with a letter), each once, at most :data:`MAX_GROUPS`."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise RuleViolation("C360_03", f"{what} are a list of group names", value=value)
+    if len(value) > MAX_GROUPS:
+        raise RuleViolation("C360_03", f"{what}: at most {MAX_GROUPS} groups", value=len(value))
+    seen: set[str] = set()
+    for group in value:
+        if not isinstance(group, str) or not _GROUP.fullmatch(group):
+            raise RuleViolation(
+                "C360_03",
+                f"{what}: a group name is lowercase letters, digits and _, starting with a letter",
+                value=group,
+            )
+        if group in seen:
+            raise RuleViolation("C360_03", f"{what}: group {group!r} is named twice", value=group)
+        seen.add(group)
+    return tuple(value)
+
 
 #: The longest address SMTP carries (RFC 5321: a 256-octet path less its angle brackets).
 MAX_EMAIL = 254
@@ -75,10 +111,13 @@ class UserService(Service[User]):
         license: str = "full",
         active: bool = True,
         licensed: bool = True,
+        groups: Sequence[str] = (),
         fields: Mapping[str, Any] | None = None,
     ) -> User:
-        """An internal user with a license (USER_01)."""
+        """An internal user with a license (USER_01); ``groups`` name the user groups
+        the user belongs to, which choose the 360 layouts the user sees (C360_03)."""
         self._check_license(license)
+        checked_groups = check_groups(groups)
         values = _emails(
             check_attributes(
                 self.kind,
@@ -89,6 +128,7 @@ class UserService(Service[User]):
         user = self._new(
             name=require_text(self.kind, "name", name),
             license=license,
+            groups=checked_groups,
             **values,
             fields=self.kit.custom_fields.check(self.kind, fields),
         )
@@ -96,12 +136,11 @@ class UserService(Service[User]):
         return user
 
     def update(self, user: User | str, **attributes: Any) -> User:
-        """Change name, email, license, active or licensed."""
-        changes = _emails(
-            check_attributes(
-                self.kind, attributes, {"name": str, "email": str, "license": str, "active": bool, "licensed": bool}
-            )
-        )
+        """Change name, email, license, active, licensed or groups."""
+        allowed = {"name": str, "email": str, "license": str, "active": bool, "licensed": bool, "groups": object}
+        changes = _emails(check_attributes(self.kind, attributes, allowed))
+        if "groups" in changes:
+            changes["groups"] = check_groups(changes["groups"])
         if "license" in changes:
             self._check_license(changes["license"])
         if "name" in changes:

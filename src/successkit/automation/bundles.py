@@ -2,11 +2,11 @@
 
 A bundle is a JSON or TOML document (format described in ``docs/bundles.md``)
 listing CTA types, reasons, email templates, playbooks, plan templates, goal
-templates and rules.  References between assets are by name, so a bundle is
-portable between workspaces.  Deploying checks the whole bundle first, then
-creates what is missing in one transaction (an asset whose name already exists
-is left as it is, so a redeploy creates nothing twice); a failure anywhere
-leaves storage unchanged.
+templates, measures, scorecards, 360 layouts and rules.  References between
+assets are by name, so a bundle is portable between workspaces.  Deploying checks
+the whole bundle first, then creates what is missing in one transaction (an asset
+whose name already exists is left as it is, so a redeploy creates nothing twice);
+a failure anywhere leaves storage unchanged.
 """
 
 from __future__ import annotations
@@ -70,13 +70,17 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             }
         ),
     ),
+    "layouts": (
+        frozenset({"key", "sections"}),
+        frozenset({"name", "target", "user_groups", "relationship_types", "where", "logic", "default", "position"}),
+    ),
     "rules": (
         frozenset({"name", "actions"}),
         frozenset({"description", "target", "where", "logic", "without_activity", "active"}),
     ),
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
-_ID_KEY = {"cta_types": "key", "reasons": "key", "measures": "key", "scorecards": "key"}
+_ID_KEY = {"cta_types": "key", "reasons": "key", "measures": "key", "scorecards": "key", "layouts": "key"}
 #: Asset kinds that are configuration choices (stored as config items, not records).
 _CHOICES = frozenset({"cta_types", "reasons"})
 #: Entry keys that are true or false (JSON and TOML booleans, never text).
@@ -94,6 +98,7 @@ _STORED = {
     "goal_templates": "goal_template",
     "measures": "measure",
     "scorecards": "scorecard",
+    "layouts": "view_layout",
     "rules": "rule",
 }
 
@@ -511,6 +516,10 @@ class _Deploy:
     def _scorecards(self, e: Mapping[str, Any]) -> str:
         options = {k: v for k, v in e.items() if k not in ("key", "measures")}
         return self.kit.scorecards.create(e["key"], measures=e["measures"], **options).id
+
+    def _layouts(self, e: Mapping[str, Any]) -> str:
+        options = {k: v for k, v in e.items() if k not in ("key", "sections")}
+        return self.kit.layouts.create(e["key"], e["sections"], **options).id
 
     def _rules(self, e: Mapping[str, Any]) -> str:
         return self.kit.rules.create(

@@ -267,7 +267,10 @@ class Reads:
         return self.kit.bind("goal", query, extra=self.extra)
 
     def bind_group(self, group: Any) -> BoundGroup:
-        return self.kit.bind_group("goal", group, extra=self.extra)
+        bound = self.kit.bind_group("goal", group, extra=self.extra)
+        if bound.mode == "range":  # a view's groups are pages of goals by a condition each
+            raise QueryError("goal views group by a field or a quarter, not value ranges", value=group)
+        return bound
 
     def query(self, bound: BoundQuery) -> list[tuple[Goal, Tally | None]]:
         """The goals in order, each with its tally when progress was computed."""

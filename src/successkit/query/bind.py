@@ -10,6 +10,8 @@ nothing a user typed reaches SQL as text, and every backend answers the same.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -21,11 +23,13 @@ from successkit.errors import QueryError
 from successkit.query.language import (
     OPERATORS,
     ByField,
+    ByRange,
     CalendarQuarter,
     Condition,
     FiscalQuarter,
     GroupSpec,
     Query,
+    ValueRange,
 )
 from successkit.query.schema import FieldType, KindSchema, dump_datetime, storage_scalar
 
@@ -108,11 +112,22 @@ class BoundQuery:
 
 @attrs.frozen
 class BoundGroup:
-    """A checked grouping: ``mode`` is ``value``, ``quarter`` or ``fiscal``."""
+    """A checked grouping: ``mode`` is ``value``, ``quarter``, ``fiscal`` or ``range``
+    (``bounds`` ascending; the key of a value is the index of its range)."""
 
     field: FieldRef
     mode: str
     start_month: int = 1
+    bounds: tuple[float, ...] = ()
+
+    def range_of(self, index: int) -> ValueRange:
+        """The range of key ``index`` of a ``range`` grouping."""
+        b = self.bounds
+        return ValueRange(b[index - 1] if index > 0 else None, b[index] if index < len(b) else None)
+
+
+#: At most this many bounds in a range grouping.
+MAX_BOUNDS = 50
 
 
 # --------------------------------------------------------------------------------- logic
@@ -460,13 +475,18 @@ def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, 
     """Check a grouping against a record kind."""
     if isinstance(group, str):
         group = ByField(group)
-    if not isinstance(group, (ByField, CalendarQuarter, FiscalQuarter)):
-        raise QueryError("group by a field name, CalendarQuarter(field) or FiscalQuarter(field)", value=group)
+    if not isinstance(group, (ByField, CalendarQuarter, FiscalQuarter, ByRange)):
+        raise QueryError(
+            "group by a field name, CalendarQuarter(field), FiscalQuarter(field) or ByRange(field, bounds)",
+            value=group,
+        )
     field = resolve_field(group.field, schema, custom)
     if isinstance(group, ByField):
         if not field.type.sortable:
             raise QueryError(f"cannot group by {field.name!r} ({field.type.value})", value=group.field)
         return BoundGroup(field, "value")
+    if isinstance(group, ByRange):
+        return BoundGroup(field, "range", bounds=_bounds(field, group.bounds))
     if field.type not in (FieldType.DATE, FieldType.DATETIME):
         raise QueryError(f"quarters need a date field, {field.name!r} is {field.type.value}", value=group.field)
     if isinstance(group, CalendarQuarter):
@@ -475,6 +495,24 @@ def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, 
     if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12:
         raise QueryError("fiscal year start month must be 1..12", value=m)
     return BoundGroup(field, "fiscal", m)
+
+
+def _bounds(field: FieldRef, bounds: Any) -> tuple[float, ...]:
+    """A range grouping's bounds, checked: 1 to MAX_BOUNDS finite numbers, strictly ascending,
+    over a number field (REPORT_01)."""
+    if field.type not in (FieldType.INTEGER, FieldType.FLOAT):
+        raise QueryError(f"value ranges need a number field, {field.name!r} is {field.type.value}", value=field.name)
+    if not isinstance(bounds, tuple) or not 1 <= len(bounds) <= MAX_BOUNDS:
+        raise QueryError(f"value ranges take 1 to {MAX_BOUNDS} bounds", value=bounds)
+    try:
+        checked = tuple(float(b) for b in bounds if not isinstance(b, bool) and isinstance(b, (int, float)))
+    except OverflowError:
+        checked = ()
+    if len(checked) != len(bounds) or not all(math.isfinite(b) for b in checked):
+        raise QueryError("range bounds are finite numbers", value=bounds)
+    if any(lo >= hi for lo, hi in itertools.pairwise(checked)):
+        raise QueryError("range bounds ascend strictly", value=bounds)
+    return checked
 
 
 def quarter_label(year: int, month: int, mode: str, start_month: int) -> str:

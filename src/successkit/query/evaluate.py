@@ -26,6 +26,7 @@ beyond 64 bits compare as floats, as SQLite reads them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -158,6 +159,8 @@ def group_key(record: Any, group: BoundGroup) -> Any:
     v = value_of(record, group.field)
     if v is None or group.mode == "value":
         return v
+    if group.mode == "range":  # the index of its range; a value that is no number has none
+        return bisect_right(group.bounds, v) if isinstance(v, (int, float)) else None  # true/false: 1/0
     return quarter_of(v, group.mode, group.start_month)
 
 
@@ -179,6 +182,8 @@ def sorted_groups(counts: dict[Any, int], group: BoundGroup) -> list[tuple[Any, 
 
 def group_decoder(group: BoundGroup) -> Callable[[Any], Any]:
     """Turn a group key back from storage form into the value users see."""
+    if group.mode == "range":
+        return lambda v: None if v is None else group.range_of(int(v))
     if group.mode != "value":
         return lambda v: v
     if group.field.custom:

@@ -16,11 +16,13 @@ from successkit.errors import QueryError
 __all__ = [
     "OPERATORS",
     "ByField",
+    "ByRange",
     "CalendarQuarter",
     "Condition",
     "FiscalQuarter",
     "Query",
     "Sort",
+    "ValueRange",
     "combine",
 ]
 
@@ -102,7 +104,44 @@ class FiscalQuarter:
     start_month: int = 4
 
 
-GroupSpec = ByField | CalendarQuarter | FiscalQuarter
+def _as_tuple(bounds: Any) -> Any:
+    """Bounds given as a list become a tuple (the record stays hashable); other values are
+    kept for the binding to refuse."""
+    return tuple(bounds) if isinstance(bounds, (list, tuple)) else bounds
+
+
+@attrs.frozen
+class ByRange:
+    """Group a number field into value ranges cut at ``bounds`` (ascending): below the
+    first bound, from each bound up to the next (the lower one included), and from the
+    last bound up.  ``ByRange("arr", (10_000, 100_000))`` gives three ranges."""
+
+    field: str
+    bounds: tuple[float, ...] = attrs.field(converter=_as_tuple)
+
+
+@attrs.frozen(order=True)
+class ValueRange:
+    """A range of a :class:`ByRange` grouping: ``low <= value < high``, None for no
+    bound; it prints as ``10,000-100,000``, ``< 10,000`` or ``>= 100,000``."""
+
+    low: float | None
+    high: float | None
+
+    def __str__(self) -> str:
+        if self.low is None:
+            return f"< {_shown(self.high)}"
+        if self.high is None:
+            return f">= {_shown(self.low)}"
+        return f"{_shown(self.low)}-{_shown(self.high)}"
+
+
+def _shown(bound: float | None) -> str:
+    value = float(bound or 0)
+    return f"{int(value):,}" if value.is_integer() else f"{value:,}"
+
+
+GroupSpec = ByField | CalendarQuarter | FiscalQuarter | ByRange
 ConditionLike = Condition | Sequence[Any]
 
 

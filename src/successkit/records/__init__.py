@@ -18,7 +18,7 @@ from .accounts import (
     RelationshipType,
     User,
 )
-from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting
+from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting, ViewLayout
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
 from .fast_init import install_fast_init, trusted_maker
@@ -74,6 +74,7 @@ __all__ = [
     "TemplateItem",
     "UsageFact",
     "User",
+    "ViewLayout",
     "new_id",
     "ref",
     "stable_id",
@@ -120,6 +121,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     MeasureEntry,
     ScoreOverride,
     ScoreSnapshot,
+    ViewLayout,
 )
 
 for _cls in RECORD_CLASSES:

@@ -26,7 +26,8 @@ SCORE_ALIASES = {
 
 @attrs.frozen(kw_only=True)
 class User(Record):
-    """An internal user of the customer-success team."""
+    """An internal user of the customer-success team; ``groups`` name the user
+    groups the user belongs to (360 layouts apply per group, C360_03)."""
 
     __kind__ = "user"
     __indexes__ = (("email",),)
@@ -36,6 +37,7 @@ class User(Record):
     license: str = "full"
     active: bool = True
     licensed: bool = True
+    groups: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

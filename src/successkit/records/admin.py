@@ -1,5 +1,5 @@
 """Records an administrator sets up: plan types, lookups (CTA types, priorities,
-reasons, objective categories), settings and stored automation rules."""
+reasons, objective categories), settings, stored automation rules and 360 layouts."""
 
 from __future__ import annotations
 
@@ -83,3 +83,32 @@ class Rule(Record):
     definition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     active: bool = True
     bundle: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ViewLayout(Record):
+    """A 360 layout (C360_03): which sections a company or relationship 360 shows,
+    in which order, and to whom or what it applies.
+
+    ``target`` is ``company`` or ``relationship``; ``sections`` the section names
+    in display order; ``user_groups`` the groups of the acting user it applies to;
+    ``relationship_types`` the ids of the relationship types it applies to (a
+    relationship layout only); ``condition`` the query-language conditions the
+    company or relationship must match (``where``, ``logic``).  Every criterion
+    given must hold.  ``default`` marks the layout shown when no other applies;
+    ``position`` orders layouts of the same precedence (see ``docs/c360.md``).
+    """
+
+    __kind__ = "view_layout"
+    __indexes__ = (("key",), ("target", "position"))
+    __unique__ = (("key",),)
+
+    key: str
+    name: str
+    target: str = "company"
+    sections: tuple[str, ...] = ()
+    user_groups: tuple[str, ...] = ()
+    relationship_types: tuple[str, ...] = ()
+    condition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    default: bool = False
+    position: int = 0

@@ -65,7 +65,7 @@ class Objective(_Work):
     """An objective CTA: lives only inside a success plan (OBJ_01, OBJ_02)."""
 
     __kind__ = "objective"
-    __indexes__ = (("plan_id",), ("owner_id",), ("company_id",), ("status",))
+    __indexes__ = (("plan_id",), ("owner_id", "due_date", "name"), ("company_id",), ("status",))
 
     plan_id: str = ref("plan", default=attrs.NOTHING)
     category: str | None = None
@@ -83,7 +83,7 @@ class Cta(_Work):
     """A cockpit CTA of a company or relationship (CTA_01)."""
 
     __kind__ = "cta"
-    __indexes__ = (("company_id",), ("owner_id",), ("status",))
+    __indexes__ = (("company_id",), ("owner_id", "due_date", "name"), ("status",))
 
 
 @attrs.frozen(kw_only=True)

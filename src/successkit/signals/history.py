@@ -22,6 +22,7 @@ import attrs
 
 from successkit.errors import ValidationError
 from successkit.records import AttributeChange, Record, trusted_maker
+from successkit.records.base import ordered_ids
 from successkit.records.checks import as_list
 from successkit.service import Service, save, stamp
 from successkit.views.frames import to_frame
@@ -131,7 +132,7 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
     after) pair of companies or relationships (HIST_01), in the caller's transaction:
     one bulk insert however many records.  Returns how many changes were written."""
     now = stamp(kit)
-    rows: list[AttributeChange] = []
+    rows: list[dict[str, Any]] = []
     readers: dict[str, Callable[[Any], tuple[Any, ...]]] = {}
     tracked: dict[str, tuple[str, ...]] = {}
     make = trusted_maker(AttributeChange)  # every value is a stored record's or made here
@@ -150,16 +151,14 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
         for name, old, new in zip(tracked[kind], olds, news, strict=True):
             if old == new and type(old) is type(new):
                 continue
-            rows.append(
-                make(
-                    **now, record_kind=kind, record_id=after.id, company_id=company_id, attribute=name,
-                    record_version=after.version,
-                    old_value=_dump(old), new_value=_dump(new),
-                    number=float(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else None,
-                )
-            )  # fmt: skip
-    if rows:
-        kit.store.insert_many(rows)
+            rows.append({
+                "record_kind": kind, "record_id": after.id, "company_id": company_id, "attribute": name,
+                "record_version": after.version, "old_value": _dump(old), "new_value": _dump(new),
+                "number": float(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else None,
+            })  # fmt: skip
+    if rows:  # ids in time order: the history is appended, not scattered over its id index
+        ids = ordered_ids(now["created_at"], len(rows))
+        kit.store.insert_many([make(id=i, **now, **row) for i, row in zip(ids, rows, strict=True)])
     return len(rows)
 
 

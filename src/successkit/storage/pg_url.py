@@ -22,6 +22,7 @@ class UrlOptions:
     schema: str
     server_options: str  #: the URL's ``options`` (``-c name=value ...``), passed on with ours
     retry_attempts: int | None
+    open_timeout: float = 10.0  #: seconds an open waits for its first connection
 
 
 #: A schema name PostgreSQL keeps exactly as given once quoted: ASCII letters,
@@ -66,6 +67,13 @@ def split_url(url: str) -> UrlOptions:
     attempts = options.pop("retry_attempts", None)
     if attempts is not None and (not (attempts.isascii() and attempts.isdigit()) or int(attempts) < 1):
         raise StorageError("the retry_attempts option is a whole number >= 1", value=attempts)
+    wait = options.pop("open_timeout", "10")
+    try:
+        open_timeout = float(wait)
+    except ValueError:
+        open_timeout = -1.0
+    if not 0 < open_timeout <= 3600:
+        raise StorageError("the open_timeout option is a number of seconds, more than 0 and at most 3600", value=wait)
     server_options = options.pop("options", "")
     scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
     conninfo = urlunsplit((scheme, parts.netloc, parts.path, urlencode(options), parts.fragment))
@@ -73,7 +81,7 @@ def split_url(url: str) -> UrlOptions:
         conninfo_to_dict(conninfo)
     except psycopg.Error as e:
         raise StorageError(f"not a valid PostgreSQL URL: {str(e).strip()}", value=redacted(url)) from None
-    return UrlOptions(conninfo, schema, server_options, None if attempts is None else int(attempts))
+    return UrlOptions(conninfo, schema, server_options, None if attempts is None else int(attempts), open_timeout)
 
 
 def redacted(url: str) -> str:

@@ -10,8 +10,9 @@ The pool checks a connection before handing it out, so connections the server
 dropped are replaced instead of failing the next operation.
 
 ``options`` in the URL are passed to the server with the schema's search path
-(``?options=-c default_transaction_isolation=serializable``), and
-``retry_attempts`` bounds the store's own retries (default 3).
+(``?options=-c default_transaction_isolation=serializable``),
+``retry_attempts`` bounds the store's own retries (default 3) and
+``open_timeout`` how many seconds opening waits for a first connection (default 10).
 
 Serialization failures (SQLSTATE 40001) and deadlocks (40P01) are retried by the
 store itself, with jittered exponential backoff, wherever that is safe: a read
@@ -93,6 +94,7 @@ class PostgresStore(SQLProgress, Store):
         conninfo, self.schema_name = parsed.conninfo, parsed.schema
         self.dialect = PostgresDialect()
         self.dialect.namespace = self.schema_name
+        self._get_sql: dict[str, str] = {}
         attempts = retry_attempts if retry_attempts is not None else parsed.retry_attempts or RETRY_ATTEMPTS
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise ValidationError("retry_attempts must be a whole number >= 1", value=attempts)
@@ -110,8 +112,7 @@ class PostgresStore(SQLProgress, Store):
             min_size=1,
             max_size=max_connections,
             open=False,
-            check=self._check_idle,
-            reset=self._mark_returned,
+            check=self._check_idle,  # no ``reset``: with one, every return goes through a worker thread
             kwargs={
                 "autocommit": True,
                 "options": server_options,
@@ -122,7 +123,7 @@ class PostgresStore(SQLProgress, Store):
         )
         with translate():
             try:
-                self._pool.open(wait=True, timeout=10)
+                self._pool.open(wait=True, timeout=parsed.open_timeout)
             except Exception as e:
                 self._pool.close()
                 raise StorageError(f"cannot connect to PostgreSQL at {redacted(conninfo)}: {e}") from e
@@ -212,7 +213,7 @@ class PostgresStore(SQLProgress, Store):
         if self._tx is not None:
             yield self._tx
             return
-        with self._pool.connection() as conn:
+        with self._pooled() as conn:
             try:
                 yield conn
             except psycopg.OperationalError as e:
@@ -220,14 +221,31 @@ class PostgresStore(SQLProgress, Store):
                     raise ConnectionLost(f"PostgreSQL closed the connection: {str(e).strip()}") from e
                 raise
 
+    @contextmanager
+    def _pooled(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection for a few statements, given back (and marked returned) after them."""
+        with self._pool.connection() as conn:
+            try:
+                yield conn
+            finally:
+                self._returned[conn] = time.monotonic()
+
     def _check_idle(self, conn: psycopg.Connection[Any]) -> None:
         """The pool's check: a round trip only for a connection idle a while (:data:`IDLE_CHECK`)."""
         returned = self._returned.get(conn)
         if returned is not None and time.monotonic() - returned > IDLE_CHECK:
             ConnectionPool.check_connection(conn)
 
-    def _mark_returned(self, conn: psycopg.Connection[Any]) -> None:
+    def _put(self, conn: psycopg.Connection[Any]) -> None:
+        """Give a connection back to the pool, noting when (:meth:`_check_idle` reads it).
+
+        Noted here rather than in a pool ``reset`` callback: with one, psycopg_pool hands
+        every returned connection to a worker thread, so the next request often finds the
+        pool empty and opens another connection (each one calls :func:`random.random`
+        in that thread, for its expiry): sequential use grew the pool to several
+        connections for nothing."""
         self._returned[conn] = time.monotonic()
+        self._pool.putconn(conn)
 
     def _schema_is_current(self) -> bool:
         """Read the catalog, the schema version and the collations in one round trip
@@ -235,7 +253,7 @@ class PostgresStore(SQLProgress, Store):
         then opening runs no DDL and takes no lock, so a role with only data rights
         can open it.  A missing ``sk_meta`` (a new schema) is simply "not current"."""
         meta = self.dialect.table("sk_meta")
-        with translate(), self._pool.connection() as conn:
+        with translate(), self._pooled() as conn:
             try:
                 with conn.pipeline():
                     catalog = conn.execute(CATALOG, self._catalog_params())
@@ -255,7 +273,7 @@ class PostgresStore(SQLProgress, Store):
         return not index_changes(self.dialect, self.schemas.values(), indexes)
 
     def _ensure_schema(self) -> None:
-        with translate(), self._pool.connection() as conn, conn.transaction():
+        with translate(), self._pooled() as conn, conn.transaction():
             # the lock is waited for before the snapshot that the rest reads, whatever
             # isolation level the URL chose (processes opening a new schema at once)
             conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
@@ -332,12 +350,12 @@ class PostgresStore(SQLProgress, Store):
                 with translate():
                     conn.execute("BEGIN")
             except StorageError as e:
-                self._pool.putconn(conn)
+                self._put(conn)
                 if attempt == self._pool.max_size or not lost(conn, e.__cause__):
                     raise
                 continue
             except BaseException:
-                self._pool.putconn(conn)
+                self._put(conn)
                 raise
             self._tx = conn
             return
@@ -348,7 +366,7 @@ class PostgresStore(SQLProgress, Store):
         with translate():
             conn.execute(statement)
         self._tx = None
-        self._pool.putconn(conn)
+        self._put(conn)
 
     def _commit(self) -> None:
         self._finish("COMMIT")
@@ -361,7 +379,7 @@ class PostgresStore(SQLProgress, Store):
         conn, self._tx = self._tx, None
         if conn is not None:
             conn.close()  # closing discards the open transaction; the pool replaces the connection
-            self._pool.putconn(conn)
+            self._put(conn)
 
     def _lock_in_transaction(self, names: list[str]) -> None:
         """Transaction-scoped advisory locks.  Under repeatable read or serializable
@@ -389,7 +407,7 @@ class PostgresStore(SQLProgress, Store):
                     conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (self._lock_key(name),))
                     conn.commit()  # the session lock stays; no transaction is left open
         except BaseException:
-            self._pool.putconn(conn)  # closing the pool's connection ends its session and its locks
+            self._put(conn)  # closing the pool's connection ends its session and its locks
             raise
 
         def release() -> None:
@@ -398,7 +416,7 @@ class PostgresStore(SQLProgress, Store):
                     conn.execute("SELECT pg_advisory_unlock_all()")
                     conn.commit()
             finally:
-                self._pool.putconn(conn)
+                self._put(conn)
 
         return release
 
@@ -420,8 +438,12 @@ class PostgresStore(SQLProgress, Store):
 
     # ----------------------------------------------------------------- records
     def _get_many(self, schema: KindSchema, ids: list[str]) -> list[Any]:
-        cols = ", ".join(quote(c) for c in schema.names)
-        sql = f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
+        sql = self._get_sql.get(schema.kind)
+        if sql is None:  # made once per kind: a get by id is the commonest read
+            cols = ", ".join(quote(c) for c in schema.names)
+            sql = self._get_sql[schema.kind] = (
+                f'SELECT {cols} FROM {self.dialect.table(schema.kind)} WHERE "id" = ANY(%s)'
+            )
         with translate(), self._conn() as conn:
             rows = conn.execute(sql, (ids,)).fetchall()
         return [schema.from_row(r) for r in rows]
@@ -513,7 +535,7 @@ class PostgresStore(SQLProgress, Store):
             conn.execute("ROLLBACK")
         except psycopg.Error:
             conn.close()
-        self._pool.putconn(conn)
+        self._put(conn)
 
     def _count_matching(self, schema: KindSchema, query: BoundQuery) -> int:
         sql, params = self.dialect.count(schema, query)

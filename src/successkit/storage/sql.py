@@ -310,6 +310,9 @@ class Dialect:
         where, params = self.where(query.where)
         if group.mode == "value":
             return f"SELECT {x}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + tparams + params
+        if group.mode == "range":
+            ((r, rp),) = self.group_terms(group)
+            return f"SELECT {r}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", rp + tparams + params
         ym = f"substr({x}, 1, 7)"
         return f"SELECT {ym}, COUNT(*) FROM {table} WHERE {where} GROUP BY 1", xp + tparams + params
 
@@ -340,8 +343,18 @@ class Dialect:
 
     def group_terms(self, group: BoundGroup) -> list[Compiled]:
         """The column(s) of one group key: the value, or the quarter's label."""
+        if group.mode == "range":
+            return [self.value_range(group)]
         x, p = self.field(group.field)
         return [(x, p)] if group.mode == "value" else [self.quarter(x, p, group)]
+
+    def value_range(self, group: BoundGroup) -> Compiled:
+        """The index of a number's range (0 below the first bound), as
+        :func:`successkit.query.evaluate.group_key` gives it; NULL for other values."""
+        x, p = self.number(group.field)
+        whens = " ".join(f"WHEN {x} < {self.placeholder} THEN {i}" for i in range(len(group.bounds)))
+        params = [v for b in group.bounds for v in (*p, b)]
+        return f"(CASE WHEN {x} IS NULL THEN NULL {whens} ELSE {len(group.bounds)} END)", p + params
 
     def measure_term(self, m: BoundMeasure) -> Compiled:
         if m.field is None:

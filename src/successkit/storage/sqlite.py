@@ -450,7 +450,7 @@ def fold_groups(rows: list[tuple[Any, int]], group: BoundGroup) -> list[tuple[An
     """Turn SQL group rows into the same (key, count) list the memory backend gives."""
     merged: dict[Any, int] = {}
     for value, n in rows:
-        if group.mode != "value":
+        if group.mode in ("quarter", "fiscal"):
             value = quarter_of(value, group.mode, group.start_month)
         merged[value] = merged.get(value, 0) + n
     return sorted_groups(merged, group)

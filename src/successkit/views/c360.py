@@ -15,10 +15,11 @@ item, so its cost does not grow with what the customer holds (C360_02):
 - the scorecard section of a scored record (SCORE_12): three calls, none unscored;
 - usage, surveys and sponsor tracking (C360_03): the metrics, then two usage
   windows when there are any; one survey aggregate; one query for the sponsors'
-  last contacts when there are sponsors.
+  last contacts when there are sponsors;
+- the layout (C360_03): the target's layouts and the acting user, one call.
 
-A company view therefore costs at most 22 storage calls, a relationship view
-at most 17 (each two more with usage metrics, three more once scored), whether
+A company view therefore costs at most 23 storage calls, a relationship view
+at most 18 (each two more with usage metrics, three more once scored), whether
 the company holds two plans or two thousand (plus, on a kit's first view, one
 read of the custom-field declarations per kind queried).
 """
@@ -34,15 +35,25 @@ import attrs
 
 from successkit.accounts.companies import MAX_LEVELS
 from successkit.engagement.timeline import MAX_PAGE, TimelineItem, TimelinePage
-from successkit.errors import ValidationError
-from successkit.goals.progress import GoalProgress
-from successkit.plans.plans import PlanCounts
-from successkit.records import Company, Cta, Goal, Person, Record, Relationship, RelationshipType, SuccessPlan, User
+from successkit.errors import RuleViolation, ValidationError
+from successkit.records import (
+    Company,
+    Cta,
+    Goal,
+    Person,
+    Relationship,
+    RelationshipType,
+    SuccessPlan,
+    User,
+    ViewLayout,
+)
 from successkit.records.checks import flag
 from successkit.records.dicts import to_dict
 
+from .c360_layouts import SECTIONS, LayoutChoice, choose
 from .c360_score import ScoreSection, score_section
 from .c360_signals import Signals, signals_of
+from .c360_text import GoalSummary, PlanSummary, activity_line, jsonable, label, person_line, record_dicts, value_text
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -52,37 +63,15 @@ __all__ = ["Company360", "Customer360Service", "GoalSummary", "PlanSummary", "Re
 #: The standard attributes a 360 view shows, in display order.
 _COMPANY_ATTRS = ("stage", "status", "industry", "renewal_date", "arr", "health_score", "nps")
 _REL_ATTRS = ("stage", "status", "renewal_date", "arr", "health_score", "nps")
-_LABELS = {"arr": "ARR", "nps": "NPS", "health_score": "Health score", "renewal_date": "Renewal date"}
-
-
-@attrs.frozen
-class PlanSummary:
-    """A plan in a 360 view: its status category (draft, active, closed) and
-    its objective counts (PLAN_07), so closed plans read as well as open ones."""
-
-    plan: SuccessPlan
-    category: str
-    counts: PlanCounts
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the plan and its objective counts."""
-        return {"plan": to_dict(self.plan), "category": self.category, "counts": attrs.asdict(self.counts)}
-
-
-@attrs.frozen
-class GoalSummary:
-    """A goal in a 360 view with its progress, computed when the view was read (GOAL_06)."""
-
-    goal: Goal
-    progress: GoalProgress
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the goal and its progress."""
-        p = self.progress
-        return {
-            "goal": to_dict(self.goal),
-            "progress": {"linked": p.linked, "closed": p.closed, "achieved": p.achieved, "percent": p.percent},
-        }
+#: The keys of ``to_dict`` each section holds (C360_03); the rest is always there.
+_DICT_KEYS = {
+    "summary": ("summary",), "attributes": ("csm", "attributes"), "scorecard": ("score",),
+    "hierarchy": ("hierarchy",), "relationships": ("relationships", "relationship_types"),
+    "ctas": ("open_ctas", "snoozed_ctas"), "plans": ("plans",), "goals": ("goals",),
+    "people": ("people", "sponsor_ids"), "timeline": ("timeline", "timeline_next"),
+}  # fmt: skip
+_SIGNALS = ("usage", "surveys", "sponsors")
+Part = list[tuple[str, list[str]]]
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +99,13 @@ class _View:
     score: ScoreSection | None = None
     #: Usage, surveys and sponsor tracking (C360_03).
     signals: Signals = attrs.field(factory=Signals)
+    #: The layout the view shows (C360_03); None: every section in the standard order.
+    layout: LayoutChoice | None = None
+
+    @property
+    def section_names(self) -> tuple[str, ...]:
+        """The names of the sections the view shows, in order (its layout's, C360_03)."""
+        return self.layout.sections if self.layout is not None else SECTIONS[self._record().__kind__]
 
     @property
     def sponsors(self) -> tuple[Person, ...]:
@@ -130,8 +126,11 @@ class _View:
         """Where an item lives, when the view spans more than one place."""
         return ""
 
-    def _head_sections(self) -> list[tuple[str, list[str]]]:
-        return []
+    def _head_parts(self) -> dict[str, Part]:
+        return {}
+
+    def _head_dict(self) -> dict[str, Any]:
+        return {}
 
     @property
     def arr(self) -> float | None:
@@ -182,44 +181,56 @@ class _View:
 
     def _summary_line(self) -> str:
         s = self.summary
-        health = _text("health_score", s["health"])
+        health = value_text("health_score", s["health"])
         grade = f" {s['grade']}" if s["grade"] else ""
         trend = f" ({s['trend']})" if s["trend"] else ""
         renewal = "-" if s["renewal_date"] is None else f"{s['renewal_date']} (in {s['renewal_in_days']} days)"
         return (
-            f"Health {health}{grade}{trend} | ARR {_text('arr', s['arr'])} | NPS {_text('nps', s['nps'])} | "
+            f"Health {health}{grade}{trend} | ARR {value_text('arr', s['arr'])} | NPS {value_text('nps', s['nps'])} | "
             f"{s['open_ctas']} open CTAs | renewal {renewal}"
         )
 
-    def sections(self) -> list[tuple[str, list[str]]]:
-        """The view as (heading, lines) pairs: what ``describe`` and the notebook display show."""
+    def _parts(self) -> dict[str, Part]:
+        """Every section by its layout name, each as (heading, lines) pairs."""
         attrs_lines = [f"CSM: {self.csm.name if self.csm else '-'}"]
-        attrs_lines += [f"{_label(k)}: {_text(k, v)}" for k, v in self.attributes.items()]
-        out = [("Summary", [self._summary_line()]), ("Attributes", attrs_lines)]
-        if self.score is not None:
-            out.append((f"Scorecard ({self.score.grade or 'NA'})", self.score.lines()))
-        out += self._head_sections()
-        out.append((f"Open CTAs ({len(self.open_ctas)})", [self._cta_line(c) for c in self.open_ctas]))
+        attrs_lines += [f"{label(k)}: {value_text(k, v)}" for k, v in self.attributes.items()]
+        parts: dict[str, Part] = {
+            "summary": [("Summary", [self._summary_line()])],
+            "attributes": [("Attributes", attrs_lines)],
+        }
+        parts["scorecard"] = (
+            [] if self.score is None else [(f"Scorecard ({self.score.grade or 'NA'})", self.score.lines())]
+        )
+        parts.update(self._head_parts())
+        parts["ctas"] = [(f"Open CTAs ({len(self.open_ctas)})", [self._cta_line(c) for c in self.open_ctas])]
         if self.snoozed_ctas:
-            out.append(
+            parts["ctas"].append(
                 (
                     f"Snoozed CTAs ({len(self.snoozed_ctas)})",
                     [f"{self._cta_line(c)} | snoozed until {c.snoozed_until}" for c in self.snoozed_ctas],
                 )
             )
-        out.append((f"Success plans ({len(self.plans)})", [self._plan_line(p) for p in self.plans]))
-        out.append((f"Goals ({len(self.goals)})", [self._goal_line(g) for g in self.goals]))
+        parts["plans"] = [(f"Success plans ({len(self.plans)})", [self._plan_line(p) for p in self.plans])]
+        parts["goals"] = [(f"Goals ({len(self.goals)})", [self._goal_line(g) for g in self.goals])]
         n_sponsors = len(self.sponsors)
-        out.append(
+        parts["people"] = [
             (
                 f"People ({len(self.people)}, {n_sponsors} sponsor{'' if n_sponsors == 1 else 's'})",
-                [_person_line(p) for p in self.people],
+                [person_line(p) for p in self.people],
             )
-        )
-        out += self.signals.sections()
+        ]
+        parts.update({k: [v] for k, v in self.signals.parts().items()})
         more = ", more on the next page" if self.timeline_next else ""
-        out.append((f"Recent timeline ({len(self.timeline)}{more})", [_activity_line(i) for i in self.timeline]))
-        return out
+        parts["timeline"] = [
+            (f"Recent timeline ({len(self.timeline)}{more})", [activity_line(i) for i in self.timeline])
+        ]
+        return parts
+
+    def sections(self) -> list[tuple[str, list[str]]]:
+        """The view as (heading, lines) pairs, the layout's sections in its order (C360_03):
+        what ``describe`` and the notebook display show."""
+        parts = self._parts()
+        return [section for name in self.section_names for section in parts[name]]
 
     def describe(self) -> str:
         """The view as plain text for a terminal."""
@@ -239,22 +250,36 @@ class _View:
         return "".join(parts)
 
     def _common_dict(self) -> dict[str, Any]:
+        """The layout's sections as JSON-ready data (C360_03), with the date, the users and the layout."""
+        shown = self.section_names
+        data = {**self._head_dict(), **self._section_dict()}
+        keep = {k for name in shown for k in _DICT_KEYS.get(name, ())}
+        out = {k: v for k, v in data.items() if k in keep}
+        if any(name in shown for name in _SIGNALS):
+            out["signals"] = self.signals.to_dict([n for n in _SIGNALS if n in shown])
+        layout = self.layout.layout if self.layout is not None else None
+        out["layout"] = {
+            "key": None if layout is None else layout.key,
+            "sections": list(shown),
+            "reason": "the built-in layout" if self.layout is None else self.layout.reason,
+        }
+        out.update(as_of=self.as_of.isoformat(), users={k: to_dict(u) for k, u in self.users.items()})
+        return out
+
+    def _section_dict(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of.isoformat(),
             "csm": None if self.csm is None else to_dict(self.csm),
-            "attributes": {k: _jsonable(v) for k, v in self.attributes.items()},
-            "open_ctas": _dicts(self.open_ctas),
-            "snoozed_ctas": _dicts(self.snoozed_ctas),
+            "attributes": {k: jsonable(v) for k, v in self.attributes.items()},
+            "open_ctas": record_dicts(self.open_ctas),
+            "snoozed_ctas": record_dicts(self.snoozed_ctas),
             "plans": [p.to_dict() for p in self.plans],
             "goals": [g.to_dict() for g in self.goals],
-            "people": _dicts(self.people),
+            "people": record_dicts(self.people),
             "sponsor_ids": [p.id for p in self.sponsors],
             "timeline": [{"activity": to_dict(i.activity), "label": i.label} for i in self.timeline],
             "timeline_next": self.timeline_next,
-            "users": {k: to_dict(u) for k, u in self.users.items()},
             "score": None if self.score is None else self.score.to_dict(),
-            "summary": {k: _jsonable(v) for k, v in self.summary.items()},
-            "signals": self.signals.to_dict(),
+            "summary": {k: jsonable(v) for k, v in self.summary.items()},
         }
 
     def _cta_line(self, c: Cta) -> str:
@@ -313,30 +338,30 @@ class Company360(_View):
         t = self.relationship_types.get(relationship.type_id)
         return t.name if t is not None else relationship.type_id
 
-    def _head_sections(self) -> list[tuple[str, list[str]]]:
+    def _head_parts(self) -> dict[str, Part]:
         path = " > ".join([*(a.name for a in self.ancestors), self.company.name])
         kids = ", ".join(c.name for c in self.children) or "(none)"
         rels = [
-            f"{r.name} ({self.type_name(r)}) | stage {r.stage or '-'} | ARR {_text('arr', r.arr)} | "
-            f"health {_text('health_score', r.health_score)} | NPS {_text('nps', r.nps)} | "
+            f"{r.name} ({self.type_name(r)}) | stage {r.stage or '-'} | ARR {value_text('arr', r.arr)} | "
+            f"health {value_text('health_score', r.health_score)} | NPS {value_text('nps', r.nps)} | "
             f"CSM {self._user(r.csm_id)}"
             for r in self.relationships
         ]
-        return [
-            ("Hierarchy", [f"Path: {path}", f"Children: {kids}"]),
-            (f"Relationships ({len(self.relationships)})", rels),
-        ]
+        return {
+            "hierarchy": [("Hierarchy", [f"Path: {path}", f"Children: {kids}"])],
+            "relationships": [(f"Relationships ({len(self.relationships)})", rels)],
+        }
+
+    def _head_dict(self) -> dict[str, Any]:
+        return {
+            "hierarchy": {"ancestors": record_dicts(self.ancestors), "children": record_dicts(self.children)},
+            "relationships": record_dicts(self.relationships),
+            "relationship_types": {k: to_dict(t) for k, t in self.relationship_types.items()},
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the whole view."""
-        return {
-            "kind": "company_360",
-            "company": to_dict(self.company),
-            "hierarchy": {"ancestors": _dicts(self.ancestors), "children": _dicts(self.children)},
-            "relationships": _dicts(self.relationships),
-            "relationship_types": {k: to_dict(t) for k, t in self.relationship_types.items()},
-            **self._common_dict(),
-        }
+        """A JSON-ready dict of the view: the company and its layout's sections (C360_03)."""
+        return {"kind": "company_360", "company": to_dict(self.company), **self._common_dict()}
 
 
 @attrs.frozen(kw_only=True)
@@ -358,16 +383,15 @@ class Relationship360(_View):
     def _attr_names(self) -> tuple[str, ...]:
         return _REL_ATTRS
 
-    def _head_sections(self) -> list[tuple[str, list[str]]]:
-        return [
-            (
-                "Company",
-                [f"{self.company.name} | CSM {self._user(self.company.csm_id)} | ARR {_text('arr', self.company.arr)}"],
-            )
-        ]
+    def _head_parts(self) -> dict[str, Part]:
+        line = (
+            f"{self.company.name} | CSM {self._user(self.company.csm_id)} | ARR {value_text('arr', self.company.arr)}"
+        )
+        return {"company": [("Company", [line])]}
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the whole view."""
+        """A JSON-ready dict of the view: the relationship, its type and company, and its
+        layout's sections (C360_03)."""
         return {
             "kind": "relationship_360",
             "relationship": to_dict(self.relationship),
@@ -401,8 +425,9 @@ class Customer360Service:
         relationships: bool = True,
         drafts: bool = True,
         relationship_goals: bool | None = None,
+        layout: ViewLayout | str | None = None,
     ) -> Company360:
-        """A company's 360 view (C360_01) in at most 22 storage calls (see the module
+        """A company's 360 view (C360_01) in at most 23 storage calls (see the module
         docstring) once the kit has read its custom-field declarations (C360_02).
 
         ``timeline_limit`` is how many of the newest activities to show
@@ -410,12 +435,15 @@ class Customer360Service:
         timeline to the company's own; ``drafts=False`` leaves draft
         activities out of the timeline.  Relationships' goals show only with
         ``relationship_goals=True`` or, left out, when an administrator turned
-        them on (``kit.goals.show_relationship_goals(True)``, GOAL_14).
+        them on (``kit.goals.show_relationship_goals(True)``, GOAL_14).  The sections
+        shown, and their order, are the layout that applies to the company and the
+        acting user (``kit.layouts``, C360_03), or ``layout`` (a company layout or its key).
         """
         kit = self.kit
         _check_options(timeline_limit, relationships, drafts)
         rel_goals = kit.goals.with_relationship_goals(relationship_goals) and relationships
         current = kit.companies.get(company)
+        shown = self._layout(current, layout)
         ancestors = self._ancestors(current)
         children = kit.companies.children(current.id)
         rels = kit.relationships.of_company(current.id)
@@ -436,15 +464,24 @@ class Customer360Service:
             children=tuple(children),
             relationships=tuple(rels),
             relationship_types={t.id: t for t in types},
+            layout=shown,
         )
 
     def relationship(
-        self, relationship: Relationship | str, *, timeline_limit: int = 20, drafts: bool = True
+        self,
+        relationship: Relationship | str,
+        *,
+        timeline_limit: int = 20,
+        drafts: bool = True,
+        layout: ViewLayout | str | None = None,
     ) -> Relationship360:
-        """A relationship's 360 view (R360, C360_01) in at most 17 storage calls (see the module docstring; C360_02)."""
+        """A relationship's 360 view (R360, C360_01) in at most 18 storage calls (see the module
+        docstring; C360_02), showing the sections of the layout that applies to the relationship,
+        its type and the acting user, or of ``layout`` (C360_03)."""
         kit = self.kit
         _check_options(timeline_limit, True, drafts)
         rel = kit.relationships.get(relationship)
+        shown = self._layout(rel, layout)
         owner = kit.companies.get(rel.company_id)
         rtype = kit.relationship_types.get(rel.type_id)
         scope = [("relationship_id", "=", rel.id)]
@@ -457,9 +494,19 @@ class Customer360Service:
             relationship=rel,
             type=rtype,
             company=owner,
+            layout=shown,
         )
 
     # ------------------------------------------------------------------ helpers
+    def _layout(self, record: Company | Relationship, layout: ViewLayout | str | None) -> LayoutChoice:
+        """The layout asked for (it must be of the record's kind), else the one that applies (C360_03)."""
+        if layout is None:
+            return choose(self.kit, record, self.kit.actor_id)
+        found = self.kit.layouts.get(layout)
+        if found.target != record.__kind__:
+            raise RuleViolation("C360_03", f"layout {found.key!r} is a {found.target} layout", value=found.key)
+        return LayoutChoice(found, found.sections, f"layout {found.key!r} as asked")
+
     def _ancestors(self, company: Company) -> list[Company]:
         """Root first, one read per level (the company itself is already read)."""
         chain: list[Company] = []
@@ -540,41 +587,3 @@ def _check_options(limit: Any, relationships: Any, drafts: Any) -> None:
 def _live(people: Iterable[Person]) -> tuple[Person, ...]:
     """People still on record: an erased person has nothing left to show."""
     return tuple(p for p in people if not p.erased)
-
-
-def _dicts(records: Iterable[Record]) -> list[dict[str, Any]]:
-    return [to_dict(r) for r in records]
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _label(name: str) -> str:
-    if name.startswith("fields."):
-        return name[len("fields.") :]
-    return _LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-def _text(name: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if name == "arr" and isinstance(value, (int, float)):
-        return f"${value:,.0f}"
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def _person_line(p: Person) -> str:
-    parts = [p.name + (" (sponsor)" if p.sponsor else ""), p.title or "", p.email or ""]
-    return " | ".join(x for x in parts if x)
-
-
-def _activity_line(item: TimelineItem) -> str:
-    a = item.activity
-    label = f" [{item.label}]" if item.label else ""
-    draft = " (draft)" if a.draft else ""
-    return f"{a.occurred_at:%Y-%m-%d %H:%M} {a.type.replace('_', ' ').capitalize()}{label}: {a.subject}{draft}"

@@ -65,7 +65,8 @@ class Signals:
     csat_answers: int = 0
     sponsors: tuple[SponsorLine, ...] = ()
 
-    def sections(self) -> list[tuple[str, list[str]]]:
+    def parts(self) -> dict[str, tuple[str, list[str]]]:
+        """The three sections by their layout names (C360_03): ``usage``, ``surveys``, ``sponsors``."""
         usage = [
             f"{u.label}: {_num(u.current)} in the last {SIGNAL_DAYS} days"
             + ("" if u.change is None else f" ({u.change:+.0f}% against the {SIGNAL_DAYS} before)")
@@ -81,24 +82,29 @@ class Signals:
             + (s.last_contact.date().isoformat() if s.last_contact else "never")
             for s in self.sponsors
         ]
-        return [
-            (f"Usage ({len(self.usage)} metrics)", usage),
-            (f"Surveys (last {SURVEY_MONTHS} months)", surveys),
-            (f"Sponsor tracking ({len(self.sponsors)})", sponsors),
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
         return {
-            "usage": [{**attrs.asdict(u), "change": u.change} for u in self.usage],
-            "nps": self.nps,
-            "nps_answers": self.nps_answers,
-            "csat": self.csat,
-            "csat_answers": self.csat_answers,
-            "sponsors": [
+            "usage": (f"Usage ({len(self.usage)} metrics)", usage),
+            "surveys": (f"Surveys (last {SURVEY_MONTHS} months)", surveys),
+            "sponsors": (f"Sponsor tracking ({len(self.sponsors)})", sponsors),
+        }
+
+    def sections(self) -> list[tuple[str, list[str]]]:
+        """The three sections as (heading, lines) pairs, in the standard order."""
+        return list(self.parts().values())
+
+    def to_dict(self, parts: Sequence[str] = ("usage", "surveys", "sponsors")) -> dict[str, Any]:
+        """A JSON-ready dict of the sections named in ``parts``."""
+        out: dict[str, Any] = {}
+        if "usage" in parts:
+            out["usage"] = [{**attrs.asdict(u), "change": u.change} for u in self.usage]
+        if "surveys" in parts:
+            out.update(nps=self.nps, nps_answers=self.nps_answers, csat=self.csat, csat_answers=self.csat_answers)
+        if "sponsors" in parts:
+            out["sponsors"] = [
                 {**attrs.asdict(s), "last_contact": None if s.last_contact is None else s.last_contact.isoformat()}
                 for s in self.sponsors
-            ],
-        }
+            ]
+        return out
 
 
 def signals_of(kit: Kit, record: Company | Relationship, people: Sequence[Person], today: date) -> Signals:
