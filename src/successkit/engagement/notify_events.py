@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from successkit.errors import ValidationError
 from successkit.query.language import Query
 from successkit.records import Activity, Company, Cta, Goal, Objective, OverdueNotice, Record, Relationship, Task
 from successkit.records.checks import list_of, require_type
@@ -75,12 +76,15 @@ class NotificationEvents:
     def csm_assigned(self, pairs: Sequence[tuple[Company | None, Company]]) -> None:
         """``csm_assigned``: each company (new, or old and new) whose CSM was set or
         changed tells its new CSM (NOTIF_05)."""
-        for pair in list_of("csm_assigned", "pairs", pairs, tuple, "(old company or None, new company) pairs"):
+        checked = list_of("csm_assigned", "pairs", pairs, (tuple, list), "(old company or None, new company) pairs")
+        for pair in checked:
+            if len(pair) != 2:
+                raise ValidationError("csm_assigned takes (old, new) pairs", rule="SEC_05", value=pair)
             require_type("csm_assigned", "old", pair[0], (Company, type(None)), "a company or None")
             require_type("csm_assigned", "new", pair[1], Company, "a company")
         events: list[Event] = [
             (new.csm_id, new, f"You are now the CSM of {new.name!r}", "")
-            for old, new in pairs
+            for old, new in checked
             if new.csm_id is not None and (old is None or old.csm_id != new.csm_id)
         ]
         self._emit("csm_assigned", events, check_actor=False)
