@@ -101,7 +101,9 @@ def test_grade_changed_on_recompute_tells_the_csm__NOTIF_05(nw: NotifyWorld) -> 
     kit.scorecards.recompute()  # nothing changes: nobody is told
     changes = [c for run in (first, second) for c in run.grade_changes if c.record_id == nw.acme.id]
     assert len(changes) == 2
-    assert [(n.event, n.recipient.name, n.record_id) for n in nw.rec.got] == [("grade_changed", "Alice", nw.acme.id)] * 2
+    assert [(n.event, n.recipient.name, n.record_id) for n in nw.rec.got] == [
+        ("grade_changed", "Alice", nw.acme.id)
+    ] * 2
     assert [n.message for n in nw.rec.got] == [f"from {c.old or 'no grade'} to {c.new or 'no grade'}" for c in changes]
 
 
@@ -170,9 +172,9 @@ def test_org_wide_defaults_are_checked_and_for_administrators__NOTIF_05(nw: Noti
         kit.notifications.set_default("plan_deleted", "daily")
     with pytest.raises(sk.AccessDenied):
         kit.as_user(nw.bob).notifications.set_default("plan_assigned", "daily")  # a viewer
-    with pytest.raises(sk.ValidationError) as e:
+    with pytest.raises(sk.ValidationError) as bad:
         kit.config.set_setting("notification.default.plan_assigned", "sometimes")
-    assert e.value.rule == "NOTIF_05"
+    assert bad.value.rule == "NOTIF_05"
     assert snapshot(kit) == before
 
 

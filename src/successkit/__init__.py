@@ -30,6 +30,7 @@ from successkit.records import (
     MeasureEntry,
     Metric,
     Objective,
+    OverdueNotice,
     Person,
     PlanTemplate,
     PlanType,
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookContent
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
+    from successkit.plugins.webhook_notifier import WebhookNotifier
     from successkit.records.dicts import from_dict, make_converter, to_dict
     from successkit.signals.history import AttributeSeries
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
@@ -164,6 +166,7 @@ _LAZY = {
     "TimelineItem": "successkit.engagement.timeline",
     "TimelinePage": "successkit.engagement.timeline",
     "TreeNode": "successkit.accounts.companies",
+    "WebhookNotifier": "successkit.plugins.webhook_notifier",
     "critical_path": "successkit.views.gantt",
     "from_dict": "successkit.records.dicts",
     "make_converter": "successkit.records.dicts",
@@ -247,6 +250,7 @@ __all__ = [
     "Notification",
     "Objective",
     "Outcome",
+    "OverdueNotice",
     "OwnerChoice",
     "Person",
     "PlanCounts",
@@ -311,6 +315,7 @@ __all__ = [
     "UsageWindow",
     "User",
     "ValidationError",
+    "WebhookNotifier",
     "WindowRow",
     "__version__",
     "critical_path",
