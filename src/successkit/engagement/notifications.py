@@ -196,7 +196,8 @@ class NotificationService(NotificationEvents, Service[Subscription]):
         org-wide default (NOTIF_05); users who receive nothing are left out.  A
         choice for ``activity_logged:<type>`` wins over one for ``activity_logged``."""
         names = [event, event.split(":", 1)[0]] if ":" in event else [event]
-        subs = self.list([("user_id", "in", user_ids), ("event", "in", names)])
+        on_event = ("event", "in", names) if len(names) > 1 else ("event", "=", event)
+        subs = self.list([("user_id", "in", user_ids), on_event])
         mine: dict[str, str] = {}
         for sub in sorted(subs, key=lambda s: s.event != event):  # the specific choice first
             mine.setdefault(sub.user_id, sub.delivery)
