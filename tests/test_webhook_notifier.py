@@ -43,6 +43,9 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             rec.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
             code = rec.answer()
+            if code == 0:  # hang up without an answer
+                self.close_connection = True
+                return
             self.send_response(code)
             if rec.retry_after is not None:
                 self.send_header("Retry-After", rec.retry_after)
@@ -196,6 +199,13 @@ def test_webhook_does_not_retry_a_400__NOTIF_05(
         kit.plans.create("P", company=w.acme, plan_type="onboarding", owner=w.alice)
     assert len(receiver.got) == 1 and sleeps.waits == []
     assert any("answered 400" in r.getMessage() and "not retried" in r.getMessage() for r in caplog.records)
+
+
+def test_webhook_retries_when_the_receiver_hangs_up__NOTIF_05(receiver: Receiver, nw_note: sk.Notification) -> None:
+    receiver.answers = [0, 204]
+    sleeps = Sleeps()
+    assert WebhookNotifier(receiver.url, SECRET, sleep=sleeps).post(nw_note)
+    assert len(receiver.got) == 2 and sleeps.waits == [0.5]
 
 
 def test_webhook_does_not_follow_redirects__NOTIF_05(receiver: Receiver, nw_note: sk.Notification) -> None:

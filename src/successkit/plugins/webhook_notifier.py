@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import math
@@ -242,7 +243,7 @@ class WebhookNotifier:
                     )
                     return False
                 problem, wait = f"answered {e.code}", _retry_after(e)
-            except (OSError, ValueError) as e:  # URLError, refused, reset, timed out, a bad answer
+            except (OSError, ValueError, http.client.HTTPException) as e:  # refused, reset, timed out, a bad answer
                 problem = f"failed ({e})"
             if attempt == self.attempts:
                 log.warning(
