@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 
+import attrs
 import pytest
 
 import successkit as sk
@@ -192,3 +193,19 @@ def test_rolled_back_changes_notify_nobody_of_the_new_events__NOTIF_05(nw: Notif
         nw.me.timeline.log("call", "Call", company=nw.other)
         raise RuntimeError("changed my mind")
     assert nw.rec.got == [] and snapshot(kit) == before and kit.notifications.pending() == []
+
+
+def test_a_collaborators_activity_tells_the_csm_but_made_up_records_do_not__NOTIF_05_SEC_02(nw: NotifyWorld) -> None:
+    """Any user who may log an activity tells the CSMs; a limited user cannot call the
+    event methods with a record of their own making to message someone."""
+    kit = nw.kit
+    kit.companies.update(nw.acme, csm_id=nw.alice.id)
+    kit.notifications.subscribe(nw.alice, ["activity_logged", "csm_assigned"])
+    as_ian = kit.as_user(nw.ian)  # an internal collaborator
+    as_ian.timeline.log("note", "Met the team", company=nw.acme)
+    assert [(n.event, n.recipient.name) for n in nw.rec.got] == [("activity_logged:note", "Alice")]
+    fake = attrs.evolve(kit.companies.get(nw.other.id), name="Click here", csm_id=nw.alice.id)
+    with pytest.raises(sk.AccessDenied) as e:
+        as_ian.notifications.csm_assigned([(None, fake)])
+    assert e.value.rule == "SEC_02"
+    assert len(nw.rec.got) == 1

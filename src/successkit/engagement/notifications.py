@@ -150,9 +150,10 @@ class NotificationService(NotificationEvents, Service[Subscription]):
         self._emit(event, events, check_actor=True)
 
     def _emit(self, event: str, events: Sequence[tuple[str | None, Any, str, str]], *, check_actor: bool) -> None:
-        """:meth:`emit_many`; the library's own events of NOTIF_05 skip the SEC_02
+        """:meth:`emit_many`.  The library's own events of NOTIF_05 skip the SEC_02
         check (``check_actor``): a change any user may make, such as logging an
-        activity, tells the people concerned whoever made it."""
+        activity, tells the people concerned whoever made it.  Their records must
+        then be as stored, so a limited user cannot make one up to message others."""
         event = self._events(event)[0]
         actor = self.kit.actor_id
         # NOTIF_04: not of one's own action
@@ -161,6 +162,8 @@ class NotificationService(NotificationEvents, Service[Subscription]):
             return
         if check_actor and not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user
             raise AccessDenied("only the host or an active full user emits notifications", rule="SEC_02", value=actor)
+        if not check_actor and not self.kit.access.actor_is_full():
+            self._as_stored([e[1] for e in wanted])
         chosen = self._deliveries(event, sorted({str(e[0]) for e in wanted}))
         if not chosen:  # NOTIF_02: only subscribed users (or an org-wide default, NOTIF_05)
             return
@@ -190,6 +193,17 @@ class NotificationService(NotificationEvents, Service[Subscription]):
                     )
                 )
         self.kit.store.insert_many(digest)
+
+    def _as_stored(self, records: list[Record]) -> None:
+        """Refuse (SEC_02) records that are not exactly as stored: one read per kind."""
+        kinds: dict[str, list[Record]] = {}
+        for r in records:
+            kinds.setdefault(r.__kind__, []).append(r)
+        for kind, given in kinds.items():
+            stored = {r.id: r for r in self.kit.store.get_many(kind, sorted({g.id for g in given}))}
+            for g in given:
+                if stored.get(g.id) != g:
+                    raise AccessDenied("a notification is about a record as stored", rule="SEC_02", value=g.id)
 
     def _deliveries(self, event: str, user_ids: list[str]) -> dict[str, str]:
         """How each of ``user_ids`` receives ``event``: their own choice, else the
