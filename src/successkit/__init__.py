@@ -39,6 +39,7 @@ from successkit.records import (
     MeasureEntry,
     Metric,
     Objective,
+    OverdueNotice,
     Person,
     PlanTemplate,
     PlanType,
@@ -107,6 +108,7 @@ if TYPE_CHECKING:
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
     from successkit.plugins.smtp_sender import SmtpSender
+    from successkit.plugins.webhook_notifier import WebhookNotifier
     from successkit.records.dicts import from_dict, make_converter, to_dict
     from successkit.signals.history import AttributeSeries
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
@@ -186,6 +188,7 @@ _LAZY = {
     "TimelineItem": "successkit.engagement.timeline",
     "TimelinePage": "successkit.engagement.timeline",
     "TreeNode": "successkit.accounts.companies",
+    "WebhookNotifier": "successkit.plugins.webhook_notifier",
     "critical_path": "successkit.views.gantt",
     "from_dict": "successkit.records.dicts",
     "make_converter": "successkit.records.dicts",
@@ -275,6 +278,7 @@ __all__ = [
     "Objective",
     "Outcome",
     "OutgoingEmail",
+    "OverdueNotice",
     "OwnerChoice",
     "Person",
     "PlanCounts",
@@ -342,6 +346,7 @@ __all__ = [
     "ValidationError",
     "ValueRange",
     "ViewLayout",
+    "WebhookNotifier",
     "WindowRow",
     "__version__",
     "check_placeholders",

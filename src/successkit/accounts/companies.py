@@ -85,6 +85,7 @@ class CompanyService(Service[Company]):
                 **values,
             )
             self.kit.store.insert(company)
+            self.kit.notifications.csm_assigned([(None, company)])  # NOTIF_05
         return company
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
@@ -120,6 +121,7 @@ class CompanyService(Service[Company]):
             if csms - found:
                 raise ValidationError("csm_id names no user", value=sorted(csms - found)[0])
             self.kit.store.insert_many(records)
+            self.kit.notifications.csm_assigned([(None, r) for r in records if r.csm_id is not None])  # NOTIF_05
         return records
 
     def _check_parent_levels(self, parent_ids: set[str]) -> None:
@@ -158,10 +160,13 @@ class CompanyService(Service[Company]):
         if "name" in changes:
             changes["name"] = require_text(self.kind, "name", changes["name"])
         self._check_csm(changes.get("csm_id"))
-        current = self._current(company)
-        if fields is not None:
-            changes["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **field_changes(fields)})
-        return self._save(current, changes)
+        with self.kit.transaction():
+            current = self._current(company)
+            if fields is not None:
+                changes["fields"] = self.kit.custom_fields.check(self.kind, {**current.fields, **field_changes(fields)})
+            new = self._save(current, changes)
+            self.kit.notifications.csm_assigned([(current, new)])  # NOTIF_05
+        return new
 
     def update_many(self, changes: Iterable[tuple[Company | str, Mapping[str, Any]]]) -> list[Company]:
         """Change many companies in one transaction: each (company or id, changes) pair as
@@ -198,6 +203,7 @@ class CompanyService(Service[Company]):
                 befores.append(current)
             self.kit.store.update_many(updates)
             record_changes(self.kit, [(b, u) for b, (u, _) in zip(befores, updates, strict=True)])
+            self.kit.notifications.csm_assigned([(b, u) for b, (u, _) in zip(befores, updates, strict=True)])
         return [u for u, _ in updates]
 
     def set_parent(self, company: Company | str, parent: Company | str | None) -> Company:

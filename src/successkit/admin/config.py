@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import ConflictError, NotFound, RuleViolation, ValidationError
-from successkit.plugins.builtin_config import CLOSED_STATUS, FLAG, SETTING_KINDS
+from successkit.plugins.builtin_config import (
+    CLOSED_STATUS,
+    FLAG,
+    NOTIFICATION_CHOICES,
+    NOTIFICATION_DEFAULT_PREFIX,
+    SETTING_KINDS,
+)
 from successkit.query.language import Query
 from successkit.query.schema import schema_of
 from successkit.records import CONFIG_CATEGORIES, ConfigItem, PlanType, Record, Setting
@@ -325,6 +331,9 @@ class ConfigService:
         if value is not None:
             _text("setting", "value", value)
         kind = SETTING_KINDS.get(key)
+        if key.startswith(NOTIFICATION_DEFAULT_PREFIX) and value not in (None, *NOTIFICATION_CHOICES):
+            choices = ", ".join(NOTIFICATION_CHOICES)
+            raise ValidationError(f"setting {key!r} is one of {choices}", rule="NOTIF_05", value=value)
         if kind is None and key.endswith((".default_status", ".close_status")):
             raise ValidationError("a status setting names a status kind and a status", rule="SEC_05", value=key)
         if kind == FLAG:

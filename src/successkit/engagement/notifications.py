@@ -1,4 +1,4 @@
-"""Notifications (NOTIF_01-NOTIF_04): events, subscriptions, delivery, digests.
+"""Notifications (NOTIF_01-NOTIF_05): events, subscriptions, org-wide defaults, delivery, digests.
 
 The services call :meth:`NotificationService.emit` from the places where an
 event happens (a plan gets an owner, a plan's due date moves, a CTA or
@@ -20,20 +20,37 @@ from typing import Any
 
 import attrs
 
-from successkit.errors import AccessDenied, ValidationError
+from successkit.errors import AccessDenied, RuleViolation, ValidationError
+from successkit.plugins.builtin_config import NOTIFICATION_CHOICES, NOTIFICATION_DEFAULT_PREFIX
 from successkit.query.language import Query
 from successkit.records import Cta, DigestItem, Objective, Record, Subscription, SuccessPlan, User
 from successkit.records.checks import list_of, plain_text, require_type
 from successkit.service import Service
 
-__all__ = ["DELIVERIES", "EVENTS", "Notification", "NotificationService"]
+from .notify_events import NotificationEvents
+
+__all__ = ["ACTIVITY_EVENT", "DELIVERIES", "EVENTS", "OFF", "Notification", "NotificationService"]
 
 log = logging.getLogger(__name__)
 
-#: The events a user can subscribe to (NOTIF_01).
-EVENTS = ("plan_assigned", "plan_due_date_changed", "cta_assigned")
+#: The events a user can subscribe to (NOTIF_01, NOTIF_05).  ``activity_logged``
+#: also comes per activity type: ``activity_logged:call`` (:data:`ACTIVITY_EVENT`).
+EVENTS = (
+    "plan_assigned",
+    "plan_due_date_changed",
+    "cta_assigned",
+    "csm_assigned",
+    "activity_logged",
+    "overdue",
+    "goal_status_changed",
+    "grade_changed",
+)
+#: The event of an activity of one type is ``activity_logged:<type>``.
+ACTIVITY_EVENT = "activity_logged"
 #: How a subscribed event reaches the user (NOTIF_04).
 DELIVERIES = ("realtime", "daily", "weekly")
+#: A user's choice not to receive an event, whatever the org-wide default (NOTIF_05).
+OFF = "off"
 #: The event name of a digest notification.
 DIGEST = "digest"
 
@@ -59,8 +76,8 @@ class Notification:
     items: tuple[Notification, ...] = ()
 
 
-class NotificationService(Service[Subscription]):
-    """``kit.notifications``: subscriptions, emitting events and sending digests."""
+class NotificationService(NotificationEvents, Service[Subscription]):
+    """``kit.notifications``: subscriptions, org-wide defaults, emitting events and sending digests."""
 
     record_class = Subscription
 
@@ -69,11 +86,12 @@ class NotificationService(Service[Subscription]):
         self, user: User | str, events: str | Sequence[str] = EVENTS, *, delivery: str = "realtime"
     ) -> list[Subscription]:
         """Subscribe a user to events with one delivery each: ``realtime`` or a
-        ``daily`` / ``weekly`` digest (NOTIF_02, NOTIF_04).  Subscribing again
+        ``daily`` / ``weekly`` digest (NOTIF_02, NOTIF_04), or ``off`` to receive
+        none whatever the org-wide default (NOTIF_05).  Subscribing again
         changes the delivery."""
-        wanted = _events(events)
-        if delivery not in DELIVERIES:
-            raise ValidationError(f"delivery is one of {', '.join(DELIVERIES)}", value=delivery)
+        wanted = self._events(events)
+        if delivery not in NOTIFICATION_CHOICES:
+            raise ValidationError(f"delivery is one of {', '.join(NOTIFICATION_CHOICES)}", value=delivery)
         with self.kit.transaction():
             uid = self._own(self.kit.users.get(user).id)
             have = {s.event: s for s in self.list([("user_id", "=", uid)])}
@@ -91,8 +109,10 @@ class NotificationService(Service[Subscription]):
         return out
 
     def unsubscribe(self, user: User | str, events: str | Sequence[str] = EVENTS) -> None:
-        """Stop events for a user; their waiting digest items for them go too."""
-        wanted = _events(events)
+        """Stop events for a user; their waiting digest items for them go too.  An
+        event with an org-wide default other than ``off`` is kept off for the
+        user by an ``off`` choice (NOTIF_05)."""
+        wanted = self._events(events)
         with self.kit.transaction():
             uid = self._own(self.kit.users.id_of(user))
             subs = self.list([("user_id", "=", uid), ("event", "in", wanted)])
@@ -101,6 +121,8 @@ class NotificationService(Service[Subscription]):
                 self.kit.bind("digest_item", _q([("user_id", "=", uid), ("event", "in", wanted)]))
             )
             self.kit.store.delete_many("digest_item", [d.id for d in pending])
+            offs = [e for e in wanted if self.default(e) != OFF]
+            self.kit.store.insert_many([self._new(user_id=uid, event=e, delivery=OFF) for e in offs])
 
     def _own(self, user_id: str) -> str:
         """``user_id``, if the kit may change that user's subscriptions: the host
@@ -125,27 +147,34 @@ class NotificationService(Service[Subscription]):
     def emit_many(self, event: str, events: Sequence[tuple[str | None, Any, str, str]]) -> None:
         """:meth:`emit` for many (recipient id, record, title, message) at once:
         two queries whatever their number (bulk operations: templates, clones)."""
-        if event not in EVENTS:
-            raise ValidationError(f"event is one of {', '.join(EVENTS)}", value=event)
+        self._emit(event, events, check_actor=True)
+
+    def _emit(self, event: str, events: Sequence[tuple[str | None, Any, str, str]], *, check_actor: bool) -> None:
+        """:meth:`emit_many`.  The library's own events of NOTIF_05 skip the SEC_02
+        check (``check_actor``): a change any user may make, such as logging an
+        activity, tells the people concerned whoever made it.  Their records must
+        then be as stored, so a limited user cannot make one up to message others."""
+        event = self._events(event)[0]
         actor = self.kit.actor_id
         # NOTIF_04: not of one's own action
         wanted = [e for e in _emitted(events) if e[0] is not None and e[0] != actor]
         if not wanted:
             return
-        if not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user tells others anything
+        if check_actor and not self.kit.access.actor_is_full():  # SEC_02: only the host or a full user
             raise AccessDenied("only the host or an active full user emits notifications", rule="SEC_02", value=actor)
-        ids = sorted({str(e[0]) for e in wanted})
-        subs = {s.user_id: s for s in self.list([("user_id", "in", ids), ("event", "=", event)])}
-        if not subs:  # NOTIF_02: only subscribed users
+        if not check_actor and not self.kit.access.actor_is_full():
+            self._as_stored([e[1] for e in wanted])
+        chosen = self._deliveries(event, sorted({str(e[0]) for e in wanted}))
+        if not chosen:  # NOTIF_02: only subscribed users (or an org-wide default, NOTIF_05)
             return
-        users = {u.id: u for u in self.kit.store.get_many("user", sorted(subs)) if u.active and u.licensed}
+        users = {u.id: u for u in self.kit.store.get_many("user", sorted(chosen)) if u.active and u.licensed}
         now = self.kit.now()
         digest: list[DigestItem] = []
         for recipient_id, record, title, message in wanted:
             user = users.get(str(recipient_id))
             if user is None:
                 continue
-            delivery = subs[user.id].delivery
+            delivery = chosen[user.id]
             if delivery == "realtime":
                 note = Notification(event, user, title, message, "realtime", record.__kind__, record.id, actor, now)
                 self.kit.after_commit(partial(self.deliver, note))
@@ -164,6 +193,81 @@ class NotificationService(Service[Subscription]):
                     )
                 )
         self.kit.store.insert_many(digest)
+
+    def _as_stored(self, records: list[Record]) -> None:
+        """Refuse (SEC_02) records that are not exactly as stored: one read per kind."""
+        kinds: dict[str, list[Record]] = {}
+        for r in records:
+            kinds.setdefault(r.__kind__, []).append(r)
+        for kind, given in kinds.items():
+            stored = {r.id: r for r in self.kit.store.get_many(kind, sorted({g.id for g in given}))}
+            for g in given:
+                if stored.get(g.id) != g:
+                    raise AccessDenied("a notification is about a record as stored", rule="SEC_02", value=g.id)
+
+    def _deliveries(self, event: str, user_ids: list[str]) -> dict[str, str]:
+        """How each of ``user_ids`` receives ``event``: their own choice, else the
+        org-wide default (NOTIF_05); users who receive nothing are left out.  A
+        choice for ``activity_logged:<type>`` wins over one for ``activity_logged``."""
+        names = [event, event.split(":", 1)[0]] if ":" in event else [event]
+        on_event = ("event", "in", names) if len(names) > 1 else ("event", "=", event)
+        subs = self.list([("user_id", "in", user_ids), on_event])
+        mine: dict[str, str] = {}
+        for sub in sorted(subs, key=lambda s: s.event != event):  # the specific choice first
+            mine.setdefault(sub.user_id, sub.delivery)
+        default = self.default(event)
+        out = {uid: mine.get(uid, default) for uid in user_ids}
+        return {uid: d for uid, d in out.items() if d != OFF}
+
+    # --------------------------------------------------------- org defaults
+    def default(self, event: str) -> str:
+        """The org-wide default delivery of ``event`` (NOTIF_05): ``off`` unless an
+        administrator set one; ``activity_logged:<type>`` falls back to ``activity_logged``."""
+        event = self._events(event)[0]
+        names = [event, event.split(":", 1)[0]] if ":" in event else [event]
+        for name in names:
+            value = self.kit.config.setting(NOTIFICATION_DEFAULT_PREFIX + name)
+            if value is not None:
+                return value
+        return OFF
+
+    def defaults(self) -> dict[str, str]:
+        """The org-wide default delivery of every event that has one set (NOTIF_05)."""
+        prefix = NOTIFICATION_DEFAULT_PREFIX
+        rows = self.kit.store.query(self.kit.bind("setting", _q([("key", "starts with", prefix)], sort=["key"])))
+        return {r.key[len(prefix) :]: r.value for r in rows if r.value is not None}
+
+    def set_default(self, events: str | Sequence[str], delivery: str) -> None:
+        """Set the org-wide default delivery of events (NOTIF_05): ``realtime``,
+        ``daily``, ``weekly`` or ``off``.  A user who made their own choice for an
+        event keeps it; the others receive the event this way.  Administrators
+        only: the host or an active full user (SEC_02)."""
+        wanted = self._events(events)
+        if delivery not in NOTIFICATION_CHOICES:
+            raise RuleViolation(
+                "NOTIF_05", f"a default delivery is one of {', '.join(NOTIFICATION_CHOICES)}", value=delivery
+            )
+        if not self.kit.access.actor_is_full():
+            raise AccessDenied(
+                "only the host or a full user sets org-wide defaults", rule="SEC_02", value=self.kit.actor_id
+            )
+        with self.kit.transaction():
+            for event in wanted:
+                self.kit.config.set_setting(NOTIFICATION_DEFAULT_PREFIX + event, delivery)
+
+    def _events(self, events: Any) -> list[str]:
+        """The event names asked for, each once: one name or a list of names (SEC_05);
+        ``activity_logged:<type>`` names a registered activity type."""
+        wanted = [events] if isinstance(events, str) else list_of("notifications", "events", events, str, "event names")
+        types = self.kit.activity_types
+        bad = [
+            e
+            for e in wanted
+            if e not in EVENTS and not (e.startswith(ACTIVITY_EVENT + ":") and e.split(":", 1)[1] in types)
+        ]
+        if bad or not wanted:
+            raise ValidationError(f"events are among {', '.join(EVENTS)}", value=bad[0] if bad else events)
+        return list(dict.fromkeys(wanted))
 
     def plan_assigned(self, old: SuccessPlan | None, new: SuccessPlan) -> None:
         """The ``plan_assigned`` event when a plan gets a new owner (NOTIF_01)."""
@@ -300,15 +404,6 @@ class NotificationService(Service[Subscription]):
         """Digest items waiting to be sent (all, or one user's), oldest first."""
         where = [] if user is None else [("user_id", "=", self.kit.users.id_of(user))]
         return list(self.kit.store.query(self.kit.bind("digest_item", _q(where, sort=["created_at", "id"]))))
-
-
-def _events(events: str | Sequence[str]) -> list[str]:
-    """The event names asked for, each once: one name or a list of names (SEC_05)."""
-    wanted = [events] if isinstance(events, str) else list_of("notifications", "events", events, str, "event names")
-    bad = [e for e in wanted if e not in EVENTS]
-    if bad or not wanted:
-        raise ValidationError(f"events are among {', '.join(EVENTS)}", value=bad[0] if bad else events)
-    return list(dict.fromkeys(wanted))
 
 
 def _emitted(events: Any) -> list[tuple[str | None, Record, str, str]]:

@@ -177,6 +177,7 @@ class TimelineService(Service[Activity]):
             )
             self._guard(activity, "logging an activity")
             self.kit.store.insert(activity)
+            self.kit.notifications.activity_logged(activity)  # NOTIF_05
         return activity
 
     def save_draft(
@@ -217,7 +218,9 @@ class TimelineService(Service[Activity]):
             if not current.draft:
                 raise ValidationError("only a draft can be published", value=current.subject)
             self._guard(current, "publishing an activity")
-            return self._save(current, {"draft": False, "published_at": self.kit.now()})
+            published = self._save(current, {"draft": False, "published_at": self.kit.now()})
+            self.kit.notifications.activity_logged(published)  # NOTIF_05
+            return published
 
     def update(self, activity: Activity | str, **changes: Any) -> Activity:
         """Edit type, subject, notes, occurred_at, participants or fields (the values

@@ -261,6 +261,7 @@ class GoalService(Service[Goal]):
                 return current
             new = self._save(current, values)
             self._check_required(new)
+            self.kit.notifications.goal_status_changed(current, new)  # NOTIF_05
             seq = self._next_seq(current.id)
             self.kit.store.insert_many(
                 [self._entry(current.id, seq + i, "changed", f, old, value) for i, (f, old, value) in enumerate(diffs)]

@@ -147,6 +147,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
         kit.store.insert_many(snapshots)
         kit.store.update_many(updates)
         record_changes(kit, [(b, u) for b, (u, _) in zip(befores, updates, strict=True)])  # HIST_01
+        kit.notifications.grades_changed([u for u, _ in updates], changes)  # NOTIF_05
     return ScoreRun(
         None, created=tuple(u for u, _ in updates), target=kind, day=day, grade_changes=tuple(changes),
         snapshots=len(snapshots), scored=counts["scored"], na=counts["na"], unscored=counts["unscored"],

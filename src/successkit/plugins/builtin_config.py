@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 RELATIONSHIP_GOALS_SETTING = "goal.show_relationship_goals_in_company"
 #: Whether CTAs and objectives can be snoozed (OBJ_08): on unless turned off.
 SNOOZE_SETTING = "snooze.enabled"
+#: Org-wide default deliveries per notification event (NOTIF_05): the setting
+#: ``notification.default.<event>`` holds one of NOTIFICATION_CHOICES; unset is ``off``.
+NOTIFICATION_DEFAULT_PREFIX = "notification.default."
+NOTIFICATION_CHOICES = ("off", "realtime", "daily", "weekly")
 _FLAGS = {"true": True, "false": False}
 #: The kinds of value a known setting holds (checked when it is set, SEC_05).
 FLAG, OPEN_STATUS, CLOSED_STATUS = "flag", "open status", "closed status"

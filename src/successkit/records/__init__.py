@@ -20,7 +20,7 @@ from .accounts import (
 )
 from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting, ViewLayout
 from .base import Record, new_id, ref
-from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, Share, Subscription
+from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, OverdueNotice, Share, Subscription
 from .fast_init import install_fast_init, trusted_maker
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .health import Measure, MeasureEntry, Scorecard, ScoreOverride, ScoreSnapshot, stable_id
@@ -51,6 +51,7 @@ __all__ = [
     "MeasureEntry",
     "Metric",
     "Objective",
+    "OverdueNotice",
     "Person",
     "PlanTemplate",
     "PlanType",
@@ -105,6 +106,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     Share,
     Subscription,
     DigestItem,
+    OverdueNotice,
     Goal,
     GoalTemplate,
     GoalLink,

@@ -1,5 +1,5 @@
 """Records of engagement: timeline activities, shares, notification subscriptions
-and digest items."""
+and digest items, and the overdue notices sent."""
 
 from __future__ import annotations
 
@@ -101,3 +101,17 @@ class DigestItem(Record):
     record_kind: str | None = None
     record_id: str | None = None
     actor_id: str | None = ref("user")
+
+
+@attrs.frozen(kw_only=True)
+class OverdueNotice(Record):
+    """That the owner of a CTA, objective or task was told it is overdue for
+    ``due_date`` (NOTIF_05): each item is notified once per due date."""
+
+    __kind__ = "overdue_notice"
+    __indexes__ = (("record_id",),)
+    __unique__ = (("record_kind", "record_id", "due_date"),)
+
+    record_kind: str
+    record_id: str
+    due_date: date
