@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import report
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
@@ -85,6 +86,7 @@ class CompanyService(Service[Company]):
                 **values,
             )
             self.kit.store.insert(company)
+            report(self.kit, created=[company])  # AUTO_01
         return company
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
@@ -120,6 +122,7 @@ class CompanyService(Service[Company]):
             if csms - found:
                 raise ValidationError("csm_id names no user", value=sorted(csms - found)[0])
             self.kit.store.insert_many(records)
+            report(self.kit, created=records)  # AUTO_01
         return records
 
     def _check_parent_levels(self, parent_ids: set[str]) -> None:
@@ -357,6 +360,7 @@ class RelationshipService(Service[Relationship]):
                 **values,
             )
             self.kit.store.insert(rel)
+            report(self.kit, created=[rel])  # AUTO_01
         return rel
 
     def _save(self, record: Relationship, changes: Mapping[str, Any]) -> Relationship:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import report
 from successkit.errors import ValidationError
 from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan
@@ -177,6 +178,7 @@ class TimelineService(Service[Activity]):
             )
             self._guard(activity, "logging an activity")
             self.kit.store.insert(activity)
+            report(self.kit, created=[activity])  # AUTO_01
         return activity
 
     def save_draft(
@@ -217,7 +219,9 @@ class TimelineService(Service[Activity]):
             if not current.draft:
                 raise ValidationError("only a draft can be published", value=current.subject)
             self._guard(current, "publishing an activity")
-            return self._save(current, {"draft": False, "published_at": self.kit.now()})
+            published = self._save(current, {"draft": False, "published_at": self.kit.now()})
+            report(self.kit, created=[published])  # AUTO_01: logged when published
+            return published
 
     def update(self, activity: Activity | str, **changes: Any) -> Activity:
         """Edit type, subject, notes, occurred_at, participants or fields (the values
