@@ -16,7 +16,8 @@ apply, and so do RULE_02 and the rule's enrolment limit).  A rule that fails is
 rolled back alone, logged through :mod:`logging` and recorded in the rule-run
 log (``kit.rules.run_log()``); the change that triggered it stays committed.
 
-Writes made by an event rule report events too, one level deeper: rules run up
+Writes made by an event rule report events too, one level deeper, dispatched
+once that rule's transaction has committed and its locks are released: rules run up
 to :data:`MAX_DEPTH` levels, and a run that would go deeper is skipped and
 recorded as ``skipped`` in the run log (AUTO_04).
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
@@ -186,7 +188,24 @@ def _plain(value: Any) -> Any:
 def dispatch(kit: Kit, events: Sequence[Event], depth: int = 0) -> None:
     """Run the event rules ``events`` trigger, one transaction each (called after
     the commit that reported them; ``depth`` is the level of the rule that made the
-    change, 0 for any other writer).  Never raises: failures are logged."""
+    change, 0 for any other writer).  Never raises: failures are logged.
+
+    Events that rules' own writes report while a dispatch runs in this thread are
+    queued and taken in turn once the rule that made them has released its locks
+    (SEC_04), level by level."""
+    pending: deque[tuple[Kit, Sequence[Event], int]] | None = getattr(_state, "pending", None)
+    if pending is not None:
+        pending.append((kit, events, depth))
+        return
+    _state.pending = pending = deque([(kit, events, depth)])
+    try:
+        while pending:
+            _dispatch(*pending.popleft())
+    finally:
+        _state.pending = None
+
+
+def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
     level = depth + 1
     try:
         rules = listening(kit).rules
