@@ -106,7 +106,14 @@ def test_a_rule_that_matches_nothing_creates_nothing__AUTO_01(kit: sk.Kit) -> No
     w = World(kit)
     kit.companies.update(w.acme.id, csm_id=w.alice.id, industry="Retail")
     risk_rule(kit, where=[("industry", "=", "Banking")])
+    kit.companies.update(w.acme.id, stage="adopting")
+    kit.store.stats.reset()
+    kit.companies.update(w.acme.id, stage="onboarding")
+    unheard = kit.store.stats.calls.copy()
+    kit.store.stats.reset()
     kit.companies.update(w.acme.id, stage="at_risk")
+    extra = kit.store.stats.calls - unheard
+    assert extra == {"query": 1}  # one read of the rule's where among the targets: no lock, no transaction
     assert ctas(kit) == [] and kit.rules.run_log() == []
 
 

@@ -231,6 +231,8 @@ def _run(kit: Kit, rule: Rule, level: int, ids: list[str]) -> None:
     previous = getattr(_state, "depth", 0)
     _state.depth = level  # what this run writes reports events one level deeper
     try:
+        if not RuleExecution(kit, rule, only=ids).selects_any():
+            return  # its where matches none of the targets: no lock, no transaction
         with kit.store.exclusive(*locks_of([rule])), kit.transaction():
             run = RuleExecution(kit, rule, only=ids).execute()
             if run.matched:

@@ -149,12 +149,7 @@ class RuleExecution:
         d = self.rule.definition
         if not self.rule.active:
             raise ValidationError("the rule is not active", value=self.rule.name)
-        where, logic = [plain(c) for c in d.get("where", [])], d.get("logic")
-        if self.only is not None:
-            where.append(("id", "in", list(self.only)))
-            logic = None if logic is None else f"({logic}) AND {len(where)}"
-        query = Query(conditions=where, logic=logic, sort=["name", "id"])
-        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, query)))
+        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, self._selection())))
         if d.get("without_activity") and targets:
             targets = self._without_activity(targets, d["without_activity"])
         if d.get("limit") and targets:
@@ -168,6 +163,20 @@ class RuleExecution:
             if targets:
                 getattr(self, "_" + action["do"])(targets, action)
         return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
+
+    def _selection(self, limit: int | None = None) -> Query:
+        """The query of the rule's ``where`` (among the targets an event named)."""
+        d = self.rule.definition
+        where, logic = [plain(c) for c in d.get("where", [])], d.get("logic")
+        if self.only is not None:
+            where.append(("id", "in", list(self.only)))
+            logic = None if logic is None else f"({logic}) AND {len(where)}"
+        return Query(conditions=where, logic=logic, sort=["name", "id"], limit=limit)
+
+    def selects_any(self) -> bool:
+        """Whether the rule's ``where`` selects any target (one read, no transaction):
+        an event rule that matches nothing costs this read and nothing more."""
+        return bool(list(self.kit.store.query(self.kit.bind(self.kind, self._selection(limit=1)))))
 
     # ------------------------------------------------------------------ helpers
     def _scope(self, targets: Sequence[Target]) -> list[tuple[str, Any, Any]]:
