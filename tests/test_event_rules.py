@@ -227,6 +227,21 @@ def test_an_activity_logged_rule_by_type_and_field__AUTO_01(kit: sk.Kit) -> None
     assert ctas(kit) == ["Bad call: Acme"]
 
 
+def test_a_goal_status_rule__AUTO_01(kit: sk.Kit) -> None:
+    """A company rule hears of its goals' status changes, of a relationship's goals too."""
+    w = World(kit)
+    kit.companies.update(w.acme.id, csm_id=w.alice.id)
+    kit.rules.create(
+        "Goal missed", trigger={"on": "goal_status", "to": "not_achieved"},
+        actions=[{"do": "create_cta", "name": "Missed goal: {name}", "type": "risk"}],
+    )  # fmt: skip
+    goal = kit.goals.create("Adopt reports", company=w.acme, relationship=w.rel)
+    kit.goals.set_status(goal.id, "in_progress")
+    assert ctas(kit) == []
+    kit.goals.set_status(goal.id, "not_achieved")
+    assert ctas(kit) == ["Missed goal: Acme"]
+
+
 def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
     """`run_all` runs the rules without a trigger; `run` names an event rule to run it now."""
     w = World(kit)
@@ -251,6 +266,7 @@ def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
         ({"on": "survey_response", "category": "angry"}, "angry"),
         ({"on": "activity", "type": "telegram"}, "telegram"),
         ({"on": "activity", "field": "mood", "value": "red"}, "mood"),
+        ({"on": "goal_status", "to": "done"}, "done"),
     ],
 )
 def test_bad_triggers_are_refused__AUTO_01(kit: sk.Kit, trigger: Any, value: Any) -> None:

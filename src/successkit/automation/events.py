@@ -3,7 +3,7 @@
 The services report what they change from inside their transaction: the
 (before, after) pairs every writer of companies and relationships already hands
 to the attribute history, the records they create, survey responses and
-published activities.  Nothing is collected unless an active rule listens for
+published activities, and goals' status changes.  Nothing is collected unless an active rule listens for
 that kind of event: the active event rules are read once per kit (with the
 configuration when it opens) and kept until a rule changes or a transaction
 rolls back, so a write that nobody listens to costs one dictionary lookup.
@@ -107,7 +107,7 @@ def report(
     changed: Sequence[tuple[Any, Any]] = (),
     created: Sequence[Record] = (),
 ) -> None:
-    """Report changes of companies and relationships ((before, after) pairs), and
+    """Report changes of companies, relationships and goals ((before, after) pairs), and
     new companies, relationships, survey responses and activities, from inside
     the writer's transaction; dispatched after it commits (AUTO_01)."""
     heard = listening(kit)
@@ -133,6 +133,11 @@ def _changes(heard: Listening, pairs: Sequence[tuple[Any, Any]]) -> list[Event]:
     out: list[Event] = []
     for before, after in pairs:
         kind = after.__kind__
+        if kind == "goal":
+            if "goal_status" in heard.kinds and before.status != after.status:
+                values = {"from": before.status, "to": after.status}
+                out.append(Event("goal_status", kind, after.company_id, after.relationship_id, values))
+            continue
         watched = heard.fields.get(kind, ())
         if not watched and kind not in scored:
             continue

@@ -31,6 +31,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "score": frozenset({"on", "grade_from", "grade_to", "dropped_by"}),
     "survey_response": frozenset({"on", "category"}),
     "activity": frozenset({"on", "type", "field", "value"}),
+    "goal_status": frozenset({"on", "from", "to"}),
 }
 #: The NPS categories a survey-response trigger may ask for (SURVEY_01).
 NPS_CATEGORIES = ("promoter", "passive", "detractor")
@@ -93,6 +94,13 @@ def check_trigger(kit: Kit, name: str, target: str, trigger: Any) -> dict[str, A
         out["category"] = category
     elif on == "activity":
         out.update(_activity_trigger(kit, trigger, bad))
+    elif on == "goal_status":
+        for key in ("from", "to"):
+            if trigger.get(key) is not None:
+                if not isinstance(trigger[key], str) or trigger[key] not in {s.key for s in kit.statuses.of("goal")}:
+                    known = ", ".join(s.key for s in kit.statuses.of("goal"))
+                    raise bad(f"'{key}' is a goal status; known: {known}", trigger[key])
+                out[key] = trigger[key]
     return out
 
 
@@ -159,9 +167,9 @@ def check_limit(name: str, limit: Any) -> dict[str, Any]:
 
 def target_of(target: str, event: Event) -> str | None:
     """The id of the record of kind ``target`` the event is about, if any: a company
-    rule hears of its relationships' activities and survey responses, not of their
-    attribute changes."""
-    if event.kind in ("survey_response", "activity"):
+    rule hears of its relationships' activities, survey responses and goals, not of
+    their attribute changes."""
+    if event.kind in ("survey_response", "activity", "goal"):
         return event.company_id if target == "company" else event.relationship_id
     if event.kind != target:
         return None
@@ -191,6 +199,8 @@ def matches(trigger: Mapping[str, Any], event: Event) -> bool:
             old, new = v["score_from"], v["score_to"]
             return old is not None and new is not None and old - new >= trigger["dropped_by"]
         return True
+    if on == "goal_status":
+        return trigger.get("from") in (None, v["from"]) and trigger.get("to") in (None, v["to"])
     if on == "survey_response":
         return trigger.get("category") in (None, v["category"])
     if on == "activity":
