@@ -242,6 +242,24 @@ def test_a_goal_status_rule__AUTO_01(kit: sk.Kit) -> None:
     assert ctas(kit) == ["Missed goal: Acme"]
 
 
+def test_an_event_rule_runs_with_the_rights_of_who_made_the_change__AUTO_01(
+    kit: sk.Kit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An internal collaborator's call triggers a rule logging a note: the rule runs
+    as the collaborator (SHARE_04), who may log it but not write the run log, so the
+    run stands and its log entry is only a warning in `logging`."""
+    w = World(kit)
+    kit.rules.create(
+        "Note calls", trigger={"on": "activity", "type": "call"},
+        actions=[{"do": "log_activity", "type": "note", "subject": "Call noted: {name}"}],
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="successkit.automation.events"):
+        kit.as_user(w.ian).timeline.log("call", "Hello", company=w.acme)
+    (note,) = kit.timeline.list([("type", "=", "note")])
+    assert (note.subject, note.author_id) == ("Call noted: Acme", w.ian.id)
+    assert kit.rules.run_log() == [] and "SHARE_04" in caplog.text
+
+
 def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
     """`run_all` runs the rules without a trigger; `run` names an event rule to run it now."""
     w = World(kit)
