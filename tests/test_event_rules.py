@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -260,6 +261,28 @@ def test_an_event_rule_runs_with_the_rights_of_who_made_the_change__AUTO_01(
     assert kit.rules.run_log() == [] and "SHARE_04" in caplog.text
 
 
+def test_a_usage_change_rule__AUTO_01(kit: sk.Kit) -> None:
+    """Ingested usage that leaves the 30-day window more than 30 % below the 30 days
+    before it triggers the rule for that company only."""
+    w = World(kit)
+    kit.companies.update(w.acme.id, csm_id=w.alice.id)
+    kit.companies.update(w.other.id, csm_id=w.alice.id)
+    kit.metrics.declare("logins")
+    today = kit.today()
+    kit.rules.create(
+        "Usage drop", trigger={"on": "usage_change", "metric": "logins", "below_percent": -30},
+        actions=[{"do": "create_cta", "name": "Usage drop: {name}", "type": "risk"}],
+    )  # fmt: skip
+    earlier = today - timedelta(days=40)
+    kit.usage.ingest([{"metric": "logins", "company": c, "period": earlier, "value": 100} for c in (w.acme, w.other)])
+    assert ctas(kit) == []  # nothing in the current window: no change to measure
+    kit.usage.ingest([
+        {"metric": "logins", "company": w.acme, "period": today, "value": 50},
+        {"metric": "logins", "company": w.other, "period": today, "value": 90},
+    ])  # fmt: skip
+    assert ctas(kit) == ["Usage drop: Acme"]
+
+
 def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
     """`run_all` runs the rules without a trigger; `run` names an event rule to run it now."""
     w = World(kit)
@@ -285,6 +308,7 @@ def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
         ({"on": "activity", "type": "telegram"}, "telegram"),
         ({"on": "activity", "field": "mood", "value": "red"}, "mood"),
         ({"on": "goal_status", "to": "done"}, "done"),
+        ({"on": "usage_change", "metric": "visits", "below_percent": -10}, "visits"),
     ],
 )
 def test_bad_triggers_are_refused__AUTO_01(kit: sk.Kit, trigger: Any, value: Any) -> None:

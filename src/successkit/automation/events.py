@@ -36,7 +36,7 @@ import attrs
 
 from successkit.errors import AccessDenied, SuccessKitError
 from successkit.query.language import Query
-from successkit.records import Activity, Record, Rule, RuleRunLog, SurveyResponse
+from successkit.records import Activity, Record, Rule, RuleRunLog, SurveyResponse, UsageFact
 from successkit.service import stamp
 
 from .triggers import Event, matches, target_of
@@ -169,6 +169,11 @@ def _created(heard: Listening, record: Record) -> list[Event]:
             return []
         values = {"type": record.type, "fields": dict(record.fields)}
         return [Event("activity", record.__kind__, record.company_id, record.relationship_id, values)]
+    if isinstance(record, UsageFact):
+        if "usage_change" not in heard.kinds:
+            return []
+        rel = record.record_id if record.record_kind == "relationship" else None
+        return [Event("usage_change", record.__kind__, record.company_id, rel, {"metric": record.metric})]
     if record.__kind__ in heard.kinds.get("created", ()):
         return [Event("created", record.__kind__, *_ids(record))]
     return []
@@ -220,6 +225,8 @@ def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
     for rule in rules:
         trigger = rule.definition["trigger"]
         ids = list(dict.fromkeys(t for e in events if matches(trigger, e) and (t := target_of(rule.target, e))))
+        if ids and trigger["on"] == "usage_change":
+            ids = _usage_moved(kit, rule, ids)
         if not ids:
             continue
         if level > MAX_DEPTH:
@@ -228,6 +235,24 @@ def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
             _record(kit, rule, level, ids, "skipped", error=error)
             continue
         _run(kit, rule, level, ids)
+
+
+def _usage_moved(kit: Kit, rule: Rule, ids: list[str]) -> list[str]:
+    """The targets whose usage window moved past the trigger's bound (two reads)."""
+    t = rule.definition["trigger"]
+    try:
+        window = kit.usage.window(t["metric"], days=t["days"], function=t["function"], record_kind=rule.target,
+                                  records=ids)  # fmt: skip
+    except Exception:
+        log.exception("event rule %r: the usage window could not be read", rule.name)
+        return []
+    moved = {
+        r.record_id
+        for r in window
+        if r.change is not None
+        and (r.change <= t["below_percent"] if "below_percent" in t else r.change >= t["above_percent"])
+    }
+    return [i for i in ids if i in moved]
 
 
 def _run(kit: Kit, rule: Rule, level: int, ids: list[str]) -> None:

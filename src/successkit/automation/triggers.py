@@ -32,6 +32,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "survey_response": frozenset({"on", "category"}),
     "activity": frozenset({"on", "type", "field", "value"}),
     "goal_status": frozenset({"on", "from", "to"}),
+    "usage_change": frozenset({"on", "metric", "days", "function", "below_percent", "above_percent"}),
 }
 #: The NPS categories a survey-response trigger may ask for (SURVEY_01).
 NPS_CATEGORIES = ("promoter", "passive", "detractor")
@@ -94,6 +95,8 @@ def check_trigger(kit: Kit, name: str, target: str, trigger: Any) -> dict[str, A
         out["category"] = category
     elif on == "activity":
         out.update(_activity_trigger(kit, trigger, bad))
+    elif on == "usage_change":
+        out.update(_usage_trigger(kit, trigger, bad))
     elif on == "goal_status":
         for key in ("from", "to"):
             if trigger.get(key) is not None:
@@ -119,6 +122,30 @@ def _activity_trigger(kit: Kit, trigger: Mapping[str, Any], bad: Any) -> dict[st
         out["field"] = field
         out["value"] = _scalar(trigger.get("value"), "'value'", bad)
     return out
+
+
+def _usage_trigger(kit: Kit, trigger: Mapping[str, Any], bad: Any) -> dict[str, Any]:
+    """A declared metric, a window (``days``, default 30; ``function``, default sum) and
+    exactly one of ``below_percent`` (a fall, below 0) or ``above_percent`` (a rise, above 0)."""
+    from successkit.signals.usage import FUNCTIONS
+
+    metric = trigger.get("metric")
+    if not isinstance(metric, str) or metric not in kit.metrics.declared_keys():
+        raise bad("'metric' names a declared usage metric", metric)
+    days = trigger.get("days", 30)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        raise bad("'days' is a window of 1 to 3660 days", days)
+    function = trigger.get("function", "sum")
+    if function not in FUNCTIONS:
+        raise bad(f"'function' is one of {', '.join(FUNCTIONS)}", function)
+    bounds = [k for k in ("below_percent", "above_percent") if trigger.get(k) is not None]
+    if len(bounds) != 1:
+        raise bad("a usage trigger takes one of 'below_percent' or 'above_percent'", sorted(trigger))
+    value = trigger[bounds[0]]
+    sign = -1 if bounds[0] == "below_percent" else 1
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value * sign <= 10_000:
+        raise bad(f"'{bounds[0]}' is a change in % {'below' if sign < 0 else 'above'} 0", value)
+    return {"metric": metric, "days": days, "function": function, bounds[0]: value}
 
 
 def _watched_field(kit: Kit, target: str, field: Any, bad: Any) -> str:
@@ -169,7 +196,7 @@ def target_of(target: str, event: Event) -> str | None:
     """The id of the record of kind ``target`` the event is about, if any: a company
     rule hears of its relationships' activities, survey responses and goals, not of
     their attribute changes."""
-    if event.kind in ("survey_response", "activity", "goal"):
+    if event.kind in ("survey_response", "activity", "goal", "usage_fact"):
         return event.company_id if target == "company" else event.relationship_id
     if event.kind != target:
         return None
@@ -199,6 +226,8 @@ def matches(trigger: Mapping[str, Any], event: Event) -> bool:
             old, new = v["score_from"], v["score_to"]
             return old is not None and new is not None and old - new >= trigger["dropped_by"]
         return True
+    if on == "usage_change":  # the window's change is the dispatcher's to read
+        return bool(v["metric"] == trigger["metric"])
     if on == "goal_status":
         return trigger.get("from") in (None, v["from"]) and trigger.get("to") in (None, v["to"])
     if on == "survey_response":
