@@ -108,8 +108,9 @@ def report(
     created: Sequence[Record] = (),
 ) -> None:
     """Report changes of companies, relationships and goals ((before, after) pairs), and
-    new companies, relationships, survey responses and activities, from inside
-    the writer's transaction; dispatched after it commits (AUTO_01)."""
+    new companies, relationships, survey responses, published activities and written
+    usage facts, from inside the writer's transaction; dispatched after it commits
+    (AUTO_01).  Costs a dictionary lookup when no event rule listens."""
     heard = listening(kit)
     if not heard.rules:
         return
