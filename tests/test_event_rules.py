@@ -283,6 +283,34 @@ def test_a_usage_change_rule__AUTO_01(kit: sk.Kit) -> None:
     assert ctas(kit) == ["Usage drop: Acme"]
 
 
+def test_a_bundle_deploys_an_event_rule__AUTO_01(kit: sk.Kit) -> None:
+    """A bundle's rule may carry a trigger and a limit; a bad trigger is refused as a
+    VAULT_01 error naming the rule and the AUTO_01 refusal, and nothing is written."""
+    w = World(kit)
+    kit.companies.update(w.acme.id, csm_id=w.alice.id)
+    text = """
+format = 1
+name = "risk-watch"
+version = "1.0"
+
+[[rules]]
+name = "Stage at risk"
+trigger = { on = "changed", field = "stage", to = "at_risk" }
+limit = { once = true }
+[[rules.actions]]
+do = "create_cta"
+name = "At risk: {name}"
+type = "risk"
+"""
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.bundles.deploy(sk.Bundle.parse(text.replace('"stage"', '"stag"'), "toml"))
+    assert (e.value.rule, e.value.value) == ("VAULT_01", "Stage at risk") and "AUTO_01" in e.value.message
+    assert "'stag'" in e.value.message and kit.rules.list() == []
+    kit.bundles.deploy(sk.Bundle.parse(text, "toml"))
+    kit.companies.update(w.acme.id, stage="at_risk")
+    assert ctas(kit) == ["At risk: Acme"]
+
+
 def test_event_rules_do_not_run_in_run_all__AUTO_01(kit: sk.Kit) -> None:
     """`run_all` runs the rules without a trigger; `run` names an event rule to run it now."""
     w = World(kit)
