@@ -51,6 +51,8 @@ script always exits 0: it is a report, not a gate.
     companies over 10 facts each (``--window-facts``; the issue's figure is
     10,000,000), (x) ``companies.update_many`` of N with attribute history
     against without: see ``signal_figures.py``.
+(y) 200 company updates and (y') an update_many of N with an event rule that
+    matches nothing, against none (AUTO_01): see ``event_figures.py``.
 
 ``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
 with a Markdown table of the ratios by size (``scale.py``).
@@ -79,6 +81,7 @@ from successkit.records import new_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 from account_figures import bench_accounts
+from event_figures import bench_event_rules
 from goal_figures import bench_goal_list, bench_goal_progress
 from index_figures import bench_sorted_lists
 from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_db, report
@@ -93,7 +96,7 @@ from signal_figures import bench_history, bench_ingest, bench_ingest_postgres, b
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnpsuvwx"
+FIGURES = "abcdefghijklmnpsuvwxy"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -587,6 +590,9 @@ def run_figures(
         add(bench_preview(workdir, sizes.rule_rows * 10, settings))
     if args.only & set("uvwx"):
         add(*_signal_figures(args, sizes, settings, workdir, skipped))
+    if "y" in args.only:
+        print("(y) company updates with an event rule that matches nothing ...", flush=True)
+        add(*bench_event_rules(workdir, sizes.insert_rows, settings))
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(

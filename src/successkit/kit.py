@@ -218,7 +218,8 @@ class Kit:
     def reload(self) -> None:
         """Read the configuration and every custom-field declaration again, in one
         storage call (one round trip on PostgreSQL), and fill the caches with them;
-        seed the defaults the plugins register that the store lacks; bring the
+        seed the defaults the plugins register that the store lacks; read the event
+        rules (AUTO_01) again; bring the
         custom-field indexes in line with the declarations.  A kit does this as it
         opens; call it after another process changed the configuration."""
         from successkit.admin.config import SEED_KINDS
@@ -226,8 +227,10 @@ class Kit:
         defaults: list[tuple[str, dict[str, Any]]] = []
         self.plugins.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
         store, now = self.store, self.now()
-        kinds = [CustomField.__kind__, *SEED_KINDS]
-        declarations, *stored = store.query_many([bind(Query(sort=["id"]), store.schema(k), {}, now) for k in kinds])
+        kinds = [CustomField.__kind__, *SEED_KINDS, "rule"]
+        declarations, *stored, rules = store.query_many(
+            [bind(Query(sort=["id"]), store.schema(k), {}, now) for k in kinds]
+        )
         by_kind: dict[str, dict[str, CustomField]] = {k: {} for k in store.schemas if k != CustomField.__kind__}
         for field in sorted(declarations, key=lambda f: f.name):
             by_kind.setdefault(field.record_kind, {})[field.name] = field
@@ -235,6 +238,9 @@ class Kit:
         self._core.custom.update(by_kind)
         self.config.seed(defaults, stored=dict(zip(SEED_KINDS, stored, strict=True)))
         self.custom_fields.index_all(declarations)  # indexes another process declared or dropped
+        from successkit.automation.events import remember
+
+        remember(self, rules)  # the event rules (AUTO_01), read in the same round trip
 
     def custom_field_types(self, kind: str, *, refresh: bool = False) -> dict[str, FieldType]:
         """The storage types of a kind's declared custom fields, by name."""

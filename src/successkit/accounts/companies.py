@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import report
 from successkit.errors import NotFound, RuleViolation, ValidationError
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
@@ -86,6 +87,7 @@ class CompanyService(Service[Company]):
             )
             self.kit.store.insert(company)
             self.kit.notifications.csm_assigned([(None, company)])  # NOTIF_05
+            report(self.kit, created=[company])  # AUTO_01
         return company
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
@@ -122,6 +124,7 @@ class CompanyService(Service[Company]):
                 raise ValidationError("csm_id names no user", value=sorted(csms - found)[0])
             self.kit.store.insert_many(records)
             self.kit.notifications.csm_assigned([(None, r) for r in records if r.csm_id is not None])  # NOTIF_05
+            report(self.kit, created=records)  # AUTO_01
         return records
 
     def _check_parent_levels(self, parent_ids: set[str]) -> None:
@@ -363,6 +366,7 @@ class RelationshipService(Service[Relationship]):
                 **values,
             )
             self.kit.store.insert(rel)
+            report(self.kit, created=[rel])  # AUTO_01
         return rel
 
     def _save(self, record: Relationship, changes: Mapping[str, Any]) -> Relationship:

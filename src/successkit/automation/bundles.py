@@ -76,7 +76,7 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "rules": (
         frozenset({"name", "actions"}),
-        frozenset({"description", "target", "where", "logic", "without_activity", "active"}),
+        frozenset({"description", "target", "where", "logic", "without_activity", "active", "trigger", "limit"}),
     ),
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
@@ -529,6 +529,8 @@ class _Deploy:
             where=e.get("where", ()),
             logic=e.get("logic"),
             without_activity=e.get("without_activity"),
+            trigger=e.get("trigger"),
+            limit=e.get("limit"),
             description=e.get("description"),
             active=e.get("active", True),
             bundle=self.bundle.name,

@@ -18,6 +18,8 @@ from successkit.plans.templates import check_template_for
 from successkit.query.language import Query
 from successkit.records import PlanTemplate, User
 
+from .triggers import check_limit, check_trigger
+
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
@@ -33,7 +35,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "log_activity": frozenset({"do", "type", "subject", "notes", "cooldown_days"}),
 }
 _REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"), "log_activity": ("type", "subject")}
-_DEFINITION = frozenset({"where", "logic", "without_activity", "actions"})
+_DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
 #: The longest offset a rule may use (a century): dates stay inside the calendar.
@@ -63,7 +65,8 @@ _TEXT_KEYS = (
 # -------------------------------------------------------------------------- definitions
 def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, Any]) -> dict[str, Any]:
     """The checked, JSON-ready definition of rule ``name``; every refusal is a
-    RULE_01 error naming the rule and the bad entry."""
+    RULE_01 error naming the rule and the bad entry (AUTO_01 for a bad
+    ``trigger``, AUTO_04 for a bad enrolment ``limit``)."""
 
     def bad(message: str, value: Any) -> RuleViolation:
         return RuleViolation("RULE_01", f"rule {name!r}: {message}", value=value)
@@ -92,6 +95,10 @@ def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, 
     if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence) or not actions:
         raise bad("'actions' is a non-empty list of actions", actions)
     out["actions"] = [_check_action(kit, i, a, bad) for i, a in enumerate(actions)]
+    if definition.get("trigger") is not None:  # AUTO_01: an event rule
+        out["trigger"] = check_trigger(kit, name, target, definition["trigger"])
+    if definition.get("limit") is not None:  # AUTO_04
+        out["limit"] = check_limit(name, definition["limit"])
     result: dict[str, Any] = _json(out)
     return result
 

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.records import Rule
+from successkit.errors import ValidationError
+from successkit.query.language import Query
+from successkit.records import Rule, RuleRunLog
 from successkit.records.checks import flag, require_text
 from successkit.service import Service
 
+from . import events
 from .definitions import (
     ACTIONS,
     MAX_DAYS,
@@ -31,16 +34,20 @@ from .definitions import (
     check_definition,
     fill,
 )
-from .run import RuleExecution, RuleRun, RuleStep
+from .run import RuleExecution, RuleRun, RuleStep, locks_of
 
 if TYPE_CHECKING:
     pass
+
+#: How a run in the rule-run log ended (AUTO_01, AUTO_04).
+OUTCOMES = ("ran", "failed", "skipped")
 
 __all__ = [
     "ACTIONS",
     "MAX_DAYS",
     "MAX_FORMAT_WIDTH",
     "MAX_TEXT",
+    "OUTCOMES",
     "TARGETS",
     "RuleRun",
     "RuleService",
@@ -68,17 +75,32 @@ class RuleService(Service[Rule]):
         description: str | None = None,
         active: bool = True,
         bundle: str | None = None,
+        trigger: Mapping[str, Any] | None = None,
+        limit: Mapping[str, Any] | None = None,
     ) -> Rule:
         """A rule (RULE_01): ``where`` conditions (and ``logic``) over companies
         or relationships, an optional ``without_activity`` test, and ``actions``
-        (``create_cta``, ``create_plan``, ``log_activity``); see ``docs/rules.md``."""
+        (``create_cta``, ``create_plan``, ``log_activity``); see ``docs/rules.md``.
+
+        With a ``trigger`` (AUTO_01) the rule runs after every committed change
+        that matches it, for the changed records (``{"on": "changed", "field":
+        "stage", "to": "Churn risk"}``...); ``limit`` (AUTO_04) lets it act on a
+        target ``{"once": True}`` or ``{"every_days": N}``."""
         name = require_text(self.kind, "name", name)
         definition = check_definition(
             self.kit,
             name,
             target,
-            {"where": where, "logic": logic, "without_activity": without_activity, "actions": actions},
+            {
+                "where": where,
+                "logic": logic,
+                "without_activity": without_activity,
+                "actions": actions,
+                "trigger": trigger,
+                "limit": limit,
+            },
         )
+        events.forget(self.kit)
         with self.kit.transaction():
             self._check_new_name(name)
             rule = self._new(
@@ -98,13 +120,35 @@ class RuleService(Service[Rule]):
 
     def set_active(self, rule: Rule | str, active: bool) -> Rule:
         """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them."""
+        events.forget(self.kit)
         with self.kit.transaction():
             return self._save(self.resolve(rule), {"active": flag(self.kind, "active", active)})
 
     def delete(self, rule: Rule | str) -> None:
-        """Delete a rule; what its runs created stays."""
+        """Delete a rule and its enrolments (AUTO_04); what its runs created stays,
+        and so does its run log."""
+        events.forget(self.kit)
         with self.kit.transaction():
-            self.kit.store.delete(self.kind, self.resolve(rule).id)
+            found = self.resolve(rule)
+            enrolled = self.kit.store.query(
+                self.kit.bind("rule_enrolment", Query(conditions=[("rule_id", "=", found.id)]))
+            )
+            self.kit.store.delete_many("rule_enrolment", [e.id for e in enrolled])
+            self.kit.store.delete(self.kind, found.id)
+
+    def run_log(self, rule: Rule | str | None = None, *, outcome: str | None = None) -> list[RuleRunLog]:
+        """The runs of event rules (AUTO_01), oldest first: every run that acted on a
+        target, failed (``error`` says why) or was skipped by the depth limit
+        (AUTO_04); of one rule, or of one ``outcome`` (``ran``, ``failed``, ``skipped``)."""
+        where: list[Any] = []
+        if rule is not None:
+            where.append(("rule_id", "=", self.resolve(rule).id))
+        if outcome is not None:
+            if outcome not in OUTCOMES:
+                raise ValidationError(f"a run's outcome is one of {', '.join(OUTCOMES)}", rule="AUTO_01", value=outcome)
+            where.append(("outcome", "=", outcome))
+        query = Query(conditions=where, sort=["created_at", "id"])
+        return list(self.kit.store.query(self.kit.bind("rule_run", query)))
 
     # -------------------------------------------------------------------- runs
     def run(self, rule: Rule | str, *, dry_run: bool = False) -> RuleRun:
@@ -114,10 +158,14 @@ class RuleService(Service[Rule]):
         return self._runs(lambda: [self.resolve(rule)], dry_run)[0]
 
     def run_all(self, *, dry_run: bool = False) -> list[RuleRun]:
-        """Every active rule, in name order, in one transaction: each rule sees
-        what the rules before it did."""
+        """Every active rule without a trigger, in name order, in one transaction:
+        each rule sees what the rules before it did.  Event rules (AUTO_01) run when
+        their events happen, or when :meth:`run` names them."""
         dry_run = flag("rule run", "dry_run", dry_run)
-        return self._runs(lambda: list(self.list([("active", "=", True)], sort=["name"])), dry_run)
+        return self._runs(
+            lambda: [r for r in self.list([("active", "=", True)], sort=["name"]) if not r.definition.get("trigger")],
+            dry_run,
+        )
 
     def _runs(self, rules: Callable[[], list[Rule]], dry_run: bool) -> list[RuleRun]:
         """A dry run is the real run rolled back, so its report is exactly the
@@ -126,10 +174,10 @@ class RuleService(Service[Rule]):
         try:
             # SEC_04: the locks are taken before the run's transaction begins, so it
             # reads what a run that went first committed (at any isolation level)
-            held = _locks_of(rules()) if not self.kit.store.in_transaction else {"rules:run"}
+            held = locks_of(rules()) if not self.kit.store.in_transaction else {"rules:run"}
             with self.kit.store.exclusive(*held), self.kit.transaction():
                 chosen = rules()  # again: rules changed meanwhile take their locks now
-                more = _locks_of(chosen) - held
+                more = locks_of(chosen) - held
                 with self.kit.store.exclusive(*more) if more else nullcontext():
                     runs = [RuleExecution(self.kit, r).execute() for r in chosen]
                 if dry_run:
@@ -148,24 +196,3 @@ class RuleService(Service[Rule]):
 
 class _DryRun(Exception):
     """Raised to roll back a dry run."""
-
-
-def _locks_of(rules: list[Rule]) -> set[str]:
-    """Every lock a run of ``rules`` takes."""
-    return {name for rule in rules for name in _locks(rule)} or {"rules:run"}
-
-
-def _locks(rule: Rule) -> set[str]:
-    """The locks a run of ``rule`` takes before it reads anything (SEC_04): one
-    per identity of what its actions make once (RULE_02), so processes running
-    rules at the same moment take turns, and two rules raising the same CTA do
-    too."""
-    out = set()
-    for a in rule.definition.get("actions", ()):
-        if a["do"] == "create_cta":
-            out.add(f"rules:cta:{a['type']}:{a.get('reason')}")
-        elif a["do"] == "create_plan":
-            out.add("rules:plan")  # plans are known by name, whatever made them
-        else:
-            out.add(f"rules:activity:{a['type']}")
-    return out

@@ -23,15 +23,28 @@ from successkit.plans.builders import name_key, new_cta, new_plan, plans_named
 from successkit.plans.business_days import add_days
 from successkit.plans.invariants import check_playbook_for, latest_beyond, playbook_tasks
 from successkit.query.language import Query
-from successkit.records import Activity, Company, Cta, Objective, Record, Relationship, Rule, SuccessPlan, Task, User
+from successkit.records import (
+    Activity,
+    Company,
+    Cta,
+    Objective,
+    Record,
+    Relationship,
+    Rule,
+    RuleEnrolment,
+    SuccessPlan,
+    Task,
+    User,
+)
 from successkit.service import stamp
 
 from .definitions import by_email, fill, plain, template_by_name
+from .events import report
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["RuleExecution", "RuleRun", "RuleStep"]
+__all__ = ["RuleExecution", "RuleRun", "RuleStep", "locks_of"]
 
 
 # ------------------------------------------------------------------------------ report
@@ -122,8 +135,9 @@ Target = Company | Relationship
 class RuleExecution:
     """One rule run: the targets, then each action in bulk."""
 
-    def __init__(self, kit: Kit, rule: Rule) -> None:
+    def __init__(self, kit: Kit, rule: Rule, *, only: Sequence[str] | None = None) -> None:
         self.kit, self.rule = kit, rule
+        self.only = only  # the targets an event named (AUTO_01): the rule selects among them
         self.today = kit.today()
         self.kind = rule.target
         self.key = "company_id" if self.kind == "company" else "relationship_id"
@@ -135,10 +149,11 @@ class RuleExecution:
         d = self.rule.definition
         if not self.rule.active:
             raise ValidationError("the rule is not active", value=self.rule.name)
-        query = Query(conditions=[plain(c) for c in d.get("where", [])], logic=d.get("logic"), sort=["name", "id"])
-        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, query)))
+        targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, self._selection())))
         if d.get("without_activity") and targets:
             targets = self._without_activity(targets, d["without_activity"])
+        if d.get("limit") and targets:
+            targets = self._enrol(targets, d["limit"])
         if self.kind == "relationship" and targets:
             ids = sorted({t.company_id for t in targets if isinstance(t, Relationship)})
             self.companies = {c.id: c for c in self.kit.store.get_many("company", ids)}
@@ -148,6 +163,20 @@ class RuleExecution:
             if targets:
                 getattr(self, "_" + action["do"])(targets, action)
         return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
+
+    def _selection(self, limit: int | None = None) -> Query:
+        """The query of the rule's ``where`` (among the targets an event named)."""
+        d = self.rule.definition
+        where, logic = [plain(c) for c in d.get("where", [])], d.get("logic")
+        if self.only is not None:
+            where.append(("id", "in", list(self.only)))
+            logic = None if logic is None else f"({logic}) AND {len(where)}"
+        return Query(conditions=where, logic=logic, sort=["name", "id"], limit=limit)
+
+    def selects_any(self) -> bool:
+        """Whether the rule's ``where`` selects any target (one read, no transaction):
+        an event rule that matches nothing costs this read and nothing more."""
+        return bool(list(self.kit.store.query(self.kit.bind(self.kind, self._selection(limit=1)))))
 
     # ------------------------------------------------------------------ helpers
     def _scope(self, targets: Sequence[Target]) -> list[tuple[str, Any, Any]]:
@@ -215,6 +244,37 @@ class RuleExecution:
         if owner is None:
             self._step(action, "skipped", t, detail=f"no owner: the {self.kind} has no CSM and no user runs the rule")
         return owner
+
+    # ------------------------------------------------------------- enrolment
+    def _enrol(self, targets: list[Target], limit: Mapping[str, Any]) -> list[Target]:
+        """The targets the rule's enrolment limit lets in (AUTO_04), enrolled now:
+        never enrolled, or (``every_days``) last enrolled that many days ago or more.
+        One read and at most two writes, however many targets."""
+        kit, now = self.kit, self.kit.now()
+        where = [("rule_id", "=", self.rule.id), ("target_id", "in", [t.id for t in targets])]
+        enrolled = {e.target_id: e for e in kit.store.query(kit.bind("rule_enrolment", Query(conditions=where)))}
+        days = limit.get("every_days")
+        kept: list[Target] = []
+        new: list[RuleEnrolment] = []
+        again: list[tuple[RuleEnrolment, int]] = []
+        for t in targets:
+            e = enrolled.get(t.id)
+            if e is None:
+                new.append(RuleEnrolment(**stamp(kit), rule_id=self.rule.id, target_kind=self.kind, target_id=t.id,
+                                         enrolled_at=now))  # fmt: skip
+            elif days is not None and e.enrolled_at.date() <= days_before(self.today, days):
+                again.append((attrs.evolve(e, enrolled_at=now, version=e.version + 1, updated_at=now), e.version))
+            else:
+                every = "once" if days is None else f"at most once every {days} days"
+                detail = f"AUTO_04: enrolled on {e.enrolled_at.date()}; the rule acts on a target {every}"
+                self._step("limit", "suppressed", t, e.id, detail)
+                continue
+            kept.append(t)
+        if new:
+            kit.store.insert_many(new)
+        if again:
+            kit.store.update_many(again)
+        return kept
 
     # ------------------------------------------------------------ activity test
     def _without_activity(self, targets: list[Target], spec: Mapping[str, Any]) -> list[Target]:
@@ -441,6 +501,7 @@ class RuleExecution:
         self._guard(new)
         if new:
             kit.store.insert_many(new)
+            report(kit, created=new)  # AUTO_01: other event rules hear of it (AUTO_04 depth)
 
 
 def _relationship_id(target: Target) -> str | None:
@@ -459,3 +520,26 @@ def _date_field(record: Target, field: str) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def locks_of(rules: list[Rule]) -> set[str]:
+    """Every lock a run of ``rules`` takes."""
+    return {name for rule in rules for name in _locks(rule)} or {"rules:run"}
+
+
+def _locks(rule: Rule) -> set[str]:
+    """The locks a run of ``rule`` takes before it reads anything (SEC_04): one
+    per identity of what its actions make once (RULE_02), so processes running
+    rules at the same moment take turns, and two rules raising the same CTA do
+    too."""
+    out = set()
+    for a in rule.definition.get("actions", ()):
+        if a["do"] == "create_cta":
+            out.add(f"rules:cta:{a['type']}:{a.get('reason')}")
+        elif a["do"] == "create_plan":
+            out.add("rules:plan")  # plans are known by name, whatever made them
+        else:
+            out.add(f"rules:activity:{a['type']}")
+    if rule.definition.get("limit"):
+        out.add(f"rules:enrol:{rule.id}")
+    return out

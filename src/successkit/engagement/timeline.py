@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import report
 from successkit.errors import ValidationError
 from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan
@@ -178,6 +179,7 @@ class TimelineService(Service[Activity]):
             self._guard(activity, "logging an activity")
             self.kit.store.insert(activity)
             self.kit.notifications.activity_logged(activity)  # NOTIF_05
+            report(self.kit, created=[activity])  # AUTO_01
         return activity
 
     def save_draft(
@@ -220,6 +222,7 @@ class TimelineService(Service[Activity]):
             self._guard(current, "publishing an activity")
             published = self._save(current, {"draft": False, "published_at": self.kit.now()})
             self.kit.notifications.activity_logged(published)  # NOTIF_05
+            report(self.kit, created=[published])  # AUTO_01: logged when published
             return published
 
     def update(self, activity: Activity | str, **changes: Any) -> Activity:

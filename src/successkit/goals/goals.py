@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import report
 from successkit.errors import RuleViolation, ValidationError
 from successkit.outcome import Outcome
 from successkit.plans.business_days import add_days
@@ -260,6 +261,7 @@ class GoalService(Service[Goal]):
             if not diffs:
                 return current
             new = self._save(current, values)
+            report(self.kit, changed=[(current, new)])  # AUTO_01: a goal's status changed
             self._check_required(new)
             self.kit.notifications.goal_status_changed(current, new)  # NOTIF_05
             seq = self._next_seq(current.id)

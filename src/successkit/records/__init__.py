@@ -18,7 +18,7 @@ from .accounts import (
     RelationshipType,
     User,
 )
-from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, Setting, ViewLayout
+from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, RuleEnrolment, RuleRunLog, Setting, ViewLayout
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, OverdueNotice, Share, Subscription
 from .fast_init import install_fast_init, trusted_maker
@@ -61,6 +61,8 @@ __all__ = [
     "Relationship",
     "RelationshipType",
     "Rule",
+    "RuleEnrolment",
+    "RuleRunLog",
     "ScoreOverride",
     "ScoreSnapshot",
     "Scorecard",
@@ -112,6 +114,8 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     GoalLink,
     GoalHistory,
     Rule,
+    RuleEnrolment,
+    RuleRunLog,
     Metric,
     UsageFact,
     AttributeChange,

@@ -4,11 +4,12 @@ reasons, objective categories), settings, stored automation rules and 360 layout
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import attrs
 
-from .base import Record
+from .base import Record, ref
 
 
 @attrs.frozen(kw_only=True)
@@ -71,8 +72,9 @@ class Setting(Record):
 class Rule(Record):
     """A stored rule (RULE_01): which companies or relationships it selects and
     what it does for each.  ``definition`` is the checked, JSON-ready form of
-    ``where``, ``logic``, ``without_activity`` and ``actions`` (see
-    ``docs/rules.md``); ``bundle`` names the solution bundle that installed it."""
+    ``where``, ``logic``, ``without_activity``, ``actions`` and, for an event
+    rule, ``trigger`` and ``limit`` (see ``docs/rules.md``); ``bundle`` names the
+    solution bundle that installed it."""
 
     __kind__ = "rule"
     __unique__ = (("name",),)
@@ -112,3 +114,39 @@ class ViewLayout(Record):
     condition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     default: bool = False
     position: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RuleEnrolment(Record):
+    """When a rule last acted on a target (AUTO_04): a rule with an enrolment
+    ``limit`` acts on a target once, or at most once every N days."""
+
+    __kind__ = "rule_enrolment"
+    __indexes__ = (("rule_id", "target_id"),)
+    __unique__ = (("rule_id", "target_id"),)
+
+    rule_id: str = ref("rule", default=attrs.NOTHING)
+    target_kind: str
+    target_id: str
+    enrolled_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class RuleRunLog(Record):
+    """One run of an event rule (AUTO_01, AUTO_04): which rule, on which event,
+    for which targets, and how it ended: ``ran`` (``created`` records made),
+    ``failed`` (``error`` says why; nothing of the run was kept) or ``skipped``
+    (the depth limit held it back).  Read with ``kit.rules.run_log()``."""
+
+    __kind__ = "rule_run"
+    __indexes__ = (("rule_id", "created_at"), ("outcome", "created_at"))
+
+    rule_id: str
+    rule_name: str
+    event: str
+    depth: int = 1
+    targets: tuple[str, ...] = ()
+    outcome: str
+    matched: int = 0
+    created: int = 0
+    error: str | None = None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from successkit.automation.events import listening, report
 from successkit.errors import ValidationError
 from successkit.records import AttributeChange, Record, trusted_maker
 from successkit.records.base import ordered_ids
@@ -130,7 +131,11 @@ class HistoryService(Service[AttributeChange]):
 def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
     """Append the history of the tracked attributes that differ between each (before,
     after) pair of companies or relationships (HIST_01), in the caller's transaction:
-    one bulk insert however many records.  Returns how many changes were written."""
+    one bulk insert however many records.  Returns how many changes were written.
+    The pairs feed the event rules too (AUTO_01), when any listens."""
+    if listening(kit).rules:
+        pairs = pairs if isinstance(pairs, Sequence) else list(pairs)
+        report(kit, changed=pairs)
     now = stamp(kit)
     rows: list[dict[str, Any]] = []
     readers: dict[str, Callable[[Any], tuple[Any, ...]]] = {}

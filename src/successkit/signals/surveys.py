@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from successkit.automation.events import report
 from successkit.errors import ValidationError
 from successkit.records import Person, Survey, SurveyResponse, SurveySend
 from successkit.records.checks import as_list, plain_text, require_text
@@ -203,6 +204,7 @@ class SurveyService(Service[Survey]):
                 csat=scales.get("csat"), ces=scales.get("ces"),
             )  # fmt: skip
             self.kit.store.insert(response)
+            report(self.kit, created=[response])  # AUTO_01
             if send is not None:
                 self.kit.store.update(attrs.evolve(send, answered_on=day, version=send.version + 1), send.version)
         return response

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from successkit.automation.events import listening, report
 from successkit.clock import days_before
 from successkit.errors import ValidationError
 from successkit.records import Metric, UsageFact, trusted_maker
@@ -183,6 +184,8 @@ class UsageService(Service[UsageFact]):
                     changed.append((evolve(self.kit, old, **changes), old.version))
             self.kit.store.insert_many(new)
             self.kit.store.update_many(changed)
+            if listening(self.kit).rules:
+                report(self.kit, created=[*new, *(f for f, _ in changed)])  # AUTO_01: usage changed
         return IngestResult(inserted=len(new), replaced=len(changed), unchanged=len(unique) - len(new) - len(changed))
 
     def load_csv(self, source: str | Path | IO[str]) -> IngestResult:
