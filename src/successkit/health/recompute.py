@@ -31,8 +31,9 @@ from successkit.signals.history import record_changes
 
 from .assign import load_cards, scoring_moment
 from .checks import check_target
-from .explain import ScoreExplanation, json_raw
+from .explain import json_raw
 from .history import period_start
+from .plan import Scored
 from .scoring import read_scoring
 
 if TYPE_CHECKING:
@@ -97,8 +98,11 @@ def trend_of(score: float | None, previous: float | None, tolerance: float) -> s
     return "up" if score > previous else "down"
 
 
-def _snapshot(card: Scorecard, e: ScoreExplanation, period: date, when: dict[str, Any]) -> ScoreSnapshot:
-    measures = {m.key: {"raw": json_raw(m.raw), "score": m.score, "na": m.na} for m in e.measures}
+def _snapshot(card: Scorecard, e: Scored, period: date, when: dict[str, Any]) -> ScoreSnapshot:
+    measures = {
+        k: {"raw": json_raw(raw), "score": i[0], "na": i[0] is None}
+        for k, raw, i in zip(e.plan.keys, e.raws, e.inputs, strict=True)
+    }
     return ScoreSnapshot(
         id=snapshot_id(e.record_kind, e.record_id, period), **when, record_kind=e.record_kind,
         record_id=e.record_id, scorecard=card.key, period=period, score=e.score, grade=e.grade, measures=measures,
