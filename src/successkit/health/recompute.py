@@ -26,7 +26,9 @@ import attrs
 
 from successkit.outcome import Outcome
 from successkit.records import Scorecard, ScoreSnapshot, stable_id
-from successkit.service import evolve, stamp
+from successkit.records.checks import plain_text
+from successkit.records.fast_init import trusted_evolve, trusted_maker
+from successkit.service import stamp
 from successkit.signals.history import record_changes
 
 from .assign import load_cards, scoring_moment
@@ -103,7 +105,13 @@ def _snapshot(card: Scorecard, e: Scored, period: date, when: dict[str, Any]) ->
         k: {"raw": json_raw(raw), "score": i[0], "na": i[0] is None}
         for k, raw, i in zip(e.plan.keys, e.raws, e.inputs, strict=True)
     }
-    return ScoreSnapshot(
+    # Every value here was made by scoring (keys checked when the measures were
+    # saved, scores 0-100 floats, raws finite numbers or text), so the snapshot
+    # skips the check that walks its JSON, unless some raw text (a plugin's) is
+    # not plain: then the check refuses it, as it would any record (SEC_05).
+    plain = all(type(raw) is not str or plain_text(raw) for raw in e.raws)
+    make = trusted_maker(ScoreSnapshot) if plain else ScoreSnapshot
+    return make(
         id=snapshot_id(e.record_kind, e.record_id, period), **when, record_kind=e.record_kind,
         record_id=e.record_id, scorecard=card.key, period=period, score=e.score, grade=e.grade, measures=measures,
     )  # fmt: skip
@@ -123,6 +131,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
         ids = [snapshot_id(kind, r.id, periods[c.key]) for r in scored if (c := assigned[r.id]) is not None]
         existing = {s.id for s in kit.store.get_many("score_snapshot", ids)}
         when = stamp(kit)
+        now = when["updated_at"]
         snapshots, updates, changes, befores = [], [], [], []
         counts = {"scored": 0, "na": 0, "unscored": 0}
         for r in records:
@@ -143,7 +152,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
                     "score_trend": trend_of(e.score, previous, card.trend_tolerance), "scorecard": card.key,
                 }  # fmt: skip
             if any(getattr(r, f) != v for f, v in new.items()):
-                updates.append((evolve(kit, r, **new), r.version))
+                updates.append((trusted_evolve(r, **new, version=r.version + 1, updated_at=now), r.version))
                 befores.append(r)
                 if r.score_grade != new["score_grade"]:
                     changes.append(GradeChange(r.id, r.score_grade, new["score_grade"]))

@@ -13,14 +13,16 @@ factories that take ``self``) keeps the ``__init__`` attrs gave it.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from successkit.query.schema import slot_setter
 
-__all__ = ["install_fast_init"]
+__all__ = ["install_fast_init", "trusted_evolve", "trusted_maker"]
 
 _MISSING = object()
 #: attrs.Factory's class (attrs types ``Factory`` as a function).
@@ -29,12 +31,64 @@ _FACTORY: type[Any] = type(attrs.Factory(dict))
 
 def install_fast_init(cls: type[Any]) -> bool:
     """Give an attrs record class the faster ``__init__``; False when it keeps attrs' own."""
-    fields = attrs.fields(cls)
-    if any(_unusual(f) for f in fields):
+    if any(_unusual(f) for f in attrs.fields(cls)):
         return False
+    init = _init(cls, "__init__", check=True)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = dict(cls.__init__.__annotations__)  # what signatures and docs read
+    cls.__init__ = init
+    return True
+
+
+_TRUSTED: dict[type[Any], Callable[..., Any]] = {}
+_GETTERS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+R = TypeVar("R")
+
+
+def trusted_maker(cls: type[Any]) -> Callable[..., Any]:
+    """What makes a ``cls`` record from values this library made itself and
+    already holds to their declared types (a score it computed, ids it derived,
+    text it read from the store): the keyword arguments and defaults of
+    ``__init__``, without the type check of SEC_05, which for a record holding
+    JSON walks all of it.  Never for values a caller gave: those go through
+    ``__init__``.  A class :func:`install_fast_init` cannot serve gets its ``__init__``."""
+    found = _TRUSTED.get(cls)
+    if found is None:
+        if any(_unusual(f) for f in attrs.fields(cls)):
+            found = cls
+        else:
+            init = _init(cls, "make", check=False)
+            found = functools.partial(_make, object.__new__, cls, init)
+        _TRUSTED[cls] = found
+    return found
+
+
+def trusted_evolve(record: R, **changes: Any) -> R:
+    """:func:`attrs.evolve` through :func:`trusted_maker`: for a stored record
+    and changes this library made itself (see there), never a caller's values."""
+    cls = type(record)
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        names = tuple(f.name for f in attrs.fields(cls))
+        getter = _GETTERS[cls] = (names, operator.attrgetter(*names))
+    values = dict(zip(getter[0], getter[1](record), strict=True))
+    values.update(changes)
+    made: R = trusted_maker(cls)(**values)
+    return made
+
+
+def _make(new: Callable[[type[Any]], Any], cls: type[Any], init: Callable[..., None], **values: Any) -> Any:
+    record = new(cls)
+    init(record, **values)
+    return record
+
+
+def _init(cls: type[Any], name: str, *, check: bool) -> Callable[..., None]:
+    """An ``__init__`` setting every field through its slot, then (with ``check``) running the post-init check."""
     params, body = [], []
     namespace: dict[str, Any] = {"MISSING": _MISSING}
-    for i, f in enumerate(fields):
+    for i, f in enumerate(attrs.fields(cls)):
         namespace[f"set_{i}"] = slot_setter(cls, f.name)
         default: Any = f.default
         if default is attrs.NOTHING:
@@ -49,15 +103,11 @@ def install_fast_init(cls: type[Any]) -> bool:
             params.append(f"{f.name}=default_{i}")
             value = f.name
         body.append(f"    set_{i}(self, {value})")
-    post = "    self.__attrs_post_init__()" if hasattr(cls, "__attrs_post_init__") else "    pass"
-    source = "\n".join([f"def __init__(self, *, {', '.join(params)}):", *body, post])
+    post = "    self.__attrs_post_init__()" if check and hasattr(cls, "__attrs_post_init__") else "    pass"
+    source = "\n".join([f"def {name}(self, *, {', '.join(params)}):", *body, post])
     exec(source, namespace)  # the names come from the attrs class, never from input
-    init: Callable[..., None] = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    init.__annotations__ = dict(cls.__init__.__annotations__)  # what signatures and docs read
-    cls.__init__ = init
-    return True
+    init: Callable[..., None] = namespace[name]
+    return init
 
 
 def _unusual(f: attrs.Attribute[Any]) -> bool:
