@@ -191,6 +191,13 @@ def _group(
     members: Sequence[int], inner: Sequence[float], values: Sequence[float | None], how: str, shares: list[float]
 ) -> float | None:
     """A group's score, recording each member's share of it in ``shares``."""
+    if len(members) == 1:  # the common group of one measure: the same arithmetic, without the lists
+        i = members[0]
+        value = values[i]
+        if not inner[i] > 0 or value is None:
+            return None
+        shares[i] = inner[i] / inner[i] if how == "mean" else 1.0
+        return 0 + shares[i] * (value or 0.0) if how == "mean" else value
     counted = [i for i in members if inner[i] > 0 and values[i] is not None]
     if not counted:
         return None
