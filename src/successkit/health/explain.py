@@ -148,7 +148,15 @@ def explanation(scored: Scored, as_of: date) -> ScoreExplanation:
         label = slot.measure.label if slot.measure is not None else slot.key
         out.append(
             MeasureExplanation(
-                slot.key, label, slot.group, raw, score, score is None, why, slot.weight, res.effective_weight,
+                slot.key,
+                label,
+                slot.group,
+                raw,
+                score,
+                score is None,
+                why,
+                slot.weight,
+                res.effective_weight,
                 res.contribution,
             )
         )
