@@ -296,7 +296,7 @@ def bench_recompute(workdir: Path, n: int, settings: Settings) -> Figure:
         [
             f"both sides write the same scores, snapshots and history: {'yes' if same else 'NO - they differ!'}",
             calls_note(small, big, n),
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -422,7 +422,7 @@ def _pg_figure(admin: Any, url: str, schema: str, n: int, settings: Settings) ->
         [
             f"both sides write the same scores, snapshots and history: {'yes' if same else 'NO - they differ!'}",
             calls_note(small, big, n),
-        ],  # fmt: skip
+        ],
     )
 
 

@@ -83,9 +83,9 @@ from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_
 from pg_figures import PG_URL, bench_postgres
 from plan_figures import bench_apply, bench_clone
 from read_figures import bench_get, bench_import
+from recompute_figures import bench_recompute, bench_recompute_pg
 from rule_figures import bench_rule_run
 from scale import markdown_table
-from recompute_figures import bench_recompute, bench_recompute_pg
 from score_figures import bench_preview
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
