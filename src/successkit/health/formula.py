@@ -140,7 +140,7 @@ def evaluate(
     shares = [0.0] * len(values)
     inner = shape.inner
     group_scores = [_group(members, inner, values, how, shares) for _, _, how, members in shape.groups]
-    total = 0
+    total: float = 0
     score: float | None = None
     if any(s is not None for s in scores):
         valued = [(g[1], s) for g, s in zip(shape.groups, group_scores, strict=True) if s is not None and g[1] > 0]

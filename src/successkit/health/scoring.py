@@ -59,7 +59,8 @@ class Scoring:
         companies rolled up from their parts (SCORE_08), pure."""
         cards = self.assigned[i]
         own: dict[str, Scored] = {}
-        kind, day, overrides, empty = self.kind, self.day, self.overrides, {}
+        kind, day, overrides = self.kind, self.day, self.overrides
+        empty: dict[Any, Any] = {}
         columns: dict[int, list[Mapping[str, Reading]]] = {}
         for r in self.records:
             card = cards[r.id]

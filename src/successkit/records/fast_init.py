@@ -67,7 +67,7 @@ def trusted_maker(cls: type[Any]) -> Callable[..., Any]:
 def trusted_evolve(record: R, **changes: Any) -> R:
     """:func:`attrs.evolve` through :func:`trusted_maker`: for a stored record
     and changes this library made itself (see there), never a caller's values."""
-    cls = type(record)
+    cls: type[Any] = type(record)
     getter = _GETTERS.get(cls)
     if getter is None:
         names = tuple(f.name for f in attrs.fields(cls))
