@@ -25,7 +25,7 @@ __all__ = ["MeasureExplanation", "RollupPart", "ScoreExplanation", "explanation"
 
 def json_raw(value: Any) -> Any:
     """A raw value as a snapshot keeps it: numbers and text as they are, else None."""
-    if isinstance(value, str) or is_number(value):
+    if type(value) is str or isinstance(value, str) or is_number(value):
         return value
     return None
 
