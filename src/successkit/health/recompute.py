@@ -158,7 +158,7 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
                     changes.append(GradeChange(r.id, r.score_grade, new["score_grade"]))
         kit.store.delete_many("score_snapshot", sorted(existing))
         kit.store.insert_many(snapshots)
-        kit.store.update_many(updates)
+        kit.store.update_many(updates, fields=SCORE_FIELDS)  # the other fields are as read
         record_changes(kit, [(b, u) for b, (u, _) in zip(befores, updates, strict=True)])  # HIST_01
     return ScoreRun(
         None, created=tuple(u for u, _ in updates), target=kind, day=day, grade_changes=tuple(changes),

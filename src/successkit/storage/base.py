@@ -232,11 +232,16 @@ class Store(abc.ABC):
         self.update_many([(record, expected_version)])
         return record
 
-    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+    def update_many(self, items: Sequence[tuple[Any, int]], *, fields: Sequence[str] | None = None) -> None:
         """Replace several records, each only if its stored version is the one
-        expected; any stale one raises :class:`ConflictError` and writes nothing."""
+        expected; any stale one raises :class:`ConflictError` and writes nothing.
+        With ``fields`` (names of the kinds' columns), only those fields of each
+        record are written, with its ``version`` and ``updated_at``; the others
+        keep their stored values (the SQL backends then touch only the indexes of those)."""
         if not items:
             return
+        if fields is not None:
+            fields = _written_fields(fields)
         groups: dict[str, list[tuple[Any, int]]] = {}
         seen: set[tuple[type[Any], str]] = set()
         for record, expected in items:
@@ -251,7 +256,11 @@ class Store(abc.ABC):
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("update_many")
-                stale = self._update_many(self.schemas[kind], rows)
+                schema = self.schemas[kind]
+                if fields is not None and not set(fields) <= set(schema.names):
+                    unknown = sorted(set(fields) - set(schema.names))[0]
+                    raise ValidationError(f"{kind} has no field to update named {unknown!r}", value=unknown)
+                stale = self._update_many(schema, rows, fields)
                 if stale:
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
@@ -407,8 +416,11 @@ class Store(abc.ABC):
         """Insert new records; an existing id raises :class:`ConflictError`."""
 
     @abc.abstractmethod
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
-        """Replace records whose stored version matches; return the ids that did not."""
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
+        """Replace records (only ``fields``, ``version`` and ``updated_at`` when
+        given) whose stored version matches; return the ids that did not."""
 
     @abc.abstractmethod
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
@@ -529,3 +541,13 @@ def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
 def _lookups(ids: Sequence[str]) -> list[str]:
     """Distinct ids worth looking up: an id that is not text, or holds NUL, names nothing."""
     return [i for i in dict.fromkeys(ids) if isinstance(i, str) and "\x00" not in i]
+
+
+def _written_fields(fields: Any) -> tuple[str, ...]:
+    """The fields an update writes: ``version`` and ``updated_at`` always, never ``id``."""
+    if isinstance(fields, (str, bytes)) or not isinstance(fields, Sequence):
+        raise ValidationError("update_many fields is a list of field names", value=fields)
+    names = list(fields)
+    if not all(isinstance(n, str) for n in names) or "id" in names:
+        raise ValidationError("update_many fields are field names other than 'id'", value=fields)
+    return tuple(dict.fromkeys([*names, "version", "updated_at"]))

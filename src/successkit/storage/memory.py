@@ -21,6 +21,7 @@ from successkit.errors import ConflictError
 from successkit.query import evaluate
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Pred
 from successkit.query.schema import KindSchema, make_copier
+from successkit.records.fast_init import trusted_evolve
 
 from .base import Store
 
@@ -166,11 +167,15 @@ class MemoryStore(Store):
             self._put(schema.kind, copy(r))  # the caller's record stays the caller's (SEC_06)
             self._undo.append((schema.kind, r.id, None))
 
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
         table = self._tables[schema.kind]
         stale = [r.id for r, v in items if r.id not in table or table[r.id].version != v]
         if stale:
             return stale
+        if fields is not None:  # the stored records with only those fields replaced
+            items = [(trusted_evolve(table[r.id], **{f: getattr(r, f) for f in fields}), v) for r, v in items]
         self._check_unique(schema, [r for r, _ in items], replacing={r.id for r, _ in items})
         copy = self._copy_in[schema.kind]
         for r, _ in items:
