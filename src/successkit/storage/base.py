@@ -23,6 +23,7 @@ from successkit.errors import ConflictError, NotFound, QueryError, StorageError,
 from successkit.query.aggregate import BoundMeasure, aggregate_records
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
+from successkit.records.fast_init import trusted_evolve
 
 from .progress import ProgressSpec, Reference, Tally, check_kind
 
@@ -54,6 +55,9 @@ class Store(abc.ABC):
 
     #: The URL scheme(s) this backend serves, for messages.
     scheme: str = ""
+    #: Whether ``_update_many`` writes only the ``fields`` it is given; a backend
+    #: without gets whole records, the stored ones with those fields replaced.
+    partial_updates: bool = False
 
     def __init__(self, classes: Iterable[type[Any]]) -> None:
         self.schemas: dict[str, KindSchema] = {}
@@ -260,7 +264,13 @@ class Store(abc.ABC):
                 if fields is not None and not set(fields) <= set(schema.names):
                     unknown = sorted(set(fields) - set(schema.names))[0]
                     raise ValidationError(f"{kind} has no field to update named {unknown!r}", value=unknown)
-                stale = self._update_many(schema, rows, fields)
+                if fields is not None and not self.partial_updates:
+                    rows = self._merged(schema, rows, fields)
+                    stale = self._update_many(schema, rows)
+                elif fields is not None:
+                    stale = self._update_many(schema, rows, fields)
+                else:
+                    stale = self._update_many(schema, rows)
                 if stale:
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
@@ -415,12 +425,21 @@ class Store(abc.ABC):
     def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
         """Insert new records; an existing id raises :class:`ConflictError`."""
 
+    def _merged(self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...]) -> list[Any]:
+        """For a backend without partial updates: each stored record with only ``fields`` taken from the new one."""
+        stored = {r.id: r for r in self._get_many(schema, [r.id for r, _ in items])}
+        return [
+            (trusted_evolve(stored[r.id], **{f: getattr(r, f) for f in fields}) if r.id in stored else r, v)
+            for r, v in items
+        ]
+
     @abc.abstractmethod
     def _update_many(
         self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
     ) -> list[str]:
-        """Replace records (only ``fields``, ``version`` and ``updated_at`` when
-        given) whose stored version matches; return the ids that did not."""
+        """Replace records whose stored version matches; return the ids that did
+        not.  ``fields`` is given only to a backend whose ``partial_updates`` is
+        true: write only those columns (they include ``version`` and ``updated_at``)."""
 
     @abc.abstractmethod
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:

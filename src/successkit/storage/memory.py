@@ -21,7 +21,6 @@ from successkit.errors import ConflictError
 from successkit.query import evaluate
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Pred
 from successkit.query.schema import KindSchema, make_copier
-from successkit.records.fast_init import trusted_evolve
 
 from .base import Store
 
@@ -174,8 +173,6 @@ class MemoryStore(Store):
         stale = [r.id for r, v in items if r.id not in table or table[r.id].version != v]
         if stale:
             return stale
-        if fields is not None:  # the stored records with only those fields replaced
-            items = [(trusted_evolve(table[r.id], **{f: getattr(r, f) for f in fields}), v) for r, v in items]
         self._check_unique(schema, [r for r, _ in items], replacing={r.id for r, _ in items})
         copy = self._copy_in[schema.kind]
         for r, _ in items:

@@ -77,6 +77,7 @@ class PostgresStore(SQLProgress, Store):
     """Records in PostgreSQL tables, one per record kind."""
 
     scheme = "postgresql"
+    partial_updates = True
 
     def __init__(
         self,

@@ -204,6 +204,7 @@ class SQLiteStore(SQLProgress, Store):
     """Records in one SQLite file (or ``:memory:``), one table per record kind."""
 
     scheme = "sqlite"
+    partial_updates = True
 
     def __init__(
         self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0, synchronous: str = "normal"
