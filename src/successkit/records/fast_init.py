@@ -14,7 +14,6 @@ factories that take ``self``) keeps the ``__init__`` attrs gave it.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -42,7 +41,7 @@ def install_fast_init(cls: type[Any]) -> bool:
 
 
 _TRUSTED: dict[type[Any], Callable[..., Any]] = {}
-_GETTERS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+_EVOLVERS: dict[type[Any], Callable[[Any, dict[str, Any]], Any]] = {}
 R = TypeVar("R")
 
 
@@ -65,17 +64,31 @@ def trusted_maker(cls: type[Any]) -> Callable[..., Any]:
 
 
 def trusted_evolve(record: R, **changes: Any) -> R:
-    """:func:`attrs.evolve` through :func:`trusted_maker`: for a stored record
-    and changes this library made itself (see there), never a caller's values."""
+    """:func:`attrs.evolve` without the type check (see :func:`trusted_maker`):
+    for a stored record and changes this library made itself, never a caller's values."""
     cls: type[Any] = type(record)
-    getter = _GETTERS.get(cls)
-    if getter is None:
-        names = tuple(f.name for f in attrs.fields(cls))
-        getter = _GETTERS[cls] = (names, operator.attrgetter(*names))
-    values = dict(zip(getter[0], getter[1](record), strict=True))
-    values.update(changes)
-    made: R = trusted_maker(cls)(**values)
+    evolver = _EVOLVERS.get(cls)
+    if evolver is None:
+        evolver = _EVOLVERS[cls] = _evolver(cls)
+    made: R = evolver(record, changes)
     return made
+
+
+def _evolver(cls: type[Any]) -> Callable[[Any, dict[str, Any]], Any]:
+    """A copy of a record with some fields changed, every field set through its slot."""
+    if any(_unusual(f) for f in attrs.fields(cls)):
+        return lambda record, changes: attrs.evolve(record, **changes)
+    names = [f.name for f in attrs.fields(cls)]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace["setters"] = {name: slot_setter(cls, name) for name in names}
+    lines = ["def evolve(r, changes):", "    n = new(cls)"]
+    for i, name in enumerate(names):
+        namespace[f"set_{i}"] = namespace["setters"][name]
+        lines.append(f"    set_{i}(n, r.{name})")
+    lines += ["    for name, value in changes.items():", "        setters[name](n, value)", "    return n"]
+    exec("\n".join(lines), namespace)  # the names come from the attrs class, never from input
+    evolve: Callable[[Any, dict[str, Any]], Any] = namespace["evolve"]
+    return evolve
 
 
 def _make(new: Callable[[type[Any]], Any], cls: type[Any], init: Callable[..., None], **values: Any) -> Any:
