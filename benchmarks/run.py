@@ -43,6 +43,9 @@ script always exits 0: it is a report, not a gate.
 
 (s) a scorecard preview of a weight change over 10 x R companies against their
     recompute: see ``score_figures.py``.
+(r), (t) the next day's recompute of N companies x 10 measures with history
+    snapshots, on SQLite and PostgreSQL, against the same reads, arithmetic and
+    writes by hand: see ``recompute_figures.py``.
 (p) goal lists sorted and filtered by the computed progress over N goals
     (``--progress-goals``), SQLite and PostgreSQL, against the same answer in
     SQL by hand: see ``goal_figures.py``.
@@ -88,6 +91,7 @@ from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_
 from pg_figures import PG_URL, bench_postgres
 from plan_figures import bench_apply, bench_clone
 from read_figures import bench_get, bench_import
+from recompute_figures import bench_recompute, bench_recompute_pg
 from rule_figures import bench_rule_run
 from scale import markdown_table
 from score_figures import bench_preview
@@ -96,7 +100,7 @@ from signal_figures import bench_history, bench_ingest, bench_ingest_postgres, b
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnpsuvwxy"
+FIGURES = "abcdefghijklmnprstuvwxy"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -588,6 +592,16 @@ def run_figures(
     if "s" in args.only:
         print(f"(s) previewing a weight change over {sizes.rule_rows * 10:,} companies ...", flush=True)
         add(bench_preview(workdir, sizes.rule_rows * 10, settings))
+    if "r" in args.only:
+        print(f"(r) recomputing {sizes.insert_rows:,} companies x 10 measures on SQLite ...", flush=True)
+        add(bench_recompute(workdir, sizes.insert_rows, settings))
+    if "t" in args.only and args.postgres:
+        print(f"(t) recomputing {sizes.insert_rows:,} companies x 10 measures on PostgreSQL ...", flush=True)
+        found, why = bench_recompute_pg(sizes.insert_rows, settings, PG_URL)
+        add(*found)
+        if why:
+            print(f"    {why}", flush=True)
+            skipped.append(f"(t) {why}")
     if args.only & set("uvwx"):
         add(*_signal_figures(args, sizes, settings, workdir, skipped))
     if "y" in args.only:

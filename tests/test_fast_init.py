@@ -89,3 +89,24 @@ def test_the_trusted_maker_makes_what_the_checked_init_makes_without_the_check__
     assert unchecked.number == 1  # not turned into 1.0: the values are taken as given
     with pytest.raises(sk.ValidationError, match="must be a number"):
         UsageFact(**at, metric="m", record_kind="company", record_id="c", company_id="c", period=NOW.date(), value="x")  # type: ignore[arg-type]
+
+
+def test_trusted_construction_makes_what_init_makes_without_the_check__SEC_05() -> None:
+    """The makers for values the library made itself (recompute's snapshots and next
+    versions) give records equal to the checked ones; ``__init__`` still refuses bad values."""
+    from successkit.records import Company, ScoreSnapshot
+    from successkit.records.fast_init import trusted_evolve, trusted_maker
+
+    when: dict[str, Any] = {"created_at": NOW, "updated_at": NOW, "created_by": None}
+    values: dict[str, Any] = dict(
+        id="s1", **when, record_kind="company", record_id="c1", scorecard="standard",
+        period=NOW.date(), score=61.5, grade="Yellow", measures={"nps": {"raw": 40, "score": 70.0, "na": False}},
+    )  # fmt: skip
+    assert trusted_maker(ScoreSnapshot)(**values) == ScoreSnapshot(**values)
+    company = Company(name="Acme", arr=10.0, fields={"tier": "gold"}, **when)
+    changes: dict[str, Any] = {"health_score": 61.5, "score_grade": "Yellow", "version": 2}
+    evolved = trusted_evolve(company, **changes)
+    assert evolved == attrs.evolve(company, **changes) and evolved is not company
+    assert company.version == 1 and company.health_score is None
+    with pytest.raises(sk.ValidationError, match="SEC_05"):
+        ScoreSnapshot(**{**values, "measures": {"nps": {"raw": float("nan")}}})

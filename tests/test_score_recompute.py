@@ -92,6 +92,7 @@ def test_recompute_is_one_transaction_a_fault_at_any_write_changes_nothing__SCOR
 
 
 def test_recompute_storage_calls_are_the_same_for_10_and_300_companies__SCORE_11(open_kit: Any) -> None:
+    """A recompute that scores, snapshots, updates and writes history makes the same calls whatever N."""
     calls = []
     for n in (10, 300):
         kit = open_kit(at="memory://")
@@ -108,11 +109,16 @@ def test_recompute_storage_calls_are_the_same_for_10_and_300_companies__SCORE_11
             world.risk(c)
         kit.scorecards.override(companies[0], 1, reason="r", expires_on=TODAY)
         kit.scorecards.recompute()
+        for c in companies[1::5]:  # scores that change: their history is written too (HIST_01)
+            kit.scorecards.set_value(c, "sentiment", 5)
         kit.store.stats.reset()
         run = kit.scorecards.recompute(today=TODAY + timedelta(days=1))
         calls.append(dict(kit.store.stats.calls))
         assert run.scored == n + 3
+        changed = kit.store.count(kit.bind("attribute_change", sk.Query([("attribute", "=", "health_score")])))
+        assert changed > n + 3  # every company once on the first run, and the changed ones again
     assert calls[0] == calls[1]
+    assert calls[0]["insert_many"] == 2  # the snapshots, and the history of the changed scores
     assert sum(calls[0].values()) <= 12, calls[0]
 
 

@@ -404,13 +404,13 @@ class GuardedStore:
         _check_guarded(self, [record], replacing=True)
         return _inner(self).update(record, expected_version)
 
-    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+    def update_many(self, items: Sequence[tuple[Any, int]], *, fields: Sequence[str] | None = None) -> None:
         try:
             records = [r for r, _ in items]
         except (TypeError, ValueError):
             raise ValidationError("update_many takes (record, expected version) pairs", value=items) from None
         _check_guarded(self, records, replacing=True)
-        _inner(self).update_many(items)
+        _inner(self).update_many(items, fields=fields)
 
     def delete(self, kind: str, id: str) -> None:
         _check_guarded_delete(self, kind, [id])

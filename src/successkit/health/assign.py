@@ -26,12 +26,11 @@ from successkit.records import Company, Measure, Relationship, Scorecard, ScoreO
 from successkit.records.checks import plain_text
 
 from .conditions import bind_stored
-from .sources import ReadContext, Reading, read_all
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["CardSet", "arrange", "load_cards", "overrides_of", "readings_by_record", "scoring_moment", "target_record"]
+__all__ = ["CardSet", "arrange", "load_cards", "overrides_of", "scoring_moment", "target_record"]
 
 
 @attrs.frozen(eq=False)
@@ -106,15 +105,6 @@ def target_record(kit: Kit, record: Any) -> Company | Relationship:
         raise NotFound("company or relationship", record)
     hit: Company | Relationship = found[0]
     return hit
-
-
-def readings_by_record(ctx: ReadContext, measures: Sequence[Measure]) -> dict[str, dict[str, Reading]]:
-    """Readings of ``measures`` for the context's records: record id -> measure key -> reading."""
-    out: dict[str, dict[str, Reading]] = {}
-    for key, by_record in read_all(ctx, measures).items():
-        for rid, reading in by_record.items():
-            out.setdefault(rid, {})[key] = reading
-    return out
 
 
 def overrides_of(kit: Kit, target: str, ids: Sequence[str] | None) -> dict[str, dict[str | None, ScoreOverride]]:

@@ -1,30 +1,31 @@
 """One record's score with its breakdown (SCORE_03-SCORE_05, SCORE_09), from
 readings already made: pure, no storage.  Recompute and ``explain`` both score
-through :func:`score_record`, so what ``explain`` shows is what recompute stores.
+through :meth:`successkit.health.plan.CardPlan.score`, and the breakdown is built from what it
+gave, so what ``explain`` shows is what recompute stores.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import attrs
 
 from successkit.records import Measure, Scorecard, ScoreOverride
 
-from .formula import MeasureInput, compute
-from .mapping import OUTSIDE_BAND, is_number, map_value
-from .schemes import band_of
-from .sources import SOURCE_TYPES, Reading
+from .formula import detail
+from .mapping import is_number
+from .plan import RollupPart, Scored, plan_of
+from .sources import Reading
 
-__all__ = ["MeasureExplanation", "RollupPart", "ScoreExplanation", "json_raw", "score_record"]
+__all__ = ["MeasureExplanation", "RollupPart", "ScoreExplanation", "explanation", "json_raw", "score_record"]
 
 
 def json_raw(value: Any) -> Any:
     """A raw value as a snapshot keeps it: numbers and text as they are, else None."""
-    if isinstance(value, str) or is_number(value):
+    if type(value) is str or isinstance(value, str) or is_number(value):
         return value
     return None
 
@@ -50,23 +51,6 @@ class MeasureExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """The breakdown as a JSON-ready dict."""
-        return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
-
-
-@attrs.frozen
-class RollupPart:
-    """A child company or relationship a parent's score rolls up from (SCORE_08):
-    its score (None: left out), ARR, and ``weight``, its share of the roll-up."""
-
-    record_kind: str
-    record_id: str
-    name: str
-    score: float | None
-    arr: float | None
-    weight: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The part as a JSON-ready dict."""
         return {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
 
 
@@ -153,35 +137,34 @@ def _show(value: Any) -> str:
     return "" if value is None else f"{value:g}" if is_number(value) else str(value)
 
 
-def _active(override: ScoreOverride | None, today: date) -> ScoreOverride | None:
-    """The override while it holds: through its expiry date (SCORE_09)."""
-    return override if override is not None and override.expires_on >= today else None
-
-
-def _measure_input(
-    entry: Mapping[str, Any],
-    measure: Measure | None,
-    reading: Reading | None,
-    override: ScoreOverride | None,
-    today: date,
-) -> tuple[MeasureInput, Any]:
-    """The formula's input for one measure of the scorecard, with the raw value read."""
-    key, weight, group = entry["measure"], float(entry["weight"]), entry.get("group")
-    raw = None if reading is None else reading.raw
-    if override is not None:
-        return MeasureInput(key, weight, group, override.value, f"overridden until {override.expires_on}"), raw
-    if measure is None:
-        return MeasureInput(key, weight, group, None, "no such measure"), raw
-    if reading is None:
-        return MeasureInput(key, weight, group, None, "no value"), raw
-    stale = measure.staleness_days
-    if stale is not None and reading.as_of is not None and (today - reading.as_of).days > stale:
-        since = reading.as_of + timedelta(days=stale + 1)
-        return MeasureInput(key, weight, group, None, f"stale since {since.isoformat()}"), raw
-    source = SOURCE_TYPES.get(measure.source.get("type", ""))
-    mapping = measure.source.get("map") if source is not None and source.mapped else None
-    score, why = map_value(mapping, reading.value)
-    return MeasureInput(key, weight, group, score, why, no_effect=why == OUTSIDE_BAND), raw
+def explanation(scored: Scored, as_of: date) -> ScoreExplanation:
+    """The breakdown of a score :meth:`CardPlan.score` gave (SCORE_05)."""
+    plan = scored.plan
+    result = detail(plan.shape, plan.keys, scored.found)
+    out = []
+    for slot, raw, (score, why, _), res in zip(plan.slots, scored.raws, scored.inputs, result.measures, strict=True):
+        if score is None and res.value is not None:
+            why = f"{why}; counted as {res.value:g} (fixed NA value)"
+        label = slot.measure.label if slot.measure is not None else slot.key
+        out.append(
+            MeasureExplanation(
+                slot.key,
+                label,
+                slot.group,
+                raw,
+                score,
+                score is None,
+                why,
+                slot.weight,
+                res.effective_weight,
+                res.contribution,
+            )
+        )
+    return ScoreExplanation(
+        scored.record_kind, scored.record_id, plan.card.key, scored.score, grade=scored.grade, colour=scored.colour,
+        computed=scored.computed, overridden_until=scored.overridden_until, why=scored.why, measures=tuple(out),
+        as_of=as_of, rollup=scored.rollup, rollup_method=scored.rollup_method,
+    )  # fmt: skip
 
 
 def score_record(
@@ -195,50 +178,6 @@ def score_record(
 ) -> ScoreExplanation:
     """One record's score on ``card`` from its readings (measure key -> reading)
     and overrides (measure key, or None for the whole score, -> override)."""
-    inputs: list[MeasureInput] = []
-    raws: list[Any] = []
-    for entry in card.measures:
-        key = entry["measure"]
-        made, raw = _measure_input(
-            entry, measures.get(key), readings.get(key), _active(overrides.get(key), today), today
-        )
-        inputs.append(made)
-        raws.append(raw)
-    result = compute(inputs, card.groups, na_policy=card.na_policy, na_value=card.na_value)
-    explained = _explained(card, measures, inputs, raws, result.measures)
-    whole = _active(overrides.get(None), today)
-    score, why, until = result.score, None if result.score is not None else "every measure is NA", None
-    if whole is not None:
-        score, why, until = whole.value, f"overridden until {whole.expires_on}", whole.expires_on
-    band = band_of(card.scheme, score)
-    return ScoreExplanation(
-        record_kind, record_id, card.key, score,
-        grade=None if band is None else band.label, colour=None if band is None else band.colour,
-        computed=result.score, overridden_until=until, why=why, measures=explained, as_of=today,
-    )  # fmt: skip
-
-
-def _explained(
-    card: Scorecard, measures: Mapping[str, Measure], inputs: Sequence[MeasureInput], raws: Sequence[Any], results: Any
-) -> tuple[MeasureExplanation, ...]:
-    out = []
-    for made, raw, res in zip(inputs, raws, results, strict=True):
-        measure = measures.get(made.key)
-        why = made.why
-        if made.score is None and res.value is not None:
-            why = f"{why}; counted as {res.value:g} (fixed NA value)"
-        out.append(
-            MeasureExplanation(
-                made.key,
-                measure.label if measure is not None else made.key,
-                made.group,
-                raw,
-                made.score,
-                made.score is None,
-                why,
-                made.weight,
-                res.effective_weight,
-                res.contribution,
-            )
-        )
-    return tuple(out)
+    plan = plan_of(card, measures)
+    scored = plan.score(record_kind, record_id, [readings.get(k) for k in plan.keys], overrides, today)
+    return explanation(scored, today)

@@ -25,7 +25,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["COMBINES", "FormulaResult", "GroupResult", "MeasureInput", "MeasureResult", "compute"]
+__all__ = [
+    "COMBINES", "Evaluation", "FormulaResult", "GroupResult", "Layout", "MeasureInput", "MeasureResult", "compute",
+    "detail", "evaluate", "layout", "na_fill",
+]  # fmt: skip
+
+#: What :func:`evaluate` finds: the score, the values counted, each group's score,
+#: each measure's share within its group, the total weight of the groups with a score.
+Evaluation = tuple[float | None, list[float | None], list[float | None], list[float], float]
 
 #: How a group combines its measures (SCORE_04).
 COMBINES = ("mean", "min", "max")
@@ -78,6 +85,71 @@ def _implicit(key: str) -> str:
     return f"\x00{key}"  # no group key holds NUL: never clashes with a declared group
 
 
+@attrs.frozen(eq=False)
+class Layout:
+    """The shape of a scorecard's formula, the same for every record: each
+    measure's ``weight``, its group (``slot``, an index into ``groups``) and its
+    weight within that group (``inner``); each group's key, weight, combine and
+    member indices, in the order of first appearance."""
+
+    weights: tuple[float, ...]
+    slot: tuple[int, ...]
+    inner: tuple[float, ...]
+    groups: tuple[tuple[str, float, str, tuple[int, ...]], ...]
+
+
+def layout(measures: Sequence[tuple[str, float, str | None]], groups: Sequence[Mapping[str, Any]] = ()) -> Layout:
+    """The layout of measures given as (key, weight, group key or None)."""
+    declared = {g["key"]: g for g in groups}
+    index: dict[str, int] = {}
+    shape: list[list[Any]] = []
+    slot, inner = [], []
+    for i, (key, weight, group) in enumerate(measures):
+        if group is not None and group in declared:
+            gkey, w = group, float(weight)
+            head = (float(declared[group]["weight"]), declared[group].get("combine", "mean"))
+        else:
+            gkey, w, head = _implicit(key), 1.0 if weight > 0 else 0.0, (float(weight), "mean")
+        if gkey not in index:
+            index[gkey] = len(shape)
+            shape.append([gkey, *head, []])
+        shape[index[gkey]][1:3] = head
+        shape[index[gkey]][3].append(i)
+        slot.append(index[gkey])
+        inner.append(w)
+    return Layout(
+        tuple(float(w) for _, w, _ in measures), tuple(slot), tuple(inner),
+        tuple((k, w, how, tuple(members)) for k, w, how, members in shape),
+    )  # fmt: skip
+
+
+def na_fill(na_policy: str, na_value: float | None) -> float | None:
+    """The value an NA measure counts for: the NA value under the fixed policy, else None (left out)."""
+    return float(na_value) if na_policy == "fixed" and na_value is not None else None
+
+
+def evaluate(
+    shape: Layout, scores: Sequence[float | None], no_effect: Sequence[bool], fill: float | None
+) -> Evaluation:
+    """The score of one record's measure ``scores`` on ``shape`` (see the module
+    docstring), with the values counted, each group's score, each measure's
+    share within its group and the total weight of the groups with a score."""
+    values: list[float | None] = list(scores)
+    if fill is not None:
+        values = [fill if s is None and not ne else s for s, ne in zip(scores, no_effect, strict=True)]
+    shares = [0.0] * len(values)
+    inner = shape.inner
+    group_scores = [_group(members, inner, values, how, shares) for _, _, how, members in shape.groups]
+    total: float = 0
+    score: float | None = None
+    if any(s is not None for s in scores):
+        valued = [(g[1], s) for g, s in zip(shape.groups, group_scores, strict=True) if s is not None and g[1] > 0]
+        total = sum(w for w, _ in valued)
+        if total > 0:  # weights normalised first: tiny weights stay exact
+            score = round(sum(w / total * (s or 0.0) for w, s in valued), 2)
+    return score, values, group_scores, shares, total
+
+
 def compute(
     inputs: Sequence[MeasureInput],
     groups: Sequence[Mapping[str, Any]] = (),
@@ -86,62 +158,55 @@ def compute(
     na_value: float | None = None,
 ) -> FormulaResult:
     """The score of one record (see the module docstring for the formulas)."""
-    values: dict[str, float | None] = {}
-    for m in inputs:
-        if m.score is None and na_policy == "fixed" and na_value is not None and not m.no_effect:
-            values[m.key] = float(na_value)
-        else:
-            values[m.key] = m.score
-    declared = {g["key"]: g for g in groups}
-    members: dict[str, list[tuple[MeasureInput, float]]] = {}
-    weights: dict[str, float] = {}
-    combine: dict[str, str] = {}
-    for m in inputs:
-        if m.group is not None and m.group in declared:
-            key, inner = m.group, float(m.weight)
-            weights[key] = float(declared[key]["weight"])
-            combine[key] = declared[key].get("combine", "mean")
-        else:
-            key, inner = _implicit(m.key), 1.0 if m.weight > 0 else 0.0
-            weights[key], combine[key] = float(m.weight), "mean"
-        members.setdefault(key, []).append((m, inner))
-    shares: dict[str, float] = {}  # measure key -> share within its group
-    group_scores: dict[str, float | None] = {}
-    for key, items in members.items():
-        group_scores[key] = _group(items, values, combine[key], shares)
-    valued = [k for k, s in group_scores.items() if s is not None and weights[k] > 0]
-    total = sum(weights[k] for k in valued)
-    any_value = any(m.score is not None for m in inputs)
-    score: float | None = None
-    if any_value and total > 0:  # weights normalised first: tiny weights stay exact
-        score = round(sum(weights[k] / total * (group_scores[k] or 0.0) for k in valued), 2)
-    group_share = {k: (weights[k] / total if k in valued and score is not None else 0.0) for k in members}
+    shape = layout([(m.key, m.weight, m.group) for m in inputs], groups)
+    found = evaluate(shape, [m.score for m in inputs], [m.no_effect for m in inputs], na_fill(na_policy, na_value))
+    return detail(shape, [m.key for m in inputs], found)
+
+
+def detail(
+    shape: Layout,
+    keys: Sequence[str],
+    found: Evaluation,
+) -> FormulaResult:
+    """The share of every measure (by ``keys``) and group in a score :func:`evaluate` found."""
+    score, values, group_scores, shares, total = found
+    share = [(g[1] / total if s is not None and g[1] > 0 and score is not None else 0.0)
+             for g, s in zip(shape.groups, group_scores, strict=True)]  # fmt: skip
     measures = []
-    for m in inputs:
-        key = m.group if m.group is not None and m.group in declared else _implicit(m.key)
-        eff = group_share[key] * shares.get(m.key, 0.0)
-        value = values[m.key]
-        measures.append(MeasureResult(m.key, value, eff, eff * value if value is not None else 0.0))
+    for i, key in enumerate(keys):
+        eff, value = share[shape.slot[i]] * shares[i], values[i]
+        measures.append(MeasureResult(key, value, eff, eff * value if value is not None else 0.0))
     return FormulaResult(
         score,
         tuple(measures),
-        tuple(GroupResult(k, group_scores[k], group_share[k]) for k in members if not k.startswith("\x00")),
+        tuple(
+            GroupResult(g[0], s, share[i])
+            for i, (g, s) in enumerate(zip(shape.groups, group_scores, strict=True))
+            if not g[0].startswith("\x00")
+        ),
     )
 
 
 def _group(
-    items: list[tuple[MeasureInput, float]], values: Mapping[str, float | None], how: str, shares: dict[str, float]
+    members: Sequence[int], inner: Sequence[float], values: Sequence[float | None], how: str, shares: list[float]
 ) -> float | None:
     """A group's score, recording each member's share of it in ``shares``."""
-    counted = [(m, w) for m, w in items if w > 0 and values[m.key] is not None]
+    if len(members) == 1:  # the common group of one measure: the same arithmetic, without the lists
+        i = members[0]
+        value = values[i]
+        if not inner[i] > 0 or value is None:
+            return None
+        shares[i] = inner[i] / inner[i] if how == "mean" else 1.0
+        return 0 + shares[i] * (value or 0.0) if how == "mean" else value
+    counted = [i for i in members if inner[i] > 0 and values[i] is not None]
     if not counted:
         return None
     if how == "mean":
-        total = sum(w for _, w in counted)
-        for m, w in counted:
-            shares[m.key] = w / total
-        return sum(shares[m.key] * (values[m.key] or 0.0) for m, _ in counted)
+        total = sum(inner[i] for i in counted)
+        for i in counted:
+            shares[i] = inner[i] / total
+        return sum(shares[i] * (values[i] or 0.0) for i in counted)
     pick = min if how == "min" else max
-    chosen = pick(counted, key=lambda mw: values[mw[0].key] or 0.0)[0]  # the first of equal ones
-    shares[chosen.key] = 1.0
-    return values[chosen.key]
+    chosen = pick(counted, key=lambda i: values[i] or 0.0)  # the first of equal ones
+    shares[chosen] = 1.0
+    return values[chosen]

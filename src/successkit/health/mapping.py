@@ -32,6 +32,9 @@ MAX_THRESHOLDS = 100
 
 def is_number(value: Any) -> bool:
     """A finite int or float (not a boolean)."""
+    t = type(value)
+    if t is float or t is int:
+        return math.isfinite(value)
     return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import attrs
 
@@ -25,11 +25,11 @@ TARGETS = {"company": "company_id", "relationship": "relationship_id"}
 MAX_DAYS = 36_500
 
 
-@attrs.frozen
-class Reading:
+class Reading(NamedTuple):
     """One measure's value for one record: ``raw`` as read (a number, a letter,
     a count), ``value`` the number its mapping reads, ``as_of`` its date for
-    staleness (None: it does not age)."""
+    staleness (None: it does not age).  A named tuple: a scoring pass makes one
+    per record and measure."""
 
     raw: Any
     value: Any

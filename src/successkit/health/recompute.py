@@ -26,13 +26,16 @@ import attrs
 
 from successkit.outcome import Outcome
 from successkit.records import Scorecard, ScoreSnapshot, stable_id
-from successkit.service import evolve, stamp
+from successkit.records.checks import plain_text
+from successkit.records.fast_init import trusted_evolve, trusted_maker
+from successkit.service import stamp
 from successkit.signals.history import record_changes
 
 from .assign import load_cards, scoring_moment
 from .checks import check_target
-from .explain import ScoreExplanation, json_raw
+from .explain import json_raw
 from .history import period_start
+from .plan import Scored
 from .scoring import read_scoring
 
 if TYPE_CHECKING:
@@ -97,10 +100,19 @@ def trend_of(score: float | None, previous: float | None, tolerance: float) -> s
     return "up" if score > previous else "down"
 
 
-def _snapshot(card: Scorecard, e: ScoreExplanation, period: date, when: dict[str, Any]) -> ScoreSnapshot:
-    measures = {m.key: {"raw": json_raw(m.raw), "score": m.score, "na": m.na} for m in e.measures}
-    return ScoreSnapshot(
-        id=snapshot_id(e.record_kind, e.record_id, period), **when, record_kind=e.record_kind,
+def _snapshot(card: Scorecard, e: Scored, sid: str, period: date, when: dict[str, Any]) -> ScoreSnapshot:
+    measures = {
+        k: {"raw": json_raw(raw), "score": i[0], "na": i[0] is None}
+        for k, raw, i in zip(e.plan.keys, e.raws, e.inputs, strict=True)
+    }
+    # Every value here was made by scoring (keys checked when the measures were
+    # saved, scores 0-100 floats, raws finite numbers or text), so the snapshot
+    # skips the check that walks its JSON, unless some raw text (a plugin's) is
+    # not plain: then the check refuses it, as it would any record (SEC_05).
+    plain = all(type(raw) is not str or plain_text(raw) for raw in e.raws)
+    make = trusted_maker(ScoreSnapshot) if plain else ScoreSnapshot
+    return make(
+        id=sid, **when, record_kind=e.record_kind,
         record_id=e.record_id, scorecard=card.key, period=period, score=e.score, grade=e.grade, measures=measures,
     )  # fmt: skip
 
@@ -116,9 +128,10 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
         scored = [r for r in records if assigned[r.id] is not None]
         explained = reads.score_all()
         periods = {c.key: period_start(day, c.period) for c in used}
-        ids = [snapshot_id(kind, r.id, periods[c.key]) for r in scored if (c := assigned[r.id]) is not None]
-        existing = {s.id for s in kit.store.get_many("score_snapshot", ids)}
+        ids = {r.id: snapshot_id(kind, r.id, periods[c.key]) for r in scored if (c := assigned[r.id]) is not None}
+        existing = {s.id for s in kit.store.get_many("score_snapshot", list(ids.values()))}
         when = stamp(kit)
+        moment = when["updated_at"]
         snapshots, updates, changes, befores = [], [], [], []
         counts = {"scored": 0, "na": 0, "unscored": 0}
         for r in records:
@@ -132,20 +145,20 @@ def recompute(kit: Kit, target: Any = "company", *, today: Any = None) -> ScoreR
                 e = explained[r.id]
                 counts["scored" if e.score is not None else "na"] += 1
                 period = periods[card.key]
-                snapshots.append(_snapshot(card, e, period, when))
-                previous = r.score_previous if snapshot_id(kind, r.id, period) in existing else r.health_score
+                snapshots.append(_snapshot(card, e, ids[r.id], period, when))
+                previous = r.score_previous if ids[r.id] in existing else r.health_score
                 new = {
                     "health_score": e.score, "score_grade": e.grade, "score_previous": previous,
                     "score_trend": trend_of(e.score, previous, card.trend_tolerance), "scorecard": card.key,
                 }  # fmt: skip
             if any(getattr(r, f) != v for f, v in new.items()):
-                updates.append((evolve(kit, r, **new), r.version))
+                updates.append((trusted_evolve(r, **new, version=r.version + 1, updated_at=moment), r.version))
                 befores.append(r)
                 if r.score_grade != new["score_grade"]:
                     changes.append(GradeChange(r.id, r.score_grade, new["score_grade"]))
         kit.store.delete_many("score_snapshot", sorted(existing))
         kit.store.insert_many(snapshots)
-        kit.store.update_many(updates)
+        kit.store.update_many(updates, fields=SCORE_FIELDS)  # the other fields are as read
         record_changes(kit, [(b, u) for b, (u, _) in zip(befores, updates, strict=True)])  # HIST_01
         kit.notifications.grades_changed([u for u, _ in updates], changes)  # NOTIF_05
     return ScoreRun(

@@ -24,7 +24,7 @@ import attrs
 
 from successkit.records import Company, Relationship, Scorecard
 
-from .explain import RollupPart, ScoreExplanation
+from .plan import RollupPart, Scored
 from .schemes import band_of
 
 __all__ = ["combine", "roll_up"]
@@ -57,11 +57,11 @@ def _depth(company: Company, by_id: Mapping[str, Company]) -> int:
 
 
 def roll_up(
-    explained: Mapping[str, ScoreExplanation],
+    explained: Mapping[str, Scored],
     cards: Mapping[str, Scorecard | None],
     companies: Sequence[Company],
     relationships: Sequence[Relationship],
-) -> dict[str, ScoreExplanation]:
+) -> dict[str, Scored]:
     """``explained`` (company id -> its own score) with every company whose
     scorecard rolls up scored from its parts, deepest first."""
     by_id = {c.id: c for c in companies}
@@ -89,14 +89,14 @@ def roll_up(
     return out
 
 
-def _score_of(company: Company, explained: Mapping[str, ScoreExplanation]) -> float | None:
+def _score_of(company: Company, explained: Mapping[str, Scored]) -> float | None:
     """A child's score: as scored in this pass, else one set by hand (never scored by a scorecard)."""
     if company.id in explained:
         return explained[company.id].score
     return company.health_score if company.scorecard is None else None
 
 
-def _rolled(own: ScoreExplanation, card: Scorecard, parts: Sequence[RollupPart]) -> ScoreExplanation:
+def _rolled(own: Scored, card: Scorecard, parts: Sequence[RollupPart]) -> Scored:
     score, weighed = combine(card.rollup or "mean", parts)
     if score is None:
         return attrs.evolve(own, rollup=weighed, rollup_method=card.rollup)

@@ -23,7 +23,10 @@ from successkit.errors import RuleViolation
 
 from .mapping import is_number
 
-__all__ = ["DEFAULT_GRADES", "DEFAULT_NUMERIC", "MAX_RANGES", "Band", "band_of", "check_scheme", "grade_value"]
+__all__ = [
+    "DEFAULT_GRADES", "DEFAULT_NUMERIC", "MAX_RANGES", "Band", "band_index", "band_of", "bands", "check_scheme",
+    "grade_value",
+]  # fmt: skip
 
 #: At most this many ranges in a scheme (SCORE_01).
 MAX_RANGES = 12
@@ -139,15 +142,26 @@ def _check_cover(ranges: list[dict[str, Any]]) -> None:
             raise _bad(f"{before['label']!r} and {after['label']!r} overlap", [before["high"], after["low"]])
 
 
-def band_of(scheme: Mapping[str, Any], score: float | None) -> Band | None:
-    """The range ``score`` falls in (None for an NA score)."""
+def band_index(scheme: Mapping[str, Any], score: float | None) -> int | None:
+    """The position in ``scheme["ranges"]`` of the range ``score`` falls in (None for an NA score)."""
     if score is None:
         return None
-    for r in scheme["ranges"]:
+    ranges = scheme["ranges"]
+    for i, r in enumerate(ranges):
         if score < r["high"] or (score == r["high"] and r["high_inclusive"]):
-            return Band(r["label"], r["colour"])
-    last = scheme["ranges"][-1]
-    return Band(last["label"], last["colour"])
+            return i
+    return len(ranges) - 1
+
+
+def bands(scheme: Mapping[str, Any]) -> tuple[Band, ...]:
+    """Every range of ``scheme`` as a :class:`Band`, in order."""
+    return tuple(Band(r["label"], r["colour"]) for r in scheme["ranges"])
+
+
+def band_of(scheme: Mapping[str, Any], score: float | None) -> Band | None:
+    """The range ``score`` falls in (None for an NA score)."""
+    i = band_index(scheme, score)
+    return None if i is None else bands(scheme)[i]
 
 
 def grade_value(scheme: Mapping[str, Any], letter: Any, *, rule: str = "SCORE_01") -> float:

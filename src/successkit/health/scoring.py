@@ -4,7 +4,8 @@ measure the scorecards use (a bounded number of calls per source type), the
 overrides (one query) and, when a company scorecard rolls up, the
 relationships (one query, SCORE_08).  Recompute scores with the stored scorecards; a preview
 scores the same reads with the stored and the changed ones, so both go through
-the same reads and the same pure formula (:func:`score_record`).
+the same reads and the same pure formula (:meth:`successkit.health.plan.CardPlan.score`, one plan
+per scorecard).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import attrs
 from successkit.query.language import Query
 from successkit.records import Measure, Relationship, Scorecard, ScoreOverride
 
-from .assign import CardSet, load_cards, overrides_of, readings_by_record
-from .explain import ScoreExplanation, score_record
+from .assign import CardSet, load_cards, overrides_of
+from .explain import ScoreExplanation, explanation
+from .plan import CardPlan, Scored, plan_of
 from .rollup import roll_up
-from .sources import ReadContext, Reading
+from .sources import ReadContext, Reading, read_all
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -32,7 +34,8 @@ __all__ = ["Scoring", "explain_one", "read_scoring"]
 @attrs.frozen(eq=False)
 class Scoring:
     """The reads of one scoring pass: every record of ``kind`` (by id), and
-    ``assigned[i]`` the scorecard of each record in the ``i``-th card set."""
+    ``assigned[i]`` the scorecard of each record in the ``i``-th card set;
+    ``readings`` by measure key, then record id."""
 
     kind: str
     day: date
@@ -42,19 +45,33 @@ class Scoring:
     readings: Mapping[str, Mapping[str, Reading]]
     overrides: Mapping[str, Mapping[str | None, ScoreOverride]]
     relationships: Sequence[Relationship] = ()
+    plans: dict[int, CardPlan] = attrs.field(factory=dict, init=False)
 
-    def score(self, card: Scorecard, record_id: str) -> ScoreExplanation:
-        """The record's own score on ``card`` from the reads (pure)."""
-        return score_record(
-            card, self.measures, self.kind, record_id,
-            self.readings.get(record_id, {}), self.overrides.get(record_id, {}), self.day,
-        )  # fmt: skip
+    def plan(self, card: Scorecard) -> CardPlan:
+        """The plan of ``card`` with this pass's measures, made once."""
+        found = self.plans.get(id(card))
+        if found is None or found.card is not card:
+            found = self.plans[id(card)] = plan_of(card, self.measures)
+        return found
 
-    def score_all(self, i: int = 0) -> dict[str, ScoreExplanation]:
+    def score_all(self, i: int = 0) -> dict[str, Scored]:
         """Every record's score with its scorecard in the ``i``-th card set, parent
         companies rolled up from their parts (SCORE_08), pure."""
         cards = self.assigned[i]
-        own = {r.id: self.score(c, r.id) for r in self.records if (c := cards[r.id]) is not None}
+        own: dict[str, Scored] = {}
+        kind, day, overrides = self.kind, self.day, self.overrides
+        empty: dict[Any, Any] = {}
+        columns: dict[int, list[Mapping[str, Reading]]] = {}
+        for r in self.records:
+            card = cards[r.id]
+            if card is None:
+                continue
+            plan = self.plan(card)
+            cols = columns.get(id(plan))
+            if cols is None:
+                cols = columns[id(plan)] = [self.readings.get(k, empty) for k in plan.keys]
+            rid = r.id
+            own[rid] = plan.score(kind, rid, [c.get(rid) for c in cols], overrides.get(rid, empty), day)
         if self.kind != "company" or not any(c is not None and c.rollup for c in cards.values()):
             return own
         return roll_up(own, cards, self.records, self.relationships)
@@ -72,7 +89,7 @@ def read_scoring(kit: Kit, kind: str, day: date, now: datetime, cardsets: Sequen
     readings: dict[str, dict[str, Reading]] = {}
     overrides: dict[str, dict[str | None, ScoreOverride]] = {}
     if scored:
-        readings = readings_by_record(ReadContext(kit, kind, scored, True, now), cardsets[0].measures_of(used))
+        readings = read_all(ReadContext(kit, kind, scored, True, now), cardsets[0].measures_of(used))
         overrides = overrides_of(kit, kind, None)
     relationships: list[Relationship] = []
     if kind == "company" and any(c.rollup for c in used):  # SCORE_08: the relationships' stored scores
@@ -97,7 +114,7 @@ def explain_one(kit: Kit, found: Any, day: date, now: datetime) -> ScoreExplanat
     assigned = {r.id: cards.card_for(r) for r in records}
     used = list({c.key: c for c in assigned.values() if c is not None}.values())
     scored = [r for r in records if assigned[r.id] is not None]
-    readings = readings_by_record(ReadContext(kit, kind, scored, False, now), cards.measures_of(used))
+    readings = read_all(ReadContext(kit, kind, scored, False, now), cards.measures_of(used))
     overrides = overrides_of(kit, kind, [r.id for r in scored])
     reads = Scoring(kind, day, records, [assigned], cards.measures, readings, overrides, relationships)
-    return reads.score_all()[found.id]
+    return explanation(reads.score_all()[found.id], day)

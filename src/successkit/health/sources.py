@@ -12,6 +12,7 @@ entry in :data:`SOURCE_TYPES`, with nothing else to change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -89,7 +90,13 @@ class FieldSource(SourceType):
         for m in measures:
             field = _number_field(ctx.kit, ctx.target, m.source["field"])
             got: dict[str, Reading] = {}
-            if field is not None:
+            if field is not None and not field.custom:  # a number column: its value is its storage form
+                get = attrgetter(field.name)
+                for r in ctx.records:
+                    v = get(r)
+                    if v is not None:
+                        got[r.id] = Reading(v, v)
+            elif field is not None:
                 for r in ctx.records:
                     v = value_of(r, field)
                     if v is not None:
@@ -155,7 +162,8 @@ class CountSource(SourceType):
             bound = bind_stored(kit, s["kind"], s, ctx.now, extra)
             group = bind_group(key, kit.store.schema(s["kind"]), {})
             counts = dict(kit.store.group_counts(bound, group))
-            out[m.key] = {r.id: Reading(counts.get(r.id, 0), counts.get(r.id, 0)) for r in ctx.records}
+            made = {c: Reading(c, c) for c in {*counts.values(), 0}}  # few distinct counts: one reading each
+            out[m.key] = {r.id: made[counts.get(r.id, 0)] for r in ctx.records}
         return out
 
 

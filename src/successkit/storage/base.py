@@ -23,6 +23,7 @@ from successkit.errors import ConflictError, NotFound, QueryError, StorageError,
 from successkit.query.aggregate import BoundMeasure, aggregate_records
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
+from successkit.records.fast_init import trusted_evolve
 
 from .progress import ProgressSpec, Reference, Tally, check_kind
 
@@ -54,6 +55,9 @@ class Store(abc.ABC):
 
     #: The URL scheme(s) this backend serves, for messages.
     scheme: str = ""
+    #: Whether ``_update_many`` writes only the ``fields`` it is given; a backend
+    #: without gets whole records, the stored ones with those fields replaced.
+    partial_updates: bool = False
 
     def __init__(self, classes: Iterable[type[Any]]) -> None:
         self.schemas: dict[str, KindSchema] = {}
@@ -232,11 +236,16 @@ class Store(abc.ABC):
         self.update_many([(record, expected_version)])
         return record
 
-    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
+    def update_many(self, items: Sequence[tuple[Any, int]], *, fields: Sequence[str] | None = None) -> None:
         """Replace several records, each only if its stored version is the one
-        expected; any stale one raises :class:`ConflictError` and writes nothing."""
+        expected; any stale one raises :class:`ConflictError` and writes nothing.
+        With ``fields`` (names of the kinds' columns), only those fields of each
+        record are written, with its ``version`` and ``updated_at``; the others
+        keep their stored values (the SQL backends then touch only the indexes of those)."""
         if not items:
             return
+        if fields is not None:
+            fields = _written_fields(fields)
         groups: dict[str, list[tuple[Any, int]]] = {}
         seen: set[tuple[type[Any], str]] = set()
         for record, expected in items:
@@ -251,7 +260,17 @@ class Store(abc.ABC):
         with self.transaction():
             for kind, rows in groups.items():
                 self._write("update_many")
-                stale = self._update_many(self.schemas[kind], rows)
+                schema = self.schemas[kind]
+                if fields is not None and not set(fields) <= set(schema.names):
+                    unknown = sorted(set(fields) - set(schema.names))[0]
+                    raise ValidationError(f"{kind} has no field to update named {unknown!r}", value=unknown)
+                if fields is not None and not self.partial_updates:
+                    rows = self._merged(schema, rows, fields)
+                    stale = self._update_many(schema, rows)
+                elif fields is not None:
+                    stale = self._update_many(schema, rows, fields)
+                else:
+                    stale = self._update_many(schema, rows)
                 if stale:
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
@@ -406,9 +425,21 @@ class Store(abc.ABC):
     def _insert_many(self, schema: KindSchema, records: list[Any]) -> None:
         """Insert new records; an existing id raises :class:`ConflictError`."""
 
+    def _merged(self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...]) -> list[Any]:
+        """For a backend without partial updates: each stored record with only ``fields`` taken from the new one."""
+        stored = {r.id: r for r in self._get_many(schema, [r.id for r, _ in items])}
+        return [
+            (trusted_evolve(stored[r.id], **{f: getattr(r, f) for f in fields}) if r.id in stored else r, v)
+            for r, v in items
+        ]
+
     @abc.abstractmethod
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
-        """Replace records whose stored version matches; return the ids that did not."""
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
+        """Replace records whose stored version matches; return the ids that did
+        not.  ``fields`` is given only to a backend whose ``partial_updates`` is
+        true: write only those columns (they include ``version`` and ``updated_at``)."""
 
     @abc.abstractmethod
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:
@@ -529,3 +560,13 @@ def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
 def _lookups(ids: Sequence[str]) -> list[str]:
     """Distinct ids worth looking up: an id that is not text, or holds NUL, names nothing."""
     return [i for i in dict.fromkeys(ids) if isinstance(i, str) and "\x00" not in i]
+
+
+def _written_fields(fields: Any) -> tuple[str, ...]:
+    """The fields an update writes: ``version`` and ``updated_at`` always, never ``id``."""
+    if isinstance(fields, (str, bytes)) or not isinstance(fields, Sequence):
+        raise ValidationError("update_many fields is a list of field names", value=fields)
+    names = list(fields)
+    if not all(isinstance(n, str) for n in names) or "id" in names:
+        raise ValidationError("update_many fields are field names other than 'id'", value=fields)
+    return tuple(dict.fromkeys([*names, "version", "updated_at"]))

@@ -166,7 +166,9 @@ class MemoryStore(Store):
             self._put(schema.kind, copy(r))  # the caller's record stays the caller's (SEC_06)
             self._undo.append((schema.kind, r.id, None))
 
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
         table = self._tables[schema.kind]
         stale = [r.id for r, v in items if r.id not in table or table[r.id].version != v]
         if stale:

@@ -78,6 +78,7 @@ class PostgresStore(SQLProgress, Store):
     """Records in PostgreSQL tables, one per record kind."""
 
     scheme = "postgresql"
+    partial_updates = True
 
     def __init__(
         self,
@@ -182,8 +183,8 @@ class PostgresStore(SQLProgress, Store):
     def insert_many(self, records: Sequence[Any]) -> None:
         self._retrying(lambda: super(PostgresStore, self).insert_many(records))
 
-    def update_many(self, items: Sequence[tuple[Any, int]]) -> None:
-        self._retrying(lambda: super(PostgresStore, self).update_many(items))
+    def update_many(self, items: Sequence[tuple[Any, int]], *, fields: Sequence[str] | None = None) -> None:
+        self._retrying(lambda: super(PostgresStore, self).update_many(items, fields=fields))
 
     def delete_many(self, kind: str, ids: Sequence[str]) -> int:
         return self._retrying(lambda: super(PostgresStore, self).delete_many(kind, ids))
@@ -456,8 +457,11 @@ class PostgresStore(SQLProgress, Store):
             for record in records:
                 copy.write_row(to_row(record))
 
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
-        names = [n for n in schema.names if n != "id"]
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
+        names = [n for n in schema.names if n != "id"] if fields is None else list(fields)
+        at = [schema.names.index(n) for n in names]
         sets = ", ".join(f"{quote(n)} = %s" for n in names)
         table = self.dialect.table(schema.kind)
         sql = f'UPDATE {table} SET {sets} WHERE "id" = %s'
@@ -471,7 +475,7 @@ class PostgresStore(SQLProgress, Store):
             )
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
-                rows = [(*row[1:], row[0]) for row in (schema.to_row(r) for r, _ in items)]
+                rows = [(*[row[i] for i in at], row[0]) for row in (schema.to_row(r) for r, _ in items)]
                 with conn.cursor() as cur:
                     cur.executemany(sql, rows)
         return stale

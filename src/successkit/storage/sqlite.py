@@ -204,6 +204,7 @@ class SQLiteStore(SQLProgress, Store):
     """Records in one SQLite file (or ``:memory:``), one table per record kind."""
 
     scheme = "sqlite"
+    partial_updates = True
 
     def __init__(
         self, classes: Iterable[type[Any]], path: str | Path, *, busy_timeout: float = 10.0, synchronous: str = "normal"
@@ -375,13 +376,23 @@ class SQLiteStore(SQLProgress, Store):
         with _translate():
             self._conn.executemany(self._sql[schema.kind].insert, map(schema.to_row, records))
 
-    def _update_many(self, schema: KindSchema, items: list[tuple[Any, int]]) -> list[str]:
+    def _update_many(
+        self, schema: KindSchema, items: list[tuple[Any, int]], fields: tuple[str, ...] | None = None
+    ) -> list[str]:
         statements = self._sql[schema.kind]
+        update = statements.update
+        if fields is not None:
+            at = [schema.names.index(f) for f in fields]
+            sets = ", ".join(f"{quote(f)} = ?" for f in fields)
+            update = f'UPDATE {quote(schema.kind)} SET {sets} WHERE "id" = ? AND "version" = ?'
 
         def rows() -> Iterator[tuple[Any, ...]]:
             for record, expected in items:
                 row = schema.to_row(record)
-                yield (*row[1:], row[0], expected)
+                if fields is None:
+                    yield (*row[1:], row[0], expected)
+                else:
+                    yield (*[row[i] for i in at], row[0], expected)
 
         ids = [r.id for r, _ in items]
         with _translate():
@@ -389,7 +400,7 @@ class SQLiteStore(SQLProgress, Store):
             found = dict(self._conn.execute(statements.versions, (json.dumps(ids),)).fetchall())
             stale = [r.id for r, expected in items if found.get(r.id) != expected]
             if not stale:
-                self._conn.executemany(statements.update, rows())
+                self._conn.executemany(update, rows())
         return stale
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:

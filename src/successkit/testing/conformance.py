@@ -95,6 +95,23 @@ class StoreConformance:
             kit.store.update_many([(new_a, a.version), (new_b, b.version)])
         assert _snapshot(kit) == before
 
+    def test_update_of_some_fields_writes_only_those__STORE_04(self, kit: sk.Kit) -> None:
+        """``update_many(..., fields=...)`` writes those fields, the version and
+        ``updated_at``; every other field keeps its stored value, on every backend."""
+        a, b = _companies(kit, 2)
+        new_a = attrs.evolve(a, name="Not written", health_score=61.5, score_grade="Yellow", version=a.version + 1)
+        new_b = attrs.evolve(b, stage="Not written", health_score=12.0, version=b.version + 1)
+        kit.store.update_many([(new_a, a.version), (new_b, b.version)], fields=["health_score", "score_grade"])
+        got_a, got_b = kit.store.get("company", a.id), kit.store.get("company", b.id)
+        assert (got_a.name, got_a.health_score, got_a.score_grade, got_a.version) == (a.name, 61.5, "Yellow", 2)
+        assert (got_b.stage, got_b.health_score, got_b.version) == (b.stage, 12.0, 2)
+        with pytest.raises(sk.ConflictError):  # the version is still checked
+            kit.store.update_many([(new_a, a.version)], fields=["health_score"])
+        for bad in (["id"], ["no_such_field"], "health_score", [5]):
+            with pytest.raises(sk.ValidationError):
+                kit.store.update_many([(attrs.evolve(got_a, version=3), 2)], fields=bad)  # type: ignore[arg-type]
+        assert kit.store.get("company", a.id) == got_a
+
     def test_update_of_missing_record_is_not_found__STORE_04(self, kit: sk.Kit) -> None:
         c = kit.companies.create("Acme")
         kit.store.delete("company", c.id)
