@@ -20,15 +20,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import successkit as sk
-from measure import Figure, Settings, Side, measure
+from measure import Figure, Settings, Side, Timings, measure
 from successkit.records import Company
 
-__all__ = ["PG_URL", "bench_postgres"]
+__all__ = ["PG_URL", "against_copy", "bench_postgres"]
 
 PG_URL = os.environ.get("SUCCESSKIT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 QUERY_WHERE = [("stage", "=", "Adoption"), ("arr", ">", 5000)]
@@ -78,6 +78,47 @@ def _checkpoint(admin: Any) -> None:
         admin.execute("CHECKPOINT")
 
 
+def against_copy(
+    admin: Any,
+    tables: dict[str, str],
+    names: Sequence[str],
+    tuples: list[tuple[Any, ...]],
+    settings: Settings,
+    side: Side,
+) -> list[Timings]:
+    """Time ``side`` (writing into ``tables["sk"]``) against raw ``COPY`` of ``tuples``
+    into ``tables["raw"]`` (same DDL): both tables emptied, autovacuum off and the
+    previous round's writes flushed before each timed run, and each side's row count
+    checked after it.  Shared by (g) and (v)."""
+    for table in tables.values():
+        admin.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    n = len(tuples)
+    cols = ", ".join(f'"{c}"' for c in names)
+    copy_sql = f"COPY {tables['raw']} ({cols}) FROM STDIN"
+
+    def fresh(_: int) -> None:  # untimed: empty tables, the previous round's writes flushed
+        admin.execute(f"TRUNCATE {tables['sk']}, {tables['raw']}")
+        _checkpoint(admin)
+
+    def via_copy(_: None) -> None:
+        with admin.transaction(), admin.cursor() as cur, cur.copy(copy_sql) as copy:
+            for t in tuples:
+                copy.write_row(t)
+
+    def check(which: str) -> Callable[[None], None]:
+        def finish(_: None) -> None:
+            found = admin.execute(f"SELECT COUNT(*) FROM {tables[which]}").fetchone()
+            assert found is not None and found[0] == n, which
+
+        return finish
+
+    return measure(
+        settings,
+        Side(side.label, side.run, fresh, check("sk")),
+        Side("raw psycopg COPY", via_copy, fresh, check("raw")),
+    )
+
+
 def _insert(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], settings: Settings) -> Figure:
     kit = sk.open(f"{PG_URL}?schema={schemas['sk']}", entry_points=False)
     sk.open(f"{PG_URL}?schema={schemas['raw']}", entry_points=False).close()  # the same DDL for the baseline
@@ -89,38 +130,13 @@ def _insert(admin: Any, schemas: dict[str, str], rows: list[dict[str, Any]], set
         )
         for r in rows
     ]
-    cols = ", ".join(f'"{c}"' for c in schema.names)
     tables = {side: f'{name}."company"' for side, name in schemas.items()}
-    for table in tables.values():
-        admin.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-    n = len(rows)
-
-    def fresh(_: int) -> None:  # untimed: empty tables, the previous round's writes flushed
-        admin.execute(f"TRUNCATE {tables['sk']}, {tables['raw']}")
-        _checkpoint(admin)
-
-    def via_successkit(_: None) -> None:
-        kit.companies.create_many(rows)
-
-    def via_copy(_: None) -> None:
-        with admin.transaction(), admin.cursor() as cur, cur.copy(f"COPY {tables['raw']} ({cols}) FROM STDIN") as copy:
-            for t in tuples:
-                copy.write_row(t)
-
-    def check(side: str) -> Callable[[None], None]:
-        def finish(_: None) -> None:
-            assert admin.execute(f"SELECT COUNT(*) FROM {tables[side]}").fetchone()[0] == n, side
-
-        return finish
-
     try:
-        skt, copy_time = measure(
-            settings,
-            Side("successkit create_many", via_successkit, fresh, check("sk")),
-            Side("raw psycopg COPY", via_copy, fresh, check("raw")),
-        )
+        side = Side("successkit create_many", lambda _: kit.companies.create_many(rows))
+        skt, copy_time = against_copy(admin, tables, schema.names, tuples, settings, side)
     finally:
         kit.close()
+    n = len(rows)
     return Figure(
         f"(g) PostgreSQL create_many {n:,} / raw COPY",
         skt,

@@ -24,7 +24,6 @@ do not grow from round to round.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -33,6 +32,7 @@ from typing import Any
 
 import successkit as sk
 from measure import Figure, Settings, Side, copy_db, measure, remove_db, seal_db
+from pg_figures import against_copy
 from successkit.records import UsageFact
 from successkit.signals.usage import fact_id, percent_change, window_bounds
 
@@ -192,37 +192,9 @@ def bench_ingest_postgres(url: str, n: int, settings: Settings) -> tuple[list[Fi
         rows = _facts(companies, n)
         tuples, names = _tuples(kit, rows)
         tables = {side: f'{name}."usage_fact"' for side, name in schemas.items()}
-        for table in tables.values():
-            admin.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-        cols = ", ".join(f'"{c}"' for c in names)
-
-        def fresh(_: int) -> None:
-            admin.execute(f"TRUNCATE {tables['sk']}, {tables['raw']}")
-            with contextlib.suppress(psycopg.Error):
-                admin.execute("CHECKPOINT")
-
-        def via_ingest(_: None) -> None:
-            kit.usage.ingest(rows)
-
-        copy_sql = f"COPY {tables['raw']} ({cols}) FROM STDIN"
-
-        def via_copy(_: None) -> None:
-            with admin.transaction(), admin.cursor() as cur, cur.copy(copy_sql) as cp:
-                for t in tuples:
-                    cp.write_row(t)
-
-        def check(side: str) -> Callable[[None], None]:
-            def finish(_: None) -> None:
-                found = admin.execute(f"SELECT COUNT(*) FROM {tables[side]}").fetchone()
-                assert found is not None and found[0] == n, side
-
-            return finish
-
         try:
-            ingest, copy = measure(
-                settings,
-                Side("kit.usage.ingest", via_ingest, fresh, check("sk")),
-                Side("raw psycopg COPY", via_copy, fresh, check("raw")),
+            ingest, copy = against_copy(
+                admin, tables, names, tuples, settings, Side("kit.usage.ingest", lambda _: kit.usage.ingest(rows))
             )
         finally:
             kit.close()
