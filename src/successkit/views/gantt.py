@@ -53,7 +53,7 @@ from .gantt_layout import (
 )
 from .gantt_routes import Box, route
 
-__all__ = ["MIN_BAR", "critical_path", "render_svg", "save_png"]
+__all__ = ["MIN_BAR", "Collapse", "check_size", "critical_path", "render_svg", "save_png"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -172,7 +172,6 @@ class _Frame:
     right: float
     body_top: float
     rows: int
-    label_width: int
 
     @property
     def per_day(self) -> float:
@@ -264,7 +263,7 @@ def render_svg(
     out.extend(legend)
     axis_top = top + legend_h + 6
     lo, hi = span(rows, today)
-    frame = _Frame(lo, hi, label_width, width - _RIGHT, axis_top + _AXIS_H, len(shown), label_width)
+    frame = _Frame(lo, hi, label_width, width - _RIGHT, axis_top + _AXIS_H, len(shown))
     scale = axis_scale(lo, hi, frame.per_day, _TICK_SIZE)
     height = frame.body_bottom + 12
     out.append(f"<defs>{_marker('sk-gantt-arrow', GREY)}{_marker('sk-gantt-arrow-critical', CRITICAL[0])}</defs>")
