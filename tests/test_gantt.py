@@ -403,6 +403,12 @@ def assert_readable(svg: str, width: int, label_width: int) -> Chart:
             assert not hit, (before, after, seg, hit)
             assert label_width <= min(seg[0], seg[2]) and max(seg[0], seg[2]) <= width
     assert_ticks_apart(chart, width)
+    minor = chart.ticks("minor", "top")
+    for tag in (e for e in chart.root.iter(f"{NS}text") if e.get("class") == "today-label"):
+        assert all(float(tag.get("y", 0)) - 8 >= float(t.get("y", 0)) + 3 for t in minor)  # under the ticks
+    title = chart.root.find(f"{NS}text[@class='title']")
+    if title is not None:
+        assert 12 + text_width(title.text or "", 15, bold=True) <= width
     return chart
 
 
@@ -418,8 +424,11 @@ SIZES = {
 def test_charts_of_three_plan_sizes_keep_bars_names_arrows_and_ticks_apart__GANTT_03(size: str, collapse: bool) -> None:
     make, width, label_width = SIZES[size]
     rows = make()
-    svg = render_svg(rows, today=gantt_plans.TODAY, width=width, label_width=label_width, collapse=collapse)
+    title = f"Customer onboarding and expansion programme, {size} plan, all regions and every workstream"
+    today = gantt_plans.TODAY
+    svg = render_svg(rows, today=today, title=title, width=width, label_width=label_width, collapse=collapse)
     chart = assert_readable(svg, width, label_width)
+    assert chart.root.find(f"{NS}title").text == title  # type: ignore[union-attr]
     shown = [r for r in rows if r.level == 0 or not collapse]
     assert list(chart.labels) == [r.id for r in shown]
     drawn_in = {r.id: (r.parent_id if collapse and r.level else r.id) for r in rows}

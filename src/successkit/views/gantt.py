@@ -249,8 +249,9 @@ def render_svg(
     out: list[str] = []
     top = 8
     if title:
+        (line,), _ = wrap_name(_XML_INVALID.sub("\ufffd", title), width - 24, 15, bold=True, lines=1)
         out.append(
-            f'<text class="title" x="12" y="21" font-size="15" font-weight="600" fill="{TEXT}">{_e(title)}</text>'
+            f'<text class="title" x="12" y="21" font-size="15" font-weight="600" fill="{TEXT}">{_e(line)}</text>'
         )
         top = _TITLE_H
     if not rows:
