@@ -105,7 +105,7 @@ def _row(
 
 
 def small() -> list[ScheduleRow]:
-    return plan(3, 8, 45, seed=3)
+    return plan(3, 8, 45, seed=7)
 
 
 def medium() -> list[ScheduleRow]:
