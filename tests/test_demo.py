@@ -7,6 +7,8 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from successkit.cli import main as cli
 from successkit.demo import main
 
@@ -34,3 +36,13 @@ def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_C360_01_GANTT_03(tmp_p
 def test_cli_demo_command_runs(tmp_path: Path, capsys: object) -> None:
     assert cli(["demo", "--db", str(tmp_path / "cli.db")]) == 0
     assert (tmp_path / "cli-gantt.svg").exists()
+
+
+def test_demo_chart_takes_width_and_label_width__GANTT_03(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["demo", "--db", str(tmp_path / "w.db"), "--chart-width", "1500", "--label-width", "360"]) == 0
+    root = ET.parse(tmp_path / "w-gantt.svg").getroot()
+    assert root.get("width") == "1500"
+    bars = [e for e in root.iter() if "bar" in (e.get("class") or "").split()]
+    assert min(float(e.get("x", 0)) for e in bars if e.get("x")) >= 360
+    assert cli(["demo", "--db", str(tmp_path / "n.db"), "--label-width", "20"]) == 2  # refused, nothing built
+    assert "names column" in capsys.readouterr().err and not (tmp_path / "n.db").exists()

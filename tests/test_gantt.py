@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import re
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 import successkit as sk
 from successkit.plans.schedule import ScheduleRow
-from successkit.views.gantt import critical_path, render_svg, save_png
+from successkit.views.gantt import MIN_BAR, critical_path, render_svg, save_png
+from successkit.views.gantt_layout import text_width
 
+from . import gantt_plans
 from .helpers import World
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -44,6 +49,11 @@ class Chart:
 
     def end(self, id: str) -> float:
         return self.x(id) + float(self.bars[id].get("width", "nan"))
+
+    def ticks(self, tier: str, where: str) -> list[ET.Element]:
+        """The axis labels of one row ("major" or "minor") at the "top" or "bottom"."""
+        want = {"tick", tier, where}
+        return [e for e in self.root.iter(f"{NS}text") if want <= set(e.get("class", "").split())]
 
     def today(self) -> ET.Element:
         (line,) = [e for e in self.root.iter(f"{NS}line") if e.get("class") == "today"]
@@ -237,11 +247,13 @@ def test_empty_plan_gives_a_valid_svg_with_a_message__GANTT_03(kit: sk.Kit) -> N
 
 
 def test_long_plans_get_a_readable_axis__GANTT_03() -> None:
-    """Two years: months are labelled every quarter or less often, never crowded."""
+    """Two years: months under years, every label inside its cell, none crowded."""
     rows = [row("A", 0, 700), row("B", 30, 90, "A", level=1)]
-    root = Chart(render_svg(rows, today=date(2027, 6, 1))).root
-    xs = [float(e.get("x", 0)) for e in root.iter(f"{NS}text") if e.get("class") == "month"]
-    assert len(xs) >= 4 and all(b - a >= 60 for a, b in itertools.pairwise(xs))
+    chart = Chart(render_svg(rows, today=date(2027, 6, 1)))
+    minor = chart.ticks("minor", "top")
+    assert len(minor) >= 8 and {date.fromisoformat(e.get("data-date", "")).day for e in minor} == {1}
+    assert [e.text for e in chart.ticks("major", "top")] == ["2027", "2028"]
+    assert_ticks_apart(chart, 960)
 
 
 def test_chart_is_written_to_a_file__GANTT_03(p: Plan, tmp_path: Path) -> None:
@@ -262,16 +274,19 @@ def test_plan_view_shows_its_chart_in_a_notebook__GANTT_03(p: Plan) -> None:
 
 def test_png_needs_matplotlib__GANTT_03(p: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if it were not installed
-    with pytest.raises(ImportError, match="pip install matplotlib"):
+    with pytest.raises(ImportError, match="pip install matplotlib"), pytest.warns(DeprecationWarning):
         p.kit.plans.gantt(p.plan, path=tmp_path / "plan.png")
     assert not (tmp_path / "plan.png").exists()
 
 
-def test_png_through_matplotlib__GANTT_03(p: Plan, tmp_path: Path) -> None:
+def test_png_is_deprecated_but_still_written__GANTT_03(p: Plan, tmp_path: Path) -> None:
+    """The PNG is not the SVG chart: it warns that it goes, and says what to use instead."""
     pytest.importorskip("matplotlib")
-    p.kit.plans.gantt(p.plan, path=tmp_path / "plan.png")
+    with pytest.warns(DeprecationWarning, match="write the SVG"):
+        p.kit.plans.gantt(p.plan, path=tmp_path / "plan.png")
     assert (tmp_path / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    save_png([], tmp_path / "empty.png", today=p.today)
+    with pytest.warns(DeprecationWarning, match="save_png"):
+        save_png([], tmp_path / "empty.png", today=p.today)
     assert (tmp_path / "empty.png").stat().st_size > 0
 
 
@@ -296,3 +311,256 @@ def test_control_characters_far_future_dates_and_bad_widths__GANTT_03(kit: sk.Ki
     for bad in (-5, "960", 100):
         with pytest.raises(sk.ValidationError, match="pixels wide"):
             render_svg(rows, today=date(2026, 11, 24), width=bad)  # type: ignore[arg-type]
+
+
+# --- Charts of real plans: geometry a reader can rely on (GANTT_03) ---------------------------
+
+
+def boxes(chart: Chart) -> dict[str, tuple[float, float, float, float]]:
+    """Each bar's box (left, top, right, bottom); a milestone's is its diamond's."""
+    out = {}
+    for id, e in chart.bars.items():
+        if e.tag == f"{NS}rect":
+            x, y = float(e.get("x", "nan")), float(e.get("y", "nan"))
+            out[id] = (x, y, x + float(e.get("width", "nan")), y + float(e.get("height", "nan")))
+        else:
+            points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", e.get("d", ""))]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            out[id] = (min(xs), min(ys), max(xs), max(ys))
+    return out
+
+
+def segments(d: str) -> list[tuple[float, float, float, float]]:
+    """The straight pieces of an arrow written as ``M x,y`` then ``H x`` / ``V y`` steps."""
+    (start,), rest = re.findall(r"M(-?[\d.]+,-?[\d.]+)", d), re.findall(r"([HV])(-?[\d.]+)", d)
+    x, y = map(float, start.split(","))
+    out = []
+    for command, value in rest:
+        nx, ny = (float(value), y) if command == "H" else (x, float(value))
+        out.append((x, y, nx, ny))
+        x, y = nx, ny
+    return out
+
+
+def crosses(seg: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    """Whether a horizontal or vertical segment runs through the inside of a box."""
+    x1, y1, x2, y2 = seg
+    left, top, right, bottom = box
+    lo_x, hi_x, lo_y, hi_y = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+    return lo_x < right and hi_x > left and lo_y < bottom and hi_y > top
+
+
+def label_lines(e: ET.Element) -> list[tuple[float, float, str]]:
+    """(x, baseline, text) of each line of a name."""
+    spans = e.findall(f"{NS}tspan")
+    if not spans:
+        return [(float(e.get("x", "nan")), float(e.get("y", "nan")), e.text or "")]
+    return [(float(t.get("x", "nan")), float(t.get("y", "nan")), t.text or "") for t in spans]
+
+
+def assert_ticks_apart(chart: Chart, width: int) -> None:
+    """Each row of axis labels: left to right, no label reaching the next, all inside the chart."""
+    for tier, where in itertools.product(("major", "minor"), ("top", "bottom")):
+        ticks = sorted(chart.ticks(tier, where), key=lambda e: float(e.get("x", 0)))
+        spans = [
+            (float(e.get("x", 0)), float(e.get("x", 0)) + text_width(e.text or "", 11, bold=tier == "major"))
+            for e in ticks
+        ]
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert end + 2 <= start, (tier, where, [e.text for e in ticks])
+        assert all(a >= 0 and b <= width for a, b in spans)
+
+
+def assert_readable(svg: str, width: int, label_width: int) -> Chart:
+    """The geometry GANTT_03 promises: bars at least MIN_BAR wide inside the chart area, names
+    inside the names column and apart, arrows never through a bar but their own two, axis labels
+    apart."""
+    chart = Chart(svg)
+    assert chart.root.get("width") == str(width)
+    area = boxes(chart)
+    height = float(chart.root.get("height", "nan"))
+    for id, (left, top, right, bottom) in area.items():
+        assert right - left >= MIN_BAR - 0.01, id
+        assert label_width <= left and right <= width and top > 0 and bottom < height, id
+    lines = []  # (top, bottom, right) of every line of every name
+    for id, e in chart.labels.items():
+        size = float(e.get("font-size", 12))
+        bold = e.get("font-weight") == "600"
+        for x, y, text in label_lines(e):
+            lines.append((y - 0.8 * size, y + 0.25 * size, x + text_width(text, size, bold=bold), id))
+            assert x + text_width(text, size, bold=bold) <= label_width - 8, (id, text)
+        assert e.find(f"{NS}title") is not None  # the full name, whatever was cut
+    for count in (e for e in chart.root.iter(f"{NS}text") if e.get("class") == "count"):
+        name = chart.labels[count.get("data-id", "")]
+        right = max(x + text_width(t, float(name.get("font-size", 12)), bold=True) for x, _, t in label_lines(name))
+        assert right <= float(count.get("x", 0)) - text_width(count.text or "", 11)
+    lines.sort()
+    for (_, bottom, _, a), (top, _, _, b) in itertools.pairwise(lines):
+        assert bottom <= top or a == b, (a, b)
+    for (before, after), arrow in chart.arrows.items():
+        for seg in segments(arrow.get("d", "")):
+            hit = [id for id, box in area.items() if id not in (before, after) and crosses(seg, box)]
+            assert not hit, (before, after, seg, hit)
+            assert label_width <= min(seg[0], seg[2]) and max(seg[0], seg[2]) <= width
+    assert_ticks_apart(chart, width)
+    minor = chart.ticks("minor", "top")
+    for tag in (e for e in chart.root.iter(f"{NS}text") if e.get("class") == "today-label"):
+        assert all(float(tag.get("y", 0)) - 8 >= float(t.get("y", 0)) + 3 for t in minor)  # under the ticks
+    title = chart.root.find(f"{NS}text[@class='title']")
+    if title is not None:
+        assert 12 + text_width(title.text or "", 15, bold=True) <= width
+    return chart
+
+
+SIZES = {
+    "small": (gantt_plans.small, 960, 250),
+    "medium": (gantt_plans.medium, 1200, 250),
+    "large": (gantt_plans.large, 1400, 300),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("collapse", [False, True])
+def test_charts_of_three_plan_sizes_keep_bars_names_arrows_and_ticks_apart__GANTT_03(size: str, collapse: bool) -> None:
+    make, width, label_width = SIZES[size]
+    rows = make()
+    title = f"Customer onboarding and expansion programme, {size} plan, all regions and every workstream"
+    today = gantt_plans.TODAY
+    svg = render_svg(rows, today=today, title=title, width=width, label_width=label_width, collapse=collapse)
+    chart = assert_readable(svg, width, label_width)
+    assert chart.root.find(f"{NS}title").text == title  # type: ignore[union-attr]
+    shown = [r for r in rows if r.level == 0 or not collapse]
+    assert list(chart.labels) == [r.id for r in shown]
+    drawn_in = {r.id: (r.parent_id if collapse and r.level else r.id) for r in rows}
+    expected = {(drawn_in[d], drawn_in[r.id]) for r in rows for d in r.depends_on if drawn_in[d] != drawn_in[r.id]}
+    assert set(chart.arrows) == expected and (expected or collapse)  # every dependency is drawn
+    assert chart.today().get("data-date") == gantt_plans.TODAY.isoformat()
+
+
+def test_the_large_plan_draws_in_well_under_a_second__GANTT_03() -> None:
+    """40 objectives, 200 tasks over 18 months, with dependencies (it took 11 s as a PNG)."""
+    rows = gantt_plans.large()
+    assert len(rows) == 240 and (max(r.due or r.start for r in rows) - min(r.start for r in rows)).days >= 500
+    assert sum(len(r.depends_on) for r in rows) >= 90
+    took = min(_timed(lambda: render_svg(rows, today=gantt_plans.TODAY, width=1400)) for _ in range(3))
+    assert took < 0.4, took
+
+
+def _timed(call: object) -> float:
+    start = time.perf_counter()
+    call()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def test_a_one_day_task_on_a_long_plan_is_at_least_the_minimum_width__GANTT_03() -> None:
+    rows = [row("A", 0, 540), row("t", 100, 100, level=1), row("u", 200, 201, level=1)]
+    chart = Chart(render_svg(rows, today=date(2027, 1, 1), width=700))
+    assert chart.end("t") - chart.x("t") == MIN_BAR
+    assert chart.end("u") - chart.x("u") == MIN_BAR  # two days are 2.3 px at this width
+    assert chart.end("A") - chart.x("A") > 400
+
+
+@pytest.mark.parametrize(
+    ("days", "unit", "check"),
+    [
+        (12, "day", lambda d: True),
+        (80, "week", lambda d: d.weekday() == 0),
+        (540, "month", lambda d: d.day == 1),
+        (1800, "quarter", lambda d: d.day == 1 and d.month in (1, 4, 7, 10)),
+        (7000, "year", lambda d: (d.month, d.day) == (1, 1)),
+    ],
+)
+def test_the_time_scale_follows_the_plan_span__GANTT_03(days: int, unit: str, check: object) -> None:
+    """Days on a fortnight, weeks on a quarter, months on 18 months, quarters on five years,
+    years on twenty: the finest cells whose labels fit."""
+    rows = [row("A", 0, days), row("B", days // 3, days // 2, "A", level=1)]
+    chart = Chart(render_svg(rows, today=date(2027, 1, 1) + timedelta(days=days // 2), width=1000))
+    minor = chart.ticks("minor", "top")
+    assert {g.get("class", "").split()[-1] for g in chart.root.iter(f"{NS}line") if "grid" in g.get("class", "")} >= {
+        unit
+    } or unit == "year"
+    assert len(minor) >= 5
+    assert all(check(date.fromisoformat(e.get("data-date", ""))) for e in minor)  # type: ignore[operator]
+    assert_ticks_apart(chart, 1000)
+
+
+def test_width_and_label_width_are_honoured__GANTT_03() -> None:
+    long = "Migrate every historical support ticket from the old helpdesk into the new one, with attachments"
+    rows = [row("A", 0, 60), ScheduleRow("task", "t", long, 1, "A", date(2027, 1, 5), date(2027, 1, 9), "new",
+                                          "open", None, "user", (), False)]  # fmt: skip
+    for width, label_width in ((700, 150), (1600, 420)):
+        chart = assert_readable(
+            render_svg(rows, today=date(2027, 1, 1), width=width, label_width=label_width), width, label_width
+        )
+        assert min(b[0] for b in boxes(chart).values()) == pytest.approx(label_width + 3, abs=25)
+        name = chart.labels["t"]
+        assert name.find(f"{NS}title").text == long  # type: ignore[union-attr]
+        text = " ".join(t for _, _, t in label_lines(name))
+        assert len(label_lines(name)) == 2 and (text.endswith("…") == (label_width == 150))
+    with pytest.raises(sk.ValidationError, match="names column"):
+        render_svg(rows, today=date(2027, 1, 1), label_width=60)
+    with pytest.raises(sk.ValidationError, match="at least 824 pixels wide"):
+        render_svg(rows, today=date(2027, 1, 1), width=800, label_width=600)
+
+
+def test_collapsed_objectives_show_one_bar_with_their_task_count__GANTT_03() -> None:
+    rows = [
+        row("A", 0, 20),
+        row("a1", 0, 5, level=1),
+        row("a2", 6, 20, "a1", level=1),
+        row("B", 21, 40, "A"),
+        row("b1", 25, 30, "a2", level=1),
+        row("C", 41, 50, "b1"),
+    ]
+    rows = [attrs.evolve(r, parent_id=r.id[0].upper()) if r.level else r for r in rows]
+    chart = Chart(render_svg(rows, today=date(2027, 1, 1), collapse=True))
+    assert set(chart.bars) == {"A", "B", "C"}
+    assert chart.bars["A"].get("data-tasks") == "2" and "collapsed" in chart.classes("A")
+    counts = {e.get("data-id"): e.text for e in chart.root.iter(f"{NS}text") if e.get("class") == "count"}
+    assert counts == {"A": "2 tasks", "B": "1 task"}
+    assert set(chart.arrows) == {("A", "B"), ("B", "C")}  # task dependencies drawn between their objectives
+    some = Chart(render_svg(rows, today=date(2027, 1, 1), collapse={"B"}))
+    assert set(some.bars) == {"A", "a1", "a2", "B", "C"}
+    assert set(some.arrows) == {("a1", "a2"), ("A", "B"), ("a2", "B"), ("B", "C")}
+    with pytest.raises(sk.ValidationError, match="collapse"):
+        render_svg(rows, today=date(2027, 1, 1), collapse="B")  # type: ignore[arg-type]
+
+
+def test_arrows_go_round_bars_in_the_way__GANTT_03() -> None:
+    """A wall of long bars between a predecessor and its dependent: the arrow keeps to the
+    gaps between rows and a clear column, never through a bar."""
+    rows = [row("A", 0, 5), *(row(f"w{i}", 3, 60, level=1) for i in range(6)), row("Z", 10, 20, "A")]
+    chart = assert_readable(render_svg(rows, today=date(2027, 1, 1)), 960, 250)
+    (arrow,) = chart.arrows.values()
+    assert len(segments(arrow.get("d", ""))) > 3  # not the straight way down, which crosses the wall
+
+
+def test_kit_and_notebook_charts_take_width_label_width_and_collapse__GANTT_03(p: Plan) -> None:
+    svg = p.kit.plans.gantt(p.plan, width=1300, label_width=320, collapse=True)
+    chart = assert_readable(svg, 1300, 320)
+    assert set(chart.bars) == {p.kickoff.id, p.config.id, p.training.id, p.live.id}
+    view = p.kit.plans.open(p.plan).chart(width=1500, label_width=200)
+    page = view._repr_html_()
+    assert_readable(page[page.index("<svg") : page.index("</svg>") + 6], 1500, 200)
+    assert view == p.kit.plans.open(p.plan)
+    with pytest.raises(sk.ValidationError, match="names column"):
+        p.kit.plans.open(p.plan).chart(label_width=10)
+    with pytest.raises(sk.ValidationError, match="pixels wide"):
+        p.kit.plans.gantt(p.plan, width=300)
+
+
+def test_width_estimates_are_never_narrower_than_the_browser_font__GANTT_03() -> None:
+    """Names are fitted by estimated widths: on DejaVu Sans, the widest face a browser falls
+    back to on Linux, every name of the large plan is drawn no wider than estimated."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    names = {r.name for r in gantt_plans.large()}
+    names |= {"MMMM WWWW", "iiii llll", "Q4 2027", "30", "Jan 2028", "R&D (EMEA) [v2]! 100% @HQ/x"}
+    for bold in (False, True):
+        font = FontProperties(family="DejaVu Sans", size=12, weight="bold" if bold else "normal")
+        for name in names:
+            real = measure.get_text_width_height_descent(name, font, ismath=False)[0]
+            assert real <= text_width(name, 12, bold=bold), (name, bold)

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     demo = sub.add_parser("demo", help="build a demo workspace on SQLite and print it")
     demo.add_argument("--db", default="successkit-demo.db", help="SQLite file (rebuilt on every run)")
+    demo.add_argument("--chart-width", type=int, default=1200, help="the Gantt chart's width in pixels")
+    demo.add_argument("--label-width", type=int, default=280, help="the Gantt chart's names column in pixels")
 
     bsub = sub.add_parser("bundles", help="list or deploy solution bundles", parents=[common]).add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -123,7 +125,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         from .demo import main as run_demo
 
         try:
-            run_demo(args.db, out).close()
+            run_demo(args.db, out, width=args.chart_width, label_width=args.label_width).close()
         except SuccessKitError as e:
             return _fail(EXIT_FAILED if isinstance(e, StorageError) else EXIT_REFUSED, str(e))
         return EXIT_OK

@@ -343,9 +343,13 @@ def _signals(kit: Kit, japan: Company) -> None:
     kit.surveys.update_nps()
 
 
-def main(path: str | Path, out: TextIO) -> Kit:
+def main(path: str | Path, out: TextIO, *, width: int = 1200, label_width: int = 280) -> Kit:
     """Rebuild the demo workspace in the SQLite file ``path``, print it, print a
-    360 view and write a Gantt chart next to the file."""
+    360 view and write a Gantt chart ``width`` pixels wide (its names column
+    ``label_width``) next to the file."""
+    from successkit.views.gantt import check_size
+
+    check_size(width, label_width)  # before anything is rebuilt
     db = Path(path).resolve()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -364,7 +368,7 @@ def main(path: str | Path, out: TextIO) -> Kit:
     out.write("".join(f"  {line}\n" for line in str(kit.c360.company(japan)).splitlines()))
     plan = kit.plans.list([("name", "=", "Acme Japan onboarding")])[0]
     chart = db.with_name(f"{db.stem}-gantt.svg")
-    kit.plans.gantt(plan, path=str(chart))
+    kit.plans.gantt(plan, path=str(chart), width=width, label_width=label_width)
     out.write(
         f"\nGantt chart of {plan.name!r} (GANTT_03) written to {chart}\n"
         "  open it in a browser: bars per objective and task, dependency arrows, today's line,\n"

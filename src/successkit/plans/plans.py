@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -22,7 +23,7 @@ from successkit.query.language import ByField, Query
 from successkit.records import Company, Objective, PlanTemplate, PlanType, Relationship, SuccessPlan, Task, User
 from successkit.records.checks import check_attributes, check_names, field_changes, flag, require_text
 from successkit.service import Service
-from successkit.views.gantt import render_svg, save_png
+from successkit.views.gantt import Collapse, check_size, render_svg
 from successkit.views.record_list import RecordList
 
 from .builders import check_plan_name_free, check_plan_status, name_key, new_plan
@@ -50,13 +51,22 @@ class PlanView:
 
     In a notebook it shows as a header, the counts and the Gantt chart
     (GANTT_03); the chart is drawn when shown, so opening a plan costs no more.
+    :meth:`chart` sets the chart's width, names column and collapsing.
     """
 
     plan: SuccessPlan
     objectives: tuple[Objective, ...]
     tasks: Mapping[str, tuple[Task, ...]]
     counts: PlanCounts
-    _chart: Callable[[], str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    _chart: Callable[..., str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    _chart_options: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False, kw_only=True)
+
+    def chart(self, *, width: int = 960, label_width: int = 250, collapse: Collapse = False) -> PlanView:
+        """The same view, shown with a chart ``width`` pixels wide whose names column is
+        ``label_width`` wide, tasks folded into their objectives with ``collapse`` (``True``,
+        or the ids of the objectives to fold); see :func:`successkit.render_svg`."""
+        check_size(width, label_width)
+        return attrs.evolve(self, chart_options={"width": width, "label_width": label_width, "collapse": collapse})
 
     def to_pandas(self) -> Any:
         """Each objective followed by its tasks as a pandas DataFrame (needs the ``pandas`` extra)."""
@@ -71,7 +81,7 @@ class PlanView:
             f'<div class="successkit-plan"><h3>{html.escape(p.name)}</h3>'
             f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
             f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
-            f"success, {c.closed_lost} lost)</p>{self._chart() if self._chart else ''}</div>"
+            f"success, {c.closed_lost} lost)</p>{self._chart(**self._chart_options) if self._chart else ''}</div>"
         )
 
 
@@ -285,7 +295,7 @@ class PlanService(Service[SuccessPlan]):
             tuple(objectives),
             {k: tuple(v) for k, v in tasks.items()},
             counts,
-            chart=lambda: self.gantt(current),
+            chart=lambda **options: self.gantt(current, **options),
         )
 
     def of_company(self, company: Company | str, *, relationships: bool = True) -> list[SuccessPlan]:
@@ -367,14 +377,36 @@ class PlanService(Service[SuccessPlan]):
         """Move an objective's or task's dates from the chart (GANTT_02; PLAN_09 applies)."""
         return reschedule(self.kit, item, start=start, due=due)
 
-    def gantt(self, plan: SuccessPlan | str, *, path: str | os.PathLike[str] | None = None) -> str:
-        """The plan's Gantt chart as SVG, also written to ``path`` when given:
-        as PNG when it ends in ``.png`` (needs matplotlib), else as SVG (GANTT_03)."""
+    def gantt(
+        self,
+        plan: SuccessPlan | str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        width: int = 960,
+        label_width: int = 250,
+        collapse: Collapse = False,
+    ) -> str:
+        """The plan's Gantt chart as SVG, also written to ``path`` when given (GANTT_03).
+
+        ``width`` and ``label_width`` (the names column) are in pixels; ``collapse`` folds
+        tasks into their objectives' bars (``True``, or the ids of the objectives to fold).
+        A ``path`` ending in ``.png`` still writes the deprecated matplotlib PNG, with a
+        warning: write the SVG and convert it instead."""
+        check_size(width, label_width)
         current = self.get(plan)
         rows, today = schedule(self.kit, current), self.kit.today()
-        svg = render_svg(rows, today=today, title=current.name)
+        svg = render_svg(rows, today=today, title=current.name, width=width, label_width=label_width, collapse=collapse)
         if path is not None and os.fspath(path).lower().endswith(".png"):
-            save_png(rows, path, today=today, title=current.name)
+            warnings.warn(
+                "writing a Gantt chart as PNG is deprecated and will be removed: the PNG is not the SVG "
+                "chart and is slow on large plans; write the SVG (a .svg path) and convert it with a "
+                "browser, rsvg-convert or cairosvg",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            from successkit.views.gantt_png import draw_png
+
+            draw_png(rows, path, today=today, title=current.name)
         elif path is not None:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(svg)
