@@ -251,9 +251,8 @@ def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     """The portal on ``--host``/``--port`` until Ctrl-C (PORTAL_01); share-link tokens are
     taken out of uvicorn's access log (PORTAL_04)."""
     try:
-        import uvicorn
-
         from .web import app
+        from .web.server import run
     except ImportError as e:
         raise ValidationError(f"the portal needs the web extra: pip install 'successkit[web]' ({e})") from None
     if not 0 < args.port < 65536:
@@ -262,7 +261,7 @@ def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     portal = app(kit, user=(lambda request: who) if who else None)
     out.write(f"successkit portal on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
     out.flush()
-    uvicorn.run(portal, host=args.host, port=args.port, log_level="info")
+    run(portal, host=args.host, port=args.port)
 
 
 _COMMANDS: dict[tuple[str, str], Callable[[Any, argparse.Namespace, TextIO], None]] = {

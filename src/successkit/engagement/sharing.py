@@ -315,9 +315,13 @@ class SharingService(Service[Share]):
             where: dict[str, Any] = {"objective": objective_id} if objective_id else {"plan": share.plan_id}
             if share.audience == "user":
                 who: dict[str, Any] = {"author": share.user_id}
+                by = ""
             else:
                 who = {"participants": [share.person_id]}
-            activity = self.kit.timeline.log("note", "Comment on the shared plan", notes=text.strip(), **where, **who)
+                found_people = self.kit.store.get_many("person", [str(share.person_id)])
+                by = f" from {found_people[0].name}" if found_people else ""
+            subject = f"Comment{by} on the shared plan"
+            activity = self.kit.timeline.log("note", subject, notes=text.strip(), **where, **who)
             if not self.kit.access.can(principal, "change", activity):  # rolled back with the transaction
                 raise AccessDenied("this link may not comment here", rule="PORTAL_02")
             return activity
