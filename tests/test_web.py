@@ -176,6 +176,22 @@ def test_holder_marks_own_task_done_and_reopens_it__PORTAL_02(pw: Portal) -> Non
     assert pw.kit.tasks.get(pw.mine.id).status == "open"
 
 
+def test_an_internal_users_link_changes_their_own_tasks_and_comments_as_them__PORTAL_02(pw: Portal) -> None:
+    bobs = pw.kit.tasks.create(pw.inside, "Staff the team", owner=pw.bob).record  # Team staffing: internal only
+    grant = pw.kit.sharing.share_with_user(pw.sp, pw.bob, can_change=True)
+    page = pw.open_link(grant.token)
+    assert page.text.count("Mark done") == 1  # Bob's task only: the others are nobody's or Pat's
+    csrf = csrf_of(page.text)
+    r = pw.client.post(f"/portal/shared/{grant.share.id}/tasks/{bobs.id}", data={"csrf": csrf})
+    assert r.status_code == 303 and pw.kit.tasks.get(bobs.id).status == "complete"
+    r = pw.client.post(f"/portal/shared/{grant.share.id}/tasks/{pw.mine.id}", data={"csrf": csrf})
+    assert r.status_code == 403 and pw.kit.tasks.get(pw.mine.id).status == "open"  # Pat's task
+    r = pw.client.post(f"/portal/shared/{grant.share.id}/comments", data={"csrf": csrf, "text": "Staffed"})
+    assert r.status_code == 303
+    (note,) = [a for a in pw.kit.timeline.plan(pw.sp.id).activities if a.notes == "Staffed"]
+    assert note.author_id == pw.bob.id and note.participant_person_ids == ()
+
+
 def test_holder_cannot_change_a_task_they_do_not_own_or_cannot_see__PORTAL_02(pw: Portal) -> None:
     grant = pw.grant()
     csrf = csrf_of(pw.open_link(grant.token).text)
@@ -344,6 +360,8 @@ def test_forms_without_or_with_a_wrong_token_are_refused__PORTAL_04(pw: Portal) 
     assert r.status_code == 403
     r = pw.client.post(url, content=b"\xff\x00garbage", headers={"content-type": "multipart/form-data; boundary=x"})
     assert r.status_code in (400, 403)
+    r = pw.client.post(url, data={"csrf": csrf, "text": "x" * 70_000})
+    assert r.status_code == 413
     assert snapshot(pw.kit) == before
 
 

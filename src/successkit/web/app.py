@@ -59,6 +59,8 @@ _HERE = Path(__file__).parent
 _ID = "{id:str}"
 _PAGE_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _RESERVED = {"s", "shared", "companies", "plans", "static"}
+#: The largest form body the portal reads (a comment is at most 5,000 characters).
+MAX_FORM_BYTES = 64 * 1024
 #: The HTTP status of each state a link's page reports (PORTAL_01).
 LINK_STATUS = {"unknown": 404, "expired": 410, "revoked": 410, "disabled": 403, "no-cookie": 403}
 _STATE_TEXT = {
@@ -199,6 +201,9 @@ class _Portal:
         token = self.token_of(request)
         if token is None:
             return self.link_page(request, "no-cookie")
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            return self.error(request, 413, "This form is too large", "A comment is at most 5,000 characters.")
         try:
             form = await request.form(max_files=0, max_fields=8, max_part_size=64 * 1024)
         except Exception:  # a body that is no form at all
@@ -255,8 +260,8 @@ class _Portal:
         who = self.user_of(request) if self.user_of is not None else None
         if who is None:
             return self.error(request, 401, "Sign in first", "These pages are for the team: sign in to the host app.")
-        try:
-            found = who if isinstance(who, User) else self.kit.users.get(who)
+        try:  # the stored user: a license changed since the host's session began counts now
+            found: User | None = self.kit.users.get(who.id if isinstance(who, User) else who)
         except (NotFound, ValidationError):
             found = None
         if found is None or not found.active or not found.licensed or found.license not in VIEW_LICENSES:
