@@ -95,6 +95,18 @@ def test_shared_plan_page_shows_what_the_share_allows_under_the_mount_path__PORT
     assert "0 of 2 tasks done" in html
 
 
+def test_links_follow_a_nested_mount_path__PORTAL_01(pw: Portal) -> None:
+    host = Starlette(routes=[Mount("/cs", routes=[Mount("/portal", app=pw.portal)])])
+    client = TestClient(host, follow_redirects=False)
+    grant = pw.grant()
+    first = client.get(f"/cs/portal/s/{grant.token}")
+    assert first.headers["location"] == f"/cs/portal/shared/{grant.share.id}"
+    assert "Path=/cs/portal" in first.headers["set-cookie"]
+    html = client.get(first.headers["location"]).text
+    assert f'action="/cs/portal/shared/{grant.share.id}/tasks/{pw.mine.id}"' in html
+    assert 'href="/cs/portal/static/portal.css"' in html
+
+
 def test_internal_user_link_shows_objectives_not_marked_external__PORTAL_01(pw: Portal) -> None:
     grant = pw.kit.sharing.share_with_user(pw.sp, pw.bob)
     html = pw.open_link(grant.token).text
