@@ -28,7 +28,12 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".successkit-installed"
-EXTRAS = {"demo": "dev", "test": "dev,pandas,postgres,plot", "lint": "dev,pandas,postgres,plot,bench", "bench": "dev,bench,postgres"}
+EXTRAS = {
+    "demo": "dev",
+    "test": "dev,pandas,postgres,plot,web",
+    "lint": "dev,pandas,postgres,plot,bench,web",
+    "bench": "dev,bench,postgres,web",
+}
 
 
 def ensure_env(extras: str) -> None:

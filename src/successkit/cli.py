@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
-from .errors import StorageError, SuccessKitError
+from .errors import StorageError, SuccessKitError, ValidationError
 
 __all__ = ["DEFAULT_URL", "EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "main"]
 
@@ -101,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     recompute = ssub.add_parser("recompute", help="recompute every score (for a scheduler), SCORE_11", parents=[common])
     recompute.add_argument("--target", choices=("company", "relationship"), default="company")
+
+    serve = sub.add_parser(
+        "serve", help="run the portal with uvicorn (needs the web extra), PORTAL_01", parents=[common]
+    )
+    serve.add_argument("store", nargs="?", metavar="URL", help="storage URL (or --url / $SUCCESSKIT_URL)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--user", metavar="ID", help="show the internal pages as this user id (a quick look; no login)")
     return parser
 
 
@@ -129,6 +137,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         except SuccessKitError as e:
             return _fail(EXIT_FAILED if isinstance(e, StorageError) else EXIT_REFUSED, str(e))
         return EXIT_OK
+    if args.command == "serve":
+        args.action, args.url = "", args.store or args.url
     url = args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
     if (args.command, args.action) in _READS and not _exists(url):
         if args.command != "bundles":
@@ -239,12 +249,30 @@ def _scores_recompute(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     out.write((json.dumps(row) if args.json else str(run)) + "\n")
 
 
+def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    """The portal on ``--host``/``--port`` until Ctrl-C (PORTAL_01); share-link tokens are
+    taken out of uvicorn's access log (PORTAL_04)."""
+    try:
+        from .web import app
+        from .web.server import run
+    except ImportError as e:
+        raise ValidationError(f"the portal needs the web extra: pip install 'successkit[web]' ({e})") from None
+    if not 0 < args.port < 65536:
+        raise ValidationError("--port is a port number, 1-65535", value=args.port)
+    who = args.user
+    portal = app(kit, user=(lambda request: who) if who else None)
+    out.write(f"successkit portal on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    out.flush()
+    run(portal, host=args.host, port=args.port)
+
+
 _COMMANDS: dict[tuple[str, str], Callable[[Any, argparse.Namespace, TextIO], None]] = {
     ("bundles", "list"): _bundles_list,
     ("bundles", "deploy"): _bundles_deploy,
     ("rules", "list"): _rules_list,
     ("rules", "run"): _rules_run,
     ("scores", "recompute"): _scores_recompute,
+    ("serve", ""): _serve,
 }
 
 

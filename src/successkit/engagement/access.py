@@ -253,7 +253,8 @@ def _decide(ctx: _Context, principal: Any, action: str, obj: Any) -> bool:
     if isinstance(principal, User):
         return _user_may(principal, action, obj)
     if action != "view" or isinstance(obj, Cta):
-        return False  # nobody outside the team changes anything
+        # outside the team, only a link with change rights changes anything: its holder's own work (PORTAL_02)
+        return action == "change" and isinstance(principal, ShareAccess) and _share_changes(ctx, principal.share, obj)
     if isinstance(principal, ShareAccess):
         share = principal.share
         if share.audience == "user":
@@ -298,6 +299,36 @@ def _share_shows(ctx: _Context, share: Share, obj: Any) -> bool:
         parent = ctx.objective(obj.objective_id) if obj.objective_id else None
         return obj.level == "objective" and parent is not None and _objective_shown(share, parent)
     return False
+
+
+def _share_changes(ctx: _Context, share: Share, obj: Any) -> bool:
+    """What a link with change rights lets its holder change (PORTAL_02): a task it
+    shows that the holder owns (marking it done), and a new comment it logs as
+    themself on the plan or an objective it shows.  An internal user's link still
+    needs that user to see the object."""
+    if not share.can_change or not isinstance(obj, (Task, Activity)):
+        return False
+    holder = ("user", share.user_id) if share.audience == "user" else ("person", share.person_id)
+    if share.audience == "user":
+        user = ctx.user(share.user_id)
+        if user is None or not _user_may(user, "view", obj):
+            return False
+    if isinstance(obj, Task):
+        return (obj.owner_kind, obj.owner_id) == holder and _share_shows(ctx, share, obj)
+    if obj.draft or obj.level not in ("plan", "objective") or obj.plan_id != share.plan_id:
+        return False
+    if ctx.refusal(share) is not None:
+        return False
+    if share.audience == "user":
+        mine = obj.author_id == share.user_id
+    else:  # an external contact logs as nobody of the team, with themself as the participant
+        mine = obj.author_id is None and obj.participant_person_ids == (share.person_id,)
+    if not mine:
+        return False
+    if obj.level == "plan":
+        return True
+    parent = ctx.objective(obj.objective_id) if obj.objective_id else None
+    return parent is not None and _objective_shown(share, parent)
 
 
 def _is_full(user: User) -> bool:

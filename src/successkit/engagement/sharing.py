@@ -26,7 +26,7 @@ from successkit.accounts.people import check_email
 from successkit.errors import AccessDenied, RuleViolation, ValidationError
 from successkit.outcome import Notice, Outcome
 from successkit.plans.invariants import check_open_plan, evolve
-from successkit.records import Objective, Person, Share, SuccessPlan, Task, User
+from successkit.records import Activity, Objective, Person, Share, SuccessPlan, Task, User
 from successkit.records.checks import flag
 from successkit.service import Service, save
 from successkit.views.record_list import RecordList
@@ -46,6 +46,8 @@ TOKEN_BYTES = 32
 _MAX_TOKEN = 128
 #: The characters of ``secrets.token_urlsafe``: anything else is no token of ours.
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+#: The longest comment a link's holder may leave (PORTAL_02).
+MAX_COMMENT = 5000
 _DENIED = "this share link opens nothing (unknown, revoked, expired or not for this plan)"
 
 
@@ -77,6 +79,21 @@ class SharedPlan:
     tasks: Mapping[str, tuple[Task, ...]]
     audience: str
     expires_on: date | None
+    #: The share itself (PORTAL_02: whether it may change, and whose tasks are the holder's).
+    share: Share | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def can_change(self) -> bool:
+        """Whether the link lets its holder mark their own tasks done and comment (PORTAL_02)."""
+        return self.share is not None and self.share.can_change
+
+    def mine(self, task: Task) -> bool:
+        """Whether ``task`` is owned by the link's holder (the user or contact it went to)."""
+        s = self.share
+        if s is None:
+            return False
+        holder = ("user", s.user_id) if s.audience == "user" else ("person", s.person_id)
+        return (task.owner_kind, task.owner_id) == holder
 
 
 class SharingService(Service[Share]):
@@ -86,10 +103,11 @@ class SharingService(Service[Share]):
 
     # ------------------------------------------------------------------ share
     def share_with_user(
-        self, plan: SuccessPlan | str, user: User | str, *, expires_on: date | None = None
+        self, plan: SuccessPlan | str, user: User | str, *, expires_on: date | None = None, can_change: bool = False
     ) -> ShareGrant:
         """Share a plan by link with an internal user whose license is full,
-        viewer or viewer_analytics (SHARE_01); the plan type must allow sharing."""
+        viewer or viewer_analytics (SHARE_01); the plan type must allow sharing.
+        ``can_change=True`` lets the holder mark their own tasks done and comment (PORTAL_02)."""
         with self.kit.transaction():
             target = self._shareable(plan)
             u = self.kit.users.get(user)
@@ -105,15 +123,16 @@ class SharingService(Service[Share]):
                     "SHARE_01", "a plan cannot be shared with an inactive or unlicensed user", value=u.name
                 )
             email = None if u.email is None else check_email(u.email, param="the user's email")
-            return self._grant(target, "user", expires_on, user_id=u.id, email=email)
+            return self._grant(target, "user", expires_on, can_change, user_id=u.id, email=email)
 
     def share_with_person(
-        self, plan: SuccessPlan | str, person: Person | str, *, expires_on: date | None = None
+        self, plan: SuccessPlan | str, person: Person | str, *, expires_on: date | None = None, can_change: bool = False
     ) -> ShareGrant:
         """Share a plan by email with an external contact of its company (SHARE_01).
 
         The contact sees the plan and its objectives that are marked external
         and have sharing enabled (SHARE_03, SHARE_05), never a timeline (TL_06).
+        ``can_change=True`` lets them mark their own tasks done and comment (PORTAL_02).
         """
         with self.kit.transaction():
             target = self._shareable(plan)
@@ -133,7 +152,7 @@ class SharingService(Service[Share]):
                         value=target.name,
                     ),
                 )
-            grant = self._grant(target, "person", expires_on, person_id=p.id, email=p.email)
+            grant = self._grant(target, "person", expires_on, can_change, person_id=p.id, email=p.email)
         return attrs.evolve(grant, warnings=warnings)
 
     def _shareable(self, plan: SuccessPlan | str) -> SuccessPlan:
@@ -145,14 +164,21 @@ class SharingService(Service[Share]):
             )
         return target
 
-    def _grant(self, plan: SuccessPlan, audience: str, expires_on: date | None, **who: Any) -> ShareGrant:
+    def _grant(
+        self, plan: SuccessPlan, audience: str, expires_on: date | None, can_change: bool, **who: Any
+    ) -> ShareGrant:
         if isinstance(expires_on, datetime):
             expires_on = expires_on.date()
         if expires_on is not None and (not isinstance(expires_on, date) or expires_on < self.kit.today()):
             raise ValidationError("a share expires on a date from today on", value=expires_on)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         share = self._new(
-            plan_id=plan.id, audience=audience, token_hash=hash_token(token), expires_on=expires_on, **who
+            plan_id=plan.id,
+            audience=audience,
+            token_hash=hash_token(token),
+            expires_on=expires_on,
+            can_change=flag("share", "can_change", can_change),
+            **who,
         )
         self.kit.store.insert(share)
         return ShareGrant(share, token)
@@ -209,6 +235,7 @@ class SharingService(Service[Share]):
             MappingProxyType({k: tuple(v) for k, v in by_parent.items()}),
             share.audience,
             share.expires_on,
+            share,
         )
 
     def timeline(self, token: str, *, limit: int = 50, after: str | None = None) -> TimelinePage:
@@ -233,6 +260,71 @@ class SharingService(Service[Share]):
             log.info("share link refused: %s (share %s)", reason, share.id)
             raise AccessDenied(_DENIED, rule="SHARE_02")
         return ShareAccess(share)
+
+    def link_state(self, token: str) -> str:
+        """What a link's page tells its holder (PORTAL_01): ``"open"``; ``"expired"`` or
+        ``"revoked"``; ``"disabled"`` (the plan is gone, sharing is turned off for its
+        type, the user may no longer view plans); ``"unknown"`` for anything that is no
+        token of a share.  Only the holder of a real token, 256 random bits, learns why
+        it opens nothing; a guess learns ``"unknown"``, as before (SHARE_02)."""
+        try:
+            share = self._find(token, None)
+        except AccessDenied:
+            return "unknown"
+        reason = self.kit.access.share_refusal(share)
+        return "open" if reason is None else reason if reason in ("expired", "revoked") else "disabled"
+
+    def set_task_done(self, token: str, task: Task | str, done: bool = True) -> Task:
+        """Mark a task done (its first closed-success status), or open again, through a
+        link with change rights: only a task the link shows and its holder owns, as
+        :meth:`AccessService.can` decides (PORTAL_02, SHARE_04).  Anything else,
+        a task of another plan included, is the same :class:`AccessDenied`."""
+        done = flag("task", "done", done)
+        task_id = task.id if isinstance(task, Task) else task
+        with self.kit.transaction():
+            principal = self.access(token)
+            found = self.kit.store.get_many("task", [task_id]) if isinstance(task_id, str) else []
+            if not found or not self.kit.access.can(principal, "change", found[0]):
+                raise AccessDenied("this link may not change this task", rule="PORTAL_02", value=task_id)
+            current: Task = found[0]
+            statuses = self.kit.statuses
+            if statuses.get("task", current.status).category == ("closed_success" if done else "open"):
+                return current
+            target = statuses.in_category("task", "closed_success")[0] if done else statuses.default("task").key
+            changed: Task = self.kit.tasks.set_status(current, target)
+            return changed
+
+    def comment(self, token: str, text: str, *, objective: Objective | str | None = None) -> Activity:
+        """Log a comment (a published ``note`` activity) on the shared plan, or on one of
+        the objectives the link shows, through a link with change rights (PORTAL_02).
+        An external contact is its participant, an internal user its author; the
+        comment is checked by :meth:`AccessService.can` before anything is kept
+        (SHARE_04).  External contacts still see no timeline (TL_06)."""
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
+            raise RuleViolation("PORTAL_02", f"a comment is 1 to {MAX_COMMENT} characters of text", value=text)
+        objective_id = objective.id if isinstance(objective, Objective) else objective
+        with self.kit.transaction():
+            principal = self.access(token)
+            share = principal.share
+            if objective_id is not None:
+                found = self.kit.store.get_many("objective", [objective_id]) if isinstance(objective_id, str) else []
+                if not found or not self.kit.access.can(principal, "view", found[0]):
+                    raise AccessDenied("this link may not comment here", rule="PORTAL_02", value=objective_id)
+            if not share.can_change:
+                raise AccessDenied("this link may not comment", rule="PORTAL_02")
+            where: dict[str, Any] = {"objective": objective_id} if objective_id else {"plan": share.plan_id}
+            if share.audience == "user":
+                who: dict[str, Any] = {"author": share.user_id}
+                by = ""
+            else:
+                who = {"participants": [share.person_id]}
+                found_people = self.kit.store.get_many("person", [str(share.person_id)])
+                by = f" from {found_people[0].name}" if found_people else ""
+            subject = f"Comment{by} on the shared plan"
+            activity = self.kit.timeline.log("note", subject, notes=text.strip(), **where, **who)
+            if not self.kit.access.can(principal, "change", activity):  # rolled back with the transaction
+                raise AccessDenied("this link may not comment here", rule="PORTAL_02")
+            return activity
 
     def _find(self, token: str, plan: SuccessPlan | str | None) -> Share:
         """The share a token belongs to (live or not), or :class:`AccessDenied`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from successkit.views.record_list import RecordList
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["ScheduleRow", "reschedule", "schedule"]
+__all__ = ["ScheduleRow", "reschedule", "schedule", "schedule_rows"]
 
 
 @attrs.frozen
@@ -46,8 +47,18 @@ def schedule(kit: Kit, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
     """Objectives in order of start, due date and position, each followed by
     its tasks in the same order, with dependencies (three queries)."""
     view = kit.plans.open(plan)
+    return schedule_rows(kit, view.objectives, view.tasks)
+
+
+def schedule_rows(
+    kit: Kit, objectives: Sequence[Objective], tasks: Mapping[str, Sequence[Task]]
+) -> RecordList[ScheduleRow]:
+    """The rows of :func:`schedule` for the objectives and tasks given: a shared
+    plan's chart shows what its link shows, no more (PORTAL_01).  A dependency on
+    an item not given is left out, so a chart names nothing it does not show."""
     today = kit.today()
     rows: list[ScheduleRow] = []
+    given = {o.id for o in objectives} | {t.id for ts in tasks.values() for t in ts}
 
     def row(item: Objective | Task, level: int, parent: str | None) -> ScheduleRow:
         category = kit.statuses.get(item.__kind__, item.status).category
@@ -63,16 +74,16 @@ def schedule(kit: Kit, plan: SuccessPlan | str) -> RecordList[ScheduleRow]:
             category,
             item.owner_id,
             item.owner_kind,
-            item.depends_on,
+            tuple(d for d in item.depends_on if d in given),
             category == "open" and item.due_date is not None and item.due_date < today,
         )
 
     def order(item: Objective | Task) -> tuple[Any, ...]:
         return (item.start_date, item.due_date or date.max, item.position, item.name)
 
-    for objective in sorted(view.objectives, key=order):
+    for objective in sorted(objectives, key=order):
         rows.append(row(objective, 0, None))
-        for task in sorted(view.tasks.get(objective.id, ()), key=order):
+        for task in sorted(tasks.get(objective.id, ()), key=order):
             rows.append(row(task, 1, objective.id))
     return RecordList(rows, record_class=ScheduleRow)
 

@@ -51,7 +51,8 @@ class Activity(Record):
 class Share(Record):
     """A plan shared by link with an internal user or by email with an external
     contact (SHARE_01).  Only the SHA-256 of the token is stored (SHARE_02); the
-    token itself is handed out once.  Erasing the person deletes the share."""
+    token itself is handed out once.  Erasing the person deletes the share.
+    ``can_change``: the holder may mark their own tasks done and comment (PORTAL_02)."""
 
     __kind__ = "share"
     __indexes__ = (("plan_id",), ("person_id",), ("user_id",))
@@ -66,6 +67,7 @@ class Share(Record):
     expires_on: date | None = None
     revoked_at: datetime | None = None
     revoked_by: str | None = ref("user")
+    can_change: bool = False
 
 
 @attrs.frozen(kw_only=True)

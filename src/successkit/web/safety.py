@@ -1,0 +1,112 @@
+"""What keeps the portal's pages safe (PORTAL_04): security headers on every
+response, signed form tokens against cross-site requests, and share tokens kept
+out of access logs.
+
+A share link's token is in its path only for the first request, which trades it
+for a cookie and redirects; :class:`RedactTokens` rewrites that one path in log
+records (uvicorn's access log, or any logger a host points it at), so a token
+never reaches a log file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "CSP",
+    "SECURITY_HEADERS",
+    "RedactTokens",
+    "SecurityHeaders",
+    "form_token",
+    "redact",
+    "redact_access_log",
+    "same_site",
+]
+
+#: No scripts at all, styles from the portal's own stylesheet, no framing by other sites,
+#: forms that post back to the portal only.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+#: Sent with every response.  ``no-referrer``: a page's address never travels to a site it links to.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+#: A share link's path: ``/s/`` and a token (the characters ``secrets.token_urlsafe`` uses).
+_LINK = re.compile(r"/s/[A-Za-z0-9_\-]+")
+REDACTED = "/s/[token]"
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response of the app it wraps."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k for k, _ in SECURITY_HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message["headers"] = [*kept, *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def form_token(secret: bytes, purpose: str, bound_to: str) -> str:
+    """The form token of a page (PORTAL_04): an HMAC of what the page's principal
+    holds (a share's token, a user id).  Another site can neither read it from the
+    page nor compute it, so a form it posts carries none that checks."""
+    return hmac.new(secret, f"{purpose}\x00{bound_to}".encode(), hashlib.sha256).hexdigest()
+
+
+def redact(text: str) -> str:
+    """``text`` with every share link's token replaced by ``[token]``."""
+    return _LINK.sub(REDACTED, text)
+
+
+class RedactTokens(logging.Filter):
+    """A log filter that takes share tokens out of a record's message and arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        return True
+
+
+def redact_access_log(*loggers: str) -> None:
+    """Add :class:`RedactTokens` to uvicorn's access logger (and ``loggers``), once each.
+    :func:`successkit.web.app` calls it; a host logging requests elsewhere adds the
+    filter to that logger itself."""
+    for name in ("uvicorn.access", *loggers):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+
+
+def same_site(headers: Any) -> bool:
+    """Whether a browser that says where a request comes from says it is not another
+    site (``Sec-Fetch-Site``); a request that says nothing is judged by its form token."""
+    site = headers.get("sec-fetch-site")
+    return site is None or site in ("same-origin", "none")
