@@ -348,6 +348,7 @@ def test_a_dry_run_writes_and_sends_nothing__AUTO_03_RULE_03(
     real = kit.rules.run(r)
     assert real.summary() == dry.summary()
     assert len(outbox.sent) == 2 and len(receiver.got) == 2
+    assert {m.to for m in outbox.sent} == {("cleo@cs.example",)}  # the CSM the assign before it chose
 
 
 def test_every_action_costs_bounded_storage_calls__AUTO_03(

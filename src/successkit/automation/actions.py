@@ -53,9 +53,15 @@ Target = Company | Relationship
 _DATES = frozenset({"renewal_date"})
 
 
-def run_action(ex: RuleExecution, targets: Sequence[Target], action: Mapping[str, Any]) -> None:
-    """Do ``action`` (one of :data:`MORE_ACTIONS`) for every target, recording a step each."""
-    _RUNNERS[action["do"]](ex, targets, action)
+def run_action(ex: RuleExecution, targets: Sequence[Target], action: Mapping[str, Any]) -> list[Target]:
+    """Do ``action`` (one of :data:`MORE_ACTIONS`) for every target, recording a step each;
+    returns the targets as they now are, for the rule's next actions (the CSM an
+    ``assign`` chose is who a ``send_email`` after it writes to)."""
+    written = _RUNNERS[action["do"]](ex, targets, action) or {}
+    for record in written.values():
+        if isinstance(record, Company) and record.id in ex.companies:
+            ex.companies[record.id] = record
+    return [written.get(t.id, t) if isinstance(written.get(t.id), type(t)) else t for t in targets]
 
 
 def action_locks(rule_id: str, action: Mapping[str, Any]) -> set[str]:
@@ -92,7 +98,7 @@ def _current_value(record: Any, field: str) -> Any:
     return getattr(record, field, None)
 
 
-def _write(ex: RuleExecution, kind: str, changes: Mapping[str, tuple[Record, dict[str, Any]]]) -> None:
+def _write(ex: RuleExecution, kind: str, changes: Mapping[str, tuple[Record, dict[str, Any]]]) -> dict[str, Any]:
     """Store the changed records in bulk, as their writers do: the history of tracked
     attributes (HIST_01) and the event report (AUTO_01) for companies and
     relationships, the CSM notification for companies (NOTIF_05).  Three calls."""
@@ -105,7 +111,7 @@ def _write(ex: RuleExecution, kind: str, changes: Mapping[str, tuple[Record, dic
             plain["fields"] = {**record.fields, **custom}
         updates.append((evolve(kit, record, **plain), record.version))
     if not updates:
-        return
+        return {}
     ex.guard([u for u, _ in updates])
     kit.store.update_many(updates)
     pairs = [(record, new) for (record, _), (new, _) in zip(changes.values(), updates, strict=True)]
@@ -113,6 +119,7 @@ def _write(ex: RuleExecution, kind: str, changes: Mapping[str, tuple[Record, dic
         record_changes(kit, pairs)
     if kind == "company":
         kit.notifications.csm_assigned([(b, n) for b, n in pairs if isinstance(b, Company) and isinstance(n, Company)])
+    return {new.id: new for new, _ in updates}
 
 
 def _scope_of(record: Any) -> str | None:
@@ -120,7 +127,7 @@ def _scope_of(record: Any) -> str | None:
 
 
 # -------------------------------------------------------------------- update_field
-def _update_field(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+def _update_field(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) -> dict[str, Any]:
     kit, field, of = ex.kit, a["field"], a.get("of", "target")
     current = {r.id: r for r in kit.store.get_many(ex.kind, [t.id for t in targets])}  # what earlier actions left
     values: dict[str, Any] = {}
@@ -159,7 +166,7 @@ def _update_field(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, 
                 continue
             changes[record.id] = (record, {field: value})
             ex.step("update_field", "updated", t, record.id, f"{shown} set to {value!r}")
-    _write(ex, wkind, changes)
+    return _write(ex, wkind, changes)
 
 
 def _written(ex: RuleExecution, targets: Sequence[Target], of: str) -> dict[str, list[Any]]:
@@ -249,7 +256,7 @@ def _set_measure(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, A
 
 
 # -------------------------------------------------------------------------- assign
-def _assign(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+def _assign(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) -> dict[str, Any]:
     """Set the targets' CSM: a named user; or, for a team, round robin or the least
     loaded.  A target whose CSM is already that user (or, for a team, a member) is
     ``unchanged`` (RULE_02).  At most five calls: the team, the records, the load
@@ -262,7 +269,7 @@ def _assign(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) 
     if not team:
         for t in todo:
             ex.step("assign", "skipped", t, detail="the team has no active user")
-        return
+        return {}
     pick: Callable[[], User]
     if a.get("how") == "least_loaded":
         pick = _least_loaded(ex, team)
@@ -280,7 +287,7 @@ def _assign(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) 
         ex.step("assign", "updated", t, user.id, f"CSM set to {user.name}")
     if isinstance(pick, _Rotation):
         pick.save()
-    _write(ex, ex.kind, changes)
+    return _write(ex, ex.kind, changes)
 
 
 def _team(kit: Kit, a: Mapping[str, Any]) -> list[User]:
@@ -492,7 +499,7 @@ def _post_all(rule: str, url: str, secret_env: str, bodies: Sequence[tuple[str, 
         post_signed(how, body, headers, what=f"rule {rule!r} {delivery}")
 
 
-_RUNNERS: dict[str, Callable[[RuleExecution, Sequence[Target], Mapping[str, Any]], None]] = {
+_RUNNERS: dict[str, Callable[[RuleExecution, Sequence[Target], Mapping[str, Any]], dict[str, Any] | None]] = {
     "update_field": _update_field,
     "close_ctas": _close_ctas,
     "set_measure": _set_measure,

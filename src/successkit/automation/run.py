@@ -163,8 +163,8 @@ class RuleExecution:
         if self.kit.actor_id is not None:
             self.actor = self.kit.users.get(self.kit.actor_id)
         for action in d["actions"]:
-            if targets and action["do"] in MORE_ACTIONS:  # AUTO_03
-                run_action(self, targets, action)
+            if targets and action["do"] in MORE_ACTIONS:  # AUTO_03: later actions see its writes
+                targets = run_action(self, targets, action)
             elif targets:
                 getattr(self, "_" + action["do"])(targets, action)
         return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
