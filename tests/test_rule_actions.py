@@ -38,9 +38,15 @@ class Outbox:
 
 
 class Receiver:
+    """What the loopback server answers (in order; the last repeats) and what it got."""
+
     def __init__(self) -> None:
         self.got: list[tuple[dict[str, str], bytes]] = []
+        self.answers = [204]
         self.url = ""
+
+    def answer(self) -> int:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             rec.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(204)
+            self.send_response(rec.answer())
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -298,6 +304,23 @@ def test_call_webhook_posts_signed_json_once__AUTO_03_RULE_02(
     assert kit.rules.run(r).summary() == {"call_webhook": {"unchanged": 1}} and len(receiver.got) == 1
 
 
+def test_call_webhook_retries_and_tells_of_a_relationships_company__AUTO_03(
+    kit: sk.Kit, w: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RULE_HOOK_SECRET", SECRET)
+    receiver.answers = [503, 204]  # overloaded once, then delivered
+    r = rule(kit, {"do": "call_webhook", "url": receiver.url + "?token=hidden", "secret_env": "RULE_HOOK_SECRET"},
+             target="relationship", where=[])  # fmt: skip
+    run = kit.rules.run(r)
+    assert "hidden" not in str(run)  # a token in the query stays out of the report
+    assert len(receiver.got) == 2
+    (first, _), (second, body) = receiver.got
+    assert first["x-successkit-delivery"] == second["x-successkit-delivery"]  # the same delivery, retried
+    assert verify_signature(SECRET, body, second[SIGNATURE_HEADER.lower()])
+    doc = json.loads(body)
+    assert (doc["relationship"]["name"], doc["company"]["name"]) == ("Acme Analytics", "Acme")
+
+
 def test_a_webhook_url_that_is_not_http_is_refused_at_save__AUTO_03(
     kit: sk.Kit, w: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -312,6 +335,61 @@ def test_a_webhook_url_that_is_not_http_is_refused_at_save__AUTO_03(
             "Hook", actions=[{"do": "call_webhook", "url": "https://x.example/", "secret_env": "RULE_HOOK_SECRET"}]
         )
     assert kit.rules.list() == []
+
+
+@pytest.mark.parametrize(
+    ("action", "value"),
+    [
+        ({"do": "update_field", "field": "health_score", "value": 3}, "health_score"),  # computed
+        ({"do": "update_field", "field": "no_such_field", "value": 3}, "no_such_field"),
+        ({"do": "update_field", "field": "arr", "value": "lots"}, "lots"),
+        ({"do": "update_field", "field": "stage", "from_field": "nope"}, "nope"),
+        ({"do": "update_field", "field": "stage", "from_activity": {"field": "mood"}}, "mood"),
+        ({"do": "update_field", "field": "stage", "of": "company", "value": "x"}, "company"),  # a company rule
+        ({"do": "close_ctas", "type": "no_such_type", "status": "x"}, "no_such_type"),
+        ({"do": "set_measure", "measure": "nope", "value": 3}, "nope"),
+        ({"do": "assign", "user": "nobody"}, "nobody"),
+        ({"do": "assign", "team": ["nobody"], "how": "round_robin"}, "nobody"),
+        ({"do": "assign", "team": [], "how": "least_loaded"}, []),
+        ({"do": "send_email", "template": "Missing"}, "Missing"),
+        ({"do": "send_email", "template": "Hi", "to": "a@x.example, b@x.example"}, "a@x.example, b@x.example"),
+        ({"do": "call_webhook", "url": "mailto:a@x.example", "secret_env": "HOME"}, "mailto:a@x.example"),
+        ({"do": "call_webhook", "url": "https://x.example/", "secret_env": "NOT A NAME"}, "NOT A NAME"),
+    ],
+)
+def test_actions_that_cannot_apply_are_refused_at_save__AUTO_03(
+    kit: sk.Kit, w: World, action: dict[str, Any], value: Any
+) -> None:
+    kit.playbooks.create_email_template("Hi", "Hi {{company.name}}", "")
+    with pytest.raises(sk.RuleViolation, match="rule 'Bad': action 1") as e:
+        kit.rules.create("Bad", actions=[action])
+    assert (e.value.rule, e.value.value) == ("AUTO_03", value)
+    assert kit.rules.list() == []
+
+
+def test_an_unknown_action_key_is_refused__RULE_01_AUTO_03(kit: sk.Kit, w: World) -> None:
+    with pytest.raises(sk.RuleViolation, match=r"action 1 \(update_field\): unknown key") as e:
+        kit.rules.create("Bad", actions=[{"do": "update_field", "field": "stage", "value": "x", "colour": "red"}])
+    assert e.value.value == "colour"
+
+
+def test_every_action_on_relationship_targets__AUTO_03(kit: sk.Kit, w: World) -> None:
+    outbox = Outbox()
+    kit.plugins.register(outbox)
+    kit.relationships.update(w.rel.id, csm_id=w.alice.id)
+    kit.measures.create("exec_sponsor")
+    kit.playbooks.create_email_template("Rel", "{{relationship.name}} of {{company.name}}", "")
+    company_cta = kit.ctas.create("Company risk", company=w.acme, type="risk").record
+    rel_cta = kit.ctas.create("Rel risk", company=w.acme, relationship=w.rel, type="risk").record
+    closed = kit.statuses.in_category("cta", "closed_success")[0]
+    r = rule(kit, {"do": "close_ctas", "type": "risk", "status": closed},
+             {"do": "set_measure", "measure": "exec_sponsor", "value": 70},
+             {"do": "send_email", "template": "Rel"}, target="relationship", where=[])  # fmt: skip
+    run = kit.rules.run(r)
+    assert run.summary() == {"close_ctas": {"updated": 1}, "set_measure": {"created": 1}, "send_email": {"sent": 1}}
+    assert kit.ctas.get(rel_cta.id).status == closed and kit.ctas.get(company_cta.id).status == company_cta.status
+    assert [e.value for e in kit.scorecards.entries(w.rel)] == [70.0] and kit.scorecards.entries(w.acme) == []
+    assert [m.subject for m in outbox.sent] == ["Acme Analytics of Acme"]
 
 
 # ---------------------------------------------------------------- every action at once
@@ -379,6 +457,7 @@ def test_a_fault_in_an_event_rule_keeps_the_change_and_drops_the_rules_writes__A
     """A fault at any write of an event rule's run: the triggering change stays
     committed, none of the rule's writes are kept, and the run log says it failed."""
     kit.measures.create("exec_sponsor")
+    kit.playbooks.create_email_template("Risk", "{{company.name}} is at risk", "")
     kit.rules.create(
         "On risk",
         trigger={"on": "changed", "field": "stage", "to": "at_risk"},
@@ -386,9 +465,12 @@ def test_a_fault_in_an_event_rule_keeps_the_change_and_drops_the_rules_writes__A
             {"do": "update_field", "field": "industry", "value": "Flagged"},
             {"do": "set_measure", "measure": "exec_sponsor", "value": 10},
             {"do": "create_cta", "name": "Risk: {name}", "type": "risk"},
+            {"do": "send_email", "template": "Risk"},
         ],
         limit={"once": True},
     )
+    outbox = Outbox()
+    kit.plugins.register(outbox)
     writes: list[str] = []
     kit.store.fault = writes.append  # count the writes of a change and its rule
     probe = kit.companies.create("Probe", csm_id=w.alice.id)
@@ -425,6 +507,8 @@ def test_a_fault_in_an_event_rule_keeps_the_change_and_drops_the_rules_writes__A
             assert kit.scorecards.entries(target) == []
             (entry,) = [e for e in kit.rules.run_log(outcome="failed") if target.id in e.targets]
             assert "injected fault" in str(entry.error)
+            assert f"T{point} is at risk" not in [m.subject for m in outbox.sent]  # dropped with the rollback
         else:
             assert kit.ctas.count([("company_id", "=", target.id)]) == 1
+            assert f"T{point} is at risk" in [m.subject for m in outbox.sent]
     assert failed_points >= 4  # enrolment, field, measure, CTA at least

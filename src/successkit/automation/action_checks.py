@@ -147,7 +147,10 @@ def _close_ctas(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
 
 def _set_measure(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
     key = str(_text(a, "measure", bad))
-    found = kit.measures.get(key)
+    try:
+        found = kit.measures.get(key)
+    except NotFound:
+        raise bad("no measure with this key", key) from None
     if found.source.get("type") != "manual":
         raise bad(f"only manual measures take entries (SCORE_02); this one reads {found.source.get('type')}", key)
     if found.locked:

@@ -32,6 +32,7 @@ from successkit.plans.emails import OutgoingEmail, record_values, render_email
 from successkit.plans.emails import send as send_now
 from successkit.plans.invariants import status_change
 from successkit.plugins.webhook_notifier import WebhookNotifier, post_signed
+from successkit.plugins.webhook_notifier import where as shown_url
 from successkit.query.language import Query
 from successkit.records import Company, Person, Record, Relationship, RuleEnrolment, Setting, User, new_id
 from successkit.records.checks import check_attributes
@@ -160,7 +161,7 @@ def _update_field(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, 
                 ex.step("update_field", "skipped", t, record.id, f"{field}: {e.message} ({values[t.id]!r})")
                 continue
             before = changes[record.id][0] if record.id in changes else record
-            shown = f"{wkind} {getattr(record, 'name', record.id)!r} {field}"
+            shown = f"{wkind} {getattr(record, 'name', record.id)!r} {field.removeprefix('fields.')}"
             if _current_value(before, field) == value and record.id not in changes:
                 ex.step("update_field", "unchanged", t, record.id, f"RULE_02: {shown} is already {value!r}")
                 continue
@@ -468,7 +469,7 @@ def _call_webhook(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, 
             document["company"] = _about(ex.company_of(t))
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=_plain).encode()
         bodies.append((ids[t.id], body))
-        ex.step("call_webhook", "sent", t, ids[t.id], f"POST {a['url']}")
+        ex.step("call_webhook", "sent", t, ids[t.id], f"POST {shown_url(a['url'])}")  # no query: it may hold a token
     if bodies:
         kit.after_commit(partial(_post_all, ex.rule.name, a["url"], a["secret_env"], tuple(bodies)))
 

@@ -56,7 +56,16 @@ from successkit.errors import ValidationError
 
 from .hookspecs import hookimpl
 
-__all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "check_url", "payload", "post_signed", "sign", "verify_signature"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "WebhookNotifier",
+    "check_url",
+    "payload",
+    "post_signed",
+    "sign",
+    "verify_signature",
+    "where",
+]
 
 log = logging.getLogger(__name__)
 
