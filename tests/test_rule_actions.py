@@ -156,6 +156,8 @@ def test_a_field_written_by_a_rule_triggers_event_rules__AUTO_03_AUTO_04(kit: sk
 def test_close_ctas_closes_matching_open_ones_once__AUTO_03_RULE_02(kit: sk.Kit, w: World) -> None:
     risk = kit.ctas.create("Risk", company=w.acme, type="risk", reason="low_usage").record
     other = kit.ctas.create("Other", company=w.acme, type="risk").record
+    named = kit.ctas.create("Churn: Other Co", company=w.other, type="risk").record
+    kit.ctas.create("Churn: Acme?", company=w.other, type="risk")
     closed = kit.statuses.in_category("cta", "closed_success")[0]
     r = rule(kit, {"do": "close_ctas", "type": "risk", "reason": "low_usage", "status": closed})
     run = kit.rules.run(r)
@@ -163,6 +165,9 @@ def test_close_ctas_closes_matching_open_ones_once__AUTO_03_RULE_02(kit: sk.Kit,
     assert kit.ctas.get(risk.id).status == closed and kit.ctas.get(risk.id).closed_at is not None
     assert kit.ctas.get(other.id).status == other.status
     assert kit.rules.run(r).summary() == {"close_ctas": {"unchanged": 2}}
+    by_name = rule(kit, {"do": "close_ctas", "type": "risk", "name": "Churn: {name}", "status": closed}, name="Named")
+    assert kit.rules.run(by_name).summary() == {"close_ctas": {"unchanged": 1, "updated": 1}}
+    assert kit.ctas.get(named.id).status == closed and kit.ctas.get(other.id).status == other.status
 
 
 def test_close_ctas_refuses_an_open_or_unknown_status__AUTO_03(kit: sk.Kit, w: World) -> None:
@@ -347,6 +352,7 @@ def test_a_webhook_url_that_is_not_http_is_refused_at_save__AUTO_03(
         ({"do": "update_field", "field": "stage", "from_activity": {"field": "mood"}}, "mood"),
         ({"do": "update_field", "field": "stage", "of": "company", "value": "x"}, "company"),  # a company rule
         ({"do": "close_ctas", "type": "no_such_type", "status": "x"}, "no_such_type"),
+        ({"do": "close_ctas", "type": "risk", "name": "Risk: {owner}", "status": "x"}, "Risk: {owner}"),
         ({"do": "set_measure", "measure": "nope", "value": 3}, "nope"),
         ({"do": "assign", "user": "nobody"}, "nobody"),
         ({"do": "assign", "team": ["nobody"], "how": "round_robin"}, "nobody"),

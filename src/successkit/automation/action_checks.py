@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -137,7 +138,14 @@ def _update_field(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
 def _close_ctas(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
     kit.config.check("cta_type", _text(a, "type", bad), what="CTA type")
     kit.config.check("reason", _text(a, "reason", bad, required=False))
-    _text(a, "name", bad, required=False)
+    name = _text(a, "name", bad, required=False)
+    if name is not None:  # the CTA name a create_cta wrote: the same placeholders, no format specs
+        try:
+            fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(name) if f is not None]
+        except ValueError:
+            raise bad("'name' takes the placeholders {name} and {company}", name) from None
+        if len(name) > 500 or any(f not in ("name", "company") or spec or conv for f, spec, conv in fields):
+            raise bad("'name' takes the placeholders {name} and {company}, without format specs", name)
     status = _text(a, "status", bad)
     keys = {s.key: s for s in kit.statuses.of("cta")}
     if status not in keys or not keys[status].is_closed:
