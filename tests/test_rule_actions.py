@@ -262,6 +262,35 @@ def test_send_email_renders_and_sends_once_after_commit__AUTO_03_MAIL_01_RULE_02
     assert "already sent on 2026-11-24" in str(again)
 
 
+class Declining:
+    @hookimpl
+    def successkit_send_email(self, email: sk.OutgoingEmail, kit: sk.Kit) -> bool:
+        return False
+
+
+def test_a_refused_email_or_webhook_call_is_tried_again_by_the_next_run__AUTO_03_RULE_02(
+    kit: sk.Kit, w: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("RULE_HOOK_SECRET", SECRET)
+    declining = Declining()
+    kit.plugins.register(declining)
+    receiver.answers = [400, 204]  # refused (not retried), then accepted
+    kit.playbooks.create_email_template("Hello", "Hello {{company.name}}", "")
+    r = rule(kit, {"do": "send_email", "template": "Hello"},
+             {"do": "call_webhook", "url": receiver.url, "secret_env": "RULE_HOOK_SECRET"},
+             where=[("name", "=", "Acme")])  # fmt: skip
+    with caplog.at_level("WARNING"):
+        assert kit.rules.run(r).count("sent") == 2
+    assert "email of rule 'Act' to alice@cs.example not sent: the email sender did not accept" in caplog.text
+    assert len(receiver.got) == 1
+    kit.plugins.unregister(declining)
+    outbox = Outbox()
+    kit.plugins.register(outbox)
+    assert kit.rules.run(r).count("sent") == 2  # both were forgotten: tried again
+    assert [m.subject for m in outbox.sent] == ["Hello Acme"] and len(receiver.got) == 2
+    assert kit.rules.run(r).count("unchanged") == 2  # delivered now: not again
+
+
 def test_send_email_to_sponsors_and_an_enrolment_limit_allows_again__AUTO_03_AUTO_04(
     kit: sk.Kit, w: World, clock: sk.FixedClock
 ) -> None:

@@ -27,7 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from successkit.accounts.people import check_email
-from successkit.errors import SuccessKitError, ValidationError
+from successkit.errors import ValidationError
 from successkit.plans.emails import OutgoingEmail, record_values, render_email
 from successkit.plans.emails import send as send_now
 from successkit.plans.invariants import status_change
@@ -431,7 +431,7 @@ def _send_email(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, An
         emails.append(OutgoingEmail(ids[t.id], company.id, addresses, subject, body, rule=ex.rule.name))
         ex.step("send_email", "sent", t, ids[t.id], f"{subject!r} to {', '.join(addresses)}")
     if emails:
-        kit.after_commit(partial(_deliver_emails, kit, ex.rule.name, tuple(emails)))
+        kit.after_commit(partial(_deliver_emails, kit, ex.rule.name, tuple(emails), bool(keys)))
 
 
 def _addresses(to: str, t: Target, csm: User | None, people: Sequence[Person]) -> tuple[str, ...]:
@@ -447,12 +447,28 @@ def _addresses(to: str, t: Target, csm: User | None, people: Sequence[Person]) -
     return (to,)
 
 
-def _deliver_emails(kit: Kit, rule: str, emails: Sequence[OutgoingEmail]) -> None:
-    """After the commit: each email to the senders; a refusal is logged, never raised."""
+def _deliver_emails(kit: Kit, rule: str, emails: Sequence[OutgoingEmail], remembered: bool) -> None:
+    """After the commit: each email to the senders.  A refusal is logged, never raised,
+    and its send forgotten, so the rule's next run tries again."""
+    failed = []
     for email in emails:
         error = send_now(kit, email)
         if error is not None:
             log.warning("email of rule %r to %s not sent: %s", rule, ", ".join(email.to), error)
+            failed.append(email.task_id)
+    if remembered:
+        _forget(kit, rule, failed)
+
+
+def _forget(kit: Kit, rule: str, ids: Sequence[str]) -> None:
+    """Delete the memory of sends that failed (one write); never raises."""
+    if not ids:
+        return
+    try:
+        with kit.transaction():
+            kit.store.delete_many("rule_enrolment", list(ids))
+    except Exception:
+        log.exception("rule %r: %d failed sends could not be forgotten; they are not retried", rule, len(ids))
 
 
 # -------------------------------------------------------------------- call_webhook
@@ -471,7 +487,7 @@ def _call_webhook(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, 
         bodies.append((ids[t.id], body))
         ex.step("call_webhook", "sent", t, ids[t.id], f"POST {shown_url(a['url'])}")  # no query: it may hold a token
     if bodies:
-        kit.after_commit(partial(_post_all, ex.rule.name, a["url"], a["secret_env"], tuple(bodies)))
+        kit.after_commit(partial(_post_all, kit, ex.rule.name, a, tuple(bodies), bool(keys)))
 
 
 def _about(record: Target) -> dict[str, Any]:
@@ -483,21 +499,24 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
-def _post_all(rule: str, url: str, secret_env: str, bodies: Sequence[tuple[str, bytes]]) -> None:
-    """After the commit: one signed POST per target, retried (NOTIF_05's notifier does it)."""
-    secret = os.environ.get(secret_env)
+def _post_all(kit: Kit, rule: str, a: Mapping[str, Any], bodies: Sequence[tuple[str, bytes]], remembered: bool) -> None:
+    """After the commit: one signed POST per target, retried as the webhook notifier
+    does (NOTIF_05); a call that was not delivered is logged and forgotten, so the
+    rule's next run tries again."""
+    secret = os.environ.get(a["secret_env"])
+    failed = [delivery for delivery, _ in bodies]
     if not secret:
-        log.warning("rule %r: the webhook secret %s is not set; %d calls not made", rule, secret_env, len(bodies))
-        return
-    try:
-        how = WebhookNotifier(url, secret=secret)
-    except SuccessKitError as e:
-        log.warning("rule %r: webhook %s refused: %s", rule, url, e)
-        return
-    for delivery, body in bodies:
-        headers = {"Content-Type": "application/json", "User-Agent": "successkit-webhook",
-                   "X-Successkit-Event": "rule", "X-Successkit-Delivery": delivery}  # fmt: skip
-        post_signed(how, body, headers, what=f"rule {rule!r} {delivery}")
+        log.warning("rule %r: the webhook secret %s is not set; %d calls not made", rule, a["secret_env"], len(bodies))
+    else:
+        how = WebhookNotifier(a["url"], secret=secret)
+        failed = []
+        for delivery, body in bodies:
+            headers = {"Content-Type": "application/json", "User-Agent": "successkit-webhook",
+                       "X-Successkit-Event": "rule", "X-Successkit-Delivery": delivery}  # fmt: skip
+            if not post_signed(how, body, headers, what=f"rule {rule!r} {delivery}"):
+                failed.append(delivery)
+    if remembered:
+        _forget(kit, rule, failed)
 
 
 _RUNNERS: dict[str, Callable[[RuleExecution, Sequence[Target], Mapping[str, Any]], dict[str, Any] | None]] = {
