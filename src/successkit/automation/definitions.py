@@ -18,6 +18,7 @@ from successkit.plans.templates import check_template_for
 from successkit.query.language import Query
 from successkit.records import PlanTemplate, User
 
+from .action_checks import MORE_ACTIONS, check_action
 from .triggers import check_limit, check_trigger
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     ),
     "create_plan": frozenset({"do", "name", "plan_type", "template", "owner", "due_days"}),
     "log_activity": frozenset({"do", "type", "subject", "notes", "cooldown_days"}),
+    **MORE_ACTIONS,  # AUTO_03: update_field, close_ctas, set_measure, assign, send_email, call_webhook
 }
 _REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"), "log_activity": ("type", "subject")}
 _DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit"})
@@ -95,6 +97,8 @@ def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, 
     if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence) or not actions:
         raise bad("'actions' is a non-empty list of actions", actions)
     out["actions"] = [_check_action(kit, i, a, bad) for i, a in enumerate(actions)]
+    out["actions"] = [check_action(kit, name, target, i, a) if a["do"] in MORE_ACTIONS else a
+                      for i, a in enumerate(out["actions"])]  # fmt: skip
     if definition.get("trigger") is not None:  # AUTO_01: an event rule
         out["trigger"] = check_trigger(kit, name, target, definition["trigger"])
     if definition.get("limit") is not None:  # AUTO_04
@@ -155,6 +159,8 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
     unknown = set(action) - ACTIONS[do]
     if unknown:
         raise bad(f"{where} ({do}): unknown key; known: {', '.join(sorted(ACTIONS[do]))}", sorted(unknown)[0])
+    if do in MORE_ACTIONS:  # AUTO_03: checked by check_action, knowing the rule's target
+        return dict(action)
     for key in _REQUIRED[do]:
         if not isinstance(action.get(key), str) or not action[key].strip():
             raise bad(f"{where} ({do}) needs {key!r}", action.get(key))

@@ -80,7 +80,9 @@ class RuleService(Service[Rule]):
     ) -> Rule:
         """A rule (RULE_01): ``where`` conditions (and ``logic``) over companies
         or relationships, an optional ``without_activity`` test, and ``actions``
-        (``create_cta``, ``create_plan``, ``log_activity``); see ``docs/rules.md``.
+        (``create_cta``, ``create_plan``, ``log_activity``; AUTO_03 adds
+        ``update_field``, ``close_ctas``, ``set_measure``, ``assign``, ``send_email``
+        and ``call_webhook``); see ``docs/rules.md``.
 
         With a ``trigger`` (AUTO_01) the rule runs after every committed change
         that matches it, for the changed records (``{"on": "changed", "field":

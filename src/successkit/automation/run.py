@@ -38,6 +38,7 @@ from successkit.records import (
 )
 from successkit.service import stamp
 
+from .actions import MORE_ACTIONS, action_locks, run_action
 from .definitions import by_email, fill, plain, template_by_name
 from .events import report
 
@@ -53,7 +54,8 @@ class RuleStep:
     """What one action did (or, in a dry run, would do) for one target.
 
     ``result`` is ``created``, ``updated``, ``unchanged``, ``suppressed``
-    (a snoozed or recently closed CTA holds it back) or ``skipped`` (it could
+    (a snoozed or recently closed CTA holds it back), ``sent`` (an email or a
+    webhook call, made once the run commits, AUTO_03) or ``skipped`` (it could
     not be done: ``detail`` says why, naming the rule that refused)."""
 
     action: str
@@ -110,6 +112,7 @@ class RuleRun:
             "unchanged": "leave",
             "suppressed": "hold back",
             "skipped": "skip",
+            "sent": "send",
         }
         head = f"Rule {self.rule!r}: {self.matched} {'target' if self.matched == 1 else 'targets'} matched"
         lines = [head + (" (dry run, nothing written)" if self.dry_run else "")]
@@ -160,7 +163,9 @@ class RuleExecution:
         if self.kit.actor_id is not None:
             self.actor = self.kit.users.get(self.kit.actor_id)
         for action in d["actions"]:
-            if targets:
+            if targets and action["do"] in MORE_ACTIONS:  # AUTO_03: later actions see its writes
+                targets = run_action(self, targets, action)
+            elif targets:
                 getattr(self, "_" + action["do"])(targets, action)
         return RuleRun(self.rule.name, False, len(targets), tuple(self.steps))
 
@@ -244,6 +249,13 @@ class RuleExecution:
         if owner is None:
             self._step(action, "skipped", t, detail=f"no owner: the {self.kind} has no CSM and no user runs the rule")
         return owner
+
+    # what the actions of actions.py (AUTO_03) use
+    step = _step
+    scope = _scope
+    company_of = _company
+    text = _text
+    guard = _guard
 
     # ------------------------------------------------------------- enrolment
     def _enrol(self, targets: list[Target], limit: Mapping[str, Any]) -> list[Target]:
@@ -538,6 +550,8 @@ def _locks(rule: Rule) -> set[str]:
             out.add(f"rules:cta:{a['type']}:{a.get('reason')}")
         elif a["do"] == "create_plan":
             out.add("rules:plan")  # plans are known by name, whatever made them
+        elif a["do"] in MORE_ACTIONS:
+            out |= action_locks(rule.id, a)
         else:
             out.add(f"rules:activity:{a['type']}")
     if rule.definition.get("limit"):

@@ -100,13 +100,16 @@ def render_email(text: str, values: Mapping[str, str]) -> str:
 
 @attrs.frozen
 class OutgoingEmail:
-    """What a ``successkit_send_email`` sender is given: one rendered email of one task."""
+    """What a ``successkit_send_email`` sender is given: one rendered email of one task,
+    or of a rule's ``send_email`` action (AUTO_03): ``rule`` names the rule and
+    ``task_id`` is then the id of the record that remembers the send."""
 
     task_id: str
     company_id: str
     to: tuple[str, ...]
     subject: str
     body: str
+    rule: str | None = None
 
 
 # ------------------------------------------------------------------ composing
@@ -155,6 +158,17 @@ def _recipients(kit: Kit, task: Task, parent: Objective | Cta) -> tuple[tuple[st
     return tuple(dict.fromkeys(str(p.email) for p in chosen)), chosen[0] if chosen else None
 
 
+def record_values(**records: Any) -> dict[str, str]:
+    """The value of every placeholder of the given records (``company=``, ``relationship=``,
+    ``person=``, ``csm=``, ``plan=``, ``cta=``; None or missing: no values), keyed
+    ``object.field`` as :func:`render_email` takes them.  The rules' ``send_email``
+    action fills its templates with it too (AUTO_03)."""
+    out: dict[str, str] = {}
+    for prefix, names in EMAIL_PLACEHOLDERS.items():
+        out.update(_fields(prefix, records.get(prefix), names))
+    return out
+
+
 def placeholder_values(kit: Kit, task: Task) -> tuple[dict[str, str], tuple[str, ...]]:
     """The value of every placeholder for ``task``'s email, and its recipients."""
     parent: Objective | Cta = kit.store.get(task.parent_kind, task.parent_id)
@@ -164,14 +178,7 @@ def placeholder_values(kit: Kit, task: Task) -> tuple[dict[str, str], tuple[str,
     csm_id = (relationship.csm_id if relationship else None) or company.csm_id
     csm = next(iter(kit.store.get_many("user", [csm_id])), None) if csm_id else None
     to, person = _recipients(kit, task, parent)
-    values = {
-        **_fields("company", company, EMAIL_PLACEHOLDERS["company"]),
-        **_fields("relationship", relationship, EMAIL_PLACEHOLDERS["relationship"]),
-        **_fields("person", person, EMAIL_PLACEHOLDERS["person"]),
-        **_fields("csm", csm, EMAIL_PLACEHOLDERS["csm"]),
-        **_fields("plan", plan, EMAIL_PLACEHOLDERS["plan"]),
-        **_fields("cta", parent, EMAIL_PLACEHOLDERS["cta"]),
-    }
+    values = record_values(company=company, relationship=relationship, person=person, csm=csm, plan=plan, cta=parent)
     if plan is not None:
         values["plan.status"] = _status_label(kit, "plan", plan.status)
     values["cta.status"] = _status_label(kit, parent.__kind__, parent.status)
@@ -194,22 +201,28 @@ def compose(kit: Kit, task: Task) -> OutgoingEmail:
 def deliver(kit: Kit, email: OutgoingEmail) -> None:
     """Hand ``email`` to the sender plugins, after the commit that queued it, and
     record the result on its task: ``sent`` when accepted, the error otherwise (MAIL_02)."""
-    error: str | None = None
-    if not email.to:
-        error = "the email has no recipient: give the task addresses, a person owner or associated people"
-    else:
-        try:
-            accepted = kit.plugins.hook.successkit_send_email(email=email, kit=kit)
-        except Exception as e:  # a sender's failure is recorded, never raised into the caller's commit
-            error = str(e) if isinstance(e, SuccessKitError) else f"{type(e).__name__}: {e}"
-        else:
-            if accepted is None:
-                error = "no email sender is installed (a successkit_send_email plugin, such as SmtpSender)"
-            elif accepted is False:
-                error = "the email sender did not accept the email"
+    error = (
+        send(kit, email)
+        if email.to
+        else "the email has no recipient: give the task addresses, a person owner or associated people"
+    )
     if error is not None:
         log.warning("email of task %s not sent: %s", email.task_id, error)
     retry(partial(_record, kit, email.task_id, error))  # re-reads the task: another writer may come first
+
+
+def send(kit: Kit, email: OutgoingEmail) -> str | None:
+    """Hand ``email`` to the ``successkit_send_email`` senders now: None when one accepted
+    it, else why not (a sender's exception is the reason, never raised)."""
+    try:
+        accepted = kit.plugins.hook.successkit_send_email(email=email, kit=kit)
+    except Exception as e:  # a sender's failure is recorded, never raised into the caller's commit
+        return str(e) if isinstance(e, SuccessKitError) else f"{type(e).__name__}: {e}"
+    if accepted is None:
+        return "no email sender is installed (a successkit_send_email plugin, such as SmtpSender)"
+    if accepted is False:
+        return "the email sender did not accept the email"
+    return None
 
 
 def _record(kit: Kit, task_id: str, error: str | None) -> None:

@@ -92,7 +92,8 @@ def successkit_send_email(email: Any, kit: Any) -> Any:
     you do not send.
     The first sender to answer wins (the last registered is asked first); with
     none, the task stays in ``verify``.  :class:`successkit.SmtpSender` is the
-    built-in sender.
+    built-in sender.  A rule's ``send_email`` action (AUTO_03) sends through this
+    hook too: its email's ``rule`` names the rule, and a refusal is logged.
     """
 
 

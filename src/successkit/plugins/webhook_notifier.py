@@ -56,7 +56,16 @@ from successkit.errors import ValidationError
 
 from .hookspecs import hookimpl
 
-__all__ = ["SIGNATURE_HEADER", "WebhookNotifier", "payload", "sign", "verify_signature"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "WebhookNotifier",
+    "check_url",
+    "payload",
+    "post_signed",
+    "sign",
+    "verify_signature",
+    "where",
+]
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +191,46 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def where(url: str) -> str:
+    """The URL without its query and credentials, for logs (a token may be in the query)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
+
+
+def post_signed(how: Any, body: bytes, headers: Mapping[str, str], *, what: str) -> bool:
+    """POST ``body`` to ``how.url``, signed afresh with ``how.secret`` at every attempt and
+    retried as the module says (``how`` carries ``url``, ``secret``, ``attempts``,
+    ``base_delay``, ``max_delay``, ``timeout``, ``sleep`` and ``clock``, as a
+    :class:`WebhookNotifier` does); True once the receiver answered 2xx.  Never raises
+    for a failed delivery: it is logged (``what`` names it) and False is returned.
+    Shared by the notifier and the rules' ``call_webhook`` action (AUTO_03)."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    for attempt in range(1, how.attempts + 1):
+        signed = {**headers, SIGNATURE_HEADER: sign(how.secret, int(how.clock()), body)}
+        req = urllib.request.Request(how.url, data=body, headers=signed, method="POST")
+        wait: float | None = None
+        try:
+            with opener.open(req, timeout=how.timeout) as response:
+                response.read()
+            return True
+        except urllib.error.HTTPError as e:
+            e.close()
+            if e.code not in _RETRIED:
+                log.warning("webhook %s answered %s to %s; not retried", where(how.url), e.code, what)
+                return False
+            problem, wait = f"answered {e.code}", _retry_after(e)
+        except (OSError, ValueError, http.client.HTTPException) as e:  # refused, reset, timed out, a bad answer
+            problem = f"failed ({e})"
+        if attempt == how.attempts:
+            log.warning("webhook %s %s; gave up on %s after %d attempts", where(how.url), problem, what, attempt)
+            return False
+        delay = min(how.max_delay, how.base_delay * 2 ** (attempt - 1) if wait is None else wait)
+        log.info("webhook %s %s; attempt %d of %d in %.2fs", where(how.url), problem, attempt + 1, how.attempts, delay)
+        how.sleep(delay)
+    return False  # pragma: no cover - the loop always returns
+
+
 def _retry_after(error: urllib.error.HTTPError) -> float | None:
     value = error.headers.get("Retry-After") if error.headers is not None else None
     return float(value) if isinstance(value, str) and value.strip().isdigit() else None
@@ -222,51 +271,10 @@ class WebhookNotifier:
         """
         delivery_id = str(uuid.uuid4())
         body, headers = self.request(notification, delivery_id)
-        opener = urllib.request.build_opener(_NoRedirect)
-        for attempt in range(1, self.attempts + 1):
-            signed = {**headers, SIGNATURE_HEADER: sign(self.secret, int(self.clock()), body)}
-            req = urllib.request.Request(self.url, data=body, headers=signed, method="POST")
-            wait: float | None = None
-            try:
-                with opener.open(req, timeout=self.timeout) as response:
-                    response.read()
-                return True
-            except urllib.error.HTTPError as e:
-                e.close()
-                if e.code not in _RETRIED:
-                    log.warning(
-                        "webhook %s answered %s to %s %s; not retried",
-                        self._where(),
-                        e.code,
-                        notification.event,
-                        delivery_id,
-                    )
-                    return False
-                problem, wait = f"answered {e.code}", _retry_after(e)
-            except (OSError, ValueError, http.client.HTTPException) as e:  # refused, reset, timed out, a bad answer
-                problem = f"failed ({e})"
-            if attempt == self.attempts:
-                log.warning(
-                    "webhook %s %s; gave up on %s %s after %d attempts",
-                    self._where(),
-                    problem,
-                    notification.event,
-                    delivery_id,
-                    attempt,
-                )
-                return False
-            delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1) if wait is None else wait)
-            log.info(
-                "webhook %s %s; attempt %d of %d in %.2fs", self._where(), problem, attempt + 1, self.attempts, delay
-            )
-            self.sleep(delay)
-        return False  # pragma: no cover - the loop always returns
+        return post_signed(self, body, headers, what=f"{notification.event} {delivery_id}")
 
     def _where(self) -> str:
-        """The URL without its query and credentials, for logs (a token may be in the query)."""
-        parts = urlsplit(self.url)
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
+        return where(self.url)
 
     @hookimpl
     def successkit_deliver(self, notification: Any, kit: Any) -> None:
