@@ -66,7 +66,7 @@ def plan(objectives: int, tasks: int, days: int, *, seed: int = 7, start: date |
         last_due = o_start
         for t in range(per[o]):
             t_len = rng.choice([0, 1, 1, 2, 3, 5, 8, 13])
-            t_deps = (last_task,) if last_task and rng.random() < 0.5 else ()
+            t_deps: tuple[str, ...] = (last_task,) if last_task and rng.random() < 0.5 else ()
             if t_deps and rng.random() < 0.85:  # most dependents start when their predecessor is done
                 at = max(at, last_due + timedelta(days=1))
             t_start = min(at + timedelta(days=rng.randint(0, 3)), o_due)

@@ -523,7 +523,7 @@ def test_collapsed_objectives_show_one_bar_with_their_task_count__GANTT_03() -> 
     assert set(some.bars) == {"A", "a1", "a2", "B", "C"}
     assert set(some.arrows) == {("a1", "a2"), ("A", "B"), ("a2", "B"), ("B", "C")}
     with pytest.raises(sk.ValidationError, match="collapse"):
-        render_svg(rows, today=date(2027, 1, 1), collapse="B")  # type: ignore[arg-type]
+        render_svg(rows, today=date(2027, 1, 1), collapse="B")
 
 
 def test_arrows_go_round_bars_in_the_way__GANTT_03() -> None:
