@@ -308,6 +308,14 @@ class ConfigService:
         found = cached.get(key)
         return None if found is None else found.value
 
+    def settings(self, prefix: str = "") -> dict[str, str | None]:
+        """Every stored setting whose key starts with ``prefix``, with its value."""
+        prefix = _text("setting", "prefix", prefix)
+        cached = self._cache.get("setting")
+        if cached is None:
+            cached = self._fill("setting", self._all("setting"))
+        return {k: s.value for k, s in sorted(cached.items()) if k.startswith(prefix)}
+
     def set_setting(self, key: str, value: str | None) -> None:
         """Set a setting; a known setting's value is checked against its kind (SEC_05):
         switches are ``"true"`` or ``"false"``, status settings name a status."""
