@@ -71,8 +71,11 @@ class ActivityTypes:
         """These types and those an administrator or a bundle stored (configuration
         items of category ``activity_type``) after them; a registered key wins."""
         out = ActivityTypes()
-        for key, label in [*self._labels.items(), *((k, v) for k, v in stored if k not in self._labels)]:
+        for key, label in self._labels.items():
             out.register(key, label)
+        for key, label in stored:
+            if key not in out and isinstance(key, str) and _TYPE_KEY.match(key):  # a key of another form is ignored
+                out.register(key, label)
         return out
 
 
