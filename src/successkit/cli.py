@@ -200,8 +200,11 @@ def _print(out: TextIO, args: argparse.Namespace, rows: list[dict[str, Any]], li
 
 
 def _bundles_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
-    rows = [{"name": b.name, "version": b.version, "title": b.title} for b in kit.bundles.available().values()]
-    _print(out, args, rows, lambda name, version, title: f"{name:<16} {version:<6} {title}")
+    rows = [
+        {"name": b.name, "version": b.version, "category": b.category or "-", "title": b.title}
+        for b in kit.bundles.available().values()
+    ]
+    _print(out, args, rows, lambda name, version, category, title: f"{name:<17} {version:<6} {category:<24} {title}")
 
 
 def _bundles_deploy(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
