@@ -187,6 +187,7 @@ def test_an_unmet_requirement_refuses_the_deploy__VAULT_05(kit: sk.Kit, requires
     with pytest.raises(sk.RuleViolation) as e:
         kit.bundles.deploy({**admin_bundle(), "requires": requires})
     assert e.value.rule == "VAULT_05" and f"requires {names}" in str(e.value)
+    assert e.value.value == names.split("'")[1]  # the requirement as written
     assert snapshot(kit) == before
 
 

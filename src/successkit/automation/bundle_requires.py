@@ -80,19 +80,19 @@ def requirements(data: Any) -> Requirements:
     return Requirements(**out)
 
 
-def unmet(kit: Kit, needs: Requirements, installed: Mapping[str, str]) -> list[str]:
-    """What ``needs`` asks for that the workspace lacks, each named as written
-    (``bundle onboarding``, ``extra pandas``, ``feature action:update_field``)."""
+def unmet(kit: Kit, needs: Requirements, installed: Mapping[str, str]) -> list[tuple[str, str]]:
+    """What ``needs`` asks for that the workspace lacks: (what it is, as written), as in
+    (``bundle 'onboarding'``, ``onboarding``) or (``feature 'action:update_field'``, ``action:update_field``)."""
     from .bundle_assets import kinds
     from .definitions import ACTIONS, TARGETS
     from .triggers import EVENTS
 
     known = {"trigger": set(EVENTS) | {"csm_changed"}, "action": set(ACTIONS), "target": set(TARGETS)}
     known["asset"] = set(kinds())
-    out = [f"bundle {b!r}" for b in needs.bundles if b not in installed]
-    out += [f"extra {e!r}" for e in needs.extras if importlib.util.find_spec(EXTRAS[e]) is None]
+    out = [(f"bundle {b!r}", b) for b in needs.bundles if b not in installed]
+    out += [(f"extra {e!r}", e) for e in needs.extras if importlib.util.find_spec(EXTRAS[e]) is None]
     for feature in needs.features:
         kind, _, name = feature.partition(":")
         if name not in known[kind]:
-            out.append(f"feature {feature!r}")
+            out.append((f"feature {feature!r}", feature))
     return out

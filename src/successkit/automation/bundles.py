@@ -357,7 +357,8 @@ class BundleService:
                 self.kit.config.refresh()  # what a deploy that went first added (SEC_04)
                 missing = unmet(self.kit, b.requires, self.installed())
                 if missing:
-                    raise _bad(b.name, f"requires {missing[0]}, which this workspace lacks", missing[0], "VAULT_05")
+                    what, value = missing[0]
+                    raise _bad(b.name, f"requires {what}, which this workspace lacks", value, "VAULT_05")
                 run = _Deploy(self.kit, b, skipped)
                 steps = run.run()
                 diffs = run.diffs
