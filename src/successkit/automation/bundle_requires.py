@@ -18,11 +18,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import ValidationError
+from successkit.query.language import Query
+from successkit.records import Setting
+from successkit.service import stamp
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["EXTRAS", "FEATURES", "Requirements", "installed_setting", "requirements", "unmet"]
+__all__ = [
+    "EXTRAS",
+    "FEATURES",
+    "Requirements",
+    "installed_setting",
+    "installed_versions",
+    "record_installed",
+    "requirements",
+    "unmet",
+]
 
 #: The package extras a bundle may require, with the module each installs.
 EXTRAS = {"postgres": "psycopg", "pandas": "pandas", "plot": "matplotlib"}
@@ -50,6 +62,31 @@ class Requirements:
 def installed_setting(bundle: str) -> str:
     """The setting that records the version of ``bundle`` last deployed."""
     return f"bundle.installed.{bundle}"
+
+
+def installed_versions(kit: Kit, bundles: Sequence[str]) -> dict[str, str]:
+    """The versions of those of ``bundles`` that are installed (one indexed read, however
+    many settings are stored)."""
+    if not bundles:
+        return {}
+    keys = {installed_setting(b): b for b in bundles}
+    query = Query(conditions=[("key", "in", sorted(keys))])
+    return {keys[s.key]: s.value or "" for s in kit.store.query(kit.bind("setting", query))}
+
+
+def record_installed(kit: Kit, bundle: str, version: str) -> None:
+    """Record that ``version`` of ``bundle`` is deployed (nothing is written when it is
+    recorded already, so a redeploy writes nothing)."""
+    key = installed_setting(bundle)
+    found = list(kit.store.query(kit.bind("setting", Query(conditions=[("key", "=", key)]))))
+    if found and found[0].value == version:
+        return
+    if found:
+        old = found[0]
+        kit.store.update(attrs.evolve(old, value=version, version=old.version + 1, updated_at=kit.now()), old.version)
+    else:
+        kit.store.insert(Setting(**stamp(kit), key=key, value=version))
+    kit.config.refresh()
 
 
 def requirements(data: Any) -> Requirements:

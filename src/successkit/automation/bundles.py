@@ -29,7 +29,14 @@ from successkit.records.checks import flag, require_type, text_list
 from successkit.service import stamp
 
 from .bundle_assets import AssetKind, Installed, compare, kinds
-from .bundle_requires import Requirements, installed_setting, requirements, unmet
+from .bundle_requires import (
+    Requirements,
+    installed_setting,
+    installed_versions,
+    record_installed,
+    requirements,
+    unmet,
+)
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -355,16 +362,14 @@ class BundleService:
         try:
             with self.kit.store.exclusive("bundles:deploy"), self.kit.transaction():
                 self.kit.config.refresh()  # what a deploy that went first added (SEC_04)
-                missing = unmet(self.kit, b.requires, self.installed())
+                missing = unmet(self.kit, b.requires, installed_versions(self.kit, b.requires.bundles))
                 if missing:
                     what, value = missing[0]
                     raise _bad(b.name, f"requires {what}, which this workspace lacks", value, "VAULT_05")
                 run = _Deploy(self.kit, b, skipped)
                 steps = run.run()
                 diffs = run.diffs
-                key = installed_setting(b.name)
-                if self.kit.config.setting(key) != b.version:
-                    self.kit.config.set_setting(key, b.version)
+                record_installed(self.kit, b.name, b.version)
                 if dry_run:
                     raise _DryRun
         except _DryRun:  # the rollback also cleared the kit's configuration cache
