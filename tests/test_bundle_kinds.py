@@ -242,3 +242,47 @@ def test_activity_types_from_plugins_count_as_installed__VAULT_05(kit: sk.Kit) -
     report = kit.bundles.deploy(doc)
     assert [(s.result, s.record_id) for s in report.steps] == [("exists", None)]
     assert [(d.name, d.fields) for d in report.diffs] == [("call", ("label",))]
+
+
+# ----------------------------------------------------------------------------- registry
+@pytest.fixture
+def settings_kind() -> Any:
+    """A kind added with one registry entry: workspace settings, found again by key."""
+    from successkit.automation.bundle_assets import AssetKind, register, unregister
+
+    def create(d: Any, e: Any) -> str:
+        d.kit.config.set_setting(e["key"], e["value"])
+        (made,) = d.kit.store.query(d.kit.bind("setting", sk.Query(conditions=[("key", "=", e["key"])])))
+        return str(made.id)
+
+    def check(kit: sk.Kit, e: Any) -> None:
+        if not isinstance(e["value"], str):
+            raise sk.ValidationError("value is text", value=e["value"])
+
+    register(AssetKind("settings", 95, frozenset({"key", "value"}), create=create, check=check, ident="key",
+                       stored="setting"))  # fmt: skip
+    yield
+    unregister("settings")
+
+
+def test_a_new_asset_kind_is_one_registry_entry__VAULT_05(kit: sk.Kit, settings_kind: Any) -> None:
+    """Parsing, checking, deploying, skipping, redeploying and the diff all work for a
+    kind registered with one entry, as programs and reports will be."""
+    doc = {"format": 1, "name": "tuned", "settings": [{"key": "acme.region", "value": "emea"},
+                                                      {"key": "acme.tier", "value": "gold"}]}  # fmt: skip
+    report = kit.bundles.deploy(doc, skip=["settings:acme.tier"])
+    assert [(s.kind, s.name, s.result) for s in report.steps] == [
+        ("settings", "acme.region", "created"),
+        ("settings", "acme.tier", "skipped"),
+    ]
+    assert kit.config.setting("acme.region") == "emea"
+    again = kit.bundles.deploy(doc)
+    assert [s.result for s in again.steps] == ["exists", "created"] and again.diffs == ()
+    kit.config.set_setting("acme.tier", "silver")
+    assert [(d.name, d.fields) for d in kit.bundles.diff(doc)] == [("acme.tier", ("value",))]
+    before = snapshot(kit)
+    with pytest.raises(sk.RuleViolation, match=r"settings 'x\.y': value is text") as e:
+        kit.bundles.deploy({**doc, "settings": [{"key": "x.y", "value": 3}]})
+    assert e.value.value == 3 and snapshot(kit) == before
+    with pytest.raises(sk.RuleViolation, match="missing field 'value'"):
+        kit.bundles.deploy({**doc, "settings": [{"key": "x.y"}]})

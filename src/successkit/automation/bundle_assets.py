@@ -24,7 +24,7 @@ from successkit.query.language import Query
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["GROUPS", "AssetKind", "Deploying", "compare", "kinds", "register"]
+__all__ = ["GROUPS", "AssetKind", "Deploying", "compare", "kinds", "register", "unregister"]
 
 #: The modules that register asset kinds, imported the first time kinds are asked for.
 GROUPS = (
@@ -117,6 +117,12 @@ def register(kind: AssetKind) -> AssetKind:
         raise ValueError(f"bundle asset kind {kind.name!r} is registered twice")
     _KINDS[kind.name] = kind
     return kind
+
+
+def unregister(name: str) -> AssetKind:
+    """Withdraw a kind (a test's, or a plugin's that is unloaded); returns it."""
+    kinds()
+    return _KINDS.pop(name)
 
 
 def kinds() -> dict[str, AssetKind]:
