@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from successkit.errors import SuccessKitError
 from successkit.query.language import Query
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def compare(kit: Kit, kind: AssetKind, entry: Mapping[str, Any], installed: Inst
     if kind.normal is not None:
         try:
             want = kind.normal(kit, entry)
-        except Exception:  # an entry the kit cannot read yet: compare it as written
+        except SuccessKitError:  # an entry the kit cannot read yet: compare it as written
             want = entry
     out = []
     for key, value in want.items():

@@ -57,7 +57,7 @@ register(
 _FIELD_KEYS = frozenset({"name", "type", "label", "options", "indexed"})
 
 
-def _check_field(record_kind: str, f: Mapping[str, Any]) -> None:
+def _check_field(f: Mapping[str, Any]) -> None:
     """What a declaration needs that can be told without storage: type, options."""
     name, kind = f.get("name"), f.get("type")
     if kind not in FIELD_TYPES:
@@ -81,7 +81,7 @@ def _check_custom_field(kit: Kit, e: Mapping[str, Any]) -> None:
     kind = e.get("record_kind")
     if not isinstance(kind, str) or kind not in kit.store.schemas:
         raise ValidationError("record_kind names a record kind (company, person, activity...)", value=kind)
-    _check_field(kind, e)
+    _check_field(e)
 
 
 def _declare(d: Deploying, record_kind: str, f: Mapping[str, Any], scope: Any) -> str:
@@ -152,7 +152,7 @@ def _check_activity_type(kit: Kit, e: Mapping[str, Any]) -> None:
     for f in fields:
         if not isinstance(f, Mapping) or not {"name", "type"} <= set(f) or set(f) - _FIELD_KEYS:
             raise ValidationError(f"a field is a mapping of {', '.join(sorted(_FIELD_KEYS))}", value=f)
-        _check_field("activity", f)
+        _check_field(f)
 
 
 def _activity_type(d: Deploying, e: Mapping[str, Any]) -> str:
