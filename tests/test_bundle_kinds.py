@@ -286,3 +286,19 @@ def test_a_new_asset_kind_is_one_registry_entry__VAULT_05(kit: sk.Kit, settings_
     assert e.value.value == 3 and snapshot(kit) == before
     with pytest.raises(sk.RuleViolation, match="missing field 'value'"):
         kit.bundles.deploy({**doc, "settings": [{"key": "x.y"}]})
+
+
+def test_stored_activity_types_join_the_registered_ones__VAULT_05_TL_01(kit: sk.Kit) -> None:
+    """An activity type stored as configuration (as a bundle stores one) is known to
+    `kit.activity_types` after the built-ins, loggable at once, and seen by a kit
+    that reads the configuration again; a plugin's key wins over a stored one."""
+    kit.config.add_item("activity_type", "qbr", "Quarterly business review")
+    kit.config.add_item("activity_type", "call", "Stored call")
+    assert kit.activity_types.keys()[-1] == "qbr" and kit.activity_types.label("qbr") == "Quarterly business review"
+    assert kit.activity_types.label("call") == "Call"
+    acme = kit.companies.create("Acme")
+    assert kit.timeline.log("qbr", "Q4 review", company=acme).type == "qbr"
+    kit.reload()
+    assert "qbr" in kit.activity_types
+    with pytest.raises(sk.ValidationError):
+        kit.timeline.log("qbr_typo", "Nope", company=acme)
