@@ -124,7 +124,8 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
         (_set(("activity_types", 0, "fields", 0, "options"), "red"), "activity_types 'exec_call'", "red"),
         (_set(("activity_types", 0, "fields", 0, "colour"), "x"), "activity_types 'exec_call'", None),
         (_set(("plan_types", 0, "objective_category"), "nope"), "plan_types 'recovery'", "recovery"),
-        (_set(("surveys", 0, "questions", 0, "type"), "stars"), "surveys 'Pulse'", "Pulse"),
+        (_set(("plan_types", 0, "objective_status"), "nope"), "plan_types 'recovery'", "nope"),
+        (_set(("surveys", 0, "questions", 0, "type"), "stars"), "surveys 'Pulse'", "stars"),
         (_set(("plan_types", 0, "sharing_enabled"), "no"), "sharing_enabled is true or false", "no"),
         (lambda d: d["metrics"].append({"key": "reports_run"}), "listed twice", "reports_run"),
         (_set(("rules", 0, "trigger", "type"), "carrier_pigeon"), "rules 'Red executive call'", None),
@@ -211,6 +212,7 @@ def test_redeploy_reports_what_differs_and_keeps_local_edits__VAULT_05(kit: sk.K
     changed["custom_fields"][0]["options"] = ["red", "amber", "green"]
     changed["activity_types"][0]["fields"].append({"name": "minutes", "type": "number"})
     changed["rules"][0]["trigger"]["value"] = "yellow"
+    changed["surveys"][0]["questions"].append({"key": "why", "type": "text", "text": "Why?"})
     before = snapshot(kit)
     stats = kit.store.stats.total
     diffs = kit.bundles.diff(changed)
@@ -219,11 +221,12 @@ def test_redeploy_reports_what_differs_and_keeps_local_edits__VAULT_05(kit: sk.K
         ("plan_types", "recovery", ("name", "sharing_enabled")),
         ("activity_types", "exec_call", ("fields",)),
         ("custom_fields", "company.sentiment", ("options",)),
+        ("surveys", "Pulse", ("questions",)),
         ("rules", "Red executive call", ("active", "trigger")),
     ]
     report = kit.bundles.deploy(changed)
     assert report.diffs == diffs and report.created == 0
-    assert "1 already there" not in str(report) and "4 differ from the bundle" in str(report)
+    assert "1 already there" not in str(report) and "5 differ from the bundle" in str(report)
     assert "(differs: name, sharing_enabled)" in str(report)
     assert snapshot(kit) == before  # kept as the team changed them
     assert kit.config.plan_type("recovery").name == "Rescue"

@@ -224,6 +224,13 @@ class ConfigService:
         self.refresh()
         return new
 
+    def check_plan_type(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A plan type's fields checked as ``define_plan_type`` checks them, writing
+        nothing (a bundle checks its plan types before it deploys anything)."""
+        if not isinstance(values, Mapping):
+            raise ValidationError("a plan type's fields are a mapping", rule="SEC_05", value=values)
+        return self._plan_type_values(values)
+
     def _plan_type_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The checked editable fields of a plan type (SEC_05): one check for define and update."""
         check_names("plan types have no editable field", values, _PLAN_TYPE_FIELDS)

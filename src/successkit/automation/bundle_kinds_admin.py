@@ -39,6 +39,15 @@ def _plan_type(d: Deploying, e: Mapping[str, Any]) -> str:
     return d.kit.config.define_plan_type(e["key"], e["name"], **options).id
 
 
+#: Plan type fields that name a configuration choice the bundle itself may add: they are
+#: checked as the plan type is created, inside the deploy's transaction.
+_CHOICE_FIELDS = frozenset({"key", "objective_type", "objective_priority", "objective_category"})
+
+
+def _check_plan_type(kit: Kit, e: Mapping[str, Any]) -> None:
+    kit.config.check_plan_type({k: v for k, v in e.items() if k not in _CHOICE_FIELDS})
+
+
 register(
     AssetKind(
         "plan_types",
@@ -46,6 +55,7 @@ register(
         frozenset({"key", "name"}),
         _PLAN_TYPE_OPTIONS,
         create=_plan_type,
+        check=_check_plan_type,
         ident="key",
         flags=frozenset({"sharing_enabled", "active"}),
         installed=lambda kit, names: {t.key: t for t in kit.config.plan_types(include_inactive=True) if t.key in names},

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from successkit.signals.surveys import check_questions
+
 from .bundle_assets import AssetKind, Deploying, register
 
 register(
@@ -21,13 +23,21 @@ register(
     )
 )
 
+
+def _check_survey(kit: Any, e: Mapping[str, Any]) -> None:
+    check_questions(e["questions"])
+
+
 register(
     AssetKind(
         "surveys",
         31,
         frozenset({"name", "questions"}),
         create=lambda d, e: d.kit.surveys.create(e["name"], e["questions"]).id,
+        check=_check_survey,
         stored="survey",
+        current=lambda kit, survey: {"questions": survey.definition.get("questions", [])},
+        normal=lambda kit, e: {"questions": check_questions(e["questions"])},
     )
 )
 
