@@ -153,3 +153,22 @@ def test_a_closed_pipe_ends_the_command_quietly__OPS_03(tmp_path: Path) -> None:
     demo.wait(timeout=120)
     assert first.startswith(b"successkit demo")
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_bundles_diff_from_the_command_line__VAULT_05(tmp_path: Path) -> None:
+    """``bundles diff`` lists the installed assets that differ from a bundle's, writes
+    nothing, and needs a store (it creates none)."""
+    url = f"sqlite:///{tmp_path / 'cs.db'}"
+    assert cli("bundles", "diff", "csm-transition", "--url", url)[0] == 1 and not (tmp_path / "cs.db").exists()
+    assert cli("bundles", "deploy", "csm-transition", "--url", url)[0] == 0
+    code, text = cli("bundles", "diff", "csm-transition", "--url", url)
+    assert code == 0 and text == ""
+    kit = sk.open(url)
+    kit.config.update_plan_type("csm_transition", name="Handover", objective_due_days=7)
+    kit.close()
+    code, text = cli("bundles", "diff", "csm-transition", "--url", url)
+    assert code == 0 and text == "plan_types       'csm_transition': name, objective_due_days\n"
+    code, text = cli("bundles", "diff", "csm-transition", "--url", url, "--json")
+    assert json.loads(text) == [
+        {"kind": "plan_types", "name": "csm_transition", "fields": ["name", "objective_due_days"]}
+    ]

@@ -13,7 +13,7 @@ from successkit.cli import main as cli
 from successkit.demo import main
 
 
-def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_C360_01_GANTT_03(tmp_path: Path) -> None:
+def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_VAULT_06_C360_01_GANTT_03(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     outputs = []
     for _ in range(2):  # the second run rebuilds the same file from scratch
@@ -25,7 +25,10 @@ def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_C360_01_GANTT_03(tmp_p
     assert "Bundle 'renewal' 1.0: 7 created, 2 already there" in text
     assert "Rule 'Renewal: 120 days out': 5 targets matched (dry run, nothing written)" in text
     assert "Renewal: 120 days out          first run create cta: 5 created; second run create cta: 5 unchanged" in text
-    assert "Customer 360 of Acme Japan" in text and "Open CTAs (2)" in text and "Hiro Tanaka (sponsor)" in text
+    assert "Bundle 'nps-program' 1.0: 12 created" in text and "Bundle 'welcome' 1.0: 4 created" in text  # VAULT_06
+    assert "Sponsor check-in               first run create cta: 5 created; second run create cta: 5 unchanged" in text
+    assert "Customer 360 of Acme Japan" in text and "Open CTAs (4)" in text and "Hiro Tanaka (sponsor)" in text
+    assert "NPS promoter: Acme Japan [advocacy" in text  # the sponsor's 9 fired the NPS program's play (VAULT_06)
     chart = tmp_path / "demo-gantt.svg"
     assert f"written to {chart}" in text
     root = ET.parse(chart).getroot()

@@ -90,7 +90,7 @@ if TYPE_CHECKING:
     from successkit.accounts.companies import MAX_LEVELS, TreeNode
     from successkit.accounts.people import ErasureReport, Reference
     from successkit.admin.statuses import Status, StatusRegistry
-    from successkit.automation.bundles import Bundle, Deployment, DeployStep
+    from successkit.automation.bundles import AssetDiff, Bundle, Deployment, DeployStep
     from successkit.automation.rules import RuleRun, RuleStep
     from successkit.engagement.access import ShareAccess
     from successkit.engagement.notifications import Notification
@@ -144,6 +144,7 @@ _LAZY = {
     "WindowRow": "successkit.signals.usage",
     "fact_id": "successkit.signals.usage",
     "AggregateTable": "successkit.views.aggregate_table",
+    "AssetDiff": "successkit.automation.bundles",
     "Bundle": "successkit.automation.bundles",
     "ByStatus": "successkit.plans.cloning",
     "CloneResult": "successkit.plans.cloning",
@@ -233,6 +234,7 @@ __all__ = [
     "ActivityTypes",
     "AggregateRow",
     "AggregateTable",
+    "AssetDiff",
     "AttributeChange",
     "AttributeSeries",
     "Bundle",

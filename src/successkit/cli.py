@@ -11,7 +11,7 @@ ends the command quietly.  Exit statuses:
   or a SQLite file that does not exist for a command that only reads;
 - 2: a refusal (a successkit error, naming its rule) or bad arguments.
 
-Commands that only read (``bundles list``, ``rules list``) never create a SQLite
+Commands that only read (``bundles list``, ``bundles diff``, ``rules list``) never create a SQLite
 file, and every listing prints JSON with ``--json``.
 """
 
@@ -36,7 +36,7 @@ __all__ = ["DEFAULT_URL", "EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "main"]
 DEFAULT_URL = "sqlite:///successkit.db"
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 #: Commands that only read: they never create a store.
-_READS = {("bundles", "list"), ("rules", "list")}
+_READS = {("bundles", "list"), ("bundles", "diff"), ("rules", "list")}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--chart-width", type=int, default=1200, help="the Gantt chart's width in pixels")
     demo.add_argument("--label-width", type=int, default=280, help="the Gantt chart's names column in pixels")
 
-    bsub = sub.add_parser("bundles", help="list or deploy solution bundles", parents=[common]).add_subparsers(
+    bsub = sub.add_parser("bundles", help="list, deploy or compare solution bundles", parents=[common]).add_subparsers(
         dest="action", required=True, parser_class=_Parser
     )
     bsub.add_parser("list", help="the bundles on offer (shipped and from plugins)", parents=[common])
@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
         "--skip", action="append", default=[], metavar="KIND[:NAME]", help="leave out an asset kind or one asset"
     )
     deploy.add_argument("--dry-run", action="store_true", help="report what would be created; write nothing")
+    diff = bsub.add_parser("diff", help="installed assets that differ from a bundle's (VAULT_05)", parents=[common])
+    diff.add_argument("bundle", help="a bundle name or file path")
 
     rsub = sub.add_parser("rules", help="list or run rules", parents=[common]).add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -141,7 +143,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         args.action, args.url = "", args.store or args.url
     url = args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
     if (args.command, args.action) in _READS and not _exists(url):
-        if args.command != "bundles":
+        if (args.command, args.action) != ("bundles", "list"):
             return _fail(EXIT_FAILED, f"no store at {url}: a read command does not create one")
         url = "memory://"  # the bundles on offer need no store: none is created for them
     if not args.connect_timeout > 0:
@@ -212,13 +214,21 @@ def _print(out: TextIO, args: argparse.Namespace, rows: list[dict[str, Any]], li
 
 
 def _bundles_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
-    rows = [{"name": b.name, "version": b.version, "title": b.title} for b in kit.bundles.available().values()]
-    _print(out, args, rows, lambda name, version, title: f"{name:<16} {version:<6} {title}")
+    rows = [
+        {"name": b.name, "version": b.version, "category": b.category or "-", "title": b.title}
+        for b in kit.bundles.available().values()
+    ]
+    _print(out, args, rows, lambda name, version, category, title: f"{name:<17} {version:<6} {category:<24} {title}")
 
 
 def _bundles_deploy(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     done = kit.bundles.deploy(args.bundle, skip=args.skip, dry_run=args.dry_run)
     out.write((json.dumps({"result": str(done)}) if args.json else str(done)) + "\n")
+
+
+def _bundles_diff(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    rows = [{"kind": d.kind, "name": d.name, "fields": list(d.fields)} for d in kit.bundles.diff(args.bundle)]
+    _print(out, args, rows, lambda kind, name, fields: f"{kind:<16} {name!r}: {', '.join(fields)}")
 
 
 def _rules_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
@@ -269,6 +279,7 @@ def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
 _COMMANDS: dict[tuple[str, str], Callable[[Any, argparse.Namespace, TextIO], None]] = {
     ("bundles", "list"): _bundles_list,
     ("bundles", "deploy"): _bundles_deploy,
+    ("bundles", "diff"): _bundles_diff,
     ("rules", "list"): _rules_list,
     ("rules", "run"): _rules_run,
     ("scores", "recompute"): _scores_recompute,

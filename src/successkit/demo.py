@@ -301,7 +301,7 @@ def _score(value: float | None) -> str:
 def solutions(kit: Kit, out: TextIO) -> None:
     """Deploy the shipped bundles, preview the rules, run them, and run them again."""
     w = out.write
-    w("\nSolution bundles (VAULT_04: shipped with the library, deployed in one transaction each)\n")
+    w("\nSolution bundles (VAULT_04, VAULT_06: shipped with the library, deployed in one transaction each)\n")
     for name in kit.bundles.available():
         report = kit.bundles.deploy(name)
         w(f"  {report.describe()[0]}\n")
@@ -329,7 +329,8 @@ def _summary(summary: dict[str, dict[str, int]]) -> str:
 def _signals(kit: Kit, japan: Company) -> None:
     """Sixty days of product usage and a survey answered by the sponsor (USAGE_01, SURVEY_01)."""
     today = kit.today()
-    kit.metrics.declare("logins", "Logins", unit="sessions")
+    if "logins" not in kit.metrics.declared_keys():  # the adoption-drop bundle declares it
+        kit.metrics.declare("logins", "Logins", unit="sessions")
     hiro = kit.people.of_company(japan)[0]
     kit.usage.ingest(
         [

@@ -132,8 +132,15 @@ class Kit:
 
     @property
     def activity_types(self) -> ActivityTypes:
-        """Timeline activity types: the built-ins and those plugins registered (TL_01)."""
-        return self._core.activity_types
+        """Timeline activity types: the built-ins, those plugins registered (TL_01) and
+        those stored as configuration (``kit.config.add_item("activity_type", ...)``, a
+        bundle's ``activity_types``), cached with the configuration."""
+        cache = self._core.cache
+        types = cache.get("activity_types")
+        if types is None:
+            stored = [(i.key, i.name) for i in self.config.items("activity_type")]
+            types = cache["activity_types"] = self._core.activity_types.with_stored(stored)
+        return cast("ActivityTypes", types)
 
     def now(self) -> datetime:
         """The kit clock's current moment (timezone-aware)."""

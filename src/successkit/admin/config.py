@@ -224,6 +224,13 @@ class ConfigService:
         self.refresh()
         return new
 
+    def check_plan_type(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A plan type's fields checked as ``define_plan_type`` checks them, writing
+        nothing (a bundle checks its plan types before it deploys anything)."""
+        if not isinstance(values, Mapping):
+            raise ValidationError("a plan type's fields are a mapping", rule="SEC_05", value=values)
+        return self._plan_type_values(values)
+
     def _plan_type_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The checked editable fields of a plan type (SEC_05): one check for define and update."""
         check_names("plan types have no editable field", values, _PLAN_TYPE_FIELDS)
@@ -307,6 +314,14 @@ class ConfigService:
             cached = self._fill("setting", self._all("setting"))
         found = cached.get(key)
         return None if found is None else found.value
+
+    def settings(self, prefix: str = "") -> dict[str, str | None]:
+        """Every stored setting whose key starts with ``prefix``, with its value."""
+        prefix = _text("setting", "prefix", prefix)
+        cached = self._cache.get("setting")
+        if cached is None:
+            cached = self._fill("setting", self._all("setting"))
+        return {k: s.value for k, s in sorted(cached.items()) if k.startswith(prefix)}
 
     def set_setting(self, key: str, value: str | None) -> None:
         """Set a setting; a known setting's value is checked against its kind (SEC_05):

@@ -1,12 +1,15 @@
-"""Solution bundles (VAULT_01-04): files of assets deployed in one transaction.
+"""Solution bundles (VAULT_01-VAULT_05): files of assets deployed in one transaction.
 
-A bundle is a JSON or TOML document (format described in ``docs/bundles.md``)
-listing CTA types, reasons, email templates, playbooks, plan templates, goal
-templates, measures, scorecards, 360 layouts and rules.  References between
-assets are by name, so a bundle is portable between workspaces.  Deploying checks
-the whole bundle first, then creates what is missing in one transaction (an asset
-whose name already exists is left as it is, so a redeploy creates nothing twice);
-a failure anywhere leaves storage unchanged.
+A bundle is a JSON or TOML document (format described in ``docs/bundles.md``):
+a header (name, version, category, author, what it requires) and lists of assets
+of the kinds registered in :mod:`successkit.automation.bundle_assets` - CTA
+types, plan types, custom fields, activity types, surveys, email templates,
+playbooks, plan templates, measures, scorecards, 360 layouts, rules...  References
+between assets are by name, so a bundle is portable between workspaces.
+Deploying checks the requirements and every entry first, then creates what is
+missing in one transaction (an installed asset of the same name is left as it
+is and compared with the bundle's: the diff); a failure anywhere leaves storage
+unchanged.
 """
 
 from __future__ import annotations
@@ -21,96 +24,61 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.errors import NotFound, RuleViolation, ValidationError
-from successkit.query.language import Query
 from successkit.records import ConfigItem
 from successkit.records.checks import flag, require_type, text_list
 from successkit.service import stamp
 
-from .rules import TARGETS
+from .bundle_assets import AssetKind, Installed, compare, kinds
+from .bundle_requires import (
+    Requirements,
+    installed_setting,
+    installed_versions,
+    record_installed,
+    requirements,
+    unmet,
+)
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["ASSET_KINDS", "FORMAT", "Bundle", "BundleService", "DeployStep", "Deployment"]
+__all__ = [
+    "ASSET_KINDS",
+    "FORMAT",
+    "AssetDiff",
+    "Bundle",
+    "BundleService",
+    "DeployStep",
+    "Deployment",
+    "Requirements",
+]
 
 #: The bundle format this library reads.
 FORMAT = 1
 
 #: Asset kinds in deploy order (an asset may refer to kinds before it), with
-#: their required and optional keys.
+#: their required and optional keys; the registry is
+#: :func:`successkit.automation.bundle_assets.kinds`.
 ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "cta_types": (frozenset({"key", "name"}), frozenset()),
-    "reasons": (frozenset({"key", "name"}), frozenset()),
-    "email_templates": (frozenset({"name", "subject"}), frozenset({"body"})),
-    "playbooks": (frozenset({"name", "steps"}), frozenset({"description", "cta_types", "all_cta_types"})),
-    "plan_templates": (frozenset({"name", "plan_type", "objectives"}), frozenset({"description", "business_days"})),
-    "goal_templates": (frozenset({"name"}), frozenset({"description", "status", "due_days", "fields"})),
-    "measures": (
-        frozenset({"key"}),
-        frozenset({"label", "source", "description", "staleness_days", "locked"}),
-    ),
-    "scorecards": (
-        frozenset({"key", "measures"}),
-        frozenset(
-            {
-                "name",
-                "description",
-                "target",
-                "default",
-                "position",
-                "where",
-                "logic",
-                "scheme",
-                "groups",
-                "na_policy",
-                "na_value",
-                "period",
-                "trend_tolerance",
-                "rollup",
-            }
-        ),
-    ),
-    "layouts": (
-        frozenset({"key", "sections"}),
-        frozenset({"name", "target", "user_groups", "relationship_types", "where", "logic", "default", "position"}),
-    ),
-    "rules": (
-        frozenset({"name", "actions"}),
-        frozenset({"description", "target", "where", "logic", "without_activity", "active", "trigger", "limit"}),
-    ),
+    k.name: (k.required, k.optional) for k in kinds().values()
 }
-_HEADER = frozenset({"format", "name", "version", "title", "description"})
-_ID_KEY = {"cta_types": "key", "reasons": "key", "measures": "key", "scorecards": "key", "layouts": "key"}
-#: Asset kinds that are configuration choices (stored as config items, not records).
-_CHOICES = frozenset({"cta_types", "reasons"})
-#: Entry keys that are true or false (JSON and TOML booleans, never text).
-_FLAGS = frozenset({"active", "business_days", "all_cta_types", "locked", "default"})
+_HEADER = frozenset({"format", "name", "version", "title", "description", "category", "author", "requires"})
 #: The largest bundle read (characters of text, or bytes of a file) and the
 #: deepest nesting of lists and tables in it (SEC_07); shipped bundles use a
 #: few kilobytes and six levels.
 MAX_BUNDLE_SIZE = 2_000_000
 MAX_DEPTH = 20
-#: The record kind each named asset kind is stored as.
-_STORED = {
-    "email_templates": "email_template",
-    "playbooks": "playbook",
-    "plan_templates": "plan_template",
-    "goal_templates": "goal_template",
-    "measures": "measure",
-    "scorecards": "scorecard",
-    "layouts": "view_layout",
-    "rules": "rule",
-}
 
 
-def _bad(bundle: str, message: str, value: Any) -> RuleViolation:
-    return RuleViolation("VAULT_01", f"bundle {bundle!r}: {message}", value=value)
+def _bad(bundle: str, message: str, value: Any, rule: str = "VAULT_01") -> RuleViolation:
+    return RuleViolation(rule, f"bundle {bundle!r}: {message}", value=value)
 
 
 # ------------------------------------------------------------------------------ the file
 @attrs.frozen
 class Bundle:
-    """A checked bundle document: header and assets by kind, in file order."""
+    """A checked bundle document: header and assets by kind, in file order.
+    ``category`` and ``author`` describe it in a catalogue; ``requires`` names the
+    bundles, extras and features it needs (VAULT_05)."""
 
     name: str
     version: str
@@ -118,11 +86,14 @@ class Bundle:
     description: str
     assets: Mapping[str, tuple[Mapping[str, Any], ...]]
     source: str | None = None
+    category: str | None = None
+    author: str | None = None
+    requires: Requirements = attrs.field(factory=Requirements)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str | None = None) -> Bundle:
         """Check the document's shape: header, known asset kinds, required and
-        known keys of every entry, names unique per kind (VAULT_01)."""
+        known keys of every entry, names unique per kind (VAULT_01, VAULT_05)."""
         label = source or "<bundle>"
         if not isinstance(data, Mapping):
             raise _bad(label, "a bundle is a mapping of header fields and asset lists", type(data).__name__)
@@ -133,46 +104,24 @@ class Bundle:
             raise _bad(label, "the bundle needs a 'name'", name)
         if data.get("format") != FORMAT:
             raise _bad(name, f"unsupported format; this library reads format = {FORMAT}", data.get("format"))
-        unknown = set(data) - _HEADER - set(ASSET_KINDS)
+        registry = kinds()
+        unknown = set(data) - _HEADER - set(registry)
         if unknown:
-            raise _bad(name, f"unknown asset kind; known: {', '.join(ASSET_KINDS)}", sorted(unknown)[0])
+            raise _bad(name, f"unknown asset kind; known: {', '.join(registry)}", sorted(unknown)[0])
         version = data.get("version", "1")
         if not isinstance(version, (str, int)):
             raise _bad(name, "'version' is text", version)
-        assets: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        for kind, (required, optional) in ASSET_KINDS.items():
-            entries = data.get(kind, [])
-            if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
-                raise _bad(name, f"{kind} is a list of entries", entries)
-            seen: set[str] = set()
-            for i, entry in enumerate(entries):
-                where = f"{kind}[{i + 1}]"
-                if not isinstance(entry, Mapping):
-                    raise _bad(name, f"{where} is a mapping", entry)
-                ident = entry.get(_ID_KEY.get(kind, "name"))
-                if isinstance(ident, str) and ident:
-                    where = f"{where} {ident!r}"
-                missing = sorted(required - set(entry))
-                if missing:
-                    raise _bad(name, f"{where}: missing field {missing[0]!r}", missing[0])
-                extra = sorted(set(entry) - required - optional)
-                if extra:
-                    raise _bad(
-                        name, f"{where}: unknown field; known: {', '.join(sorted(required | optional))}", extra[0]
-                    )
-                if not isinstance(ident, str) or not ident.strip():
-                    raise _bad(name, f"{where}: {_ID_KEY.get(kind, 'name')} is text", ident)
-                ident = ident.strip()  # names are stored stripped: compare them that way
-                if ident in seen:
-                    raise _bad(name, f"{where}: listed twice", ident)
-                seen.add(ident)
-                for switch in _FLAGS & set(entry):
-                    if not isinstance(entry[switch], bool):
-                        raise _bad(name, f"{where}: {switch} is true or false", entry[switch])
-                if kind == "rules" and entry.get("target", "company") not in TARGETS:
-                    raise _bad(name, f"{where}: target is one of {', '.join(TARGETS)}", entry.get("target"))
-            key = _ID_KEY.get(kind, "name")
-            assets[kind] = tuple({**e, key: e[key].strip()} for e in entries)
+        header = {}
+        for key in ("category", "author"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise _bad(name, f"'{key}' is text", value, "VAULT_05")
+            header[key] = value.strip() if isinstance(value, str) else None
+        try:
+            needs = requirements(data.get("requires"))
+        except ValidationError as e:
+            raise _bad(name, f"requires: {e.message}", e.value, "VAULT_05") from None
+        assets = {kind: _entries(name, registry[kind], data.get(kind, [])) for kind in registry}
         return cls(
             name=name,
             version=str(version),
@@ -180,6 +129,8 @@ class Bundle:
             description=str(data.get("description") or ""),
             assets=assets,
             source=source,
+            requires=needs,
+            **header,
         )
 
     @classmethod
@@ -224,14 +175,50 @@ class Bundle:
             "version": self.version,
             "title": self.title,
             "description": self.description,
+            **{k: v for k in ("category", "author") if (v := getattr(self, k)) is not None},
+            **({"requires": self.requires.to_dict()} if self.requires else {}),
             **{k: [dict(e) for e in v] for k, v in self.assets.items() if v},
         }
 
     def entries(self) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """(kind, name, entry) in deploy order."""
-        for kind in ASSET_KINDS:
+        for kind, spec in kinds().items():
             for entry in self.assets.get(kind, ()):
-                yield kind, str(entry[_ID_KEY.get(kind, "name")]), entry
+                yield kind, spec.key_of(entry), entry
+
+
+def _entries(bundle: str, spec: AssetKind, entries: Any) -> tuple[Mapping[str, Any], ...]:
+    """The entries of one kind, each with its required and known keys, named once."""
+    kind, required, optional = spec.name, spec.required, spec.optional
+    if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
+        raise _bad(bundle, f"{kind} is a list of entries", entries)
+    seen: set[str] = set()
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"{kind}[{i + 1}]"
+        if not isinstance(entry, Mapping):
+            raise _bad(bundle, f"{where} is a mapping", entry)
+        ident = entry.get(spec.ident)
+        if isinstance(ident, str) and ident:
+            where = f"{where} {ident!r}"
+        missing = sorted(required - set(entry))
+        if missing:
+            raise _bad(bundle, f"{where}: missing field {missing[0]!r}", missing[0])
+        extra = sorted(set(entry) - required - optional)
+        if extra:
+            raise _bad(bundle, f"{where}: unknown field; known: {', '.join(sorted(required | optional))}", extra[0])
+        if not isinstance(ident, str) or not ident.strip():
+            raise _bad(bundle, f"{where}: {spec.ident} is text", ident)
+        entry = {**entry, spec.ident: ident.strip()}  # names are stored stripped: compare them that way
+        key = spec.key_of(entry)
+        if key in seen:
+            raise _bad(bundle, f"{where}: listed twice", key)
+        seen.add(key)
+        for switch in spec.flags & set(entry):
+            if not isinstance(entry[switch], bool):
+                raise _bad(bundle, f"{where}: {switch} is true or false", entry[switch])
+        out.append(entry)
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------ report
@@ -246,13 +233,28 @@ class DeployStep:
 
 
 @attrs.frozen
+class AssetDiff:
+    """An installed asset that differs from the bundle's entry: its kind, its name and
+    the entry keys whose values differ (VAULT_05)."""
+
+    kind: str
+    name: str
+    fields: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.kind[:-1].replace('_', ' ')} {self.name!r}: {', '.join(self.fields)}"
+
+
+@attrs.frozen
 class Deployment:
-    """What deploying a bundle did (or, for a dry run, would do)."""
+    """What deploying a bundle did (or, for a dry run, would do); ``diffs`` lists the
+    installed assets that differ from the bundle's and were left as they are."""
 
     bundle: str
     version: str
     dry_run: bool
     steps: tuple[DeployStep, ...]
+    diffs: tuple[AssetDiff, ...] = ()
 
     def count(self, result: str) -> int:
         """How many assets had ``result``: ``created``, ``exists`` or ``skipped``."""
@@ -270,12 +272,18 @@ class Deployment:
         return records_frame(self.steps, record_class=DeployStep)
 
     def describe(self) -> list[str]:
-        """A headline with the counts, then one line per asset."""
+        """A headline with the counts, then one line per asset (with the fields that
+        differ from the installed asset)."""
         head = f"Bundle {self.bundle!r} {self.version}" + (" (dry run, nothing written)" if self.dry_run else "")
         words = {"created": "created", "exists": "already there", "skipped": "skipped"}
         counts = ", ".join(f"{self.count(r)} {words[r]}" for r in words if self.count(r))
+        if self.diffs:
+            counts += f", {len(self.diffs)} differ from the bundle"
         lines = [f"{head}: {counts or 'nothing to do'}"]
-        lines += [f"  {s.result:<8} {s.kind[:-1].replace('_', ' ')} {s.name!r}" for s in self.steps]
+        differ = {(d.kind, d.name): d.fields for d in self.diffs}
+        for s in self.steps:
+            note = f" (differs: {', '.join(differ[(s.kind, s.name)])})" if (s.kind, s.name) in differ else ""
+            lines.append(f"  {s.result:<8} {s.kind[:-1].replace('_', ' ')} {s.name!r}{note}")
         return lines
 
     def __str__(self) -> str:
@@ -288,7 +296,7 @@ class _DryRun(Exception):
 
 # ------------------------------------------------------------------------------ service
 class BundleService:
-    """``kit.bundles``: the bundles on offer, and deploying one."""
+    """``kit.bundles``: the bundles on offer, deploying one, and what differs."""
 
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
@@ -326,37 +334,59 @@ class BundleService:
             return self.get(bundle)
         raise ValidationError("a bundle is a Bundle, a mapping, a .json/.toml path or a bundle name", value=bundle)
 
+    def installed(self) -> dict[str, str]:
+        """The bundles deployed in this workspace, with the version last deployed (VAULT_05)."""
+        prefix = installed_setting("")
+        return {key[len(prefix) :]: value or "" for key, value in self.kit.config.settings(prefix).items()}
+
+    def diff(self, bundle: Bundle | Mapping[str, Any] | str | Path) -> tuple[AssetDiff, ...]:
+        """The installed assets that differ from the bundle's entries: kind, name and
+        the keys that differ (VAULT_05); nothing is written."""
+        b = self.read(bundle)
+        return _Deploy(self.kit, b, set()).differences()
+
     def deploy(
         self, bundle: Bundle | Mapping[str, Any] | str | Path, *, skip: Iterable[str] = (), dry_run: bool = False
     ) -> Deployment:
         """Create the bundle's assets that do not exist yet, in one transaction
         (VAULT_01, VAULT_03).  ``skip`` names asset kinds (``"rules"``) or single
-        assets (``"rules:Renewal follow-up"``) to leave out (VAULT_02).  A dry run
-        does everything, reports it, and rolls it back."""
+        assets (``"rules:Renewal follow-up"``) to leave out (VAULT_02).  An unmet
+        requirement refuses the deploy, naming it (VAULT_05); installed assets are
+        kept as they are and the report's ``diffs`` says which differ from the
+        bundle.  A dry run does everything, reports it, and rolls it back."""
         dry_run = flag("bundle deploy", "dry_run", dry_run)
         b = self.read(bundle)
         skipped = _skips(b, skip)
         steps: list[DeployStep] = []
+        diffs: tuple[AssetDiff, ...] = ()
         try:
             with self.kit.store.exclusive("bundles:deploy"), self.kit.transaction():
                 self.kit.config.refresh()  # what a deploy that went first added (SEC_04)
-                steps = _Deploy(self.kit, b, skipped).run()
+                missing = unmet(self.kit, b.requires, installed_versions(self.kit, b.requires.bundles))
+                if missing:
+                    what, value = missing[0]
+                    raise _bad(b.name, f"requires {what}, which this workspace lacks", value, "VAULT_05")
+                run = _Deploy(self.kit, b, skipped)
+                steps = run.run()
+                diffs = run.diffs
+                record_installed(self.kit, b.name, b.version)
                 if dry_run:
                     raise _DryRun
         except _DryRun:  # the rollback also cleared the kit's configuration cache
             steps = [attrs.evolve(s, record_id=None) for s in steps]
-        return Deployment(b.name, b.version, dry_run, tuple(steps))
+        return Deployment(b.name, b.version, dry_run, tuple(steps), diffs)
 
 
 def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
     skip = [skip] if isinstance(skip, str) else text_list("bundle deploy", "skip", skip)
     names = {(kind, name) for kind, name, _ in b.entries()}
+    registry = kinds()
     out: set[tuple[str, str | None]] = set()
     for item in skip:
         kind, _, name = str(item).partition(":")
-        if kind not in ASSET_KINDS:
+        if kind not in registry:
             raise RuleViolation(
-                "VAULT_02", f"skip names an unknown asset kind; known: {', '.join(ASSET_KINDS)}", value=item
+                "VAULT_02", f"skip names an unknown asset kind; known: {', '.join(registry)}", value=item
             )
         if name and (kind, name) not in names:
             raise RuleViolation("VAULT_02", f"bundle {b.name!r} has no {kind} entry {name!r}", value=item)
@@ -365,181 +395,118 @@ def _skips(b: Bundle, skip: Iterable[str]) -> set[tuple[str, str | None]]:
 
 
 class _Deploy:
-    """One deployment, bounded by the bundle's size (SEC_07): what exists is read
-    once per kind (names referred to included), configuration choices are
-    written with one insert per kind, and every later lookup is a dict lookup."""
+    """One deployment, bounded by the bundle's size (SEC_07): what is installed is
+    read once per kind (names referred to included), every entry is checked before
+    anything is written, configuration choices are written with one insert per
+    kind, and every later lookup is a dict lookup."""
 
     def __init__(self, kit: Kit, bundle: Bundle, skipped: set[tuple[str, str | None]]) -> None:
         self.kit, self.bundle, self.skipped = kit, bundle, skipped
-        self.ids: dict[tuple[str, str], str] = {}  # (kind, name) -> id of created or existing asset
+        self.bundle_name = bundle.name
+        self.kinds = kinds()
+        self.ids: dict[tuple[str, str], str] = {}  # (kind, name) -> id of a created or installed asset
+        self.stored: dict[str, dict[str, Installed]] = {}
+        self.diffs: tuple[AssetDiff, ...] = ()
 
     def run(self) -> list[DeployStep]:
+        self._read()
+        self._check()
+        self.diffs = self._compare()
         steps: list[DeployStep] = []
-        existing = self._existing()
-        for kind in ASSET_KINDS:
+        for kind, spec in self.kinds.items():
             todo: list[tuple[str, Mapping[str, Any]]] = []
             for name, entry in self._of(kind):
                 if (kind, None) in self.skipped or (kind, name) in self.skipped:
                     steps.append(DeployStep(kind, name, "skipped"))
-                elif name in existing[kind]:
-                    steps.append(DeployStep(kind, name, "exists", existing[kind][name]))
+                elif name in self.stored[kind]:
+                    steps.append(DeployStep(kind, name, "exists", getattr(self.stored[kind][name], "id", None)))
                 else:
                     steps.append(DeployStep(kind, name, "created"))
                     todo.append((name, entry))
-            made = self._choices(kind, todo) if kind in _CHOICES else [self._one(kind, n, e) for n, e in todo]
+            made = self._choices(spec, todo) if spec.choice else [self._one(spec, n, e) for n, e in todo]
             for (name, _), record_id in zip(todo, made, strict=True):
                 self.ids[(kind, name)] = record_id
         return [attrs.evolve(s, record_id=self.ids[(s.kind, s.name)]) if s.result == "created" else s for s in steps]
 
+    def differences(self) -> tuple[AssetDiff, ...]:
+        self._read()
+        return self._compare()
+
     def _of(self, kind: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        key = _ID_KEY.get(kind, "name")
-        return ((str(e[key]), e) for e in self.bundle.assets.get(kind, ()))
+        spec = self.kinds[kind]
+        return ((spec.key_of(e), e) for e in self.bundle.assets.get(kind, ()))
 
-    def _one(self, kind: str, name: str, entry: Mapping[str, Any]) -> str:
+    def _check(self) -> None:
+        """Every entry that is not skipped, checked before anything is written."""
+        for kind, spec in self.kinds.items():
+            for name, entry in self._of(kind):
+                if (kind, None) in self.skipped or (kind, name) in self.skipped:
+                    continue
+                try:
+                    spec.check(self.kit, entry)
+                except ValidationError as e:
+                    raise _bad(self.bundle.name, f"{kind} {name!r}: {e.message}", e.value) from e
+
+    def _compare(self) -> tuple[AssetDiff, ...]:
+        out = []
+        for kind, spec in self.kinds.items():
+            for name, entry in self._of(kind):
+                if name in self.stored[kind] and (kind, None) not in self.skipped and (kind, name) not in self.skipped:
+                    fields = compare(self.kit, spec, entry, self.stored[kind][name])
+                    if fields:
+                        out.append(AssetDiff(kind, name, fields))
+        return tuple(out)
+
+    def _one(self, spec: AssetKind, name: str, entry: Mapping[str, Any]) -> str:
+        assert spec.create is not None, spec.name
         try:
-            return str(getattr(self, "_" + kind)(entry))
+            return spec.create(self, entry)
         except (ValidationError, NotFound) as e:  # the entry is at fault, not storage
-            raise _bad(self.bundle.name, f"{kind} {name!r}: {e}", name) from e
+            raise _bad(self.bundle.name, f"{spec.name} {name!r}: {e}", name) from e
 
-    def _choices(self, kind: str, todo: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
-        """CTA types or reasons, added after the existing ones with one insert
-        (adding them one by one re-reads the whole configuration each time)."""
-        if not todo:
+    def _choices(self, spec: AssetKind, todo: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
+        """CTA types, reasons, priorities or objective categories, added after the
+        existing ones with one insert (adding them one by one re-reads the whole
+        configuration each time)."""
+        if not todo or spec.choice is None:
             return []
-        kit, category = self.kit, kind[:-1]
+        kit, category = self.kit, spec.choice
         after = len(kit.config.items(category, include_inactive=True))
         made = []
         for i, (key, e) in enumerate(todo):
             label = e["name"]
             if not isinstance(label, str) or not label.strip():
-                raise _bad(self.bundle.name, f"{kind} {key!r}: the name is text", label)
+                raise _bad(self.bundle.name, f"{spec.name} {key!r}: the name is text", label)
             made.append(ConfigItem(**stamp(kit), category=category, key=key, name=label.strip(), order=after + i))
         kit.store.insert_many(made)
         kit.config.refresh()
         return [m.id for m in made]
 
-    def _existing(self) -> dict[str, dict[str, str]]:
-        """Names already in storage, per kind, with the names entries refer to
-        (one read per kind)."""
-        kit, out = self.kit, {}
-        wanted = self._referred()
-        for kind in ASSET_KINDS:
+    def _read(self) -> None:
+        """What is installed, per kind, with the names entries refer to (one read per kind)."""
+        wanted: dict[str, set[str]] = {}
+        for kind, spec in self.kinds.items():
+            if spec.refers is not None:
+                for _, e in self._of(kind):
+                    for other, name in spec.refers(e):
+                        wanted.setdefault(other, set()).add(name)
+        for kind, spec in self.kinds.items():
             names = {n for n, _ in self._of(kind)} | wanted.get(kind, set())
-            if kind in _CHOICES:
-                category = kind[:-1]
-                out[kind] = {i.key: i.id for i in kit.config.items(category, include_inactive=True) if i.key in names}
-            elif names:
-                ident = _ID_KEY.get(kind, "name")
-                query = Query(conditions=[(ident, "in", sorted(names))])
-                out[kind] = {getattr(r, ident): r.id for r in kit.store.query(kit.bind(_STORED[kind], query))}
-            else:
-                out[kind] = {}
-        self.stored = {k: dict(v) for k, v in out.items()}
-        return out
+            self.stored[kind] = spec.find(self.kit, sorted(names))
 
-    def _referred(self) -> dict[str, set[str]]:
-        """Names of playbooks and email templates the bundle's entries refer to."""
-        out: dict[str, set[str]] = {"playbooks": set(), "email_templates": set()}
-
-        def email(step: Any) -> None:
-            if isinstance(step, Mapping) and isinstance(step.get("email_template"), str):
-                out["email_templates"].add(step["email_template"].strip())
-
-        for _, e in self._of("playbooks"):
-            for step in _listed(e.get("steps")):
-                email(step)
-        for _, e in self._of("plan_templates"):
-            for o in _listed(e.get("objectives")):
-                if isinstance(o, Mapping):
-                    if isinstance(o.get("playbook"), str):
-                        out["playbooks"].add(o["playbook"].strip())
-                    for t in _listed(o.get("tasks")):
-                        email(t)
-        return out
-
-    def _ref(self, kind: str, name: Any) -> str:
+    def ref(self, kind: str, name: Any) -> str:
         """The id of an asset named in this bundle or already in storage (read with the rest)."""
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(f"a {kind[:-1].replace('_', ' ')} is named by text", value=name)
         name = name.strip()
-        found = self.ids.get((kind, name)) or self.stored[kind].get(name)
+        installed = self.stored.get(kind, {}).get(name)
+        found = self.ids.get((kind, name)) or getattr(installed, "id", None)
         if found is None:
             raise ValidationError(
                 f"refers to {kind[:-1].replace('_', ' ')} {name!r}, which is neither in the bundle nor in storage",
                 value=name,
             )
-        return found
-
-    # ---------------------------------------------------------------- kinds
-    def _email_templates(self, e: Mapping[str, Any]) -> str:
-        return self.kit.playbooks.create_email_template(e["name"], e["subject"], e.get("body", "")).id
-
-    def _playbooks(self, e: Mapping[str, Any]) -> str:
-        steps = [self._with_email(dict(s)) for s in _entries(e["steps"], "steps")]
-        return self.kit.playbooks.create(
-            e["name"],
-            steps,
-            all_cta_types=e.get("all_cta_types"),
-            cta_types=e.get("cta_types", ()),
-            description=e.get("description"),
-        ).id
-
-    def _plan_templates(self, e: Mapping[str, Any]) -> str:
-        objectives = []
-        for raw in _entries(e["objectives"], "objectives"):
-            o = dict(raw)
-            if o.get("playbook") is not None:
-                o["playbook"] = self._ref("playbooks", o["playbook"])
-            o["tasks"] = [self._with_email(dict(t)) for t in _entries(o.get("tasks", []), "tasks")]
-            objectives.append(o)
-        return self.kit.plan_templates.create(
-            e["name"],
-            e["plan_type"],
-            objectives,
-            business_days=e.get("business_days", False),
-            description=e.get("description"),
-        ).id
-
-    def _goal_templates(self, e: Mapping[str, Any]) -> str:
-        return self.kit.goal_templates.create(
-            e["name"],
-            description=e.get("description"),
-            status=e.get("status"),
-            due_days=e.get("due_days"),
-            fields=e.get("fields"),
-        ).id
-
-    def _measures(self, e: Mapping[str, Any]) -> str:
-        options = {k: e[k] for k in ("label", "source", "description", "staleness_days", "locked") if k in e}
-        return self.kit.measures.create(e["key"], **options).id
-
-    def _scorecards(self, e: Mapping[str, Any]) -> str:
-        options = {k: v for k, v in e.items() if k not in ("key", "measures")}
-        return self.kit.scorecards.create(e["key"], measures=e["measures"], **options).id
-
-    def _layouts(self, e: Mapping[str, Any]) -> str:
-        options = {k: v for k, v in e.items() if k not in ("key", "sections")}
-        return self.kit.layouts.create(e["key"], e["sections"], **options).id
-
-    def _rules(self, e: Mapping[str, Any]) -> str:
-        return self.kit.rules.create(
-            e["name"],
-            actions=e["actions"],
-            target=e.get("target", "company"),
-            where=e.get("where", ()),
-            logic=e.get("logic"),
-            without_activity=e.get("without_activity"),
-            trigger=e.get("trigger"),
-            limit=e.get("limit"),
-            description=e.get("description"),
-            active=e.get("active", True),
-            bundle=self.bundle.name,
-        ).id
-
-    def _with_email(self, step: dict[str, Any]) -> dict[str, Any]:
-        if step.get("email_template") is not None:
-            step["email_template"] = self._ref("email_templates", step["email_template"])
-        return step
+        return str(found)
 
 
 def _depth(data: Any) -> int:
@@ -556,21 +523,6 @@ def _depth(data: Any) -> int:
             break
         todo.extend((v, depth + 1) for v in value)
     return deepest
-
-
-def _listed(value: Any) -> Sequence[Any]:
-    """The items of a list in an entry, or none when it is not one (checked later)."""
-    return value if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else ()
-
-
-def _entries(value: Any, what: str) -> list[Mapping[str, Any]]:
-    if (
-        isinstance(value, (str, bytes, Mapping))
-        or not isinstance(value, Sequence)
-        or not all(isinstance(v, Mapping) for v in value)
-    ):
-        raise ValidationError(f"{what} is a list of mappings", value=value)
-    return list(value)
 
 
 def shipped() -> list[Bundle]:

@@ -67,6 +67,17 @@ class ActivityTypes:
         """The label of a type (the key itself when unknown)."""
         return self._labels.get(key, key)
 
+    def with_stored(self, stored: list[tuple[str, str]]) -> ActivityTypes:
+        """These types and those an administrator or a bundle stored (configuration
+        items of category ``activity_type``) after them; a registered key wins."""
+        out = ActivityTypes()
+        for key, label in self._labels.items():
+            out.register(key, label)
+        for key, label in stored:
+            if key not in out and isinstance(key, str) and _TYPE_KEY.match(key):  # a key of another form is ignored
+                out.register(key, label)
+        return out
+
 
 @attrs.frozen
 class LatestValue:

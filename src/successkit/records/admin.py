@@ -38,12 +38,13 @@ class PlanType(Record):
 
 
 #: The categories of :class:`ConfigItem`.
-CONFIG_CATEGORIES = ("cta_type", "priority", "reason", "objective_category")
+CONFIG_CATEGORIES = ("cta_type", "priority", "reason", "objective_category", "activity_type")
 
 
 @attrs.frozen(kw_only=True)
 class ConfigItem(Record):
-    """One administrator-defined choice: a CTA type, priority, reason or objective category."""
+    """One administrator-defined choice: a CTA type, priority, reason, objective
+    category, or an activity type beside those plugins register (TL_01, VAULT_05)."""
 
     __kind__ = "config_item"
     __indexes__ = (("category", "key"),)

@@ -36,6 +36,7 @@ __all__ = [
     "SurveyScores",
     "SurveySendService",
     "SurveyService",
+    "check_questions",
     "nps_category",
 ]
 
@@ -131,7 +132,7 @@ class SurveyService(Service[Survey]):
     def create(self, name: str, questions: Sequence[Mapping[str, Any]]) -> Survey:
         """A survey with its questions (SURVEY_01); its name is unique."""
         name = require_text(self.kind, "name", name)
-        checked = _questions(questions)
+        checked = check_questions(questions)
         with self.kit.transaction():
             if self.list([("name", "=", name)], limit=1):
                 raise ValidationError(f"a survey named {name!r} exists", rule="SURVEY_01", value=name)
@@ -312,7 +313,9 @@ def _day(name: str, value: Any, default: date) -> date:
     return value
 
 
-def _questions(questions: Any) -> list[dict[str, Any]]:
+def check_questions(questions: Any) -> list[dict[str, Any]]:
+    """A survey's questions checked and in stored form (SURVEY_01): what `create` stores,
+    and what a bundle's survey is checked and compared with."""
     items = as_list("survey", "questions", questions)
     if not 1 <= len(items) <= MAX_QUESTIONS:
         raise ValidationError(f"a survey has 1 to {MAX_QUESTIONS} questions", rule="SURVEY_01", value=len(items))
