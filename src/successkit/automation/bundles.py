@@ -76,7 +76,8 @@ ASSET_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "rules": (
         frozenset({"name", "actions"}),
-        frozenset({"description", "target", "where", "logic", "without_activity", "active", "trigger", "limit"}),
+        frozenset({"description", "target", "where", "logic", "without_activity", "active", "trigger", "limit"})
+        | {"change", "having"},  # AUTO_02
     ),
 }
 _HEADER = frozenset({"format", "name", "version", "title", "description"})
@@ -531,6 +532,8 @@ class _Deploy:
             without_activity=e.get("without_activity"),
             trigger=e.get("trigger"),
             limit=e.get("limit"),
+            change=e.get("change"),
+            having=e.get("having"),
             description=e.get("description"),
             active=e.get("active", True),
             bundle=self.bundle.name,
