@@ -153,6 +153,8 @@ def test_the_csms_number_of_customers__AUTO_02(kit: sk.Kit) -> None:
         actions=[{"do": "create_cta", "name": "Follow up: {name}", "type": "renewal"}],
     )  # fmt: skip
     assert rule.definition["having"][0]["related"]["to"] == "csm_id"
+    again = kit.rules.create("Stored form", having=rule.definition["having"], actions=rule.definition["actions"])
+    assert again.definition["having"] == rule.definition["having"]  # what is stored is valid input
     run = kit.rules.run(rule)
     assert sorted(s.target_name for s in run.steps) == ["Cleo 0", "Cleo 1", "Cleo 2"]
     assert run.matched == 3
@@ -435,3 +437,17 @@ def test_a_kit_opened_as_a_user_still_runs_event_rules_as_the_system__AUTO_01(
     assert (entry.outcome, entry.triggered_by) == ("ran", w.ian.id)
     with pytest.raises(sk.AccessDenied):
         ian.ctas.create("By hand", company=w.acme, type="risk", owner=w.alice)
+
+
+def test_a_custom_field_links_related_records__AUTO_02(kit: sk.Kit) -> None:
+    """Renewal leads kept in a custom field: companies whose lead has 3 or more."""
+    kit.custom_fields.declare("company", "renewal_lead", "text")
+    lead, other = kit.users.create("Lena", license="full"), kit.users.create("Olaf", license="full")
+    kit.companies.create_many([{"name": f"L{i}", "fields": {"renewal_lead": lead.id}} for i in range(3)])
+    kit.companies.create_many([{"name": f"O{i}", "fields": {"renewal_lead": other.id}} for i in range(2)])
+    kit.companies.create("Nobody's")
+    rule = kit.rules.create(
+        "Large books", having=[{"related": {"count": "company", "by": "renewal_lead"}, "op": ">=", "value": 3}],
+        actions=[NOTE],
+    )  # fmt: skip
+    assert [s.target_name for s in kit.rules.run(rule).steps] == ["L0", "L1", "L2"]

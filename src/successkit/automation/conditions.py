@@ -252,11 +252,9 @@ def _check_related(kit: Kit, target: str, spec: Any, bad: Bad) -> dict[str, Any]
     unknown = set(spec) - _RELATED_KEYS
     if unknown:
         raise bad(f"unknown key in 'related'; known: {', '.join(sorted(_RELATED_KEYS))}", sorted(unknown)[0])
-    funcs = [f for f in _FUNCTIONS if f in spec]
-    if len(funcs) != 1:
+    if len([f for f in _FUNCTIONS if f in spec]) != 1:
         raise bad(f"'related' takes one of {', '.join(_FUNCTIONS)}", sorted(spec))
-    func = funcs[0]
-    kind, field = (spec["count"], None) if func == "count" else (spec.get("of"), spec[func])
+    func, kind, field = _function_of(spec)
     if func == "count" and "of" in spec:
         raise bad("'count' names the kind counted; 'of' goes with the other functions", spec["of"])
     if not isinstance(kind, str) or kind not in RELATED_KINDS:
@@ -281,8 +279,15 @@ def _check_related(kit: Kit, target: str, spec: Any, bad: Bad) -> dict[str, Any]
         kit.bind(kind, Query(conditions=where, logic=spec.get("logic")))
     except QueryError as e:
         raise bad(f"'where' of related {kind}: {e.message}", e.value) from None
-    out = {"function": func, "kind": kind, "field": field, "by": by, "to": to, "where": [list(x) for x in where]}
-    return {**out, "logic": spec.get("logic")}
+    out: dict[str, Any] = {func: kind} if field is None else {func: field, "of": kind}
+    return {**out, "by": by, "to": to, "where": [list(x) for x in where], "logic": spec.get("logic")}
+
+
+def _function_of(spec: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    """(function, related kind, field read) of a ``related`` spec: ``{"count": kind}``
+    or ``{"sum": field, "of": kind}``."""
+    func = next(f for f in _FUNCTIONS if f in spec)
+    return (func, spec["count"], None) if func == "count" else (func, spec.get("of"), spec[func])
 
 
 def _default_to(target: str, by: str) -> str:
@@ -358,19 +363,20 @@ def _related(kit: Kit, target: str, targets: Sequence[Any], spec: Mapping[str, A
     links = {t.id: _field_of(t, spec["to"]) for t in targets}
     wanted = sorted({v for v in links.values() if v is not None}, key=str)
     found: dict[Any, Any] = {}
+    func, kind, field = _function_of(spec)
     if wanted:
-        kind, by = spec["kind"], spec["by"]
+        by = spec["by"]
         where = [tuple(x) for x in spec["where"]]
         logic = spec.get("logic")
         where.append((by, "in", wanted))
         if logic is not None:
             logic = f"({logic}) AND {len(where)}"
-        measure = {"v": "count"} if spec["field"] is None else {"v": (spec["function"], spec["field"])}
+        measure = {"v": "count"} if field is None else {"v": (func, field)}
         bound = kit.bind(kind, Query(conditions=where, logic=logic))
         measures = bind_measures(measure, kit.store.schema(kind), kit.custom_field_types(kind))
         rows = kit.store.aggregate(bound, [kit.bind_group(kind, by)], measures)
         found = {keys[0]: values[0] for keys, values in rows if keys[0] is not None}
-    empty = 0 if spec["function"] in ("count", "count_distinct", "sum") else None
+    empty = 0 if func in ("count", "count_distinct", "sum") else None
     return {tid: found.get(v, empty) if v is not None else empty for tid, v in links.items()}
 
 
