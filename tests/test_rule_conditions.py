@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 import successkit as sk
@@ -451,3 +452,59 @@ def test_a_custom_field_links_related_records__AUTO_02(kit: sk.Kit) -> None:
         actions=[NOTE],
     )  # fmt: skip
     assert [s.target_name for s in kit.rules.run(rule).steps] == ["L0", "L1", "L2"]
+
+
+def test_a_made_up_change_does_not_run_rules_as_the_system__AUTO_01_SEC_02(
+    kit: sk.Kit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A collaborator reporting a change that is not as stored (a made-up grade) gets the
+    rules run with their own rights, never the host's: the risk rule may not write its
+    enrolment (nor the run log) for them, so it fails and creates nothing."""
+    from successkit.automation.events import report
+
+    w = World(kit)
+    kit.companies.update(w.acme.id, csm_id=w.alice.id)
+    kit.rules.create("Gone red", trigger={"on": "score", "grade_to": "Red"}, limit={"once": True}, actions=[RISK_CTA])
+    acme = kit.companies.get(w.acme)
+    made_up = attrs.evolve(acme, score_grade="Red", health_score=5.0)
+    with caplog.at_level("WARNING", logger="successkit.automation.events"):
+        report(kit.as_user(w.ian), changed=[(acme, made_up)])
+    assert ctas(kit) == [] and kit.rules.run_log() == []
+    assert "not as stored" in caplog.text and "SHARE_04" in caplog.text
+
+
+def test_a_users_real_changes_are_as_stored__AUTO_01(kit: sk.Kit, caplog: pytest.LogCaptureFixture) -> None:
+    """Every kind of change a full user makes (custom numbers, dates, an activity with
+    fields, a survey response, usage, a new company, a goal's status) is reported as
+    stored on every backend, so its rules run as the system."""
+    from datetime import date
+
+    w = World(kit)
+    kit.custom_fields.declare("company", "seats", "number")
+    kit.custom_fields.declare("company", "kickoff", "date")
+    kit.custom_fields.declare("activity", "mood", "dropdown", options=["good", "bad"], scope="call")
+    kit.metrics.declare("logins")
+    survey = kit.surveys.create("NPS", questions=[{"key": "nps", "type": "nps", "text": "Recommend us?"}])
+    triggers: list[dict[str, Any]] = [
+        {"on": "changed", "field": "seats"}, {"on": "changed", "field": "arr"}, {"on": "created"},
+        {"on": "activity", "type": "call"}, {"on": "survey_response"}, {"on": "goal_status"},
+        {"on": "usage_change", "metric": "logins", "above_percent": 10},
+    ]  # fmt: skip
+    for i, trigger in enumerate(triggers):
+        kit.rules.create(f"R{i}", trigger=trigger, actions=[{**NOTE, "subject": f"R{i}: {{name}}"}])
+    alice = kit.as_user(w.alice)
+    today = kit.today()
+    goal = alice.goals.create("Adopt", company=w.acme)
+    kit.usage.ingest([{"metric": "logins", "company": w.acme, "period": today - timedelta(days=40), "value": 1}])
+    with caplog.at_level("WARNING", logger="successkit.automation.events"):
+        alice.companies.update(w.acme.id, arr=1234.5, fields={"seats": 3, "kickoff": date(2026, 1, 5)})
+        alice.companies.create("New Co", fields={"seats": 2.5})
+        alice.timeline.log("call", "Chat", company=w.acme, fields={"mood": "bad"})
+        alice.surveys.respond(survey, w.pat, {"nps": 3}, company=w.acme)
+        alice.goals.set_status(goal.id, "in_progress")
+        alice.usage.ingest([{"metric": "logins", "company": w.acme, "period": today, "value": 5}])
+    assert "not as stored" not in caplog.text
+    log = kit.rules.run_log()
+    assert sorted(e.rule_name for e in log) == [f"R{i}" for i in range(len(triggers))]
+    assert {e.triggered_by for e in log} == {w.alice.id} and {e.outcome for e in log} == {"ran"}
+    assert {a.created_by for a in kit.timeline.list([("type", "=", "note")])} == {None}  # as the system

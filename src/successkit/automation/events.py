@@ -109,16 +109,26 @@ def _know_host(kit: Kit) -> None:
         _hosts[id(kit.shared_cache)] = kit
 
 
-def _system(kit: Kit) -> Kit:
+def _system(kit: Kit, records: Sequence[Record]) -> Kit:
     """The kit event rules run with: the host's (no acting user), whoever made the
     change.  The host kit is known from the moment the kit opened; it is never handed
-    to the acting user's code, only to the dispatcher."""
+    to the acting user's code, only to the dispatcher.  An acting user's report must be
+    about records as stored (one read per kind), so nobody makes up a change to run
+    rules with the host's rights (SEC_02): one that is not runs the rules as that user."""
     if kit.actor_id is None:
         return kit
     host = _hosts.get(id(kit.shared_cache))
     if host is None or host.shared_cache is not kit.shared_cache:
         log.warning("event rules run as the acting user %r: the host kit is gone", kit.actor_id)
         return kit
+    kinds: dict[str, list[Record]] = {}
+    for r in records:
+        kinds.setdefault(r.__kind__, []).append(r)
+    for kind, given in kinds.items():
+        stored = {r.id: r for r in kit.store.get_many(kind, sorted({g.id for g in given}))}
+        if any(stored.get(g.id) != g for g in given):
+            log.warning("event rules run as the acting user %r: a reported %s is not as stored", kit.actor_id, kind)
+            return kit
     return host
 
 
@@ -149,7 +159,8 @@ def report(
     if events:
         depth = getattr(_state, "depth", 0)
         by = getattr(_state, "by", None) if depth else kit.actor_id  # a rule's writes: who triggered the rule
-        kit.after_commit(partial(dispatch, _system(kit), tuple(events), depth, by))
+        runner = _system(kit, [*(after for _, after in changed), *created])
+        kit.after_commit(partial(dispatch, runner, tuple(events), depth, by))
 
 
 def _ids(record: Any) -> tuple[str, str | None]:
