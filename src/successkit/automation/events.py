@@ -159,7 +159,7 @@ def report(
     if events:
         depth = getattr(_state, "depth", 0)
         by = getattr(_state, "by", None) if depth else kit.actor_id  # a rule's writes: who triggered the rule
-        runner = _system(kit, [*(after for _, after in changed), *created])
+        runner = kit if kit.actor_id is None else _system(kit, [*(after for _, after in changed), *created])
         kit.after_commit(partial(dispatch, runner, tuple(events), depth, by))
 
 
