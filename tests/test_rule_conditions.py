@@ -110,6 +110,20 @@ def test_only_the_targets_whose_change_holds_run__AUTO_02(kit: sk.Kit) -> None:
     assert entry.targets == (w.acme.id,) and notes(kit) == ["Noted: Acme"]
 
 
+def test_a_survey_responses_scores__AUTO_02(kit: sk.Kit) -> None:
+    """A detractor's answer of 3 or less; a 5 is a detractor too, and does not run."""
+    w = World(kit)
+    kit.companies.update(w.acme.id, csm_id=w.alice.id)
+    survey = kit.surveys.create("NPS", questions=[{"key": "nps", "type": "nps", "text": "Recommend us?"}])
+    kit.rules.create(
+        "Angry", trigger={"on": "survey_response", "category": "detractor"}, change=[("nps", "<=", 3)], actions=[NOTE]
+    )
+    kit.surveys.respond(survey, w.pat, {"nps": 5}, company=w.acme)
+    assert notes(kit) == []
+    kit.surveys.respond(survey, w.pat, {"nps": 2}, company=w.acme)
+    assert notes(kit) == ["Noted: Acme"]
+
+
 @pytest.mark.parametrize(
     ("trigger", "change", "value"),
     [

@@ -51,7 +51,7 @@ CHANGE_VALUES: dict[str, frozenset[str]] = {
     "csm_changed": frozenset({"from", "to"}),
     "score": frozenset({"grade_from", "grade_to", "score_from", "score_to", "score_change", "score_change_percent"}),
     "goal_status": frozenset({"from", "to"}),
-    "survey_response": frozenset({"category"}),
+    "survey_response": frozenset({"category", "nps", "csat", "ces"}),
     "activity": frozenset({"type"}),
 }
 #: Operators of ``change`` conditions (canonical names of the query language's).

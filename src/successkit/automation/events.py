@@ -204,7 +204,8 @@ def _created(heard: Listening, record: Record) -> list[Event]:
         if "survey_response" not in heard.kinds:
             return []
         rel = record.record_id if record.record_kind == "relationship" else None
-        return [Event("survey_response", record.__kind__, record.company_id, rel, {"category": record.nps_category})]
+        answer = {"category": record.nps_category, "nps": record.nps, "csat": record.csat, "ces": record.ces}
+        return [Event("survey_response", record.__kind__, record.company_id, rel, answer)]
     if isinstance(record, Activity):
         if "activity" not in heard.kinds or record.draft:
             return []
