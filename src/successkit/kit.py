@@ -91,6 +91,9 @@ class _Core:
     activity_types: ActivityTypes
     custom: dict[str, dict[str, CustomField]] = attrs.field(factory=dict)
     cache: dict[str, Any] = attrs.field(factory=dict)
+    #: The host kit (no acting user), kept while any of its views lives: event rules
+    #: run with it (AUTO_01), whoever made the change.
+    host: Kit | None = None
 
 
 class Kit:
@@ -352,7 +355,7 @@ def open(
     pm.hook.successkit_register_activity_types(register=activity_types.register)
     store = storage.open(url or "memory://", RECORD_CLASSES)
     core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock), activity_types=activity_types)
-    kit = Kit(core)
+    kit = core.host = Kit(core)
     kit.reload()
     if actor is None:
         return kit

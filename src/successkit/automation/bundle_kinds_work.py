@@ -134,7 +134,7 @@ register(
 
 
 # ------------------------------------------------------------------------------ rules
-_DEFINITION = ("where", "logic", "without_activity", "actions", "trigger", "limit")
+_DEFINITION = ("where", "logic", "without_activity", "actions", "trigger", "limit", "change", "having")
 
 
 def _rule(d: Deploying, e: Mapping[str, Any]) -> str:
@@ -147,6 +147,8 @@ def _rule(d: Deploying, e: Mapping[str, Any]) -> str:
         without_activity=e.get("without_activity"),
         trigger=e.get("trigger"),
         limit=e.get("limit"),
+        change=e.get("change"),
+        having=e.get("having"),
         description=e.get("description"),
         active=e.get("active", True),
         bundle=d.bundle_name,
@@ -181,7 +183,20 @@ register(
         "rules",
         90,
         frozenset({"name", "actions"}),
-        frozenset({"description", "target", "where", "logic", "without_activity", "active", "trigger", "limit"}),
+        frozenset(
+            {
+                "description",
+                "target",
+                "where",
+                "logic",
+                "without_activity",
+                "active",
+                "trigger",
+                "limit",
+                "change",
+                "having",
+            }
+        ),
         create=_rule,
         check=_check_rule,
         flags=frozenset({"active"}),

@@ -19,6 +19,7 @@ from successkit.query.language import Query
 from successkit.records import PlanTemplate, User
 
 from .action_checks import MORE_ACTIONS, check_action
+from .conditions import check_change, check_having
 from .triggers import check_limit, check_trigger
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     **MORE_ACTIONS,  # AUTO_03: update_field, close_ctas, set_measure, assign, send_email, call_webhook
 }
 _REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"), "log_activity": ("type", "subject")}
-_DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit"})
+_DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit", "change", "having"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
 #: The longest offset a rule may use (a century): dates stay inside the calendar.
@@ -68,7 +69,8 @@ _TEXT_KEYS = (
 def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, Any]) -> dict[str, Any]:
     """The checked, JSON-ready definition of rule ``name``; every refusal is a
     RULE_01 error naming the rule and the bad entry (AUTO_01 for a bad
-    ``trigger``, AUTO_04 for a bad enrolment ``limit``)."""
+    ``trigger``, AUTO_04 for a bad enrolment ``limit``, AUTO_02 for bad
+    ``change`` or ``having`` conditions)."""
 
     def bad(message: str, value: Any) -> RuleViolation:
         return RuleViolation("RULE_01", f"rule {name!r}: {message}", value=value)
@@ -103,6 +105,10 @@ def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, 
         out["trigger"] = check_trigger(kit, name, target, definition["trigger"])
     if definition.get("limit") is not None:  # AUTO_04
         out["limit"] = check_limit(name, definition["limit"])
+    if definition.get("change") is not None:  # AUTO_02: on the event's old and new values
+        out["change"] = check_change(kit, name, out.get("trigger"), definition["change"])
+    if definition.get("having") is not None:  # AUTO_02: aggregates and signals
+        out["having"] = check_having(kit, name, target, definition["having"])
     result: dict[str, Any] = _json(out)
     return result
 

@@ -11,8 +11,11 @@ rolls back, so a write that nobody listens to costs one dictionary lookup.
 What is collected is queued with ``kit.after_commit``: it is dropped with the
 transaction (or savepoint) that rolled back, and dispatched only once the
 change has committed.  Each matching rule then runs in its own transaction,
-restricted to the events' targets (its ``where`` and ``without_activity`` still
-apply, and so do RULE_02 and the rule's enrolment limit).  A rule that fails is
+restricted to the events' targets whose change satisfies the rule's ``change``
+conditions (AUTO_02; its ``where``, ``having`` and ``without_activity`` still
+apply, and so do RULE_02 and the rule's enrolment limit), as the system: with
+the host kit, whoever made the change, recorded in the run log as
+``triggered_by``.  A rule that fails is
 rolled back alone, logged through :mod:`logging` and recorded in the rule-run
 log (``kit.rules.run_log()``); the change that triggered it stays committed.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -39,6 +43,7 @@ from successkit.query.language import Query
 from successkit.records import Activity, Record, Rule, RuleRunLog, SurveyResponse, UsageFact
 from successkit.service import stamp
 
+from .conditions import change_holds
 from .triggers import Event, matches, target_of
 
 if TYPE_CHECKING:
@@ -53,7 +58,9 @@ MAX_DEPTH = 3
 #: How many target ids one run-log entry keeps (the count is always whole).
 MAX_LOGGED_TARGETS = 1000
 _CACHE = "automation.event_rules"
-_state = threading.local()  # the depth of the event rule this thread is running (0: none)
+_state = threading.local()  # the depth of the event rule this thread is running (0: none), and who triggered it
+#: The host kit (no acting user) of each kit's shared state, which event rules run with.
+_hosts: weakref.WeakValueDictionary[int, Kit] = weakref.WeakValueDictionary()
 
 
 @attrs.frozen
@@ -87,12 +94,42 @@ def listening(kit: Kit) -> Listening:
     if found is None:
         query = Query(conditions=[("active", "=", True)], sort=["name"])
         found = kit.shared_cache[_CACHE] = _build(kit.store.query(kit.bind("rule", query)))
+        _know_host(kit)
     return found
 
 
 def remember(kit: Kit, rules: Iterable[Rule]) -> None:
     """Cache the event rules among ``rules`` (every stored rule, as the kit opens)."""
     kit.shared_cache[_CACHE] = _build(sorted(rules, key=lambda r: r.name))
+    _know_host(kit)
+
+
+def _know_host(kit: Kit) -> None:
+    if kit.actor_id is None:
+        _hosts[id(kit.shared_cache)] = kit
+
+
+def _system(kit: Kit, records: Sequence[Record]) -> Kit:
+    """The kit event rules run with: the host's (no acting user), whoever made the
+    change.  The host kit is known from the moment the kit opened; it is never handed
+    to the acting user's code, only to the dispatcher.  An acting user's report must be
+    about records as stored (one read per kind), so nobody makes up a change to run
+    rules with the host's rights (SEC_02): one that is not runs the rules as that user."""
+    if kit.actor_id is None:
+        return kit
+    host = _hosts.get(id(kit.shared_cache))
+    if host is None or host.shared_cache is not kit.shared_cache:
+        log.warning("event rules run as the acting user %r: the host kit is gone", kit.actor_id)
+        return kit
+    kinds: dict[str, list[Record]] = {}
+    for r in records:
+        kinds.setdefault(r.__kind__, []).append(r)
+    for kind, given in kinds.items():
+        stored = {r.id: r for r in kit.store.get_many(kind, sorted({g.id for g in given}))}
+        if any(stored.get(g.id) != g for g in given):
+            log.warning("event rules run as the acting user %r: a reported %s is not as stored", kit.actor_id, kind)
+            return kit
+    return host
 
 
 def forget(kit: Kit) -> None:
@@ -120,7 +157,10 @@ def report(
     for record in created:
         events.extend(_created(heard, record))
     if events:
-        kit.after_commit(partial(dispatch, kit, tuple(events), getattr(_state, "depth", 0)))
+        depth = getattr(_state, "depth", 0)
+        by = getattr(_state, "by", None) if depth else kit.actor_id  # a rule's writes: who triggered the rule
+        runner = kit if kit.actor_id is None else _system(kit, [*(after for _, after in changed), *created])
+        kit.after_commit(partial(dispatch, runner, tuple(events), depth, by))
 
 
 def _ids(record: Any) -> tuple[str, str | None]:
@@ -164,7 +204,8 @@ def _created(heard: Listening, record: Record) -> list[Event]:
         if "survey_response" not in heard.kinds:
             return []
         rel = record.record_id if record.record_kind == "relationship" else None
-        return [Event("survey_response", record.__kind__, record.company_id, rel, {"category": record.nps_category})]
+        answer = {"category": record.nps_category, "nps": record.nps, "csat": record.csat, "ces": record.ces}
+        return [Event("survey_response", record.__kind__, record.company_id, rel, answer)]
     if isinstance(record, Activity):
         if "activity" not in heard.kinds or record.draft:
             return []
@@ -196,19 +237,21 @@ def _plain(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------- the dispatcher
-def dispatch(kit: Kit, events: Sequence[Event], depth: int = 0) -> None:
+def dispatch(kit: Kit, events: Sequence[Event], depth: int = 0, by: str | None = None) -> None:
     """Run the event rules ``events`` trigger, one transaction each (called after
     the commit that reported them; ``depth`` is the level of the rule that made the
-    change, 0 for any other writer).  Never raises: failures are logged.
+    change, 0 for any other writer; ``by`` the user whose change triggered them, for
+    the run log).  ``kit`` is the host's: rules run as the system, not as the user
+    who made the change.  Never raises: failures are logged.
 
     Events that rules' own writes report while a dispatch runs in this thread are
     queued and taken in turn once the rule that made them has released its locks
     (SEC_04), level by level."""
-    pending: deque[tuple[Kit, Sequence[Event], int]] | None = getattr(_state, "pending", None)
+    pending: deque[tuple[Kit, Sequence[Event], int, str | None]] | None = getattr(_state, "pending", None)
     if pending is not None:
-        pending.append((kit, events, depth))
+        pending.append((kit, events, depth, by))
         return
-    _state.pending = pending = deque([(kit, events, depth)])
+    _state.pending = pending = deque([(kit, events, depth, by)])
     try:
         while pending:
             _dispatch(*pending.popleft())
@@ -216,7 +259,7 @@ def dispatch(kit: Kit, events: Sequence[Event], depth: int = 0) -> None:
         _state.pending = None
 
 
-def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
+def _dispatch(kit: Kit, events: Sequence[Event], depth: int, by: str | None) -> None:
     level = depth + 1
     try:
         rules = listening(kit).rules
@@ -224,8 +267,9 @@ def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
         log.exception("event rules could not be read; %d events were not dispatched", len(events))
         return
     for rule in rules:
-        trigger = rule.definition["trigger"]
-        ids = list(dict.fromkeys(t for e in events if matches(trigger, e) and (t := target_of(rule.target, e))))
+        trigger, change = rule.definition["trigger"], rule.definition.get("change")
+        ids = list(dict.fromkeys(t for e in events if matches(trigger, e) and (t := target_of(rule.target, e))
+                                 and (not change or change_holds(change, e))))  # fmt: skip
         if ids and trigger["on"] == "usage_change":
             ids = _usage_moved(kit, rule, ids)
         if not ids:
@@ -233,9 +277,9 @@ def _dispatch(kit: Kit, events: Sequence[Event], depth: int) -> None:
         if level > MAX_DEPTH:
             log.warning("event rule %r skipped: rules triggering rules stop at depth %d", rule.name, MAX_DEPTH)
             error = f"AUTO_04: rules triggering rules stop at depth {MAX_DEPTH}"
-            _record(kit, rule, level, ids, "skipped", error=error)
+            _record(kit, rule, level, ids, "skipped", by, error=error)
             continue
-        _run(kit, rule, level, ids)
+        _run(kit, rule, level, ids, by)
 
 
 def _usage_moved(kit: Kit, rule: Rule, ids: list[str]) -> list[str]:
@@ -256,26 +300,26 @@ def _usage_moved(kit: Kit, rule: Rule, ids: list[str]) -> list[str]:
     return [i for i in ids if i in moved]
 
 
-def _run(kit: Kit, rule: Rule, level: int, ids: list[str]) -> None:
+def _run(kit: Kit, rule: Rule, level: int, ids: list[str], by: str | None) -> None:
     from .run import RuleExecution, locks_of
 
-    previous = getattr(_state, "depth", 0)
-    _state.depth = level  # what this run writes reports events one level deeper
+    previous, previous_by = getattr(_state, "depth", 0), getattr(_state, "by", None)
+    _state.depth, _state.by = level, by  # what this run writes reports events one level deeper
     try:
         if not RuleExecution(kit, rule, only=ids).selects_any():
             return  # its where matches none of the targets: no lock, no transaction
         with kit.store.exclusive(*locks_of([rule])), kit.transaction():
             run = RuleExecution(kit, rule, only=ids).execute()
             if run.matched:
-                _log_run(kit, _entry(kit, rule, level, ids, "ran", matched=run.matched, created=run.created))
+                _log_run(kit, _entry(kit, rule, level, ids, "ran", by, matched=run.matched, created=run.created))
     except Exception as e:
         log.exception("event rule %r failed on %s (%d targets)", rule.name, rule.definition["trigger"]["on"], len(ids))
-        _record(kit, rule, level, ids, "failed", error=_describe(e))
+        _record(kit, rule, level, ids, "failed", by, error=_describe(e))
     finally:
-        _state.depth = previous
+        _state.depth, _state.by = previous, previous_by
 
 
-def _entry(kit: Kit, rule: Rule, level: int, ids: list[str], outcome: str, **values: Any) -> RuleRunLog:
+def _entry(kit: Kit, rule: Rule, level: int, ids: list[str], outcome: str, by: str | None, **values: Any) -> RuleRunLog:
     return RuleRunLog(
         **stamp(kit),
         rule_id=rule.id,
@@ -284,13 +328,15 @@ def _entry(kit: Kit, rule: Rule, level: int, ids: list[str], outcome: str, **val
         depth=level,
         targets=tuple(ids[:MAX_LOGGED_TARGETS]),
         outcome=outcome,
+        triggered_by=by,
         **{"matched": len(ids), **values},
     )
 
 
 def _log_run(kit: Kit, entry: RuleRunLog) -> None:
-    """The run's log entry, in its transaction (a savepoint): an acting user without a
-    full license may not write the run log (SHARE_04), and the run stands without it."""
+    """The run's log entry, in its transaction (a savepoint).  Rules run as the host, who
+    may write it; should a rule ever run as an acting user without a full license (the host
+    kit gone), that user may not (SHARE_04), and the run stands without it."""
     try:
         with kit.transaction():
             kit.store.insert(entry)
@@ -298,11 +344,11 @@ def _log_run(kit: Kit, entry: RuleRunLog) -> None:
         log.warning("the run of event rule %r is not in the run log: %s", entry.rule_name, e)
 
 
-def _record(kit: Kit, rule: Rule, level: int, ids: list[str], outcome: str, *, error: str) -> None:
+def _record(kit: Kit, rule: Rule, level: int, ids: list[str], outcome: str, by: str | None, *, error: str) -> None:
     """A run-log entry in a transaction of its own (the run's was rolled back)."""
     try:
         with kit.transaction():
-            kit.store.insert(_entry(kit, rule, level, ids, outcome, error=error))
+            kit.store.insert(_entry(kit, rule, level, ids, outcome, by, error=error))
     except Exception:
         log.exception("the run of event rule %r could not be recorded (%s: %s)", rule.name, outcome, error)
 

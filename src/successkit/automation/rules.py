@@ -77,6 +77,8 @@ class RuleService(Service[Rule]):
         bundle: str | None = None,
         trigger: Mapping[str, Any] | None = None,
         limit: Mapping[str, Any] | None = None,
+        change: Sequence[Any] | None = None,
+        having: Sequence[Mapping[str, Any]] | None = None,
     ) -> Rule:
         """A rule (RULE_01): ``where`` conditions (and ``logic``) over companies
         or relationships, an optional ``without_activity`` test, and ``actions``
@@ -87,7 +89,10 @@ class RuleService(Service[Rule]):
         With a ``trigger`` (AUTO_01) the rule runs after every committed change
         that matches it, for the changed records (``{"on": "changed", "field":
         "stage", "to": "Churn risk"}``...); ``limit`` (AUTO_04) lets it act on a
-        target ``{"once": True}`` or ``{"every_days": N}``."""
+        target ``{"once": True}`` or ``{"every_days": N}``.  ``change`` (AUTO_02)
+        tests the event's old and new values (``[("grade_from", "=", "Green")]``);
+        ``having`` tests aggregates over related records, usage windows and NPS
+        (``[{"related": {"count": "company", "by": "csm_id"}, "op": ">=", "value": 100}]``)."""
         name = require_text(self.kind, "name", name)
         definition = check_definition(
             self.kit,
@@ -100,6 +105,8 @@ class RuleService(Service[Rule]):
                 "actions": actions,
                 "trigger": trigger,
                 "limit": limit,
+                "change": change,
+                "having": having,
             },
         )
         events.forget(self.kit)

@@ -39,6 +39,7 @@ from successkit.records import (
 from successkit.service import stamp
 
 from .actions import MORE_ACTIONS, action_locks, run_action
+from .conditions import having
 from .definitions import by_email, fill, plain, template_by_name
 from .events import report
 
@@ -153,6 +154,8 @@ class RuleExecution:
         if not self.rule.active:
             raise ValidationError("the rule is not active", value=self.rule.name)
         targets: list[Target] = list(self.kit.store.query(self.kit.bind(self.kind, self._selection())))
+        if d.get("having") and targets:  # AUTO_02: aggregates and signals, a read or two each
+            targets = having(self.kit, self.kind, targets, d["having"])
         if d.get("without_activity") and targets:
             targets = self._without_activity(targets, d["without_activity"])
         if d.get("limit") and targets:

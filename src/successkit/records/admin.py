@@ -151,3 +151,5 @@ class RuleRunLog(Record):
     matched: int = 0
     created: int = 0
     error: str | None = None
+    #: The acting user whose change triggered the run (None: the host application).
+    triggered_by: str | None = None
