@@ -430,6 +430,7 @@ def test_a_limited_users_change_runs_a_rule_with_a_limit__AUTO_01_AUTO_04(kit: s
     assert (cta.owner_id, cta.created_by) == (w.alice.id, None)
 
 
+@pytest.mark.parametrize("url", ["sqlite", "postgres"], indirect=True)  # memory:// opens another store each time
 def test_a_kit_opened_as_a_user_still_runs_event_rules_as_the_system__AUTO_01(
     kit: sk.Kit, url: str, open_kit: Any
 ) -> None:
@@ -437,8 +438,6 @@ def test_a_kit_opened_as_a_user_still_runs_event_rules_as_the_system__AUTO_01(
     first stays alive with it, so the rule runs as the system (the collaborator may not
     write enrolments, yet the limited rule runs), and the user's store still refuses
     what the user may not do (SEC_02)."""
-    if url.startswith("memory"):
-        pytest.skip("a second kit on a memory:// URL opens another store")
     import gc
 
     w = World(kit)
