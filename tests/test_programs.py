@@ -1,0 +1,375 @@
+"""Programs (MAIL_03): cadences of emails, waits, CTAs and activities that people or
+companies enter (by hand or through a rule, once: RULE_02), with exit conditions,
+advanced by one idempotent, bounded run (with a dry run, RULE_03) - on every backend,
+and delivered to a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import successkit as sk
+from successkit.plugins import hookimpl
+
+from .helpers import snapshot
+from .test_email import Inbox, smtp  # noqa: F401 - the SMTP server fixture
+
+STEPS: list[dict[str, Any]] = [
+    {"do": "send_email", "template": "Hello"},
+    {"do": "wait", "days": 3},
+    {"do": "send_email", "template": "Nudge"},
+    {"do": "wait", "days": 4},
+    {"do": "create_cta", "name": "Call {{person.name}}", "type": "lifecycle", "due_days": 5},
+    {"do": "log_activity", "type": "update", "subject": "Cadence done for {{person.name}}"},
+]
+
+
+class Outbox:
+    """A sender that keeps what it is given and accepts it (or refuses with ``fail``)."""
+
+    def __init__(self) -> None:
+        self.sent: list[sk.OutgoingEmail] = []
+        self.fail: str | None = None
+
+    @hookimpl
+    def successkit_send_email(self, email: sk.OutgoingEmail, kit: sk.Kit) -> bool:
+        if self.fail is not None:
+            raise RuntimeError(self.fail)
+        self.sent.append(email)
+        return True
+
+
+class World:
+    def __init__(self, kit: sk.Kit) -> None:
+        self.kit = kit
+        self.carla = kit.users.create("Carla Diaz", email="carla@vendor.example")
+        self.acme = kit.companies.create("Acme", csm_id=self.carla.id)
+        self.kim = kit.people.create("Kim Lee", company=self.acme, email="kim@acme.example")
+        self.sam = kit.people.create("Sam Roe", company=self.acme, email="sam@acme.example", sponsor=True)
+        kit.playbooks.create_email_template(
+            "Hello", "Welcome, {{person.first_name}}", "Hi {{person.name}}, I am {{csm.name}} for {{company.name}}."
+        )
+        kit.playbooks.create_email_template("Nudge", "Still there, {{person.first_name}}?", "{{company.name}}")
+        kit.playbooks.create_email_template("Plan", "About {{plan.name}}", "")
+        kit.playbooks.create_email_template("Account", "News for {{company.name}}", "From {{csm.name}}")
+
+    def program(self, name: str = "New executive", **kw: Any) -> sk.Program:
+        kw.setdefault("steps", STEPS)
+        return self.kit.programs.create(name, **kw)
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def w(open_kit: Callable[..., sk.Kit], outbox: Outbox) -> World:
+    return World(open_kit(plugins=[outbox]))
+
+
+# ------------------------------------------------------------ checks on save
+@pytest.mark.parametrize(
+    ("kw", "value"),
+    [
+        ({"steps": [{"do": "send_email", "template": "Nope"}]}, "Nope"),
+        ({"steps": [{"do": "send_email", "template": "Plan"}]}, "{{plan.name}}"),
+        (
+            {"target": "company", "steps": [{"do": "send_email", "template": "Hello", "to": "csm"}]},
+            "{{person.first_name}}",
+        ),
+        ({"target": "company", "steps": [{"do": "send_email", "template": "Account", "to": "person"}]}, "person"),
+        ({"steps": [{"do": "send_email", "template": "Hello", "to": "boss"}]}, "boss"),
+        ({"steps": [{"do": "log_activity", "type": "telepathy", "subject": "x"}]}, "telepathy"),
+        ({"steps": [{"do": "create_cta", "name": "x", "type": "nope"}]}, "nope"),
+        ({"steps": [{"do": "create_cta", "name": "{{cta.name}}", "type": "risk"}]}, "{{cta.name}}"),
+        ({"steps": [{"do": "create_cta", "name": "{{company.nickname}}", "type": "risk"}]}, "{{company.nickname}}"),
+        ({"steps": [{"do": "wait", "days": 0}, {"do": "send_email", "template": "Hello"}]}, 0),
+        ({"steps": [{"do": "wait", "days": -2}, {"do": "send_email", "template": "Hello"}]}, -2),
+        ({"steps": [{"do": "wait", "days": "3"}, {"do": "send_email", "template": "Hello"}]}, "3"),
+        ({"steps": [{"do": "wait", "days": 3}]}, "wait"),
+        ({"steps": [{"do": "teleport"}]}, "teleport"),
+        ({"steps": []}, []),
+        ({"target": "relationship"}, "relationship"),
+        ({"exit": {"activity": ["telepathy"]}}, "telepathy"),
+        ({"exit": {"cta_closed": {"statuses": ["new"]}}}, "new"),
+        ({"exit": {"cta_closed": {"types": ["nope"]}}}, "nope"),
+        ({"exit": {"replied": True}}, "replied"),
+        ({"exit": {"survey_answered": "yes"}}, "yes"),
+    ],
+)
+def test_a_program_is_checked_whole_when_saved__MAIL_03(w: World, kw: dict[str, Any], value: Any) -> None:
+    """Unknown template, a placeholder the program cannot fill, unknown activity or CTA
+    type or status, a wait that is not a positive whole number: refused, naming the
+    program and the value, and nothing is stored."""
+    before = snapshot(w.kit)
+    with pytest.raises(sk.RuleViolation) as e:
+        w.program("Bad one", **kw)
+    assert e.value.rule == "MAIL_03" and e.value.value == value
+    assert "'Bad one'" in e.value.message
+    assert snapshot(w.kit) == before
+
+
+def test_a_company_program_fills_person_placeholders_from_its_sponsors__MAIL_03(w: World) -> None:
+    p = w.program("Sponsor check-in", target="company", steps=[{"do": "send_email", "template": "Hello"}])
+    assert p.definition["steps"][0]["to"] == "sponsors" and p.target == "company"
+    with pytest.raises(sk.ValidationError):
+        w.program("Sponsor check-in", target="company", steps=[{"do": "send_email", "template": "Hello"}])
+
+
+# ----------------------------------------------------------------- enrolment
+def test_entering_twice_is_a_no_op__MAIL_03_RULE_02(w: World) -> None:
+    p = w.program()
+    (first,) = w.kit.programs.enroll(p, [w.kim])
+    assert (first.state, first.step, first.due_on, first.company_id) == ("active", 0, w.kit.today(), w.acme.id)
+    assert w.kit.programs.enroll(p.name, [w.kim, w.kim.id]) == []
+    assert [e.id for e in w.kit.programs.enrolments(p)] == [first.id]
+
+
+def test_enrolling_the_wrong_kind_or_nobody_is_refused__MAIL_03(w: World) -> None:
+    p = w.program()
+    before = snapshot(w.kit)
+    for bad in ([w.acme], ["no-such-person"]):
+        with pytest.raises(sk.RuleViolation) as e:
+            w.kit.programs.enroll(p, bad)
+        assert e.value.rule == "MAIL_03"
+    assert snapshot(w.kit) == before
+
+
+# ------------------------------------------------------------------ advance
+def test_advance_does_the_due_steps_and_moves_on__MAIL_03(w: World, clock: sk.FixedClock, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.programs.enroll(p, [w.kim])
+    run = kit.programs.advance()
+    assert run.due == 1 and run.sent == 1 and run.summary() == {"send_email": {"sent": 1}, "wait": {"waiting": 1}}
+    (email,) = outbox.sent
+    assert (email.to, email.subject) == (("kim@acme.example",), "Welcome, Kim")
+    assert email.body == "Hi Kim Lee, I am Carla Diaz for Acme."
+    (stored,) = kit.programs.emails(p)
+    assert (stored.id, stored.state, stored.error, stored.person_id) == (email.task_id, "sent", None, w.kim.id)
+    (e,) = kit.programs.enrolments(p)
+    assert (e.step, e.due_on, e.state) == (2, kit.today() + timedelta(days=3), "active")
+    assert "sent email: 'New executive' for person 'Kim Lee' (Hello)" in str(run)
+
+    clock.advance(days=2)
+    assert kit.programs.advance().due == 0  # not yet due
+    clock.advance(days=1)
+    assert kit.programs.advance().sent == 1 and outbox.sent[-1].subject == "Still there, Kim?"
+    clock.advance(days=4)
+    run = kit.programs.advance()
+    assert run.summary() == {"create_cta": {"created": 1}, "log_activity": {"created": 1}, "complete": {"completed": 1}}
+    (cta,) = kit.ctas.list()
+    assert (cta.name, cta.owner_id, cta.source, cta.associated_person_ids) == (
+        "Call Kim Lee",
+        w.carla.id,
+        "program",
+        (w.kim.id,),
+    )
+    (activity,) = kit.store.query(kit.bind("activity", sk.Query()))
+    assert (activity.subject, activity.participant_person_ids) == ("Cadence done for Kim Lee", (w.kim.id,))
+    (e,) = kit.programs.enrolments(p)
+    assert (e.state, e.ended_at) == ("completed", kit.now())
+    clock.advance(days=30)
+    assert kit.programs.advance().due == 0 and len(outbox.sent) == 2
+
+
+def test_running_twice_the_same_day_does_nothing_the_second_time__MAIL_03(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program(steps=[{"do": "send_email", "template": "Hello"}, {"do": "log_activity", "type": "update",
+                                                                       "subject": "Hi"}])  # fmt: skip
+    kit.programs.enroll(p, [w.kim, w.sam])
+    first = kit.programs.advance()
+    assert first.due == 2 and first.sent == 2 and first.count("completed") == 2
+    before = snapshot(kit)
+    second = kit.programs.advance()
+    assert (second.due, second.steps) == (0, ())
+    assert snapshot(kit) == before and len(outbox.sent) == 2
+
+
+def test_a_dry_run_reports_and_changes_nothing__MAIL_03_RULE_03(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.programs.enroll(p, [w.kim, w.sam])
+    before = snapshot(kit)
+    dry = kit.programs.advance(dry_run=True)
+    assert dry.dry_run and dry.due == 2 and snapshot(kit) == before and outbox.sent == []
+    assert "would send email: 'New executive' for person 'Kim Lee' (Hello)" in str(dry)
+    real = kit.programs.advance()
+    assert [(s.action, s.target_name) for s in dry.steps] == [(s.action, s.target_name) for s in real.steps]
+    assert len(outbox.sent) == 2
+
+
+def test_storage_calls_do_not_grow_with_enrolments__MAIL_03(w: World) -> None:
+    """10 and 1,000 due enrolments (email, CTA, activity, exit checks): the same number of calls."""
+    kit = w.kit
+    steps = [*STEPS[:1], *STEPS[4:], {"do": "wait", "days": 2}]
+    exit = {"activity": ["meeting"], "cta_closed": True, "survey_answered": True}
+    calls = []
+    for n in (10, 1000):
+        program = w.program(f"P{n}", steps=steps, exit=exit)
+        made = {"created_at": kit.now(), "updated_at": kit.now()}
+        people = [sk.Person(**made, name=f"Person {n}-{i}", company_id=w.acme.id, email=f"p{n}-{i}@acme.example")
+                  for i in range(n)]  # fmt: skip
+        kit.store.insert_many(people)
+        kit.programs.enroll(program, people)
+        kit.store.stats.reset()
+        run = kit.programs.advance()
+        calls.append(kit.store.stats.total)
+        assert run.due == n and run.sent == n and run.count("created") == 2 * n
+        assert run.count("completed") == 0 and run.count("waiting") == n
+        kit.programs.set_active(program, False)
+    assert calls[0] == calls[1], calls
+
+
+# ------------------------------------------------------------------- exits
+def test_an_activity_with_the_person_exits_before_the_next_email__MAIL_03(
+    w: World, clock: sk.FixedClock, outbox: Outbox
+) -> None:
+    kit = w.kit
+    p = w.program(exit={"activity": ["meeting"]})
+    kit.programs.enroll(p, [w.kim, w.sam])
+    kit.programs.advance()
+    kit.timeline.log("meeting", "Met Kim", company=w.acme, participants=[w.kim])
+    kit.timeline.log("call", "Called Sam", company=w.acme, participants=[w.sam])  # another type: no exit
+    clock.advance(days=3)
+    run = kit.programs.advance()
+    assert run.exited == 1 and run.sent == 1 and outbox.sent[-1].to == ("sam@acme.example",)
+    kim = next(e for e in kit.programs.enrolments(p) if e.target_id == w.kim.id)
+    assert (kim.state, kim.exit_reason) == ("exited", "a meeting activity was logged: 'Met Kim'")
+    assert kit.programs.enrolments(p, state="exited") == [kim]
+
+
+def test_a_closed_cta_exits_a_company__MAIL_03(w: World, clock: sk.FixedClock) -> None:
+    kit = w.kit
+    p = w.program("Account", target="company", exit={"cta_closed": {"types": ["risk"]}},
+                  steps=[{"do": "send_email", "template": "Account", "to": "csm"}, {"do": "wait", "days": 1},
+                         {"do": "send_email", "template": "Account", "to": "csm"}])  # fmt: skip
+    kit.programs.enroll(p, [w.acme])
+    assert kit.programs.advance().sent == 1
+    cta = kit.ctas.create("Rescue", company=w.acme, type="risk", owner=w.carla).record
+    kit.ctas.set_status(cta, kit.statuses.in_category("cta", "closed_success")[0])
+    clock.advance(days=1)
+    run = kit.programs.advance()
+    assert run.exited == 1 and run.sent == 0 and "CTA 'Rescue' was closed" in str(run)
+
+
+def test_a_survey_answer_exits_the_person__MAIL_03(w: World, clock: sk.FixedClock) -> None:
+    kit = w.kit
+    survey = kit.surveys.create("Pulse", [{"key": "nps", "type": "nps", "text": "Recommend us?"}])
+    p = w.program(exit={"survey_answered": True})
+    kit.programs.enroll(p, [w.kim, w.sam])
+    kit.programs.advance()
+    kit.surveys.respond(survey, w.kim, {"nps": 9}, company=w.acme)
+    clock.advance(days=3)
+    run = kit.programs.advance()
+    assert run.exited == 1 and {s.target_name for s in run.steps if s.result == "exited"} == {"Kim Lee"}
+
+
+# ---------------------------------------------------------------- delivery
+def test_a_refused_email_stays_in_verify_and_the_enrolment_moves_on__MAIL_03_MAIL_02(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    outbox.fail = "quota exceeded"
+    p = w.program()
+    kit.programs.enroll(p, [w.kim])
+    run = kit.programs.advance()
+    assert run.count("failed") == 1 and "RuntimeError: quota exceeded" in str(run)
+    (email,) = kit.programs.emails(p, state="verify")
+    assert email.error == "RuntimeError: quota exceeded" and email.sent_at is None
+    assert kit.programs.enrolments(p)[0].step == 2
+
+
+def test_no_address_skips_the_email__MAIL_03(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    nobody = kit.people.create("No Mail", company=w.acme)
+    p = w.program()
+    kit.programs.enroll(p, [nobody])
+    run = kit.programs.advance()
+    assert run.count("skipped", "send_email") == 1 and outbox.sent == [] and kit.programs.emails() == []
+
+
+def test_email_steps_deliver_to_a_real_smtp_server__MAIL_03(
+    open_kit: Callable[..., sk.Kit],
+    smtp: tuple[int, Inbox],  # noqa: F811
+) -> None:
+    port, inbox = smtp
+    kit = open_kit(plugins=[sk.SmtpSender(host="127.0.0.1", port=port, sender="cs@vendor.example", timeout=5)])
+    w = World(kit)
+    p = w.program()
+    kit.programs.enroll(p, [w.kim])
+    assert kit.programs.advance().sent == 1
+    (envelope,) = inbox.envelopes
+    assert (envelope.mail_from, envelope.rcpt_tos) == ("cs@vendor.example", ["kim@acme.example"])
+    (msg,) = inbox.messages()
+    assert msg["Subject"] == "Welcome, Kim"
+    payload = msg.get_payload(decode=True)
+    assert isinstance(payload, bytes) and payload.decode().strip() == "Hi Kim Lee, I am Carla Diaz for Acme."
+    (email,) = kit.programs.emails(p)
+    assert email.state == "sent" and msg["X-Successkit-Task"] == email.id
+    inbox.refuse = "550 5.7.1 Relaying denied"
+    kit.programs.enroll(p, [w.sam])
+    assert kit.programs.advance().count("failed") == 1
+    (failed,) = kit.programs.emails(p, state="verify")
+    assert failed.error is not None and "550" in failed.error
+
+
+# ------------------------------------------------------------- rule action
+def test_a_rule_enters_a_companys_people_once__MAIL_03_RULE_02(w: World) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.rules.create("Onboard", where=[("name", "=", "Acme")],
+                     actions=[{"do": "enter_program", "program": p.name}])  # fmt: skip
+    dry = kit.rules.run("Onboard", dry_run=True)
+    assert dry.summary() == {"enter_program": {"created": 1}} and kit.programs.enrolments() == []
+    run = kit.rules.run("Onboard")
+    assert run.summary() == {"enter_program": {"created": 1}} and "2 entered program" in run.steps[0].detail
+    assert {e.target_id for e in kit.programs.enrolments(p)} == {w.kim.id, w.sam.id}
+    assert {e.source for e in kit.programs.enrolments(p)} == {"rule:Onboard"}
+    assert kit.rules.run("Onboard").summary() == {"enter_program": {"unchanged": 1}}
+
+
+def test_a_rule_enters_sponsors_or_the_company__MAIL_03(w: World) -> None:
+    kit = w.kit
+    people = w.program()
+    account = w.program("Account", target="company", steps=[{"do": "send_email", "template": "Account", "to": "csm"}])
+    kit.rules.create("Sponsors", actions=[{"do": "enter_program", "program": people.name, "people": "sponsors"},
+                                          {"do": "enter_program", "program": account.id}])  # fmt: skip
+    kit.rules.run("Sponsors")
+    assert [e.target_id for e in kit.programs.enrolments(people)] == [w.sam.id]
+    assert [e.target_id for e in kit.programs.enrolments(account)] == [w.acme.id]
+
+
+def test_a_rule_naming_an_unknown_program_is_refused__MAIL_03_RULE_01(w: World) -> None:
+    p = w.program("Account", target="company", steps=[{"do": "send_email", "template": "Account", "to": "csm"}])
+    for action, value in [
+        ({"do": "enter_program", "program": "Nope"}, "Nope"),
+        ({"do": "enter_program", "program": p.name, "people": "all"}, "all"),
+    ]:
+        with pytest.raises(sk.RuleViolation) as e:
+            w.kit.rules.create("Bad", actions=[action])
+        assert e.value.rule == "RULE_01" and e.value.value == value
+
+
+# ----------------------------------------------------------------- the rest
+def test_inactive_and_deleted_programs_do_nothing__MAIL_03(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.programs.enroll(p, [w.kim])
+    kit.programs.set_active(p, False)
+    assert kit.programs.advance().due == 0
+    kit.programs.set_active(p, True)
+    kit.programs.advance()
+    kit.programs.delete(p)
+    assert kit.programs.enrolments() == [] and kit.programs.emails() == [] and kit.programs.count() == 0
+
+
+def test_create_from_a_mapping__MAIL_03(w: World) -> None:
+    p = w.kit.programs.create_from({"name": "From a bundle", "steps": STEPS, "exit": {"activity": ["meeting"]}},
+                                   bundle="onboarding")  # fmt: skip
+    assert (p.bundle, p.target, len(p.definition["steps"])) == ("onboarding", "person", 6)
+    with pytest.raises(sk.RuleViolation) as e:
+        w.kit.programs.create_from({"name": "X", "steps": STEPS, "colour": "red"})
+    assert e.value.rule == "MAIL_03" and e.value.value == "colour"
