@@ -5,6 +5,7 @@ and delivered to a real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -373,3 +374,50 @@ def test_create_from_a_mapping__MAIL_03(w: World) -> None:
     with pytest.raises(sk.RuleViolation) as e:
         w.kit.programs.create_from({"name": "X", "steps": STEPS, "colour": "red"})
     assert e.value.rule == "MAIL_03" and e.value.value == "colour"
+
+
+# -------------------------------------------------------------- command line
+def _console(*args: str) -> Any:
+    """The ``successkit`` command in a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "successkit.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+
+
+def test_programs_list_and_advance_from_the_command_line__MAIL_03(tmp_path: Any) -> None:
+    """``programs list`` and ``programs advance [--dry-run] [--json]``, with ``--url``
+    anywhere; a read on no store exits 1 without creating one; the dry run writes nothing."""
+    url = f"sqlite:///{tmp_path / 'cs.db'}"
+    none = _console("programs", "list", "--url", f"sqlite:///{tmp_path / 'none.db'}")
+    assert none.returncode == 1 and "no store at" in none.stderr and not (tmp_path / "none.db").exists()
+    kit = sk.open(url, entry_points=False)
+    w = World(kit)
+    kit.programs.enroll(w.program(), [w.kim])
+    kit.close()
+    listed = _console("--url", url, "programs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert (row["name"], row["target"], row["steps"], row["enrolments"]) == (
+        "New executive", "person", 6, {"active": 1, "completed": 0, "exited": 0}
+    )  # fmt: skip
+    dry = _console("programs", "advance", "--dry-run", "--url", url)
+    assert dry.returncode == 0 and "would send email: 'New executive' for person 'Kim Lee'" in dry.stdout
+    done = _console("programs", "advance", "--json", "--url", url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["dry_run"], report["due"]) == (False, 1)
+    assert report["summary"] == {"send_email": {"failed": 1}, "wait": {"waiting": 1}}  # no sender installed
+    again = _console("programs", "advance", "--url", url)
+    assert again.returncode == 0 and again.stdout.startswith("Programs: 0 enrolments due")
+    text = _console("programs", "list", "--url", url).stdout
+    assert "New executive" in text and "1 active" in text
+    bad = _console("programs", "advanse", "--url", url)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -155,6 +155,17 @@ class ProgramService(Service[Program]):
         query = Query(conditions=where, sort=["enrolled_at", "id"])
         return list(self.kit.store.query(self.kit.bind("program_enrolment", query)))
 
+    def enrolment_counts(self) -> dict[str, dict[str, int]]:
+        """How many enrolments each program has in each state: ``{program id: {"active": 3, ...}}``
+        (one grouped count per state)."""
+        out: dict[str, dict[str, int]] = {}
+        by_program = self.kit.bind_group("program_enrolment", "program_id")
+        for state in ENROLMENT_STATES:
+            query = self.kit.bind("program_enrolment", Query(conditions=[("state", "=", state)]))
+            for program_id, n in self.kit.store.group_counts(query, by_program):
+                out.setdefault(program_id, {})[state] = n
+        return out
+
     def emails(self, program: Program | str | None = None, *, state: str | None = None) -> list[ProgramEmail]:
         """The emails programs sent or tried to send (``verify``: not accepted yet, ``error`` says why)."""
         where: list[Any] = []
