@@ -11,6 +11,7 @@ and handed to the ``successkit_send_email`` hook once it has committed (MAIL_02)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -20,9 +21,10 @@ import attrs
 from successkit.accounts.people import owner_refusal
 from successkit.errors import SuccessKitError
 from successkit.plans.builders import new_cta
-from successkit.plans.emails import EMAIL_PLACEHOLDERS, OutgoingEmail, render_email
+from successkit.plans.emails import EMAIL_PLACEHOLDERS, OutgoingEmail, check_placeholders
 from successkit.query.language import Query
 from successkit.records import Activity, Company, Cta, EmailTemplate, Person, Program, ProgramEmail, User
+from successkit.records.fast_init import trusted_evolve, trusted_maker
 from successkit.records.programs import ProgramEnrolment
 from successkit.service import stamp
 
@@ -142,6 +144,8 @@ class ProgramAdvance:
         self.emails: list[ProgramEmail] = []
         self.ctas: list[Cta] = []
         self.activities: list[Activity] = []
+        self.parsed: dict[str, list[tuple[bool, str]]] = {}
+        self.shared: dict[str, dict[str, str]] = {}
 
     def execute(self) -> ProgramRun:
         kit = self.kit
@@ -208,7 +212,7 @@ class ProgramAdvance:
                                       record_id, detail))  # fmt: skip
 
     def _moved(self, e: ProgramEnrolment, **changes: Any) -> tuple[ProgramEnrolment, int]:
-        new = attrs.evolve(e, **changes, last_run_on=self.today, version=e.version + 1, updated_at=self.now)
+        new = trusted_evolve(e, **changes, last_run_on=self.today, version=e.version + 1, updated_at=self.now)
         if changes.get("state") == "completed":
             self._step(e, "complete", "completed")
         elif "due_on" in changes:
@@ -217,16 +221,19 @@ class ProgramAdvance:
 
     def values(self, e: ProgramEnrolment, person: Person | None) -> dict[str, str]:
         """The placeholder values of an enrolment's texts (company, CSM, person)."""
-        company = self.companies.get(e.company_id)
-        csm = self.users.get(company.csm_id) if company is not None and company.csm_id else None
-        out: dict[str, str] = {}
-        for prefix, record in (("company", company), ("csm", csm), ("person", person)):
-            if record is None:
-                continue
-            for name in EMAIL_PLACEHOLDERS[prefix]:
-                value = (record.name.split() or [""])[0] if name == "first_name" else getattr(record, name, None)
-                out[f"{prefix}.{name}"] = _text(value)
-        return out
+        shared = self.shared.get(e.company_id)
+        if shared is None:  # the company's and its CSM's, once per company
+            company = self.companies.get(e.company_id)
+            csm = self.users.get(company.csm_id) if company is not None and company.csm_id else None
+            shared = self.shared[e.company_id] = {**_values("company", company), **_values("csm", csm)}
+        return {**shared, **_values("person", person)} if person is not None else shared
+
+    def render(self, text: str, values: Mapping[str, str]) -> str:
+        """:func:`~successkit.plans.emails.render_email`, with each text split once per run."""
+        parts = self.parsed.get(text)
+        if parts is None:
+            parts = self.parsed[text] = _parse(text)
+        return "".join(values.get(p, "") if key else p for key, p in parts)
 
     # ------------------------------------------------------------------ writing
     def _do(self, e: ProgramEnrolment, i: int, step: Mapping[str, Any], created: Mapping[str, Any]) -> None:
@@ -276,10 +283,10 @@ class ProgramAdvance:
             self._step(e, "send_email", "skipped", detail=f"no address: the email goes to the {step['to']}")
             return None
         values = self.values(e, person)
-        record = ProgramEmail(
+        record: ProgramEmail = trusted_maker(ProgramEmail)(  # stored values and text rendered from them
             **created, program_id=e.program_id, enrolment_id=e.id, step=i, company_id=e.company_id,
             person_id=person.id if person is not None else None, to=to,
-            subject=render_email(template.subject, values), body=render_email(template.body, values),
+            subject=self.render(template.subject, values), body=self.render(template.body, values),
         )  # fmt: skip
         outgoing = OutgoingEmail(record.id, e.company_id, to, record.subject, record.body)
         self.deliveries.append(Delivery(record, outgoing, len(self.steps)))
@@ -296,7 +303,7 @@ class ProgramAdvance:
             why = str(refusal) if refusal is not None else "no owner: the company has no CSM and no user runs programs"
             self._step(e, "create_cta", "skipped", detail=why)
             return None
-        name = _cut(render_email(step["name"], self.values(e, person)))
+        name = _cut(self.render(step["name"], self.values(e, person)))
         due = None if step.get("due_days") is None else self.today + timedelta(days=step["due_days"])
         cta = new_cta(self.kit, created=created, name=name or step["name"], company_id=e.company_id,
                       relationship_id=None, owner_id=owner_id, type=step["type"], reason=step.get("reason"),
@@ -307,7 +314,7 @@ class ProgramAdvance:
 
     def _activity(self, e: ProgramEnrolment, step: Mapping[str, Any], person: Person | None,
                   created: Mapping[str, Any]) -> Activity:  # fmt: skip
-        subject = _cut(render_email(step["subject"], self.values(e, person))) or step["subject"]
+        subject = _cut(self.render(step["subject"], self.values(e, person))) or step["subject"]
         activity = Activity(
             **created, type=step["type"], subject=subject, notes=step.get("notes"), occurred_at=self.now,
             author_id=self.kit.actor_id, published_at=self.now, level="company", company_id=e.company_id,
@@ -315,6 +322,37 @@ class ProgramAdvance:
         )  # fmt: skip
         self._step(e, "log_activity", "created", activity.id, subject)
         return activity
+
+
+_TOKEN = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)  # as render_email reads a template
+
+
+def _parse(text: str) -> list[tuple[bool, str]]:
+    """``text`` as (is a placeholder, literal text or ``object.field``) parts, read the way
+    :func:`render_email` reads it: what is not a known placeholder stays as it is."""
+    parts: list[tuple[bool, str]] = []
+    at = 0
+    for m in _TOKEN.finditer(text):
+        parts.append((False, text[at : m.start()]))
+        try:
+            (key,) = check_placeholders(m.group(0))
+        except SuccessKitError:
+            parts.append((False, m.group(0)))
+        else:
+            parts.append((True, key))
+        at = m.end()
+    parts.append((False, text[at:]))
+    return [p for p in parts if p[0] or p[1]]
+
+
+def _values(prefix: str, record: Any) -> dict[str, str]:
+    if record is None:
+        return {}
+    out = {}
+    for name in EMAIL_PLACEHOLDERS[prefix]:
+        value = (record.name.split() or [""])[0] if name == "first_name" else getattr(record, name, None)
+        out[f"{prefix}.{name}"] = _text(value)
+    return out
 
 
 def _text(value: Any) -> str:

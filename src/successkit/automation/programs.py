@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.errors import NotFound, RuleViolation, SuccessKitError, ValidationError
 from successkit.query.language import Query
 from successkit.records import Company, Person, Program, ProgramEmail
 from successkit.records.checks import flag, require_text
+from successkit.records.fast_init import trusted_evolve
 from successkit.records.programs import ENROLMENT_STATES, ProgramEnrolment
 from successkit.retry import retry
 from successkit.service import Service, stamp
@@ -202,7 +203,9 @@ class ProgramService(Service[Program]):
             return run
         steps = list(run.steps)
         for index, (result, detail) in delivered.items():
-            steps[index] = attrs.evolve(steps[index], result=result, detail=detail or steps[index].detail)
+            s = steps[index]
+            steps[index] = ProgramStep(s.program, s.enrolment_id, s.target_kind, s.target_id, s.target_name, s.action,
+                                       result, s.record_id, detail or s.detail)  # fmt: skip
         return attrs.evolve(run, steps=tuple(steps))
 
 
@@ -255,30 +258,36 @@ def deliver(kit: Kit, deliveries: Sequence[Delivery], results: dict[int, tuple[s
         errors[d.record.id] = error
         results[d.index] = ("failed", error) if error is not None else ("sent", "")
     try:
-        retry(partial(_record, kit, errors))
-    except Exception:
-        log.exception("the results of %d program emails could not be recorded", len(errors))
+        _record(kit, [d.record for d in deliveries], errors)
+    except SuccessKitError:  # an email changed or went meanwhile: read them again
+        try:
+            retry(partial(_record_fresh, kit, errors))
+        except Exception:
+            log.exception("the results of %d program emails could not be recorded", len(errors))
 
 
-def _record(kit: Kit, errors: Mapping[str, str | None]) -> None:
+def _results(kit: Kit, emails: Sequence[ProgramEmail], errors: Mapping[str, str | None]) -> None:
+    now = kit.now()
+    changed = [
+        (trusted_evolve(e, state="verify" if errors[e.id] else "sent", error=(errors[e.id] or "")[:_ERROR_LENGTH]
+                        or None, sent_at=None if errors[e.id] else now, version=e.version + 1, updated_at=now),
+         e.version)
+        for e in emails
+        if e.state == "verify"
+    ]  # fmt: skip
+    kit.store.update_many(changed, fields=["state", "error", "sent_at"])
+
+
+def _record(kit: Kit, emails: Sequence[ProgramEmail], errors: Mapping[str, str | None]) -> None:
+    """The results on the emails as the run wrote them (one write)."""
     with kit.transaction():
-        now = kit.now()
-        changed = [
-            (
-                attrs.evolve(
-                    e,
-                    state="verify" if errors[e.id] else "sent",
-                    error=(errors[e.id] or "")[:_ERROR_LENGTH] or None,
-                    sent_at=None if errors[e.id] else now,
-                    version=e.version + 1,
-                    updated_at=now,
-                ),
-                e.version,
-            )
-            for e in kit.store.get_many("program_email", list(errors))
-            if e.state == "verify"
-        ]
-        kit.store.update_many(changed, fields=["state", "error", "sent_at"])
+        _results(kit, emails, errors)
+
+
+def _record_fresh(kit: Kit, errors: Mapping[str, str | None]) -> None:
+    """The results on the emails as stored now (one read, one write)."""
+    with kit.transaction():
+        _results(kit, kit.store.get_many("program_email", list(errors)), errors)
 
 
 # ----------------------------------------------------------------- rule action
