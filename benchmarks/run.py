@@ -481,7 +481,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="counted rounds per figure (default 5, 7 with --quick; the query figures run 3 times as many)",
     )
     parser.add_argument("--warmup", type=int, default=1, metavar="N", help="uncounted rounds first (default 1)")
-    parser.add_argument("--rows", type=int, metavar="N", help="companies for the bulk inserts (a) and (g)")
+    parser.add_argument(
+        "--rows", type=int, metavar="N", help="companies for the bulk inserts (a) and (g); enrolments (z) advances"
+    )
     parser.add_argument(
         "--query-rows", type=int, metavar="N", help="companies for (b), (c) and (h); (f) lists half as many goals"
     )
