@@ -421,3 +421,38 @@ def test_programs_list_and_advance_from_the_command_line__MAIL_03(tmp_path: Any)
     assert "New executive" in text and "1 active" in text
     bad = _console("programs", "advanse", "--url", url)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_erasing_a_person_deletes_their_enrolments_and_emails__MAIL_03_PERSON_01(w: World) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.programs.enroll(p, [w.kim, w.sam])
+    kit.programs.advance()
+    kit.people.erase(w.kim)
+    assert [e.target_id for e in kit.programs.enrolments(p)] == [w.sam.id]
+    assert [e.to for e in kit.programs.emails(p)] == [("sam@acme.example",)]
+
+
+def test_an_event_rule_enters_a_new_company_into_a_company_program__MAIL_03_AUTO_01(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program("Welcome", target="company", steps=[{"do": "send_email", "template": "Account", "to": "csm"}])
+    kit.rules.create("New accounts", trigger={"on": "created"},
+                     actions=[{"do": "enter_program", "program": p.name}])  # fmt: skip
+    globex = kit.companies.create("Globex", csm_id=w.carla.id)
+    assert [e.target_id for e in kit.programs.enrolments(p)] == [globex.id]
+    assert kit.programs.advance().sent == 1 and outbox.sent[0].subject == "News for Globex"
+    assert outbox.sent[0].to == ("carla@vendor.example",) and outbox.sent[0].body == "From Carla Diaz"
+
+
+def test_inside_a_host_transaction_emails_wait_for_its_commit__MAIL_03_MAIL_02(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.programs.enroll(p, [w.kim])
+    with pytest.raises(RuntimeError), kit.transaction():
+        assert kit.programs.advance().count("queued") == 1
+        raise RuntimeError("the host changes its mind")
+    assert outbox.sent == [] and kit.programs.emails() == [] and kit.programs.enrolments(p)[0].step == 0
+    with kit.transaction():
+        assert kit.programs.advance().count("queued") == 1
+        assert outbox.sent == []
+    assert len(outbox.sent) == 1 and kit.programs.emails(p)[0].state == "sent"

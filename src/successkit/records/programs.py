@@ -68,7 +68,7 @@ class ProgramEmail(Record):
     __unique__ = (("enrolment_id", "step"),)
 
     program_id: str = ref("program", default=attrs.NOTHING)
-    enrolment_id: str = ref("program_enrolment", default=attrs.NOTHING, on_erase="delete")
+    enrolment_id: str = ref("program_enrolment", default=attrs.NOTHING)
     step: int
     company_id: str = ref("company", default=attrs.NOTHING)
     person_id: str | None = ref("person", on_erase="delete")
