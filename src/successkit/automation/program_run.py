@@ -29,6 +29,8 @@ from successkit.records.programs import ProgramEnrolment
 from successkit.service import stamp
 
 from .definitions import MAX_TEXT
+from .events import report
+from .program_exits import exited
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -159,8 +161,6 @@ class ProgramAdvance:
         if not due:
             return ProgramRun(False, 0, ())
         self._load(due)
-        from .program_exits import exited
-
         gone = exited(kit, self.programs, due)
         created = stamp(kit)
         changed: list[tuple[ProgramEnrolment, int]] = []
@@ -258,8 +258,6 @@ class ProgramAdvance:
         if self.ctas:
             kit.notifications.work_created(self.ctas)
         if self.activities:
-            from .events import report
-
             report(kit, created=self.activities)  # AUTO_01: event rules hear of them
 
     def _email(self, e: ProgramEnrolment, i: int, step: Mapping[str, Any], person: Person | None,
