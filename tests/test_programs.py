@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -456,3 +456,44 @@ def test_inside_a_host_transaction_emails_wait_for_its_commit__MAIL_03_MAIL_02(w
         assert kit.programs.advance().count("queued") == 1
         assert outbox.sent == []
     assert len(outbox.sent) == 1 and kit.programs.emails(p)[0].state == "sent"
+
+
+# ---------------------------------------------------------------- SEC_04
+PROCESSES = 3
+NOW_OF_TESTS = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+
+def _advance_worker(url: str, barrier: Any, results: Any) -> None:
+    outbox = Outbox()
+    kit = sk.open(url, clock=NOW_OF_TESTS, plugins=[outbox], entry_points=False)
+    try:
+        barrier.wait(300)  # every process advances at the same moment
+        kit.programs.advance()
+    finally:
+        kit.close()
+    results.put([e.to[0] for e in outbox.sent])
+
+
+@pytest.mark.slow
+def test_processes_advancing_at_once_send_each_email_once__MAIL_03_SEC_04(shared_url: str) -> None:
+    """3 processes, each with its own kit on the same store, advance at the same moment:
+    every enrolment's email goes out exactly once, as from a single run."""
+    import multiprocessing
+
+    kit = sk.open(shared_url, clock=NOW_OF_TESTS, entry_points=False)
+    try:
+        w = World(kit)
+        people = [kit.people.create(f"P{i}", company=w.acme, email=f"p{i}@acme.example") for i in range(20)]
+        kit.programs.enroll(w.program(), people)
+    finally:
+        kit.close()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    procs = [ctx.Process(target=_advance_worker, args=(shared_url, barrier, results)) for _ in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    sent = [to for _ in procs for to in results.get(timeout=120)]
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    assert sorted(sent) == sorted(f"p{i}@acme.example" for i in range(20))
