@@ -497,3 +497,25 @@ def test_processes_advancing_at_once_send_each_email_once__MAIL_03_SEC_04(shared
         p.join(300)
     assert [p.exitcode for p in procs] == [0] * PROCESSES
     assert sorted(sent) == sorted(f"p{i}@acme.example" for i in range(20))
+
+
+def test_a_fault_at_any_write_leaves_nothing_and_sends_nothing__MAIL_03_STORE_03(w: World, outbox: Outbox) -> None:
+    """The advance is one transaction: failing it at each of its writes in turn leaves the
+    store as it was and sends no email; the run that gets through sends each email once."""
+    from successkit.testing.faults import fail_each_write
+
+    kit = w.kit
+    p = w.program(steps=[STEPS[0], *STEPS[4:], {"do": "wait", "days": 1}], exit={"activity": ["meeting"]})
+    kit.programs.enroll(p, [w.kim, w.sam])
+    points = fail_each_write(kit, kit.programs.advance)
+    assert points >= 2  # emails, CTAs and activities inserted; enrolments moved
+    assert sorted(e.to for e in outbox.sent) == [("kim@acme.example",), ("sam@acme.example",)]
+    assert kit.ctas.count() == 2 and {e.step for e in kit.programs.enrolments(p)} == {4}
+
+
+def test_the_report_as_a_data_frame__MAIL_03(w: World) -> None:
+    pytest.importorskip("pandas")
+    w.kit.programs.enroll(w.program(), [w.kim])
+    frame = w.kit.programs.advance().to_pandas()
+    assert list(frame["action"]) == ["send_email", "wait"] and list(frame["result"]) == ["sent", "waiting"]
+    assert list(frame["target_name"]) == ["Kim Lee", "Kim Lee"]

@@ -102,6 +102,12 @@ class ProgramRun:
             out[s.action][s.result] += 1
         return out
 
+    def to_pandas(self) -> Any:
+        """The steps as a pandas DataFrame (needs the ``pandas`` extra)."""
+        from successkit.views.frames import records_frame
+
+        return records_frame(self.steps, record_class=ProgramStep)
+
     def describe(self) -> list[str]:
         """One line per step, worded for a dry run ("would send") or a real one."""
         head = f"Programs: {self.due} {'enrolment' if self.due == 1 else 'enrolments'} due"
