@@ -519,3 +519,35 @@ def test_the_report_as_a_data_frame__MAIL_03(w: World) -> None:
     frame = w.kit.programs.advance().to_pandas()
     assert list(frame["action"]) == ["send_email", "wait"] and list(frame["result"]) == ["sent", "waiting"]
     assert list(frame["target_name"]) == ["Kim Lee", "Kim Lee"]
+
+
+def test_a_cta_step_without_an_owner_is_skipped_and_the_enrolment_moves_on__MAIL_03(w: World) -> None:
+    kit = w.kit
+    lone = kit.companies.create("Lone Co")
+    p = w.program("Account", target="company", steps=[{"do": "create_cta", "name": "Check {{company.name}}",
+                                                       "type": "risk"}])  # fmt: skip
+    kit.programs.enroll(p, [lone, w.acme])
+    run = kit.programs.advance()
+    assert run.count("skipped", "create_cta") == 1 and "no owner" in str(run)
+    assert [c.name for c in kit.ctas.list()] == ["Check Acme"]
+    assert {e.state for e in kit.programs.enrolments(p)} == {"completed"}
+
+
+def test_a_relationship_rule_enters_its_company__MAIL_03(w: World) -> None:
+    kit = w.kit
+    rel = kit.relationships.create(w.acme, kit.relationship_types.create("Region"), "Acme EU")
+    p = w.program("Account", target="company", steps=[{"do": "send_email", "template": "Account", "to": "csm"}])
+    kit.rules.create("Regions", target="relationship", actions=[{"do": "enter_program", "program": p.name}])
+    run = kit.rules.run("Regions")
+    assert [(s.target_id, s.result) for s in run.steps] == [(rel.id, "created")]
+    assert [e.target_id for e in kit.programs.enrolments(p)] == [w.acme.id]
+
+
+def test_a_person_without_a_company_or_erased_cannot_enter__MAIL_03(w: World) -> None:
+    kit = w.kit
+    p = w.program()
+    loner = kit.people.create("Loner", email="loner@example.com")
+    with pytest.raises(sk.RuleViolation) as e:
+        kit.programs.enroll(p, [loner])
+    assert e.value.rule == "MAIL_03" and e.value.value == loner.id and "belongs to no company" in e.value.message
+    assert kit.programs.enrolments() == []
