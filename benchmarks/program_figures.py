@@ -97,7 +97,8 @@ def _counts(path: Path) -> tuple[int, int]:
 
 def _by_hand(conn: sqlite3.Connection, row: tuple[Any, ...], names: list[str], sender: Accepting) -> None:
     """The advance written by hand: the same selection, reads, rendering and writes."""
-    at = {c: names.index(c) for c in ("id", "enrolment_id", "company_id", "person_id", "to", "subject", "body")}
+    fields = ("id", "enrolment_id", "company_id", "person_id", "recipient_ids", "to", "subject", "body")
+    at = {c: names.index(c) for c in fields}
     today, now, due = TODAY.isoformat(), NOW.isoformat(), (TODAY + timedelta(days=7)).isoformat()
     conn.execute("BEGIN IMMEDIATE")
     programs = {p: json.loads(d) for p, d in conn.execute("SELECT id, definition FROM program WHERE active = 1")}
@@ -146,7 +147,8 @@ def _by_hand(conn: sqlite3.Connection, row: tuple[Any, ...], names: list[str], s
             company_id,
             person_id,
         )
-        r[at["to"]], r[at["subject"]], r[at["body"]] = json.dumps([email]), subject, body
+        r[at["recipient_ids"]], r[at["to"]] = json.dumps([person_id]), json.dumps([email])
+        r[at["subject"]], r[at["body"]] = subject, body
         emails.append(tuple(r))
         moved.append((2, due, today, now, e_id, version))
         outgoing.append(sk.OutgoingEmail(r[at["id"]], company_id, (email,), subject, body))

@@ -551,3 +551,16 @@ def test_a_person_without_a_company_or_erased_cannot_enter__MAIL_03(w: World) ->
         kit.programs.enroll(p, [loner])
     assert e.value.rule == "MAIL_03" and e.value.value == loner.id and "belongs to no company" in e.value.message
     assert kit.programs.enrolments() == []
+
+
+def test_erasing_one_sponsor_deletes_the_emails_that_went_to_them__MAIL_03_PERSON_01(w: World, outbox: Outbox) -> None:
+    kit = w.kit
+    lee = kit.people.create("Lee Park", company=w.acme, email="lee@acme.example", sponsor=True)
+    p = w.program("Sponsors", target="company", steps=[{"do": "send_email", "template": "Hello"}])
+    kit.programs.enroll(p, [w.acme])
+    kit.programs.advance()
+    (email,) = kit.programs.emails(p)
+    assert email.to == ("lee@acme.example", "sam@acme.example") and email.person_id == lee.id
+    assert outbox.sent[0].subject == "Welcome, Lee"
+    kit.people.erase(w.sam)
+    assert kit.programs.emails(p) == []

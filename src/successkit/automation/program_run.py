@@ -273,13 +273,15 @@ class ProgramAdvance:
             self._step(e, "send_email", "skipped", detail=f"the email template {step['template']!r} was deleted")
             return None
         to: tuple[str, ...] = ()
+        people: list[Person] = []
         if step["to"] == "person":
-            to = (person.email,) if person is not None and person.email and not person.erased else ()
+            people = [person] if person is not None and person.email and not person.erased else []
         elif step["to"] == "sponsors":
-            chosen = [p for p in self.sponsors.get(e.company_id, []) if p.email]
-            person = chosen[0] if chosen else None
-            to = tuple(dict.fromkeys(str(p.email) for p in chosen))
-        else:
+            people = [p for p in self.sponsors.get(e.company_id, []) if p.email]
+            person = people[0] if people else None
+        if people:
+            to = tuple(dict.fromkeys(str(p.email) for p in people))
+        elif step["to"] == "csm":
             company = self.companies.get(e.company_id)
             csm = self.users.get(company.csm_id) if company is not None and company.csm_id else None
             to = (csm.email,) if csm is not None and csm.email else ()
@@ -289,7 +291,7 @@ class ProgramAdvance:
         values = self.values(e, person)
         record: ProgramEmail = trusted_maker(ProgramEmail)(  # stored values and text rendered from them
             **created, program_id=e.program_id, enrolment_id=e.id, step=i, company_id=e.company_id,
-            person_id=person.id if person is not None else None, to=to,
+            person_id=person.id if person is not None else None, recipient_ids=tuple(p.id for p in people), to=to,
             subject=self.render(template.subject, values), body=self.render(template.body, values),
         )  # fmt: skip
         outgoing = OutgoingEmail(record.id, e.company_id, to, record.subject, record.body)

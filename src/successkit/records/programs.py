@@ -61,7 +61,8 @@ class ProgramEnrolment(Record):
 @attrs.frozen(kw_only=True)
 class ProgramEmail(Record):
     """An email a program's step sent (MAIL_03, MAIL_02): ``verify`` until a
-    sender accepted it, then ``sent``; ``error`` says why the last delivery failed."""
+    sender accepted it, then ``sent``; ``error`` says why the last delivery failed.
+    ``person_id`` is the person whose fields filled ``{{person.*}}``."""
 
     __kind__ = "program_email"
     __indexes__ = (("state",), ("company_id",), ("enrolment_id",))
@@ -72,6 +73,8 @@ class ProgramEmail(Record):
     step: int
     company_id: str = ref("company", default=attrs.NOTHING)
     person_id: str | None = ref("person", on_erase="delete")
+    #: The people the email went to (erasing one of them deletes the record, PERSON_01).
+    recipient_ids: tuple[str, ...] = ref("person", default=(), on_erase="delete")
     to: tuple[str, ...] = ()
     subject: str
     body: str = ""
