@@ -564,3 +564,14 @@ def test_erasing_one_sponsor_deletes_the_emails_that_went_to_them__MAIL_03_PERSO
     assert outbox.sent[0].subject == "Welcome, Lee"
     kit.people.erase(w.sam)
     assert kit.programs.emails(p) == []
+
+
+def test_a_rule_whose_program_went_skips_its_targets__MAIL_03(w: World) -> None:
+    kit = w.kit
+    p = w.program()
+    kit.rules.create("Onboard", actions=[{"do": "enter_program", "program": p.name}])
+    kit.programs.set_active(p, False)
+    assert "is not active" in str(kit.rules.run("Onboard"))
+    kit.programs.delete(p)
+    run = kit.rules.run("Onboard")
+    assert run.summary() == {"enter_program": {"skipped": 1}} and "was deleted" in str(run)

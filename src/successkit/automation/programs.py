@@ -309,7 +309,10 @@ def enter_from_rule(
     """Enter the rule's targets (by id, with their company) into the action's program:
     a company program takes the company, a program of people the company's people
     (all, or its sponsors).  Per target: (result, enrolment id, detail)."""
-    program = kit.programs.get(action["program"])
+    try:
+        program = kit.programs.get(action["program"])
+    except NotFound:
+        return {t: ("skipped", None, f"MAIL_03: program {action['program']!r} was deleted") for t in companies}
     if not program.active:
         return {t: ("skipped", None, f"program {program.name!r} is not active") for t in companies}
     chosen: dict[str, list[Person | Company]] = {}
