@@ -9,7 +9,7 @@ activity type, CTA type or status, a wait that is not a positive number of days)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from successkit.errors import RuleViolation, SuccessKitError
@@ -42,6 +42,8 @@ _REQUIRED = {
 RECIPIENTS = ("person", "csm", "sponsors")
 _EXIT = frozenset({"activity", "cta_closed", "survey_answered"})
 _CTA_EXIT = frozenset({"types", "statuses"})
+#: What makes a refusal naming the program.
+Bad = Callable[[str, Any], RuleViolation]
 
 
 def placeholder_objects(target: str, to: str | None = None) -> tuple[str, ...]:
@@ -61,7 +63,7 @@ def check_program(kit: Kit, name: str, target: Any, steps: Any, exit: Any) -> di
         raise bad(f"a program's target is one of {', '.join(PROGRAM_TARGETS)}", target)
     if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Sequence) or not steps:
         raise bad("'steps' is a non-empty list of steps", steps)
-    checked = [_check_step(kit, name, target, i, s, bad) for i, s in enumerate(steps)]
+    checked = [_check_step(kit, target, i, s, bad) for i, s in enumerate(steps)]
     if all(s["do"] == "wait" for s in checked):
         raise bad("a program needs a step that does something besides waiting", "wait")
     out = {"steps": checked, "exit": _check_exit(kit, exit, bad)}
@@ -69,7 +71,7 @@ def check_program(kit: Kit, name: str, target: Any, steps: Any, exit: Any) -> di
     return result
 
 
-def _check_step(kit: Kit, name: str, target: str, i: int, step: Any, bad: Any) -> dict[str, Any]:
+def _check_step(kit: Kit, target: str, i: int, step: Any, bad: Bad) -> dict[str, Any]:
     where = f"step {i + 1}"
     if not isinstance(step, Mapping):
         raise bad(f"{where} is a mapping with 'do'", step)
@@ -95,13 +97,13 @@ def _check_step(kit: Kit, name: str, target: str, i: int, step: Any, bad: Any) -
     return out
 
 
-def _days(value: Any, what: str, bad: Any, *, minimum: int) -> int:
+def _days(value: Any, what: str, bad: Bad, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_DAYS:
         raise bad(f"{what} is a whole number of days from {minimum} to {MAX_DAYS}", value)
     return value
 
 
-def _allowed(text: str, objects: tuple[str, ...], what: str, bad: Any) -> None:
+def _allowed(text: str, objects: tuple[str, ...], what: str, bad: Bad) -> None:
     """Every ``{{object.field}}`` of ``text`` is known (MAIL_01) and one the program fills."""
     try:
         used = check_placeholders(text, what=what)
@@ -112,7 +114,7 @@ def _allowed(text: str, objects: tuple[str, ...], what: str, bad: Any) -> None:
             raise bad(f"{what}: a program fills only {', '.join(o + '.*' for o in objects)} here", "{{" + key + "}}")
 
 
-def _check_email(kit: Kit, target: str, where: str, step: Mapping[str, Any], bad: Any) -> dict[str, Any]:
+def _check_email(kit: Kit, target: str, where: str, step: Mapping[str, Any], bad: Bad) -> dict[str, Any]:
     to = step.get("to") or ("person" if target == "person" else "sponsors")
     if to not in RECIPIENTS:
         raise bad(f"{where} (send_email): 'to' is one of {', '.join(RECIPIENTS)}", to)
@@ -128,7 +130,7 @@ def _check_email(kit: Kit, target: str, where: str, step: Mapping[str, Any], bad
     return {"to": to, "template_id": template.id}
 
 
-def _check_work(kit: Kit, target: str, where: str, do: str, step: Mapping[str, Any], bad: Any) -> None:
+def _check_work(kit: Kit, target: str, where: str, do: str, step: Mapping[str, Any], bad: Bad) -> None:
     text_key = "name" if do == "create_cta" else "subject"
     if len(step[text_key]) > MAX_TEXT:
         raise bad(f"{where} ({do}) {text_key}: at most {MAX_TEXT} characters (SEC_07)", len(step[text_key]))
@@ -152,7 +154,7 @@ def _check_work(kit: Kit, target: str, where: str, do: str, step: Mapping[str, A
         raise bad(f"{where} ({do}): {e.message}", e.value) from None
 
 
-def _check_exit(kit: Kit, exit: Any, bad: Any) -> dict[str, Any]:
+def _check_exit(kit: Kit, exit: Any, bad: Bad) -> dict[str, Any]:
     """``activity`` (activity types), ``cta_closed`` (CTA ``types`` and closed
     ``statuses``, each optional) and ``survey_answered`` (true)."""
     if exit is None:
@@ -181,7 +183,7 @@ def _check_exit(kit: Kit, exit: Any, bad: Any) -> dict[str, Any]:
     return out
 
 
-def _check_cta_exit(kit: Kit, spec: Any, bad: Any) -> dict[str, Any]:
+def _check_cta_exit(kit: Kit, spec: Any, bad: Bad) -> dict[str, Any]:
     if spec is True:
         spec = {}
     if not isinstance(spec, Mapping):
