@@ -100,6 +100,7 @@ def w(open_kit: Callable[..., sk.Kit], outbox: Outbox) -> World:
         ({"exit": {"cta_closed": {"types": ["nope"]}}}, "nope"),
         ({"exit": {"replied": True}}, "replied"),
         ({"exit": {"survey_answered": "yes"}}, "yes"),
+        ({"exit": {"activity": ["update"]}}, "update"),  # step 6 logs an update: it would exit itself
     ],
 )
 def test_a_program_is_checked_whole_when_saved__MAIL_03(w: World, kw: dict[str, Any], value: Any) -> None:
