@@ -66,10 +66,11 @@ def check_program(kit: Kit, name: str, target: Any, steps: Any, exit: Any) -> di
     checked = [_check_step(kit, target, i, s, bad) for i, s in enumerate(steps)]
     if all(s["do"] == "wait" for s in checked):
         raise bad("a program needs a step that does something besides waiting", "wait")
-    out = {"steps": checked, "exit": _check_exit(kit, exit, bad)}
+    exits = _check_exit(kit, exit, bad)
     for s in checked:  # its own activity would end the program at its next step
-        if s["do"] == "log_activity" and s["type"] in out["exit"].get("activity", ()):
+        if s["do"] == "log_activity" and s["type"] in exits.get("activity", ()):
             raise bad("a program cannot log an activity of a type it exits on", s["type"])
+    out = {"steps": checked, "exit": exits}
     result: dict[str, Any] = json.loads(json.dumps(out))
     return result
 
