@@ -56,6 +56,8 @@ script always exits 0: it is a report, not a gate.
     against without: see ``signal_figures.py``.
 (y) 200 company updates and (y') an update_many of N with an event rule that
     matches nothing, against none (AUTO_01): see ``event_figures.py``.
+(z) advancing N program enrolments (an email each, then a wait) against the same
+    selection, rendering and writes in raw SQL (MAIL_03): see ``program_figures.py``.
 
 ``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
 with a Markdown table of the ratios by size (``scale.py``).
@@ -90,6 +92,7 @@ from index_figures import bench_sorted_lists
 from measure import Figure, Settings, Side, Timings, fmt_bytes, measure, remove_db, report
 from pg_figures import PG_URL, bench_postgres
 from plan_figures import bench_apply, bench_clone
+from program_figures import bench_programs
 from read_figures import bench_get, bench_import
 from recompute_figures import bench_recompute, bench_recompute_pg
 from rule_figures import bench_rule_run
@@ -100,7 +103,7 @@ from signal_figures import bench_history, bench_ingest, bench_ingest_postgres, b
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnprstuvwxy"
+FIGURES = "abcdefghijklmnprstuvwxyz"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -478,7 +481,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="counted rounds per figure (default 5, 7 with --quick; the query figures run 3 times as many)",
     )
     parser.add_argument("--warmup", type=int, default=1, metavar="N", help="uncounted rounds first (default 1)")
-    parser.add_argument("--rows", type=int, metavar="N", help="companies for the bulk inserts (a) and (g)")
+    parser.add_argument(
+        "--rows", type=int, metavar="N", help="companies for the bulk inserts (a) and (g); enrolments (z) advances"
+    )
     parser.add_argument(
         "--query-rows", type=int, metavar="N", help="companies for (b), (c) and (h); (f) lists half as many goals"
     )
@@ -612,6 +617,9 @@ def run_figures(
     if "y" in args.only:
         print("(y) company updates with an event rule that matches nothing ...", flush=True)
         add(*bench_event_rules(workdir, sizes.insert_rows, settings))
+    if "z" in args.only:
+        print(f"(z) advancing {sizes.insert_rows:,} program enrolments ...", flush=True)
+        add(*bench_programs(workdir, sizes.insert_rows, settings))
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(

@@ -305,3 +305,52 @@ def test_stored_activity_types_join_the_registered_ones__VAULT_05_TL_01(kit: sk.
     assert "qbr" in kit.activity_types
     with pytest.raises(sk.ValidationError):
         kit.timeline.log("qbr_typo", "Nope", company=acme)
+
+
+def program_bundle(wait: int = 7) -> dict[str, Any]:
+    """An email template, a program sending it, and the event rule that enters new customers."""
+    return {
+        "format": 1,
+        "name": "welcome-cadence",
+        "version": "1.0",
+        "email_templates": [{"name": "Hello", "subject": "Welcome, {{company.name}}", "body": "Hi from the team."}],
+        "programs": [
+            {"name": "First weeks", "target": "company", "description": "Two emails a week apart.",
+             "steps": [{"do": "send_email", "template": "Hello"}, {"do": "wait", "days": wait},
+                       {"do": "send_email", "template": "Hello"}],
+             "exit": {"activity": ["meeting"]}},
+        ],
+        "rules": [
+            {"name": "Enter the welcome cadence", "trigger": {"on": "created"},
+             "actions": [{"do": "enter_program", "program": "First weeks"}]},
+        ],
+    }  # fmt: skip
+
+
+def test_programs_are_an_asset_kind_and_rules_enter_them__VAULT_05_MAIL_03(kit: sk.Kit) -> None:
+    """A bundle's program is created after the email template it sends and before the rule
+    that enters it; a redeploy finds it, and a changed wait is reported as a difference."""
+    report = kit.bundles.deploy(program_bundle())
+    made = [(s.kind, s.name, s.result) for s in report.steps if s.kind in ("email_templates", "programs", "rules")]
+    assert made == [
+        ("email_templates", "Hello", "created"),
+        ("programs", "First weeks", "created"),
+        ("rules", "Enter the welcome cadence", "created"),
+    ]
+    (program,) = kit.programs.list()
+    assert (program.bundle, program.target) == ("welcome-cadence", "company")
+    acme = kit.companies.create("Acme")
+    assert [e.target_id for e in kit.programs.enrolments(program)] == [acme.id]
+    again = kit.bundles.deploy(program_bundle())
+    assert {s.result for s in again.steps} == {"exists"} and again.diffs == ()
+    changed = kit.bundles.diff(program_bundle(wait=14))
+    assert [(d.kind, d.name, d.fields) for d in changed] == [("programs", "First weeks", ("steps",))]
+
+
+def test_a_bad_program_refuses_the_whole_bundle__VAULT_05_MAIL_03(kit: sk.Kit) -> None:
+    bad = program_bundle()
+    bad["programs"][0]["steps"][0]["template"] = "Nowhere"
+    before = snapshot(kit)
+    with pytest.raises(sk.SuccessKitError, match="Nowhere"):
+        kit.bundles.deploy(bad)
+    assert snapshot(kit) == before

@@ -23,6 +23,7 @@ RUNNABLE = [
     "gantt.md",
     "notebooks.md",
     "rules.md",
+    "programs.md",
     "bundles.md",
     "guide.md",
     "signals.md",

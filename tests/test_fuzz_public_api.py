@@ -143,6 +143,10 @@ def build_world(kit: sk.Kit) -> list[str]:
     kit.timeline.log("note", "Met", company=acme)
     kit.timeline.log("call", "Plan call", plan=plan)
     kit.rules.create("Renewals", actions=[{"do": "log_activity", "type": "note", "subject": "x"}])
+    cadence = kit.programs.create(
+        "Cadence", steps=[{"do": "send_email", "template": "Welcome"}, {"do": "wait", "days": 2}]
+    )
+    kit.programs.enroll(cadence, [pat])
     kit.notifications.subscribe(alice)
     kit.measures.create("nps", source={"type": "field", "field": "nps", "map": {"linear": [-100, 100]}})
     kit.measures.create("sentiment", staleness_days=30)

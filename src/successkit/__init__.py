@@ -45,6 +45,9 @@ from successkit.records import (
     PlanType,
     Playbook,
     PlaybookTask,
+    Program,
+    ProgramEmail,
+    ProgramEnrolment,
     Record,
     Relationship,
     RelationshipType,
@@ -91,6 +94,7 @@ if TYPE_CHECKING:
     from successkit.accounts.people import ErasureReport, Reference
     from successkit.admin.statuses import Status, StatusRegistry
     from successkit.automation.bundles import AssetDiff, Bundle, Deployment, DeployStep
+    from successkit.automation.program_run import ProgramRun, ProgramStep
     from successkit.automation.rules import RuleRun, RuleStep
     from successkit.engagement.access import ShareAccess
     from successkit.engagement.notifications import Notification
@@ -175,6 +179,8 @@ _LAZY = {
     "RELATIONSHIP_SECTIONS": "successkit.views.c360_layouts",
     "LayoutChoice": "successkit.views.c360_layouts",
     "RollupPart": "successkit.health.explain",
+    "ProgramRun": "successkit.automation.program_run",
+    "ProgramStep": "successkit.automation.program_run",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
@@ -295,6 +301,11 @@ __all__ = [
     "PlaybookTask",
     "PreparedTemplate",
     "PreviewRow",
+    "Program",
+    "ProgramEmail",
+    "ProgramEnrolment",
+    "ProgramRun",
+    "ProgramStep",
     "Query",
     "QueryError",
     "ReadOnlyError",

@@ -1,5 +1,5 @@
 """The ``successkit`` command: the demo, and the jobs a host runs from its scheduler
-(deploying solution bundles, running rules, recomputing scores).
+(deploying solution bundles, running rules, advancing programs, recomputing scores).
 
 OPS_03: a failure is one line on standard error and an exit status, never a
 traceback; the store URL comes from ``--url`` (anywhere on the line) or the
@@ -11,7 +11,7 @@ ends the command quietly.  Exit statuses:
   or a SQLite file that does not exist for a command that only reads;
 - 2: a refusal (a successkit error, naming its rule) or bad arguments.
 
-Commands that only read (``bundles list``, ``bundles diff``, ``rules list``) never create a SQLite
+Commands that only read (``bundles list``, ``bundles diff``, ``rules list``, ``programs list``) never create a SQLite
 file, and every listing prints JSON with ``--json``.
 """
 
@@ -36,7 +36,7 @@ __all__ = ["DEFAULT_URL", "EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "main"]
 DEFAULT_URL = "sqlite:///successkit.db"
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 #: Commands that only read: they never create a store.
-_READS = {("bundles", "list"), ("bundles", "diff"), ("rules", "list")}
+_READS = {("bundles", "list"), ("bundles", "diff"), ("rules", "list"), ("programs", "list")}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     run = rsub.add_parser("run", help="run one rule, or every active rule", parents=[common])
     run.add_argument("rule", nargs="?", help="a rule name (default: every active rule)")
     run.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+
+    psub = sub.add_parser("programs", help="list or advance programs (MAIL_03)", parents=[common]).add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    psub.add_parser("list", help="the stored programs and their enrolments", parents=[common])
+    advance = psub.add_parser("advance", help="do every due program step (for a scheduler)", parents=[common])
+    advance.add_argument("--dry-run", action="store_true", help="report what would happen; write and send nothing")
 
     ssub = sub.add_parser("scores", help="health scores", parents=[common]).add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -252,6 +259,29 @@ def _rules_run(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     _print(out, args, rows, lambda result, **_: result)
 
 
+def _programs_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    counts = kit.programs.enrolment_counts()
+    rows = [
+        {"name": p.name, "target": p.target, "active": p.active, "steps": len(p.definition["steps"]),
+         "enrolments": {state: counts.get(p.id, {}).get(state, 0) for state in ("active", "completed", "exited")},
+         "bundle": p.bundle}
+        for p in kit.programs.list(sort=["name"])
+    ]  # fmt: skip
+
+    def line(name: str, target: str, active: bool, steps: int, enrolments: dict[str, int], **_: Any) -> str:
+        state = "active" if active else "inactive"
+        counts = ", ".join(f"{n} {s}" for s, n in enrolments.items())
+        return f"{name:<36} {target:<8} {state:<9} {steps} steps; enrolments: {counts}"
+
+    _print(out, args, rows, line)
+
+
+def _programs_advance(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
+    run = kit.programs.advance(dry_run=args.dry_run)
+    row = {"dry_run": run.dry_run, "due": run.due, "summary": run.summary(), "result": str(run)}
+    out.write((json.dumps(row) if args.json else str(run)) + "\n")
+
+
 def _scores_recompute(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     run = kit.scorecards.recompute(args.target)
     row = {"target": run.target, "scored": run.scored, "na": run.na, "unscored": run.unscored,
@@ -282,6 +312,8 @@ _COMMANDS: dict[tuple[str, str], Callable[[Any, argparse.Namespace, TextIO], Non
     ("bundles", "diff"): _bundles_diff,
     ("rules", "list"): _rules_list,
     ("rules", "run"): _rules_run,
+    ("programs", "list"): _programs_list,
+    ("programs", "advance"): _programs_advance,
     ("scores", "recompute"): _scores_recompute,
     ("serve", ""): _serve,
 }

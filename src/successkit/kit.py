@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from successkit.accounts.people import PersonService, UserService
     from successkit.admin.config import ConfigService
     from successkit.automation.bundles import BundleService
+    from successkit.automation.programs import ProgramService
     from successkit.automation.rules import RuleService
     from successkit.engagement.access import AccessService
     from successkit.engagement.notifications import NotificationService
@@ -313,6 +314,7 @@ class Kit:
     survey_responses: _Service[SurveyResponseService] = _Service("successkit.signals.surveys", "SurveyResponseService")
     rules: _Service[RuleService] = _Service("successkit.automation.rules", "RuleService")
     bundles: _Service[BundleService] = _Service("successkit.automation.bundles", "BundleService")
+    programs: _Service[ProgramService] = _Service("successkit.automation.programs", "ProgramService")
 
     @classmethod
     def service_names(cls) -> list[str]:

@@ -12,6 +12,7 @@ from successkit.errors import ValidationError
 
 from .bundle_assets import AssetKind, Deploying, entries, listed, register
 from .definitions import check_definition
+from .program_steps import PROGRAM_TARGETS, check_program
 from .rules import TARGETS
 
 if TYPE_CHECKING:
@@ -203,5 +204,48 @@ register(
         stored="rule",
         current=_rule_now,
         normal=_rule_normal,
+    )
+)
+
+
+# --------------------------------------------------------------------------- programs
+def _check_program(kit: Kit, e: Mapping[str, Any]) -> None:
+    """What can be checked before anything is written: the target (the steps may name
+    email templates the same bundle adds, so they are checked when the program is made)."""
+    if e.get("target", "person") not in PROGRAM_TARGETS:
+        raise ValidationError(f"target is one of {', '.join(PROGRAM_TARGETS)}", value=e.get("target"))
+
+
+def _program_now(kit: Kit, program: Any) -> dict[str, Any]:
+    """An installed program in the form of a bundle entry (its checked definition spread out)."""
+    return {
+        "description": program.description,
+        "target": program.target,
+        "active": program.active,
+        "steps": program.definition.get("steps"),
+        "exit": program.definition.get("exit"),
+    }
+
+
+def _program_normal(kit: Kit, e: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry as the program service would store it, so equal programs compare equal."""
+    target = e.get("target", "person")
+    checked = check_program(kit, e["name"], target, e["steps"], e.get("exit"))
+    header = {k: e[k] for k in ("description", "target", "active") if k in e}
+    return {**header, "steps": checked["steps"], "exit": checked["exit"]}
+
+
+register(
+    AssetKind(
+        "programs",
+        60,  # after the email templates their steps send, before the rules that enter them (MAIL_03)
+        frozenset({"name", "steps"}),
+        frozenset({"description", "target", "exit", "active"}),
+        create=lambda d, e: d.kit.programs.create_from(e, bundle=d.bundle_name).id,
+        check=_check_program,
+        flags=frozenset({"active"}),
+        stored="program",
+        current=_program_now,
+        normal=_program_normal,
     )
 )

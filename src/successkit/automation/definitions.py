@@ -36,8 +36,14 @@ ACTIONS: dict[str, frozenset[str]] = {
     "create_plan": frozenset({"do", "name", "plan_type", "template", "owner", "due_days"}),
     "log_activity": frozenset({"do", "type", "subject", "notes", "cooldown_days"}),
     **MORE_ACTIONS,  # AUTO_03: update_field, close_ctas, set_measure, assign, send_email, call_webhook
+    "enter_program": frozenset({"do", "program", "people"}),  # MAIL_03
 }
-_REQUIRED = {"create_cta": ("name", "type"), "create_plan": ("name", "plan_type"), "log_activity": ("type", "subject")}
+_REQUIRED = {
+    "create_cta": ("name", "type"),
+    "create_plan": ("name", "plan_type"),
+    "log_activity": ("type", "subject"),
+    "enter_program": ("program",),
+}
 _DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit", "change", "having"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
@@ -62,6 +68,8 @@ _TEXT_KEYS = (
     "playbook",
     "plan_type",
     "template",
+    "program",
+    "people",
 )
 
 
@@ -197,11 +205,15 @@ def _check_action(kit: Kit, i: int, action: Any, bad: Callable[[str, Any], RuleV
             ptype = kit.config.plan_type(action["plan_type"])
             if action.get("template") is not None:
                 template_by_name(kit, action["template"], ptype.key)
+        elif do == "enter_program":
+            from .programs import check_enter
+
+            check_enter(kit, action)
         elif action["type"] not in kit.activity_types:
             raise ValidationError(
                 f"unknown activity type; known: {', '.join(kit.activity_types.keys())}", value=action["type"]
             )
-        if do != "log_activity":
+        if do not in ("log_activity", "enter_program"):
             _check_owner_spec(kit, action.get("owner", "csm"))
     except (ValidationError, NotFound) as e:  # the action is at fault, not storage
         if isinstance(e, RuleViolation) and e.message.startswith("rule "):

@@ -518,6 +518,16 @@ class RuleExecution:
             kit.store.insert_many(new)
             report(kit, created=new)  # AUTO_01: other event rules hear of it (AUTO_04 depth)
 
+    # ------------------------------------------------------------- programs
+    def _enter_program(self, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
+        """MAIL_03: the targets (a company program) or their company's people enter the program."""
+        from .programs import enter_from_rule
+
+        done = enter_from_rule(self.kit, a, {t.id: self._company(t) for t in targets}, f"rule:{self.rule.name}")
+        for t in targets:
+            result, record_id, detail = done[t.id]
+            self._step("enter_program", result, t, record_id, detail)
+
 
 def _relationship_id(target: Target) -> str | None:
     return target.id if isinstance(target, Relationship) else None
@@ -555,6 +565,8 @@ def _locks(rule: Rule) -> set[str]:
             out.add("rules:plan")  # plans are known by name, whatever made them
         elif a["do"] in MORE_ACTIONS:
             out |= action_locks(rule.id, a)
+        elif a["do"] == "enter_program":
+            out.add(f"rules:program:{a['program']}")
         else:
             out.add(f"rules:activity:{a['type']}")
     if rule.definition.get("limit"):

@@ -25,12 +25,14 @@ from .fast_init import install_fast_init, trusted_maker
 from .goals import Goal, GoalHistory, GoalLink, GoalTemplate
 from .health import Measure, MeasureEntry, Scorecard, ScoreOverride, ScoreSnapshot, stable_id
 from .plans import Cta, EmailTemplate, Objective, PlanTemplate, Playbook, PlaybookTask, SuccessPlan, Task, TemplateItem
+from .programs import ENROLMENT_STATES, Program, ProgramEmail, ProgramEnrolment
 from .signals import AttributeChange, Metric, UsageFact
 from .surveys import Survey, SurveyResponse, SurveySend
 
 __all__ = [
     "ACTIVITY_LEVELS",
     "CONFIG_CATEGORIES",
+    "ENROLMENT_STATES",
     "LICENSES",
     "OWNER_LICENSES",
     "PERSON_ROLES",
@@ -57,6 +59,9 @@ __all__ = [
     "PlanType",
     "Playbook",
     "PlaybookTask",
+    "Program",
+    "ProgramEmail",
+    "ProgramEnrolment",
     "Record",
     "Relationship",
     "RelationshipType",
@@ -128,6 +133,9 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     ScoreOverride,
     ScoreSnapshot,
     ViewLayout,
+    Program,
+    ProgramEnrolment,
+    ProgramEmail,
 )
 
 for _cls in RECORD_CLASSES:
