@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 import string
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -300,7 +301,7 @@ class SharingService(Service[Share]):
         An external contact is its participant, an internal user its author; the
         comment is checked by :meth:`AccessService.can` before anything is kept
         (SHARE_04).  External contacts still see no timeline (TL_06)."""
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
+        if not isinstance(text, str) or not _readable(text) or len(text) > MAX_COMMENT:
             raise RuleViolation("PORTAL_02", f"a comment is 1 to {MAX_COMMENT} characters of text", value=text)
         objective_id = objective.id if isinstance(objective, Objective) else objective
         with self.kit.transaction():
@@ -373,6 +374,17 @@ _INTERNAL_ONLY: dict[type, dict[str, Any]] = {
     Objective: {"comments": None, "snooze_reason": None, "fields": {}},
     Task: {"email_subject": None, "email_body": None, "email_to": (), "fields": {}},
 }
+
+
+#: Characters that show nothing: controls, format characters (zero-width spaces, joiners,
+#: direction marks) and separators.
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def _readable(text: str) -> bool:
+    """Whether ``text`` has something to read: a comment of spaces, zero-width spaces
+    or direction marks only is as empty as no comment (PORTAL_02)."""
+    return any(not c.isspace() and unicodedata.category(c) not in _BLANK_CATEGORIES for c in text)
 
 
 def _for_customer(record: Any) -> Any:

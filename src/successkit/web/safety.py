@@ -15,10 +15,12 @@ import hmac
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "ACCESS_LOGGERS",
     "CSP",
     "SECURITY_HEADERS",
     "RedactTokens",
@@ -43,6 +45,8 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"x-robots-tag", b"noindex, nofollow"),
 )
 #: A share link's path: ``/s/`` and a token (the characters ``secrets.token_urlsafe`` uses).
 _LINK = re.compile(r"/s/[A-Za-z0-9_\-]+")
@@ -90,16 +94,22 @@ class RedactTokens(logging.Filter):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        elif isinstance(record.args, dict):  # in place: a server's own mapping type keeps its lookups
+            for k, v in list(record.args.items()):
+                if isinstance(v, str):
+                    record.args[k] = redact(v)
         return True
 
 
+#: The access loggers of the ASGI servers a host is likely to run the portal with.
+ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "hypercorn.access")
+
+
 def redact_access_log(*loggers: str) -> None:
-    """Add :class:`RedactTokens` to uvicorn's access logger (and ``loggers``), once each.
-    :func:`successkit.web.app` calls it; a host logging requests elsewhere adds the
-    filter to that logger itself."""
-    for name in ("uvicorn.access", *loggers):
+    """Add :class:`RedactTokens` to the access loggers of uvicorn, gunicorn and
+    hypercorn (and ``loggers``), once each.  :func:`successkit.web.app` calls it; a
+    host logging requests elsewhere adds the filter to that logger itself."""
+    for name in (*ACCESS_LOGGERS, *loggers):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
@@ -107,6 +117,18 @@ def redact_access_log(*loggers: str) -> None:
 
 def same_site(headers: Any) -> bool:
     """Whether a browser that says where a request comes from says it is not another
-    site (``Sec-Fetch-Site``); a request that says nothing is judged by its form token."""
+    site: ``Sec-Fetch-Site`` when it is sent, else ``Origin`` against the host the
+    request was sent to (an older browser; ``Origin: null`` is another site).  A
+    request that says neither (no browser) is judged by its form token alone."""
     site = headers.get("sec-fetch-site")
-    return site is None or site in ("same-origin", "none")
+    if site is not None:
+        return bool(site in ("same-origin", "none"))
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    try:
+        netloc = urlsplit(origin).netloc.lower()
+    except ValueError:
+        return False
+    hosts = [headers.get("host"), (headers.get("x-forwarded-host") or "").split(",")[0].strip()]
+    return bool(netloc) and netloc in {h.lower() for h in hosts if h}
