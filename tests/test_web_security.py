@@ -252,3 +252,56 @@ def test_a_mount_path_the_visitor_typed_cannot_add_cookie_attributes__PORTAL_04(
     assert location.startswith("/") and not location.startswith(("//", "/\\")) and "\\" not in location
     assert location.endswith(f"/shared/{grant.share.id}")
     assert client.get(location).status_code == 200  # the quoted path still leads to the plan, cookie and all
+
+
+def test_a_trailing_slash_is_no_redirect_to_an_address_built_from_the_host_header__PORTAL_04(pw: Portal) -> None:
+    """``/s/<token>/`` and ``/shared/<id>/`` are not found, not sent on to ``http://<Host>/...``
+    (the Host header's name, the scheme as the server sees it, the token in the address)."""
+    grant = pw.grant()
+    for path in (f"/portal/s/{grant.token}/", f"/portal/shared/{grant.share.id}/", "/portal/static/portal.css/"):
+        r = pw.client.get(path, headers={"host": "evil.example"})
+        assert r.status_code == 404 and "location" not in r.headers, path
+        assert _has_security_headers(r)
+
+
+def test_the_token_is_in_no_page_and_no_header_but_the_first_cookie__PORTAL_04(pw: Portal) -> None:
+    """Page bodies, redirects, dead-link pages and error pages never carry the token."""
+    grant, csrf = _opened(pw)
+    base = f"/portal/shared/{grant.share.id}"
+    seen = [
+        pw.client.get(base),
+        pw.client.post(f"{base}/tasks/{pw.mine.id}", data={"csrf": csrf}),
+        pw.client.post(f"{base}/comments", data={"csrf": csrf, "text": "hi"}),
+        pw.client.post(f"{base}/comments", data={"csrf": csrf, "text": ""}),
+        pw.client.post(f"{base}/tasks/{pw.theirs.id}", data={"csrf": csrf}),
+        pw.client.post(f"{base}/comments", data={"csrf": "0" * 64, "text": "hi"}),
+    ]
+    pw.kit.sharing.revoke(grant.share)
+    seen += [pw.client.get(base), pw.client.get(f"/portal/s/{grant.token}")]
+    for r in seen:
+        assert grant.token not in r.text and csrf not in r.headers.get("location", "")
+        assert all(grant.token not in v for v in r.headers.values())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/portal/S/{t}",  # a mail client or a person changed the case
+        "/portal/s/%E2%80%8B{t}",  # a zero-width space copied with the link
+        "/portal/s/%3C{t}%3E",  # <link> pasted with its brackets
+        "/portal/s/%20{t}",
+        "/portal/s/{t}%00",
+        "/portal//s/{t};x",
+    ],
+)
+def test_a_mangled_link_is_redacted_in_the_access_log_too__PORTAL_04(pw: Portal, path: str) -> None:
+    """What uvicorn logs for a link that reached the server mangled (404) holds no token either."""
+    token = pw.grant().token
+    logged = path.format(t=token)
+    access = logging.getLogger("uvicorn.access")
+    record = access.makeRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", logged, "1.1", 404), None)  # fmt: skip
+    assert logging.Filterer.filter(access, record)
+    message = record.getMessage()
+    assert token not in message and "/s/[token]" in message.replace("/S/", "/s/")
+    assert "GET" in message and "404" in message

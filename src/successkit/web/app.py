@@ -129,6 +129,9 @@ class _Portal:
         self.asgi = Starlette(
             routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers={Exception: _crashed}
         )
+        # no redirect to the path without its trailing slash: Starlette writes it as an absolute
+        # URL from the Host header and the scheme it sees (http behind a TLS proxy), token and all
+        self.asgi.router.redirect_slashes = False
 
     # ----------------------------------------------------------------- helpers
     def link(self, request: Request, name: str, **params: str) -> str:

@@ -48,8 +48,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"x-robots-tag", b"noindex, nofollow"),
 )
-#: A share link's path: ``/s/`` and a token (the characters ``secrets.token_urlsafe`` uses).
-_LINK = re.compile(r"/s/[A-Za-z0-9_\-]+")
+#: A share link's path: ``/s/`` (or ``/S/``) and the whole segment after it, up to the next
+#: ``/``, ``?``, ``#``, space or quote: a link mangled on its way (a zero-width space or ``<``
+#: before the token, a letter's case changed, a ``>`` after it) still holds the token.
+_LINK = re.compile(r"/[sS]/[^/?#\s\"']*")
 REDACTED = "/s/[token]"
 
 
