@@ -305,3 +305,39 @@ def test_a_mangled_link_is_redacted_in_the_access_log_too__PORTAL_04(pw: Portal,
     message = record.getMessage()
     assert token not in message and "/s/[token]" in message.replace("/S/", "/s/")
     assert "GET" in message and "404" in message
+
+
+# ------------------------------------------------------------ resource abuse
+def test_a_link_makes_a_bounded_number_of_changes_an_hour__PORTAL_04(pw: Portal, monkeypatch: Any) -> None:
+    """A link with change rights cannot flood the plan's timeline: past the hour's budget its
+    posts are refused (429) and write nothing; another link keeps its own budget."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("successkit.web.app"), "MAX_CHANGES_PER_HOUR", 3)
+    portal = web.app(pw.kit, secret=b"form-secret-of-the-tests-32-bytes")
+    pw.client = TestClient(Starlette(routes=[Mount("/portal", app=portal)]), follow_redirects=False)
+    grant, csrf = _opened(pw)
+    url = f"/portal/shared/{grant.share.id}/comments"
+    for n in range(3):
+        assert pw.client.post(url, data={"csrf": csrf, "text": f"note {n}"}).status_code == 303
+    before = snapshot(pw.kit)
+    r = pw.client.post(url, data={"csrf": csrf, "text": "one too many"})
+    assert r.status_code == 429 and "Too many changes" in r.text and _has_security_headers(r)
+    r = pw.client.post(f"/portal/shared/{grant.share.id}/tasks/{pw.mine.id}", data={"csrf": csrf})
+    assert r.status_code == 429
+    assert snapshot(pw.kit) == before
+    other, other_csrf = _opened(pw)
+    r = pw.client.post(f"/portal/shared/{other.share.id}/comments", data={"csrf": other_csrf, "text": "mine"})
+    assert r.status_code == 303
+
+
+def test_a_change_budget_refills_as_its_window_passes__PORTAL_04() -> None:
+    from successkit.web.safety import ChangeBudget
+
+    now = [0.0]
+    budget = ChangeBudget(2, 60.0, clock=lambda: now[0])
+    assert budget.take("a") and budget.take("a") and not budget.take("a") and budget.take("b")
+    now[0] = 59.9
+    assert not budget.take("a")
+    now[0] = 60.1
+    assert budget.take("a") and budget.take("a") and not budget.take("a")

@@ -44,7 +44,7 @@ from successkit.errors import AccessDenied, NotFound, RuleViolation, SuccessKitE
 from successkit.records import User
 
 from .pages import plan_page, shared_plan_page
-from .safety import SECURITY_HEADERS, SecurityHeaders, form_token, redact_access_log, same_site
+from .safety import SECURITY_HEADERS, ChangeBudget, SecurityHeaders, form_token, redact_access_log, same_site
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -65,6 +65,8 @@ _PAGE_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _RESERVED = {"s", "shared", "companies", "plans", "static"}
 #: The largest form body the portal reads (a comment is at most 5,000 characters).
 MAX_FORM_BYTES = 64 * 1024
+#: How many changes (ticks and comments) one link makes in an hour, per process (PORTAL_04).
+MAX_CHANGES_PER_HOUR = 120
 #: The HTTP status of each state a link's page reports (PORTAL_01).
 LINK_STATUS = {"unknown": 404, "expired": 410, "revoked": 410, "disabled": 403, "no-cookie": 403}
 _STATE_TEXT = {
@@ -110,6 +112,7 @@ class _Portal:
 
     def __init__(self, kit: Kit, user: UserOf | None, pages: dict[str, PortalPage], secret: bytes, title: str) -> None:
         self.kit, self.user_of, self.pages, self.secret, self.title = kit, user, pages, secret, title
+        self.budget = ChangeBudget(MAX_CHANGES_PER_HOUR, 3600.0)
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
@@ -221,6 +224,8 @@ class _Portal:
         wanted = form_token(self.secret, "share", token)
         if not same_site(request.headers) or not isinstance(sent, str) or not secrets.compare_digest(sent, wanted):
             return self.error(request, 403, "This form was not sent from the plan's page", "Reload the page and retry.")
+        if not self.budget.take(token):
+            return self.error(request, 429, "Too many changes through this link", "Wait a while, then try again.")
         return token, form
 
     async def task_done(self, request: Request) -> Response:

@@ -14,6 +14,9 @@ import hashlib
 import hmac
 import logging
 import re
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +26,7 @@ __all__ = [
     "ACCESS_LOGGERS",
     "CSP",
     "SECURITY_HEADERS",
+    "ChangeBudget",
     "RedactTokens",
     "SecurityHeaders",
     "form_token",
@@ -134,3 +138,26 @@ def same_site(headers: Any) -> bool:
         return False
     hosts = [headers.get("host"), (headers.get("x-forwarded-host") or "").split(",")[0].strip()]
     return bool(netloc) and netloc in {h.lower() for h in hosts if h}
+
+
+class ChangeBudget:
+    """At most ``limit`` changes per key (a link's token) in any ``window`` seconds, in this
+    process: a link with change rights cannot fill a plan's timeline with thousands of
+    comments, or write a task over and over (PORTAL_04).  Each worker keeps its own count."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.spent: dict[str, deque[float]] = {}
+
+    def take(self, key: str) -> bool:
+        """Count one change for ``key``; False (and nothing counted) when its budget is spent."""
+        now = self.clock()
+        if len(self.spent) > 10_000:  # forget keys whose window has passed, now and then
+            self.spent = {k: q for k, q in self.spent.items() if q and q[-1] > now - self.window}
+        times = self.spent.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return False
+        times.append(now)
+        return True
