@@ -341,3 +341,22 @@ def test_a_change_budget_refills_as_its_window_passes__PORTAL_04() -> None:
     assert not budget.take("a")
     now[0] = 60.1
     assert budget.take("a") and budget.take("a") and not budget.take("a")
+
+
+@pytest.mark.parametrize("done", ["1", "0"])
+def test_a_task_the_team_cancelled_is_not_the_holders_to_tick_or_reopen__PORTAL_02(pw: Portal, done: str) -> None:
+    """Marking one's own task done (or open again) does not undo the team's decision to close it
+    as not done: no button, and a post is refused (400) with the task as it was."""
+    grant = pw.grant()
+    pw.kit.tasks.set_status(pw.mine.id, "cancelled")
+    page = pw.open_link(grant.token).text
+    assert f"/tasks/{pw.mine.id}" not in page and "Sign the kickoff" in page
+    before = snapshot(pw.kit)
+    r = pw.client.post(
+        f"/portal/shared/{grant.share.id}/tasks/{pw.mine.id}", data={"csrf": csrf_of(page), "done": done}
+    )
+    assert r.status_code == 400 and "closed by the team" in r.text
+    with pytest.raises(sk.RuleViolation) as e:
+        pw.kit.sharing.set_task_done(grant.token, pw.mine.id, done == "1")
+    assert e.value.rule == "PORTAL_02"
+    assert snapshot(pw.kit) == before and pw.kit.tasks.get(pw.mine.id).status == "cancelled"

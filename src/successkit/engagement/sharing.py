@@ -279,7 +279,8 @@ class SharingService(Service[Share]):
         """Mark a task done (its first closed-success status), or open again, through a
         link with change rights: only a task the link shows and its holder owns, as
         :meth:`AccessService.can` decides (PORTAL_02, SHARE_04).  Anything else,
-        a task of another plan included, is the same :class:`AccessDenied`."""
+        a task of another plan included, is the same :class:`AccessDenied`.  A task the
+        team closed as not done (closed-lost, e.g. cancelled) stays so: a RuleViolation."""
         done = flag("task", "done", done)
         task_id = task.id if isinstance(task, Task) else task
         with self.kit.transaction():
@@ -289,7 +290,14 @@ class SharingService(Service[Share]):
                 raise AccessDenied("this link may not change this task", rule="PORTAL_02", value=task_id)
             current: Task = found[0]
             statuses = self.kit.statuses
-            if statuses.get("task", current.status).category == ("closed_success" if done else "open"):
+            category = statuses.get("task", current.status).category
+            if category == "closed_lost":  # the team closed it as not done: theirs to reopen
+                raise RuleViolation(
+                    "PORTAL_02",
+                    "this task was closed by the team as not done; ask them to reopen it",
+                    value=current.name,
+                )
+            if category == ("closed_success" if done else "open"):
                 return current
             target = statuses.in_category("task", "closed_success")[0] if done else statuses.default("task").key
             changed: Task = self.kit.tasks.set_status(current, target)
