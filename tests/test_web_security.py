@@ -139,6 +139,8 @@ def test_a_comment_of_invisible_characters_only_is_refused__PORTAL_02(pw: Portal
         {"origin": "https://evil.example"},
         {"origin": "null"},  # a sandboxed frame or a privacy redirect: another site
         {"origin": "http://testserver.evil.example"},
+        {"origin": "http://testserver:8080"},  # another port is another origin
+        {"origin": "https://evil.example", "x-forwarded-host": "proxy.internal, evil.example"},
         {"sec-fetch-site": "same-site"},  # a sibling subdomain is another party
         {"sec-fetch-site": "cross-site", "origin": "http://testserver"},
     ],
@@ -156,7 +158,13 @@ def test_a_browser_post_from_another_origin_is_refused_even_with_the_token__PORT
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"origin": "http://testserver"}, {"sec-fetch-site": "same-origin", "origin": "http://testserver"}],
+    [
+        {},
+        {"origin": "http://testserver"},
+        {"sec-fetch-site": "same-origin", "origin": "http://testserver"},
+        {"origin": "https://portal.example", "host": "portal.example:443"},  # Host with the default port
+        {"origin": "https://portal.example", "x-forwarded-host": "portal.example, proxy.internal"},
+    ],
 )
 def test_a_post_from_the_portals_own_page_goes_through__PORTAL_04(pw: Portal, headers: dict[str, str]) -> None:
     grant, csrf = _opened(pw)

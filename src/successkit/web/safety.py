@@ -133,11 +133,21 @@ def same_site(headers: Any) -> bool:
     if origin is None:
         return True
     try:
-        netloc = urlsplit(origin).netloc.lower()
+        parts = urlsplit(origin)
     except ValueError:
         return False
     hosts = [headers.get("host"), (headers.get("x-forwarded-host") or "").split(",")[0].strip()]
-    return bool(netloc) and netloc in {h.lower() for h in hosts if h}
+    return bool(parts.netloc) and _plain_host(parts.netloc, parts.scheme) in {_plain_host(h) for h in hosts if h}
+
+
+def _plain_host(netloc: str, scheme: str = "") -> str:
+    """A host and port, lower case, without the scheme's default port (``Host`` may carry
+    ``:443`` where ``Origin`` never does)."""
+    netloc = netloc.lower()
+    for default in {"http": (":80",), "https": (":443",)}.get(scheme, (":80", ":443")):
+        if netloc.endswith(default):
+            return netloc[: -len(default)]
+    return netloc
 
 
 class ChangeBudget:
