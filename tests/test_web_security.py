@@ -368,3 +368,25 @@ def test_a_task_the_team_cancelled_is_not_the_holders_to_tick_or_reopen__PORTAL_
         pw.kit.sharing.set_task_done(grant.token, pw.mine.id, done == "1")
     assert e.value.rule == "PORTAL_02"
     assert snapshot(pw.kit) == before and pw.kit.tasks.get(pw.mine.id).status == "cancelled"
+
+
+# ------------------------------------------------------------- what a link sees
+def test_hidden_work_changes_nothing_on_the_shared_page__SHARE_03(pw: Portal) -> None:
+    """Objectives a link may not see — sharing disabled (SHARE_03), not external (SHARE_05) —
+    their tasks, a dependency on one of them and their being done leave the page as it was,
+    byte for byte: no count, position, date range or chart row gives them away."""
+    from datetime import date
+
+    grant = pw.grant()
+    before = pw.open_link(grant.token).text
+    kit = pw.kit
+    early = kit.objectives.create(pw.sp, "Secret early", sharing_enabled=False, start_date=date(2026, 11, 1)).record
+    kit.tasks.create(early, "Secret task", owner=pw.pat, due_date=date(2027, 2, 1))
+    inside = kit.objectives.create(pw.sp, "Secret inside").record
+    kit.sharing.set_objective_external(inside.id, False)
+    blocker = kit.tasks.create(inside, "Secret blocker", owner=pw.pat).record
+    kit.tasks.add_dependency(pw.mine.id, blocker.id)
+    kit.tasks.set_status(blocker.id, "complete")
+    after = pw.client.get(f"/portal/shared/{grant.share.id}").text
+    assert after == before
+    assert "Secret" not in after
