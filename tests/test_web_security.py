@@ -390,3 +390,25 @@ def test_hidden_work_changes_nothing_on_the_shared_page__SHARE_03(pw: Portal) ->
     after = pw.client.get(f"/portal/shared/{grant.share.id}").text
     assert after == before
     assert "Secret" not in after
+
+
+def test_odd_bodies_and_long_addresses_get_a_page_not_a_crash__PORTAL_04(pw: Portal) -> None:
+    """A file in the form, too many fields, bytes that are no UTF-8, very long ids and tokens:
+    each answered with a page of the portal (never 500), nothing written but a readable comment."""
+    grant, csrf = _opened(pw)
+    base = f"/portal/shared/{grant.share.id}"
+    before = snapshot(pw.kit)
+    r = pw.client.post(f"{base}/comments", data={"csrf": csrf, "text": "hi"}, files={"f": ("a.txt", b"x")})
+    assert r.status_code == 400
+    many = {"csrf": csrf, "text": "hi", **{f"f{i}": "1" for i in range(8)}}
+    assert pw.client.post(f"{base}/comments", data=many).status_code == 400
+    assert pw.client.post(f"{base}/tasks/{'a' * 5000}", data={"csrf": csrf}).status_code == 403
+    r = pw.client.post(f"{base}/comments", data={"csrf": csrf, "text": "hi", "objective": "b" * 5000})
+    assert r.status_code == 403
+    assert pw.client.get(f"/portal/s/{'A' * 10_000}").status_code == 404
+    assert pw.client.get(f"/portal/shared/{'c' * 5000}").status_code == 403
+    assert snapshot(pw.kit) == before
+    raw = f"csrf={csrf}&text=caf%C3%A9+%FF%FE".encode()
+    r = pw.client.post(f"{base}/comments", content=raw, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 303
+    assert any(a.notes == "café \ufffd\ufffd" for a in pw.kit.timeline.plan(pw.sp.id).activities)
