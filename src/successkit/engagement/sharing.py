@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 import string
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -278,7 +279,8 @@ class SharingService(Service[Share]):
         """Mark a task done (its first closed-success status), or open again, through a
         link with change rights: only a task the link shows and its holder owns, as
         :meth:`AccessService.can` decides (PORTAL_02, SHARE_04).  Anything else,
-        a task of another plan included, is the same :class:`AccessDenied`."""
+        a task of another plan included, is the same :class:`AccessDenied`.  A task the
+        team closed as not done (closed-lost, e.g. cancelled) stays so: a RuleViolation."""
         done = flag("task", "done", done)
         task_id = task.id if isinstance(task, Task) else task
         with self.kit.transaction():
@@ -288,7 +290,14 @@ class SharingService(Service[Share]):
                 raise AccessDenied("this link may not change this task", rule="PORTAL_02", value=task_id)
             current: Task = found[0]
             statuses = self.kit.statuses
-            if statuses.get("task", current.status).category == ("closed_success" if done else "open"):
+            category = statuses.get("task", current.status).category
+            if category == "closed_lost":  # the team closed it as not done: theirs to reopen
+                raise RuleViolation(
+                    "PORTAL_02",
+                    "this task was closed by the team as not done; ask them to reopen it",
+                    value=current.name,
+                )
+            if category == ("closed_success" if done else "open"):
                 return current
             target = statuses.in_category("task", "closed_success")[0] if done else statuses.default("task").key
             changed: Task = self.kit.tasks.set_status(current, target)
@@ -300,7 +309,7 @@ class SharingService(Service[Share]):
         An external contact is its participant, an internal user its author; the
         comment is checked by :meth:`AccessService.can` before anything is kept
         (SHARE_04).  External contacts still see no timeline (TL_06)."""
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
+        if not isinstance(text, str) or not _readable(text) or len(text) > MAX_COMMENT:
             raise RuleViolation("PORTAL_02", f"a comment is 1 to {MAX_COMMENT} characters of text", value=text)
         objective_id = objective.id if isinstance(objective, Objective) else objective
         with self.kit.transaction():
@@ -373,6 +382,17 @@ _INTERNAL_ONLY: dict[type, dict[str, Any]] = {
     Objective: {"comments": None, "snooze_reason": None, "fields": {}},
     Task: {"email_subject": None, "email_body": None, "email_to": (), "fields": {}},
 }
+
+
+#: Characters that show nothing: controls, format characters (zero-width spaces, joiners,
+#: direction marks) and separators.
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+
+
+def _readable(text: str) -> bool:
+    """Whether ``text`` has something to read: a comment of spaces, zero-width spaces
+    or direction marks only is as empty as no comment (PORTAL_02)."""
+    return any(not c.isspace() and unicodedata.category(c) not in _BLANK_CATEGORIES for c in text)
 
 
 def _for_customer(record: Any) -> Any:

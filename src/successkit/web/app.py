@@ -22,18 +22,20 @@ and so through the one access decision (SHARE_04); the portal decides nothing it
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -42,12 +44,14 @@ from successkit.errors import AccessDenied, NotFound, RuleViolation, SuccessKitE
 from successkit.records import User
 
 from .pages import plan_page, shared_plan_page
-from .safety import SecurityHeaders, form_token, redact_access_log, same_site
+from .safety import SECURITY_HEADERS, ChangeBudget, SecurityHeaders, form_token, redact_access_log, same_site
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
 __all__ = ["PortalPage", "UserOf", "app"]
+
+log = logging.getLogger(__name__)
 
 #: How the host tells the portal who is signed in: the user, their id, or None for nobody.
 UserOf = Callable[[Request], "User | str | None"]
@@ -61,6 +65,8 @@ _PAGE_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _RESERVED = {"s", "shared", "companies", "plans", "static"}
 #: The largest form body the portal reads (a comment is at most 5,000 characters).
 MAX_FORM_BYTES = 64 * 1024
+#: How many changes (ticks and comments) one link makes in an hour, per process (PORTAL_04).
+MAX_CHANGES_PER_HOUR = 120
 #: The HTTP status of each state a link's page reports (PORTAL_01).
 LINK_STATUS = {"unknown": 404, "expired": 410, "revoked": 410, "disabled": 403, "no-cookie": 403}
 _STATE_TEXT = {
@@ -106,6 +112,7 @@ class _Portal:
 
     def __init__(self, kit: Kit, user: UserOf | None, pages: dict[str, PortalPage], secret: bytes, title: str) -> None:
         self.kit, self.user_of, self.pages, self.secret, self.title = kit, user, pages, secret, title
+        self.budget = ChangeBudget(MAX_CHANGES_PER_HOUR, 3600.0)
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
@@ -122,13 +129,17 @@ class _Portal:
             Route(f"/plans/{_ID}", self.plan, name="plan"),
             *(Route(f"/{name}", self.extra_page(name), name=f"page:{name}") for name in pages),
         ]
-        self.asgi = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+        self.asgi = Starlette(
+            routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers={Exception: _crashed}
+        )
+        # no redirect to the path without its trailing slash: Starlette writes it as an absolute
+        # URL from the Host header and the scheme it sees (http behind a TLS proxy), token and all
+        self.asgi.router.redirect_slashes = False
 
     # ----------------------------------------------------------------- helpers
     def link(self, request: Request, name: str, **params: str) -> str:
         """The path of a route, under wherever the host mounted the portal."""
-        root = str(request.scope.get("root_path", "")).rstrip("/")
-        return root + str(self.asgi.router.url_path_for(name, **params))
+        return _root(request) + str(self.asgi.router.url_path_for(name, **params))
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         def url(name: str, **params: str) -> str:
@@ -149,7 +160,7 @@ class _Portal:
 
     @staticmethod
     def cookie_path(request: Request) -> str:
-        return str(request.scope.get("root_path", "")).rstrip("/") or "/"
+        return _root(request) or "/"
 
     # ------------------------------------------------------------ share links
     async def share_link(self, request: Request) -> Response:
@@ -202,16 +213,19 @@ class _Portal:
         if token is None:
             return self.link_page(request, "no-cookie")
         length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        body = await _bounded_body(request) if length.isdigit() and int(length) <= MAX_FORM_BYTES else None
+        if body is None:  # the header says too much, or a body sent in chunks turns out to be
             return self.error(request, 413, "This form is too large", "A comment is at most 5,000 characters.")
         try:
-            form = await request.form(max_files=0, max_fields=8, max_part_size=64 * 1024)
+            form = await _replayed(request, body).form(max_files=0, max_fields=8, max_part_size=MAX_FORM_BYTES)
         except Exception:  # a body that is no form at all
             return self.error(request, 400, "This form could not be read", "Go back and try again.")
         sent = form.get("csrf")
         wanted = form_token(self.secret, "share", token)
         if not same_site(request.headers) or not isinstance(sent, str) or not secrets.compare_digest(sent, wanted):
             return self.error(request, 403, "This form was not sent from the plan's page", "Reload the page and retry.")
+        if not self.budget.take(token):
+            return self.error(request, 429, "Too many changes through this link", "Wait a while, then try again.")
         return token, form
 
     async def task_done(self, request: Request) -> Response:
@@ -247,8 +261,11 @@ class _Portal:
             if self.kit.sharing.link_state(token) != "open":
                 return self.link_page(request, self.kit.sharing.link_state(token), share_id)
             return self.error(request, 403, "This link cannot make that change", e.message)
-        except SuccessKitError as e:
+        except ValidationError as e:  # a rule about what was sent, in words about what the link shows
             return self.error(request, 400, "That change was not made", e.message)
+        except SuccessKitError as e:  # storage, a conflict: nothing the holder should read (PORTAL_04)
+            log.warning("a change through share %s was not made: %s", share_id, type(e).__name__)
+            return self.error(request, 503, "That change was not made", "Something went wrong. Try again in a minute.")
         return RedirectResponse(self.link(request, "shared_plan", id=share_id) + query, status_code=303)
 
     async def stylesheet(self, request: Request) -> Response:
@@ -320,6 +337,49 @@ class _Portal:
 
 
 _HEX = re.compile(r"[0-9a-f]{1,64}")
+
+
+def _root(request: Request) -> str:
+    """Where the portal is mounted, as a URL path.  A mount with a parameter
+    (``Mount("/{tenant}", ...)``) puts what the visitor typed there, decoded: quoted
+    again, a backslash, ``;`` or a line break cannot turn a redirect into another
+    site's address or the cookie's path into more attributes (PORTAL_04)."""
+    return quote(str(request.scope.get("root_path", "")).rstrip("/"), safe="/!$&'()*+,=:@~")
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request's body, or None once it grows past :data:`MAX_FORM_BYTES` (a body
+    sent in chunks has no length to check up front)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    return bytes(body)
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The request again, its body the bytes already read, for the form parser."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
+_CRASHED = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong</title></head>'
+    "<body><h1>Something went wrong</h1><p>Try again in a minute.</p></body></html>"
+)
+
+
+def _crashed(request: Request, exc: Exception) -> Response:
+    """The page of an error nobody expected: no detail, and the security headers, which
+    the middleware (inside the server-error handler) cannot add here (PORTAL_04)."""
+    response = HTMLResponse(_CRASHED, status_code=500)
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 def _cookie(share_id: str) -> str:

@@ -51,6 +51,8 @@ class PlanPage:
     owners: Mapping[tuple[str, str], str]
     labels: Mapping[tuple[str, str], str]
     closed: frozenset[str]
+    #: Items closed as not done (closed-lost): a link's holder neither ticks nor reopens them.
+    lost: frozenset[str] = frozenset()
 
     def owner(self, item: Objective | Task) -> str:
         """The name of an item's owner, or ``-``."""
@@ -70,6 +72,7 @@ def _page(
     items: list[Objective | Task] = [*objectives, *(t for o in objectives for t in tasks.get(o.id, ()))]
     statuses = kit.statuses
     closed = frozenset(i.id for i in items if statuses.get(i.__kind__, i.status).category != "open")
+    lost = frozenset(i.id for i in items if statuses.get(i.__kind__, i.status).category == "closed_lost")
     labels = {(i.__kind__, i.status): statuses.get(i.__kind__, i.status).label for i in [plan, *items]}
     owners: dict[tuple[str, str], str] = {}
     for kind in ("user", "person"):
@@ -94,6 +97,7 @@ def _page(
         owners,
         labels,
         closed,
+        lost,
     )
 
 

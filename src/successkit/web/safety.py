@@ -14,13 +14,19 @@ import hashlib
 import hmac
 import logging
 import re
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "ACCESS_LOGGERS",
     "CSP",
     "SECURITY_HEADERS",
+    "ChangeBudget",
     "RedactTokens",
     "SecurityHeaders",
     "form_token",
@@ -43,9 +49,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"x-robots-tag", b"noindex, nofollow"),
 )
-#: A share link's path: ``/s/`` and a token (the characters ``secrets.token_urlsafe`` uses).
-_LINK = re.compile(r"/s/[A-Za-z0-9_\-]+")
+#: A share link's path: ``/s/`` (or ``/S/``) and the whole segment after it, up to the next
+#: ``/``, ``?``, ``#``, space or quote: a link mangled on its way (a zero-width space or ``<``
+#: before the token, a letter's case changed, a ``>`` after it) still holds the token.
+_LINK = re.compile(r"/[sS]/[^/?#\s\"']*")
 REDACTED = "/s/[token]"
 
 
@@ -90,16 +100,22 @@ class RedactTokens(logging.Filter):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        elif isinstance(record.args, dict):  # in place: a server's own mapping type keeps its lookups
+            for k, v in list(record.args.items()):
+                if isinstance(v, str):
+                    record.args[k] = redact(v)
         return True
 
 
+#: The access loggers of the ASGI servers a host is likely to run the portal with.
+ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access", "hypercorn.access")
+
+
 def redact_access_log(*loggers: str) -> None:
-    """Add :class:`RedactTokens` to uvicorn's access logger (and ``loggers``), once each.
-    :func:`successkit.web.app` calls it; a host logging requests elsewhere adds the
-    filter to that logger itself."""
-    for name in ("uvicorn.access", *loggers):
+    """Add :class:`RedactTokens` to the access loggers of uvicorn, gunicorn and
+    hypercorn (and ``loggers``), once each.  :func:`successkit.web.app` calls it; a
+    host logging requests elsewhere adds the filter to that logger itself."""
+    for name in (*ACCESS_LOGGERS, *loggers):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
@@ -107,6 +123,51 @@ def redact_access_log(*loggers: str) -> None:
 
 def same_site(headers: Any) -> bool:
     """Whether a browser that says where a request comes from says it is not another
-    site (``Sec-Fetch-Site``); a request that says nothing is judged by its form token."""
+    site: ``Sec-Fetch-Site`` when it is sent, else ``Origin`` against the host the
+    request was sent to (an older browser; ``Origin: null`` is another site).  A
+    request that says neither (no browser) is judged by its form token alone."""
     site = headers.get("sec-fetch-site")
-    return site is None or site in ("same-origin", "none")
+    if site is not None:
+        return bool(site in ("same-origin", "none"))
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    hosts = [headers.get("host"), (headers.get("x-forwarded-host") or "").split(",")[0].strip()]
+    return bool(parts.netloc) and _plain_host(parts.netloc, parts.scheme) in {_plain_host(h) for h in hosts if h}
+
+
+def _plain_host(netloc: str, scheme: str = "") -> str:
+    """A host and port, lower case, without the scheme's default port (``Host`` may carry
+    ``:443`` where ``Origin`` never does)."""
+    netloc = netloc.lower()
+    for default in {"http": (":80",), "https": (":443",)}.get(scheme, (":80", ":443")):
+        if netloc.endswith(default):
+            return netloc[: -len(default)]
+    return netloc
+
+
+class ChangeBudget:
+    """At most ``limit`` changes per key (a link's token) in any ``window`` seconds, in this
+    process: a link with change rights cannot fill a plan's timeline with thousands of
+    comments, or write a task over and over (PORTAL_04).  Each worker keeps its own count."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.spent: dict[str, deque[float]] = {}
+
+    def take(self, key: str) -> bool:
+        """Count one change for ``key``; False (and nothing counted) when its budget is spent."""
+        now = self.clock()
+        if len(self.spent) > 10_000:  # forget keys whose window has passed, now and then
+            self.spent = {k: q for k, q in self.spent.items() if q and q[-1] > now - self.window}
+        times = self.spent.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return False
+        times.append(now)
+        return True
