@@ -137,6 +137,18 @@ class UsageWindow:
         types = {"record_id": "text", "current": "float", "previous": "float", "change": "float"}
         return to_frame(self.to_dicts(), types)
 
+    def _repr_html_(self) -> str:
+        """The window's figures per record, the change signed, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        days = (self.end - self.start).days + 1
+        note = f"{self.start} to {self.end} against the {days} days before; {nb.plural(len(self.rows), 'record')}"
+        rows = [[r.record_id, r.current, r.previous, nb.percent(r.change, signed=True)] for r in self.rows]
+        return nb.block(
+            nb.title(f"Usage: {self.metric} ({self.function})", note),
+            nb.table(["record", "this window", "the window before", "change"], rows, numeric=[False, True, True, True]),
+        )
+
 
 class MetricService(Service[Metric]):
     """``kit.metrics``: the usage metrics an administrator declares (USAGE_01)."""
