@@ -250,6 +250,13 @@ def test_other_results_html_show_their_figures__DATA_01(book: Book) -> None:
     assert "Score history" in history.text and "1 snapshot" in history.text
     outcome = parsed(kit.objectives.create(book.plan, f"Step {SCRIPT}"))
     assert f"Step {SCRIPT}" in outcome.cells
+    seen = kit.scorecards.preview("standard", measures=["nps"])
+    preview = parsed(seen)
+    assert f"rows {len(seen)}" in preview.text and f"change grade {seen.changed_grade}" in preview.text
+    for (old, new), n in seen.transitions.items():
+        assert {old or "NA", new or "NA"} <= set(preview.cells) and str(n) in preview.cells
+    loaded = parsed(kit.usage.ingest([{"metric": "logins", "company": book.acme, "period": kit.today(), "value": 3}]))
+    assert "inserted 1" in loaded.text and "1 fact written" in loaded.text
 
 
 # ------------------------------------------------------------------ escaping and values

@@ -87,6 +87,9 @@ def results(kit: sk.Kit) -> list[tuple[str, Any]]:
          kit.companies.aggregate(by="stage", measures={"companies": "count", "arr": ("sum", "arr")})),
         ("kit.scorecards.explain(acme)", kit.scorecards.explain(acme)),
         ("kit.scorecards.history([acme])", kit.scorecards.history([acme])),
+        ("kit.scorecards.preview('standard', measures=['nps'])",
+         kit.scorecards.preview("standard", measures=["nps"])),
+        ("kit.usage.ingest(rows)", kit.usage.ingest(rows[:5])),
         ("kit.timeline.company(acme)", kit.timeline.company(japan)),
         ("kit.companies.get(acme.id)", kit.companies.get(acme.id)),
     ]  # fmt: skip

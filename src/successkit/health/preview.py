@@ -108,10 +108,15 @@ class ScorePreview:
         """How many records change grade, from what to what, then the rows that change (DATA_01)."""
         from successkit.views import notebook as nb
 
-        moves = [[old, new, n] for (old, new), n in sorted(self.transitions.items(), key=lambda e: -e[1])]
-        rows = [[r.record_id, r.period, r.old_score, r.old_grade, r.new_score, r.new_grade] for r in self.changes]
+        def na(grade: str | None) -> str:
+            return "NA" if grade is None else grade
+
+        moves = [[na(old), na(new), n] for (old, new), n in sorted(self.transitions.items(), key=lambda e: -e[1])]
+        rows = [
+            [r.record_id, r.period, r.old_score, na(r.old_grade), r.new_score, na(r.new_grade)] for r in self.changes
+        ]
         parts = [
-            nb.title(f"Preview of scorecard {self.scorecard}", f"{self.target}s; nothing written"),
+            nb.title(f"Preview of scorecard: {self.scorecard}", f"{self.target} records; nothing written"),
             nb.figures([("rows", len(self.rows)), ("change grade", self.changed_grade)]),
         ]
         if moves:

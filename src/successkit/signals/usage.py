@@ -89,6 +89,13 @@ class IngestResult:
         """How many facts were written: inserted or replaced."""
         return self.inserted + self.replaced
 
+    def _repr_html_(self) -> str:
+        """The counts of a load, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        counts = [("inserted", self.inserted), ("replaced", self.replaced), ("unchanged", self.unchanged)]
+        return nb.block(nb.title("Usage loaded", nb.plural(self.written, "fact") + " written"), nb.figures(counts))
+
 
 @attrs.frozen
 class WindowRow:
