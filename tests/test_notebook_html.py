@@ -255,6 +255,10 @@ def test_other_results_html_show_their_figures__DATA_01(book: Book) -> None:
     assert f"rows {len(seen)}" in preview.text and f"change grade {seen.changed_grade}" in preview.text
     for (old, new), n in seen.transitions.items():
         assert {old or "NA", new or "NA"} <= set(preview.cells) and str(n) in preview.cells
+    opened = kit.plans.open(book.plan)
+    plan_page = parsed(opened)
+    assert book.plan.name in plan_page.text and f"Objectives: {opened.counts.total} (" in plan_page.text
+    assert "<svg" in opened._repr_html_()
     loaded = parsed(kit.usage.ingest([{"metric": "logins", "company": book.acme, "period": kit.today(), "value": 3}]))
     assert "inserted 1" in loaded.text and "1 fact written" in loaded.text
 

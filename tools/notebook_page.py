@@ -79,6 +79,7 @@ def results(kit: sk.Kit) -> list[tuple[str, Any]]:
         ("kit.bundles.deploy('health', dry_run=True)", kit.bundles.deploy("health", dry_run=True)),
         ("kit.plans.clone(plan, to=acme, name='Copy', dry_run=True)", kit.plans.clone(plan, to=acme, name="Copy", dry_run=True)),
         ("kit.goals.view(group_by='status')", kit.goals.view(group_by="status")),
+        ("kit.plans.open(plan)", kit.plans.open(plan)),
         ("kit.c360.company(acme)", kit.c360.company(acme)),
         ("kit.usage.window('logins', days=30)", kit.usage.window("logins", days=30)),
         ("kit.surveys.scores(months=12)", kit.surveys.scores(months=12)),
