@@ -48,7 +48,7 @@ def test_the_default_layout_chooses_the_sections_and_their_order__C360_03(kit: s
     assert text.index("People (") < text.index("Summary") < text.index("Open CTAs")
     assert "Hierarchy" not in text and "Recent timeline" not in text
     page = view._repr_html_()
-    assert page.index("<h4>People") < page.index("<h4>Summary") < page.index("<h4>Open CTAs")
+    assert page.index("<h5>People") < page.index("<h5>Summary") < page.index("<h5>Open CTAs")
     assert "Hierarchy" not in page
     data = view.to_dict()
     assert data["layout"] == {"key": "lean", "sections": ["people", "summary", "ctas"], "reason": "the default layout"}

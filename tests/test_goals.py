@@ -678,7 +678,7 @@ def test_reports_as_dataframes__GOAL_13(w: GoalWorld, clock: sk.FixedClock) -> N
     assert len(kit.goals.report("goal_templates").to_pandas()) == 1
     assert list(kit.goals.report("goal_links").to_pandas()["item_kind"]) == ["cta"]
     view = kit.goals.view(group_by=sk.FiscalQuarter("due_date"), sort=["name"]).to_pandas()
-    assert list(view.columns) == ["id", "group", "name", "due_date", "status", "progress"]
+    assert list(view.columns) == ["group", "name", "due_date", "status", "progress", "id"]
     assert view.loc[view["name"] == "Alpha", "progress"].item() == 0.0
 
 

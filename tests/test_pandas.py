@@ -66,7 +66,8 @@ def test_company_list_columns_have_real_dtypes__DATA_01(w: PandasWorld) -> None:
     """Dates, timestamps, categories, nullable numbers and text come out typed from the record class."""
     df = w.kit.companies.list(sort=["name"]).to_pandas()
     t = dtypes(df)
-    assert list(df.columns[:3]) == ["id", "version", "created_at"]
+    assert list(df.columns[:3]) == ["name", "stage", "status"]
+    assert list(df.columns[-5:]) == list(frames.BOOKKEEPING)
     assert t["id"] == "string" and t["name"] == "string" and t["parent_id"] == "string"
     assert t["version"] == "Int64"
     assert t["created_at"] == UTC_US and t["updated_at"] == UTC_US
@@ -123,7 +124,7 @@ def test_empty_list_with_record_class_keeps_columns_and_dtypes__DATA_01() -> Non
     """An empty list still has every column of its kind, with the same dtypes as a full one."""
     df = RecordList([], record_class=Company).to_pandas()
     assert len(df) == 0
-    assert list(df.columns) == list(frames.column_types(Company))
+    assert list(df.columns) == list(frames.reading_order(frames.column_types(Company), [Company]))
     t = dtypes(df)
     assert t["renewal_date"] == DATE_US and t["created_at"] == UTC_US and t["stage"] == "category"
     assert t["arr"] == "float64" and t["version"] == "Int64"
@@ -237,9 +238,11 @@ def test_to_dicts_of_attrs_rows__DATA_01(w: PandasWorld) -> None:
 def test_record_list_renders_as_html_table__DATA_01(w: PandasWorld) -> None:
     w.kit.companies.create("<script>alert(1)</script>")
     out = w.kit.companies.list(sort=["name"])._repr_html_()
-    assert out.startswith("<table>") and "<th>renewal_date</th>" in out and "<th>fields.segment</th>" in out
+    assert out.startswith('<div class="successkit"><style>') and "<th>renewal_date</th>" in out
+    assert "<th>fields.segment</th>" in out
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "<td>2027-02-01</td>" in out and "<caption>4 rows</caption>" in out
+    assert '<th class="n">arr</th>' in out and '<td class="n">1,200,000</td>' in out
 
 
 def test_html_table_limits_rows_and_shows_empty_kinds__DATA_01() -> None:
@@ -254,9 +257,10 @@ def test_html_table_limits_rows_and_shows_empty_kinds__DATA_01() -> None:
 
 def test_single_record_html_lists_fields_and_values__DATA_01(w: PandasWorld) -> None:
     out = frames.record_html(w.big)
-    assert out.startswith("<table><caption>company</caption>")
-    assert "<tr><th>renewal_date</th><td>2027-02-01</td></tr>" in out
-    assert "<tr><th>fields.segment</th><td>Enterprise</td></tr>" in out
+    assert "<h4>company</h4>" in out
+    assert "<tr><td>renewal_date</td><td>2027-02-01</td></tr>" in out
+    assert "<tr><td>fields.segment</td><td>Enterprise</td></tr>" in out
+    assert out.index("<td>name</td>") < out.index("<td>renewal_date</td>") < out.index("<td>id</td>")
 
 
 # ------------------------------------------------------------------ reports and views (frames functions)
@@ -278,7 +282,7 @@ def test_goal_view_frame__DATA_01(w: PandasWorld) -> None:
     w.kit.goals.create("No date", company=w.acme)
     view = w.kit.goals.view(group_by="status", extra_columns=["created_at"])
     df = frames.goal_view_frame(view)
-    assert list(df.columns) == ["id", "group", "name", "due_date", "status", "progress", "created_at"]
+    assert list(df.columns) == ["group", "name", "due_date", "status", "progress", "created_at", "id"]
     t = dtypes(df)
     assert t["group"] == "category" and t["due_date"] == DATE_US and t["status"] == "category"
     assert t["progress"] == "float64" and t["created_at"] == UTC_US
@@ -289,7 +293,7 @@ def test_goal_view_frame__DATA_01(w: PandasWorld) -> None:
 
 def test_timeline_frame__DATA_01(w: PandasWorld) -> None:
     df = frames.timeline_frame(w.kit.timeline.company(w.acme))
-    assert list(df.columns[:2]) == ["id", "label"]
+    assert list(df.columns[:2]) == ["subject", "label"]
     assert df["subject"].tolist() == ["Plan note", "Kickoff call"]  # newest first
     assert df["label"].tolist()[0] == "SP" and pd.isna(df["label"].tolist()[1])
     assert dtypes(df)["occurred_at"] == UTC_US and dtypes(df)["label"] == "category"
@@ -313,7 +317,8 @@ def test_plan_view_frame_of_an_empty_plan_has_columns__DATA_01(w: PandasWorld) -
 def test_clone_frame__DATA_01(w: PandasWorld) -> None:
     result = w.kit.plans.clone(w.sp, to=w.other, dry_run=True)
     df = frames.clone_frame(result)
-    assert list(df.columns[:3]) == ["kind", "id", "source_id"]
+    assert list(df.columns[:2]) == ["kind", "name"]
+    assert list(df.columns[-6:]) == ["source_id", *frames.BOOKKEEPING]
     assert df["source_id"].tolist() == [w.o1.id, w.t1.id]
     assert df["kind"].astype(str).tolist() == ["objective", "task"]
     assert dtypes(df)["due_date"] == DATE_US

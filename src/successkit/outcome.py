@@ -37,3 +37,16 @@ class Outcome(Generic[T]):
     warnings: tuple[Notice, ...] = ()
     created: tuple[Any, ...] = ()
     plan: Any = None
+
+    def _repr_html_(self) -> str:
+        """The record, what else was created and the warnings, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+        from successkit.views.frames import record_parts
+
+        parts = [record_parts(self.record)]
+        if self.created:
+            made = [[getattr(c, "name", None), getattr(c, "__kind__", type(c).__name__)] for c in self.created]
+            parts += [nb.subtitle(f"Also created ({len(made)})"), nb.table(["name", "kind"], made)]
+        if self.warnings:
+            parts.append(nb.items([str(w) for w in self.warnings], heading="Warnings"))
+        return nb.block(*parts)

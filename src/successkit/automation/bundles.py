@@ -289,6 +289,12 @@ class Deployment:
     def __str__(self) -> str:
         return "\n".join(self.describe())
 
+    def _repr_html_(self) -> str:
+        """The counts, then each asset and what happened to it, in notebooks (DATA_01)."""
+        from successkit.views.result_html import deployment_html
+
+        return deployment_html(self)
+
 
 class _DryRun(Exception):
     """Raised to roll back a dry-run deployment."""

@@ -128,6 +128,21 @@ class RuleRun:
     def __str__(self) -> str:
         return "\n".join(self.describe())
 
+    def _repr_html_(self) -> str:
+        """The counts, then one row per step, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        results = ("created", "updated", "unchanged", "suppressed", "skipped")
+        note = "dry run, nothing written" if self.dry_run else None
+        rows = [
+            [s.target_name, s.target_kind, s.action.replace("_", " "), s.result, s.detail or None] for s in self.steps
+        ]
+        return nb.block(
+            nb.title(f"Rule: {self.rule}", note),
+            nb.figures([("matched", self.matched), *((r, self.count(r)) for r in results if self.count(r))]),
+            nb.table(["target", "kind", "action", "result", "detail"], rows) if rows else nb.items([]),
+        )
+
 
 # ------------------------------------------------------------------------------ service
 

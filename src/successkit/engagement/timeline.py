@@ -125,6 +125,21 @@ class TimelinePage:
 
         return timeline_frame(self)
 
+    def _repr_html_(self) -> str:
+        """The page's activities, newest first, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        rows = [
+            [a.occurred_at, a.type.replace("_", " "), i.label, a.subject, "draft" if a.draft else None]
+            for i in self.items
+            for a in (i.activity,)
+        ]
+        more = "; more on the next page" if self.next else ""
+        return nb.block(
+            nb.title("Timeline", f"{nb.plural(len(rows), 'activity', 'activities')}, newest first{more}"),
+            nb.table(["when", "type", "label", "subject", "state"], rows),
+        )
+
 
 class TimelineService(Service[Activity]):
     """``kit.timeline``: log activities and read the timelines of companies,

@@ -95,14 +95,30 @@ class GoalView:
         return out
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """Each row as a dict: ``id``, ``group`` (when grouped), then the columns."""
-        return [{"id": r.goal.id, **({"group": r.group} if self.grouped else {}), **r.values} for r in self.rows]
+        """Each row as a dict: ``group`` (when grouped), the columns, then ``id``."""
+        return [{**({"group": r.group} if self.grouped else {}), **r.values, "id": r.goal.id} for r in self.rows]
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame of the rows, typed like the goal's fields (needs the ``pandas`` extra)."""
         from successkit.views.frames import goal_view_frame
 
         return goal_view_frame(self)
+
+    def _repr_html_(self) -> str:
+        """The page as a table in notebooks, under each group's heading when grouped (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        def cells(rows: Sequence[GoalRow]) -> str:
+            values = [[nb.percent(v) if c == PROGRESS else v for c, v in r.values.items()] for r in rows]
+            return nb.table(list(self.columns), values)
+
+        parts = [nb.title("Goals", f"{len(self.rows)} of {self.total} shown")]
+        if not self.grouped:
+            parts.append(cells(self.rows))
+        counts = dict(self.groups)
+        for group, rows in self.by_group() if self.grouped else ():
+            parts += [nb.subtitle(f"{nb.text(group) or '(no value)'} ({counts.get(group, len(rows))})"), cells(rows)]
+        return nb.block(*parts)
 
 
 # ------------------------------------------------------------------------------ building

@@ -6,7 +6,6 @@ gave, so what ``explain`` shows is what recompute stores.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -122,15 +121,18 @@ class ScoreExplanation:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """The breakdown as an HTML table in notebooks; every value escaped."""
+        """The breakdown as an HTML table in notebooks, numbers right-aligned; every value escaped."""
+        from successkit.views import notebook as nb
+
         head = ["measure", "group", "raw", "score", "weight", "effective", "contribution", "why"]
-        colour = f' style="color:{html.escape(self.colour)}"' if self.colour else ""
-        parts = [f"<p><b{colour}>{html.escape(self._head())}</b></p>", "<table>"]
-        parts.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
-        for r in self._rows():
-            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
-        parts.append("</table>")
-        return "".join(parts)
+        rows = [[None if c == "" else c for c in r] for r in self._rows()]
+        numeric = [False, False, True, True, True, True, True, False]
+        parts = [nb.title(self._head(), colour=self.colour), nb.table(head, rows, numeric=numeric)]
+        if self.rollup:
+            rolled = [[p.name, p.record_kind, p.score, round(p.weight, 3)] for p in self.rollup]
+            parts.append(nb.subtitle(f"Rolled up ({self.rollup_method}) from"))
+            parts.append(nb.table(["name", "kind", "score", "weight"], rolled))
+        return nb.block(*parts)
 
 
 def _show(value: Any) -> str:

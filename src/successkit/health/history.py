@@ -95,6 +95,21 @@ class ScoreHistory:
         }  # fmt: skip
         return to_frame(self.to_dicts(), columns)
 
+    def _repr_html_(self) -> str:
+        """One row per record and period, each measure's score beside the score (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        keys = sorted({k for p in self.points for k in p.measures})
+        rows = [
+            [p.period, p.record_id, p.score, p.grade, *(p.measures.get(k, {}).get("score") for k in keys)]
+            for p in self.points
+        ]
+        numeric = [False, False, True, False, *(True for _ in keys)]
+        return nb.block(
+            nb.title("Score history", nb.plural(len(rows), "snapshot")),
+            nb.table(["period", "record", "score", "grade", *keys], rows, numeric=numeric),
+        )
+
 
 def _ids(records: Any) -> list[str]:
     items = [records] if isinstance(records, (str, Company, Relationship)) else records

@@ -104,6 +104,27 @@ class ScorePreview:
         }  # fmt: skip
         return to_frame(self.to_dicts(), columns)
 
+    def _repr_html_(self) -> str:
+        """How many records change grade, from what to what, then the rows that change (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        def na(grade: str | None) -> str:
+            return "NA" if grade is None else grade
+
+        moves = [[na(old), na(new), n] for (old, new), n in sorted(self.transitions.items(), key=lambda e: -e[1])]
+        rows = [
+            [r.record_id, r.period, r.old_score, na(r.old_grade), r.new_score, na(r.new_grade)] for r in self.changes
+        ]
+        parts = [
+            nb.title(f"Preview of scorecard: {self.scorecard}", f"{self.target} records; nothing written"),
+            nb.figures([("rows", len(self.rows)), ("change grade", self.changed_grade)]),
+        ]
+        if moves:
+            parts += [nb.subtitle("Grade changes"), nb.table(["from", "to", "rows"], moves)]
+            header = ["record", "period", "old score", "old grade", "new score", "new grade"]
+            parts += [nb.subtitle("Rows that change grade"), nb.table(header, rows)]
+        return nb.block(*parts)
+
 
 def preview(kit: Kit, proposed: Scorecard, *, today: Any = None) -> ScorePreview:
     """Score every record ``proposed`` (a checked, unsaved scorecard) would

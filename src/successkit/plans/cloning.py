@@ -86,12 +86,42 @@ class CloneResult(Outcome[SuccessPlan]):
     left_out: tuple[LeftOut, ...] = ()
     dry_run: bool = False
     source_ids: dict[str, str] = attrs.field(factory=dict, eq=False)  # new id -> source id
+    #: Names of the owners the clone read anyway, by id (the notebook shows owners by name).
+    owner_names: dict[str, str] = attrs.field(factory=dict, eq=False)
 
     def to_pandas(self) -> Any:
         """The new objectives and tasks with their ``source_id`` as a pandas DataFrame (needs the ``pandas`` extra)."""
         from successkit.views.frames import clone_frame
 
         return clone_frame(self)
+
+    def _repr_html_(self) -> str:
+        """The new plan, each objective followed by its tasks with who owns each and why, and
+        what was left out, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+        from successkit.views.frames import work_in_order
+
+        p, names = self.plan, self.owner_names
+        owners = {(c.kind, c.source_id): c for c in self.owners}
+        rows = []
+        for item in work_in_order(self.objectives, self.tasks):
+            choice = owners.get((item.__kind__, self.source_ids.get(item.id, "")))
+            name = item.name if item.__kind__ == "objective" else f"↳ {item.name}"
+            who = names.get(item.owner_id or "", item.owner_id)
+            rows.append([name, item.__kind__, item.status, item.start_date, item.due_date, who, choice and choice.rule])
+        verb = "Would create" if self.dry_run else "Created"
+        parts = [
+            nb.title(f"{verb} plan: {p.name}", "dry run, nothing written" if self.dry_run else None),
+            nb.figures([("objectives", len(self.objectives)), ("tasks", len(self.tasks)), ("status", p.status),
+                        ("due", p.due_date), ("owner", names.get(p.owner_id, p.owner_id))]),
+            nb.table(["name", "kind", "status", "start", "due", "owner", "owner rule"], rows) if rows else "",
+        ]  # fmt: skip
+        if self.left_out:
+            gone = [[i.name, i.kind, i.rule, i.reason] for i in self.left_out]
+            parts += [nb.subtitle(f"Left out ({len(gone)})"), nb.table(["name", "kind", "rule", "reason"], gone)]
+        if self.warnings:
+            parts.append(nb.items([str(w) for w in self.warnings], heading="Warnings"))
+        return nb.block(*parts)
 
 
 def clone_plan(
@@ -158,6 +188,7 @@ class _Cloner:
         self.tasks: list[Task] = []
         self.warnings: list[Notice] = []
         self.ids: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # the users read anyway, by id: owners shown by name
 
     def leave(self, item: Objective | Task, kind: str, rule: str, reason: str) -> None:
         self.left.append(LeftOut(kind, item.id, item.name, rule, reason))
@@ -244,6 +275,7 @@ class _Cloner:
             rule, reason = "CLONE_04", "owner chosen for the clone"
         else:
             current = kit.users.get_many([source.owner_id])
+            self.names.update({u.id: u.name for u in current})
             if current and kit.users.can_own(current[0]):
                 chosen, rule, reason = current[0].id, "kept", "the original plan's owner"
             elif kit.actor_id is None:
@@ -275,6 +307,7 @@ class _Cloner:
         items: list[Objective | Task] = [*self.objectives, *self.tasks]
         user_ids = sorted({i.owner_id for i in items if i.owner_kind == "user" and i.owner_id})
         users = {u.id: u for u in kit.users.get_many(user_ids)}
+        self.names.update({u.id: u.name for u in users.values()})
         created = stamp(kit)
         copies = {
             o.id: self.objective(clone, o, self.owner_for(o, chosen["objective"], clone, users), created)
@@ -302,6 +335,7 @@ class _Cloner:
             left_out=tuple(self.left),
             dry_run=dry_run,
             source_ids={v: k for k, v in self.ids.items()},
+            owner_names=self.names,
         )
 
     def owner_for(

@@ -75,14 +75,17 @@ class PlanView:
         return plan_view_frame(self)
 
     def _repr_html_(self) -> str:
+        """The plan's name, type, status and due date, its objective counts and the chart (DATA_01)."""
+        from successkit.views import notebook as nb
+
         p, c = self.plan, self.counts
         due = f" · due {p.due_date.isoformat()}" if p.due_date else ""
-        return (
-            f'<div class="successkit-plan"><h3>{html.escape(p.name)}</h3>'
-            f"<p>{html.escape(p.plan_type)} · {html.escape(p.status)}{due}</p>"
-            f"<p>Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
-            f"success, {c.closed_lost} lost)</p>{self._chart(**self._chart_options) if self._chart else ''}</div>"
+        counts = (
+            f"Objectives: {c.total} ({c.open} open, {c.overdue} overdue, {c.closed_success} closed with "
+            f"success, {c.closed_lost} lost)"
         )
+        chart = self._chart(**self._chart_options) if self._chart else ""
+        return nb.block(nb.title(p.name, f"{p.plan_type} · {p.status}{due}"), f"<p>{html.escape(counts)}</p>", chart)
 
 
 class PlanService(Service[SuccessPlan]):

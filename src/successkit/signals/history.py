@@ -71,6 +71,16 @@ class AttributeSeries:
         types = {"record_id": "text", "at": "datetime", "value": "auto", "old": "auto", "by": "text"}
         return to_frame(rows, types)
 
+    def _repr_html_(self) -> str:
+        """Each change, oldest first: when, whose, from what to what, by whom (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        rows = [[p.at, p.record_id, p.old, p.value, p.by] for p in self.points]
+        return nb.block(
+            nb.title(f"History of {self.attribute}", nb.plural(len(self.points), "change")),
+            nb.table(["at", "record", "from", "to", "by"], rows),
+        )
+
 
 class HistoryService(Service[AttributeChange]):
     """``kit.history``: which attributes are tracked, and their time series (HIST_01)."""

@@ -122,6 +122,21 @@ class SurveyScores:
         rows = [{"record_id": r.record_id, "responses": r.responses, "nps": r.nps, "csat": r.csat} for r in self]
         return to_frame(rows, {"record_id": "text", "responses": "int", "nps": "float", "csat": "float"})
 
+    def _repr_html_(self) -> str:
+        """NPS and CSAT per record with the answers behind them, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        nps = [None if r.nps is None else nb.Shown(f"{r.nps:+.0f}", number=True) for r in self.rows]
+        rows = [
+            [r.record_id, r.responses, n, r.nps_answers, nb.percent(r.csat), r.csat_answers]
+            for r, n in zip(self.rows, nps, strict=True)
+        ]
+        header = ["record", "responses", "NPS", "NPS answers", "CSAT satisfied", "CSAT answers"]
+        return nb.block(
+            nb.title("Survey scores", f"{self.start} to {self.end}; {nb.plural(len(self.rows), 'record')}"),
+            nb.table(header, rows, numeric=[False, True, True, True, True, True]),
+        )
+
 
 class SurveyService(Service[Survey]):
     """``kit.surveys``: surveys, sends, responses and their scores (SURVEY_01-03)."""

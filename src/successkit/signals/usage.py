@@ -89,6 +89,13 @@ class IngestResult:
         """How many facts were written: inserted or replaced."""
         return self.inserted + self.replaced
 
+    def _repr_html_(self) -> str:
+        """The counts of a load, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        counts = [("inserted", self.inserted), ("replaced", self.replaced), ("unchanged", self.unchanged)]
+        return nb.block(nb.title("Usage loaded", nb.plural(self.written, "fact") + " written"), nb.figures(counts))
+
 
 @attrs.frozen
 class WindowRow:
@@ -136,6 +143,18 @@ class UsageWindow:
         """A DataFrame: record_id, current, previous, change (needs pandas)."""
         types = {"record_id": "text", "current": "float", "previous": "float", "change": "float"}
         return to_frame(self.to_dicts(), types)
+
+    def _repr_html_(self) -> str:
+        """The window's figures per record, the change signed, in notebooks (DATA_01)."""
+        from successkit.views import notebook as nb
+
+        days = (self.end - self.start).days + 1
+        note = f"{self.start} to {self.end} against the {days} days before; {nb.plural(len(self.rows), 'record')}"
+        rows = [[r.record_id, r.current, r.previous, nb.percent(r.change, signed=True)] for r in self.rows]
+        return nb.block(
+            nb.title(f"Usage: {self.metric} ({self.function})", note),
+            nb.table(["record", "this window", "the window before", "change"], rows, numeric=[False, True, True, True]),
+        )
 
 
 class MetricService(Service[Metric]):

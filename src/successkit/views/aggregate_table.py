@@ -3,12 +3,12 @@ read well in code, in a terminal and in a notebook, and export to pandas."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
+from . import notebook
 from .frames import to_frame
 
 __all__ = ["AggregateRow", "AggregateTable"]
@@ -79,14 +79,13 @@ class AggregateTable:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        header, rows, numeric = self._cells()
-        style = ['style="text-align:right;padding:0 0.6em"' if n else 'style="padding:0 0.6em"' for n in numeric]
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join(
-            "<tr>" + "".join(f"<td {st}>{html.escape(t)}</td>" for t, st in zip(row, style, strict=True)) + "</tr>"
-            for row in rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        """The rows as a table in notebooks, numbers right-aligned (DATA_01)."""
+        header = [*self.groups, *self.measures]
+        values = [[*r.keys, *(r.values[m] for m in self.measures)] for r in self.rows]
+        numeric = [any(_is_number(row[i]) for row in values) for i in range(len(header))]
+        n = len(values)
+        caption = f"{n} group{'' if n == 1 else 's'}"
+        return notebook.block(notebook.table(header, values, caption=caption, numeric=numeric))
 
 
 def _is_number(value: Any) -> bool:

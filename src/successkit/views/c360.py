@@ -26,7 +26,6 @@ read of the custom-field declarations per kind queried).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,7 @@ from successkit.records import (
 from successkit.records.checks import flag
 from successkit.records.dicts import to_dict
 
+from . import c360_html
 from .c360_layouts import SECTIONS, LayoutChoice, choose
 from .c360_score import ScoreSection, score_section
 from .c360_signals import Signals, signals_of
@@ -243,11 +243,8 @@ class _View:
         return self.describe()
 
     def _repr_html_(self) -> str:
-        parts = [f"<h3>{html.escape(self._title())}</h3><p><small>as of {self.as_of.isoformat()}</small></p>"]
-        for heading, rows in self.sections():
-            items = "".join(f"<li>{html.escape(r)}</li>" for r in rows) or "<li><em>(none)</em></li>"
-            parts.append(f"<h4>{html.escape(heading)}</h4><ul>{items}</ul>")
-        return "".join(parts)
+        """The layout's sections in notebooks: figures, tables and lines (DATA_01)."""
+        return c360_html.render(self, self._title(), self._parts(), self._where)
 
     def _common_dict(self) -> dict[str, Any]:
         """The layout's sections as JSON-ready data (C360_03), with the date, the users and the layout."""

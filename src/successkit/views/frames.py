@@ -36,7 +36,6 @@ numbers, all ``YYYY-MM-DD`` text (dates), other text, else ``object``.
 
 from __future__ import annotations
 
-import html
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,7 +47,10 @@ import attrs
 from successkit.query.schema import FieldType, field_type_of
 from successkit.records import CustomField, Record
 
+from . import notebook
+
 __all__ = [
+    "BOOKKEEPING",
     "CATEGORY_FIELDS",
     "COLUMN_TYPES",
     "CustomType",
@@ -60,11 +62,14 @@ __all__ = [
     "infer_type",
     "is_category",
     "plan_view_frame",
+    "reading_order",
     "record_classes",
     "record_html",
+    "record_parts",
     "records_frame",
     "timeline_frame",
     "to_frame",
+    "work_in_order",
 ]
 
 #: The column types :func:`to_frame` knows; ``auto`` infers one from the values.
@@ -95,6 +100,13 @@ CATEGORY_FIELDS = frozenset(
     }
 )
 _CATEGORY_SUFFIXES = ("_status", "_priority", "_type", "_category", "_stage", "_kind")
+
+#: What every record carries for the library's own bookkeeping: shown last, in this order.
+BOOKKEEPING = ("id", "version", "created_at", "updated_at", "created_by")
+#: Fields that name a record, in the order they lead a table.
+_NAME_FIELDS = ("name", "subject", "title", "label", "key", "metric", "measure", "attribute")
+#: Fields that say where a record stands, beside the closed vocabularies (categories).
+_STATE_FIELDS = frozenset({"grade", "score_grade", "trend", "score_trend", "active", "outcome"})
 
 _STORAGE_TYPES: dict[FieldType, str] = {
     FieldType.TEXT: "text",
@@ -160,6 +172,69 @@ def column_types(cls: type[Any]) -> dict[str, str]:
         out[f.name] = "category" if ftype == "text" and is_category(f.name) else ftype
     _CLASS_CACHE[cls] = out
     return out
+
+
+_PEOPLE_CACHE: dict[type[Any], frozenset[str]] = {}
+
+
+def _people_fields(cls: type[Any]) -> frozenset[str]:
+    """The fields of a record class that refer to a user or a person (owners, CSMs, authors)."""
+    cached = _PEOPLE_CACHE.get(cls)
+    if cached is None:
+        found = set()
+        for f in attrs.fields(cls):
+            ref = f.metadata.get("ref")
+            kinds = (ref,) if isinstance(ref, str) else tuple(ref or ())
+            if f.name not in BOOKKEEPING and ({"user", "person"} & set(kinds)):
+                found.add(f.name)
+        cached = _PEOPLE_CACHE[cls] = frozenset(found)
+    return cached
+
+
+def _rank(name: str, ctype: str, people: frozenset[str], names: Mapping[str, str]) -> tuple[int, int]:
+    """Where a column goes (see :func:`reading_order`)."""
+    if name == "kind":
+        return (0, 0)
+    if name in BOOKKEEPING:
+        return (9, BOOKKEEPING.index(name))
+    if name.startswith("fields."):
+        return (8, 0)
+    if name in _NAME_FIELDS:
+        return (1, _NAME_FIELDS.index(name))
+    if name.endswith("_name"):
+        return (1, len(_NAME_FIELDS))
+    if name.endswith("_kind") and f"{name[: -len('_kind')]}_id" in names:
+        return (7, 0)  # which kind a reference points at: with the references
+    if name in ("status", "stage"):
+        return (2, 0)
+    if ctype == "category" or name in _STATE_FIELDS:
+        return (2, 1)
+    if name in people:
+        return (3, 0)
+    if ctype in ("date", "datetime"):
+        return (4, 0)
+    if ctype in ("integer", "float"):
+        return (5, 0)
+    return (7, 0)
+
+
+def reading_order(columns: Mapping[str, str], kinds: Sequence[type[Any]]) -> dict[str, str]:
+    """The columns of a table of records (name -> type) in the order a person reads them (DATA_01).
+
+    One rule for every record kind: ``kind`` (a list of several kinds); the name
+    (``name``, ``subject``, ``title``, ``label``, ``key``, ``*_name``); where it
+    stands (``status`` and ``stage``, then the other closed vocabularies: type,
+    priority, category..., and grade, trend, active); who (owners, CSMs, authors:
+    fields that refer to a user or a person); dates and timestamps; numbers; the
+    rest (references to other records, texts, lists); custom fields; and last the
+    bookkeeping of :data:`BOOKKEEPING`.  Within a step, the record class's order.
+    Rows that are not records (schedule rows, rule steps) keep their class's order.
+    """
+    if not kinds or not all(isinstance(k, type) and issubclass(k, Record) for k in kinds):
+        return dict(columns)
+    people = frozenset().union(*(_people_fields(k) for k in kinds))
+    ranked = sorted(enumerate(columns.items()), key=lambda e: (_rank(e[1][0], e[1][1], people, columns), e[0]))
+    return {name: ctype for _, (name, ctype) in ranked}
 
 
 def custom_column_type(value: CustomType) -> str:
@@ -340,7 +415,7 @@ def _table(
         if isinstance(item, Record) and item.fields:
             row.update({f"fields.{k}": v for k, v in item.fields.items()})
         rows.append(row)
-    return _Table({**types, **custom}, rows)
+    return _Table(reading_order({**types, **custom}, kinds), rows)
 
 
 def record_classes(record_class: RecordClass | None) -> tuple[type[Any], ...]:
@@ -368,20 +443,6 @@ def records_frame(
     return to_frame(table.rows, table.columns)
 
 
-def _display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_display(v) for v in value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Record):
-        return f"{value.__kind__} {value.id}"
-    return str(value)
-
-
 def html_table(
     items: Sequence[Any],
     *,
@@ -389,42 +450,44 @@ def html_table(
     custom_fields: Mapping[str, CustomType] | None = None,
     max_rows: int = 50,
 ) -> str:
-    """An HTML table of the same columns as :func:`records_frame` (for notebooks), at most ``max_rows`` rows."""
+    """An HTML table of the same columns, in the same order, as :func:`records_frame` (for
+    notebooks), at most ``max_rows`` rows; values read as :mod:`successkit.views.notebook` says."""
     table = _table(items, record_classes(record_class), custom_fields)
     if not table.columns:
         return "<p>(no records)</p>"
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_display(row.get(c)))}</td>" for c in table.columns) + "</tr>"
-        for row in table.rows[:max_rows]
-    )
     n = len(table.rows)
     shown = f"{n} row{'s' if n != 1 else ''}" if n <= max_rows else f"first {max_rows} of {n} rows"
-    return f"<table><caption>{html.escape(shown)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    numeric = [t in ("integer", "float") for t in table.columns.values()]
+    rows = ([row.get(c) for c in table.columns] for row in table.rows[:max_rows])
+    return notebook.block(notebook.table(list(table.columns), rows, caption=shown, numeric=numeric))
 
 
 def record_html(item: Any) -> str:
-    """One record (or attrs row) as a two-column field / value HTML table, for notebooks."""
+    """One record (or attrs row) as a two-column field / value HTML table, for notebooks,
+    its fields in the order of :func:`reading_order`."""
+    return notebook.block(record_parts(item))
+
+
+def record_parts(item: Any) -> str:
+    """What :func:`record_html` shows, without the enclosing block (to place inside another result)."""
     table = _table([item])
     title = getattr(item, "__kind__", type(item).__name__)
-    body = "".join(
-        f"<tr><th>{html.escape(c)}</th><td>{html.escape(_display(table.rows[0].get(c)))}</td></tr>"
-        for c in table.columns
-    )
-    return f"<table><caption>{html.escape(title)}</caption><tbody>{body}</tbody></table>"
+    rows = ([c, table.rows[0].get(c)] for c in table.columns)
+    return notebook.title(title) + notebook.table(["field", "value"], rows, numeric=[False, False])
 
 
 # ------------------------------------------------------------------ views and reports
 def goal_view_frame(view: Any, *, custom_fields: Mapping[str, CustomType] | None = None) -> Any:
-    """A goal list view (``kit.goals.view()``) as a DataFrame: ``id``, ``group``
-    when grouped (a category in display order), then the view's columns typed
-    like the goal's fields; ``progress`` is a percentage (``float64``)."""
+    """A goal list view (``kit.goals.view()``) as a DataFrame: ``group`` when
+    grouped (a category in display order), the view's columns in the view's order,
+    typed like the goal's fields, then the goal's ``id`` (bookkeeping last, DATA_01);
+    ``progress`` is a percentage (``float64``)."""
     from successkit.records import Goal
 
     pd = _pandas()
     goal_types = column_types(Goal)
     declared = dict(custom_fields or {})
-    columns: dict[str, str] = {"id": "text"}
+    columns: dict[str, str] = {}
     for name in view.columns:
         key = name.removeprefix("fields.")
         if name == "progress":
@@ -435,19 +498,20 @@ def goal_view_frame(view: Any, *, custom_fields: Mapping[str, CustomType] | None
             columns[name] = custom_column_type(declared[key])
         else:
             columns[name] = "auto"
-    rows = [{"id": r.goal.id, **r.values} for r in view.rows]
+    columns.setdefault("id", "text")
+    rows = [{**r.values, "id": r.goal.id} for r in view.rows]
     frame = to_frame(rows, columns)
     if view.grouped:
         order = list(dict.fromkeys(g for g, _ in view.groups if g is not None))
         labels = [r.group for r in view.rows]
         order += [g for g in dict.fromkeys(labels) if g is not None and g not in order]
-        frame.insert(1, "group", pd.Categorical(labels, categories=order))
+        frame.insert(0, "group", pd.Categorical(labels, categories=order))
     return frame
 
 
 def timeline_frame(page: Any) -> Any:
     """A timeline page as a DataFrame of its activities, with the ``label``
-    column (``SP`` for plan-level entries) after ``id``; newest first."""
+    column (``SP`` for plan-level entries) after the subject; newest first."""
     from successkit.records import Activity
 
     pd = _pandas()
@@ -456,7 +520,7 @@ def timeline_frame(page: Any) -> Any:
     return frame
 
 
-def _work_in_order(objectives: Sequence[Any], tasks: Iterable[Any]) -> list[Any]:
+def work_in_order(objectives: Sequence[Any], tasks: Iterable[Any]) -> list[Any]:
     """Objectives, each followed by its tasks; tasks of no listed objective last."""
     by_parent: dict[str, list[Any]] = {}
     for t in tasks:
@@ -475,7 +539,7 @@ def plan_view_frame(view: Any) -> Any:
     followed by its tasks, with a ``kind`` column and the columns of both."""
     from successkit.records import Objective, Task
 
-    items = _work_in_order(view.objectives, (t for ts in view.tasks.values() for t in ts))
+    items = work_in_order(view.objectives, (t for ts in view.tasks.values() for t in ts))
     table = _table(items, (Objective, Task))
     return to_frame(table.rows, table.columns)
 
@@ -483,11 +547,12 @@ def plan_view_frame(view: Any) -> Any:
 def clone_frame(result: Any) -> Any:
     """A clone (or its dry-run preview) as a DataFrame: the new objectives,
     each followed by its new tasks, with ``kind``, and ``source_id`` (the
-    copied item) after ``id``."""
+    copied item) just before the bookkeeping columns."""
     from successkit.records import Objective, Task
 
     pd = _pandas()
-    table = _table(_work_in_order(result.objectives, result.tasks), (Objective, Task))
+    table = _table(work_in_order(result.objectives, result.tasks), (Objective, Task))
     frame = to_frame(table.rows, table.columns)
-    frame.insert(2, "source_id", _convert(pd, "text", [result.source_ids.get(i) for i in frame["id"]]))
+    at = list(frame.columns).index("id")
+    frame.insert(at, "source_id", _convert(pd, "text", [result.source_ids.get(i) for i in frame["id"]]))
     return frame
