@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -142,16 +142,16 @@ def test_pandas_and_html_tables_share_the_reading_order__DATA_01(book: Book) -> 
         kit.ctas.cockpit(book.alice),
     ]
     for records in lists:
-        df = records.to_pandas()
+        df = cast(Any, records).to_pandas()
         page = parsed(records)
         assert page.headers == [list(df.columns)]
         assert list(df.columns[-5:]) == list(frames.BOOKKEEPING)
-    companies = list(lists[0].to_pandas().columns)
+    companies = list(cast(Any, lists[0]).to_pandas().columns)
     assert companies[:3] == ["name", "stage", "status"]
     assert companies.index("csm_id") < companies.index("renewal_date") < companies.index("arr")
     assert companies.index("arr") < companies.index("parent_id") < companies.index("fields.segment")
     assert companies.index("fields.segment") < companies.index("id")
-    cockpit = list(lists[4].to_pandas().columns)
+    cockpit = list(cast(Any, lists[4]).to_pandas().columns)
     assert cockpit[:2] == ["kind", "name"] and cockpit[-5:] == list(frames.BOOKKEEPING)
 
 
@@ -192,7 +192,9 @@ def test_clone_html_shows_the_work_in_order_with_owners_by_name__DATA_01(book: B
     page = parsed(result)
     assert f"Would create plan: Copy {SCRIPT}" in page.text
     assert f"objectives {len(result.objectives)}" in page.text and f"tasks {len(result.tasks)}" in page.text
-    names = [c for c in page.cells if c.lstrip("↳ ") in {i.name for i in (*result.objectives, *result.tasks)}]
+    names = [
+        c for c in page.cells if c.lstrip("↳ ") in {cast(Any, i).name for i in (*result.objectives, *result.tasks)}
+    ]
     first = result.objectives[0]
     assert names[0] == first.name and names[1].startswith("↳ ")  # the first objective, then its tasks
     assert "Alice Kim" in page.cells and "kept" in page.cells
@@ -280,7 +282,7 @@ def test_markup_in_data_is_shown_as_text_everywhere__DATA_01(book: Book) -> None
         kit.ctas.cockpit(book.alice),
     ]
     for result in shown:
-        markup = result._repr_html_()
+        markup = cast(Any, result)._repr_html_()
         assert "<script" not in markup and "&lt;script&gt;" in markup
         assert SCRIPT in parsed(result).text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -182,7 +182,7 @@ def test_the_link_cookie_is_secure_over_https_and_behind_a_tls_proxy__PORTAL_04(
     over_https = TestClient(host, base_url="https://portal.example", follow_redirects=False)
     cookie = over_https.get(f"/portal/s/{pw.grant().token}").headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/portal" in cookie
-    proxied = TestClient(ProxyHeadersMiddleware(host, trusted_hosts="*"), follow_redirects=False)
+    proxied = TestClient(cast(Any, ProxyHeadersMiddleware(cast(Any, host), trusted_hosts="*")), follow_redirects=False)
     r = proxied.get(f"/portal/s/{pw.grant().token}", headers={"x-forwarded-proto": "https"})
     assert "Secure" in r.headers["set-cookie"]
     assert "Secure" not in pw.client.get(f"/portal/s/{pw.grant().token}").headers["set-cookie"]  # plain HTTP
@@ -201,7 +201,7 @@ def test_every_known_servers_access_log_is_redacted__PORTAL_04(pw: Portal) -> No
     for name in ACCESS_LOGGERS:
         logger = logging.getLogger(name)
         assert any(isinstance(f, RedactTokens) for f in logger.filters), name
-        record = logger.makeRecord(name, logging.INFO, __file__, 1, "%(r)s %(s)s", None, None)
+        record = logger.makeRecord(name, logging.INFO, __file__, 1, "%(r)s %(s)s", (), None)
         record.args = Atoms(r=f"GET /portal/s/{token} HTTP/1.1", s=303)
         assert logging.Filterer.filter(logger, record)
         assert isinstance(record.args, Atoms) and record.args["R"] == "GET /portal/s/[token] HTTP/1.1"
