@@ -48,6 +48,7 @@ from successkit.records import (
     Record,
     Relationship,
     RelationshipType,
+    Report,
     Rule,
     RuleEnrolment,
     RuleRunLog,
@@ -112,6 +113,18 @@ if TYPE_CHECKING:
     from successkit.plugins.smtp_sender import SmtpSender
     from successkit.plugins.webhook_notifier import WebhookNotifier
     from successkit.records.dicts import from_dict, make_converter, to_dict
+    from successkit.reports.boards import (
+        ArrAtRisk,
+        CtaEffectiveness,
+        Dashboard,
+        Portfolio,
+        Renewals,
+        SuccessPlans,
+        Trends,
+    )
+    from successkit.reports.charts import Svg, bar_chart, line_chart, stacked_bar_chart
+    from successkit.reports.digests import Digest
+    from successkit.reports.saved import ReportResult, deploy_report
     from successkit.signals.history import AttributeSeries
     from successkit.signals.surveys import RecordScores, SurveyScores, nps_category
     from successkit.signals.usage import IngestResult, UsageWindow, WindowRow, fact_id
@@ -198,6 +211,20 @@ _LAZY = {
     "render_svg": "successkit.views.gantt",
     "save_png": "successkit.views.gantt",
     "to_dict": "successkit.records.dicts",
+    "ArrAtRisk": "successkit.reports.boards",
+    "CtaEffectiveness": "successkit.reports.boards",
+    "Dashboard": "successkit.reports.boards",
+    "Portfolio": "successkit.reports.boards",
+    "Renewals": "successkit.reports.boards",
+    "SuccessPlans": "successkit.reports.boards",
+    "Trends": "successkit.reports.boards",
+    "Svg": "successkit.reports.charts",
+    "bar_chart": "successkit.reports.charts",
+    "line_chart": "successkit.reports.charts",
+    "stacked_bar_chart": "successkit.reports.charts",
+    "Digest": "successkit.reports.digests",
+    "ReportResult": "successkit.reports.saved",
+    "deploy_report": "successkit.reports.saved",
 }
 
 
@@ -233,6 +260,7 @@ __all__ = [
     "ActivityTypes",
     "AggregateRow",
     "AggregateTable",
+    "ArrAtRisk",
     "AttributeChange",
     "AttributeSeries",
     "Bundle",
@@ -248,9 +276,12 @@ __all__ = [
     "ConfigItem",
     "ConflictError",
     "Cta",
+    "CtaEffectiveness",
     "CustomField",
+    "Dashboard",
     "DeployStep",
     "Deployment",
+    "Digest",
     "DigestItem",
     "EmailTemplate",
     "ErasureReport",
@@ -291,6 +322,7 @@ __all__ = [
     "Playbook",
     "PlaybookContent",
     "PlaybookTask",
+    "Portfolio",
     "PreparedTemplate",
     "PreviewRow",
     "Query",
@@ -303,6 +335,9 @@ __all__ = [
     "Relationship",
     "Relationship360",
     "RelationshipType",
+    "Renewals",
+    "Report",
+    "ReportResult",
     "RollupPart",
     "Rule",
     "RuleEnrolment",
@@ -335,15 +370,18 @@ __all__ = [
     "Subscription",
     "SuccessKitError",
     "SuccessPlan",
+    "SuccessPlans",
     "Survey",
     "SurveyResponse",
     "SurveyScores",
     "SurveySend",
+    "Svg",
     "Task",
     "TemplateItem",
     "TimelineItem",
     "TimelinePage",
     "TreeNode",
+    "Trends",
     "UsageFact",
     "UsageWindow",
     "User",
@@ -353,10 +391,13 @@ __all__ = [
     "WebhookNotifier",
     "WindowRow",
     "__version__",
+    "bar_chart",
     "check_placeholders",
     "critical_path",
+    "deploy_report",
     "fact_id",
     "from_dict",
+    "line_chart",
     "make_converter",
     "natural_key",
     "nps_category",
@@ -365,5 +406,6 @@ __all__ = [
     "render_svg",
     "retry",
     "save_png",
+    "stacked_bar_chart",
     "to_dict",
 ]

@@ -78,6 +78,10 @@ class AggregateTable:
         ]
         return "\n".join(lines)
 
+    def to_html(self) -> str:
+        """The table as an HTML ``<table>`` (what notebooks show)."""
+        return self._repr_html_()
+
     def _repr_html_(self) -> str:
         header, rows, numeric = self._cells()
         style = ['style="text-align:right;padding:0 0.6em"' if n else 'style="padding:0 0.6em"' for n in numeric]
