@@ -26,6 +26,7 @@ RUNNABLE = [
     "bundles.md",
     "guide.md",
     "signals.md",
+    "reports.md",
 ]
 
 

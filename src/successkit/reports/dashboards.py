@@ -198,7 +198,12 @@ class DashboardService:
         csms = sorted(risk_of, key=lambda c: (-risk_of[c], c))  # the most at risk first
         cells = {(names[r.keys[0]], r.keys[1]): r["arr"] for r in per_csm}
         named = table(
-            ["CSM", "grade"], ["companies", "arr"], [((names[r.keys[0]], r.keys[1]), dict(r.values)) for r in per_csm]
+            ["CSM", "grade"],
+            ["companies", "arr"],
+            sorted(
+                (((names[r.keys[0]], r.keys[1]), dict(r.values)) for r in per_csm),
+                key=lambda row: (csms.index(row[0][0]), str(row[0][1])),
+            ),
         )
         panels = (
             Panel(
@@ -258,7 +263,12 @@ class DashboardService:
         csms = sorted({names[r.keys[1]] for r in t}, key=lambda c: (c == names[None], c))
         cells = {(r.keys[0], names[r.keys[1]]): r["arr"] for r in t}
         named = table(
-            ["fiscal quarter", "CSM"], ["renewals", "arr"], [((r.keys[0], names[r.keys[1]]), dict(r.values)) for r in t]
+            ["fiscal quarter", "CSM"],
+            ["renewals", "arr"],
+            sorted(
+                (((r.keys[0], names[r.keys[1]]), dict(r.values)) for r in t),
+                key=lambda row: (str(row[0][0]), csms.index(row[0][1])),
+            ),
         )
         chart = stacked_bar_chart(labels, {c: [cells.get((q, c)) for q in labels] for c in csms}, value_label="ARR")
         totals = table(

@@ -77,13 +77,9 @@ class Digest:
 
     def html_fragment(self) -> str:
         """The digest as an HTML fragment (no ``<html>`` wrapper)."""
-        panels = [
-            Panel(s.title, s.table, s.chart, note="\n".join(s.lines) if s.lines and s.table is None else None)
-            for s in self.sections
-        ]
+        panels = [Panel(s.title, s.table, s.chart, lines=s.lines) for s in self.sections]
         subtitle = f"week of {self.week[0]:%d %b} to {self.week[1]:%d %b %Y}"
-        body = fragment(self.title, subtitle, self.figures, panels, f"digest-{self.audience}")
-        return body.replace('<p class="empty">', '<p class="empty" style="white-space:pre-line">')
+        return fragment(self.title, subtitle, self.figures, panels, f"digest-{self.audience}")
 
     def to_html(self) -> str:
         return page(self.title, self.html_fragment())
@@ -156,8 +152,10 @@ class DigestService:
             DigestSection(
                 "Upcoming tasks and CTAs",
                 tuple(
-                    [f"{t.due_date:%a %d %b}: task {t.name}" for t in tasks]
-                    + [f"{c.due_date:%a %d %b}: CTA {c.name}" for c in ctas]
+                    f"{due:%a %d %b}: {what} {name}"
+                    for due, what, name in sorted(
+                        [(t.due_date, "task", t.name) for t in tasks] + [(c.due_date, "CTA", c.name) for c in ctas]
+                    )
                 )
                 or ("Nothing due in the next 7 days.",),
             ),

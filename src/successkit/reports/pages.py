@@ -39,6 +39,7 @@ background:#F5F7FA}
 .successkit-dashboard th{text-align:left;border-bottom:1px solid #C9CED6;padding:2px 0.6em}
 .successkit-dashboard td{border-bottom:1px solid #F0F2F5}
 .successkit-dashboard .empty{color:#8C8C8C;font-size:13px}
+.successkit-dashboard ul.lines{font-size:13px;margin:4px 0 6px;padding-left:1.2em}
 .successkit-dashboard svg{max-width:100%;height:auto}
 """
 
@@ -67,11 +68,14 @@ class Panel:
     table: AggregateTable | None = None
     chart: Svg | None = None
     note: str | None = None
+    lines: tuple[str, ...] = ()
 
     def html(self) -> str:
         parts = [f'<section class="panel"><h3>{html.escape(self.title)}</h3>']
         if self.note:
             parts.append(f'<p class="empty">{html.escape(self.note)}</p>')
+        if self.lines:
+            parts.append('<ul class="lines">' + "".join(f"<li>{html.escape(x)}</li>" for x in self.lines) + "</ul>")
         if self.chart is not None and self.table is not None and len(self.table):
             parts.append(str(self.chart))
         if self.table is not None:
