@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from successkit.query.language import (
     ByField,
     ByRange,
+    ByRelated,
     CalendarQuarter,
     Condition,
     FiscalQuarter,
@@ -266,6 +267,7 @@ __all__ = [
     "Bundle",
     "ByField",
     "ByRange",
+    "ByRelated",
     "ByStatus",
     "CalendarQuarter",
     "Clock",

@@ -263,10 +263,11 @@ class Kit:
     def bind_group(self, kind: str, group: Any, *, extra: Mapping[str, FieldType] | None = None) -> BoundGroup:
         """Check a grouping against a record kind's schema and custom fields (and ``extra`` ones)."""
         schema = self.store.schema(kind)
+        related = self.store.schema
         try:
-            return bind_group(group, schema, {**self.custom_field_types(kind), **(extra or {})})
+            return bind_group(group, schema, {**self.custom_field_types(kind), **(extra or {})}, related)
         except QueryError:
-            return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})})
+            return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})}, related)
 
     # ---------------------------------------------------------------- services
     companies: _Service[CompanyService] = _Service("successkit.accounts.companies", "CompanyService")

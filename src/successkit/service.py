@@ -10,7 +10,7 @@ import attrs
 
 from successkit.query.aggregate import bind_measures
 from successkit.query.bind import BoundGroup
-from successkit.query.language import ByField, ByRange, CalendarQuarter, Condition, FiscalQuarter, Query
+from successkit.query.language import ByField, ByRange, ByRelated, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.records import Record
 from successkit.records.checks import plain_text
 from successkit.views.aggregate_table import AggregateRow, AggregateTable
@@ -25,7 +25,7 @@ __all__ = ["Service", "aggregate_kind", "as_query", "evolve", "group_name", "sav
 
 R = TypeVar("R", bound=Record)
 Where = Sequence[Condition | Sequence[Any]] | Query | None
-GroupBy = str | ByField | CalendarQuarter | FiscalQuarter | ByRange
+GroupBy = str | ByField | CalendarQuarter | FiscalQuarter | ByRange | ByRelated
 
 
 def stamp(kit: Kit) -> dict[str, Any]:
@@ -175,7 +175,8 @@ class Service(Generic[R]):
         measures: Mapping[str, str | tuple[str, str]] | None = None,
     ) -> AggregateTable:
         """Count, distinct count, sum, mean, min and max of the matching records, by
-        none, one or two groupings (a field, a calendar or fiscal quarter, value ranges), computed
+        none, one or two groupings (a field, a calendar or fiscal quarter, value ranges, a
+        field of a related record: ``ByRelated("company_id", "csm_id")``), computed
         in the database in one storage call (REPORT_01).  ``measures`` maps output
         names to a function (``{"arr": "sum"}`` reads the field of that name) or a
         (function, field) pair; the default counts (``{"count": "count"}``)."""
@@ -241,7 +242,7 @@ def _groupings(by: Any) -> list[Any]:
     """``by`` as a list of groupings: none, one, or a list or tuple of them."""
     if by is None:
         return []
-    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter, ByRange)):
+    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter, ByRange, ByRelated)):
         return [by]
     if isinstance(by, (list, tuple)):
         return list(by)
@@ -250,6 +251,8 @@ def _groupings(by: Any) -> list[Any]:
 
 def group_name(group: BoundGroup) -> str:
     """A grouping's column name: the field, or ``quarter(field)`` / ``fiscal_quarter(field)``."""
+    if group.via is not None:
+        return f"{group.via.name}.{group.field.name}"
     if group.mode == "value":
         return group.field.name
     return f"{_GROUP_NAMES[group.mode]}({group.field.name})"

@@ -11,7 +11,8 @@ with an error naming the value, and nothing is written.
 Groupings are stored JSON-ready: a field name (``"stage"``),
 ``{"field": "renewal_date", "quarter": "calendar"}``,
 ``{"field": "renewal_date", "quarter": "fiscal", "start_month": 2}`` or
-``{"field": "arr", "ranges": [10000, 100000]}``; the grouping objects of
+``{"field": "arr", "ranges": [10000, 100000]}`` or ``{"field": "csm_id", "via": "company_id"}``
+(a field of the record a reference names); the grouping objects of
 :mod:`successkit.query.language` are taken too and stored in that form.
 """
 
@@ -28,7 +29,7 @@ import attrs
 
 from successkit.errors import QueryError, RuleViolation, SuccessKitError
 from successkit.query.aggregate import bind_measures
-from successkit.query.language import ByField, ByRange, CalendarQuarter, Condition, FiscalQuarter, Query
+from successkit.query.language import ByField, ByRange, ByRelated, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.query.schema import FieldType
 from successkit.records import Report
 from successkit.service import Service, aggregate_kind, group_name
@@ -79,6 +80,8 @@ def _grouping_json(g: Any) -> Any:
         return {"field": g.field, "quarter": "fiscal", "start_month": g.start_month}
     if isinstance(g, ByRange):
         return {"field": g.field, "ranges": list(g.bounds)}
+    if isinstance(g, ByRelated):
+        return {"field": g.field, "via": g.via}
     if isinstance(g, Mapping):
         return dict(g)
     raise _bad("a grouping is a field name or a mapping with 'field' and 'quarter' or 'ranges'", g)
@@ -90,9 +93,13 @@ def grouping(stored: Any) -> Any:
         return stored
     if not isinstance(stored, Mapping) or not isinstance(stored.get("field"), str):
         raise _bad("a grouping is a field name or a mapping with 'field' and 'quarter' or 'ranges'", stored)
-    extra = set(stored) - {"field", "quarter", "start_month", "ranges"}
+    extra = set(stored) - {"field", "quarter", "start_month", "ranges", "via"}
     if extra:
-        raise _bad("a grouping has no key; known: field, quarter, start_month, ranges", sorted(extra)[0])
+        raise _bad("a grouping has no key; known: field, quarter, start_month, ranges, via", sorted(extra)[0])
+    if "via" in stored:
+        if set(stored) != {"field", "via"}:
+            raise _bad("a related grouping is {'field': ..., 'via': ...}", dict(stored))
+        return ByRelated(stored["via"], stored["field"])
     if "ranges" in stored:
         return ByRange(stored["field"], stored["ranges"])
     quarter = stored.get("quarter")
@@ -130,7 +137,7 @@ def check_report(kit: Kit, record_set: Any, definition: Mapping[str, Any]) -> di
     if isinstance(where, (str, bytes)) or not isinstance(where, Sequence):
         raise _bad("'where' is a list of conditions (field, operator, value)", where)
     by = definition.get("by") or []
-    if isinstance(by, (str, Mapping, ByField, CalendarQuarter, FiscalQuarter, ByRange)):
+    if isinstance(by, (str, Mapping, ByField, CalendarQuarter, FiscalQuarter, ByRange, ByRelated)):
         by = [by]
     if not isinstance(by, Sequence) or len(by) > 2:
         raise _bad("a report has at most 2 groupings", by)

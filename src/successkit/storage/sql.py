@@ -325,8 +325,9 @@ class Dialect:
         terms: list[str] = []
         params: list[Any] = []
         widths = []
-        for g in groups:
-            parts = self.group_terms(g)
+        joins, jparams = self.related_joins(groups)
+        for i, g in enumerate(groups):
+            parts = [(f"sk_rel{i}.sk_v", [])] if g.via is not None else self.group_terms(g)
             widths.append(len(parts))
             for sql, p in parts:
                 terms.append(sql)
@@ -338,8 +339,25 @@ class Dialect:
             params += p
         where, wparams = self.where(query.where)
         grouped = f" GROUP BY {', '.join(str(i) for i in range(1, keys + 1))}" if keys else ""
-        sql = f"SELECT {', '.join(terms)} FROM {self.table(schema.kind)} WHERE {where}{grouped}"
-        return (sql, params + wparams), widths
+        sql = f"SELECT {', '.join(terms)} FROM {self.table(schema.kind)}{joins} WHERE {where}{grouped}"
+        return (sql, params + jparams + wparams), widths
+
+    def related_joins(self, groups: tuple[BoundGroup, ...]) -> Compiled:
+        """For each related grouping, a ``LEFT JOIN`` of the referenced kind's id and the
+        grouped field, as a derived table whose two columns no other table has, so the
+        query's own conditions stay unambiguous."""
+        sql, params = "", []
+        for i, g in enumerate(groups):
+            if g.via is None or g.via_kind is None:
+                continue
+            x, xp = self.field(g.field)
+            via, vp = self.field(g.via)
+            sql += (
+                f' LEFT JOIN (SELECT "id" AS sk_id, {x} AS sk_v FROM {self.table(g.via_kind)}) AS sk_rel{i}'
+                f" ON sk_rel{i}.sk_id = {via}"
+            )
+            params += xp + vp
+        return sql, params
 
     def group_terms(self, group: BoundGroup) -> list[Compiled]:
         """The column(s) of one group key: the value, or the quarter's label."""
