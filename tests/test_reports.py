@@ -255,3 +255,17 @@ def _has_pandas() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_a_report_by_csm_shows_their_names__REPORT_02(kit: sk.Kit) -> None:
+    """Group keys that are user ids (a CSM, through a related grouping too) read as the
+    users' names in the chart and the HTML; the data keeps the ids."""
+    csms = sample_book(kit, 15)
+    kit.reports.save("CTAs per CSM", "cta", by={"field": "csm_id", "via": "company_id"}, measures={"n": "count"})
+    result = kit.reports.run("CTAs per CSM")
+    ids = {u.id: u.name for u in csms}
+    assert {r["company_id.csm_id"] for r in result.to_dicts()} - {None} <= set(ids)
+    root = ET.fromstring(result.chart())
+    shown = {b.attrib["data-category"] for b in root.findall(".//{http://www.w3.org/2000/svg}rect[@class='bar']")}
+    assert shown <= {*ids.values(), "(none)"} and "Alice Kim" in shown
+    assert "Alice Kim" in result.to_html() and csms[0].id not in result.to_html()

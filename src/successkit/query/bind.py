@@ -45,6 +45,7 @@ __all__ = [
     "bind",
     "bind_group",
     "parse_logic",
+    "referenced_kind",
 ]
 
 _RELATIVE = re.compile(r"^within (next|last) (\d+) days?$")
@@ -518,7 +519,7 @@ def _bind_related(
     if not isinstance(group.via, str) or not isinstance(group.field, str) or related is None:
         raise QueryError("a related grouping names a reference field and a field of what it names", value=group)
     via = resolve_field(group.via, schema, custom)
-    kind = _referenced_kind(schema, via)
+    kind = referenced_kind(schema, via)
     if kind is None:
         raise QueryError(f"{via.name!r} is no reference to one kind of record", value=group.via)
     field = resolve_field(group.field, related(kind), {})
@@ -527,8 +528,8 @@ def _bind_related(
     return BoundGroup(field, "value", via=via, via_kind=kind)
 
 
-def _referenced_kind(schema: KindSchema, via: FieldRef) -> str | None:
-    """The kind a built-in reference field names, when it names one kind."""
+def referenced_kind(schema: KindSchema, via: FieldRef) -> str | None:
+    """The kind a built-in reference field of ``schema`` names, when it names one kind."""
     if via.custom or via.type is not FieldType.TEXT:
         return None
     try:

@@ -29,6 +29,7 @@ import attrs
 
 from successkit.errors import QueryError, RuleViolation, SuccessKitError
 from successkit.query.aggregate import bind_measures
+from successkit.query.bind import referenced_kind
 from successkit.query.language import ByField, ByRange, ByRelated, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.query.schema import FieldType
 from successkit.records import Report
@@ -221,6 +222,8 @@ class ReportResult:
     report: Report
     table: AggregateTable
     numeric: tuple[str, ...] = ()
+    #: The names shown for group keys that are user ids (a CSM, an owner); the table keeps the ids.
+    labels: Mapping[Any, str] = attrs.field(factory=dict)
 
     @property
     def rows(self) -> tuple[AggregateRow, ...]:
@@ -243,7 +246,9 @@ class ReportResult:
         """A DataFrame, one column per grouping and per measure (needs pandas)."""
         return self.table.to_pandas()
 
-    def chart(self, type: str | None = None, *, measure: str | None = None, width: int = 800) -> Svg:
+    def chart(
+        self, type: str | None = None, *, measure: str | None = None, width: int = 800, titled: bool = True
+    ) -> Svg:
         """The report as an SVG chart (REPORT_03): the saved chart, or a bar chart of
         the first numeric measure.  Two groupings draw the second as series
         (stacked bars unless the chart says otherwise)."""
@@ -257,27 +262,44 @@ class ReportResult:
             self.numeric,
             groups,
         )
-        return chart_of(self.table, spec["type"], spec["measure"], saved.get("title") or self.title, width)
+        title = saved.get("title") or self.title if titled else None
+        return chart_of(self.table, spec["type"], spec["measure"], title, width, self.labels)
 
     def __str__(self) -> str:
         return f"{self.title}\n{self.table}"
 
     def to_html(self) -> str:
         """An HTML fragment: the title, the chart (when the report can have one) and the table."""
-        chart = str(self.chart()) if self.numeric and self.table.groups and len(self.table) else ""
+        chart = str(self.chart(titled=False)) if self.numeric and self.table.groups and len(self.table) else ""
+        shown = attrs.evolve(
+            self.table,
+            rows=tuple(attrs.evolve(r, keys=tuple(self.labels.get(k, k) for k in r.keys)) for r in self.table.rows),
+        )
         return (
-            f'<section class="successkit-report"><h3>{html.escape(self.title)}</h3>'
-            f"{chart}{self.table.to_html()}</section>"
+            f'<section class="successkit-report"><h3>{html.escape(self.title)}</h3>{chart}{shown.to_html()}</section>'
         )
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
 
-def chart_of(table: AggregateTable, kind: str, measure: str, title: str | None, width: int = 800) -> Svg:
+def chart_of(
+    table: AggregateTable,
+    kind: str,
+    measure: str,
+    title: str | None,
+    width: int = 800,
+    labels: Mapping[Any, str] | None = None,
+) -> Svg:
     """A chart of one measure of an aggregate: the first grouping along the axis, the
-    second (if any) as series."""
+    second (if any) as series (grades in their order: Green, Yellow, Red); ``labels``
+    names keys (a user's name for their id)."""
     draw = {"bar": bar_chart, "stacked_bar": stacked_bar_chart, "line": line_chart}[kind]
+    names_of = labels or {}
+
+    def _key(value: Any) -> str:
+        return "(none)" if value is None else str(names_of.get(value, value))
+
     label = table.groups[0] if table.groups else None
     if len(table.groups) < 2:
         cats = [_key(r.keys[0]) if r.keys else "" for r in table.rows]
@@ -285,13 +307,14 @@ def chart_of(table: AggregateTable, kind: str, measure: str, title: str | None, 
                     category_label=label, width=width)  # fmt: skip
     cats = list(dict.fromkeys(_key(r.keys[0]) for r in table.rows))
     names = list(dict.fromkeys(_key(r.keys[1]) for r in table.rows))
+    if all(n in _GRADE_ORDER for n in names):
+        names.sort(key=_GRADE_ORDER.index)
     cells = {(_key(r.keys[0]), _key(r.keys[1])): r.values[measure] for r in table.rows}
     series = {n: [cells.get((c, n)) for c in cats] for n in names}
     return draw(cats, series, title=title, value_label=measure, category_label=label, width=width)
 
 
-def _key(value: Any) -> str:
-    return "(none)" if value is None else str(value)
+_GRADE_ORDER = ("Green", "Yellow", "Red", "(none)")
 
 
 class ReportService(Service[Report]):
@@ -352,7 +375,19 @@ class ReportService(Service[Report]):
                                      self.kit.custom_field_types(r.record_set))  # fmt: skip
         except SuccessKitError as e:  # a custom field removed since the report was saved
             raise _bad(f"report {r.name!r} no longer runs: {e.message}", e.value) from None
-        return ReportResult(r, sort_table(table, d.get("sort") or []), tuple(numeric_measures(measures)))
+        labels = self._user_names(r, table)
+        return ReportResult(r, sort_table(table, d.get("sort") or []), tuple(numeric_measures(measures)), labels)
+
+    def _user_names(self, report: Report, table: AggregateTable) -> dict[Any, str]:
+        """Names of the users whose ids are group keys (a grouping by a reference to
+        users, such as ``csm_id``): one read, only when there is such a grouping."""
+        columns = []
+        for i, g in enumerate(report.definition.get("by", [])):
+            bound = self.kit.bind_group(report.record_set, grouping(g))
+            if referenced_kind(self.kit.store.schema(bound.via_kind or report.record_set), bound.field) == "user":
+                columns.append(i)
+        ids = sorted({row.keys[i] for row in table.rows for i in columns if isinstance(row.keys[i], str)})
+        return {u.id: u.name for u in self.kit.store.get_many("user", ids)} if ids else {}
 
 
 def sort_table(table: AggregateTable, keys: Sequence[str]) -> AggregateTable:
