@@ -175,3 +175,9 @@ def test_an_empty_chart_says_so__REPORT_03() -> None:
     assert texts(root, "empty") == ["No data."] and not bars(root)
     root, _, _ = parse(line_chart(["a"], [None]))
     assert texts(root, "empty") == ["No data."]
+
+
+def test_a_chart_shows_as_a_picture_in_a_notebook__REPORT_03() -> None:
+    """Notebooks call ``_repr_svg_``: the chart is text that is the SVG document itself."""
+    svg = line_chart(["a", "b"], {"x": [1.0, 2.0]}, width=800)
+    assert isinstance(svg, str) and svg._repr_svg_() == str(svg) and svg.startswith("<svg")

@@ -156,3 +156,41 @@ def test_digests_are_delivered_through_a_real_smtp_server__REPORT_05(
     assert "Per CSM" in manager and "Bruno Diaz" in manager
     with pytest.raises(sk.ValidationError):
         kit.digests.send(["not a digest"])  # type: ignore[list-item]
+
+
+def test_digests_reach_webhooks_too__REPORT_05(open_kit: Callable[..., sk.Kit]) -> None:
+    """The webhook notifier posts a digest as it posts any notification: signed JSON with
+    the digest's title and text."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from successkit.plugins.webhook_notifier import WebhookNotifier
+
+    got: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks/"
+        kit = open_kit(plugins=[WebhookNotifier(url, "whsec-test")])
+        csms = sample_book(kit, 8)
+        kit.digests.send(kit.digests.csm(csms[1]))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert len(got) == 1
+    body = json.loads(got[0])
+    assert DIGEST_EVENT in json.dumps(body) and "Your week, Bruno Diaz" in json.dumps(body)
