@@ -154,6 +154,8 @@ def dashboard_sql(today: date) -> list[str]:
     open_ = "closed_at IS NULL"
     return [
         "SELECT score_grade, COUNT(*), SUM(arr) FROM company WHERE csm_id = :csm GROUP BY 1",
+        "SELECT name, score_grade, arr, renewal_date FROM company WHERE csm_id = :csm "
+        "ORDER BY arr DESC NULLS LAST, name LIMIT 10",
         "SELECT COUNT(*), SUM(arr) FROM company WHERE csm_id = :csm "
         f"AND renewal_date BETWEEN '{q_first}' AND '{q_last}'",
         f"SELECT priority, COUNT(*) FROM cta WHERE owner_id = :csm AND {open_} GROUP BY 1",
@@ -229,7 +231,7 @@ def _dashboard_figure(
     boards = via_successkit(0)
     calls = sum(kit.store.stats.calls.values())
     risk = next(b for b in boards if b.kind == "arr-at-risk")
-    hand_total = sum(float(r[2] or 0) for r in by_hand(0)[6])
+    hand_total = sum(float(r[2] or 0) for r in by_hand(0)[7])
     same = round(hand_total, 2) == round(risk.total_arr, 2)
     op, base = measure(settings, Side("kit.dashboards.all", via_successkit), Side("the same SQL by hand", by_hand))
     notes = [

@@ -156,7 +156,11 @@ def test_portfolio_figures_match_the_records__REPORT_04(kit: sk.Kit) -> None:
     assert p.overdue["tasks"] == sum(1 for t in tasks if t.closed_at is None and t.due_date and t.due_date < today)
     assert list(p.open_ctas) == [k for k in ("high", "medium", "low") if k in p.open_ctas]  # the admin's order
     frames = p.to_pandas() if _has_pandas() else {}
-    assert not frames or set(frames) == {"ARR by grade", "Open CTAs by priority", "Overdue work"}
+    assert not frames or set(frames) == {
+        "ARR by grade", "Open CTAs by priority", "Overdue work", "Largest customers (top 10)"
+    }  # fmt: skip
+    top = p.tables()["Largest customers (top 10)"]
+    assert [r["arr"] for r in top] == sorted((c.arr for c in mine), reverse=True)[:10]
 
 
 def test_arr_at_risk_and_renewals_add_up__REPORT_04(kit: sk.Kit) -> None:

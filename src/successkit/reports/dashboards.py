@@ -60,6 +60,7 @@ __all__ = [
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _OPEN = ("closed_at", "is empty", None)
 NO_GRADE = "(no grade)"
+_TOP = 10  # the customers a portfolio lists
 
 
 def _week_label(d: date) -> str:
@@ -94,6 +95,15 @@ class DashboardService:
             out.setdefault(s.category, []).append(s.key)
         return out
 
+    def _largest(self, where: list[Any]) -> AggregateTable:
+        """The companies with the most ARR: name, grade, ARR, renewal date (one limited read)."""
+        top = self.kit.companies.list(where, sort=["-arr", "name"], limit=_TOP)
+        return table(
+            ["company"],
+            ["grade", "arr", "renewal_date"],
+            [((c.name,), {"grade": c.score_grade, "arr": c.arr, "renewal_date": c.renewal_date}) for c in top],
+        )
+
     def _in_order(self, t: AggregateTable, category: str) -> AggregateTable:
         """Rows in the order the administrator gave the choices (high, medium, low), others after."""
         order = {item.key: i for i, item in enumerate(self.kit.config.items(category))}
@@ -109,8 +119,8 @@ class DashboardService:
     # ---------------------------------------------------------------- portfolio
     def portfolio(self, csm: User | str, *, fiscal_start_month: int = 1) -> Portfolio:
         """A CSM's portfolio (REPORT_04): their customers and ARR, renewals this quarter
-        (calendar, or fiscal from ``fiscal_start_month``), their open CTAs by priority
-        and their overdue CTAs, objectives and tasks.  Seven storage calls."""
+        (calendar, or fiscal from ``fiscal_start_month``), their open CTAs by priority,
+        their overdue CTAs, objectives and tasks, and their largest customers.  Eight storage calls."""
         user = self.kit.users.get(csm)
         today = self.kit.today()
         first, last = quarter_bounds(today, _month(fiscal_start_month))
@@ -145,6 +155,7 @@ class DashboardService:
                 bar_chart([r.keys[0] or "(none)" for r in ctas], {"open CTAs": [r["open"] for r in ctas]}),
             ),
             Panel("Overdue work", table(["work"], ["overdue"], [((k,), {"overdue": v}) for k, v in overdue.items()])),
+            Panel(f"Largest customers (top {_TOP})", self._largest(mine)),
         )
         figures = (
             Figure("customers", customers),
