@@ -59,6 +59,11 @@ script always exits 0: it is a report, not a gate.
 (z) advancing N program enrolments (an email each, then a wait) against the same
     selection, rendering and writes in raw SQL (MAIL_03): see ``program_figures.py``.
 
+(o) ``companies.aggregate`` of ARR by CSM and fiscal quarter over M companies against
+    the GROUP BY by hand, SQLite and PostgreSQL; (q) the six standard dashboards over
+    a sample book of N companies (``--dashboard-rows``, default a tenth of (a)'s)
+    against the same figures in SQL by hand: see ``report_figures.py``.
+
 ``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
 with a Markdown table of the ratios by size (``scale.py``).
 """
@@ -95,6 +100,7 @@ from plan_figures import bench_apply, bench_clone
 from program_figures import bench_programs
 from read_figures import bench_get, bench_import
 from recompute_figures import bench_recompute, bench_recompute_pg
+from report_figures import bench_aggregate, bench_dashboards
 from rule_figures import bench_rule_run
 from scale import markdown_table
 from score_figures import bench_preview
@@ -103,7 +109,7 @@ from signal_figures import bench_history, bench_ingest, bench_ingest_postgres, b
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnprstuvwxyz"
+FIGURES = "abcdefghijklmnopqrstuvwxyz"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -515,6 +521,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--window-facts", type=int, metavar="N", help="usage facts (w) aggregates (default: 5 x query rows)"
     )
+    parser.add_argument(
+        "--dashboard-rows",
+        type=int,
+        metavar="N",
+        help="companies of the sample book of (q) (default: a tenth of --rows)",
+    )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL figures")
     parser.add_argument(
         "--no-orm", dest="orm", action="store_false", help="skip the SQLAlchemy side of (a) (minutes at a million rows)"
@@ -620,6 +632,17 @@ def run_figures(
     if "z" in args.only:
         print(f"(z) advancing {sizes.insert_rows:,} program enrolments ...", flush=True)
         add(*bench_programs(workdir, sizes.insert_rows, settings))
+    if "o" in args.only:
+        print(f"(o) aggregating ARR by CSM and fiscal quarter over {sizes.query_rows:,} companies ...", flush=True)
+        found, why_not = bench_aggregate(workdir, company_rows, sizes.query_rows, settings, postgres=args.postgres)
+        add(*found)
+        skipped.extend(f"(o) {w}" for w in why_not)
+    if "q" in args.only:
+        rows = getattr(args, "dashboard_rows", None) or max(sizes.insert_rows // 10, 10)
+        print(f"(q) the six dashboards over a sample book of {rows:,} companies ...", flush=True)
+        found, why_not = bench_dashboards(workdir, rows, settings, postgres=args.postgres)
+        add(*found)
+        skipped.extend(f"(q) {w}" for w in why_not)
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(

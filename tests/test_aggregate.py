@@ -241,3 +241,102 @@ def test_value_ranges_refuse_what_is_no_range__REPORT_01(book: sk.Kit, field: st
 
     with pytest.raises(sk.QueryError):
         book.companies.aggregate(by=ByRange(field, bounds))
+
+
+# ----------------------------------------------------------------------- related groupings
+#: Built-in company fields a related grouping may read, and the differential draws.
+_RELATED_FIELDS = ["stage", "status", "csm_id", "renewal_date", "arr", "score_grade", "name"]
+
+
+@st.composite
+def linked_companies(draw: st.DrawFn) -> list[sk.Company]:
+    """Companies whose parents are among them, missing, or names of no company."""
+    import attrs
+
+    records = draw(companies())
+    ids = [c.id for c in records]
+    pick = st.sampled_from([None, "nobody", *ids])
+    return [attrs.evolve(c, parent_id=draw(pick)) for c in records]
+
+
+def _related_spec(data: st.DataObject) -> tuple[list[Any], dict[str, Any]]:
+    from successkit.query.language import ByRelated
+
+    related = ByRelated("parent_id", data.draw(st.sampled_from(_RELATED_FIELDS), label="parent field"))
+    other = data.draw(st.lists(groupings(COMPANY_FIELDS), max_size=1), label="other")
+    by = data.draw(st.permutations([related, *other]), label="by")
+    return by, data.draw(measures(), label="measures")
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=120)
+@given(data=st.data())
+def test_memory_and_sqlite_group_by_a_related_field_alike__REPORT_01(data: st.DataObject) -> None:
+    """Companies grouped by their parent's field (a join in SQL, a read by id in the
+    reference), alone or with another grouping: the same groups and measures."""
+    records = data.draw(linked_companies(), label="records")
+    query = Query(data.draw(queries(records), label="query").conditions)
+    by, spec = _related_spec(data)
+    with kit_pair(records) as (memory, sqlite):
+        assert_same(run(memory, query, by, spec), run(sqlite, query, by, spec))
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=40)
+@given(data=st.data())
+def test_memory_and_postgres_group_by_a_related_field_alike__REPORT_01(pg_kit: sk.Kit, data: st.DataObject) -> None:
+    records = data.draw(linked_companies(), label="records")
+    query = Query(data.draw(queries(records), label="query").conditions)
+    by, spec = _related_spec(data)
+    pg_kit.store.delete_many("company", [c.id for c in pg_kit.store.query(pg_kit.bind("company", Query()))])
+    pg_kit.store.insert_many(records)
+    with kit_pair(records) as (memory, _):
+        assert_same(run(memory, query, by, spec), run(pg_kit, query, by, spec))
+
+
+def test_ctas_grouped_by_their_companys_csm__REPORT_01(kit: sk.Kit) -> None:
+    """A related grouping: CTAs by the CSM of their company (the company's field, not the
+    CTA's owner), one storage call; a company without a CSM is the empty group."""
+    from successkit.query.language import ByRelated
+
+    ann, bob = kit.users.create("Ann"), kit.users.create("Bob")
+    a, b, c = kit.companies.create_many(
+        [{"name": "A", "csm_id": ann.id}, {"name": "B", "csm_id": bob.id}, {"name": "C"}]
+    )
+    for company, n in ((a, 3), (b, 1), (c, 2)):
+        for i in range(n):
+            kit.ctas.create(f"Risk {i}", company=company, type="risk", owner=bob, priority="high" if i else "low")
+    kit.store.stats.reset()
+    t = kit.ctas.aggregate(by=[ByRelated("company_id", "csm_id"), "priority"], measures={"n": "count"})
+    assert kit.store.stats.calls["aggregate"] == 1 and sum(kit.store.stats.calls.values()) == 1
+    assert t.groups == ("company_id.csm_id", "priority")
+    want = sorted(
+        [((ann.id, "high"), 2), ((ann.id, "low"), 1), ((bob.id, "low"), 1), ((None, "high"), 1), ((None, "low"), 1)],
+        key=lambda r: (r[0][0] is None, r[0][0] or "", r[0][1]),
+    )
+    assert [(r.keys, r["n"]) for r in t] == want
+    own = sorted([(ann.id, 3), (bob.id, 1)], key=lambda p: p[0])
+    assert kit.ctas.group(ByRelated("company_id", "csm_id")) == [*own, (None, 2)]
+    names = kit.companies.aggregate(by=ByRelated("csm_id", "name"), measures={"n": "count"})
+    assert [(r.keys[0], r["n"]) for r in names] == [("Ann", 1), ("Bob", 1), (None, 1)]
+    kit.reports.save("CTAs per CSM", "cta", by={"field": "csm_id", "via": "company_id"}, measures={"n": "count"})
+    assert kit.reports.run("CTAs per CSM").to_dicts()[-1] == {"company_id.csm_id": None, "n": 2}
+
+
+@pytest.mark.parametrize(
+    ("via", "field", "message"),
+    [
+        ("name", "csm_id", "no reference to one kind"),  # not a reference
+        ("owner_id", "name", "no reference to one kind"),  # a user or a person
+        ("company_id", "nope", "unknown field"),
+        ("company_id", "fields.seats", "unknown field"),  # the related kind's custom fields are not read
+        ("nope", "csm_id", "unknown field"),
+    ],
+)
+def test_related_groupings_that_cannot_apply_are_refused__REPORT_01(
+    kit: sk.Kit, via: str, field: str, message: str
+) -> None:
+    from successkit.query.language import ByRelated
+
+    with pytest.raises(sk.QueryError, match=message):
+        kit.ctas.aggregate(by=ByRelated(via, field))

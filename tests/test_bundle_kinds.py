@@ -354,3 +354,48 @@ def test_a_bad_program_refuses_the_whole_bundle__VAULT_05_MAIL_03(kit: sk.Kit) -
     with pytest.raises(sk.SuccessKitError, match="Nowhere"):
         kit.bundles.deploy(bad)
     assert snapshot(kit) == before
+
+
+def report_bundle(by: str = "stage") -> dict[str, Any]:
+    return {
+        "format": 1,
+        "name": "arr-reports",
+        "version": "1.0",
+        "reports": [
+            {"name": "ARR by stage", "record_set": "company", "by": [by],
+             "measures": {"customers": "count", "arr": "sum"}, "chart": {"type": "bar", "measure": "arr"}},
+        ],
+    }  # fmt: skip
+
+
+def test_reports_are_an_asset_kind__VAULT_05_REPORT_02(kit: sk.Kit) -> None:
+    """A bundle's saved report runs by name once deployed; a redeploy finds it, and a
+    changed grouping is reported as a difference; a bad report refuses the whole bundle."""
+    kit.companies.create_many([{"name": "Acme", "stage": "Adoption", "arr": 100.0},
+                               {"name": "Globex", "stage": "Adoption", "arr": 50.0},
+                               {"name": "Initech", "stage": "Renewal", "arr": 25.0}])  # fmt: skip
+    report = kit.bundles.deploy(report_bundle())
+    assert [(s.kind, s.name, s.result) for s in report.steps if s.kind == "reports"] == [
+        ("reports", "ARR by stage", "created")
+    ]
+    result = kit.reports.run("ARR by stage")
+    if _pandas():
+        rows = {r["stage"]: (r["customers"], r["arr"]) for r in result.to_pandas().to_dict("records")}
+        assert rows == {"Adoption": (2, 150.0), "Renewal": (1, 25.0)}
+    again = kit.bundles.deploy(report_bundle())
+    assert {s.result for s in again.steps} == {"exists"} and again.diffs == ()
+    assert [(d.kind, d.fields) for d in kit.bundles.diff(report_bundle(by="industry"))] == [("reports", ("by",))]
+    bad = report_bundle()
+    bad["reports"][0].update(name="Names summed", measures={"arr": "sum", "name": "sum"})  # a sum over text
+    before = snapshot(kit)
+    with pytest.raises(sk.SuccessKitError, match="name"):
+        kit.bundles.deploy({**bad, "name": "bad-reports"})
+    assert snapshot(kit) == before
+
+
+def _pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True

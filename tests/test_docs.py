@@ -28,6 +28,7 @@ RUNNABLE = [
     "guide.md",
     "signals.md",
     "web.md",
+    "reports.md",
 ]
 
 

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookService
     from successkit.plans.tasks import TaskService
     from successkit.plans.templates import PlanTemplateService
+    from successkit.reports.dashboards import DashboardService
+    from successkit.reports.digests import DigestService
+    from successkit.reports.saved import ReportService
     from successkit.signals.history import HistoryService
     from successkit.signals.surveys import SurveyResponseService, SurveySendService, SurveyService
     from successkit.signals.usage import MetricService, UsageService
@@ -271,10 +274,11 @@ class Kit:
     def bind_group(self, kind: str, group: Any, *, extra: Mapping[str, FieldType] | None = None) -> BoundGroup:
         """Check a grouping against a record kind's schema and custom fields (and ``extra`` ones)."""
         schema = self.store.schema(kind)
+        related = self.store.schema
         try:
-            return bind_group(group, schema, {**self.custom_field_types(kind), **(extra or {})})
+            return bind_group(group, schema, {**self.custom_field_types(kind), **(extra or {})}, related)
         except QueryError:
-            return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})})
+            return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})}, related)
 
     # ---------------------------------------------------------------- services
     companies: _Service[CompanyService] = _Service("successkit.accounts.companies", "CompanyService")
@@ -306,6 +310,9 @@ class Kit:
     scorecards: _Service[ScorecardService] = _Service("successkit.health.scorecards", "ScorecardService")
     c360: _Service[Customer360Service] = _Service("successkit.views.c360", "Customer360Service")
     layouts: _Service[LayoutService] = _Service("successkit.views.c360_layouts", "LayoutService")
+    reports: _Service[ReportService] = _Service("successkit.reports.saved", "ReportService")
+    dashboards: _Service[DashboardService] = _Service("successkit.reports.dashboards", "DashboardService")
+    digests: _Service[DigestService] = _Service("successkit.reports.digests", "DigestService")
     metrics: _Service[MetricService] = _Service("successkit.signals.usage", "MetricService")
     usage: _Service[UsageService] = _Service("successkit.signals.usage", "UsageService")
     surveys: _Service[SurveyService] = _Service("successkit.signals.surveys", "SurveyService")

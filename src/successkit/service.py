@@ -10,7 +10,7 @@ import attrs
 
 from successkit.query.aggregate import bind_measures
 from successkit.query.bind import BoundGroup
-from successkit.query.language import ByField, ByRange, CalendarQuarter, Condition, FiscalQuarter, Query
+from successkit.query.language import ByField, ByRange, ByRelated, CalendarQuarter, Condition, FiscalQuarter, Query
 from successkit.records import Record
 from successkit.records.checks import plain_text
 from successkit.views.aggregate_table import AggregateRow, AggregateTable
@@ -21,11 +21,11 @@ from .errors import NotFound, QueryError, ValidationError
 if TYPE_CHECKING:
     from .kit import Kit
 
-__all__ = ["Service", "as_query", "evolve", "save", "stamp"]
+__all__ = ["Service", "aggregate_kind", "as_query", "evolve", "group_name", "save", "stamp"]
 
 R = TypeVar("R", bound=Record)
 Where = Sequence[Condition | Sequence[Any]] | Query | None
-GroupBy = str | ByField | CalendarQuarter | FiscalQuarter | ByRange
+GroupBy = str | ByField | CalendarQuarter | FiscalQuarter | ByRange | ByRelated
 
 
 def stamp(kit: Kit) -> dict[str, Any]:
@@ -175,25 +175,12 @@ class Service(Generic[R]):
         measures: Mapping[str, str | tuple[str, str]] | None = None,
     ) -> AggregateTable:
         """Count, distinct count, sum, mean, min and max of the matching records, by
-        none, one or two groupings (a field, a calendar or fiscal quarter, value ranges), computed
+        none, one or two groupings (a field, a calendar or fiscal quarter, value ranges, a
+        field of a related record: ``ByRelated("company_id", "csm_id")``), computed
         in the database in one storage call (REPORT_01).  ``measures`` maps output
         names to a function (``{"arr": "sum"}`` reads the field of that name) or a
         (function, field) pair; the default counts (``{"count": "count"}``)."""
-        groups = _groupings(by)
-        bound_groups = [self.kit.bind_group(self.kind, g) for g in groups]
-        bound = self.kit.bind(self.kind, as_query(where, logic))
-        schema = self.kit.store.schema(self.kind)
-        try:
-            bound_measures = bind_measures(measures, schema, self.kit.custom_field_types(self.kind))
-        except QueryError:
-            bound_measures = bind_measures(measures, schema, self.kit.custom_field_types(self.kind, refresh=True))
-        rows = self.kit.store.aggregate(bound, bound_groups, bound_measures)
-        names = tuple(m.name for m in bound_measures)
-        return AggregateTable(
-            groups=tuple(_group_name(g) for g in bound_groups),
-            measures=names,
-            rows=tuple(AggregateRow(keys, dict(zip(names, values, strict=True))) for keys, values in rows),
-        )
+        return aggregate_kind(self.kit, self.kind, where, logic=logic, by=by, measures=measures)
 
     # ----------------------------------------------------------------- writing
     def _stamp(self) -> dict[str, Any]:
@@ -223,19 +210,49 @@ def as_query(
     return Query(conditions=where or (), logic=logic, sort=sort, limit=limit, offset=offset)
 
 
+def aggregate_kind(
+    kit: Kit,
+    kind: str,
+    where: Where = None,
+    *,
+    logic: str | None = None,
+    by: GroupBy | Sequence[GroupBy] | None = None,
+    measures: Mapping[str, str | tuple[str, str]] | None = None,
+) -> AggregateTable:
+    """:meth:`Service.aggregate` for any record kind, those without a service of their
+    own too (score snapshots, survey responses): one storage call (REPORT_01)."""
+    groups = _groupings(by)
+    bound_groups = [kit.bind_group(kind, g) for g in groups]
+    bound = kit.bind(kind, as_query(where, logic))
+    schema = kit.store.schema(kind)
+    try:
+        bound_measures = bind_measures(measures, schema, kit.custom_field_types(kind))
+    except QueryError:
+        bound_measures = bind_measures(measures, schema, kit.custom_field_types(kind, refresh=True))
+    rows = kit.store.aggregate(bound, bound_groups, bound_measures)
+    names = tuple(m.name for m in bound_measures)
+    return AggregateTable(
+        groups=tuple(group_name(g) for g in bound_groups),
+        measures=names,
+        rows=tuple(AggregateRow(keys, dict(zip(names, values, strict=True))) for keys, values in rows),
+    )
+
+
 def _groupings(by: Any) -> list[Any]:
     """``by`` as a list of groupings: none, one, or a list or tuple of them."""
     if by is None:
         return []
-    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter, ByRange)):
+    if isinstance(by, (str, ByField, CalendarQuarter, FiscalQuarter, ByRange, ByRelated)):
         return [by]
     if isinstance(by, (list, tuple)):
         return list(by)
     raise QueryError("by is a field name, a grouping, or a list of at most two", value=by)
 
 
-def _group_name(group: BoundGroup) -> str:
+def group_name(group: BoundGroup) -> str:
     """A grouping's column name: the field, or ``quarter(field)`` / ``fiscal_quarter(field)``."""
+    if group.via is not None:
+        return f"{group.via.name}.{group.field.name}"
     if group.mode == "value":
         return group.field.name
     return f"{_GROUP_NAMES[group.mode]}({group.field.name})"

@@ -1,6 +1,6 @@
 """Bundle asset kinds for customer signals and health (VAULT_05, SCORE_12, C360_03):
-usage metrics, surveys, scorecard measures, scorecards and 360 layouts.  Each is one
-:func:`~successkit.automation.bundle_assets.register` call."""
+usage metrics, surveys, scorecard measures, scorecards, 360 layouts and saved reports
+(REPORT_02).  Each is one :func:`~successkit.automation.bundle_assets.register` call."""
 
 from __future__ import annotations
 
@@ -113,5 +113,31 @@ register(
         ident="key",
         flags=frozenset({"default"}),
         stored="view_layout",
+    )
+)
+
+
+# ---------------------------------------------------------------------------- reports
+def _report(d: Deploying, e: Mapping[str, Any]) -> str:
+    from successkit.reports.saved import deploy_report
+
+    return deploy_report(d.kit, e, bundle=d.bundle_name).id
+
+
+def _report_now(kit: Any, report: Any) -> Mapping[str, Any]:
+    from successkit.reports.saved import report_asset
+
+    return report_asset(report)
+
+
+register(
+    AssetKind(
+        "reports",
+        95,  # after every kind a report could count (REPORT_02)
+        frozenset({"name"}),
+        frozenset({"title", "record_set", "where", "logic", "by", "measures", "sort", "chart"}),
+        create=_report,
+        stored="report",
+        current=_report_now,
     )
 )

@@ -24,7 +24,7 @@ a database adds them in an order of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -35,7 +35,15 @@ from .bind import FieldRef, resolve_field
 from .evaluate import group_decoder, group_key, storage_key, value_of
 from .schema import LOADERS, FieldType, KindSchema
 
-__all__ = ["FUNCTIONS", "BoundMeasure", "aggregate_records", "bind_measures", "sorted_rows", "whole_number"]
+__all__ = [
+    "FUNCTIONS",
+    "BoundMeasure",
+    "aggregate_records",
+    "bind_measures",
+    "related_keys",
+    "sorted_rows",
+    "whole_number",
+]
 
 #: The functions, and the storage types each reads.
 _NUMBERS = frozenset({FieldType.INTEGER, FieldType.FLOAT})
@@ -94,13 +102,22 @@ def bind_measures(measures: Any, schema: KindSchema, custom: Mapping[str, FieldT
 
 
 def aggregate_records(
-    records: Iterable[Any], groups: Sequence[Any], measures: Sequence[BoundMeasure]
+    records: Iterable[Any],
+    groups: Sequence[Any],
+    measures: Sequence[BoundMeasure],
+    related: Mapping[int, Mapping[Any, Any]] | None = None,
 ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """The reference: (group keys, measure values) rows, keys in storage form until
-    :func:`sorted_rows` orders and decodes them."""
+    :func:`sorted_rows` orders and decodes them.  ``related`` maps the index of each
+    related grouping to the group key of every record its reference names, by id
+    (:func:`related_keys`); a reference naming none is in the empty group."""
     cells: dict[tuple[Any, ...], list[_Cell]] = {}
+    lookups = [None if g.via is None else (related or {}).get(i, {}) for i, g in enumerate(groups)]
     for record in records:
-        key = tuple(group_key(record, g) for g in groups)
+        key = tuple(
+            group_key(record, g) if look is None else look.get(value_of(record, g.via))
+            for g, look in zip(groups, lookups, strict=True)
+        )
         row = cells.get(key)
         if row is None:
             row = cells[key] = [_Cell() for _ in measures]
@@ -110,6 +127,14 @@ def aggregate_records(
         cells[()] = [_Cell() for _ in measures]
     rows = [(k, tuple(c.result(m) for c, m in zip(row, measures, strict=True))) for k, row in cells.items()]
     return sorted_rows(rows, groups, measures)
+
+
+def related_keys(records: Sequence[Any], group: Any, targets: Callable[[list[str]], Iterable[Any]]) -> dict[Any, Any]:
+    """For a related grouping: the group key (storage form) of each record the grouped
+    ``records`` reference, by id; ``targets`` reads records of ``group.via_kind`` by id."""
+    ids = sorted({v for r in records if isinstance(v := value_of(r, group.via), str)})
+    plain = attrs.evolve(group, via=None, via_kind=None)
+    return {t.id: group_key(t, plain) for t in targets(ids)} if ids else {}
 
 
 def sorted_rows(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -24,6 +24,7 @@ from successkit.query.language import (
     OPERATORS,
     ByField,
     ByRange,
+    ByRelated,
     CalendarQuarter,
     Condition,
     FiscalQuarter,
@@ -44,6 +45,7 @@ __all__ = [
     "bind",
     "bind_group",
     "parse_logic",
+    "referenced_kind",
 ]
 
 _RELATIVE = re.compile(r"^within (next|last) (\d+) days?$")
@@ -119,6 +121,10 @@ class BoundGroup:
     mode: str
     start_month: int = 1
     bounds: tuple[float, ...] = ()
+    #: A related grouping (:class:`ByRelated`): the reference read on the grouped
+    #: records, and the kind it names; ``field`` is then a field of that kind.
+    via: FieldRef | None = None
+    via_kind: str | None = None
 
     def range_of(self, index: int) -> ValueRange:
         """The range of key ``index`` of a ``range`` grouping."""
@@ -471,10 +477,18 @@ def bind(query: Query, schema: KindSchema, custom: Mapping[str, FieldType], now:
     return BoundQuery(schema.kind, where, tuple(sort), limit, min(query.offset, _INT_MAX))
 
 
-def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, FieldType]) -> BoundGroup:
-    """Check a grouping against a record kind."""
+def bind_group(
+    group: GroupSpec | str,
+    schema: KindSchema,
+    custom: Mapping[str, FieldType],
+    related: Callable[[str], KindSchema] | None = None,
+) -> BoundGroup:
+    """Check a grouping against a record kind; ``related`` gives the schema of a kind a
+    reference names, for :class:`ByRelated` groupings."""
     if isinstance(group, str):
         group = ByField(group)
+    if isinstance(group, ByRelated):
+        return _bind_related(group, schema, custom, related)
     if not isinstance(group, (ByField, CalendarQuarter, FiscalQuarter, ByRange)):
         raise QueryError(
             "group by a field name, CalendarQuarter(field), FiscalQuarter(field) or ByRange(field, bounds)",
@@ -495,6 +509,34 @@ def bind_group(group: GroupSpec | str, schema: KindSchema, custom: Mapping[str, 
     if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12:
         raise QueryError("fiscal year start month must be 1..12", value=m)
     return BoundGroup(field, "fiscal", m)
+
+
+def _bind_related(
+    group: ByRelated, schema: KindSchema, custom: Mapping[str, FieldType], related: Callable[[str], KindSchema] | None
+) -> BoundGroup:
+    """A :class:`ByRelated` grouping: ``via`` a built-in reference to one kind, ``field``
+    a built-in, groupable field of that kind (REPORT_01)."""
+    if not isinstance(group.via, str) or not isinstance(group.field, str) or related is None:
+        raise QueryError("a related grouping names a reference field and a field of what it names", value=group)
+    via = resolve_field(group.via, schema, custom)
+    kind = referenced_kind(schema, via)
+    if kind is None:
+        raise QueryError(f"{via.name!r} is no reference to one kind of record", value=group.via)
+    field = resolve_field(group.field, related(kind), {})
+    if field.custom or not field.type.sortable:
+        raise QueryError(f"cannot group by {kind} field {field.name!r}", value=group.field)
+    return BoundGroup(field, "value", via=via, via_kind=kind)
+
+
+def referenced_kind(schema: KindSchema, via: FieldRef) -> str | None:
+    """The kind a built-in reference field of ``schema`` names, when it names one kind."""
+    if via.custom or via.type is not FieldType.TEXT:
+        return None
+    try:
+        kind = attrs.fields_dict(schema.cls)[via.name].metadata.get("ref")
+    except (KeyError, TypeError, attrs.exceptions.NotAnAttrsClassError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def _bounds(field: FieldRef, bounds: Any) -> tuple[float, ...]:

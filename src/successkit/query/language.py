@@ -17,6 +17,7 @@ __all__ = [
     "OPERATORS",
     "ByField",
     "ByRange",
+    "ByRelated",
     "CalendarQuarter",
     "Condition",
     "FiscalQuarter",
@@ -120,6 +121,16 @@ class ByRange:
     bounds: tuple[float, ...] = attrs.field(converter=_as_tuple)
 
 
+@attrs.frozen
+class ByRelated:
+    """Group by a built-in field of the record a reference names (REPORT_01):
+    ``ByRelated("company_id", "csm_id")`` groups CTAs by their company's CSM.  A record
+    whose reference is empty, or names no record, is in the empty group."""
+
+    via: str
+    field: str
+
+
 @attrs.frozen(order=True)
 class ValueRange:
     """A range of a :class:`ByRange` grouping: ``low <= value < high``, None for no
@@ -141,7 +152,7 @@ def _shown(bound: float | None) -> str:
     return f"{int(value):,}" if value.is_integer() else f"{value:,}"
 
 
-GroupSpec = ByField | CalendarQuarter | FiscalQuarter | ByRange
+GroupSpec = ByField | CalendarQuarter | FiscalQuarter | ByRange | ByRelated
 ConditionLike = Condition | Sequence[Any]
 
 

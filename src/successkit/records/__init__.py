@@ -18,7 +18,17 @@ from .accounts import (
     RelationshipType,
     User,
 )
-from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, RuleEnrolment, RuleRunLog, Setting, ViewLayout
+from .admin import (
+    CONFIG_CATEGORIES,
+    ConfigItem,
+    PlanType,
+    Report,
+    Rule,
+    RuleEnrolment,
+    RuleRunLog,
+    Setting,
+    ViewLayout,
+)
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, OverdueNotice, Share, Subscription
 from .fast_init import install_fast_init, trusted_maker
@@ -65,6 +75,7 @@ __all__ = [
     "Record",
     "Relationship",
     "RelationshipType",
+    "Report",
     "Rule",
     "RuleEnrolment",
     "RuleRunLog",
@@ -136,6 +147,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     Program,
     ProgramEnrolment,
     ProgramEmail,
+    Report,
 )
 
 for _cls in RECORD_CLASSES:

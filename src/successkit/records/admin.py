@@ -89,6 +89,25 @@ class Rule(Record):
 
 
 @attrs.frozen(kw_only=True)
+class Report(Record):
+    """A saved report (REPORT_02): an aggregate of one record set run by name.
+
+    ``record_set`` is the record kind it reads (``company``, ``cta``...);
+    ``definition`` the checked, JSON-ready ``where``, ``logic``, ``by``,
+    ``measures``, ``sort`` and ``chart`` (see ``docs/reports.md``); ``bundle``
+    names the solution bundle that installed it."""
+
+    __kind__ = "report"
+    __unique__ = (("name",),)
+
+    name: str
+    title: str | None = None
+    record_set: str = "company"
+    definition: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    bundle: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ViewLayout(Record):
     """A 360 layout (C360_03): which sections a company or relationship 360 shows,
     in which order, and to whom or what it applies.

@@ -15,12 +15,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import attrs
 
 from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError
-from successkit.query.aggregate import BoundMeasure, aggregate_records
+from successkit.query.aggregate import BoundMeasure, aggregate_records, related_keys
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
 from successkit.records.fast_init import trusted_evolve
@@ -325,6 +326,9 @@ class Store(abc.ABC):
         schema = self.schema(query.kind)
         self._count("group_counts")
         with self._lock:
+            if group.via is not None:  # a related grouping: the aggregate's join, counted
+                rows = self._aggregate(schema, query, (group,), (BoundMeasure("count", "count"),))
+                return [(keys[0], values[0]) for keys, values in rows]
             return self._group_counts(schema, query, group)
 
     def aggregate(
@@ -452,8 +456,17 @@ class Store(abc.ABC):
     def _aggregate(
         self, schema: KindSchema, query: BoundQuery, groups: tuple[BoundGroup, ...], measures: tuple[BoundMeasure, ...]
     ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
-        """The reference over the matching records; SQL backends compute it in the database."""
-        return aggregate_records(self._query(schema, BoundQuery(query.kind, query.where)), groups, measures)
+        """The reference over the matching records; SQL backends compute it in the database.
+        A related grouping reads the records the matching ones reference, by id."""
+        records = self._query(schema, BoundQuery(query.kind, query.where))
+        if not any(g.via is not None for g in groups):
+            return aggregate_records(records, groups, measures)
+        found = list(records)
+        related: dict[int, dict[Any, Any]] = {}
+        for i, g in enumerate(groups):
+            if g.via is not None and g.via_kind is not None:
+                related[i] = related_keys(found, g, partial(self._get_many, self.schema(g.via_kind)))
+        return aggregate_records(found, groups, measures, related)
 
     def _query_many(self, pairs: list[tuple[KindSchema, BoundQuery]]) -> list[list[Any]]:
         """Read several queries whole (a backend that can batch them overrides this)."""
@@ -492,6 +505,8 @@ class Store(abc.ABC):
         the grouping (one call)."""
         schema = self.schema(query.kind)
         check_kind(query)
+        if group.via is not None:
+            raise QueryError("goal lists group by the goals' own fields", value=group.via.name)
         self._count("group_counts_progress")
         with self._lock:
             return self._group_counts_progress(schema, query, group, spec)

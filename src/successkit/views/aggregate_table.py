@@ -78,6 +78,10 @@ class AggregateTable:
         ]
         return "\n".join(lines)
 
+    def to_html(self) -> str:
+        """The table as an HTML ``<table>`` (what notebooks show)."""
+        return self._repr_html_()
+
     def _repr_html_(self) -> str:
         """The rows as a table in notebooks, numbers right-aligned (DATA_01)."""
         header = [*self.groups, *self.measures]
