@@ -68,6 +68,7 @@ from successkit.records import (
     ViewLayout,
 )
 from successkit.storage import Store, StoreStats
+from successkit.storage.migrations import AppliedStep, MigrationNeeded, MigrationPlan
 
 from .clock import Clock, FixedClock
 from .errors import (
@@ -82,7 +83,7 @@ from .errors import (
     SuccessKitError,
     ValidationError,
 )
-from .kit import Kit, open
+from .kit import Kit, migrate, open
 from .outcome import Notice, Outcome
 from .retry import retry  # eager: the name is also the module's, which an import would put here
 
@@ -233,6 +234,7 @@ __all__ = [
     "ActivityTypes",
     "AggregateRow",
     "AggregateTable",
+    "AppliedStep",
     "AttributeChange",
     "AttributeSeries",
     "Bundle",
@@ -274,6 +276,8 @@ __all__ = [
     "MeasureEntry",
     "MeasureExplanation",
     "Metric",
+    "MigrationNeeded",
+    "MigrationPlan",
     "NotFound",
     "Notice",
     "Notification",
@@ -358,6 +362,7 @@ __all__ = [
     "fact_id",
     "from_dict",
     "make_converter",
+    "migrate",
     "natural_key",
     "nps_category",
     "open",

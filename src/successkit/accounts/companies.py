@@ -34,7 +34,7 @@ MAX_LEVELS = 5
 
 _COMPANY_ATTRS = {
     "stage": str, "status": str, "csm_id": str, "renewal_date": date, "industry": str,
-    "arr": float, "health_score": float, "nps": float,
+    "arr": float, "health_score": float, "nps": float, "external_id": str,
 }  # fmt: skip
 
 
@@ -89,6 +89,29 @@ class CompanyService(Service[Company]):
             self.kit.notifications.csm_assigned([(None, company)])  # NOTIF_05
             report(self.kit, created=[company])  # AUTO_01
         return company
+
+    def ensure(
+        self,
+        name: str,
+        *,
+        external_id: str,
+        parent: Company | str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        **attributes: Any,
+    ) -> Company:
+        """The company with this ``external_id`` (the host's own key), created as
+        :meth:`create` would when there is none.  An existing one is returned
+        unchanged if the name and the values given match it, and refused, naming
+        the field, if one differs: ensure never updates."""
+        key = require_text(self.kind, "external_id", external_id)
+        with self.kit.transaction():
+            found = self.list([("external_id", "=", key)], limit=1)
+            return self._ensured(
+                found[0] if found else None,
+                "external_id",
+                {"name": name, "parent": parent, "fields": fields, **attributes},
+                lambda: self.create(name, parent=parent, fields=fields, external_id=key, **attributes),
+            )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
         """Create many companies in one transaction and one bulk insert.
@@ -326,6 +349,19 @@ class RelationshipTypeService(Service[RelationshipType]):
             rt = self._new(name=name, description=description)
             self.kit.store.insert(rt)
         return rt
+
+    def ensure(self, name: str, *, description: str | None = None) -> RelationshipType:
+        """The relationship type of this name, created when there is none; an
+        existing one with another ``description`` (when given) is refused."""
+        name = require_text(self.kind, "name", name)
+        with self.kit.transaction():
+            found = self.list([("name", "=", name)], limit=1)
+            return self._ensured(
+                found[0] if found else None,
+                "name",
+                {"description": description},
+                lambda: self.create(name, description=description),
+            )
 
 
 _REL_ATTRS = {

@@ -82,6 +82,23 @@ class PlanTemplateService(Service[PlanTemplate]):
             self.kit.store.insert_many([template, *items])
         return template
 
+    def ensure(
+        self, name: str, plan_type: str, objectives: Sequence[Mapping[str, Any]], **options: Any
+    ) -> PlanTemplate:
+        """The plan template of this name, created as :meth:`create` would when there
+        is none.  An existing one is returned unchanged (its objectives are not
+        compared) unless its plan type or an option given differs: refused."""
+        name = require_text(self.kind, "name", name)
+        with self.kit.transaction():
+            found = self.list([("name", "=", name)], limit=1)
+            given = {
+                "plan_type": plan_type if plan_type == ALL else self.kit.config.plan_type(plan_type).key,
+                **options,
+            }
+            return self._ensured(
+                found[0] if found else None, "name", given, lambda: self.create(name, plan_type, objectives, **options)
+            )
+
     def _items(self, template: PlanTemplate, objectives: Sequence[Mapping[str, Any]]) -> list[TemplateItem]:
         stamp = self._stamp()
         items: list[TemplateItem] = []

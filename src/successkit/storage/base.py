@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -25,6 +26,7 @@ from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
 from successkit.records.fast_init import trusted_evolve
 
+from .migrations import SCHEMA_VERSION, AppliedStep, MigrationPlan
 from .progress import ProgressSpec, Reference, Tally, check_kind
 
 __all__ = ["MAX_GROUPS", "Store", "StoreStats"]
@@ -58,6 +60,8 @@ class Store(abc.ABC):
     #: Whether ``_update_many`` writes only the ``fields`` it is given; a backend
     #: without gets whole records, the stored ones with those fields replaced.
     partial_updates: bool = False
+    #: Set when opening found an older schema (OPS_01): what :meth:`migrate` would do.
+    pending_migration: MigrationPlan | None = None
 
     def __init__(self, classes: Iterable[type[Any]]) -> None:
         self.schemas: dict[str, KindSchema] = {}
@@ -359,6 +363,16 @@ class Store(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends holding nothing
         """Release the backend's resources."""
+
+    def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        """Bring the schema to this library's version in one transaction, recording
+        the steps with ``now`` (OPS_01); with ``dry_run``, only say what that takes.
+        The default: nothing to do (a backend without a stored schema, memory)."""
+        return MigrationPlan(self.scheme, SCHEMA_VERSION, SCHEMA_VERSION)
+
+    def migration_history(self) -> list[AppliedStep]:
+        """The steps applied to this store, oldest first (none for a backend without a schema)."""
+        return []
 
     # --------------------------------------------------------------- bookkeeping
     def _count(self, op: str) -> None:
