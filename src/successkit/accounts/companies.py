@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.automation.events import report
-from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.errors import NotFound, RuleViolation, ValidationError, named
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
@@ -76,7 +76,8 @@ class CompanyService(Service[Company]):
                 if len(self.ancestors(parent_id)) + 2 > MAX_LEVELS:
                     raise RuleViolation(
                         "HIER_01",
-                        f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent is already on the last level",
+                        f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent, "
+                        f"{named(self.get(parent_id))}, is already on the last level",
                         value=parent_id,
                     )
             company = self._new(
@@ -246,15 +247,16 @@ class CompanyService(Service[Company]):
                 if parent_id == current.id or any(a.id == current.id for a in chain):
                     raise RuleViolation(
                         "HIER_01",
-                        "the link would make a cycle: the new parent is the company itself or one of its descendants",
+                        f"the link would make a cycle: the new parent, {named(self.get(parent_id))}, is "
+                        f"{named(current)} itself or one of its descendants",
                         value=parent_id,
                     )
                 height = self._height(current)
                 if len(chain) + 1 + height > MAX_LEVELS:
                     raise RuleViolation(
                         "HIER_01",
-                        f"the hierarchy would be {len(chain) + 1 + height} levels deep; "
-                        f"at most {MAX_LEVELS} are allowed",
+                        f"moving {named(current)} under {named(self.get(parent_id))} would make the hierarchy "
+                        f"{len(chain) + 1 + height} levels deep; at most {MAX_LEVELS} are allowed",
                         value=parent_id,
                     )
             return self._save(current, {"parent_id": parent_id})

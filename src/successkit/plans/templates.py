@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, article
 from successkit.outcome import Outcome
 from successkit.query.language import Query
 from successkit.records import EmailTemplate, Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
@@ -401,7 +401,7 @@ def _resolve(dep: str, item: TemplateItem, keys: set[str]) -> str:
 
 def _only(values: Mapping[str, Any], allowed: set[str], what: str) -> None:
     if not isinstance(values, Mapping):
-        raise ValidationError(f"a {what} is a mapping", value=values)
+        raise ValidationError(f"{article(what)} is a mapping", value=values)
     unknown = set(values) - allowed
     if unknown:
         raise ValidationError(

@@ -20,7 +20,15 @@ from typing import Any
 
 import attrs
 
-from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError
+from successkit.errors import (
+    ConflictError,
+    NotFound,
+    QueryError,
+    StorageError,
+    SuccessKitError,
+    ValidationError,
+    named,
+)
 from successkit.query.aggregate import BoundMeasure, aggregate_records
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
@@ -279,9 +287,9 @@ class Store(abc.ABC):
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
                         raise NotFound(kind, sorted(missing)[0])
-                    expected = next(v for r, v in rows if r.id == stale[0])
+                    record, expected = next((r, v) for r, v in rows if r.id == stale[0])
                     raise ConflictError(
-                        f"{kind} {stale[0]} has changed since version {expected} was read; "
+                        f"{kind} {named(record)} has changed since version {expected} was read; "
                         "reload it (or pass its id) and retry",
                         rule="STORE_04",
                         value=stale[0],
