@@ -27,6 +27,7 @@ RUNNABLE = [
     "bundles.md",
     "guide.md",
     "signals.md",
+    "embedding.md",
 ]
 
 
