@@ -308,3 +308,43 @@ def test_memory_is_always_current__OPS_01() -> None:
     kit = sk.open("memory://", entry_points=False)
     plan = kit.migrate(dry_run=True)
     assert not plan.needed and kit.migration_history() == []
+
+
+def test_migrate_inside_a_transaction_is_refused__OPS_01(store_url: str) -> None:
+    kit = sk.open(store_url, entry_points=False)
+    try:
+        with pytest.raises(sk.SchemaError, match="transaction of its own") as e, kit.transaction():
+            kit.migrate()
+        assert e.value.rule == "OPS_01"
+    finally:
+        kit.close()
+
+
+def test_processes_opening_an_old_store_at_once_with_migrate_migrate_it_once__OPS_01(store_url: str) -> None:
+    """Several kits opening one older store with ``migrate=True`` at the same moment: the
+    schema lock makes one migrate and the others find it current; the history has each step once."""
+    import threading
+
+    _make_old(store_url)
+    errors: list[BaseException] = []
+    kits: list[sk.Kit] = []
+
+    def run() -> None:
+        try:
+            kits.append(sk.open(store_url, entry_points=False, migrate=True))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors and len(kits) == 3
+        assert all(k.store.pending_migration is None for k in kits)
+        assert [h.number for h in kits[0].migration_history()] == [s.number for s in STEPS]
+        assert _version(store_url) == str(SCHEMA_VERSION)
+    finally:
+        for k in kits:
+            k.close()

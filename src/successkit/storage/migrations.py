@@ -187,6 +187,12 @@ def check_version(store: str, found: int | None) -> None:
         )
 
 
+def refuse_in_transaction(open_transaction: bool) -> None:
+    """A migration is a transaction of its own: refused inside the caller's."""
+    if open_transaction:
+        raise SchemaError("migrate runs in a transaction of its own: call it outside kit.transaction()", rule="OPS_01")
+
+
 def pending_steps(found: int | None) -> tuple[Step, ...]:
     """The steps a store at version ``found`` lacks (all of them for a new store)."""
     return tuple(s for s in STEPS if s.number > (found or 0))

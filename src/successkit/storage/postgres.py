@@ -56,6 +56,7 @@ from .migrations import (
     history_query,
     make_plan,
     read_history,
+    refuse_in_transaction,
 )
 from .pg_catalog import CATALOG, LOWER_COLLATIONS, fetcher, layout_statements, migrate_schema, read_catalog
 from .pg_dialect import PostgresDialect
@@ -289,6 +290,7 @@ class PostgresStore(SQLProgress, Store):
         self._migrate(allow_steps=False, dry_run=False, now=None)
 
     def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        refuse_in_transaction(self.in_transaction)
         return self._retrying(lambda: self._migrate(allow_steps=True, dry_run=dry_run, now=now))
 
     def migration_history(self) -> list[AppliedStep]:
@@ -305,8 +307,8 @@ class PostgresStore(SQLProgress, Store):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             plan, apply = migrate_schema(conn, self.dialect, self.schemas.values(), self._catalog_params())
             if dry_run or not plan.needed or (plan.steps and plan.found is not None and not allow_steps):
-                if not dry_run and plan.steps and not allow_steps:  # another process opened it meanwhile
-                    self.pending_migration = plan
+                if not dry_run:  # still older (an older release wrote it meanwhile), or made current by another
+                    self.pending_migration = plan if plan.steps and not allow_steps else None
                 return plan
             plan = apply(now)
         self.pending_migration = None

@@ -38,6 +38,7 @@ from .migrations import (
     history_query,
     make_plan,
     read_history,
+    refuse_in_transaction,
 )
 from .progress_sql import SQLProgress
 from .sql import Compiled, Dialect, aggregate_rows, literal, quote
@@ -302,6 +303,7 @@ class SQLiteStore(SQLProgress, Store):
             self._migrate(allow_steps=False, dry_run=False, now=None)
 
     def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        refuse_in_transaction(self.in_transaction)
         with _translate(), self._lock:
             return self._migrate(allow_steps=True, dry_run=dry_run, now=now)
 
@@ -320,8 +322,8 @@ class SQLiteStore(SQLProgress, Store):
             plan = make_plan(self.path, found, layout, self.scheme, self.dialect, self._rows)
             if dry_run or not plan.needed or (found is not None and found < SCHEMA_VERSION and not allow_steps):
                 c.execute("ROLLBACK")
-                if not dry_run and plan.steps and not allow_steps:  # another process opened it meanwhile
-                    self.pending_migration = plan
+                if not dry_run:  # still older (an older release wrote it meanwhile), or made current by another
+                    self.pending_migration = plan if plan.steps and not allow_steps else None
                 return plan
             applied = apply_plan(plan, layout, self.scheme, self.dialect, c.execute, now)
             c.execute("COMMIT")
