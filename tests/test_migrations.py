@@ -193,11 +193,12 @@ def test_a_current_sqlite_file_opens_without_writing__OPS_01(tmp_path: Path, mon
 
 def test_a_role_with_only_data_rights_opens_a_current_schema__OPS_01(fresh_pg_url: str) -> None:
     """No DDL on open: a role granted SELECT/INSERT/UPDATE/DELETE on the tables and
-    USAGE on the schema opens the store and works in it; an older schema is reported
+    USAGE on the schema opens a migrated store and works in it; an older schema is reported
     as needing migration, not as a permission error."""
     import psycopg
 
-    sk.open(fresh_pg_url, entry_points=False).close()
+    _make_old(fresh_pg_url)
+    assert sk.migrate(fresh_pg_url, entry_points=False).applied  # by the owner: a migrated store
     schema = fresh_pg_url.rsplit("schema=", 1)[1]
     role = f"sk_reader_{os.urandom(4).hex()}"
     admin = psycopg.connect(PG_URL, autocommit=True)
