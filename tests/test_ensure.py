@@ -71,8 +71,10 @@ def test_companies_ensure_by_external_id(kit: sk.Kit) -> None:
     assert kit.companies.ensure("Acme Japan", external_id="crm-2", parent=acme.id) == japan
     with pytest.raises(sk.ValidationError, match="with name 'Acme', not 'ACME'"):
         kit.companies.ensure("ACME", external_id="crm-1")
-    with pytest.raises(sk.ConflictError):
+    with pytest.raises(sk.ValidationError, match=rf"belongs to Acme \({acme.id}\) already"):
         kit.companies.create("Other", external_id="crm-1")
+    with pytest.raises(sk.ConflictError):  # around the service, the store refuses it too
+        kit.store.insert(attrs.evolve(japan, id=sk.records.new_id(), external_id="crm-1"))
     assert kit.companies.count() == 2
 
 

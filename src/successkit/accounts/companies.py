@@ -86,6 +86,8 @@ class CompanyService(Service[Company]):
                 fields=self.kit.custom_fields.check(self.kind, fields),
                 **values,
             )
+            if company.external_id is not None:
+                self._check_external_id_free(company.external_id)
             self.kit.store.insert(company)
             self.kit.notifications.csm_assigned([(None, company)])  # NOTIF_05
             report(self.kit, created=[company])  # AUTO_01
@@ -112,6 +114,16 @@ class CompanyService(Service[Company]):
                 "external_id",
                 {"name": name, "parent": parent, "fields": fields, **attributes},
                 lambda: self.create(name, parent=parent, fields=fields, external_id=key, **attributes),
+            )
+
+    def _check_external_id_free(self, external_id: str) -> None:
+        """Refuse an external id another company holds, naming it (the store's unique index backs this)."""
+        taken = self.list([("external_id", "=", external_id)], limit=1)
+        if taken:
+            raise ValidationError(
+                f"the external id {external_id!r} belongs to {named(taken[0])} already "
+                "(kit.companies.ensure(name, external_id=...) returns it)",
+                value=external_id,
             )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
