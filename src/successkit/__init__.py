@@ -110,6 +110,7 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookContent
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
+    from successkit.plugins.queued_notifier import QueuedNotifier
     from successkit.plugins.smtp_sender import SmtpSender
     from successkit.plugins.webhook_notifier import WebhookNotifier
     from successkit.records.dicts import from_dict, make_converter, to_dict
@@ -131,6 +132,7 @@ _LAZY = {
     "ActivityTypes": "successkit.engagement.timeline",
     "EMAIL_PLACEHOLDERS": "successkit.plans.emails",
     "OutgoingEmail": "successkit.plans.emails",
+    "QueuedNotifier": "successkit.plugins.queued_notifier",
     "SmtpSender": "successkit.plugins.smtp_sender",
     "check_placeholders": "successkit.plans.emails",
     "render_email": "successkit.plans.emails",
@@ -299,6 +301,7 @@ __all__ = [
     "PreviewRow",
     "Query",
     "QueryError",
+    "QueuedNotifier",
     "ReadOnlyError",
     "Record",
     "RecordList",
