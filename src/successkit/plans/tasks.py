@@ -229,7 +229,7 @@ class TaskService(Service[Task]):
         wanted = [i.id if isinstance(i, (Task, Objective)) else i for i in as_list("task", "depends_on", items)]
         known = self._plan_items(plan_id)
         for i in wanted:
-            if i not in known:
+            if not isinstance(i, str) or i not in known:  # a list or mapping names nothing (and is unhashable)
                 raise ValidationError("a dependency names no task or objective of this plan", value=i)
         return tuple(dict.fromkeys(wanted))
 
@@ -239,7 +239,7 @@ class TaskService(Service[Task]):
         wanted = [i.id if isinstance(i, Task) else i for i in as_list("task", "depends_on", items)]
         known = {t.id for t in self.list([("parent_id", "=", host.id)])}
         for i in wanted:
-            if i not in known:
+            if not isinstance(i, str) or i not in known:
                 raise ValidationError("a CTA task depends only on tasks of the same CTA", value=i)
         return tuple(dict.fromkeys(wanted))
 
