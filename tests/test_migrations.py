@@ -43,18 +43,18 @@ def _sql(url: str, *statements: str) -> list[Any]:
     """Run statements as the database's owner, outside successkit; the last one's rows."""
     rows: list[Any] = []
     if url.startswith("sqlite"):
-        conn = sqlite3.connect(url[len("sqlite:///") :])
-        with conn:
+        lite = sqlite3.connect(url[len("sqlite:///") :])
+        with lite:
             for s in statements:
-                rows = conn.execute(s.replace("{ns}", "")).fetchall()
-        conn.close()
+                rows = lite.execute(s.replace("{ns}", "")).fetchall()
+        lite.close()
         return rows
     import psycopg
 
     schema = url.rsplit("schema=", 1)[1]
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         for s in statements:
-            cur = conn.execute(s.replace("{ns}", f'"{schema}".'))  # type: ignore[call-overload]
+            cur = conn.execute(s.replace("{ns}", f'"{schema}".'))
             rows = cur.fetchall() if cur.description else []
     return rows
 
@@ -203,11 +203,9 @@ def test_a_role_with_only_data_rights_opens_a_current_schema__OPS_01(fresh_pg_ur
     role = f"sk_reader_{os.urandom(4).hex()}"
     admin = psycopg.connect(PG_URL, autocommit=True)
     try:
-        admin.execute(f'CREATE ROLE "{role}" LOGIN')  # type: ignore[call-overload]
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')  # type: ignore[call-overload]
-        admin.execute(  # type: ignore[call-overload]
-            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
         url = fresh_pg_url.replace("postgres@", f"{role}@", 1)
         assert f"{role}@" in url
         kit = sk.open(url, entry_points=False)
@@ -223,9 +221,9 @@ def test_a_role_with_only_data_rights_opens_a_current_schema__OPS_01(fresh_pg_ur
         with pytest.raises(sk.MigrationNeeded, match="step 3"):
             sk.open(url, entry_points=False)
     finally:
-        admin.execute(f'REASSIGN OWNED BY "{role}" TO postgres')  # type: ignore[call-overload]
-        admin.execute(f'DROP OWNED BY "{role}"')  # type: ignore[call-overload]
-        admin.execute(f'DROP ROLE "{role}"')  # type: ignore[call-overload]
+        admin.execute(f'REASSIGN OWNED BY "{role}" TO postgres')
+        admin.execute(f'DROP OWNED BY "{role}"')
+        admin.execute(f'DROP ROLE "{role}"')
         admin.close()
 
 
