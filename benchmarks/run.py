@@ -115,7 +115,7 @@ FIGURES = "abcdefghijklmnopqrstuvwxyz"
 COLUMNS = (
     "id", "version", "created_at", "updated_at", "created_by", "fields", "name", "parent_id",
     "stage", "status", "csm_id", "renewal_date", "industry", "arr", "health_score", "nps",
-    "score_grade", "score_previous", "score_trend", "scorecard",
+    "score_grade", "score_previous", "score_trend", "scorecard", "external_id",
 )  # fmt: skip
 
 #: The query of figure (b), as a successkit call and as hand-written SQL.
@@ -186,6 +186,7 @@ def raw_tuples(rows: list[dict[str, Any]], now: datetime) -> list[tuple[Any, ...
             r["arr"],
             r["health_score"],
             r["nps"],
+            None,
             None,
             None,
             None,

@@ -1,12 +1,20 @@
 """The storage conformance suite, run on every backend of the ``kit`` fixture."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from successkit.testing import StoreConformance
 
 
 class TestStoreConformance(StoreConformance):
-    """STORE_01-STORE_04 on memory and SQLite (and any backend added to conftest)."""
+    """STORE_01-STORE_04 on memory, SQLite and PostgreSQL (and any backend added to
+    conftest); memory skips reopening and sharing, which it cannot do."""
+
+    @pytest.fixture
+    def reopen(self, open_kit: Callable[..., Any]) -> Callable[[], Any]:
+        return open_kit  # another kit on the same URL, closed after the test
 
 
 def test_unique_keys_are_enforced_by_every_backend__PLAN_02(kit: object) -> None:

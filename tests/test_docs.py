@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ RUNNABLE = [
     "signals.md",
     "web.md",
     "reports.md",
+    "embedding.md",
 ]
 
 
@@ -53,9 +55,31 @@ def test_guide_code_runs(
 
 
 def test_readme_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The README's example runs as written (in a scratch folder)."""
+    """The README's example runs as written (in a scratch folder), and runs again on
+    the store the first run left: ``ensure`` finds what the first run made, so the
+    second creates no second user, company or type (USER_03)."""
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {}
-    for i, block in enumerate(blocks(DOCS.parent / "README.md")):
-        exec(compile(block, f"README.md[block {i + 1}]", "exec"), namespace)
+    counts = []
+    for run in (1, 2):
+        namespace: dict[str, Any] = {}
+        for i, block in enumerate(blocks(DOCS.parent / "README.md")):
+            exec(compile(block, f"README.md[block {i + 1}, run {run}]", "exec"), namespace)
+        kit = namespace["kit"]
+        counts.append([kit.users.count(), kit.companies.count(), kit.relationships.count(), kit.plans.count()])
+        kit.close()
     assert (tmp_path / "cs.db").exists()
+    assert counts[0] == counts[1] == [1, 2, 1, 1]
+
+
+@pytest.mark.parametrize("name", ["getting-started.md", "guide.md"])
+def test_guides_on_a_file_run_twice_in_a_row(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guides that keep their store in a file run a second time in the same folder."""
+    monkeypatch.chdir(tmp_path)
+    for run in (1, 2):
+        namespace: dict[str, Any] = {}
+        for i, block in enumerate(blocks(DOCS / name)):
+            try:
+                exec(compile(block, f"{name}[block {i + 1}, run {run}]", "exec"), namespace)
+            except Exception as e:  # pragma: no cover - the message is the point
+                pytest.fail(f"{name} block {i + 1} failed on run {run}: {e!r}\n{block}")
+        namespace["kit"].close()

@@ -73,6 +73,7 @@ from successkit.records import (
     ViewLayout,
 )
 from successkit.storage import Store, StoreStats
+from successkit.storage.migrations import AppliedStep, MigrationNeeded, MigrationPlan
 
 from .clock import Clock, FixedClock
 from .errors import (
@@ -87,7 +88,7 @@ from .errors import (
     SuccessKitError,
     ValidationError,
 )
-from .kit import Kit, open
+from .kit import Kit, migrate, open
 from .outcome import Notice, Outcome
 from .retry import retry  # eager: the name is also the module's, which an import would put here
 
@@ -115,6 +116,7 @@ if TYPE_CHECKING:
     from successkit.plans.playbooks import PlaybookContent
     from successkit.plans.schedule import ScheduleRow
     from successkit.plans.templates import ALL, PreparedTemplate
+    from successkit.plugins.queued_notifier import QueuedNotifier
     from successkit.plugins.smtp_sender import SmtpSender
     from successkit.plugins.webhook_notifier import WebhookNotifier
     from successkit.records.dicts import from_dict, make_converter, to_dict
@@ -148,6 +150,7 @@ _LAZY = {
     "ActivityTypes": "successkit.engagement.timeline",
     "EMAIL_PLACEHOLDERS": "successkit.plans.emails",
     "OutgoingEmail": "successkit.plans.emails",
+    "QueuedNotifier": "successkit.plugins.queued_notifier",
     "SmtpSender": "successkit.plugins.smtp_sender",
     "check_placeholders": "successkit.plans.emails",
     "render_email": "successkit.plans.emails",
@@ -268,6 +271,7 @@ __all__ = [
     "ActivityTypes",
     "AggregateRow",
     "AggregateTable",
+    "AppliedStep",
     "ArrAtRisk",
     "AssetDiff",
     "AttributeChange",
@@ -315,6 +319,8 @@ __all__ = [
     "MeasureEntry",
     "MeasureExplanation",
     "Metric",
+    "MigrationNeeded",
+    "MigrationPlan",
     "NotFound",
     "Notice",
     "Notification",
@@ -342,6 +348,7 @@ __all__ = [
     "ProgramStep",
     "Query",
     "QueryError",
+    "QueuedNotifier",
     "ReadOnlyError",
     "Record",
     "RecordList",
@@ -414,6 +421,7 @@ __all__ = [
     "from_dict",
     "line_chart",
     "make_converter",
+    "migrate",
     "natural_key",
     "nps_category",
     "open",

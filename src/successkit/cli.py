@@ -9,7 +9,12 @@ ends the command quietly.  Exit statuses:
 - 0: done;
 - 1: the store cannot be opened: a bad or unknown URL, an unreachable server,
   or a SQLite file that does not exist for a command that only reads;
-- 2: a refusal (a successkit error, naming its rule) or bad arguments.
+- 2: a refusal (a successkit error, naming its rule) or bad arguments; ``migrate``
+  also when the data stops a step (its problems are listed).
+
+``successkit migrate URL [--dry-run] [--json]`` brings a store's schema to this
+release's version in one transaction (OPS_01); other commands refuse a store that
+needs it, with exit status 2.
 
 Commands that only read (``bundles list``, ``bundles diff``, ``rules list``, ``programs list``) never create a SQLite
 file, and every listing prints JSON with ``--json``.
@@ -104,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
     psub.add_parser("list", help="the stored programs and their enrolments", parents=[common])
     advance = psub.add_parser("advance", help="do every due program step (for a scheduler)", parents=[common])
     advance.add_argument("--dry-run", action="store_true", help="report what would happen; write and send nothing")
+    migrate = sub.add_parser(
+        "migrate", help="bring the store's schema to this version (OPS_01), in one transaction", parents=[common]
+    )
+    migrate.add_argument("store", nargs="?", metavar="URL", help="the store (default: --url, $SUCCESSKIT_URL)")
+    migrate.add_argument("--dry-run", action="store_true", help="report the steps and statements; change nothing")
+    migrate.set_defaults(action="")
 
     ssub = sub.add_parser("scores", help="health scores", parents=[common]).add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -147,8 +158,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             return _fail(EXIT_FAILED if isinstance(e, StorageError) else EXIT_REFUSED, str(e))
         return EXIT_OK
     if args.command == "serve":
-        args.action, args.url = "", args.store or args.url
-    url = args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
+        args.action = ""
+    url = getattr(args, "store", None) or args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
+    if args.command == "migrate" and not _exists(url):
+        return _fail(EXIT_FAILED, f"no store at {url}: there is nothing to migrate")
     if (args.command, args.action) in _READS and not _exists(url):
         if (args.command, args.action) != ("bundles", "list"):
             return _fail(EXIT_FAILED, f"no store at {url}: a read command does not create one")
@@ -159,16 +172,38 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 
     # the pool's own warnings would print each failed attempt: the one-line error says it
     logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+    if args.command == "migrate":
+        return _migrate(_with_timeout(url, args.connect_timeout), args, out)
     try:
         kit = open_kit(_with_timeout(url, args.connect_timeout))
-    except SuccessKitError as e:
-        return _fail(EXIT_FAILED, str(e))
+    except SuccessKitError as e:  # a store that needs migrating is a refusal: the store itself is fine
+        return _fail(EXIT_REFUSED if getattr(e, "rule", None) == "OPS_01" else EXIT_FAILED, str(e))
     try:
         _COMMANDS[(args.command, args.action)](kit, args, out)
     except SuccessKitError as e:
         return _fail(EXIT_REFUSED, str(e))
     finally:
         kit.close()
+    return EXIT_OK
+
+
+def _migrate(url: str, args: argparse.Namespace, out: TextIO) -> int:
+    """``successkit migrate``: the plan, applied unless ``--dry-run`` (OPS_01)."""
+    from .kit import migrate
+    from .storage.migrations import MigrationPlan
+
+    try:
+        plan: MigrationPlan = migrate(url, dry_run=args.dry_run)
+    except SuccessKitError as e:
+        return _fail(EXIT_FAILED if type(e) is StorageError else EXIT_REFUSED, str(e))
+    if args.json:
+        out.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    out.write(f"{plan}\n")
+    for statement in plan.statements if args.dry_run else ():
+        out.write(f"  {statement};\n")
+    for problem in plan.problems:
+        out.write(f"  cannot apply: {problem}\n")
     return EXIT_OK
 
 

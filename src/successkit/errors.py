@@ -20,6 +20,8 @@ __all__ = [
     "StorageError",
     "SuccessKitError",
     "ValidationError",
+    "article",
+    "named",
 ]
 
 _MISSING: Any = object()
@@ -80,3 +82,16 @@ class StorageError(SuccessKitError):
 
 class SchemaError(StorageError):
     """The stored schema cannot be used by this version of the library."""
+
+
+def article(noun: str) -> str:
+    """``noun`` with its indefinite article, for messages: "an objective", "a plan"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def named(record: Any) -> str:
+    """A record as messages name it: its name and its id ("Acme Japan (c_...)"),
+    the id alone when it has no name."""
+    name = getattr(record, "name", None) or getattr(record, "key", None)
+    rid = getattr(record, "id", record)
+    return f"{name} ({rid})" if isinstance(name, str) and name else str(rid)

@@ -18,6 +18,7 @@ from successkit.query.language import Query
 from successkit.query.schema import FieldType, schema_of
 from successkit.records import RECORD_CLASSES, CustomField, Record, User
 from successkit.storage.base import Store
+from successkit.storage.migrations import AppliedStep, MigrationNeeded, MigrationPlan
 from successkit.storage.registry import StorageRegistry
 
 from .clock import Clock, to_clock
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from successkit.views.c360 import Customer360Service
     from successkit.views.c360_layouts import LayoutService
 
-__all__ = ["Kit", "open"]
+__all__ = ["Kit", "migrate", "open"]
 
 S = TypeVar("S")
 
@@ -328,6 +329,21 @@ class Kit:
         """The names of the kit's services (``companies``, ``plans``...), for tools that walk them all."""
         return sorted(name for name, attr in vars(cls).items() if isinstance(attr, _Service))
 
+    def migrate(self, *, dry_run: bool = False) -> MigrationPlan:
+        """Bring the store's schema to this library's version (OPS_01), in one
+        transaction, recording the steps with the kit's clock; with ``dry_run``, only
+        say what that takes.  A kit opens only on a current schema (or with
+        ``open(url, migrate=True)``), so this finds work only when another process
+        running an older release rewrote the version meanwhile."""
+        plan = self._core.store.migrate(dry_run=dry_run, now=self.now())
+        if plan.applied:
+            self.reload()
+        return plan
+
+    def migration_history(self) -> list[AppliedStep]:
+        """The schema steps applied to the store, oldest first, with when (OPS_01)."""
+        return self._core.store.migration_history()
+
     def record(self, kind: str, id: str) -> Record:
         """Any record by kind and id."""
         record: Record = self.store.get(kind, id)
@@ -341,6 +357,7 @@ def open(
     actor: User | str | None = None,
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
+    migrate: bool = False,
 ) -> Kit:
     """Open a kit on ``url``: ``memory://`` (the default), ``sqlite:///file.db``,
     ``sqlite:////abs/file.db`` or any scheme a plugin registers.
@@ -348,21 +365,29 @@ def open(
     ``clock`` is a callable returning an aware datetime (or a fixed datetime or
     date); ``actor`` is the acting user; ``plugins`` are registered for this kit
     only, beside the built-ins and the installed entry points.
-    """
-    if url is not None and not isinstance(url, str):
-        raise ValidationError("the storage URL must be a string", value=url)
-    from successkit.plugins import make_plugin_manager  # pluggy loads when a kit opens, not on import
 
-    pm = make_plugin_manager(plugins, entry_points=entry_points)
-    storage = StorageRegistry()
-    pm.hook.successkit_register_storage(register=storage.register)
+    A new store is created.  A store written by an older release is not changed:
+    :class:`~successkit.storage.migrations.MigrationNeeded` names the steps it
+    needs, unless ``migrate`` is true, which applies them first (OPS_01).
+    """
+    if not isinstance(migrate, bool):
+        raise ValidationError("migrate is True or False", rule="OPS_01", value=migrate)
+    pm, store = _open_store(url, plugins, entry_points)
+    try:
+        pending = store.pending_migration
+        if pending is not None and not migrate:
+            raise MigrationNeeded(pending, url if url and "@" not in url else "URL")  # no password in a message
+        if pending is not None:
+            store.migrate(now=to_clock(clock)())
+    except BaseException:
+        store.close()
+        raise
     statuses = StatusRegistry()
     pm.hook.successkit_register_statuses(register=statuses.register)
     from successkit.engagement.timeline import ActivityTypes
 
     activity_types = ActivityTypes()
     pm.hook.successkit_register_activity_types(register=activity_types.register)
-    store = storage.open(url or "memory://", RECORD_CLASSES)
     core = _Core(store=store, plugins=pm, statuses=statuses, clock=to_clock(clock), activity_types=activity_types)
     kit = core.host = Kit(core)
     kit.reload()
@@ -373,3 +398,31 @@ def open(
     except BaseException:
         store.close()
         raise
+
+
+def _open_store(url: str | None, plugins: Iterable[Any], entry_points: bool) -> tuple[pluggy.PluginManager, Store]:
+    """The plugin manager and the store its storage backends open on ``url``."""
+    if url is not None and not isinstance(url, str):
+        raise ValidationError("the storage URL must be a string", value=url)
+    from successkit.plugins import make_plugin_manager  # pluggy loads when a kit opens, not on import
+
+    pm = make_plugin_manager(plugins, entry_points=entry_points)
+    storage = StorageRegistry()
+    pm.hook.successkit_register_storage(register=storage.register)
+    return pm, storage.open(url or "memory://", RECORD_CLASSES)
+
+
+def migrate(
+    url: str, *, dry_run: bool = False, plugins: Iterable[Any] = (), entry_points: bool = True
+) -> MigrationPlan:
+    """Bring the schema of the store at ``url`` to this library's version, in one
+    transaction, and record the steps in its history (OPS_01); with ``dry_run``,
+    change nothing and say what it would do.  A new store is created as by
+    :func:`open`.  Returns the plan, ``applied`` when it ran."""
+    if not isinstance(url, str):
+        raise ValidationError("the storage URL must be a string", value=url)
+    _, store = _open_store(url, plugins, entry_points)
+    try:
+        return store.migrate(dry_run=dry_run)
+    finally:
+        store.close()

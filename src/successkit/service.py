@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -16,7 +16,7 @@ from successkit.records.checks import plain_text
 from successkit.views.aggregate_table import AggregateRow, AggregateTable
 from successkit.views.record_list import RecordList
 
-from .errors import NotFound, QueryError, ValidationError
+from .errors import NotFound, QueryError, ValidationError, article, named
 
 if TYPE_CHECKING:
     from .kit import Kit
@@ -101,7 +101,11 @@ class Service(Generic[R]):
     def _check_new_name(self, name: str) -> None:
         """Refuse a second record of this kind with ``name``."""
         if self.count([(self.name_field, "=", name)]):
-            raise ValidationError(f"a {self.kind.replace('_', ' ')} with this {self.name_field} exists", value=name)
+            raise ValidationError(
+                f"{article(self.kind.replace('_', ' '))} with this {self.name_field} exists "
+                f"(ensure({self.name_field}=...) returns it instead of refusing)",
+                value=name,
+            )
 
     def id_of(self, ref: Any) -> str:
         """The id of a record of this kind, or the string given."""
@@ -109,7 +113,7 @@ class Service(Generic[R]):
             return ref.id
         if isinstance(ref, str) and ref and plain_text(ref):
             return ref  # an id with NUL or a lone surrogate names nothing on any backend
-        raise ValidationError(f"expected a {self.kind} or its id", value=ref)
+        raise ValidationError(f"expected {article(self.kind.replace('_', ' '))} or its id", value=ref)
 
     def _refs(self, refs: Any) -> Iterable[Any]:
         """A list of records or ids; a bare string (one id), a mapping or a number is refused."""
@@ -190,11 +194,31 @@ class Service(Generic[R]):
         try:
             return self.record_class(**self._stamp(), **values)
         except TypeError as e:
-            raise ValidationError(f"bad fields for a {self.kind}: {e}", value=sorted(values)) from None
+            raise ValidationError(f"bad fields for {article(self.kind)}: {e}", value=sorted(values)) from None
 
     def _save(self, record: R, changes: Mapping[str, Any]) -> R:
         """Store ``record`` with ``changes``, refusing if it is stale (STORE_04)."""
         return save(self.kit, record, changes)
+
+    def _ensured(self, found: R | None, key: str, given: Mapping[str, Any], create: Callable[[], R]) -> R:
+        """Get-or-create by a natural key (``ensure``): ``found`` is the record holding
+        the key, if any.  It is returned unchanged when every field given matches it,
+        and refused, naming the first field that differs, when one does not: ensure
+        never updates (``update`` does), so a rerun with other values is not lost
+        silently.  Values a record does not hold as such (a template's items, a
+        playbook's tasks) are not compared.  Without one, ``create`` makes it."""
+        if found is None:
+            return create()
+        for name, value in given.items():
+            field, stored = _stored(found, name)
+            if field is None or _same(stored, value):
+                continue
+            raise ValidationError(
+                f"{article(self.kind.replace('_', ' '))} with this {key} exists, {named(found)}, with {field} "
+                f"{stored!r}, not {value!r}; ensure changes nothing: update it instead",
+                value=getattr(found, key, key),
+            )
+        return found
 
     def _current(self, ref: R | str) -> R:
         """The caller's record if given (so a stale one conflicts), else the stored one."""
@@ -259,3 +283,28 @@ def group_name(group: BoundGroup) -> str:
 
 
 _GROUP_NAMES = {"quarter": "quarter", "fiscal": "fiscal_quarter", "range": "range"}
+
+
+def _stored(record: Any, name: str) -> tuple[str | None, Any]:
+    """The field ``name`` of an ensure call stands for, and its stored value:
+    ``parent`` (a record or id) is compared with ``parent_id``."""
+    if name in ("id", "version", "created_at", "updated_at", "created_by"):
+        return None, None
+    for field in (name, f"{name}_id"):
+        if field in attrs.fields_dict(type(record)):
+            return field, getattr(record, field)
+    return None, None
+
+
+def _same(stored: Any, given: Any) -> bool:
+    """Whether an ensure call's value matches the stored one (records by id,
+    lists as tuples, custom fields key by key: only the keys given)."""
+    if isinstance(given, Record):
+        given = given.id
+    if given is None:
+        return True  # not given: an ensure leaves what is there
+    if isinstance(stored, Mapping) and isinstance(given, Mapping):
+        return all(_same(stored.get(k), v) if v is not None else k not in stored for k, v in given.items())
+    if isinstance(given, (list, tuple)) and isinstance(stored, (list, tuple)):
+        return tuple(given) == tuple(stored)
+    return bool(stored == given)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.automation.events import report
-from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.errors import NotFound, RuleViolation, ValidationError, named
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
@@ -34,7 +34,7 @@ MAX_LEVELS = 5
 
 _COMPANY_ATTRS = {
     "stage": str, "status": str, "csm_id": str, "renewal_date": date, "industry": str,
-    "arr": float, "health_score": float, "nps": float,
+    "arr": float, "health_score": float, "nps": float, "external_id": str,
 }  # fmt: skip
 
 
@@ -76,7 +76,8 @@ class CompanyService(Service[Company]):
                 if len(self.ancestors(parent_id)) + 2 > MAX_LEVELS:
                     raise RuleViolation(
                         "HIER_01",
-                        f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent is already on the last level",
+                        f"a hierarchy is at most {MAX_LEVELS} levels deep; the parent, "
+                        f"{named(self.get(parent_id))}, is already on the last level",
                         value=parent_id,
                     )
             company = self._new(
@@ -85,10 +86,45 @@ class CompanyService(Service[Company]):
                 fields=self.kit.custom_fields.check(self.kind, fields),
                 **values,
             )
+            if company.external_id is not None:
+                self._check_external_id_free(company.external_id)
             self.kit.store.insert(company)
             self.kit.notifications.csm_assigned([(None, company)])  # NOTIF_05
             report(self.kit, created=[company])  # AUTO_01
         return company
+
+    def ensure(
+        self,
+        name: str,
+        *,
+        external_id: str,
+        parent: Company | str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        **attributes: Any,
+    ) -> Company:
+        """The company with this ``external_id`` (the host's own key), created as
+        :meth:`create` would when there is none.  An existing one is returned
+        unchanged if the name and the values given match it, and refused, naming
+        the field, if one differs: ensure never updates."""
+        key = require_text(self.kind, "external_id", external_id)
+        with self.kit.transaction():
+            found = self.list([("external_id", "=", key)], limit=1)
+            return self._ensured(
+                found[0] if found else None,
+                "external_id",
+                {"name": name, "parent": parent, "fields": fields, **attributes},
+                lambda: self.create(name, parent=parent, fields=fields, external_id=key, **attributes),
+            )
+
+    def _check_external_id_free(self, external_id: str) -> None:
+        """Refuse an external id another company holds, naming it (the store's unique index backs this)."""
+        taken = self.list([("external_id", "=", external_id)], limit=1)
+        if taken:
+            raise ValidationError(
+                f"the external id {external_id!r} belongs to {named(taken[0])} already "
+                "(kit.companies.ensure(name, external_id=...) returns it)",
+                value=external_id,
+            )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Company]:
         """Create many companies in one transaction and one bulk insert.
@@ -223,15 +259,16 @@ class CompanyService(Service[Company]):
                 if parent_id == current.id or any(a.id == current.id for a in chain):
                     raise RuleViolation(
                         "HIER_01",
-                        "the link would make a cycle: the new parent is the company itself or one of its descendants",
+                        f"the link would make a cycle: the new parent, {named(self.get(parent_id))}, is "
+                        f"{named(current)} itself or one of its descendants",
                         value=parent_id,
                     )
                 height = self._height(current)
                 if len(chain) + 1 + height > MAX_LEVELS:
                     raise RuleViolation(
                         "HIER_01",
-                        f"the hierarchy would be {len(chain) + 1 + height} levels deep; "
-                        f"at most {MAX_LEVELS} are allowed",
+                        f"moving {named(current)} under {named(self.get(parent_id))} would make the hierarchy "
+                        f"{len(chain) + 1 + height} levels deep; at most {MAX_LEVELS} are allowed",
                         value=parent_id,
                     )
             return self._save(current, {"parent_id": parent_id})
@@ -326,6 +363,19 @@ class RelationshipTypeService(Service[RelationshipType]):
             rt = self._new(name=name, description=description)
             self.kit.store.insert(rt)
         return rt
+
+    def ensure(self, name: str, *, description: str | None = None) -> RelationshipType:
+        """The relationship type of this name, created when there is none; an
+        existing one with another ``description`` (when given) is refused."""
+        name = require_text(self.kind, "name", name)
+        with self.kit.transaction():
+            found = self.list([("name", "=", name)], limit=1)
+            return self._ensured(
+                found[0] if found else None,
+                "name",
+                {"description": description},
+                lambda: self.create(name, description=description),
+            )
 
 
 _REL_ATTRS = {

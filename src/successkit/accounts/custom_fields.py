@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from successkit.errors import ValidationError
+from successkit.errors import ValidationError, article
 from successkit.query.schema import FieldType
 from successkit.records import CustomField
 from successkit.records.checks import LONG_TEXT_MAX, as_list, json_data, plain_text
@@ -66,7 +66,7 @@ class CustomFieldService(Service[CustomField]):
         _check_indexed(type, indexed)
         opts = tuple(as_list("custom field", "options", options))
         if type in ("dropdown", "multiselect") and not opts:
-            raise ValidationError(f"a {type} field needs options", value=name)
+            raise ValidationError(f"{article(type)} field needs options", value=name)
         if not all(isinstance(o, str) and plain_text(o) for o in opts):
             raise ValidationError("options are text (no NUL characters)", value=opts)
         scope_id = None if scope is None else self._scope(record_kind, scope)
@@ -191,7 +191,9 @@ def _check_indexed(type: str, indexed: Any) -> None:
     if indexed is not True and indexed is not False:
         raise ValidationError("custom field indexed must be True or False", rule="SEC_05", value=indexed)
     if indexed and not FIELD_TYPES[type].sortable:
-        raise ValidationError(f"a {type} field cannot be indexed: it cannot be sorted", rule="STORE_01", value=type)
+        raise ValidationError(
+            f"{article(type)} field cannot be indexed: it cannot be sorted", rule="STORE_01", value=type
+        )
 
 
 def _check_size(key: str, value: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, named
 from successkit.query.language import Query
 from successkit.query.schema import FieldType
 from successkit.records import LICENSES, OWNER_LICENSES, PERSON_ROLES, Company, Person, Relationship, User
@@ -132,8 +132,37 @@ class UserService(Service[User]):
             **values,
             fields=self.kit.custom_fields.check(self.kind, fields),
         )
-        self.kit.store.insert(user)
+        with self.kit.transaction():  # the check and the insert together: no second user between them
+            self._check_email_free(user.email)
+            self.kit.store.insert(user)
         return user
+
+    def ensure(self, name: str, *, email: str, **attributes: Any) -> User:
+        """The user with this email (ignoring case), created with ``name`` and
+        ``attributes`` (those of :meth:`create`) when there is none.  An existing one
+        is returned unchanged if ``name`` and the attributes given match it, and
+        refused, naming the field, if one differs: ensure never updates."""
+        key = check_email(email)
+        with self.kit.transaction():
+            return self._ensured(
+                self.by_email(key),
+                "email",
+                {"name": name, **attributes},
+                lambda: self.create(name, email=key, **attributes),
+            )
+
+    def _check_email_free(self, email: str | None, user_id: str | None = None) -> None:
+        """Refuse an email another user holds, ignoring case (USER_03)."""
+        if email is None:
+            return
+        taken = self.by_email(email)
+        if taken is not None and taken.id != user_id:
+            raise RuleViolation(
+                "USER_03",
+                f"the email {email} belongs to {named(taken)} already; a user's email is unique, "
+                "ignoring case (kit.users.ensure(name, email=...) returns that user)",
+                value=email,
+            )
 
     def update(self, user: User | str, **attributes: Any) -> User:
         """Change name, email, license, active, licensed or groups."""
@@ -147,6 +176,8 @@ class UserService(Service[User]):
             changes["name"] = require_text(self.kind, "name", changes["name"])
         with self.kit.transaction():
             current = self._current(user)
+            if changes.get("email") is not None:
+                self._check_email_free(changes["email"], current.id)
             if changes.get("license") not in (None, *OWNER_LICENSES) and current.license in OWNER_LICENSES:
                 owned = self._owned(current.id)
                 if owned:
@@ -188,9 +219,12 @@ class UserService(Service[User]):
         return u
 
     def by_email(self, email: str) -> User | None:
-        """The user with this email, or None."""
-        found = self.list([("email", "=", email)], limit=1)
-        return found[0] if found else None
+        """The user with this email, ignoring case (emails are unique: USER_03), or None."""
+        if not isinstance(email, str) or not email:
+            raise ValidationError("an email is non-empty text", value=email)
+        wanted = email.lower()
+        found = [u for u in self.list([("email", "starts with", email)]) if (u.email or "").lower() == wanted]
+        return min(found, key=lambda u: u.id) if found else None
 
     @staticmethod
     def _check_license(license: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import attrs
 
-from successkit.errors import ValidationError
+from successkit.errors import ValidationError, article
 
 __all__ = ["CATEGORIES", "KINDS", "Status", "StatusRegistrar", "StatusRegistry"]
 
@@ -61,7 +61,9 @@ class StatusRegistry:
         if kind not in CATEGORIES:
             raise ValidationError(f"unknown status kind; known: {', '.join(KINDS)}", value=kind)
         if category not in CATEGORIES[kind]:
-            raise ValidationError(f"a {kind} status category is one of {', '.join(CATEGORIES[kind])}", value=category)
+            raise ValidationError(
+                f"{article(kind)} status category is one of {', '.join(CATEGORIES[kind])}", value=category
+            )
         if not key or not isinstance(key, str):
             raise ValidationError("a status key is a non-empty string", value=key)
         if key in self._by_kind[kind]:

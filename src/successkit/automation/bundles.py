@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import NotFound, RuleViolation, ValidationError
+from successkit.errors import NotFound, RuleViolation, ValidationError, article
 from successkit.records import ConfigItem
 from successkit.records.checks import flag, require_type, text_list
 from successkit.service import stamp
@@ -503,7 +503,7 @@ class _Deploy:
     def ref(self, kind: str, name: Any) -> str:
         """The id of an asset named in this bundle or already in storage (read with the rest)."""
         if not isinstance(name, str) or not name.strip():
-            raise ValidationError(f"a {kind[:-1].replace('_', ' ')} is named by text", value=name)
+            raise ValidationError(f"{article(kind[:-1].replace('_', ' '))} is named by text", value=name)
         name = name.strip()
         installed = self.stored.get(kind, {}).get(name)
         found = self.ids.get((kind, name)) or getattr(installed, "id", None)

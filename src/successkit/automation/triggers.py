@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import RuleViolation
+from successkit.errors import RuleViolation, article
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -157,7 +157,7 @@ def _watched_field(kit: Kit, target: str, field: Any, bad: Any) -> str:
         return f"fields.{key}"
     if field in kit.store.schema(target).by_name and field not in _NOT_WATCHABLE:
         return field
-    raise bad(f"a {target} has no field of this name to watch", field)
+    raise bad(f"{article(target)} has no field of this name to watch", field)
 
 
 def _scalar(value: Any, what: str, bad: Any) -> Any:

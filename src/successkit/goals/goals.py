@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.automation.events import report
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, article
 from successkit.outcome import Outcome
 from successkit.plans.business_days import add_days
 from successkit.plugins.builtin_config import RELATIONSHIP_GOALS_SETTING, flag_setting
@@ -313,10 +313,10 @@ class GoalService(Service[Goal]):
     def _item(self, item: Any, kind: str | None) -> tuple[str, Cta | SuccessPlan]:
         """The CTA or plan ``item`` names; objectives and tasks are refused (GOAL_03)."""
         if isinstance(item, (Objective, Task)) or kind in ("objective", "task"):
-            what = item.__kind__ if isinstance(item, (Objective, Task)) else kind
+            what = item.__kind__ if isinstance(item, (Objective, Task)) else str(kind)
             raise RuleViolation(
                 "GOAL_03",
-                f"a {what} cannot be linked to a goal directly; link its CTA or success plan instead",
+                f"{article(what)} cannot be linked to a goal directly; link its CTA or success plan instead",
                 value=getattr(item, "name", item),
             )
         if isinstance(item, Cta):

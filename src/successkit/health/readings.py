@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import attrs
 
-from successkit.errors import RuleViolation
+from successkit.errors import RuleViolation, article
 from successkit.records import Measure
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def check_keys(source: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = set(source) - allowed
     if unknown:
         raise bad_source(
-            f"a {source['type']} source has no key; known: {', '.join(sorted(allowed))}", sorted(unknown)[0]
+            f"{article(source['type'])} source has no key; known: {', '.join(sorted(allowed))}", sorted(unknown)[0]
         )
 
 

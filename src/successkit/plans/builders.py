@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, named
 from successkit.records import Cta, Objective, SuccessPlan, Task, new_id
 from successkit.records.checks import require_text
 from successkit.service import stamp
@@ -66,8 +66,13 @@ def check_plan_name_free(kit: Kit, key: str, name: str, *, exclude: str | None =
     """Refuse a plan name its company and relationship already use (PLAN_02)."""
     clash = plans_named(kit, [key]).get(key)
     if clash is not None and clash.id != exclude:
+        companies = kit.store.get_many("company", [clash.company_id])
+        where = f" for {named(companies[0])}" if companies else " for this company"
         raise RuleViolation(
-            "PLAN_02", "a plan with this name already exists for this company and relationship", value=name
+            "PLAN_02",
+            f"a plan with this name, {named(clash)}, already exists{where}"
+            + (" and this relationship" if clash.relationship_id else ""),
+            value=name,
         )
 
 

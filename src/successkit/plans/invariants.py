@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from successkit.errors import NotFound, ReadOnlyError, RuleViolation, ValidationError
+from successkit.errors import NotFound, ReadOnlyError, RuleViolation, ValidationError, article
 from successkit.outcome import Notice
 from successkit.records import Cta, Objective, Person, Playbook, SuccessPlan, Task, User, new_id
 from successkit.records.checks import check_attributes
@@ -52,10 +52,10 @@ def resolve_owner(
         return kit.users.check_owner(owner.id, what=what).id, "user"
     if isinstance(owner, Person):
         if not allow_person:
-            raise ValidationError(f"a {what} is owned by a user, not an external person", value=owner.name)
+            raise ValidationError(f"{article(what)} is owned by a user, not an external person", value=owner.name)
         return _contact(kit, owner.id, what, company_id), "person"
     if not isinstance(owner, str) or not owner:
-        raise ValidationError(f"a {what} owner is a user (or person) or its id", value=owner)
+        raise ValidationError(f"{article(what)} owner is a user (or person) or its id", value=owner)
     try:
         return kit.users.check_owner(owner, what=what).id, "user"
     except NotFound:

@@ -70,6 +70,17 @@ class PlaybookService(Service[Playbook]):
             self.kit.store.insert_many([book, *records])
         return book
 
+    def ensure(self, name: str, steps: Sequence[Mapping[str, Any]], **options: Any) -> Playbook:
+        """The playbook of this name, created as :meth:`create` would when there is
+        none.  An existing one is returned unchanged (its steps are not compared)
+        unless an option given (``description``, ``cta_types``...) differs: refused."""
+        name = require_text(self.kind, "name", name)
+        with self.kit.transaction():
+            found = self.list([("name", "=", name)], limit=1)
+            return self._ensured(
+                found[0] if found else None, "name", options, lambda: self.create(name, steps, **options)
+            )
+
     def _steps(self, book: Playbook, steps: Sequence[Mapping[str, Any]]) -> list[PlaybookTask]:
         stamp = self._stamp()
         out: list[PlaybookTask] = []

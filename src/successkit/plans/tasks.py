@@ -229,7 +229,7 @@ class TaskService(Service[Task]):
         wanted = [i.id if isinstance(i, (Task, Objective)) else i for i in as_list("task", "depends_on", items)]
         known = self._plan_items(plan_id)
         for i in wanted:
-            if not isinstance(i, str) or i not in known:
+            if not isinstance(i, str) or i not in known:  # a list or mapping names nothing (and is unhashable)
                 raise ValidationError("a dependency names no task or objective of this plan", value=i)
         return tuple(dict.fromkeys(wanted))
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, article
 from successkit.outcome import Outcome
 from successkit.query.language import Query
 from successkit.records import EmailTemplate, Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
@@ -81,6 +81,23 @@ class PlanTemplateService(Service[PlanTemplate]):
             items = self._items(template, objectives)
             self.kit.store.insert_many([template, *items])
         return template
+
+    def ensure(
+        self, name: str, plan_type: str, objectives: Sequence[Mapping[str, Any]], **options: Any
+    ) -> PlanTemplate:
+        """The plan template of this name, created as :meth:`create` would when there
+        is none.  An existing one is returned unchanged (its objectives are not
+        compared) unless its plan type or an option given differs: refused."""
+        name = require_text(self.kind, "name", name)
+        with self.kit.transaction():
+            found = self.list([("name", "=", name)], limit=1)
+            given = {
+                "plan_type": plan_type if plan_type == ALL else self.kit.config.plan_type(plan_type).key,
+                **options,
+            }
+            return self._ensured(
+                found[0] if found else None, "name", given, lambda: self.create(name, plan_type, objectives, **options)
+            )
 
     def _items(self, template: PlanTemplate, objectives: Sequence[Mapping[str, Any]]) -> list[TemplateItem]:
         stamp = self._stamp()
@@ -384,7 +401,7 @@ def _resolve(dep: str, item: TemplateItem, keys: set[str]) -> str:
 
 def _only(values: Mapping[str, Any], allowed: set[str], what: str) -> None:
     if not isinstance(values, Mapping):
-        raise ValidationError(f"a {what} is a mapping", value=values)
+        raise ValidationError(f"{article(what)} is a mapping", value=values)
     unknown = set(values) - allowed
     if unknown:
         raise ValidationError(

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from successkit.errors import RuleViolation, ValidationError
+from successkit.errors import RuleViolation, ValidationError, article
 from successkit.outcome import Notice, Outcome
 from successkit.plugins.builtin_config import SNOOZE_SETTING, flag_setting
 from successkit.records import Cta, Objective, Playbook, SuccessPlan, Task
@@ -108,7 +108,7 @@ class WorkService(Service[W]):
                     company_id=current.company_id,
                 )
             if values.get("start_date", current.start_date) is None:
-                raise ValidationError(f"a {self.kind}'s start date cannot be cleared", value=None)
+                raise ValidationError(f"{article(self.kind)}'s start date cannot be cleared", value=None)
             if "associated_persons" in changes:
                 values["associated_person_ids"] = self.kit.people.ids_of(changes["associated_persons"])
             if changes.get("fields") is not None:

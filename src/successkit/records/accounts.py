@@ -46,13 +46,15 @@ class Company(Record):
 
     ``health_score`` is the current score of its scorecard, kept in step with
     ``score_grade``, ``score_previous``, ``score_trend`` and ``scorecard`` by
-    ``kit.scorecards.recompute`` (SCORE_06, SCORE_11)."""
+    ``kit.scorecards.recompute`` (SCORE_06, SCORE_11).  ``external_id`` is the
+    host's own key for it (a CRM id), unique when given: ``kit.companies.ensure`` finds by it."""
 
     __kind__ = "company"
     __indexes__ = (
         ("parent_id",), ("name",), ("csm_id",), ("renewal_date",), ("-arr",), ("stage", "-arr"),
         ("score_grade", "-arr"),
     )  # fmt: skip
+    __unique__ = (("external_id",),)
     __aliases__ = SCORE_ALIASES
 
     name: str
@@ -69,6 +71,7 @@ class Company(Record):
     score_previous: float | None = None
     score_trend: str | None = None
     scorecard: str | None = None
+    external_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -19,7 +19,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from successkit.automation.events import report
-from successkit.errors import ValidationError
+from successkit.errors import ValidationError, article
 from successkit.records import Person, Survey, SurveyResponse, SurveySend
 from successkit.records.checks import as_list, plain_text, require_text
 from successkit.service import Service
@@ -373,7 +373,7 @@ def _answers(survey: Survey, answers: Any) -> dict[str, Any]:
         if allowed is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
                 raise ValidationError(
-                    f"a {q['type']} answer is a whole number {allowed.start}-{allowed.stop - 1}",
+                    f"{article(q['type'])} answer is a whole number {allowed.start}-{allowed.stop - 1}",
                     rule="SURVEY_01",
                     value=value,
                 )

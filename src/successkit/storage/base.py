@@ -15,17 +15,27 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import attrs
 
-from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError
+from successkit.errors import (
+    ConflictError,
+    NotFound,
+    QueryError,
+    StorageError,
+    SuccessKitError,
+    ValidationError,
+    named,
+)
 from successkit.query.aggregate import BoundMeasure, aggregate_records, related_keys
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
 from successkit.records.fast_init import trusted_evolve
 
+from .migrations import SCHEMA_VERSION, AppliedStep, MigrationPlan
 from .progress import ProgressSpec, Reference, Tally, check_kind
 
 __all__ = ["MAX_GROUPS", "Store", "StoreStats"]
@@ -59,6 +69,8 @@ class Store(abc.ABC):
     #: Whether ``_update_many`` writes only the ``fields`` it is given; a backend
     #: without gets whole records, the stored ones with those fields replaced.
     partial_updates: bool = False
+    #: Set when opening found an older schema (OPS_01): what :meth:`migrate` would do.
+    pending_migration: MigrationPlan | None = None
 
     def __init__(self, classes: Iterable[type[Any]]) -> None:
         self.schemas: dict[str, KindSchema] = {}
@@ -276,9 +288,9 @@ class Store(abc.ABC):
                     missing = set(stale) - {r.id for r in self._get_many(self.schemas[kind], stale)}
                     if missing:
                         raise NotFound(kind, sorted(missing)[0])
-                    expected = next(v for r, v in rows if r.id == stale[0])
+                    record, expected = next((r, v) for r, v in rows if r.id == stale[0])
                     raise ConflictError(
-                        f"{kind} {stale[0]} has changed since version {expected} was read; "
+                        f"{kind} {named(record)} has changed since version {expected} was read; "
                         "reload it (or pass its id) and retry",
                         rule="STORE_04",
                         value=stale[0],
@@ -363,6 +375,16 @@ class Store(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends holding nothing
         """Release the backend's resources."""
+
+    def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        """Bring the schema to this library's version in one transaction, recording
+        the steps with ``now`` (OPS_01); with ``dry_run``, only say what that takes.
+        The default: nothing to do (a backend without a stored schema, memory)."""
+        return MigrationPlan(self.scheme, SCHEMA_VERSION, SCHEMA_VERSION)
+
+    def migration_history(self) -> list[AppliedStep]:
+        """The steps applied to this store, oldest first (none for a backend without a schema)."""
+        return []
 
     # --------------------------------------------------------------- bookkeeping
     def _count(self, op: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from successkit.errors import ConflictError
+from successkit.errors import ConflictError, article
 from successkit.query import evaluate
 from successkit.query.bind import And, BoundGroup, BoundQuery, FieldRef, Node, Pred
 from successkit.query.schema import KindSchema, make_copier
@@ -158,7 +158,7 @@ class MemoryStore(Store):
         seen: set[str] = set()
         for r in records:
             if r.id in table or r.id in seen:
-                raise ConflictError(f"a {schema.kind} with this id already exists", value=r.id)
+                raise ConflictError(f"{article(schema.kind)} with this id already exists", value=r.id)
             seen.add(r.id)
         self._check_unique(schema, records, replacing=set())
         copy = self._copy_in[schema.kind]
@@ -190,7 +190,9 @@ class MemoryStore(Store):
                     continue
                 owner = stored.get(key)
                 if key in taken or (owner is not None and owner not in replacing):
-                    raise ConflictError(f"a {schema.kind} with this {', '.join(columns)} already exists", value=key)
+                    raise ConflictError(
+                        f"{article(schema.kind)} with this {', '.join(columns)} already exists", value=key
+                    )
                 taken.add(key)
 
     def _delete_many(self, schema: KindSchema, ids: list[str]) -> int:

@@ -31,6 +31,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -47,14 +48,24 @@ from successkit.retry import backoff_delay
 
 from .base import Store
 from .indexes import index_changes
-from .pg_catalog import CATALOG, LOWER_COLLATIONS, check_version, read_catalog
+from .migrations import (
+    SCHEMA_VERSION,
+    AppliedStep,
+    MigrationPlan,
+    check_version,
+    history_query,
+    make_plan,
+    read_history,
+    refuse_in_transaction,
+)
+from .pg_catalog import CATALOG, LOWER_COLLATIONS, fetcher, layout_statements, migrate_schema, read_catalog
 from .pg_dialect import PostgresDialect
 from .pg_errors import RETRY_SQLSTATES, ConnectionLost, TransientConflict, lost, translate
 from .pg_url import check_schema_name, redacted, split_url
 from .progress import ProgressSpec, Tally
 from .progress_sql import SQLProgress
 from .sql import Compiled, aggregate_rows, quote
-from .sqlite import SCHEMA_VERSION, fold_groups
+from .sqlite import fold_groups
 
 __all__ = ["RETRY_SQLSTATES", "PostgresDialect", "PostgresStore", "TransientConflict", "check_schema_name"]
 
@@ -252,50 +263,56 @@ class PostgresStore(SQLProgress, Store):
         """Read the catalog, the schema version and the collations in one round trip
         (a pipeline on a fresh connection) and say whether the schema is up to date:
         then opening runs no DDL and takes no lock, so a role with only data rights
-        can open it.  A missing ``sk_meta`` (a new schema) is simply "not current"."""
+        can open it.  A missing ``sk_meta`` (a new schema) is simply "not current";
+        an older version is left as it is, noted in :attr:`pending_migration`."""
         meta = self.dialect.table("sk_meta")
         with translate(), self._pooled() as conn:
             try:
                 with conn.pipeline():
                     catalog = conn.execute(CATALOG, self._catalog_params())
                     version = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'")
-                rows, found = catalog.fetchall(), version.fetchone()
+                rows, row = catalog.fetchall(), version.fetchone()
             except pg_errors.UndefinedTable:
                 return False
-        tables, indexes, collations = read_catalog(rows)
-        self._choose_lower_collation(collations)
-        check_version(self.schema_name, int(found[0]) if found else None)
-        if found is None or int(found[0]) != SCHEMA_VERSION:
-            return False
-        for schema in self.schemas.values():
-            have = tables.get(schema.kind)
-            if have is None or self.dialect.upgrade_table(schema, have):
-                return False
-        return not index_changes(self.dialect, self.schemas.values(), indexes)
+            tables, indexes, collations = read_catalog(rows)
+            self._choose_lower_collation(collations)
+            found = int(row[0]) if row else None
+            check_version(f"schema {self.schema_name}", found)
+            if found is not None and found < SCHEMA_VERSION:
+                layout = layout_statements(self.dialect, self.schemas.values(), tables, indexes)
+                self.pending_migration = make_plan(
+                    f"schema {self.schema_name}", found, layout, self.scheme, self.dialect, fetcher(conn)
+                )
+                return True  # nothing is changed until the caller migrates
+        return found == SCHEMA_VERSION and not layout_statements(self.dialect, self.schemas.values(), tables, indexes)
 
     def _ensure_schema(self) -> None:
-        with translate(), self._pooled() as conn, conn.transaction():
-            # the lock is waited for before the snapshot that the rest reads, whatever
-            # isolation level the URL chose (processes opening a new schema at once)
-            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self._migrate(allow_steps=False, dry_run=False, now=None)
+
+    def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        refuse_in_transaction(self.in_transaction)
+        return self._retrying(lambda: self._migrate(allow_steps=True, dry_run=dry_run, now=now))
+
+    def migration_history(self) -> list[AppliedStep]:
+        with translate(), self._pooled() as conn:
+            try:
+                return read_history(conn.execute(history_query(self.dialect)).fetchall())
+            except pg_errors.UndefinedTable:
+                return []
+
+    def _migrate(self, *, allow_steps: bool, dry_run: bool, now: datetime | None) -> MigrationPlan:
+        """Under the schema lock, read the schema again and apply what it needs, in one transaction."""
+        with translate(), self._pooled() as conn, conn.transaction(force_rollback=dry_run):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # the lock before the snapshot
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema_name)}")
-            meta = self.dialect.table("sk_meta")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {meta} (key TEXT PRIMARY KEY, value TEXT)")
-            row = conn.execute(f"SELECT value FROM {meta} WHERE key = 'schema_version'").fetchone()
-            found = int(row[0]) if row else None
-            check_version(self.schema_name, found)
-            tables, indexes, _ = read_catalog(conn.execute(CATALOG, self._catalog_params()).fetchall())
-            for schema in self.schemas.values():
-                self._create_table(conn, schema, tables.get(schema.kind))
-            for sql in index_changes(self.dialect, self.schemas.values(), indexes):
-                conn.execute(sql)
-            if found != SCHEMA_VERSION:
-                conn.execute(
-                    f"INSERT INTO {meta} VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
-                    "SET value = EXCLUDED.value",
-                    (str(SCHEMA_VERSION),),
-                )
+            plan, apply = migrate_schema(conn, self.dialect, self.schemas.values(), self._catalog_params())
+            if dry_run or not plan.needed or (plan.steps and plan.found is not None and not allow_steps):
+                if not dry_run:  # still older (an older release wrote it meanwhile), or made current by another
+                    self.pending_migration = plan if plan.steps and not allow_steps else None
+                return plan
+            plan = apply(now)
+        self.pending_migration = None
+        return plan
 
     def _choose_lower_collation(self, names: set[str]) -> None:
         """Prefer ICU (same lower-casing as Python); a server without ICU uses its C.UTF-8 locale."""
@@ -307,14 +324,6 @@ class PostgresStore(SQLProgress, Store):
 
     def _catalog_params(self) -> tuple[str, list[str], str]:
         return (self.schema_name, list(self.schemas), self.schema_name)
-
-    def _create_table(self, conn: psycopg.Connection[Any], schema: KindSchema, have: set[str] | None) -> None:
-        """Make the kind's table if it is missing (``have`` is None) and add the columns it lacks."""
-        if have is None:
-            conn.execute(self.dialect.create_table(schema))
-            have = set(schema.names)
-        for sql, params in self.dialect.upgrade_table(schema, have):
-            conn.execute(sql, params)
 
     def _existing_indexes(self, conn: psycopg.Connection[Any]) -> dict[str, str]:
         """Every index in the store's schema: name -> table."""

@@ -15,12 +15,13 @@ import math
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from successkit.errors import ConflictError, SchemaError, StorageError, ValidationError
+from successkit.errors import ConflictError, StorageError, ValidationError
 from successkit.query.aggregate import BoundMeasure
 from successkit.query.bind import BoundGroup, BoundQuery, FieldRef, quarter_of
 from successkit.query.evaluate import sorted_groups
@@ -28,15 +29,21 @@ from successkit.query.schema import FieldType, KindSchema
 
 from .base import Store
 from .indexes import index_changes
+from .migrations import (
+    SCHEMA_VERSION,
+    AppliedStep,
+    MigrationPlan,
+    apply_plan,
+    check_version,
+    history_query,
+    make_plan,
+    read_history,
+    refuse_in_transaction,
+)
 from .progress_sql import SQLProgress
 from .sql import Compiled, Dialect, aggregate_rows, literal, quote
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
-
-#: The version of the table layout this library writes.  A file written by a
-#: newer version is refused; an older one is brought up to date on open.
-#: 2: indexes named ``sk_...``, spelled as the sorts they serve, ending with id.
-SCHEMA_VERSION = 2
 
 _CHUNK = 1000
 #: The longest busy timeout, in seconds: SQLite takes milliseconds as a 32-bit integer.
@@ -283,36 +290,70 @@ class SQLiteStore(SQLProgress, Store):
             self._conn = self._connect()
 
     def _ensure_schema(self) -> None:
+        """Read the schema without writing; create a new one, repair a current one
+        that lacks a table, column or index, and leave an older one as it is,
+        noting what it needs in :attr:`pending_migration` (:mod:`.migrations`)."""
         with _translate(), self._lock:
-            c = self._conn
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                c.execute('CREATE TABLE IF NOT EXISTS "sk_meta" (key TEXT PRIMARY KEY, value TEXT)')
-                row = c.execute("SELECT value FROM sk_meta WHERE key = 'schema_version'").fetchone()
-                found = int(row[0]) if row else None
-                if found is not None and found > SCHEMA_VERSION:
-                    raise SchemaError(
-                        f"{self.path} was written by a newer successkit (schema version {found}); "
-                        f"this one understands up to {SCHEMA_VERSION}",
-                        value=found,
-                    )
-                for schema in self.schemas.values():
-                    self._create_table(c, schema)
-                for sql in index_changes(self.dialect, self.schemas.values(), self._existing_indexes()):
-                    c.execute(sql)
-                if found != SCHEMA_VERSION:
-                    c.execute("INSERT OR REPLACE INTO sk_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                c.execute("COMMIT")
-            except BaseException:
-                if c.in_transaction:  # a failed BEGIN leaves none to roll back
-                    c.execute("ROLLBACK")
-                raise
+            found, layout = self._inspect()
+            if found is not None and found < SCHEMA_VERSION:
+                self.pending_migration = make_plan(self.path, found, layout, self.scheme, self.dialect, self._rows)
+                return
+            if found == SCHEMA_VERSION and not layout:
+                return  # current: no DDL, no write lock
+            self._migrate(allow_steps=False, dry_run=False, now=None)
 
-    def _create_table(self, c: sqlite3.Connection, schema: KindSchema) -> None:
-        c.execute(self.dialect.create_table(schema))
-        have = {r[1] for r in c.execute(f"PRAGMA table_info({quote(schema.kind)})")}
-        for sql, params in self.dialect.upgrade_table(schema, have):
-            c.execute(sql, params)
+    def migrate(self, *, dry_run: bool = False, now: datetime | None = None) -> MigrationPlan:
+        refuse_in_transaction(self.in_transaction)
+        with _translate(), self._lock:
+            return self._migrate(allow_steps=True, dry_run=dry_run, now=now)
+
+    def migration_history(self) -> list[AppliedStep]:
+        with _translate(), self._lock:
+            if not self._has_table("sk_migrations"):
+                return []
+            return read_history(self._rows(history_query(self.dialect)))
+
+    def _migrate(self, *, allow_steps: bool, dry_run: bool, now: datetime | None) -> MigrationPlan:
+        """Inspect again under the write lock and apply what is needed in one transaction."""
+        c = self._conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            found, layout = self._inspect()
+            plan = make_plan(self.path, found, layout, self.scheme, self.dialect, self._rows)
+            if dry_run or not plan.needed or (found is not None and found < SCHEMA_VERSION and not allow_steps):
+                c.execute("ROLLBACK")
+                if not dry_run:  # still older (an older release wrote it meanwhile), or made current by another
+                    self.pending_migration = plan if plan.steps and not allow_steps else None
+                return plan
+            applied = apply_plan(plan, layout, self.scheme, self.dialect, c.execute, now)
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:  # a failed BEGIN leaves none to roll back
+                c.execute("ROLLBACK")
+            raise
+        self.pending_migration = None
+        return applied
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql).fetchall()
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self._conn.execute(query, (name,)).fetchone() is not None
+
+    def _inspect(self) -> tuple[int | None, list[Compiled]]:
+        """The recorded schema version and the statements the layout lacks, read without writing."""
+        found = None
+        if self._has_table("sk_meta"):
+            row = self._conn.execute("SELECT value FROM sk_meta WHERE key = 'schema_version'").fetchone()
+            found = int(row[0]) if row else None
+        check_version(self.path, found)
+        layout: list[Compiled] = []
+        for schema in self.schemas.values():
+            have = {r[1] for r in self._conn.execute(f"PRAGMA table_info({quote(schema.kind)})")}
+            layout += self.dialect.upgrade_table(schema, have) if have else [(self.dialect.create_table(schema), [])]
+        changes = index_changes(self.dialect, self.schemas.values(), self._existing_indexes())
+        return found, layout + [(sql, []) for sql in changes]
 
     def _existing_indexes(self) -> dict[str, str]:
         """Every index of the file but SQLite's own: name -> table."""

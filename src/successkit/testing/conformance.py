@@ -1,7 +1,8 @@
 """The storage conformance suite: what every backend must do (STORE_01-STORE_04).
 
 Each test works through a ``kit`` fixture the including test module provides,
-opened on an empty store of the backend under test.
+opened on an empty store of the backend under test; the tests of
+:mod:`.persistence` also take a ``reopen`` fixture opening another kit on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import successkit as sk
 from successkit.query.language import ByField, CalendarQuarter, FiscalQuarter, Query
 
 from .faults import fail_each_write, snapshot
+from .persistence import PersistenceConformance
 
 __all__ = ["StoreConformance"]
 
@@ -38,8 +40,10 @@ def _companies(kit: sk.Kit, n: int = 5) -> list[sk.Company]:
 _snapshot = snapshot
 
 
-class StoreConformance:
-    """Subclass in a test module that provides a ``kit`` fixture."""
+class StoreConformance(PersistenceConformance):
+    """Subclass in a test module that provides a ``kit`` fixture, and a ``reopen``
+    fixture (another kit on the same store) for the persistence and concurrency
+    tests (:mod:`.persistence`)."""
 
     # ------------------------------------------------------------ records
     def test_insert_then_get_returns_equal_record__STORE_01(self, kit: sk.Kit) -> None:

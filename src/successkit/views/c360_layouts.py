@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.accounts.people import MAX_GROUPS, check_groups
-from successkit.errors import NotFound, QueryError, RuleViolation, ValidationError
+from successkit.errors import NotFound, QueryError, RuleViolation, ValidationError, article
 from successkit.health.checks import check_key
 from successkit.health.conditions import bind_stored, stored_condition
 from successkit.query.bind import Node, bind
@@ -88,7 +88,7 @@ def _sections(target: str, value: Any) -> tuple[str, ...]:
     seen: list[str] = []
     for name in value:
         if not isinstance(name, str) or name not in known:
-            raise _rule(f"a {target} 360 has no section {name!r}; known: {', '.join(known)}", name)
+            raise _rule(f"{article(target)} 360 has no section {name!r}; known: {', '.join(known)}", name)
         if name in seen:
             raise _rule(f"section {name!r} is listed twice", name)
         seen.append(name)
