@@ -21,15 +21,7 @@ from typing import Any
 
 import attrs
 
-from successkit.errors import (
-    ConflictError,
-    NotFound,
-    QueryError,
-    StorageError,
-    SuccessKitError,
-    ValidationError,
-    named,
-)
+from successkit.errors import ConflictError, NotFound, QueryError, StorageError, SuccessKitError, ValidationError, named
 from successkit.query.aggregate import BoundMeasure, aggregate_records, related_keys
 from successkit.query.bind import BoundGroup, BoundQuery, Node
 from successkit.query.schema import FieldType, KindSchema, schema_of
@@ -578,9 +570,7 @@ def _describe(error: BaseException) -> str:
 def _index_fields(store: Store, fields: Any) -> dict[str, dict[str, FieldType]]:
     """Custom-field index lists, checked: kind -> {field name: storage type} (SEC_05)."""
     if not isinstance(fields, Mapping):
-        raise ValidationError(
-            "custom-field indexes are given as kind -> {field name: type}", rule="SEC_05", value=fields
-        )
+        raise ValidationError("custom-field indexes map kinds to {field: type}", rule="SEC_05", value=fields)
     checked: dict[str, dict[str, FieldType]] = {}
     for kind, names in fields.items():
         store.schema(kind)
