@@ -460,6 +460,11 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     send = kit.surveys.send(survey, sw.pat, company=sw.acme)
     response = kit.surveys.respond(survey, sw.pat, {"nps": 9}, company=sw.acme)
     sam = kit.people.update(sw.sam, reports_to=sw.pat)
+    kit.playbooks.create_email_template("Hello", "Hello {{person.first_name}}", "")
+    program = kit.programs.create("Welcome", steps=[{"do": "send_email", "template": "Hello"}])
+    (enrolment,) = kit.programs.enroll(program, [sw.pat])
+    kit.programs.advance()
+    (email,) = kit.programs.emails(program)
 
     refs = kit.people.references(sw.pat)
     found = {(r.kind, r.id, r.field) for r in refs}
@@ -475,6 +480,9 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
         ("survey_send", send.id, "person_id"),
         ("survey_response", response.id, "person_id"),
         ("person", sam.id, "reports_to_id"),
+        ("program_enrolment", enrolment.id, "target_id"),
+        ("program_email", email.id, "person_id"),
+        ("program_email", email.id, "recipient_ids"),
     }
     # every field that can hold a person is exercised (a CTA is owned by users only)
     every = {(s.kind, s.field) for s in kit.people._reference_fields()}
@@ -493,6 +501,7 @@ def test_erasure_covers_every_kind_of_reference__PERSON_01(sw: ShareWorld) -> No
     assert kit.usage.count() == 0 and kit.survey_sends.count() == 0  # what was measured of or sent to Pat
     assert kit.survey_responses.get(response.id).person_id is None  # the answer stays, anonymous
     assert kit.people.get(sam.id).reports_to_id is None
+    assert kit.programs.enrolments(program) == [] and kit.programs.emails(program) == []  # MAIL_03
     with pytest.raises(sk.AccessDenied):
         kit.sharing.open(grant.token)
     everything = repr(snapshot(kit))
