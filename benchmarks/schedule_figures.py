@@ -82,8 +82,11 @@ def build_portfolio(kit: sk.Kit, n: int, history: int = 3, seed: int = 11) -> No
     module's docstring).  Bulk rows are copies of one record made through the services."""
     rng = random.Random(seed)
     available = kit.bundles.available()
-    for name in sorted(available, key=lambda b: (b != "health", b != "onboarding", b)):
-        kit.bundles.deploy(name)
+    # the welcome bundle comes last: the customers were there before it (its event rule
+    # would otherwise have given each new company its onboarding plan already)
+    for name in sorted(available, key=lambda b: (b == "welcome", b != "health", b != "onboarding", b)):
+        if name != "welcome":
+            kit.bundles.deploy(name)
     csms = [kit.users.create(f"CSM {i:03}", email=f"csm{i}@cs.example", license="full") for i in range(n // 150 + 2)]
     big, small = csms[: max(1, len(csms) * 4 // 5)], csms[max(1, len(csms) * 4 // 5) :] or csms[:1]
     weights = [w for _, w in STAGES]
@@ -129,6 +132,8 @@ def build_portfolio(kit: sk.Kit, n: int, history: int = 3, seed: int = 11) -> No
     for batch in (activities, entries, ctas):
         for start in range(0, len(batch), 50_000):
             kit.store.insert_many(batch[start : start + 50_000])
+    if "welcome" in available:
+        kit.bundles.deploy("welcome")
 
 
 # ----------------------------------------------------------------------- templates
@@ -309,9 +314,9 @@ def by_hand(templates: dict[str, Template]) -> Callable[[sqlite3.Connection], Co
             since = _moment(TODAY - timedelta(days=cooldown - 1))
             held = {r[0] for r in conn.execute(_SIMILAR, (ids, ctype, reason, since))}
             planned = {r[0] for r in conn.execute(_PLANS, (ids,))} if plan else set()
-            todo = [r for r in targets if r[0] not in held and r[2] in active]
-            # the welcome rule gave every new company with a CSM its onboarding plan
-            assert not plan or all(r[0] in planned for r in targets if r[2] in active), "a plan to create"
+            todo = [r for r in targets if r[0] not in held and r[0] not in planned and r[2] in active]
+            # one template holds the CTA and the plan: a company has both or neither
+            assert not plan or all((r[0] in held) == (r[0] in planned) for r in targets if r[2] in active)
             _insert(conn, templates[name].fill(todo) if todo else {}, templates[name].columns, done)
         # the stale measure reset: every company's sentiment entry older than 60 days
         ids = json.dumps([r[0] for r in conn.execute("SELECT id FROM company")])
