@@ -105,7 +105,7 @@ def build_portfolio(kit: sk.Kit, n: int, history: int = 3, seed: int = 11) -> No
     sample = companies[0]
     act = kit.timeline.log("call", "Sample", company=sample, occurred_at=_at(TODAY - timedelta(days=1)))
     entry = kit.scorecards.set_value(sample, "sentiment", 50)
-    activities, entries, ctas = [], [], []
+    activities, entries = [], []
     for c in companies[1:]:
         for _ in range(rng.choice((0, 1, 1, 2))):
             when = _at(TODAY - timedelta(days=rng.randrange(1, 240)))
@@ -116,24 +116,36 @@ def build_portfolio(kit: sk.Kit, n: int, history: int = 3, seed: int = 11) -> No
             key = stable_id("measure_entry", "company", c.id, "sentiment")  # where kit.scorecards puts it
             value, age = float(rng.randrange(0, 101)), timedelta(days=rng.randrange(0, 200))
             entries.append(attrs.evolve(entry, id=key, record_id=c.id, value=value, as_of=TODAY - age))
-    if history:
-        closed = kit.statuses.in_category("cta", "closed_success")[0]
-        first = kit.ctas.create("Old", company=sample, type="renewal", reason="renewal_due").record
-        old = kit.ctas.set_status(first, closed)
-        old = getattr(old, "record", old)
-        long_ago = _at(TODAY - timedelta(days=800))
-        for c in companies:
-            for ctype, reason in CTA_KINDS:
-                for h in range(history):
-                    ctas.append(attrs.evolve(old, id=new_id(), company_id=c.id, type=ctype, reason=reason,
-                                             name=f"Old {ctype} {h}: {c.name}", owner_id=c.csm_id,
-                                             created_at=long_ago, closed_at=long_ago))  # fmt: skip
-        kit.store.delete("cta", first.id)
-    for batch in (activities, entries, ctas):
+    for batch in (activities, entries):
         for start in range(0, len(batch), 50_000):
             kit.store.insert_many(batch[start : start + 50_000])
+    if history:
+        _closed_history(kit, companies, sample, history)
     if "welcome" in available:
         kit.bundles.deploy("welcome")
+
+
+def _closed_history(kit: sk.Kit, companies: Sequence[sk.Company], sample: sk.Company, history: int) -> None:
+    """``history`` CTAs per company of each type and reason the rules raise, closed 800 days
+    ago (before every cooldown), written 50,000 at a time."""
+    closed = kit.statuses.in_category("cta", "closed_success")[0]
+    first = kit.ctas.create("Old", company=sample, type="renewal", reason="renewal_due").record
+    done = kit.ctas.set_status(first, closed)
+    old = getattr(done, "record", done)
+    long_ago = _at(TODAY - timedelta(days=800))
+    batch: list[Any] = []
+    for c in companies:
+        for ctype, reason in CTA_KINDS:
+            for h in range(history):
+                batch.append(attrs.evolve(old, id=new_id(), company_id=c.id, type=ctype, reason=reason,
+                                          name=f"Old {ctype} {h}: {c.name}", owner_id=c.csm_id,
+                                          created_at=long_ago, closed_at=long_ago))  # fmt: skip
+        if len(batch) >= 50_000:
+            kit.store.insert_many(batch)
+            batch = []
+    if batch:
+        kit.store.insert_many(batch)
+    kit.store.delete("cta", first.id)
 
 
 # ----------------------------------------------------------------------- templates
