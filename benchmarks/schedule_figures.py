@@ -167,17 +167,17 @@ class Template:
             ids = [new_id() for _ in self.rows]
             values = {"company": company, "name": name, "owner": owner}
             for table, specs in self.rows:
-                row = []
+                made: list[Any] = []
                 for how, v in specs:
                     if how == "const":
-                        row.append(v)
+                        made.append(v)
                     elif how == "id":
-                        row.append(ids[v])
+                        made.append(ids[v])
                     elif how == "fmt":
-                        row.append(v.format(*ids, **values))
+                        made.append(v.format(*ids, **values))
                     else:
-                        row.append(values[how])
-                out.setdefault(table, []).append(tuple(row))
+                        made.append(values[how])
+                out.setdefault(table, []).append(tuple(made))
         return out
 
 
@@ -291,7 +291,10 @@ def _selections() -> list[tuple[str, str, list[Any], tuple[str, str, int] | None
     """Per rule (in name order): its name, the targets' SQL and parameters, the similar
     CTA lookup (type, reason, cooldown) and whether it creates the onboarding plan."""
     t = TODAY
-    cutoff = lambda days: _moment(t - timedelta(days=days))  # noqa: E731
+
+    def cutoff(days: int) -> str:
+        return _moment(t - timedelta(days=days))
+
     return [
         ("Onboarding kickoff", _TARGETS + "c.stage IN ('Onboarding', 'onboarding')", [],
          ("onboarding", "kickoff", 365), True),
