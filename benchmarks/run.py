@@ -64,6 +64,13 @@ script always exits 0: it is a report, not a gate.
     a sample book of N companies (``--dashboard-rows``, default a tenth of (a)'s)
     against the same figures in SQL by hand: see ``report_figures.py``.
 
+(A) a scheduled ``run_all`` of every shipped scheduled rule (all shipped bundles
+    deployed) over N companies with realistic data and ``--closed-history`` old
+    closed CTAs per company and rule, against the same selections and writes in
+    SQL by hand, and (A') its rerun with nothing to do: see
+    ``schedule_figures.py``.  Capital ids: ``--only A`` runs them, ``--only a``
+    figure (a).
+
 ``--sizes 10000,100000,1000000`` runs the chosen figures once per size and ends
 with a Markdown table of the ratios by size (``scale.py``).
 """
@@ -103,13 +110,16 @@ from recompute_figures import bench_recompute, bench_recompute_pg
 from report_figures import bench_aggregate, bench_dashboards
 from rule_figures import bench_rule_run
 from scale import markdown_table
+from schedule_figures import bench_schedule
 from score_figures import bench_preview
 from signal_figures import bench_history, bench_ingest, bench_ingest_postgres, bench_windows
 
 STAGES = ("Onboarding", "Adoption", "Expansion", "Renewal", "Churned")
 STATUSES = ("green", "yellow", "red")
 INDUSTRIES = ("Software", "Retail", "Finance", "Health", "Manufacturing", "Education")
-FIGURES = "abcdefghijklmnopqrstuvwxyz"
+#: Figure ids: lowercase letters, then the capitals of later figures ((A): the scheduled run
+#: of every shipped rule), which ``--only`` keeps apart from their lowercase namesakes.
+FIGURES = "abcdefghijklmnopqrstuvwxyzA"
 
 #: The company table's columns, in the order the raw baseline writes them.
 COLUMNS = (
@@ -528,6 +538,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="companies of the sample book of (q) (default: a tenth of --rows)",
     )
+    parser.add_argument(
+        "--closed-history",
+        type=int,
+        default=3,
+        metavar="N",
+        help="old closed CTAs per company and shipped rule in (A), (A') (default 3)",
+    )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL figures")
     parser.add_argument(
         "--no-orm", dest="orm", action="store_false", help="skip the SQLAlchemy side of (a) (minutes at a million rows)"
@@ -535,7 +552,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gc", action="store_true", help="keep the garbage collector on while timing")
     parser.add_argument("--keep", metavar="DIR", help="write the SQLite files to DIR and keep them")
     args = parser.parse_args(argv)
-    args.only = {c for c in args.only.lower() if c.isalpha()}
+    args.only = {c if c in FIGURES else c.lower() for c in args.only if c.isalpha()}
     if not args.only <= set(FIGURES):
         parser.error(f"--only takes letters from {FIGURES}")
     try:
@@ -644,6 +661,9 @@ def run_figures(
         found, why_not = bench_dashboards(workdir, rows, settings, postgres=args.postgres)
         add(*found)
         skipped.extend(f"(q) {w}" for w in why_not)
+    if "A" in args.only:
+        print(f"(A) every shipped scheduled rule over {sizes.insert_rows:,} companies, then the rerun ...", flush=True)
+        add(*bench_schedule(workdir, sizes.insert_rows, settings, args.closed_history))
     if args.postgres and args.only & set("gh"):
         print("(g), (h) PostgreSQL: bulk insert and the list query ...", flush=True)
         pg, why = bench_postgres(

@@ -290,6 +290,8 @@ def test_renewal_bundle_fires_120_days_out_and_follows_up__VAULT_04(kit: sk.Kit)
     follow-up CTA when no renewal conversation was logged from 120 days before renewal."""
     kit.bundles.deploy("renewal")
     csm = kit.users.create("Cleo")
+    # the follow-up is for renewal leads with 100 or more customers (VAULT_06): Cleo has 100
+    kit.companies.create_many([{"name": f"Book {i:02}", "csm_id": csm.id} for i in range(96)])
 
     def customer(name: str, days: int) -> sk.Company:
         return kit.companies.create(name, csm_id=csm.id, renewal_date=TODAY + timedelta(days=days))

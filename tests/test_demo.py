@@ -22,10 +22,12 @@ def test_demo_shows_bundles_rules_360_and_gantt__VAULT_04_VAULT_06_C360_01_GANTT
         outputs.append(out.getvalue())
     text = outputs[1]
     assert len(outputs[0].splitlines()) == len(outputs[1].splitlines())  # nothing doubled on the rerun
-    assert "Bundle 'renewal' 1.0: 7 created, 2 already there" in text
+    assert "Bundle 'renewal' 1.1: 7 created, 2 already there" in text
     assert "Rule 'Renewal: 120 days out': 5 targets matched (dry run, nothing written)" in text
     assert "Renewal: 120 days out          first run create cta: 5 created; second run create cta: 5 unchanged" in text
-    assert "Bundle 'nps-program' 1.0: 12 created" in text and "Bundle 'welcome' 1.0: 4 created" in text  # VAULT_06
+    assert "Bundle 'nps-program' 1.0: 12 created" in text and "Bundle 'welcome' 1.1: 4 created" in text  # VAULT_06
+    assert "Bundle 'sentiment-tracking' 1.0: 3 created" in text
+    assert "Bundle 'stale-measure-reset' 1.0: 1 created" in text
     assert "Sponsor check-in               first run create cta: 5 created; second run create cta: 5 unchanged" in text
     assert "Customer 360 of Acme Japan" in text and "Open CTAs (4)" in text and "Hiro Tanaka (sponsor)" in text
     assert "NPS promoter: Acme Japan [advocacy" in text  # the sponsor's 9 fired the NPS program's play (VAULT_06)

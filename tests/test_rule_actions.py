@@ -194,6 +194,43 @@ def test_set_measure_enters_a_manual_value_once__AUTO_03_SCORE_02(kit: sk.Kit, w
     assert kit.rules.run(r).summary() == {"set_measure": {"updated": 1, "unchanged": 1}}
 
 
+def test_set_measure_clears_stale_entries_to_na__AUTO_03_SCORE_03(kit: sk.Kit, w: World) -> None:
+    """``value`` "NA" with ``older_than_days`` "staleness" deletes only the entries older
+    than the measure's staleness: the measure reads NA; fresh entries stay; a rerun does
+    nothing (RULE_02), a dry run deletes nothing (RULE_03)."""
+    from datetime import timedelta
+
+    kit.measures.create("sentiment", staleness_days=60)
+    kit.measures.create("fresh_only")
+    today = kit.today()
+    kit.scorecards.set_value(w.acme, "sentiment", 30, as_of=today - timedelta(days=61))
+    kit.scorecards.set_value(w.other, "sentiment", 90, as_of=today - timedelta(days=60))
+    with pytest.raises(sk.RuleViolation, match="does not go stale") as e:
+        rule(kit, {"do": "set_measure", "measure": "fresh_only", "value": "NA", "older_than_days": "staleness"})
+    assert (e.value.rule, e.value.value) == ("AUTO_03", "fresh_only")
+    with pytest.raises(sk.RuleViolation, match="older_than_days") as e:
+        rule(kit, {"do": "set_measure", "measure": "sentiment", "value": "NA", "older_than_days": -1})
+    assert e.value.value == -1
+    with pytest.raises(sk.RuleViolation, match="'value'"):
+        rule(kit, {"do": "set_measure", "measure": "sentiment"})
+    r = rule(kit, {"do": "set_measure", "measure": "sentiment", "value": "NA", "older_than_days": "staleness"},
+             where=[])  # fmt: skip
+    assert kit.rules.run(r, dry_run=True).summary() == {"set_measure": {"updated": 1, "unchanged": 1}}
+    assert len(kit.scorecards.entries(w.acme)) == 1
+    assert kit.rules.run(r).summary() == {"set_measure": {"updated": 1, "unchanged": 1}}
+    assert kit.scorecards.entries(w.acme) == []
+    assert [e.value for e in kit.scorecards.entries(w.other)] == [90.0]
+    assert kit.rules.run(r).summary() == {"set_measure": {"unchanged": 2}}
+    # a number with an age replaces only old entries; NA without one clears every entry
+    kit.scorecards.set_value(w.acme, "sentiment", 10, as_of=today - timedelta(days=5))
+    r2 = rule(kit, {"do": "set_measure", "measure": "sentiment", "value": 50, "older_than_days": 3},
+              name="Old to 50", where=[])  # fmt: skip
+    assert kit.rules.run(r2).summary() == {"set_measure": {"updated": 2}}
+    r3 = rule(kit, {"do": "set_measure", "measure": "sentiment", "value": None}, name="Clear", where=[])
+    assert kit.rules.run(r3).summary() == {"set_measure": {"updated": 2}}
+    assert kit.rules.run(r3).summary() == {"set_measure": {"unchanged": 2}}
+
+
 # ---------------------------------------------------------------------------- assign
 def test_assign_a_named_user_by_email__AUTO_03_RULE_02(kit: sk.Kit, w: World) -> None:
     cleo = kit.users.create("Cleo", email="cleo@cs.example")

@@ -22,13 +22,13 @@ from successkit.records.checks import check_attributes
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["MORE_ACTIONS", "WRITABLE", "check_action"]
+__all__ = ["MORE_ACTIONS", "NA", "WRITABLE", "check_action"]
 
 #: The keys each AUTO_03 action takes; ``do`` names the action.
 MORE_ACTIONS: dict[str, frozenset[str]] = {
     "update_field": frozenset({"do", "field", "of", "value", "from_field", "from_activity"}),
     "close_ctas": frozenset({"do", "type", "reason", "name", "status"}),
-    "set_measure": frozenset({"do", "measure", "value", "comment"}),
+    "set_measure": frozenset({"do", "measure", "value", "comment", "older_than_days"}),
     "assign": frozenset({"do", "user", "team", "group", "how"}),
     "send_email": frozenset({"do", "template", "to"}),
     "call_webhook": frozenset({"do", "url", "secret_env"}),
@@ -43,6 +43,8 @@ WRITABLE: Mapping[str, Mapping[str, type]] = {
 #: Whose record ``update_field`` writes: the target, its company (relationship rules)
 #: or its sponsors (the people of the company marked ``sponsor``, PEOPLE_02).
 OF = ("target", "company", "sponsors")
+#: The ``set_measure`` value that clears the entry: the measure reads NA (SCORE_03).
+NA = "NA"
 #: How ``assign`` picks from a team.
 HOW = ("round_robin", "least_loaded")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -164,7 +166,15 @@ def _set_measure(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
     if found.locked:
         raise bad("the measure is locked against manual entry (SCORE_09)", key)
     a["measure"] = found.key
-    a["value"] = score_number("AUTO_03", "a measure's value", a.get("value"))
+    if "value" not in a:
+        raise bad("'value' is a number from 0 to 100, or 'NA' to clear the entry", None)
+    value = a["value"]
+    a["value"] = None if value is None or value == NA else score_number("AUTO_03", "a measure's value", value)
+    older = a.get("older_than_days")
+    if older == "staleness" and found.staleness_days is None:
+        raise bad("'older_than_days' is 'staleness', but the measure does not go stale (SCORE_03)", key)
+    if older is not None and older != "staleness" and (type(older) is not int or not 0 <= older <= 36_500):
+        raise bad("'older_than_days' is a whole number of days from 0 to 36500, or 'staleness'", older)
     comment = a.get("comment")
     if comment is not None and (not isinstance(comment, str) or len(comment) > 1000):
         raise bad("'comment' is text of at most 1000 characters", comment)

@@ -227,21 +227,39 @@ def _close_ctas(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, An
 # --------------------------------------------------------------------- set_measure
 def _set_measure(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, Any]) -> None:
     """A manual entry (SCORE_02) per target, at the id ``kit.scores`` gives it: one read,
-    one insert and one update at most."""
+    one insert, one update and one delete at most.  ``value`` None (``"NA"`` in a bundle)
+    deletes the entry, so the measure reads NA (SCORE_03); with ``older_than_days``
+    only entries dated more than that many days ago (``"staleness"``: the measure's
+    staleness, read now) are touched, and a target without an entry is left alone."""
     from successkit.records import MeasureEntry, stable_id
 
-    kit, key, value = ex.kit, a["measure"], float(a["value"])
+    kit, key, value = ex.kit, a["measure"], a["value"]
+    older = a.get("older_than_days")
+    if older == "staleness":
+        older = kit.measures.get(key).staleness_days
     ids = {t.id: stable_id("measure_entry", ex.kind, t.id, key) for t in targets}
     stored = {e.id: e for e in kit.store.get_many("measure_entry", list(ids.values()))}
     new: list[MeasureEntry] = []
     changed: list[tuple[MeasureEntry, int]] = []
+    cleared: list[str] = []
     made, today = stamp(kit), ex.today
     for t in targets:
         old = stored.get(ids[t.id])
-        if old is not None and old.value == value and old.grade is None:
+        if older is not None and (old is None or (today - old.as_of).days <= older):
+            why = "no entry" if old is None else f"entered {old.as_of.isoformat()}, not older than {older} days"
+            ex.step("set_measure", "unchanged", t, None if old is None else old.id, f"{key}: {why}")
+            continue
+        if value is None:
+            if old is None:
+                ex.step("set_measure", "unchanged", t, None, f"RULE_02: {key} is already NA")
+            else:
+                cleared.append(old.id)
+                ex.step("set_measure", "updated", t, old.id, f"{key} = NA (was {old.value:g})")
+            continue
+        if old is not None and old.value == value and old.grade is None and older is None:
             ex.step("set_measure", "unchanged", t, old.id, f"RULE_02: {key} is already {value:g}")
             continue
-        values: dict[str, Any] = {"value": value, "grade": None, "author_id": kit.actor_id,
+        values: dict[str, Any] = {"value": float(value), "grade": None, "author_id": kit.actor_id,
                                   "comment": a.get("comment"), "as_of": today}  # fmt: skip
         if old is None:
             entry = MeasureEntry(id=ids[t.id], **made, record_kind=ex.kind, record_id=t.id, measure=key, **values)
@@ -254,6 +272,8 @@ def _set_measure(ex: RuleExecution, targets: Sequence[Target], a: Mapping[str, A
         kit.store.insert_many(new)
     if changed:
         kit.store.update_many(changed)
+    if cleared:
+        kit.store.delete_many("measure_entry", cleared)
 
 
 # -------------------------------------------------------------------------- assign

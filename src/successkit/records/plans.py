@@ -83,7 +83,10 @@ class Cta(_Work):
     """A cockpit CTA of a company or relationship (CTA_01)."""
 
     __kind__ = "cta"
-    __indexes__ = (("company_id",), ("owner_id", "due_date", "name"), ("status",))
+    # (company, type, reason, status): a rule's lookup of similar open CTAs (RULE_02) seeks
+    # straight to them, past however many CTAs of the company were closed; the company's
+    # CTAs are its leading column
+    __indexes__ = (("company_id", "type", "reason", "status"), ("owner_id", "due_date", "name"), ("status",))
 
 
 @attrs.frozen(kw_only=True)
