@@ -18,7 +18,17 @@ from .accounts import (
     RelationshipType,
     User,
 )
-from .admin import CONFIG_CATEGORIES, ConfigItem, PlanType, Rule, RuleEnrolment, RuleRunLog, Setting, ViewLayout
+from .admin import (
+    CONFIG_CATEGORIES,
+    ConfigItem,
+    PlanType,
+    Rule,
+    RuleEnrolment,
+    RuleRunLog,
+    Setting,
+    StatusDefinition,
+    ViewLayout,
+)
 from .base import Record, new_id, ref
 from .engagement import ACTIVITY_LEVELS, Activity, DigestItem, OverdueNotice, Share, Subscription
 from .fast_init import install_fast_init, trusted_maker
@@ -73,6 +83,7 @@ __all__ = [
     "Scorecard",
     "Setting",
     "Share",
+    "StatusDefinition",
     "Subscription",
     "SuccessPlan",
     "Survey",
@@ -100,6 +111,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     PlanType,
     ConfigItem,
     Setting,
+    StatusDefinition,
     SuccessPlan,
     Objective,
     Cta,
