@@ -50,6 +50,21 @@ def test_a_stored_plan_status_behaves_by_its_category__VAULT_05_PLAN_04(kit: sk.
     assert kit.statuses.get("objective", kit.objectives.get(objective.id).status).is_closed
 
 
+def test_goal_progress_counts_a_stored_won_status__VAULT_05_GOAL_06(kit: sk.Kit) -> None:
+    """Progress is read from the registry, so a CTA set to a stored closed-success status is
+    achieved; a stored goal status is one a goal can take."""
+    kit.statuses.add("cta", "won", "Won", category="closed_success")
+    kit.statuses.add("goal", "on_track", "On track", category="open")
+    cleo = kit.users.create("Cleo")
+    acme = kit.companies.create("Acme", csm_id=cleo.id)
+    goal = kit.goals.create("Renew", company=acme, status="on_track")
+    assert goal.status == "on_track"
+    one = kit.goals.create_cta(goal, "One", type="risk", owner=cleo).record
+    kit.goals.create_cta(goal, "Two", type="risk", owner=cleo)
+    kit.ctas.set_status(one.id, "won")
+    assert kit.goals.progress(goal) == sk.GoalProgress(linked=2, closed=1, achieved=1)
+
+
 def test_stored_statuses_come_after_the_registered_ones_in_their_order__VAULT_05(kit: sk.Kit) -> None:
     registered = [s.key for s in kit.registered_statuses.of("task")]
     kit.statuses.add("task", "blocked", "Blocked", category="open", order=5)
