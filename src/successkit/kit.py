@@ -249,10 +249,12 @@ class Kit:
             by_kind.setdefault(field.record_kind, {})[field.name] = field
         self._core.custom.clear()
         self._core.custom.update(by_kind)
-        self.config.seed(defaults, stored=dict(zip(SEED_KINDS, stored, strict=True)))
         from successkit.admin.stored_statuses import STORED
 
-        self._core.cache[STORED] = statuses  # stored statuses (VAULT_05), read in the same round trip
+        cache = self._core.cache
+        cache[STORED] = statuses  # stored statuses (VAULT_05), read in the same round trip: seeding checks them
+        self.config.seed(defaults, stored=dict(zip(SEED_KINDS, stored, strict=True)))
+        cache[STORED] = statuses  # seeding dropped the cache; what was read still holds
         self.custom_fields.index_all(declarations)  # indexes another process declared or dropped
         from successkit.automation.events import remember
 
