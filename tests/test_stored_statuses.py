@@ -129,6 +129,17 @@ def test_a_bad_status_is_refused_and_nothing_is_written__VAULT_05_PLAN_04_CTA_01
     assert snapshot(kit) == before
 
 
+def test_only_a_full_user_stores_a_status__VAULT_05_SHARE_04(kit: sk.Kit) -> None:
+    """Statuses are configuration: a viewer acting on the kit may not add one."""
+    viewer = kit.users.create("Vic", license="viewer")
+    with pytest.raises(sk.AccessDenied) as e:
+        kit.as_user(viewer).statuses.add("cta", "won", "Won", category="closed_success")
+    assert e.value.rule == "SHARE_04" and kit.statuses.stored() == []
+    admin = kit.users.create("Ada", license="full")
+    assert kit.as_user(admin).statuses.add("cta", "won", "Won", category="closed_success").created_by == admin.id
+    assert kit.statuses.get("cta", "won").is_closed  # the host kit shares the registry with its views
+
+
 @pytest.mark.parametrize("order", [-1, True, 1.5, "2"])
 def test_a_bad_order_is_refused__VAULT_05(kit: sk.Kit, order: Any) -> None:
     with pytest.raises(sk.ValidationError, match="order") as e:
@@ -209,12 +220,16 @@ def status_bundle() -> dict[str, Any]:
 
 def test_a_bundle_carries_statuses_a_rule_closes_ctas_with__VAULT_05_AUTO_03(kit: sk.Kit) -> None:
     """The bundle's statuses are created before the plan type and the rule that use them;
-    the rule's close_ctas sets the stored status and closes the CTA."""
-    report = kit.bundles.deploy(status_bundle())
+    the rule's close_ctas sets the stored status and closes the CTA.  A dry run leaves
+    no status behind, in storage or in the registry."""
+    before = snapshot(kit)
+    assert kit.bundles.deploy(status_bundle(), dry_run=True).created == 4
+    assert snapshot(kit) == before and "won" not in kit.statuses.in_category("cta", "closed_success")
+    report = kit.bundles.deploy(status_bundle(), skip=["statuses:cta.new"])
     assert [(s.kind, s.name, s.result) for s in report.steps] == [
         ("statuses", "cta.won", "created"),
         ("statuses", "plan.on_hold", "created"),
-        ("statuses", "cta.new", "exists"),
+        ("statuses", "cta.new", "skipped"),
         ("plan_types", "rescue", "created"),
         ("rules", "Close renewed risks", "created"),
     ]
