@@ -124,7 +124,7 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
         (_set(("activity_types", 0, "fields", 0, "options"), "red"), "activity_types 'exec_call'", "red"),
         (_set(("activity_types", 0, "fields", 0, "colour"), "x"), "activity_types 'exec_call'", None),
         (_set(("plan_types", 0, "objective_category"), "nope"), "plan_types 'recovery'", "recovery"),
-        (_set(("plan_types", 0, "objective_status"), "nope"), "plan_types 'recovery'", "nope"),
+        (_set(("plan_types", 0, "objective_status"), "nope"), "unknown objective status", "recovery"),
         (_set(("surveys", 0, "questions", 0, "type"), "stars"), "surveys 'Pulse'", "stars"),
         (_set(("plan_types", 0, "sharing_enabled"), "no"), "sharing_enabled is true or false", "no"),
         (lambda d: d["metrics"].append({"key": "reports_run"}), "listed twice", "reports_run"),

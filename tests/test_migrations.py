@@ -269,7 +269,7 @@ def test_the_previous_release_s_store_opens_after_migrating_with_nothing_lost__O
     columns = {t: cols for t, cols in added.items() if cols and t in released}
     assert columns == {"company": ["external_id"], "share": ["can_change"], "rule_run": ["triggered_by"]}
     tables = {t for t, cols in added.items() if t not in released}
-    assert tables == {"sk_migrations", "program", "program_enrolment", "program_email", "report"}
+    assert tables == {"sk_migrations", "program", "program_enrolment", "program_email", "report", "status_definition"}
     kit = sk.open(url, entry_points=False)
     try:
         assert kit.companies.count() == 7 and kit.plans.count() == 2 and kit.ctas.count() == 4

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from successkit.accounts.custom_fields import CustomFieldService
     from successkit.accounts.people import PersonService, UserService
     from successkit.admin.config import ConfigService
+    from successkit.admin.stored_statuses import StatusService
     from successkit.automation.bundles import BundleService
     from successkit.automation.programs import ProgramService
     from successkit.automation.rules import RuleService
@@ -134,8 +135,9 @@ class Kit:
         return self._core.plugins
 
     @property
-    def statuses(self) -> StatusRegistry:
-        """Every status the kit knows, built-in and from plugins."""
+    def registered_statuses(self) -> StatusRegistry:
+        """The statuses the built-ins and plugins registered, without the stored ones
+        (``kit.statuses`` has both)."""
         return self._core.statuses
 
     @property
@@ -234,7 +236,7 @@ class Kit:
         """Read the configuration and every custom-field declaration again, in one
         storage call (one round trip on PostgreSQL), and fill the caches with them;
         seed the defaults the plugins register that the store lacks; read the event
-        rules (AUTO_01) again; bring the
+        rules (AUTO_01) and the stored statuses (VAULT_05) again; bring the
         custom-field indexes in line with the declarations.  A kit does this as it
         opens; call it after another process changed the configuration."""
         from successkit.admin.config import SEED_KINDS
@@ -242,8 +244,8 @@ class Kit:
         defaults: list[tuple[str, dict[str, Any]]] = []
         self.plugins.hook.successkit_register_defaults(register=lambda kind, **values: defaults.append((kind, values)))
         store, now = self.store, self.now()
-        kinds = [CustomField.__kind__, *SEED_KINDS, "rule"]
-        declarations, *stored, rules = store.query_many(
+        kinds = [CustomField.__kind__, *SEED_KINDS, "rule", "status_definition"]
+        declarations, *stored, rules, statuses = store.query_many(
             [bind(Query(sort=["id"]), store.schema(k), {}, now) for k in kinds]
         )
         by_kind: dict[str, dict[str, CustomField]] = {k: {} for k in store.schemas if k != CustomField.__kind__}
@@ -251,7 +253,12 @@ class Kit:
             by_kind.setdefault(field.record_kind, {})[field.name] = field
         self._core.custom.clear()
         self._core.custom.update(by_kind)
+        from successkit.admin.stored_statuses import STORED
+
+        cache = self._core.cache
+        cache[STORED] = statuses  # stored statuses (VAULT_05), read in the same round trip: seeding checks them
         self.config.seed(defaults, stored=dict(zip(SEED_KINDS, stored, strict=True)))
+        cache[STORED] = statuses  # seeding dropped the cache; what was read still holds
         self.custom_fields.index_all(declarations)  # indexes another process declared or dropped
         from successkit.automation.events import remember
 
@@ -282,6 +289,8 @@ class Kit:
             return bind_group(group, schema, {**self.custom_field_types(kind, refresh=True), **(extra or {})}, related)
 
     # ---------------------------------------------------------------- services
+    #: Every status the kit knows: built-in, from plugins and stored (VAULT_05).
+    statuses: _Service[StatusService] = _Service("successkit.admin.stored_statuses", "StatusService")
     companies: _Service[CompanyService] = _Service("successkit.accounts.companies", "CompanyService")
     relationship_types: _Service[RelationshipTypeService] = _Service(
         "successkit.accounts.companies", "RelationshipTypeService"

@@ -8,8 +8,8 @@ as a plan's "On hold" (category ``active``) or a CTA's "Won" (category
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 import attrs
 
@@ -93,6 +93,25 @@ class StatusRegistry:
             if s.category == first:
                 return s
         raise ValidationError(f"no {first} status is registered for {kind}", value=kind)
+
+    def with_stored(self, stored: Iterable[Any]) -> StatusRegistry:
+        """These statuses and, after them, the stored ones (records with ``record_kind``,
+        ``key``, ``name``, ``category``, ``order`` and ``active``: VAULT_05), in
+        ``order`` per kind.  A registered status of the same key wins, as a plugin's
+        activity type does; a stored one whose kind or category the registry does
+        not know, or an inactive one, is left out."""
+        out = StatusRegistry()
+        for status in self:
+            out.register(status.kind, status.key, status.label, status.category)
+        for s in sorted(stored, key=lambda s: (s.record_kind, s.order, s.key)):
+            kind = s.record_kind
+            if kind in CATEGORIES and s.active and s.category in CATEGORIES[kind] and s.key not in out.keys(kind):
+                out.register(kind, s.key, s.name, s.category)
+        return out
+
+    def keys(self, kind: str) -> list[str]:
+        """The status keys of a kind, in registration order."""
+        return list(self._by_kind[kind])
 
     def __iter__(self) -> Iterator[Status]:
         for statuses in self._by_kind.values():

@@ -1,6 +1,6 @@
 """Bundle asset kinds an administrator would otherwise set up by hand (VAULT_05):
-plan types (the "success plan settings"), custom fields with their dropdown
-options, and activity types with the fields their activities carry (ACT_01, the
+statuses, plan types (the "success plan settings"), custom fields with their
+dropdown options, and activity types with the fields their activities carry (ACT_01, the
 "timeline settings").  Each is one
 :func:`~successkit.automation.bundle_assets.register` call."""
 
@@ -12,12 +12,60 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from successkit.accounts.custom_fields import FIELD_TYPES
+from successkit.admin.statuses import Status
 from successkit.errors import ValidationError
 
 from .bundle_assets import AssetKind, Deploying, listed, register
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
+
+# ------------------------------------------------------------------------ statuses
+_STATUS_KEYS = frozenset({"kind", "key", "name", "category"})
+
+
+def _status_name(e: Mapping[str, Any]) -> str:
+    return f"{str(e.get('kind', '')).strip()}.{str(e['key']).strip()}"
+
+
+def _check_status(kit: Kit, e: Mapping[str, Any]) -> None:
+    kit.statuses.check(e["kind"], e["key"], e["name"], e["category"], e.get("order"))
+
+
+def _status(d: Deploying, e: Mapping[str, Any]) -> str:
+    kind, key = str(e["kind"]), str(e["key"]).strip()
+    return d.kit.statuses.add(kind, key, e["name"], category=e["category"], order=e.get("order")).id
+
+
+def _statuses(kit: Kit, names: Sequence[str]) -> dict[str, Any]:
+    """Stored statuses among ``names`` (``<kind>.<key>``, one read), and registered ones,
+    which are installed with no record of their own."""
+    out: dict[str, Any] = {f"{s.kind}.{s.key}": s for s in kit.registered_statuses}
+    out.update({f"{s.record_kind}.{s.key}": s for s in kit.statuses.stored(include_inactive=True)})
+    return {n: out[n] for n in names if n in out}
+
+
+def _status_now(kit: Kit, installed: Any) -> dict[str, Any]:
+    if isinstance(installed, Status):  # registered: a name and a category, no order of its own
+        return {"name": installed.label, "category": installed.category}
+    return {"name": installed.name, "category": installed.category, "order": installed.order}
+
+
+register(
+    AssetKind(
+        "statuses",
+        15,
+        _STATUS_KEYS,
+        frozenset({"order"}),
+        create=_status,
+        check=_check_status,
+        ident="key",
+        name_of=_status_name,
+        installed=_statuses,
+        current=_status_now,
+    )
+)
+
 
 # ------------------------------------------------------------------------ plan types
 _PLAN_TYPE_OPTIONS = frozenset(
@@ -39,9 +87,11 @@ def _plan_type(d: Deploying, e: Mapping[str, Any]) -> str:
     return d.kit.config.define_plan_type(e["key"], e["name"], **options).id
 
 
-#: Plan type fields that name a configuration choice the bundle itself may add: they are
-#: checked as the plan type is created, inside the deploy's transaction.
-_CHOICE_FIELDS = frozenset({"key", "objective_type", "objective_priority", "objective_category"})
+#: Plan type fields that name a configuration choice or a status the bundle itself may
+#: add: they are checked as the plan type is created, inside the deploy's transaction.
+_CHOICE_FIELDS = frozenset(
+    {"key", "objective_type", "objective_priority", "objective_category", "statuses", "objective_status"}
+)
 
 
 def _check_plan_type(kit: Kit, e: Mapping[str, Any]) -> None:

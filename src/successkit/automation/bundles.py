@@ -3,7 +3,7 @@
 A bundle is a JSON or TOML document (format described in ``docs/bundles.md``):
 a header (name, version, category, author, what it requires) and lists of assets
 of the kinds registered in :mod:`successkit.automation.bundle_assets` - CTA
-types, plan types, custom fields, activity types, surveys, email templates,
+types, statuses, plan types, custom fields, activity types, surveys, email templates,
 playbooks, plan templates, measures, scorecards, 360 layouts, rules...  References
 between assets are by name, so a bundle is portable between workspaces.
 Deploying checks the requirements and every entry first, then creates what is

@@ -27,6 +27,7 @@ from .admin import (
     RuleEnrolment,
     RuleRunLog,
     Setting,
+    StatusDefinition,
     ViewLayout,
 )
 from .base import Record, new_id, ref
@@ -84,6 +85,7 @@ __all__ = [
     "Scorecard",
     "Setting",
     "Share",
+    "StatusDefinition",
     "Subscription",
     "SuccessPlan",
     "Survey",
@@ -111,6 +113,7 @@ RECORD_CLASSES: tuple[type[Record], ...] = (
     PlanType,
     ConfigItem,
     Setting,
+    StatusDefinition,
     SuccessPlan,
     Objective,
     Cta,

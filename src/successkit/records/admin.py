@@ -1,5 +1,5 @@
 """Records an administrator sets up: plan types, lookups (CTA types, priorities,
-reasons, objective categories), settings, stored automation rules and 360 layouts."""
+reasons, objective categories), stored statuses, settings, stored automation rules and 360 layouts."""
 
 from __future__ import annotations
 
@@ -53,6 +53,26 @@ class ConfigItem(Record):
     category: str
     key: str
     name: str
+    order: int = 0
+    active: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class StatusDefinition(Record):
+    """A status an administrator or a bundle stored (VAULT_05), beside those plugins
+    register: of which ``record_kind`` (plan, objective, cta, task, goal), its ``key`` and
+    ``name``, the ``category`` its behaviour follows (PLAN_04, CTA_01) and its
+    ``order`` among the stored statuses of its kind.  Read into ``kit.statuses``
+    when a kit opens; an inactive one is left out."""
+
+    __kind__ = "status_definition"
+    __indexes__ = (("record_kind", "key"),)
+    __unique__ = (("record_kind", "key"),)
+
+    record_kind: str
+    key: str
+    name: str
+    category: str
     order: int = 0
     active: bool = True
 

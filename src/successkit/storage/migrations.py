@@ -96,7 +96,7 @@ STEPS: tuple[Step, ...] = (
         3,
         "sk_migrations records the applied steps; users' emails are unique, ignoring case (USER_03); "
         "companies gain external_id, unique when given; shares gain can_change, rule runs triggered_by; "
-        "tables for programs, their enrolments and emails, and saved reports",
+        "tables for programs, their enrolments and emails, saved reports and stored statuses",
         ddl={"sqlite": (_EMAIL_INDEX,), "postgresql": (_EMAIL_INDEX,)},
         blockers={
             "sqlite": _SHARED_EMAILS.format(agg="group_concat(\"name\" || ' (' || \"id\" || ')', ', ')"),
