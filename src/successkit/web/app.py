@@ -370,7 +370,7 @@ class _Portal:
         ]
         boards = [(self.link(request, "dashboard", kind=k) if k else None, html) for k, html in page.boards]
         portfolio = self.link(request, "dashboard", kind="portfolio")
-        csms = [(name, f"{portfolio}?{urlencode({'csm': uid})}") for uid, name in page.csms]
+        csms = [(name, f"{portfolio}?{urlencode({'csm': uid})}", uid == page.csm) for uid, name in page.csms]
         return self.render(
             request, "dashboards.html", page=page, tabs=tabs, boards=boards, csms=csms, me=me, nav=self.nav(request)
         )

@@ -31,7 +31,7 @@ from successkit.views.notebook import STYLE as TABLE_STYLE
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["BOARDS", "PORTFOLIO_OF_ANY", "STYLESHEET", "BoardPage", "Refused", "board_page", "index_page"]
+__all__ = ["BOARDS", "PORTFOLIO_OF_ANY", "STYLESHEET", "BoardPage", "Refused", "board_page", "index_page", "query_of"]
 
 #: Each dashboard's page name and its label, in the order the index shows them.
 BOARDS: Mapping[str, str] = {
@@ -72,6 +72,8 @@ class BoardPage:
     boards: tuple[tuple[str | None, Markup], ...]
     csms: tuple[tuple[str, str], ...] = ()
     note: str | None = None
+    #: The user whose portfolio the page shows.
+    csm: str | None = None
 
 
 def fragment(board: Dashboard) -> Markup:
@@ -142,7 +144,8 @@ def board_page(kit: Kit, me: User, kind: str, query: Mapping[str, str]) -> Board
     if whose is None:
         note = "You are the CSM of no company." + (" Pick a portfolio:" if choices else "")
         return BoardPage("Portfolio", kind, (), choices, note)
-    return BoardPage("Portfolio", kind, ((None, fragment(kit.dashboards.portfolio(whose))),), choices)
+    board = fragment(kit.dashboards.portfolio(whose))
+    return BoardPage("Portfolio", kind, ((None, board),), choices, csm=whose.id)
 
 
 def index_page(kit: Kit, me: User) -> BoardPage:
