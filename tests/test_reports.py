@@ -275,3 +275,10 @@ def test_a_report_by_csm_shows_their_names__REPORT_02(kit: sk.Kit) -> None:
     shown = {b.attrib["data-category"] for b in root.findall(".//{http://www.w3.org/2000/svg}rect[@class='bar']")}
     assert shown <= {*ids.values(), "(none)"} and "Alice Kim" in shown
     assert "Alice Kim" in result.to_html() and csms[0].id not in result.to_html()
+
+
+def test_every_dashboard_of_an_empty_workspace_renders__REPORT_04(kit: sk.Kit) -> None:
+    """No renewals and no plans: the panels say so and draw no chart, rather than fail."""
+    renewals, plans = kit.dashboards.renewals(), kit.dashboards.success_plans()
+    assert sum(renewals.count.values()) == 0 and renewals.charts() == [] and plans.charts() == []
+    assert "Nothing yet." in renewals.html_fragment() and "Nothing yet." in plans.html_fragment()

@@ -99,3 +99,31 @@ def test_a_contact_ticks_their_task_in_chromium__PORTAL_02(browser: Any) -> None
     assert kit.tasks.get(mine.id).status == "complete"
     assert any("/s/[token]" in line for line in access_log.lines), access_log.lines
     assert all(grant.token not in line for line in access_log.lines)
+
+
+def test_the_dashboards_are_styled_under_the_csp_in_chromium__PORTAL_03(browser: Any) -> None:
+    """The dashboards' look comes from the portal's stylesheet (the CSP blocks inline
+    styles): the cards have their border, the charts are drawn, and the index leaves a
+    chart's table to the dashboard's own page."""
+    from selenium.webdriver.common.by import By
+
+    from successkit.reports.sample import sample_book
+    from successkit.web import app
+    from successkit.web.server import running
+
+    kit = sk.open("memory://")
+    alice = sample_book(kit, 12)[0]
+    with running(app(kit, user=lambda request: alice.id)) as base:
+        browser.get(f"{base}/dashboards")
+        assert browser.title.startswith("Dashboards")
+        card = browser.find_element(By.CSS_SELECTOR, ".successkit-dashboard .card")
+        assert card.value_of_css_property("border-top-style") == "solid"
+        assert card.find_element(By.CSS_SELECTOR, ".value").value_of_css_property("font-weight") == "600"
+        chart = browser.find_element(By.CSS_SELECTOR, "svg.successkit-chart")
+        assert chart.size["width"] > 300 and browser.find_elements(By.CSS_SELECTOR, "svg.successkit-chart rect.bar")
+        table = browser.find_element(By.CSS_SELECTOR, "section.panel > svg + .successkit")
+        assert table.value_of_css_property("display") == "none"
+        browser.get(f"{base}/dashboards/arr-at-risk")
+        table = browser.find_element(By.CSS_SELECTOR, "section.panel > svg + .successkit")
+        assert table.is_displayed() and "Alice Kim" in browser.find_element(By.TAG_NAME, "main").text
+    kit.close()

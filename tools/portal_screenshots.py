@@ -5,7 +5,8 @@
 Builds the demo workspace (SQLite, in a scratch folder), shares its onboarding plan
 with the customer's sponsor, serves the portal on 127.0.0.1 with uvicorn and takes
 each page with headless Chromium (/usr/bin/chromium and chromedriver): the shared
-plan, an expired link, a company 360 and the internal plan page.
+plan, an expired link, a company 360, the internal plan page, the dashboards index
+(as Alice, a CSM) and a portfolio as a team lead picks it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 import successkit as sk
 from successkit.demo import main as build_demo
@@ -36,12 +38,17 @@ def _driver() -> Any:
     return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
 
 
-def _shoot(driver: Any, url: str, path: Path) -> None:
-    """The whole page, as tall as it is (at least the window's height)."""
+def _shoot(driver: Any, url: str, path: Path, until: tuple[str, int] | None = None) -> None:
+    """The whole page, as tall as it is (at least the window's height), or down to the
+    end of the ``until`` = (CSS selector, index) element (a long page's first part)."""
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     driver.get(url)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    height = max(640, min(int(size["height"]) + 8, 5000))
+    bottom = int(size["height"]) + 8
+    if until is not None:
+        box = driver.find_elements(By.CSS_SELECTOR, until[0])[until[1]].rect
+        bottom = min(bottom, int(box["y"] + box["height"]) + 24)
+    height = max(640, min(bottom, 5000))
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 1200, "height": height, "deviceScaleFactor": 1, "mobile": False}
     )
@@ -80,6 +87,11 @@ def main(argv: list[str]) -> int:
                 _shoot(driver, f"{base}/s/{grant.token}", out / "portal-shared-plan.png")
                 _shoot(driver, f"{base}/companies/{plan.company_id}", out / "portal-company-360.png")
                 _shoot(driver, f"{base}/plans/{plan.id}", out / "portal-internal-plan.png")
+                _shoot(driver, f"{base}/dashboards", out / "portal-dashboards.png", until=("section.board", 1))
+                _shoot(driver, f"{base}/dashboards/arr-at-risk", out / "portal-dashboard-arr-at-risk.png")
+            lead = kit.users.ensure("Lee Park", email="lee@acmecloud.example", license="full")
+            with running(app(kit, user=lambda request: lead.id, title="Acme Cloud success")) as base:
+                _shoot(driver, f"{base}/dashboards/portfolio?csm={alice.id}", out / "portal-dashboard-portfolio.png")
             with running(app(later, title="Acme Cloud success")) as base:
                 _shoot(driver, f"{base}/s/{short.token}", out / "portal-expired-link.png")
         finally:

@@ -281,7 +281,8 @@ class DashboardService:
                 key=lambda row: (str(row[0][0]), csms.index(row[0][1])),
             ),
         )
-        chart = stacked_bar_chart(labels, {c: [cells.get((q, c)) for q in labels] for c in csms}, value_label="ARR")
+        series = {c: [cells.get((q, c)) for q in labels] for c in csms}
+        chart = stacked_bar_chart(labels, series, value_label="ARR") if series else None  # no renewals: no chart
         totals = table(
             ["fiscal quarter"], ["renewals", "arr"], [((q,), {"renewals": count[q], "arr": arr[q]}) for q in labels]
         )
@@ -462,9 +463,8 @@ class DashboardService:
             ["count"],
             [((level, status), {"count": n}) for level, (_, counts) in levels.items() for status, n in counts.items()],
         )
-        chart = stacked_bar_chart(
-            list(levels), {c: [categories[c].get(lv) for lv in levels] for c in order}, colours=_STATUS_COLOURS
-        )
+        series = {c: [categories[c].get(lv) for lv in levels] for c in order}
+        chart = stacked_bar_chart(list(levels), series, colours=_STATUS_COLOURS) if series else None  # no plans yet
         figures = (
             Figure("plans", sum(levels["plans"][1].values())),
             Figure("objectives", sum(levels["objectives"][1].values())),

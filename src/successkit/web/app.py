@@ -13,7 +13,9 @@ starts with the request's ``root_path``, so ``/portal`` or ``/cs/portal`` both w
 ``GET  /``                      internal: the companies (PORTAL_03)
 ``GET  /companies/{id}``        internal: a company's 360 view with scorecard and signals
 ``GET  /plans/{id}``            internal: a plan with its Gantt chart
-``GET  /{page}``                internal: a page the host plugs in (``pages=``), e.g. dashboards
+``GET  /dashboards``             internal: the dashboards of REPORT_04, the user's portfolio first
+``GET  /dashboards/{kind}``      internal: one dashboard (``?csm=`` picks a portfolio)
+``GET  /{page}``                internal: a page the host plugs in (``pages=``)
 =============================  ====================================================
 
 Every read and change through a link goes through :mod:`successkit.engagement.sharing`
@@ -28,7 +30,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
@@ -43,6 +45,7 @@ from successkit.engagement.access import VIEW_LICENSES
 from successkit.errors import AccessDenied, NotFound, RuleViolation, SuccessKitError, ValidationError
 from successkit.records import User
 
+from .dashboards import BOARDS, STYLESHEET, BoardPage, Refused, board_page, index_page, query_of
 from .pages import plan_page, shared_plan_page
 from .safety import SECURITY_HEADERS, ChangeBudget, SecurityHeaders, form_token, redact_access_log, same_site
 
@@ -85,14 +88,17 @@ def app(
     pages: Mapping[str, PortalPage] | None = None,
     secret: bytes | None = None,
     title: str = "Success plans",
+    dashboards: bool = True,
 ) -> Starlette:
     """The portal for ``kit`` (the host's kit, not one opened ``as_user``) as an ASGI app.
 
     ``user`` is the host's answer to "who is signed in" for the internal pages
     (PORTAL_03): the portal does no login of its own, and without it the internal
-    pages answer 401.  ``pages`` adds internal pages by name (``{"dashboards": fn}``
-    serves ``/dashboards``).  ``secret`` signs the form tokens: give the same bytes
-    to every worker process (a random one is made per process otherwise).
+    pages answer 401.  ``pages`` adds internal pages by name (``{"reports": fn}`` serves
+    ``/reports``); ``{"dashboards": fn}`` puts the host's page in place of the built-in
+    dashboards index (each dashboard's own page stays).  ``dashboards=False`` leaves the
+    built-in dashboards out.  ``secret`` signs the form tokens: give the same bytes to
+    every worker process (a random one is made per process otherwise).
     """
     if kit.actor_id is not None:
         raise RuleViolation("PORTAL_01", "the portal takes the host's kit, not one opened as_user", value=kit.actor_id)
@@ -102,7 +108,7 @@ def app(
     for name in extra:
         if not isinstance(name, str) or not _PAGE_NAME.fullmatch(name) or name in _RESERVED:
             raise ValidationError("a page name is lower-case letters, digits and -, not a portal route", value=name)
-    portal = _Portal(kit, user, extra, secret or secrets.token_bytes(32), title)
+    portal = _Portal(kit, user, extra, secret or secrets.token_bytes(32), title, bool(dashboards))
     redact_access_log()
     return portal.asgi
 
@@ -110,14 +116,23 @@ def app(
 class _Portal:
     """The routes' state: the kit, the templates, the form secret, the host's hooks."""
 
-    def __init__(self, kit: Kit, user: UserOf | None, pages: dict[str, PortalPage], secret: bytes, title: str) -> None:
+    def __init__(
+        self, kit: Kit, user: UserOf | None, pages: dict[str, PortalPage], secret: bytes, title: str, boards: bool
+    ) -> None:
         self.kit, self.user_of, self.pages, self.secret, self.title = kit, user, pages, secret, title
+        self.boards = boards
         self.budget = ChangeBudget(MAX_CHANGES_PER_HOUR, 3600.0)
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
         self.templates = Jinja2Templates(env=env)
-        self.css = (_HERE / "static" / "portal.css").read_text(encoding="utf-8")
+        # the dashboards' rules first: the portal's own, after them, fit them to its layout
+        self.css = STYLESHEET + (_HERE / "static" / "portal.css").read_text(encoding="utf-8")
+        own_index = boards and "dashboards" not in pages
+        board_routes = [
+            *([Route("/dashboards", self.dashboards, name="dashboards")] if own_index else []),
+            *([Route("/dashboards/{kind:str}", self.dashboard, name="dashboard")] if boards else []),
+        ]
         routes = [
             Route("/s/{token:str}", self.share_link, name="share_link"),
             Route(f"/shared/{_ID}", self.shared_plan, name="shared_plan"),
@@ -127,6 +142,7 @@ class _Portal:
             Route("/", self.home, name="home"),
             Route(f"/companies/{_ID}", self.company, name="company"),
             Route(f"/plans/{_ID}", self.plan, name="plan"),
+            *board_routes,
             *(Route(f"/{name}", self.extra_page(name), name=f"page:{name}") for name in pages),
         ]
         self.asgi = Starlette(
@@ -286,7 +302,10 @@ class _Portal:
         return found
 
     def nav(self, request: Request) -> list[tuple[str, str]]:
-        return [("Companies", self.link(request, "home"))] + [
+        own = (
+            [("Dashboards", self.link(request, "dashboards"))] if self.boards and "dashboards" not in self.pages else []
+        )
+        return [("Companies", self.link(request, "home")), *own] + [
             (name.replace("-", " ").capitalize(), self.link(request, f"page:{name}")) for name in self.pages
         ]
 
@@ -322,6 +341,39 @@ class _Portal:
             return self.error(request, 403, "Not for this account", "Your account may not see this plan.")
         page = plan_page(self.kit, current)
         return self.render(request, "plan.html", page=page, me=me, nav=self.nav(request))
+
+    async def dashboards(self, request: Request) -> Response:
+        """Every dashboard, the user's own portfolio first when they are a CSM (PORTAL_03)."""
+        me = self.signed_in(request)
+        if isinstance(me, Response):
+            return me
+        return self.board_response(request, me, lambda: index_page(self.kit, me))
+
+    async def dashboard(self, request: Request) -> Response:
+        """One dashboard; a portfolio is the user's own unless their license opens any (PORTAL_03)."""
+        me = self.signed_in(request)
+        if isinstance(me, Response):
+            return me
+        kind, query = request.path_params["kind"], query_of(request.query_params)
+        return self.board_response(request, me, lambda: board_page(self.kit, me, kind, query))
+
+    def board_response(self, request: Request, me: User, build: Callable[[], BoardPage]) -> Response:
+        try:
+            page = build()
+        except Refused as e:
+            return self.error(request, e.status, e.heading, e.text, me=me, nav=self.nav(request))
+        except ValidationError as e:  # an option the dashboard refuses
+            return self.error(request, 400, "That dashboard cannot be shown", e.message, me=me, nav=self.nav(request))
+        index = self.link(request, "page:dashboards" if "dashboards" in self.pages else "dashboards")
+        tabs = [("All", index, page.current == "")] + [
+            (label, self.link(request, "dashboard", kind=kind), page.current == kind) for kind, label in BOARDS.items()
+        ]
+        boards = [(self.link(request, "dashboard", kind=k) if k else None, html) for k, html in page.boards]
+        portfolio = self.link(request, "dashboard", kind="portfolio")
+        csms = [(name, f"{portfolio}?{urlencode({'csm': uid})}", uid == page.csm) for uid, name in page.csms]
+        return self.render(
+            request, "dashboards.html", page=page, tabs=tabs, boards=boards, csms=csms, me=me, nav=self.nav(request)
+        )
 
     def extra_page(self, name: str) -> Callable[[Request], Any]:
         """The endpoint of a page the host plugged in (``pages=``): the dashboards, say."""
