@@ -94,6 +94,23 @@ def test_types_templates_and_playbooks_ensure_by_name(kit: sk.Kit) -> None:
     assert (kit.relationship_types.count(), kit.plan_templates.count(), kit.playbooks.count()) == (1, 1, 1)
 
 
+@pytest.mark.parametrize("exists", [False, True])
+def test_ensure_refuses_an_option_create_does_not_take__SEC_05(kit: sk.Kit, exists: bool) -> None:
+    """An unknown option is a ValidationError naming it, whether the record exists or not
+    (it would be a TypeError from create, or silently ignored for an existing record)."""
+    steps, objectives = [{"name": "Call"}], [{"name": "Kickoff", "due_days": 7}]
+    if exists:
+        kit.playbooks.ensure("Risk call", steps)
+        kit.plan_templates.ensure("Standard onboarding", "onboarding", objectives)
+    with pytest.raises(sk.ValidationError, match="unknown option") as e:
+        kit.playbooks.ensure("Risk call", steps, active="")
+    assert e.value.value == "active"
+    with pytest.raises(sk.ValidationError, match="unknown option") as e:
+        kit.plan_templates.ensure("Standard onboarding", "onboarding", objectives, colour="red")
+    assert e.value.value == "colour"
+    assert (kit.playbooks.count(), kit.plan_templates.count()) == (int(exists), int(exists))
+
+
 def test_a_duplicate_name_refusal_points_at_ensure(kit: sk.Kit) -> None:
     kit.relationship_types.create("Region")
     with pytest.raises(sk.ValidationError, match=r"a relationship type with this name exists \(ensure"):

@@ -78,7 +78,7 @@ class PlaybookService(Service[Playbook]):
         with self.kit.transaction():
             found = self.list([("name", "=", name)], limit=1)
             return self._ensured(
-                found[0] if found else None, "name", options, lambda: self.create(name, steps, **options)
+                found[0] if found else None, "name", options, lambda: self.create(name, steps, **options), self.create
             )
 
     def _steps(self, book: Playbook, steps: Sequence[Mapping[str, Any]]) -> list[PlaybookTask]:

@@ -96,7 +96,11 @@ class PlanTemplateService(Service[PlanTemplate]):
                 **options,
             }
             return self._ensured(
-                found[0] if found else None, "name", given, lambda: self.create(name, plan_type, objectives, **options)
+                found[0] if found else None,
+                "name",
+                given,
+                lambda: self.create(name, plan_type, objectives, **options),
+                self.create,
             )
 
     def _items(self, template: PlanTemplate, objectives: Sequence[Mapping[str, Any]]) -> list[TemplateItem]:
