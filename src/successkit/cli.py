@@ -129,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("store", nargs="?", metavar="URL", help="storage URL (or --url / $SUCCESSKIT_URL)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--user", metavar="ID", help="show the internal pages as this user id (a quick look; no login)")
+    serve.add_argument(
+        "--user", metavar="ID_OR_EMAIL", help="show the internal pages as this user, by id or email (no login)"
+    )
     return parser
 
 
@@ -352,8 +354,15 @@ def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     if not 0 < args.port < 65536:
         raise ValidationError("--port is a port number, 1-65535", value=args.port)
     who = args.user
+    if who and "@" in who:  # an email is easier to type than a record id
+        found = kit.users.by_email(who)
+        if found is None:
+            raise ValidationError(f"--user: no user has the email {who!r}", value=who)
+        who = found.id
     portal = app(kit, user=(lambda request: who) if who else None)
     out.write(f"successkit portal on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    if not who:
+        out.write("  share links open at /s/<token>; the internal pages need --user ID_OR_EMAIL\n")
     out.flush()
     run(portal, host=args.host, port=args.port)
 
