@@ -354,7 +354,7 @@ def test_plugins_ship_bundles_through_a_hook__VAULT_01(open_kit: Any) -> None:
 
     with pytest.raises(sk.ValidationError, match="registered twice"):
         open_kit(plugins=[Clash()]).bundles.available()
-    with pytest.raises(sk.NotFound):
+    with pytest.raises(sk.NotFound, match="no bundle with name 'no-such-bundle'"):
         kit.bundles.get("no-such-bundle")
 
 

@@ -364,6 +364,6 @@ def test_usage_surveys_and_sponsor_tracking_show_in_the_360__C360_03(kit: sk.Kit
     assert (view.signals.nps, view.signals.csat, view.signals.nps_answers) == (100.0, 100.0, 1)
     assert view.signals.sponsors[0].last_contact is not None
     text = view.describe()
-    assert "Logins: 60 in the last 30 days (+0% against the 30 before)" in text
-    assert "NPS +100 from 1 answers" in text and "Zed (sponsor): last contact" in text
+    assert "Logins: 60 in the last 30 days (+0% against the 30 before)" in text and "Usage (1 metric)" in text
+    assert "NPS +100 from 1 answer" in text and "1 answers" not in text and "Zed (sponsor): last contact" in text
     assert view.to_dict()["signals"]["usage"][0]["current"] == 60.0

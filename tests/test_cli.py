@@ -137,6 +137,23 @@ def test_reading_commands_create_no_store__OPS_03(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_missing_default_store_points_to_the_demo_and_empty_listings_say_so__OPS_03(tmp_path: Path) -> None:
+    """Right after ``successkit demo`` the store is ``successkit-demo.db``: a read command on the
+    default store says which ``--url`` to pass; without a demo file, how to name a store. A
+    store with no rules or programs says so in text (JSON stays ``[]``)."""
+    done = _console("rules", "list", cwd=tmp_path, env={"SUCCESSKIT_URL": ""})
+    assert done.returncode == 1 and "pass --url or set SUCCESSKIT_URL" in done.stderr
+    sk.open(f"sqlite:///{tmp_path / 'successkit-demo.db'}").close()
+    done = _console("programs", "list", cwd=tmp_path, env={"SUCCESSKIT_URL": ""})
+    assert done.returncode == 1 and "pass --url sqlite:///successkit-demo.db" in done.stderr, done.stderr
+    migrate = _console("migrate", cwd=tmp_path, env={"SUCCESSKIT_URL": ""})
+    assert migrate.returncode == 1 and "pass --url sqlite:///successkit-demo.db" in migrate.stderr
+    url = f"sqlite:///{tmp_path / 'successkit-demo.db'}"
+    assert _console("rules", "list", "--url", url).stdout == "no rules in this store\n"
+    assert _console("programs", "list", "--url", url).stdout == "no programs in this store\n"
+    assert json.loads(_console("programs", "list", "--json", "--url", url).stdout) == []
+
+
 def test_a_closed_pipe_ends_the_command_quietly__OPS_03(tmp_path: Path) -> None:
     """``successkit demo | head -3``: the reader stops early; no BrokenPipeError is printed."""
     import subprocess

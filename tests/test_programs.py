@@ -88,6 +88,8 @@ def w(open_kit: Callable[..., sk.Kit], outbox: Outbox) -> World:
         ({"steps": [{"do": "create_cta", "name": "x", "type": "nope"}]}, "nope"),
         ({"steps": [{"do": "create_cta", "name": "{{cta.name}}", "type": "risk"}]}, "{{cta.name}}"),
         ({"steps": [{"do": "create_cta", "name": "{{company.nickname}}", "type": "risk"}]}, "{{company.nickname}}"),
+        ({"steps": [{"do": "create_cta", "name": "Call {name}", "type": "risk"}]}, "{name}"),  # a rule's syntax
+        ({"steps": [{"do": "log_activity", "type": "note", "subject": "At {company}"}]}, "{company}"),
         ({"steps": [{"do": "wait", "days": 0}, {"do": "send_email", "template": "Hello"}]}, 0),
         ({"steps": [{"do": "wait", "days": -2}, {"do": "send_email", "template": "Hello"}]}, -2),
         ({"steps": [{"do": "wait", "days": "3"}, {"do": "send_email", "template": "Hello"}]}, "3"),

@@ -400,6 +400,8 @@ def test_dry_run_reports_the_real_run_and_writes_nothing__RULE_03(kit: sk.Kit) -
         ([], None, [{**RENEWAL_CTA, "type": "no_such_type"}], "no_such_type"),
         ([], None, [{**RENEWAL_CTA, "playbook": "Missing book"}], "Missing book"),
         ([], None, [{**RENEWAL_CTA, "name": "Hi {ceo}"}], "ceo"),
+        ([], None, [{**RENEWAL_CTA, "name": "Call {{company.name}}"}], "{{company.name}}"),  # the email syntax
+        ([], None, [{"do": "log_activity", "type": "note", "subject": "On {{ name }}"}], "a rule's texts take"),
         ([], None, [{**RENEWAL_CTA, "due_days": -1}], "-1"),
         ([], None, [{**RENEWAL_CTA, "colour": "red"}], "colour"),
         ([], None, [{"do": "create_plan", "name": "P", "plan_type": "nope"}], "nope"),

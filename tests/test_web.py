@@ -482,3 +482,34 @@ def test_serve_refuses_a_bad_port__PORTAL_01(tmp_path: Any) -> None:
     from successkit import cli
 
     assert cli.main(["serve", f"sqlite:///{tmp_path}/s.db", "--port", "70000"]) == cli.EXIT_REFUSED
+
+
+def test_serve_takes_a_user_by_email_and_says_what_the_internal_pages_need__PORTAL_01(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--user`` takes an email as well as an id (the internal pages then open as that user);
+    an unknown email is refused with status 2; without ``--user`` the start line says the
+    internal pages need it."""
+    from starlette.testclient import TestClient
+
+    from successkit import cli
+    from successkit.web import server
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    kit = sk.open(url)
+    kit.users.create("Alice Kim", email="alice@example.com", license="full")
+    kit.close()
+    statuses: list[int] = []
+
+    def fake_run(app: Any, **_: Any) -> None:  # the kit is open while the server runs
+        with TestClient(app) as client:
+            statuses.append(client.get("/").status_code)
+
+    monkeypatch.setattr(server, "run", fake_run)
+    assert cli.main(["serve", url, "--user", "ALICE@example.com"]) == cli.EXIT_OK
+    assert "need --user" not in capsys.readouterr().out
+    assert cli.main(["serve", url]) == cli.EXIT_OK
+    assert "the internal pages need --user ID_OR_EMAIL" in capsys.readouterr().out
+    assert statuses == [200, 401]  # signed in as Alice; nobody
+    assert cli.main(["serve", url, "--user", "nobody@example.com"]) == cli.EXIT_REFUSED
+    assert "no user has the email 'nobody@example.com'" in capsys.readouterr().err

@@ -39,6 +39,7 @@ __all__ = ["DEFAULT_URL", "EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "main"]
 
 #: The store a command uses without ``--url`` or ``SUCCESSKIT_URL``.
 DEFAULT_URL = "sqlite:///successkit.db"
+DEMO_DB = "successkit-demo.db"  # where ``successkit demo`` builds its workspace unless --db says otherwise
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 #: Commands that only read: they never create a store.
 _READS = {("bundles", "list"), ("bundles", "diff"), ("rules", "list"), ("programs", "list")}
@@ -78,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     _options(common, top=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     demo = sub.add_parser("demo", help="build a demo workspace on SQLite and print it")
-    demo.add_argument("--db", default="successkit-demo.db", help="SQLite file (rebuilt on every run)")
+    demo.add_argument("--db", default=DEMO_DB, help="SQLite file (rebuilt on every run)")
     demo.add_argument("--chart-width", type=int, default=1200, help="the Gantt chart's width in pixels")
     demo.add_argument("--label-width", type=int, default=280, help="the Gantt chart's names column in pixels")
 
@@ -128,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("store", nargs="?", metavar="URL", help="storage URL (or --url / $SUCCESSKIT_URL)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--user", metavar="ID", help="show the internal pages as this user id (a quick look; no login)")
+    serve.add_argument(
+        "--user", metavar="ID_OR_EMAIL", help="show the internal pages as this user, by id or email (no login)"
+    )
     return parser
 
 
@@ -161,10 +164,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         args.action = ""
     url = getattr(args, "store", None) or args.url or os.environ.get("SUCCESSKIT_URL") or DEFAULT_URL
     if args.command == "migrate" and not _exists(url):
-        return _fail(EXIT_FAILED, f"no store at {url}: there is nothing to migrate")
+        return _fail(EXIT_FAILED, f"no store at {url}: there is nothing to migrate{_store_hint(url)}")
     if (args.command, args.action) in _READS and not _exists(url):
         if (args.command, args.action) != ("bundles", "list"):
-            return _fail(EXIT_FAILED, f"no store at {url}: a read command does not create one")
+            return _fail(EXIT_FAILED, f"no store at {url}: a read command does not create one{_store_hint(url)}")
         url = "memory://"  # the bundles on offer need no store: none is created for them
     if not args.connect_timeout > 0:
         return _fail(EXIT_REFUSED, f"--connect-timeout takes a number of seconds > 0 (got {args.connect_timeout})")
@@ -185,6 +188,16 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         kit.close()
     return EXIT_OK
+
+
+def _store_hint(url: str) -> str:
+    """What to try when the default store is missing: right after ``successkit demo`` the store
+    is the demo's file, not the default one, and a newcomer's next command lands here."""
+    if url != DEFAULT_URL:
+        return ""
+    if Path(DEMO_DB).exists():
+        return f" (successkit demo wrote {DEMO_DB}: pass --url sqlite:///{DEMO_DB})"
+    return " (pass --url or set SUCCESSKIT_URL)"
 
 
 def _migrate(url: str, args: argparse.Namespace, out: TextIO) -> int:
@@ -247,9 +260,15 @@ def _with_timeout(url: str, seconds: float) -> str:
 
 
 # ------------------------------------------------------------------------ commands
-def _print(out: TextIO, args: argparse.Namespace, rows: list[dict[str, Any]], line: Callable[..., str]) -> None:
+def _print(
+    out: TextIO, args: argparse.Namespace, rows: list[dict[str, Any]], line: Callable[..., str], empty: str = ""
+) -> None:
+    """Rows as JSON or one line each; an empty listing says ``empty`` (JSON stays ``[]``),
+    so a listing of nothing does not read as a command that did nothing."""
     if args.json:
         out.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+    elif not rows and empty:
+        out.write(empty + "\n")
     else:
         for row in rows:
             out.write(line(**row) + "\n")
@@ -282,7 +301,7 @@ def _rules_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     def line(name: str, target: str, active: bool, bundle: str | None) -> str:
         return f"{name:<36} {target:<13} {'active' if active else 'inactive':<9} {bundle or ''}"
 
-    _print(out, args, rows, line)
+    _print(out, args, rows, line, empty="no rules in this store")
 
 
 def _rules_run(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
@@ -308,7 +327,7 @@ def _programs_list(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
         counts = ", ".join(f"{n} {s}" for s, n in enrolments.items())
         return f"{name:<36} {target:<8} {state:<9} {steps} steps; enrolments: {counts}"
 
-    _print(out, args, rows, line)
+    _print(out, args, rows, line, empty="no programs in this store")
 
 
 def _programs_advance(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
@@ -335,8 +354,15 @@ def _serve(kit: Any, args: argparse.Namespace, out: TextIO) -> None:
     if not 0 < args.port < 65536:
         raise ValidationError("--port is a port number, 1-65535", value=args.port)
     who = args.user
+    if who and "@" in who:  # an email is easier to type than a record id
+        found = kit.users.by_email(who)
+        if found is None:
+            raise ValidationError(f"--user: no user has the email {who!r}", value=who)
+        who = found.id
     portal = app(kit, user=(lambda request: who) if who else None)
     out.write(f"successkit portal on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    if not who:
+        out.write("  share links open at /s/<token>; the internal pages need --user ID_OR_EMAIL\n")
     out.flush()
     run(portal, host=args.host, port=args.port)
 

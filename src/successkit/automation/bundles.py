@@ -325,7 +325,7 @@ class BundleService:
         require_type("bundle", "name", name, str, "text")
         bundles = self.available()
         if name not in bundles:
-            raise NotFound("bundle", name)
+            raise NotFound("bundle", name, by="name")
         return bundles[name]
 
     def read(self, bundle: Bundle | Mapping[str, Any] | str | Path) -> Bundle:

@@ -55,6 +55,8 @@ MAX_FORMAT_WIDTH = 100
 #: (with an ellipsis), and longer templates are refused (SEC_07).
 MAX_TEXT = 500
 _SPEC_NUMBER = re.compile(r"\d+")
+#: An email template's placeholder written where a rule's ``{name}`` belongs.
+_EMAIL_STYLE = re.compile(r"\{\{\s*\w+(\.\w+)?\s*\}\}")
 #: Action keys holding text, when given.
 _TEXT_KEYS = (
     "name",
@@ -228,6 +230,13 @@ def _check_placeholders(text: str, what: str, bad: Callable[[str, Any], RuleViol
     write 20 MB per record)."""
     if len(text) > MAX_TEXT:
         raise bad(f"{what}: at most {MAX_TEXT} characters (SEC_07)", len(text))
+    email_style = _EMAIL_STYLE.search(text)
+    if email_style:  # "{{company.name}}" would be written as the text "{company.name}"
+        raise bad(
+            f"{what}: {{{{object.field}}}} is the placeholder of email templates and programs; "
+            "a rule's texts take {name} and {company}",
+            email_style.group(0),
+        )
     try:
         parsed = [(field, spec or "") for _, field, spec, _ in string.Formatter().parse(text) if field is not None]
     except ValueError as e:

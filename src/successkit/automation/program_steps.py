@@ -9,6 +9,7 @@ activity type, CTA type or status, a wait that is not a positive number of days)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PROGRAM_STEPS", "PROGRAM_TARGETS", "RECIPIENTS", "check_program", "placeholder_objects"]
 
+#: A rule's placeholder (``{name}``, ``{company}``) written in a program's CTA name or subject.
+_RULE_STYLE = re.compile(r"\{(name|company)\}")
 #: Who enters a program.
 PROGRAM_TARGETS = ("person", "company")
 #: The keys each step takes; ``do`` names the step.
@@ -139,6 +142,13 @@ def _check_work(kit: Kit, target: str, where: str, do: str, step: Mapping[str, A
     if len(step[text_key]) > MAX_TEXT:
         raise bad(f"{where} ({do}) {text_key}: at most {MAX_TEXT} characters (SEC_07)", len(step[text_key]))
     _allowed(step[text_key], placeholder_objects(target), f"{where} ({do}) {text_key}", bad)
+    rule_style = _RULE_STYLE.search(step[text_key].replace("{{", "").replace("}}", ""))
+    if rule_style:  # a rule's "{name}" would be written as it is
+        raise bad(
+            f"{where} ({do}) {text_key}: a program's texts take {{{{object.field}}}} placeholders "
+            "({{company.name}}, {{person.name}}); {name} and {company} are a rule's",
+            rule_style.group(0),
+        )
     try:
         if do == "log_activity":
             if step["type"] not in kit.activity_types:

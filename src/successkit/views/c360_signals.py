@@ -74,16 +74,16 @@ class Signals:
         ]
         surveys = []
         if self.nps_answers:
-            surveys.append(f"NPS {self.nps:+.0f} from {self.nps_answers} answers")
+            surveys.append(f"NPS {self.nps:+.0f} from {_answers(self.nps_answers)}")
         if self.csat_answers:
-            surveys.append(f"CSAT {self.csat:.0f}% satisfied from {self.csat_answers} answers")
+            surveys.append(f"CSAT {self.csat:.0f}% satisfied from {_answers(self.csat_answers)}")
         sponsors = [
             f"{s.name} ({(s.role or 'sponsor').replace('_', ' ')}): last contact "
             + (s.last_contact.date().isoformat() if s.last_contact else "never")
             for s in self.sponsors
         ]
         return {
-            "usage": (f"Usage ({len(self.usage)} metrics)", usage),
+            "usage": (f"Usage ({len(self.usage)} metric{'' if len(self.usage) == 1 else 's'})", usage),
             "surveys": (f"Surveys (last {SURVEY_MONTHS} months)", surveys),
             "sponsors": (f"Sponsor tracking ({len(self.sponsors)})", sponsors),
         }
@@ -161,3 +161,8 @@ def _sponsors(kit: Kit, company_id: str, sponsors: list[Person]) -> tuple[Sponso
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _answers(n: int) -> str:
+    """``1 answer``, ``2 answers``: the survey line reads as a sentence."""
+    return f"{n} answer" if n == 1 else f"{n} answers"
