@@ -119,6 +119,11 @@ def test_skip_and_override_at_apply_time__TPL_03(w: World) -> None:
     assert by_name["Hold kickoff"].depends_on == () and by_name["Hold kickoff"].priority == "low"
     with pytest.raises(sk.ValidationError, match="skip names no item"):
         kit.plans.apply_template(plan, onboarding_template(kit, name="Any onboarding", plan_type=sk.ALL), skip=["nope"])
+    for bad in ("0", ["live"], 3):  # not a mapping: refused naming it, not a ValueError
+        with pytest.raises(sk.ValidationError, match="overrides map item keys") as e:
+            kit.plans.apply_template(plan, onboarding_template(kit, name=f"Bad {bad!r}"), overrides=bad)  # type: ignore[arg-type]
+        assert e.value.rule == "TPL_03" and e.value.value == bad
+    assert {r.name for r in kit.plans.schedule(plan)} == {r.name for r in out.created}
 
 
 def test_business_day_offsets_skip_weekends_and_holidays__TPL_03(w: World) -> None:

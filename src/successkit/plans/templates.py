@@ -321,6 +321,8 @@ class PreparedTemplate:
         """Overrides by item key, checked: known items, known fields, dates and criteria."""
         keys = {i.key for i in self.items}
         checked: dict[str, Mapping[str, Any]] = {}
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise ValidationError("overrides map item keys to the values to change", rule="TPL_03", value=overrides)
         for key, values in dict(overrides or {}).items():
             if key not in keys:
                 raise ValidationError("overrides name no item of the template", value=key)
