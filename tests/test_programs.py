@@ -377,6 +377,10 @@ def test_create_from_a_mapping__MAIL_03(w: World) -> None:
     with pytest.raises(sk.RuleViolation) as e:
         w.kit.programs.create_from({"name": "X", "steps": STEPS, "colour": "red"})
     assert e.value.rule == "MAIL_03" and e.value.value == "colour"
+    for spec in ({}, {"name": "No steps"}):  # refused naming the rule, not a TypeError
+        with pytest.raises(sk.RuleViolation, match="has 'steps'") as e:
+            w.kit.programs.create_from(spec)
+        assert e.value.rule == "MAIL_03"
 
 
 # -------------------------------------------------------------- command line

@@ -95,6 +95,8 @@ class ProgramService(Service[Program]):
                 f"program {spec.get('name')!r}: unknown key; known: {', '.join(sorted(_DEFINITION_KEYS))}",
                 value=sorted(unknown)[0],
             )
+        if "steps" not in spec:
+            raise RuleViolation("MAIL_03", f"program {spec.get('name')!r}: a program has 'steps'", value=dict(spec))
         values = {k: v for k, v in spec.items() if k != "name"}
         return self.create(spec.get("name"), bundle=bundle, **values)  # type: ignore[arg-type]
 
