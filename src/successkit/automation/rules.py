@@ -110,7 +110,7 @@ class RuleService(Service[Rule]):
                 "having": having,
             },
         )
-        active = flag(self.kind, "active", active)
+        active = flag(f"rule {name!r}", "active", active)
         if active:  # AUTO_04: no recursion through event rules
             check_loops(self.kit, [(name, target, definition)])
         events.forget(self.kit)
