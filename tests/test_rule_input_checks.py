@@ -183,3 +183,45 @@ def test_program_waits_that_are_not_whole_days_are_refused__MAIL_03(kit: sk.Kit,
     make = lambda: kit.programs.create("P", target="company", steps=steps)  # noqa: E731
     message = refused(kit, make, "MAIL_03", days, named="program 'P'")
     assert "step 1 (wait)" in message
+
+
+# ------------------------------------------------------------ AUTO_03 set_measure
+@pytest.mark.parametrize("value", [10**400, -(10**400), float("nan"), True, 101])
+def test_set_measure_with_a_value_out_of_range_is_refused__AUTO_03_SCORE_02(kit: sk.Kit, w: World, value: Any) -> None:
+    """A whole number beyond the float range is refused like any other (an OverflowError until now)."""
+    kit.measures.create("adoption")
+    action = {"do": "set_measure", "measure": "adoption", "value": value}
+    refused(kit, partial(kit.rules.create, "R", actions=[action]), "AUTO_03", value)
+
+
+# --------------------------------------------------------- MAIL_01 email templates
+def test_a_template_placeholder_that_does_not_exist_names_the_template__MAIL_01(kit: sk.Kit, w: World) -> None:
+    for subject in ("{{company.__class__}}", "{{company.name|upper}}", "{{company.secret}}", "{{company}}"):
+        with pytest.raises(sk.ValidationError) as e:
+            kit.playbooks.create_email_template("Leaky", subject)
+        assert (e.value.rule, e.value.value) == ("MAIL_01", subject) and "'Leaky'" in e.value.message
+    assert kit.store.count(kit.bind("email_template", sk.Query(conditions=[("name", "=", "Leaky")]))) == 0
+
+
+def test_playbook_ensure_with_an_unknown_option_is_refused__SEC_05(kit: sk.Kit) -> None:
+    """Found by the public-API fuzz test: a TypeError until now."""
+    with pytest.raises(sk.ValidationError) as e:
+        kit.playbooks.ensure("Rescue", [{"name": "Call"}], reason="churn")
+    assert e.value.value == "reason" and kit.playbooks.count() == 0
+
+
+def test_plan_template_ensure_with_an_unknown_option_is_refused__SEC_05(kit: sk.Kit) -> None:
+    """Found by the public-API fuzz test: a TypeError until now."""
+    with pytest.raises(sk.ValidationError) as e:
+        kit.plan_templates.ensure("Onboard", "onboarding", [], reason="churn")
+    assert e.value.value == "reason" and kit.plan_templates.count() == 0
+
+
+def test_user_and_company_ensure_with_an_unknown_option_are_refused__SEC_05(kit: sk.Kit) -> None:
+    """Found by the public-API fuzz test: a TypeError until now."""
+    with pytest.raises(sk.ValidationError) as e:
+        kit.users.ensure("Ann", email="ann@example.com", bogus="")
+    assert e.value.value == "bogus" and kit.users.count() == 0
+    with pytest.raises(sk.ValidationError) as e:
+        kit.companies.ensure("Acme", external_id="A-1", bogus="")
+    assert e.value.value == "bogus" and kit.companies.count() == 0

@@ -14,7 +14,7 @@ from successkit.errors import RuleViolation, ValidationError, named
 from successkit.query.language import Query
 from successkit.query.schema import FieldType
 from successkit.records import LICENSES, OWNER_LICENSES, PERSON_ROLES, Company, Person, Relationship, User
-from successkit.records.checks import as_list, check_attributes, require_text, require_type
+from successkit.records.checks import as_list, check_attributes, check_options, require_text, require_type
 from successkit.service import Service, evolve
 
 __all__ = [
@@ -143,6 +143,7 @@ class UserService(Service[User]):
         is returned unchanged if ``name`` and the attributes given match it, and
         refused, naming the field, if one differs: ensure never updates."""
         key = check_email(email)
+        check_options("user ensure", self.create, attributes, given=("name", "email"))  # not a TypeError
         with self.kit.transaction():
             return self._ensured(
                 self.by_email(key),
