@@ -102,10 +102,10 @@ def test_ensure_refuses_an_option_create_does_not_take__SEC_05(kit: sk.Kit, exis
     if exists:
         kit.playbooks.ensure("Risk call", steps)
         kit.plan_templates.ensure("Standard onboarding", "onboarding", objectives)
-    with pytest.raises(sk.ValidationError, match="unknown option") as e:
+    with pytest.raises(sk.ValidationError, match="has no option") as e:
         kit.playbooks.ensure("Risk call", steps, active="")
     assert e.value.value == "active"
-    with pytest.raises(sk.ValidationError, match="unknown option") as e:
+    with pytest.raises(sk.ValidationError, match="has no option") as e:
         kit.plan_templates.ensure("Standard onboarding", "onboarding", objectives, colour="red")
     assert e.value.value == "colour"
     assert (kit.playbooks.count(), kit.plan_templates.count()) == (int(exists), int(exists))

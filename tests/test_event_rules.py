@@ -429,12 +429,12 @@ def test_rules_triggering_rules_stop_at_the_depth_limit__AUTO_04(kit: sk.Kit) ->
 
 
 def test_two_rules_triggering_each_other_stop__AUTO_04(kit: sk.Kit) -> None:
-    """A call logs an email, an email logs a call: RULE_02 stops the loop (the
-    second round finds its activity logged), well inside the depth limit."""
+    """A call logs an email, an email logs a call: saved only with an enrolment limit
+    (tests/test_rule_loops.py), which stops the loop, well inside the depth limit."""
     w = World(kit)
     for heard, logged in (("call", "email"), ("email", "call")):
         kit.rules.create(
-            f"{heard} to {logged}", trigger={"on": "activity", "type": heard},
+            f"{heard} to {logged}", trigger={"on": "activity", "type": heard}, limit={"every_days": 1},
             actions=[{"do": "log_activity", "type": logged, "subject": f"Follow-up {logged}"}],
         )  # fmt: skip
     kit.timeline.log("call", "Kick-off", company=w.acme)

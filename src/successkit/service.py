@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -201,24 +200,13 @@ class Service(Generic[R]):
         """Store ``record`` with ``changes``, refusing if it is stale (STORE_04)."""
         return save(self.kit, record, changes)
 
-    def _ensured(
-        self,
-        found: R | None,
-        key: str,
-        given: Mapping[str, Any],
-        create: Callable[[], R],
-        like: Callable[..., Any] | None = None,
-    ) -> R:
+    def _ensured(self, found: R | None, key: str, given: Mapping[str, Any], create: Callable[[], R]) -> R:
         """Get-or-create by a natural key (``ensure``): ``found`` is the record holding
         the key, if any.  It is returned unchanged when every field given matches it,
         and refused, naming the first field that differs, when one does not: ensure
         never updates (``update`` does), so a rerun with other values is not lost
         silently.  Values a record does not hold as such (a template's items, a
-        playbook's tasks) are not compared.  Without one, ``create`` makes it.  With
-        ``like`` (the ``create`` method), an option it does not take is refused first,
-        whether the record exists or not."""
-        if like is not None:
-            _check_options(self.kind, like, given)
+        playbook's tasks) are not compared.  Without one, ``create`` makes it."""
         if found is None:
             return create()
         for name, value in given.items():
@@ -235,19 +223,6 @@ class Service(Generic[R]):
     def _current(self, ref: R | str) -> R:
         """The caller's record if given (so a stale one conflicts), else the stored one."""
         return ref if isinstance(ref, self.record_class) else self.get(ref)
-
-
-def _check_options(kind: str, like: Callable[..., Any], given: Mapping[str, Any]) -> None:
-    """Refuse an option ``like`` does not take (a ValidationError naming it, not a TypeError)."""
-    params = inspect.signature(like).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    known = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    for name in given:
-        if name not in params:
-            raise ValidationError(
-                f"unknown option of {article(kind.replace('_', ' '))}; known: {', '.join(known)}", value=name
-            )
 
 
 def as_query(

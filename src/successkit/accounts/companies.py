@@ -19,7 +19,7 @@ from successkit.errors import NotFound, RuleViolation, ValidationError, named
 from successkit.health.values import delete_scores_of
 from successkit.query.language import Query
 from successkit.records import Company, Relationship, RelationshipType
-from successkit.records.checks import as_list, check_attributes, field_changes, require_text
+from successkit.records.checks import as_list, check_attributes, check_options, field_changes, require_text
 from successkit.service import Service, evolve
 from successkit.signals.history import record_changes, saved_with_history
 from successkit.views.record_list import RecordList
@@ -107,6 +107,7 @@ class CompanyService(Service[Company]):
         unchanged if the name and the values given match it, and refused, naming
         the field, if one differs: ensure never updates."""
         key = require_text(self.kind, "external_id", external_id)
+        check_options("company ensure", self.create, attributes, given=("name", "parent", "fields", "external_id"))
         with self.kit.transaction():
             found = self.list([("external_id", "=", key)], limit=1)
             return self._ensured(

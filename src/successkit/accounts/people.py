@@ -14,7 +14,7 @@ from successkit.errors import RuleViolation, ValidationError, named
 from successkit.query.language import Query
 from successkit.query.schema import FieldType
 from successkit.records import LICENSES, OWNER_LICENSES, PERSON_ROLES, Company, Person, Relationship, User
-from successkit.records.checks import as_list, check_attributes, require_text, require_type
+from successkit.records.checks import as_list, check_attributes, check_options, require_text, require_type
 from successkit.service import Service, evolve
 
 __all__ = [
@@ -143,13 +143,21 @@ class UserService(Service[User]):
         is returned unchanged if ``name`` and the attributes given match it, and
         refused, naming the field, if one differs: ensure never updates."""
         key = check_email(email)
+        check_options("user ensure", self.create, attributes, given=("name", "email"))  # not a TypeError
+        given = {"name": name, **attributes}
         with self.kit.transaction():
-            return self._ensured(
-                self.by_email(key),
-                "email",
-                {"name": name, **attributes},
-                lambda: self.create(name, email=key, **attributes),
-            )
+            return self._ensured(self.by_email(key), "email", given, lambda: self._create_or_found(key, given))
+
+    def _create_or_found(self, email: str, given: Mapping[str, Any]) -> User:
+        """Create the user, unless another writer committed one with this email since
+        it was looked up (USER_03's check sees it): then that one, as ensure returns it."""
+        try:
+            return self.create(given["name"], email=email, **{k: v for k, v in given.items() if k != "name"})
+        except RuleViolation as e:
+            found = self.by_email(email) if e.rule == "USER_03" else None
+            if found is None:
+                raise
+            return self._ensured(found, "email", given, lambda: found)
 
     def _check_email_free(self, email: str | None, user_id: str | None = None) -> None:
         """Refuse an email another user holds, ignoring case (USER_03)."""

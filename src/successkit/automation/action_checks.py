@@ -17,7 +17,7 @@ from successkit.health.mapping import score_number
 from successkit.plans.emails import check_placeholders
 from successkit.plugins.webhook_notifier import check_url
 from successkit.query.language import Query
-from successkit.records.checks import check_attributes
+from successkit.records.checks import check_attributes, plain_text, text_limit
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -115,6 +115,12 @@ def _update_field(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
                 date.fromisoformat(str(a["value"])[:10])
             else:
                 check_attributes(kind, {a["field"]: a["value"]}, WRITABLE[kind])
+                if isinstance(a["value"], str) and (
+                    len(a["value"]) > text_limit(a["field"]) or not plain_text(a["value"])
+                ):  # what the store would refuse at every run (SEC_05, SEC_07)
+                    raise ValidationError(
+                        f"text of at most {text_limit(a['field'])} characters, without NUL", value=a["value"]
+                    )
         except (ValidationError, ValueError) as e:
             raise bad(f"the value does not fit {a['field']}: {getattr(e, 'message', e)}", a["value"]) from None
     elif "from_field" in a:
@@ -194,10 +200,14 @@ def _assign(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
     by_ref = {**{u.id: u for u in users}, **{u.email.casefold(): u for u in users if u.email}}
 
     def one(ref: Any) -> str:
-        user = by_ref.get(ref.casefold() if isinstance(ref, str) and "@" in ref else ref)
+        if not isinstance(ref, str):
+            raise bad("a user is named by id or email (text)", ref)
+        user = by_ref.get(ref.casefold() if "@" in ref else ref)
         if user is None:
             raise bad("no user with this id or email", ref)
-        kit.users.check_owner(user, what="a rule's assignment")
+        kit.users.check_owner(user, what="rule's assignment")
+        if user.license == "viewer":  # the run picks CSMs among users who may work records
+            raise bad("a user with the viewer license cannot be made a CSM", ref)
         return user.id
 
     if "user" in given:
@@ -207,8 +217,10 @@ def _assign(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
         if isinstance(team, str) or not isinstance(team, Sequence) or not 0 < len(team) <= _MAX_TEAM:
             raise bad(f"'team' is a list of 1 to {_MAX_TEAM} users (ids or emails)", team)
         a["team"] = list(dict.fromkeys(one(r) for r in team))
-    elif not any(a["group"] in u.groups and u.active for u in users):
-        raise bad("no active user is in this group", a["group"])
+    elif not isinstance(a["group"], str) or not any(
+        a["group"] in u.groups and u.active and u.license != "viewer" for u in users
+    ):
+        raise bad("no active user is in this group (viewers are not CSMs)", a["group"])
 
 
 def _send_email(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
@@ -239,8 +251,8 @@ def _send_email(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
 def _call_webhook(kit: Kit, target: str, a: dict[str, Any], bad: Bad) -> None:
     try:
         a["url"] = check_url(a.get("url"))
-    except ValidationError as e:
-        raise bad(e.message, a.get("url")) from None
+    except ValidationError as e:  # its value: the URL, or what of it may be shown (no credentials)
+        raise bad(e.message, e.value) from None
     env = a.get("secret_env")
     if not isinstance(env, str) or not _ENV.fullmatch(env):
         raise bad("'secret_env' names the environment variable holding the HMAC secret", env)

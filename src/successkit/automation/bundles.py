@@ -468,6 +468,8 @@ class _Deploy:
         try:
             return spec.create(self, entry)
         except (ValidationError, NotFound) as e:  # the entry is at fault, not storage
+            if isinstance(e, ValidationError) and e.rule == "AUTO_04":  # a loop names the rules, not the entry
+                raise _bad(self.bundle.name, f"{spec.name} {name!r}: {e.message}", e.value, "AUTO_04") from e
             raise _bad(self.bundle.name, f"{spec.name} {name!r}: {e}", name) from e
 
     def _choices(self, spec: AssetKind, todo: list[tuple[str, Mapping[str, Any]]]) -> list[str]:

@@ -69,6 +69,12 @@ _NPS_MEASURES = ("nps", "csat", "responses")
 _SOURCES = ("related", "usage", "nps")
 #: The most ``having`` conditions a rule takes (each costs a read or two per run).
 MAX_HAVING = 10
+#: The largest magnitude a number in a condition may have (beyond, a float loses whole units).
+MAX_NUMBER = 10**15
+#: The longest text a change condition compares with (as a rule's texts, SEC_07).
+_MAX_TEXT = 500
+#: The most values an ``in`` or ``not in`` change condition lists (SEC_07).
+MAX_VALUES = 1000
 
 Bad = Callable[[str, Any], RuleViolation]
 
@@ -82,6 +88,11 @@ def _bad_for(name: str) -> Bad:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _fits(v: Any) -> bool:
+    """A number a stored condition may hold: finite, at most :data:`MAX_NUMBER` either way."""
+    return _is_number(v) and abs(v) <= MAX_NUMBER  # NaN and infinities compare false; big ints do not overflow
 
 
 # ------------------------------------------------------------------------ the change
@@ -122,6 +133,8 @@ def _operand(op: str, operand: Any, bad: Bad) -> Any:
     if op in ("in", "not_in"):
         if isinstance(operand, (str, bytes, Mapping)) or not isinstance(operand, Sequence):
             raise bad(f"'{op}' takes a list of values", operand)
+        if len(operand) > MAX_VALUES:
+            raise bad(f"'{op}' takes at most {MAX_VALUES} values (SEC_07)", len(operand))
         return [_scalar(v, bad) for v in operand]
     if op == "between":
         if not isinstance(operand, Sequence) or isinstance(operand, str) or len(operand) != 2:
@@ -137,6 +150,10 @@ def _scalar(v: Any, bad: Bad) -> Any:
         return v.isoformat()
     if v is not None and not isinstance(v, (str, int, float, bool)):
         raise bad("a change condition compares text, numbers, true/false, dates or null", v)
+    if _is_number(v) and not _fits(v):
+        raise bad(f"a change condition's number is finite, at most {MAX_NUMBER:.0e} either way", v)
+    if isinstance(v, str) and len(v) > _MAX_TEXT:
+        raise bad(f"a change condition's text is at most {_MAX_TEXT} characters (SEC_07)", len(v))
     return v
 
 
@@ -235,14 +252,14 @@ def _check_one(kit: Kit, target: str, c: Any, bad: Bad) -> dict[str, Any]:
     value = c.get("value")
     if op == "between":
         if not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2) or not all(
-            map(_is_number, value)
+            map(_fits, value)
         ):
             raise bad("'between' takes [low, high] numbers", value)
         value = list(value)
     elif op in ("is empty", "is not empty"):
         value = None
-    elif not _is_number(value):
-        raise bad("a 'having' condition compares with a number", value)
+    elif not _fits(value):
+        raise bad(f"a 'having' condition compares with a finite number, at most {MAX_NUMBER:.0e} either way", value)
     return {source: spec, "op": op, "value": value}
 
 

@@ -7,6 +7,7 @@ when the rule is created, so a stored rule always runs.
 from __future__ import annotations
 
 import json
+import math
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from successkit.errors import NotFound, QueryError, RuleViolation, ValidationErr
 from successkit.plans.templates import check_template_for
 from successkit.query.language import Query
 from successkit.records import PlanTemplate, User
+from successkit.records.checks import INT_MAX, INT_MIN
 
 from .action_checks import MORE_ACTIONS, check_action
 from .conditions import check_change, check_having
@@ -47,6 +49,11 @@ _REQUIRED = {
 _DEFINITION = frozenset({"where", "logic", "without_activity", "actions", "trigger", "limit", "change", "having"})
 _ABSENCE = frozenset({"types", "days", "since"})
 _PLACEHOLDERS = frozenset({"name", "company"})
+#: The longest definition a rule stores, as JSON (SEC_07): ``in`` lists of thousands of values
+#: belong in a field or a segment, not in every copy of a rule.
+MAX_DEFINITION = 100_000
+#: The most actions a rule takes: each costs a few storage calls per run (SEC_07).
+MAX_ACTIONS = 50
 #: The longest offset a rule may use (a century): dates stay inside the calendar.
 MAX_DAYS = 36_500
 #: The widest format width or precision a placeholder may ask for ("{name:>40}").
@@ -108,6 +115,8 @@ def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, 
     actions = definition.get("actions")
     if isinstance(actions, (str, bytes, Mapping)) or not isinstance(actions, Sequence) or not actions:
         raise bad("'actions' is a non-empty list of actions", actions)
+    if len(actions) > MAX_ACTIONS:
+        raise bad(f"a rule has at most {MAX_ACTIONS} actions (SEC_07)", len(actions))
     out["actions"] = [_check_action(kit, i, a, bad) for i, a in enumerate(actions)]
     out["actions"] = [check_action(kit, name, target, i, a) if a["do"] in MORE_ACTIONS else a
                       for i, a in enumerate(out["actions"])]  # fmt: skip
@@ -119,7 +128,13 @@ def check_definition(kit: Kit, name: str, target: Any, definition: Mapping[str, 
         out["change"] = check_change(kit, name, out.get("trigger"), definition["change"])
     if definition.get("having") is not None:  # AUTO_02: aggregates and signals
         out["having"] = check_having(kit, name, target, definition["having"])
+    unstorable = _unstorable(out)
+    if unstorable is not None:  # SEC_05: no backend stores it
+        raise bad(f"numbers are finite, whole numbers from {INT_MIN} to {INT_MAX}", unstorable)
     result: dict[str, Any] = _json(out)
+    size = len(json.dumps(result))
+    if size > MAX_DEFINITION:
+        raise bad(f"a rule definition is at most {MAX_DEFINITION:,} characters as JSON (SEC_07)", size)
     return result
 
 
@@ -133,6 +148,27 @@ def _json(value: Any) -> Any:
         return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
     except ValueError as e:
         raise ValidationError(f"a rule definition must be JSON-ready: {e}", value=value) from None
+
+
+def _unstorable(value: Any) -> Any:
+    """The first number in ``value`` no backend stores (NaN, an infinity, a whole number
+    beyond 64 bits), or None (walked without recursion)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, Mapping):
+            todo.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
+        elif _bad_number(v):
+            return v
+    return None
+
+
+def _bad_number(v: Any) -> bool:
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    return isinstance(v, int) and not isinstance(v, bool) and not INT_MIN <= v <= INT_MAX
 
 
 def _check_absence(kit: Kit, target: str, spec: Any, bad: Callable[[str, Any], RuleViolation]) -> dict[str, Any]:

@@ -22,10 +22,12 @@ from .definitions import MAX_DAYS, MAX_TEXT
 if TYPE_CHECKING:
     from successkit.kit import Kit
 
-__all__ = ["PROGRAM_STEPS", "PROGRAM_TARGETS", "RECIPIENTS", "check_program", "placeholder_objects"]
+__all__ = ["MAX_STEPS", "PROGRAM_STEPS", "PROGRAM_TARGETS", "RECIPIENTS", "check_program", "placeholder_objects"]
 
 #: A rule's placeholder (``{name}``, ``{company}``) written in a program's CTA name or subject.
 _RULE_STYLE = re.compile(r"\{(name|company)\}")
+#: The most steps a program takes (a cadence of a hundred emails and waits is plenty; SEC_07).
+MAX_STEPS = 100
 #: Who enters a program.
 PROGRAM_TARGETS = ("person", "company")
 #: The keys each step takes; ``do`` names the step.
@@ -66,6 +68,8 @@ def check_program(kit: Kit, name: str, target: Any, steps: Any, exit: Any) -> di
         raise bad(f"a program's target is one of {', '.join(PROGRAM_TARGETS)}", target)
     if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Sequence) or not steps:
         raise bad("'steps' is a non-empty list of steps", steps)
+    if len(steps) > MAX_STEPS:
+        raise bad(f"a program has at most {MAX_STEPS} steps (SEC_07)", len(steps))
     checked = [_check_step(kit, target, i, s, bad) for i, s in enumerate(steps)]
     if all(s["do"] == "wait" for s in checked):
         raise bad("a program needs a step that does something besides waiting", "wait")

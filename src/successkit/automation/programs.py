@@ -69,6 +69,7 @@ class ProgramService(Service[Program]):
         ``exit`` conditions (``activity``, ``cta_closed``, ``survey_answered``); see
         ``docs/programs.md``.  Anything it could not run is refused now."""
         name = require_text(self.kind, "name", name)
+        active = flag(f"program {name!r}", "active", active)
         definition = check_program(self.kit, name, target, steps, exit)
         with self.kit.transaction():
             self._check_new_name(name)
@@ -77,7 +78,7 @@ class ProgramService(Service[Program]):
                 description=description,
                 target=target,
                 definition=definition,
-                active=flag(self.kind, "active", active),
+                active=active,
                 bundle=bundle,
             )
             self.kit.store.insert(program)

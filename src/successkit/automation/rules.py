@@ -34,6 +34,7 @@ from .definitions import (
     check_definition,
     fill,
 )
+from .loops import check_loops
 from .run import RuleExecution, RuleRun, RuleStep, locks_of
 
 if TYPE_CHECKING:
@@ -109,6 +110,9 @@ class RuleService(Service[Rule]):
                 "having": having,
             },
         )
+        active = flag(f"rule {name!r}", "active", active)
+        if active:  # AUTO_04: no recursion through event rules
+            check_loops(self.kit, [(name, target, definition)])
         events.forget(self.kit)
         with self.kit.transaction():
             self._check_new_name(name)
@@ -117,7 +121,7 @@ class RuleService(Service[Rule]):
                 description=description,
                 target=target,
                 definition=definition,
-                active=flag(self.kind, "active", active),
+                active=active,
                 bundle=bundle,
             )
             self.kit.store.insert(rule)
@@ -128,10 +132,15 @@ class RuleService(Service[Rule]):
         return self.get(ref)
 
     def set_active(self, rule: Rule | str, active: bool) -> Rule:
-        """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them."""
+        """Switch a rule on or off; ``run_all`` skips inactive rules and ``run`` refuses them.
+        Switching on an event rule that would close a loop of event rules is refused (AUTO_04)."""
+        active = flag(self.kind, "active", active)
+        found = self.resolve(rule)
+        if active and not found.active:
+            check_loops(self.kit, [(found.name, found.target, found.definition)])
         events.forget(self.kit)
         with self.kit.transaction():
-            return self._save(self.resolve(rule), {"active": flag(self.kind, "active", active)})
+            return self._save(found, {"active": active})
 
     def delete(self, rule: Rule | str) -> None:
         """Delete a rule and its enrolments (AUTO_04); what its runs created stays,

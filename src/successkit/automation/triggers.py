@@ -41,6 +41,8 @@ LIMITS = frozenset({"once", "every_days"})
 _NOT_WATCHABLE = frozenset({"id", "version", "created_at", "updated_at", "created_by", "fields"})
 _SCALARS = (str, int, float, bool, type(None))
 _MAX_DAYS = 36_500
+_MAX_NUMBER = 10**15  # beyond, a float loses whole units
+_MAX_TEXT = 500  # as a rule's texts (SEC_07)
 
 
 @attrs.frozen
@@ -165,6 +167,10 @@ def _scalar(value: Any, what: str, bad: Any) -> Any:
         return value.isoformat()
     if not isinstance(value, _SCALARS) or (isinstance(value, float) and value != value):
         raise bad(f"{what} is text, a number, true/false, a date or null", value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= _MAX_NUMBER:
+        raise bad(f"{what} is a finite number, at most {_MAX_NUMBER:.0e} either way", value)
+    if isinstance(value, str) and len(value) > _MAX_TEXT:
+        raise bad(f"{what} is text of at most {_MAX_TEXT} characters (SEC_07)", len(value))
     return value
 
 

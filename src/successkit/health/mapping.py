@@ -17,6 +17,7 @@ functions: preview and recompute call the same ones, without storage.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,11 +32,14 @@ MAX_THRESHOLDS = 100
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float (not a boolean)."""
+    """A finite int or float (not a boolean); a whole number beyond the float range is
+    not one (``math.isfinite`` would raise OverflowError on it)."""
     t = type(value)
-    if t is float or t is int:
+    if t is float:
         return math.isfinite(value)
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if t is int or (isinstance(value, int) and not isinstance(value, bool)):
+        return bool(-sys.float_info.max <= value <= sys.float_info.max)
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def score_number(rule: str, what: str, value: Any) -> float:

@@ -10,7 +10,7 @@ import attrs
 from successkit.errors import NotFound, ValidationError
 from successkit.query.language import Query
 from successkit.records import EmailTemplate, Playbook, PlaybookTask
-from successkit.records.checks import as_list, flag, require_text, text_list
+from successkit.records.checks import as_list, check_options, flag, require_text, text_list
 from successkit.service import Service
 
 from .emails import check_placeholders
@@ -75,10 +75,11 @@ class PlaybookService(Service[Playbook]):
         none.  An existing one is returned unchanged (its steps are not compared)
         unless an option given (``description``, ``cta_types``...) differs: refused."""
         name = require_text(self.kind, "name", name)
+        check_options("playbook ensure", self.create, options, given=("name", "steps"))  # not a TypeError
         with self.kit.transaction():
             found = self.list([("name", "=", name)], limit=1)
             return self._ensured(
-                found[0] if found else None, "name", options, lambda: self.create(name, steps, **options), self.create
+                found[0] if found else None, "name", options, lambda: self.create(name, steps, **options)
             )
 
     def _steps(self, book: Playbook, steps: Sequence[Mapping[str, Any]]) -> list[PlaybookTask]:
@@ -161,8 +162,8 @@ class PlaybookService(Service[Playbook]):
         (:data:`successkit.EMAIL_PLACEHOLDERS`), filled when the email is sent;
         an unknown placeholder is refused (MAIL_01)."""
         name = require_text("email template", "name", name)
-        check_placeholders(subject, what="email template subject")
-        check_placeholders(body, what="email template body")
+        check_placeholders(subject, what=f"email template {name!r} subject")
+        check_placeholders(body, what=f"email template {name!r} body")
         found = self.kit.store.count(self.kit.bind("email_template", Query(conditions=[("name", "=", name)])))
         if found:
             raise ValidationError("an email template with this name exists", value=name)

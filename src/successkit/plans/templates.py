@@ -13,7 +13,7 @@ from successkit.errors import RuleViolation, ValidationError, article
 from successkit.outcome import Outcome
 from successkit.query.language import Query
 from successkit.records import EmailTemplate, Objective, PlanTemplate, SuccessPlan, Task, TemplateItem, new_id
-from successkit.records.checks import as_list, check_attributes, flag, require_text
+from successkit.records.checks import as_list, check_attributes, check_options, flag, require_text
 from successkit.service import Service, stamp
 
 from .builders import check_criteria, new_objective, new_task
@@ -89,6 +89,7 @@ class PlanTemplateService(Service[PlanTemplate]):
         is none.  An existing one is returned unchanged (its objectives are not
         compared) unless its plan type or an option given differs: refused."""
         name = require_text(self.kind, "name", name)
+        check_options("plan template ensure", self.create, options, given=("name", "plan_type", "objectives"))
         with self.kit.transaction():
             found = self.list([("name", "=", name)], limit=1)
             given = {
@@ -96,11 +97,7 @@ class PlanTemplateService(Service[PlanTemplate]):
                 **options,
             }
             return self._ensured(
-                found[0] if found else None,
-                "name",
-                given,
-                lambda: self.create(name, plan_type, objectives, **options),
-                self.create,
+                found[0] if found else None, "name", given, lambda: self.create(name, plan_type, objectives, **options)
             )
 
     def _items(self, template: PlanTemplate, objectives: Sequence[Mapping[str, Any]]) -> list[TemplateItem]:

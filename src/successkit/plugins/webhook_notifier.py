@@ -77,6 +77,8 @@ DEFAULT_TOLERANCE = 300
 _RETRIED = frozenset({429, 500, 502, 503, 504})
 #: The most attempts a notifier makes for one notification.
 _MAX_ATTEMPTS = 10
+#: The longest webhook URL taken (what servers and proxies commonly accept).
+MAX_URL = 2048
 _CONTROL = frozenset(chr(c) for c in (*range(0x21), *range(0x7F, 0xA0)))
 
 
@@ -84,6 +86,8 @@ def check_url(url: Any) -> str:
     """``url`` if it is an absolute ``http`` or ``https`` URL with a host (NOTIF_05)."""
     if not isinstance(url, str) or not url or any(c in _CONTROL for c in url):
         raise ValidationError("a webhook URL is http(s) text without spaces", rule="NOTIF_05", value=url)
+    if len(url) > MAX_URL:
+        raise ValidationError(f"a webhook URL is at most {MAX_URL} characters", rule="NOTIF_05", value=len(url))
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -92,6 +96,12 @@ def check_url(url: Any) -> str:
         raise ValidationError("a webhook URL is a valid http(s) URL", rule="NOTIF_05", value=url) from None
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise ValidationError("a webhook URL is an http or https URL with a host", rule="NOTIF_05", value=url)
+    if parts.username is not None or parts.password is not None:  # they would end up in logs and proxies
+        raise ValidationError(
+            "a webhook URL holds no user name or password: the HMAC signature authenticates the call",
+            rule="NOTIF_05",
+            value=where(url),
+        )
     return url
 
 
