@@ -77,7 +77,10 @@ def results(kit: sk.Kit) -> list[tuple[str, Any]]:
         ("kit.ctas.list(sort=['due_date'])", kit.rules.run(rule) and kit.ctas.list(sort=["due_date"])),
         ("kit.rules.run(rule, dry_run=True)", kit.rules.run(rule, dry_run=True)),
         ("kit.bundles.deploy('health', dry_run=True)", kit.bundles.deploy("health", dry_run=True)),
-        ("kit.plans.clone(plan, to=acme, name='Copy', dry_run=True)", kit.plans.clone(plan, to=acme, name="Copy", dry_run=True)),
+        (
+            "kit.plans.clone(plan, to=acme, name='Copy', dry_run=True)",
+            kit.plans.clone(plan, to=acme, name="Copy", dry_run=True),
+        ),
         ("kit.goals.view(group_by='status')", kit.goals.view(group_by="status")),
         ("kit.plans.open(plan)", kit.plans.open(plan)),
         ("kit.c360.company(acme)", kit.c360.company(acme)),
@@ -101,7 +104,8 @@ def page(entries: list[tuple[str, Any]]) -> str:
         f'<div class="cell"><div class="in">{html.escape(code)}</div><div class="out">{r._repr_html_()}</div></div>'
         for code, r in entries
     )
-    return f"<!doctype html><html><head><meta charset='utf-8'><style>{JUPYTER_CSS}</style></head><body>{cells}</body></html>"
+    head = f"<meta charset='utf-8'><style>{JUPYTER_CSS}</style>"
+    return f"<!doctype html><html><head>{head}</head><body>{cells}</body></html>"
 
 
 #: The results the docs' picture shows (docs/images/notebook-results.png), and its height.
