@@ -147,10 +147,9 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
         pairs = pairs if isinstance(pairs, Sequence) else list(pairs)
         report(kit, changed=pairs)
     now = stamp(kit)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []  # (record id, kind, company id, attribute, version, old, new, number)
     readers: dict[str, Callable[[Any], tuple[Any, ...]]] = {}
     tracked: dict[str, tuple[str, ...]] = {}
-    make = trusted_maker(AttributeChange)  # every value is a stored record's or made here
     for before, after in pairs:
         kind = after.__kind__
         if kind not in _KINDS:
@@ -166,18 +165,21 @@ def record_changes(kit: Kit, pairs: Iterable[tuple[Any, Any]]) -> int:
         for name, old, new in zip(tracked[kind], olds, news, strict=True):
             if old == new and type(old) is type(new):
                 continue
-            rows.append({
-                "record_kind": kind, "record_id": after.id, "company_id": company_id, "attribute": name,
-                "record_version": after.version, "old_value": _dump(old), "new_value": _dump(new),
-                "number": float(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else None,
-            })  # fmt: skip
+            number = float(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else None
+            rows.append((after.id, kind, company_id, name, after.version, _dump(old), _dump(new), number))
     if rows:
         # Sorted by record, with ids in time order: each of the history's indexes
         # (by id, by record, by company) takes the rows in its own order, so the
         # inserts walk its B-tree once instead of landing at random pages.
-        rows.sort(key=itemgetter("record_id"))
-        ids = ordered_ids(now["created_at"], len(rows))
-        kit.store.insert_many([make(id=i, **now, **row) for i, row in zip(ids, rows, strict=True)])
+        rows.sort(key=itemgetter(0))
+        at, by = now["created_at"], now["created_by"]
+        make = trusted_maker(AttributeChange)  # every value is a stored record's or made here
+        kit.store.insert_many([
+            make(id=i, created_at=at, updated_at=at, created_by=by, record_kind=kind, record_id=rid,
+                 company_id=cid, attribute=name, record_version=version, old_value=old, new_value=new, number=number)
+            for i, (rid, kind, cid, name, version, old, new, number) in zip(
+                ordered_ids(at, len(rows)), rows, strict=True)
+        ])  # fmt: skip
     return len(rows)
 
 
