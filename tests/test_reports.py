@@ -8,6 +8,7 @@ and their storage calls do not grow with the portfolio.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from typing import Any
@@ -161,6 +162,17 @@ def test_portfolio_figures_match_the_records__REPORT_04(kit: sk.Kit) -> None:
     }  # fmt: skip
     top = p.tables()["Largest customers (top 10)"]
     assert [r["arr"] for r in top] == sorted((c.arr or 0.0 for c in mine), reverse=True)[:10]
+
+
+def test_dashboard_tables_use_headings_a_person_reads__REPORT_04(kit: sk.Kit) -> None:
+    """Panels head their columns "grade", "ARR", "renewal date" (not the stored field
+    names) and carry no "N groups" line: the largest-customers rows are companies."""
+    csms = sample_book(kit, 20)
+    page = kit.dashboards.portfolio(csms[0]).html_fragment()
+    headings = [h.strip() for h in re.findall(r"<th[^>]*>([^<]*)</th>", page)]
+    assert {"grade", "ARR", "renewal date", "company"} <= set(headings)
+    assert not {"score_grade", "score.grade", "renewal_date", "arr"} & set(headings)
+    assert not re.search(r"\d+ groups?<", page)
 
 
 def test_arr_at_risk_and_renewals_add_up__REPORT_04(kit: sk.Kit) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from successkit.views import notebook
 from successkit.views.aggregate_table import AggregateRow, AggregateTable
 
 from .charts import Svg, short_number
@@ -79,9 +80,21 @@ class Panel:
         if self.chart is not None and self.table is not None and len(self.table):
             parts.append(str(self.chart))
         if self.table is not None:
-            parts.append(self.table.to_html() if len(self.table) else '<p class="empty">Nothing yet.</p>')
+            parts.append(_table_html(self.table) if len(self.table) else '<p class="empty">Nothing yet.</p>')
         parts.append("</section>")
         return "".join(parts)
+
+
+#: Column headings a person reads in a panel, for the fields the dashboards group by.
+_HEADINGS = {"score.grade": "grade", "score_grade": "grade", "renewal_date": "renewal date", "arr": "ARR"}
+
+
+def _table_html(t: AggregateTable) -> str:
+    """A panel's table: readable headings, and no "N groups" line (a panel's rows are
+    companies, weeks or CSMs as often as groups)."""
+    header = [_HEADINGS.get(h, h.replace("_", " ")) for h in (*t.groups, *t.measures)]
+    values = [[*r.keys, *(r.values[m] for m in t.measures)] for r in t.rows]
+    return notebook.block(notebook.table(header, values))
 
 
 def fragment(title: str, subtitle: str, figures: Sequence[Figure], panels: Sequence[Panel], kind: str) -> str:
