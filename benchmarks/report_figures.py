@@ -187,15 +187,16 @@ def dashboard_sql(today: date) -> list[str]:
 
 
 def bench_dashboards(
-    workdir: Path, n: int, settings: Settings, postgres: bool = True
+    workdir: Path, n: int, settings: Settings, postgres: bool = True, ctas: int | None = None
 ) -> tuple[list[Figure], list[str]]:
-    """(q) on SQLite, then on PostgreSQL when a server answers."""
+    """(q) on SQLite, then on PostgreSQL when a server answers; ``ctas`` per company
+    (default: the sample book's one or two)."""
     path = workdir / "dashboards.db"
     remove_db(path)
     kit = sk.open(f"sqlite:///{path}", clock=NOW, entry_points=False)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        csms = sample_book(kit, n)
+        csms = sample_book(kit, n, ctas=ctas)
         conn.execute("ANALYZE")
         figures = [_dashboard_figure(kit, csms[0], lambda s: conn.execute(s).fetchall(), "SQLite", n, settings)]
     finally:
@@ -207,7 +208,7 @@ def bench_dashboards(
     made: list[Any] = []
 
     def populate(kit: sk.Kit) -> None:
-        made.extend(sample_book(kit, n))
+        made.extend(sample_book(kit, n, ctas=ctas))
 
     found, why = _on_postgres(
         lambda kit, run, _: [_dashboard_figure(kit, made[0], run, "PostgreSQL", n, settings)], populate

@@ -539,6 +539,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="companies of the sample book of (q) (default: a tenth of --rows)",
     )
     parser.add_argument(
+        "--dashboard-ctas",
+        type=int,
+        metavar="N",
+        help="CTAs per company in the sample book of (q) (default: one or two)",
+    )
+    parser.add_argument(
         "--closed-history",
         type=int,
         default=3,
@@ -658,7 +664,9 @@ def run_figures(
     if "q" in args.only:
         rows = getattr(args, "dashboard_rows", None) or max(sizes.insert_rows // 10, 10)
         print(f"(q) the six dashboards over a sample book of {rows:,} companies ...", flush=True)
-        found, why_not = bench_dashboards(workdir, rows, settings, postgres=args.postgres)
+        found, why_not = bench_dashboards(
+            workdir, rows, settings, postgres=args.postgres, ctas=getattr(args, "dashboard_ctas", None)
+        )
         add(*found)
         skipped.extend(f"(q) {w}" for w in why_not)
     if "A" in args.only:

@@ -29,12 +29,20 @@ _PRIORITIES = ("high", "medium", "low")
 
 
 def sample_book(
-    kit: Kit, companies: int = 40, *, seed: int = 7, weeks: int = 6, csms: Sequence[User] | None = None, first: int = 0
+    kit: Kit,
+    companies: int = 40,
+    *,
+    seed: int = 7,
+    weeks: int = 6,
+    csms: Sequence[User] | None = None,
+    first: int = 0,
+    ctas: int | None = None,
 ) -> list[User]:
     """Fill ``kit`` with a book of ``companies`` companies shared among five CSMs and
-    return the CSMs.  Each company has a CTA or two, every third a success plan with
-    an objective and two tasks; score snapshots cover the last ``weeks`` weeks.
-    ``csms`` and ``first`` (the number of the first company) grow an existing book."""
+    return the CSMs.  Each company has a CTA or two (or ``ctas`` each), every third a
+    success plan with an objective and two tasks; score snapshots cover the last
+    ``weeks`` weeks.  ``csms`` and ``first`` (the number of the first company) grow an
+    existing book."""
     rng = random.Random(seed + first)
     today = kit.today()
     at = kit.now()
@@ -46,7 +54,7 @@ def sample_book(
     records: list[Any] = list(made)
     for i, c in enumerate(made, start=first):
         owner = c.csm_id
-        for k in range(1 + i % 2):
+        for k in range(1 + i % 2 if ctas is None else ctas):
             records.append(_cta(rng, c.id, owner, today, at - timedelta(days=rng.randrange(80)), k))
         if i % 3 == 0:
             records.extend(_plan(rng, c.id, owner, today, stamp))
