@@ -69,7 +69,10 @@ class _Lines(logging.Handler):
 def test_a_contact_ticks_their_task_in_chromium__PORTAL_02(browser: Any) -> None:
     """Open the link, see the plan and its chart, press "Mark done", see it done; the
     token is in no later address and in no line of uvicorn's access log (PORTAL_04)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from successkit.web import app
     from successkit.web.server import running
@@ -90,7 +93,13 @@ def test_a_contact_ticks_their_task_in_chromium__PORTAL_02(browser: Any) -> None
             row = browser.find_element(By.CSS_SELECTOR, f'tr[data-task="{mine.id}"]')
             assert "done" not in (row.get_attribute("class") or "")
             row.find_element(By.TAG_NAME, "button").click()
-            row = browser.find_element(By.CSS_SELECTOR, f'tr[data-task="{mine.id}"]')
+            # the click returns before the post, its redirect and the new page are done
+            WebDriverWait(browser, 15).until(expected_conditions.staleness_of(row))
+            selector = f'tr[data-task="{mine.id}"]'
+            WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda b: "done" in (b.find_element(By.CSS_SELECTOR, selector).get_attribute("class") or "").split()
+            )
+            row = browser.find_element(By.CSS_SELECTOR, selector)
             assert "done" in (row.get_attribute("class") or "").split()
             assert row.find_element(By.CSS_SELECTOR, "td.status").text == "Complete"
             assert "1 of 2 tasks done" in browser.find_element(By.CSS_SELECTOR, ".progress").text
