@@ -100,6 +100,7 @@ if TYPE_CHECKING:
     from successkit.automation.bundles import AssetDiff, Bundle, Deployment, DeployStep
     from successkit.automation.program_run import ProgramRun, ProgramStep
     from successkit.automation.rules import RuleRun, RuleStep
+    from successkit.automation.step_report import StepReport
     from successkit.engagement.access import ShareAccess
     from successkit.engagement.notifications import Notification
     from successkit.engagement.sharing import SharedPlan, ShareGrant
@@ -199,6 +200,7 @@ _LAZY = {
     "RollupPart": "successkit.health.explain",
     "ProgramRun": "successkit.automation.program_run",
     "ProgramStep": "successkit.automation.program_run",
+    "StepReport": "successkit.automation.step_report",
     "RuleRun": "successkit.automation.rules",
     "RuleStep": "successkit.automation.rules",
     "ScheduleRow": "successkit.plans.schedule",
@@ -388,6 +390,7 @@ __all__ = [
     "Status",
     "StatusDefinition",
     "StatusRegistry",
+    "StepReport",
     "StorageError",
     "Store",
     "StoreStats",

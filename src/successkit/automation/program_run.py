@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -31,6 +31,7 @@ from successkit.service import stamp
 from .definitions import MAX_TEXT
 from .events import report
 from .program_exits import exited
+from .step_report import StepReport
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -73,16 +74,13 @@ class ProgramStep:
 
 
 @attrs.frozen
-class ProgramRun:
+class ProgramRun(StepReport):
     """The report of one advance (a dry run holds the same steps, nothing written or sent)."""
 
+    step_class: ClassVar[type[Any]] = ProgramStep
     dry_run: bool
     due: int
     steps: tuple[ProgramStep, ...]
-
-    def count(self, result: str, action: str | None = None) -> int:
-        """How many steps had ``result`` (for one ``action``, or all)."""
-        return sum(1 for s in self.steps if s.result == result and action in (None, s.action))
 
     @property
     def sent(self) -> int:
@@ -93,20 +91,6 @@ class ProgramRun:
     def exited(self) -> int:
         """Enrolments an exit condition stopped."""
         return self.count("exited")
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        """Counts per action and result: ``{"send_email": {"sent": 3}, ...}``."""
-        out: dict[str, dict[str, int]] = {}
-        for s in self.steps:
-            out.setdefault(s.action, {}).setdefault(s.result, 0)
-            out[s.action][s.result] += 1
-        return out
-
-    def to_pandas(self) -> Any:
-        """The steps as a pandas DataFrame (needs the ``pandas`` extra)."""
-        from successkit.views.frames import records_frame
-
-        return records_frame(self.steps, record_class=ProgramStep)
 
     def describe(self) -> list[str]:
         """One line per step, worded for a dry run ("would send") or a real one."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -42,6 +42,7 @@ from .actions import MORE_ACTIONS, action_locks, run_action
 from .conditions import having
 from .definitions import by_email, fill, plain, template_by_name
 from .events import report
+from .step_report import StepReport
 
 if TYPE_CHECKING:
     from successkit.kit import Kit
@@ -69,17 +70,14 @@ class RuleStep:
 
 
 @attrs.frozen
-class RuleRun:
+class RuleRun(StepReport):
     """The report of one rule run (a dry run holds the same steps, nothing written)."""
 
+    step_class: ClassVar[type[Any]] = RuleStep
     rule: str
     dry_run: bool
     matched: int
     steps: tuple[RuleStep, ...]
-
-    def count(self, result: str, action: str | None = None) -> int:
-        """How many steps had ``result`` (for one ``action`` kind, or all)."""
-        return sum(1 for s in self.steps if s.result == result and action in (None, s.action))
 
     @property
     def created(self) -> int:
@@ -90,20 +88,6 @@ class RuleRun:
     def updated(self) -> int:
         """Open CTAs brought in line with the rule (RULE_02)."""
         return self.count("updated")
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        """Counts per action and result: ``{"create_cta": {"created": 3, ...}}``."""
-        out: dict[str, dict[str, int]] = {}
-        for s in self.steps:
-            out.setdefault(s.action, {}).setdefault(s.result, 0)
-            out[s.action][s.result] += 1
-        return out
-
-    def to_pandas(self) -> Any:
-        """The steps as a pandas DataFrame (needs the ``pandas`` extra)."""
-        from successkit.views.frames import records_frame
-
-        return records_frame(self.steps, record_class=RuleStep)
 
     def describe(self) -> list[str]:
         """One line per step, worded for a dry run ("would create") or a real one."""
